@@ -1,0 +1,68 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import type { NetworkConfig } from "../config/schema";
+
+export interface NetworkArgs {
+  readonly config: NetworkConfig;
+  /** Name tag of a created VPC. */
+  readonly vpcName: string;
+}
+
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+
+/**
+ * Where tasks and load balancers live: the account's existing VPC (given by id
+ * or by the foundation's Name tags, `vpc-use1-1-titanio-dev`), or a VPC this
+ * stack creates with awsx.
+ */
+export class Network extends pulumi.ComponentResource {
+  readonly vpcId: pulumi.Output<string>;
+  readonly publicSubnetIds: pulumi.Output<string[]>;
+  readonly privateSubnetIds: pulumi.Output<string[]>;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lumerin:network:Network", name, {}, opts);
+    const cfg = args.config;
+
+    if (cfg.mode === "create") {
+      const vpc = new awsx.ec2.Vpc(
+        `${name}-vpc`,
+        {
+          cidrBlock: cfg.cidrBlock,
+          numberOfAvailabilityZones: cfg.availabilityZones,
+          enableDnsHostnames: true,
+          natGateways: { strategy: cfg.natGateways === "single" ? awsx.ec2.NatGatewayStrategy.Single : awsx.ec2.NatGatewayStrategy.OnePerAz },
+          subnetStrategy: awsx.ec2.SubnetAllocationStrategy.Auto,
+          subnetSpecs: [
+            { type: awsx.ec2.SubnetType.Public, name: "public" },
+            { type: awsx.ec2.SubnetType.Private, name: "private" },
+          ],
+          tags: { Name: args.vpcName },
+        },
+        { parent: this },
+      );
+      this.vpcId = vpc.vpcId;
+      this.publicSubnetIds = vpc.publicSubnetIds;
+      this.privateSubnetIds = vpc.privateSubnetIds;
+    } else {
+      const invokeOpts = { parent: this };
+      this.vpcId = VPC_ID.test(cfg.vpc)
+        ? pulumi.output(cfg.vpc)
+        : aws.ec2.getVpcOutput({ tags: { Name: cfg.vpc } }, invokeOpts).id;
+      const subnets = (refs: readonly string[]) =>
+        pulumi.all(
+          refs.map((ref) =>
+            SUBNET_ID.test(ref)
+              ? pulumi.output(ref)
+              : aws.ec2.getSubnetOutput({ vpcId: this.vpcId, tags: { Name: ref } }, invokeOpts).id,
+          ),
+        );
+      this.publicSubnetIds = subnets(cfg.publicSubnets);
+      this.privateSubnetIds = subnets(cfg.privateSubnets);
+    }
+
+    this.registerOutputs({ vpcId: this.vpcId, publicSubnetIds: this.publicSubnetIds, privateSubnetIds: this.privateSubnetIds });
+  }
+}

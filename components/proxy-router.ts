@@ -1,0 +1,107 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Environment } from "../config/environments";
+import type { ProxyRouterConfig, ProxyServiceConfig } from "../config/schema";
+import type { SecretValues } from "../config/load";
+import { AwsContext } from "../lib/iam";
+import { ProxyServiceKind, ProxyServiceNames, proxyServiceNames } from "../lib/naming";
+import type { ClusterRef } from "./cluster";
+import { DnsTarget, NetworkRef, ProxyService } from "./proxy-service";
+
+export interface ProxyRouterArgs {
+  readonly aws: AwsContext;
+  readonly env: Environment;
+  readonly config: ProxyRouterConfig;
+  /** Resolved images per service (see lib/image-resolution). */
+  readonly images: Readonly<Record<ProxyServiceKind, { readonly image: string; readonly tag: string }>>;
+  readonly cluster: ClusterRef;
+  readonly network: NetworkRef;
+  readonly dns: DnsTarget;
+  readonly secretsKmsKeyArn: pulumi.Input<string>;
+  readonly secretValues: Readonly<Partial<Record<ProxyServiceKind, SecretValues>>>;
+  readonly protect: boolean;
+}
+
+/** What the deploy identity and the GitHub environments need to know about one service. */
+export interface DeployedServiceRef {
+  readonly serviceName: pulumi.Output<string>;
+  readonly serviceArn: pulumi.Output<string>;
+  readonly taskFamily: string;
+  readonly containerName: string;
+  readonly executionRoleArn: pulumi.Output<string>;
+  readonly taskRoleArn: pulumi.Output<string>;
+  readonly imageTagParameterArn: pulumi.Output<string>;
+  readonly imageTagParameterName: string;
+  readonly secretArn: pulumi.Output<string>;
+  readonly image: string;
+  readonly hostName?: string;
+}
+
+/** Physical names for one service: the estate's defaults with the stack's overrides. */
+export function resolvedProxyNames(kind: ProxyServiceKind, env: Environment, region: string, cfg: ProxyServiceConfig): ProxyServiceNames {
+  return { ...proxyServiceNames(kind, env.name, region), ...cfg.names };
+}
+
+/**
+ * The proxy-router system of seed 000: the seller's router and the validator,
+ * each a ProxyService on the shared cluster. A disabled service registers nothing.
+ */
+export class ProxyRouter extends pulumi.ComponentResource {
+  readonly services: Readonly<Partial<Record<ProxyServiceKind, ProxyService>>>;
+  readonly refs: Readonly<Partial<Record<ProxyServiceKind, DeployedServiceRef>>>;
+
+  constructor(name: string, args: ProxyRouterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lumerin:proxy:ProxyRouter", name, {}, opts);
+    const services: Partial<Record<ProxyServiceKind, ProxyService>> = {};
+    const refs: Partial<Record<ProxyServiceKind, DeployedServiceRef>> = {};
+
+    for (const kind of ["router", "validator"] as const) {
+      const cfg = args.config[kind];
+      if (!cfg.enabled) continue;
+      const names = resolvedProxyNames(kind, args.env, args.aws.region, cfg);
+      const logical = kind === "router" ? "proxy-router" : "proxy-validator";
+      const service = new ProxyService(
+        logical,
+        {
+          kind,
+          aws: args.aws,
+          env: args.env,
+          config: cfg,
+          contracts: args.config.contracts,
+          image: args.images[kind].image,
+          imageTag: args.images[kind].tag,
+          repositoryCredentialsSecretArn: args.config.repositoryCredentialsSecretArn,
+          names,
+          cluster: args.cluster,
+          network: args.network,
+          dns: args.dns,
+          secretsKmsKeyArn: args.secretsKmsKeyArn,
+          secretValues: args.secretValues[kind],
+          protect: args.protect,
+        },
+        { parent: this },
+      );
+      services[kind] = service;
+      const svc = service.containerService;
+      refs[kind] = {
+        serviceName: svc.serviceName,
+        serviceArn: svc.serviceArn,
+        taskFamily: names.taskFamily,
+        containerName: names.container,
+        executionRoleArn: svc.executionRole.arn,
+        taskRoleArn: svc.taskRole.arn,
+        imageTagParameterArn: service.imageTagParameter.arn,
+        imageTagParameterName: names.imageTagParameter,
+        secretArn: service.secret.arn,
+        image: args.images[kind].image,
+        ...(service.hostName ? { hostName: service.hostName } : {}),
+      };
+    }
+
+    this.services = services;
+    this.refs = refs;
+    this.registerOutputs({
+      router: refs.router?.serviceName,
+      validator: refs.validator?.serviceName,
+    });
+  }
+}

@@ -1,0 +1,293 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import type { Environment } from "../config/environments";
+import { PROXY_RESERVED_ENV, ProxyRouterConfig, ProxyServiceConfig } from "../config/schema";
+import type { SecretValues } from "../config/load";
+import { AwsContext } from "../lib/iam";
+import { ProxyServiceKind, ProxyServiceNames } from "../lib/naming";
+import type { ClusterRef } from "./cluster";
+import { ContainerSecret, ContainerService, SecurityGroupRule, addSecurityGroupRules } from "./container-service";
+
+/** Where public DNS records go. */
+export interface DnsTarget {
+  readonly zoneId: pulumi.Input<string>;
+  readonly zoneName: string;
+  /** Provider for the zone's account when it is not this stack's (lmn: titanio-prd). */
+  readonly provider?: aws.Provider;
+}
+
+export interface NetworkRef {
+  readonly vpcId: pulumi.Input<string>;
+  readonly publicSubnetIds: pulumi.Input<string[]>;
+  readonly privateSubnetIds: pulumi.Input<string[]>;
+}
+
+export interface ProxyServiceArgs {
+  readonly kind: ProxyServiceKind;
+  readonly aws: AwsContext;
+  readonly env: Environment;
+  readonly config: ProxyServiceConfig;
+  readonly contracts: ProxyRouterConfig["contracts"];
+  /** Full image reference and the tag alone (recorded in SSM). */
+  readonly image: string;
+  readonly imageTag: string;
+  readonly repositoryCredentialsSecretArn?: string;
+  readonly names: ProxyServiceNames;
+  readonly cluster: ClusterRef;
+  readonly network: NetworkRef;
+  readonly dns: DnsTarget;
+  /** KMS key for the service's secret. */
+  readonly secretsKmsKeyArn: pulumi.Input<string>;
+  /** Values from `pulumi config set --secret`; absent when the secret is filled out of band. */
+  readonly secretValues?: SecretValues;
+  readonly protect: boolean;
+}
+
+/** JSON keys of the service secret and the variables the application reads them into (seed 000). */
+export const PROXY_SECRET_KEYS: readonly { readonly env: string; readonly jsonKey: string }[] = [
+  { env: "WALLET_PRIVATE_KEY", jsonKey: "wallet_private_key" },
+  { env: "ETH_NODE_ADDRESS", jsonKey: "eth_node_address" },
+  // Carries the Graph gateway API key in its path: a secret, not configuration.
+  { env: "FUTURES_SUBGRAPH_URL", jsonKey: "futures_subgraph_url" },
+];
+
+/**
+ * One proxy-router process (the seller's router or the validator): its secret,
+ * its container service, the SSM parameter recording its deployed tag, and,
+ * when enabled, an internet-facing NLB for miners with its DNS name. The web
+ * API stays private: no public DNS record points at task addresses (ESTATE.md
+ * finding 7).
+ */
+export class ProxyService extends pulumi.ComponentResource {
+  readonly secret: aws.secretsmanager.Secret;
+  readonly containerService: ContainerService;
+  readonly imageTagParameter: aws.ssm.Parameter;
+  readonly loadBalancer?: aws.lb.LoadBalancer;
+  readonly targetGroup?: aws.lb.TargetGroup;
+  /** Public host name miners use, when the endpoint is enabled. */
+  readonly hostName?: string;
+
+  constructor(name: string, args: ProxyServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lumerin:proxy:ProxyService", name, {}, opts);
+    const { config: cfg, names } = args;
+    const parent = { parent: this };
+
+    this.secret = new aws.secretsmanager.Secret(
+      `${name}-secret`,
+      {
+        name: names.secret,
+        description: `${name}: ${PROXY_SECRET_KEYS.map((k) => k.jsonKey).join(", ")} (read by ECS at task start only)`,
+        kmsKeyId: args.secretsKmsKeyArn,
+        recoveryWindowInDays: args.protect ? 30 : 7,
+      },
+      { parent: this, protect: args.protect },
+    );
+    if (args.secretValues) {
+      new aws.secretsmanager.SecretVersion(
+        `${name}-secret-value`,
+        { secretId: this.secret.id, secretString: pulumi.secret(pulumi.jsonStringify(args.secretValues)) },
+        parent,
+      );
+    }
+
+    this.imageTagParameter = new aws.ssm.Parameter(
+      `${name}-image-tag`,
+      {
+        name: names.imageTagParameter,
+        type: "String",
+        // A tag is not a secret; `value` would be masked in every plan and diff.
+        insecureValue: args.imageTag,
+        description: `Image tag ${names.service} runs; written by pulumi up and by the image-deploy workflow`,
+      },
+      parent,
+    );
+
+    // ---------------------------------------------------------------- public endpoint (miners → stratum)
+    const endpoint = cfg.publicEndpoint;
+    let nlbSecurityGroup: aws.ec2.SecurityGroup | undefined;
+    let listener: aws.lb.Listener | undefined;
+    if (endpoint.enabled) {
+      nlbSecurityGroup = new aws.ec2.SecurityGroup(
+        `${name}-nlb-sg`,
+        {
+          name: names.loadBalancerSecurityGroup,
+          description: `${names.loadBalancer}: miners in, stratum to ${names.service}`,
+          vpcId: args.network.vpcId,
+          tags: { Name: names.loadBalancerSecurityGroup },
+        },
+        parent,
+      );
+      addSecurityGroupRules(
+        `${name}-nlb-in`,
+        "ingress",
+        nlbSecurityGroup.id,
+        [{ description: "Miners connect to the stratum listener", protocol: "tcp", fromPort: endpoint.listenerPort, toPort: endpoint.listenerPort, cidrBlocks: endpoint.allowedCidrs }],
+        this,
+      );
+
+      this.loadBalancer = new aws.lb.LoadBalancer(
+        `${name}-nlb`,
+        {
+          name: names.loadBalancer,
+          loadBalancerType: "network",
+          internal: false,
+          subnets: args.network.publicSubnetIds,
+          securityGroups: [nlbSecurityGroup.id],
+          enableCrossZoneLoadBalancing: true,
+          enableDeletionProtection: endpoint.deletionProtection ?? args.env.production,
+        },
+        parent,
+      );
+      this.targetGroup = new aws.lb.TargetGroup(
+        `${name}-tg`,
+        {
+          name: names.targetGroup,
+          port: cfg.stratumPort,
+          protocol: "TCP",
+          targetType: "ip",
+          vpcId: args.network.vpcId,
+          // Pools and contracts see the miner's address, not the load balancer's.
+          preserveClientIp: "true",
+          connectionTermination: true,
+          deregistrationDelay: 0,
+          targetHealthStates: [{ enableUnhealthyConnectionTermination: true }],
+          healthCheck: {
+            protocol: "TCP",
+            port: String(cfg.stratumPort),
+            interval: 5,
+            timeout: 2,
+            healthyThreshold: 2,
+            unhealthyThreshold: 2,
+          },
+        },
+        parent,
+      );
+      listener = new aws.lb.Listener(
+        `${name}-listener`,
+        {
+          loadBalancerArn: this.loadBalancer.arn,
+          port: endpoint.listenerPort,
+          protocol: "TCP",
+          defaultActions: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+        },
+        parent,
+      );
+      const label = endpoint.hostLabel ?? (args.kind === "router" ? "proxy" : "validator");
+      this.hostName = `${label}.${args.dns.zoneName}`;
+      new aws.route53.Record(
+        `${name}-dns`,
+        {
+          zoneId: args.dns.zoneId,
+          name: this.hostName,
+          type: "A",
+          aliases: [{ name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: true }],
+        },
+        { parent: this, ...(args.dns.provider ? { provider: args.dns.provider } : {}) },
+      );
+    }
+
+    // ---------------------------------------------------------------- the service
+    const ingress: SecurityGroupRule[] = [];
+    if (nlbSecurityGroup) {
+      ingress.push({ description: "Stratum from the load balancer", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, securityGroupId: nlbSecurityGroup.id });
+    }
+    if (cfg.apiIngressCidrs.length > 0) {
+      ingress.push({ description: "Web API from operators (VPN/VPC)", protocol: "tcp", fromPort: cfg.webPort, toPort: cfg.webPort, cidrBlocks: cfg.apiIngressCidrs });
+    }
+
+    const secrets: ContainerSecret[] = PROXY_SECRET_KEYS.map((k) => ({
+      name: k.env,
+      secretArn: this.secret.arn,
+      jsonKey: k.jsonKey,
+      kmsKeyArn: args.secretsKmsKeyArn,
+    }));
+
+    this.containerService = new ContainerService(
+      `${name}-svc`,
+      {
+        aws: args.aws,
+        cluster: args.cluster,
+        serviceName: names.service,
+        family: names.taskFamily,
+        containerName: names.container,
+        image: args.image,
+        cpu: cfg.cpu,
+        memory: cfg.memory,
+        desiredCount: cfg.desiredCount,
+        environment: proxyEnvironment(cfg, args.contracts),
+        secrets,
+        repositoryCredentialsSecretArn: args.repositoryCredentialsSecretArn,
+        portMappings: [
+          { containerPort: cfg.stratumPort, name: "stratum" },
+          { containerPort: cfg.webPort, name: "web" },
+        ],
+        healthCheck: cfg.healthCheck.enabled
+          ? {
+              command: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${cfg.webPort}${cfg.healthCheck.path} || exit 1`],
+              intervalSeconds: cfg.healthCheck.intervalSeconds,
+              timeoutSeconds: cfg.healthCheck.timeoutSeconds,
+              retries: cfg.healthCheck.retries,
+              startPeriodSeconds: cfg.healthCheck.startPeriodSeconds,
+            }
+          : undefined,
+        ulimits: [{ name: "nofile", softLimit: cfg.ulimitNofile, hardLimit: cfg.ulimitNofile }],
+        logGroupName: names.logGroup,
+        logRetentionDays: cfg.logRetentionDays,
+        logStreamPrefix: `${name}-tsk`,
+        vpcId: args.network.vpcId,
+        subnetIds: args.network.privateSubnetIds,
+        securityGroupName: names.serviceSecurityGroup,
+        ingress,
+        // A proxy forwards hashrate to whichever pool a contract names, on that pool's port.
+        egress: [{ description: "Pools, RPC and AWS APIs on any TCP port", protocol: "tcp", fromPort: 1, toPort: 65535, cidrBlocks: ["0.0.0.0/0"] }],
+        loadBalancers: this.targetGroup ? [{ targetGroupArn: this.targetGroup.arn, containerPort: cfg.stratumPort }] : [],
+        healthCheckGracePeriodSeconds: 60,
+        enableExecuteCommand: cfg.enableExecuteCommand,
+        executionRoleName: names.executionRole,
+        taskRoleName: names.taskRole,
+      },
+      // A target group can only take targets once a listener attaches it to the load balancer.
+      { parent: this, ...(listener ? { dependsOn: [listener] } : {}) },
+    );
+
+    if (nlbSecurityGroup) {
+      addSecurityGroupRules(
+        `${name}-nlb-out`,
+        "egress",
+        nlbSecurityGroup.id,
+        [{ description: "Stratum and health checks to the tasks", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, securityGroupId: this.containerService.securityGroupId }],
+        this,
+      );
+    }
+
+    this.registerOutputs({
+      serviceName: this.containerService.serviceName,
+      secretArn: this.secret.arn,
+      imageTagParameter: this.imageTagParameter.name,
+      hostName: this.hostName,
+    });
+  }
+}
+
+/** The non-secret settings the proxy-router binary reads (ESTATE.md §11). */
+export function proxyEnvironment(cfg: ProxyServiceConfig, contracts: ProxyRouterConfig["contracts"]): Record<string, string> {
+  const managed: Record<string, string> = {
+    PROXY_ADDRESS: `0.0.0.0:${cfg.stratumPort}`,
+    WEB_ADDRESS: `0.0.0.0:${cfg.webPort}`,
+    POOL_ADDRESS: cfg.poolAddress,
+    FUTURES_ADDRESS: contracts.futures,
+    CLONE_FACTORY_ADDRESS: contracts.cloneFactory,
+    VALIDATOR_REGISTRY_ADDRESS: contracts.validatorRegistry,
+    MULTICALL_ADDRESS: contracts.multicall,
+    HASHRATE_SHARE_TIMEOUT: cfg.hashrateShareTimeout,
+    ENVIRONMENT: cfg.environmentName,
+    LOG_LEVEL_APP: cfg.log.level,
+    LOG_JSON: String(cfg.log.json),
+    LOG_IS_PROD: String(cfg.log.isProd),
+    ...(cfg.webPublicUrl ? { WEB_PUBLIC_URL: cfg.webPublicUrl } : {}),
+  };
+  // Config validation refuses these first; this guards callers that bypass it.
+  const clash = Object.keys(cfg.extraEnvironment).filter((k) => (PROXY_RESERVED_ENV as readonly string[]).includes(k));
+  if (clash.length > 0) throw new Error(`extraEnvironment may not redefine ${clash.join(", ")}`);
+  return { ...managed, ...cfg.extraEnvironment };
+}

@@ -1,0 +1,325 @@
+/**
+ * Read and validate the stack configuration once, before any resource is
+ * registered. Every problem is collected and reported together, each naming
+ * its full key (`lumerin-infra:proxyRouter.router.cpu`) and what was expected.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { Environment, environment, isEnvironmentName } from "./environments";
+import {
+  ClusterConfig,
+  DnsConfig,
+  NetworkConfig,
+  ParsedStackConfig,
+  PROXY_RESERVED_ENV,
+  ProxyRouterConfig,
+  SECRET_KEYS,
+  SecretGroup,
+  SecretKey,
+  StackConfigSchema,
+} from "./schema";
+import { describePattern, parsePinnedTag } from "../lib/image-tags";
+
+export const PROJECT = "lumerin-infra";
+
+export interface ConfigIssue {
+  /** Full key path, e.g. `lumerin-infra:proxyRouter.router.cpu`. */
+  readonly key: string;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly ConfigIssue[]) {
+    super(
+      `invalid stack configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +
+        issues.map((i) => `  - ${i.key}: ${i.message}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Where configuration comes from: the Pulumi runtime, under the CLI or under mocks alike. */
+export interface ConfigSource {
+  readonly project: string;
+  readonly stack: string;
+  /** Full keys (`namespace:name`) → raw values as the CLI passes them (objects as JSON). */
+  readonly values: Readonly<Record<string, string>>;
+  /** Whether the key arrived encrypted (`secure:` in the stack file). */
+  isSecret(key: string): boolean;
+}
+
+interface RuntimeConfigInternals {
+  isConfigSecret?: (key: string) => boolean;
+}
+
+/** The Pulumi runtime's configuration: what `pulumi up` passes, or what the offline plan set with `setAllConfig`. */
+export function pulumiConfigSource(): ConfigSource {
+  // The CLI tells the program which keys are secret through PULUMI_CONFIG_SECRET_KEYS, which
+  // the SDK reads with this (internal) function. Without it we could not refuse plaintext secrets,
+  // so a future SDK that drops it must fail here rather than let a secret through unchecked.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const internals = require("@pulumi/pulumi/runtime/config") as RuntimeConfigInternals;
+  const isConfigSecret = internals.isConfigSecret;
+  if (typeof isConfigSecret !== "function") {
+    throw new Error("@pulumi/pulumi no longer exposes runtime/config.isConfigSecret; cannot verify that secret config keys are encrypted");
+  }
+  return {
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    values: pulumi.runtime.allConfig(),
+    isSecret: (key) => isConfigSecret(key),
+  };
+}
+
+export type SecretValues = Readonly<Record<string, pulumi.Output<string>>>;
+
+/** The validated, typed, frozen configuration that `stack.ts` hands to components in slices. */
+export interface StackConfig {
+  readonly project: string;
+  readonly stack: string;
+  readonly region: string;
+  readonly env: Environment;
+  /** Protect stateful resources (always true in production). */
+  readonly protect: boolean;
+  readonly network: NetworkConfig;
+  readonly dns: DnsConfig & { readonly zoneName: string };
+  readonly cluster: ClusterConfig;
+  readonly proxyRouter: ProxyRouterConfig;
+  /** Secret values given through `pulumi config set --secret`, per Secrets Manager secret; absent when set out of band. */
+  readonly secrets: Readonly<Partial<Record<SecretGroup, SecretValues>>>;
+}
+
+export function loadStackConfig(source: ConfigSource): StackConfig {
+  const issues: ConfigIssue[] = [];
+  const prefix = `${source.project}:`;
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(source.values)) {
+    if (!key.startsWith(prefix)) continue;
+    const name = key.slice(prefix.length);
+    raw[name] = name in SECRET_KEYS ? value : parseValue(value);
+  }
+
+  const region = source.values["aws:region"];
+  if (!region) {
+    issues.push({ key: "aws:region", message: "required; set it with `pulumi config set aws:region us-east-1`" });
+  } else if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region)) {
+    issues.push({ key: "aws:region", message: `expected an AWS region such as us-east-1, got "${region}"` });
+  }
+
+  // Secret-bearing keys must arrive encrypted, whatever else is wrong.
+  for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
+    if (raw[key] !== undefined && !source.isSecret(`${prefix}${key}`)) {
+      issues.push({
+        key: `${prefix}${key}`,
+        message: `holds a secret but is stored in plain text; run \`pulumi config set --secret ${key} <value>\` so the stack file holds only ciphertext`,
+      });
+    }
+  }
+
+  const parsed = StackConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    issues.push(...parsed.error.issues.flatMap((issue) => toConfigIssues(issue, prefix)));
+    throw new ConfigError(issues);
+  }
+  const cfg = parsed.data;
+  issues.push(...crossCheck(cfg, source, prefix));
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const env = environment(cfg.environment);
+  const secrets: Partial<Record<SecretGroup, SecretValues>> = {};
+  for (const [key, { secret, jsonKey }] of Object.entries(SECRET_KEYS) as [SecretKey, (typeof SECRET_KEYS)[SecretKey]][]) {
+    const value = cfg[key];
+    if (value === undefined) continue;
+    secrets[secret] = { ...secrets[secret], [jsonKey]: pulumi.secret(value) };
+  }
+
+  return deepFreeze({
+    project: source.project,
+    stack: source.stack,
+    region: region as string,
+    env,
+    protect: cfg.protect ?? env.production,
+    network: cfg.network,
+    dns: { ...cfg.dns, zoneName: cfg.dns.zoneName ?? env.dnsZone },
+    cluster: cfg.cluster,
+    proxyRouter: cfg.proxyRouter,
+    secrets,
+  });
+}
+
+/** Checks that need more than one key, or the environment table. */
+function crossCheck(cfg: ParsedStackConfig, source: ConfigSource, prefix: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const env = environment(cfg.environment);
+
+  if (isEnvironmentName(source.stack) && source.stack !== cfg.environment) {
+    issues.push({
+      key: `${prefix}environment`,
+      message: `is "${cfg.environment}" but the stack is "${source.stack}"; a stack named after an environment must be that environment`,
+    });
+  }
+  if (env.production && cfg.protect === false) {
+    issues.push({ key: `${prefix}protect`, message: "cannot be false in production: stateful resources there are always protected" });
+  }
+
+  const { imageTag, github } = cfg.proxyRouter;
+  if (imageTag !== "auto") {
+    const pattern = { prefix: github.tagPrefix, suffix: env.tagSuffix };
+    if (!parsePinnedTag(imageTag, pattern)) {
+      issues.push({
+        key: `${prefix}proxyRouter.imageTag`,
+        message: `"${imageTag}" is not a ${env.name} release tag; expected "auto" or ${describePattern(pattern)} (the "${github.tagPrefix}" prefix is optional)`,
+      });
+    }
+  }
+
+  for (const kind of ["router", "validator"] as const) {
+    for (const name of Object.keys(cfg.proxyRouter[kind].extraEnvironment)) {
+      if ((PROXY_RESERVED_ENV as readonly string[]).includes(name)) {
+        issues.push({
+          key: `${prefix}proxyRouter.${kind}.extraEnvironment.${name}`,
+          message: "is set from typed config or a secret; set the typed key instead",
+        });
+      }
+    }
+  }
+
+  // A Secrets Manager secret's JSON must carry every key its containers read, or the task cannot start.
+  const byGroup = new Map<SecretGroup, { given: SecretKey[]; missing: SecretKey[] }>();
+  for (const [key, { secret }] of Object.entries(SECRET_KEYS) as [SecretKey, (typeof SECRET_KEYS)[SecretKey]][]) {
+    const entry = byGroup.get(secret) ?? { given: [], missing: [] };
+    (cfg[key] === undefined ? entry.missing : entry.given).push(key);
+    byGroup.set(secret, entry);
+  }
+  for (const [group, { given, missing }] of byGroup) {
+    if (given.length > 0 && missing.length > 0) {
+      for (const key of missing) {
+        issues.push({
+          key: `${prefix}${key}`,
+          message: `required because ${given.join(", ")} ${given.length === 1 ? "is" : "are"} set: the ${group} secret is written whole (set all of its keys, or none and fill the secret out of band)`,
+        });
+      }
+    }
+  }
+  return issues;
+}
+
+/** The CLI passes objects and arrays as JSON and scalars as their text. */
+function parseValue(value: string): unknown {
+  const trimmed = value.trim();
+  if (/^[[{]/.test(trimmed) || /^(true|false|-?\d+(\.\d+)?)$/.test(trimmed)) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+function toConfigIssues(issue: z.core.$ZodIssue, prefix: string): ConfigIssue[] {
+  const path = issue.path.map(String);
+  const key = (segments: readonly string[]) => `${prefix}${segments.join(".")}`;
+  if (issue.code === "unrecognized_keys") {
+    const known = knownKeys(StackConfigSchema, path);
+    return issue.keys.map((unknownKey) => {
+      const suggestion = closest(unknownKey, known);
+      return {
+        key: key([...path, unknownKey]),
+        message: `unknown key${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; known keys here: ${known.join(", ")}`,
+      };
+    });
+  }
+  if (issue.code === "invalid_union" && "discriminator" in issue) {
+    const options = (issue as { options?: unknown[] }).options ?? [];
+    return [{ key: key(path), message: `expected one of ${options.map((o) => JSON.stringify(o)).join(", ")}` }];
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    return [{ key: key(path), message: `required (${issue.expected})` }];
+  }
+  return [{ key: key(path.length ? path : ["<root>"]), message: issue.message.replace(/^Invalid (input|option): /, "") }];
+}
+
+interface ZodDefLike {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  options?: z.ZodType[];
+  element?: z.ZodType;
+  valueType?: z.ZodType;
+  in?: z.ZodType;
+}
+
+function defOf(schema: z.ZodType): ZodDefLike {
+  return (schema as unknown as { _zod: { def: ZodDefLike } })._zod.def;
+}
+
+/** The keys the schema accepts at `path` (for "did you mean" on unknown keys). */
+export function knownKeys(schema: z.ZodType, path: readonly string[]): string[] {
+  const candidates = [schema];
+  const keys = new Set<string>();
+  const walk = (s: z.ZodType, rest: readonly string[]): void => {
+    const def = defOf(s);
+    switch (def.type) {
+      case "optional":
+      case "default":
+      case "prefault":
+      case "nullable":
+        return walk(def.innerType as z.ZodType, rest);
+      case "pipe":
+        return walk(def.in as z.ZodType, rest);
+      case "union":
+        return (def.options ?? []).forEach((o) => walk(o, rest));
+      case "object": {
+        const shape = def.shape ?? {};
+        if (rest.length === 0) return Object.keys(shape).forEach((k) => keys.add(k));
+        const child = shape[rest[0]];
+        if (child) walk(child, rest.slice(1));
+        return;
+      }
+      case "array":
+        return walk(def.element as z.ZodType, rest.slice(1));
+      case "record":
+        return walk(def.valueType as z.ZodType, rest.slice(1));
+      default:
+        return;
+    }
+  };
+  candidates.forEach((c) => walk(c, path));
+  return [...keys];
+}
+
+function closest(word: string, options: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const option of options) {
+    const d = editDistance(word.toLowerCase(), option.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = option;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 4)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value) && !pulumi.Output.isInstance(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
+  }
+  return value;
+}

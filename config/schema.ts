@@ -1,0 +1,308 @@
+/**
+ * The stack configuration schema: the single reference for every key under the
+ * `lumerin-infra:` namespace. The README's config table is generated from it
+ * (`npm run config-doc`). Objects are strict: an unknown key is an error, so a
+ * typo never silently falls back to a default.
+ *
+ * Zod 4 note: `.default(x)` returns `x` without parsing it, so nested objects
+ * whose fields carry their own defaults use `.prefault({})`.
+ */
+import { z } from "zod";
+import { ENVIRONMENT_NAMES } from "./environments";
+import { isSecretLookingName, secretLookingValue } from "../lib/secret-patterns";
+
+// ---------------------------------------------------------------- primitives
+
+/** Fargate task sizes: CPU units → the memory (MiB) AWS accepts with them. */
+export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = Object.freeze({
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+});
+export const FARGATE_CPUS: readonly number[] = Object.keys(FARGATE_SIZES).map(Number);
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+/** Retention periods CloudWatch Logs accepts (0 would mean "never expire"). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+
+const cpu = z
+  .number()
+  .int()
+  .refine((v) => FARGATE_CPUS.includes(v), { message: `expected one of ${FARGATE_CPUS.join(", ")} (Fargate CPU units)` });
+const retentionDays = z
+  .number()
+  .int()
+  .refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v), {
+    message: `expected one of ${LOG_RETENTION_DAYS.join(", ")} (days CloudWatch Logs accepts)`,
+  });
+const port = z.number().int().min(1).max(65535);
+const ethAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected an address: 0x followed by 40 hex digits");
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/, "expected an IPv4 CIDR such as 10.0.0.0/16")
+  .refine((v) => v.split("/")[0].split(".").every((o) => Number(o) <= 255), "expected an IPv4 CIDR with octets 0-255");
+const dnsName = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "expected a lower-case DNS name such as dev.lumerin.io");
+const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "expected one lower-case DNS label");
+const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "expected an IAM role ARN");
+const secretArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, "expected a Secrets Manager secret ARN");
+const awsName = z.string().regex(/^[A-Za-z0-9/_.#-]{1,255}$/, "expected letters, digits and / _ . # -");
+const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "expected a GitHub owner or repository name");
+const imageRepository = z
+  .string()
+  .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, "expected an image repository without a tag, such as ghcr.io/lumerin-protocol/proxy-router");
+const imageTag = z
+  .string()
+  .regex(/^(auto|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/, 'expected "auto" or a Docker tag such as v1.7.5-dev');
+const goDuration = z.string().regex(/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, "expected a Go duration such as 20m or 1h30m");
+const envVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "expected an environment variable name in UPPER_SNAKE_CASE");
+
+/** Plain (non-secret) container environment: refuses names and values that look like secrets. */
+const plainEnvironment = z.record(envVarName, z.string()).superRefine((env, ctx) => {
+  for (const [name, value] of Object.entries(env)) {
+    if (isSecretLookingName(name)) {
+      ctx.addIssue({ code: "custom", path: [name], message: "looks like a secret name; secrets go in Secrets Manager, not in plain environment" });
+    }
+    const why = secretLookingValue(value);
+    if (why) ctx.addIssue({ code: "custom", path: [name], message: `value looks like ${why}; secrets go in Secrets Manager, not in plain environment` });
+  }
+});
+
+// ---------------------------------------------------------------- sections
+
+const subnetRef = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,255}$/, "expected a subnet id (subnet-...) or the subnet's Name tag");
+
+export const NetworkSchema = z.discriminatedUnion("mode", [
+  z.strictObject({
+    /** Use the VPC the account already has (the estate's foundation VPC). */
+    mode: z.literal("existing"),
+    /** VPC id (`vpc-...`) or its Name tag (`vpc-use1-1-titanio-dev`). */
+    vpc: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, "expected a VPC id (vpc-...) or the VPC's Name tag"),
+    /** Internet-facing subnets (load balancers): ids or Name tags, at least two AZs. */
+    publicSubnets: z.array(subnetRef).min(2, "expected at least 2 subnets (two availability zones)"),
+    /** Private subnets (tasks, databases): ids or Name tags, at least two AZs. */
+    privateSubnets: z.array(subnetRef).min(2, "expected at least 2 subnets (two availability zones)"),
+  }),
+  z.strictObject({
+    /** Create a VPC with @pulumi/awsx (public + private subnets, NAT). */
+    mode: z.literal("create"),
+    cidrBlock: cidr.default("10.40.0.0/16"),
+    availabilityZones: z.number().int().min(2).max(3).default(2),
+    /** `single` (cheap, one NAT for all AZs) or `onePerAz` (no cross-AZ dependency). */
+    natGateways: z.enum(["single", "onePerAz"]).default("single"),
+  }),
+]);
+
+export const DnsSchema = z.strictObject({
+  /** Public hosted zone for this stack's names. Default: the environment table's zone. */
+  zoneName: dnsName.optional(),
+  /** Hosted zone id; when absent the zone is looked up by name. */
+  zoneId: z.string().regex(/^Z[A-Z0-9]{4,31}$/, "expected a Route53 hosted zone id such as Z0123456789ABC").optional(),
+  /** Role to assume for DNS records when the zone lives in another account (lmn: titanio-prd owns lumerin.io). */
+  assumeRoleArn: roleArn.optional(),
+});
+
+export const ClusterSchema = z.strictObject({
+  /** ECS cluster name. Default `ecs-proxy-router-{env}-{region}` (the live name). */
+  name: awsName.optional(),
+  /** Log group for ECS Exec session transcripts. */
+  execLogGroupName: awsName.optional(),
+  execLogRetentionDays: retentionDays.default(90),
+  /** Container Insights level (`enhanced` adds per-task metrics at extra cost). */
+  containerInsights: z.enum(["enabled", "enhanced"]).default("enabled"),
+});
+
+const NamesSchema = z
+  .strictObject({
+    service: awsName,
+    taskFamily: awsName,
+    container: awsName,
+    logGroup: awsName,
+    secret: awsName,
+    loadBalancer: z.string().regex(/^[A-Za-z0-9-]{1,32}$/, "expected at most 32 letters, digits and hyphens"),
+    targetGroup: z.string().regex(/^[A-Za-z0-9-]{1,32}$/, "expected at most 32 letters, digits and hyphens"),
+    imageTagParameter: z.string().regex(/^\/[A-Za-z0-9_.\-/]+$/, "expected an SSM parameter path starting with /"),
+    executionRole: awsName,
+    taskRole: awsName,
+  })
+  .partial();
+
+export const ProxyServiceSchema = z
+  .strictObject({
+    /** Switch the service off in this stack (registers nothing). */
+    enabled: z.boolean().default(true),
+    /** Fargate CPU units. lmn runs 2048. */
+    cpu: cpu.default(256),
+    /** Fargate memory (MiB); must be a size AWS accepts with `cpu`. lmn runs 4096. */
+    memory: z.number().int().default(512),
+    /** Initial task count; later drift (manual scaling) is left alone. */
+    desiredCount: z.number().int().min(0).max(20).default(1),
+    /** Default pool the proxy forwards to, `//account.worker:@host:port`. */
+    poolAddress: z.string().regex(/^\/\/[^\s@]*@[A-Za-z0-9.-]+:\d{1,5}$/, "expected //user.worker:@host:port"),
+    /** URL the web API advertises (`WEB_PUBLIC_URL`). */
+    webPublicUrl: z.url({ message: "expected a URL" }).optional(),
+    /** Stratum port the proxy listens on (`PROXY_ADDRESS`). */
+    stratumPort: port.default(3333),
+    /** Web API port (`WEB_ADDRESS`), also the container health check's port. */
+    webPort: port.default(8080),
+    /** `HASHRATE_SHARE_TIMEOUT`. */
+    hashrateShareTimeout: goDuration.default("20m"),
+    /** `ENVIRONMENT` as the application reads it. */
+    environmentName: z.string().min(1).default("production"),
+    log: z
+      .strictObject({
+        /** `LOG_LEVEL_APP` (the app ignores `LOG_LEVEL`, ESTATE.md §11). */
+        level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+        /** `LOG_JSON`: JSON lines, which the metric filters parse. */
+        json: z.boolean().default(true),
+        /** `LOG_IS_PROD`. */
+        isProd: z.boolean().default(true),
+      })
+      .prefault({}),
+    /** More plain environment; names or values that look like secrets are refused. */
+    extraEnvironment: plainEnvironment.default({}),
+    /** `nofile` soft and hard limit (many miner connections). */
+    ulimitNofile: z.number().int().min(1024).max(1048576).default(15000),
+    logRetentionDays: retentionDays.default(90),
+    /** Allow `aws ecs execute-command` into the task (sessions are logged and encrypted). */
+    enableExecuteCommand: z.boolean().default(false),
+    healthCheck: z
+      .strictObject({
+        /** Container health check: `GET <path>` on the web port from inside the task. */
+        enabled: z.boolean().default(true),
+        path: z.string().regex(/^\/\S*$/, "expected a path starting with /").default("/healthcheck"),
+        intervalSeconds: z.number().int().min(5).max(300).default(30),
+        timeoutSeconds: z.number().int().min(2).max(60).default(5),
+        retries: z.number().int().min(1).max(10).default(3),
+        startPeriodSeconds: z.number().int().min(0).max(300).default(60),
+      })
+      .prefault({}),
+    /** Internet-facing network load balancer for miners (stratum) and its DNS name. */
+    publicEndpoint: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** The port miners connect to (7301 today). */
+        listenerPort: port.default(7301),
+        /** DNS label: `proxy` / `validator` by default → `proxy.dev.lumerin.io`. */
+        hostLabel: dnsLabel.optional(),
+        /** Default: on in production. */
+        deletionProtection: z.boolean().optional(),
+        /** Who may connect; default the whole internet. */
+        allowedCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
+      })
+      .prefault({}),
+    /** CIDRs (VPN, VPC) that may reach the web API port. Empty: nobody outside the task. */
+    apiIngressCidrs: z.array(cidr).default([]),
+    /** Physical-name overrides, for adopting live resources. */
+    names: NamesSchema.prefault({}),
+  })
+  .superRefine((service, ctx) => {
+    const allowed = FARGATE_SIZES[service.cpu];
+    if (allowed && !allowed.includes(service.memory)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["memory"],
+        message: `${service.memory} MiB is not a Fargate size for cpu ${service.cpu}; expected one of ${allowed.join(", ")}`,
+      });
+    }
+    if (service.stratumPort === service.webPort) {
+      ctx.addIssue({ code: "custom", path: ["webPort"], message: "must differ from stratumPort" });
+    }
+  });
+
+/** Variables the proxy services set from typed config or secrets; `extraEnvironment` may not redefine them. */
+export const PROXY_RESERVED_ENV = [
+  "PROXY_ADDRESS", "WEB_ADDRESS", "WEB_PUBLIC_URL", "POOL_ADDRESS", "FUTURES_ADDRESS", "CLONE_FACTORY_ADDRESS",
+  "VALIDATOR_REGISTRY_ADDRESS", "MULTICALL_ADDRESS", "HASHRATE_SHARE_TIMEOUT", "ENVIRONMENT", "LOG_LEVEL_APP",
+  "LOG_JSON", "LOG_IS_PROD", "WALLET_PRIVATE_KEY", "ETH_NODE_ADDRESS", "FUTURES_SUBGRAPH_URL",
+] as const;
+
+export const MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11";
+
+export const ProxyRouterSchema = z.strictObject({
+  /** Image repository (no tag). */
+  image: imageRepository.default("ghcr.io/lumerin-protocol/proxy-router"),
+  /** `auto` (newest release for this environment) or a pinned tag (rollback). */
+  imageTag: imageTag.default("auto"),
+  /** Where releases are looked up for `auto`, and the tag prefix this repository uses. */
+  github: z
+    .strictObject({
+      owner: githubName.default("lumerin-protocol"),
+      repo: githubName.default("proxy-router"),
+      /** Release tags are `<prefix>vX.Y.Z[-env]`; the image tag is the whole git tag. */
+      tagPrefix: z.string().regex(/^[a-z0-9-]*$/, "expected lower-case letters, digits and -").default("proxy-router-"),
+    })
+    .prefault({}),
+  /** Secret (`{"username","password"}`) for a private registry; omit for public GHCR images. */
+  repositoryCredentialsSecretArn: secretArn.optional(),
+  contracts: z.strictObject({
+    futures: ethAddress,
+    cloneFactory: ethAddress,
+    validatorRegistry: ethAddress,
+    multicall: ethAddress.default(MULTICALL3),
+  }),
+  router: ProxyServiceSchema,
+  validator: ProxyServiceSchema,
+});
+
+// ---------------------------------------------------------------- secrets
+
+/**
+ * Secret-bearing keys. Each is its own top-level string key so that the Pulumi
+ * runtime can tell whether it arrived encrypted (`secure:`): the CLI marks
+ * secrecy per top-level key only.
+ */
+export const SECRET_KEYS = {
+  proxyRouterWalletPrivateKey: { secret: "proxyRouter", jsonKey: "wallet_private_key" },
+  proxyRouterEthNodeAddress: { secret: "proxyRouter", jsonKey: "eth_node_address" },
+  proxyRouterFuturesSubgraphUrl: { secret: "proxyRouter", jsonKey: "futures_subgraph_url" },
+  proxyValidatorWalletPrivateKey: { secret: "proxyValidator", jsonKey: "wallet_private_key" },
+  proxyValidatorEthNodeAddress: { secret: "proxyValidator", jsonKey: "eth_node_address" },
+  proxyValidatorFuturesSubgraphUrl: { secret: "proxyValidator", jsonKey: "futures_subgraph_url" },
+} as const;
+export type SecretKey = keyof typeof SECRET_KEYS;
+export type SecretGroup = (typeof SECRET_KEYS)[SecretKey]["secret"];
+
+const secretString = z.string().min(1, "must not be empty");
+const secretShape = Object.fromEntries(
+  Object.keys(SECRET_KEYS).map((key) => [key, secretString.optional()]),
+) as Record<SecretKey, z.ZodOptional<typeof secretString>>;
+
+// ---------------------------------------------------------------- the stack
+
+export const StackConfigSchema = z.strictObject({
+  /** Which row of the environment table this stack is: dev, stg or lmn. */
+  environment: z.enum(ENVIRONMENT_NAMES),
+  /** Protect stateful resources from deletion. Default: on in production. */
+  protect: z.boolean().optional(),
+  network: NetworkSchema,
+  dns: DnsSchema.prefault({}),
+  cluster: ClusterSchema.prefault({}),
+  proxyRouter: ProxyRouterSchema,
+  ...secretShape,
+});
+
+export type StackConfigInput = z.input<typeof StackConfigSchema>;
+export type ParsedStackConfig = z.output<typeof StackConfigSchema>;
+export type NetworkConfig = z.output<typeof NetworkSchema>;
+export type DnsConfig = z.output<typeof DnsSchema>;
+export type ClusterConfig = z.output<typeof ClusterSchema>;
+export type ProxyRouterConfig = z.output<typeof ProxyRouterSchema>;
+export type ProxyServiceConfig = z.output<typeof ProxyServiceSchema>;

@@ -1,0 +1,88 @@
+/**
+ * IAM documents as typed objects, never JSON glued from strings. Every statement
+ * carries a `Sid` that says why it exists; reviewers read the Sids in the plan.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+
+export type ConditionBlock = Record<string, Record<string, pulumi.Input<string> | pulumi.Input<string>[]>>;
+
+export interface Statement {
+  /** Why this statement exists, in PascalCase (IAM allows [A-Za-z0-9] only). */
+  readonly Sid: string;
+  readonly Effect?: "Allow" | "Deny";
+  readonly Action: readonly string[];
+  /** Resource ARNs, or `"*"` only for actions that accept no resource ARN (say so in the Sid). */
+  readonly Resource: "*" | readonly pulumi.Input<string>[];
+  readonly Condition?: ConditionBlock;
+}
+
+export interface TrustStatement {
+  readonly Sid: string;
+  readonly Principal: { readonly Service: string } | { readonly Federated: pulumi.Input<string> } | { readonly AWS: pulumi.Input<string> };
+  readonly Action: string;
+  readonly Condition?: ConditionBlock;
+}
+
+const SID = /^[A-Za-z0-9]+$/;
+
+export function policyDocument(statements: readonly Statement[]): aws.types.input.iam.PolicyDocument {
+  if (statements.length === 0) throw new Error("a policy document needs at least one statement");
+  const sids = new Set<string>();
+  for (const s of statements) {
+    if (!SID.test(s.Sid)) throw new Error(`IAM Sid "${s.Sid}" must be alphanumeric`);
+    if (sids.has(s.Sid)) throw new Error(`IAM Sid "${s.Sid}" is used twice in one document`);
+    sids.add(s.Sid);
+    if (s.Action.length === 0) throw new Error(`IAM statement ${s.Sid} has no actions`);
+    if (s.Resource !== "*" && s.Resource.length === 0) throw new Error(`IAM statement ${s.Sid} has no resources`);
+  }
+  return {
+    Version: "2012-10-17",
+    Statement: statements.map((s) => ({
+      Sid: s.Sid,
+      Effect: s.Effect ?? "Allow",
+      Action: [...s.Action],
+      Resource: s.Resource === "*" ? "*" : [...s.Resource],
+      ...(s.Condition ? { Condition: s.Condition } : {}),
+    })),
+  };
+}
+
+export function trustDocument(statements: readonly TrustStatement[]): aws.types.input.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: statements.map((s) => ({
+      Sid: s.Sid,
+      Effect: "Allow",
+      Principal: s.Principal,
+      Action: s.Action,
+      ...(s.Condition ? { Condition: s.Condition } : {}),
+    })),
+  };
+}
+
+/**
+ * Trust for a role an AWS service assumes on this account's behalf, with the
+ * confused-deputy guard (`aws:SourceAccount`) AWS recommends.
+ */
+export function serviceTrust(service: string, accountId: pulumi.Input<string>, sid: string): aws.types.input.iam.PolicyDocument {
+  return trustDocument([
+    {
+      Sid: sid,
+      Principal: { Service: service },
+      Action: "sts:AssumeRole",
+      Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+    },
+  ]);
+}
+
+/** Values the ARN builders need; taken once from the provider, never spelled. */
+export interface AwsContext {
+  readonly accountId: string;
+  readonly region: string;
+  readonly partition: string;
+}
+
+export function logGroupArn(ctx: AwsContext, name: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.interpolate`arn:${ctx.partition}:logs:${ctx.region}:${ctx.accountId}:log-group:${name}`;
+}

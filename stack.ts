@@ -1,0 +1,145 @@
+/**
+ * The composition: one stack's configuration → components → stack outputs.
+ * `index.ts` runs it under the Pulumi CLI; `tools/plan.ts` and the tests run the
+ * same function under Pulumi's mocks. Nothing here knows which.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { ConfigSource, StackConfig, loadStackConfig } from "./config/load";
+import type { ReleaseSource } from "./lib/github-releases";
+import { AwsContext } from "./lib/iam";
+import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
+import { ProxyServiceKind, appEnv, clusterNames, platformKeyAlias } from "./lib/naming";
+import { Cluster } from "./components/cluster";
+import { Network } from "./components/network";
+import { PlatformKey } from "./components/platform-key";
+import { ProxyRouter, resolvedProxyNames } from "./components/proxy-router";
+import type { DnsTarget } from "./components/proxy-service";
+
+export interface StackDependencies {
+  /** Configuration as the Pulumi runtime has it. */
+  readonly config: ConfigSource;
+  /** Release lookups for `imageTag: auto`; `undefined` leaves `auto` visibly unresolved (offline plan). */
+  readonly releases: ReleaseSource | undefined;
+}
+
+export async function lumerinStack(deps: StackDependencies): Promise<Record<string, unknown>> {
+  // Everything that can fail on input happens before the first resource is registered.
+  const config = loadStackConfig(deps.config);
+  const images = await resolveProxyImages(config, deps.releases);
+  const [identity, partition] = await Promise.all([aws.getCallerIdentity(), aws.getPartition()]);
+  const ctx: AwsContext = { accountId: identity.accountId, region: config.region, partition: partition.partition };
+  const env = config.env;
+
+  const defaults = clusterNames(env.name, config.region);
+  const execLogGroupName = config.cluster.execLogGroupName ?? defaults.execLogGroup;
+  const key = new PlatformKey("platform", {
+    alias: platformKeyAlias(env.name),
+    description: `lumerin-infra ${env.name}: service secrets and ECS Exec session logs`,
+    aws: ctx,
+    logGroupNames: [execLogGroupName],
+    protect: config.protect,
+  });
+
+  const network = new Network("network", { config: config.network, vpcName: appEnv("lumerin", env.name) });
+
+  const cluster = new Cluster("cluster", {
+    name: config.cluster.name ?? defaults.cluster,
+    execLogGroupName,
+    execLogRetentionDays: config.cluster.execLogRetentionDays,
+    containerInsights: config.cluster.containerInsights,
+    kmsKeyArn: key.arn,
+  });
+
+  const proxy = new ProxyRouter("proxy", {
+    aws: ctx,
+    env,
+    config: config.proxyRouter,
+    images: {
+      router: pick(images, "proxy-router"),
+      validator: pick(images, "proxy-validator"),
+    },
+    cluster: cluster.ref,
+    network,
+    dns: dnsTarget(config),
+    secretsKmsKeyArn: key.arn,
+    secretValues: { router: config.secrets.proxyRouter, validator: config.secrets.proxyValidator },
+    protect: config.protect,
+  });
+
+  const serviceOutputs = (kind: ProxyServiceKind, key: string) => {
+    const ref = proxy.refs[kind];
+    const image = images.get(key);
+    return ref && image
+      ? {
+          serviceName: ref.serviceName,
+          serviceArn: ref.serviceArn,
+          image: image.image,
+          imageTag: image.tag,
+          imageTagOrigin: image.origin,
+          imageTagParameter: ref.imageTagParameterName,
+          secretArn: ref.secretArn,
+          hostName: ref.hostName,
+        }
+      : undefined;
+  };
+
+  return {
+    environment: env.name,
+    region: config.region,
+    accountId: ctx.accountId,
+    vpcId: network.vpcId,
+    clusterName: cluster.cluster.name,
+    clusterArn: cluster.cluster.arn,
+    platformKeyAlias: key.aliasName,
+    proxyRouter: serviceOutputs("router", "proxy-router"),
+    proxyValidator: serviceOutputs("validator", "proxy-validator"),
+  };
+}
+
+function pick(images: ReadonlyMap<string, ResolvedImage>, key: string): { image: string; tag: string } {
+  const resolved = images.get(key);
+  // A disabled service has no image request; it registers nothing, so any value serves.
+  return resolved ? { image: resolved.image, tag: resolved.tag } : { image: "", tag: "" };
+}
+
+async function resolveProxyImages(config: StackConfig, releases: ReleaseSource | undefined): Promise<ReadonlyMap<string, ResolvedImage>> {
+  const cfg = config.proxyRouter;
+  const requests: ImageRequest[] = (["router", "validator"] as const)
+    .filter((kind) => cfg[kind].enabled)
+    .map((kind) => ({
+      key: kind === "router" ? "proxy-router" : "proxy-validator",
+      repository: cfg.image,
+      imageTag: cfg.imageTag,
+      github: { owner: cfg.github.owner, repo: cfg.github.repo },
+      pattern: { prefix: cfg.github.tagPrefix, suffix: config.env.tagSuffix },
+      deployedTagParameter: resolvedProxyNames(kind, config.env, config.region, cfg[kind]).imageTagParameter,
+    }));
+  return resolveImages(requests, { environment: config.env.name, releases, readDeployedTags: readSsmTags });
+}
+
+/** Tags recorded by code deploys, read with one `GetParametersByPath` per folder (missing parameters are no error). */
+const readSsmTags: DeployedTagReader = async (names) => {
+  const folders = [...new Set(names.map((n) => n.slice(0, n.lastIndexOf("/")) || "/"))];
+  const found = new Map<string, string>();
+  for (const path of folders) {
+    const result = await aws.ssm.getParametersByPath({ path, recursive: false, withDecryption: false });
+    result.names.forEach((name, i) => {
+      if (names.includes(name)) found.set(name, result.values[i]);
+    });
+  }
+  return found;
+};
+
+function dnsTarget(config: StackConfig): DnsTarget {
+  const provider = config.dns.assumeRoleArn
+    ? new aws.Provider("dns", {
+        region: config.region as aws.Region,
+        assumeRoles: [{ roleArn: config.dns.assumeRoleArn, sessionName: `lumerin-infra-${config.env.name}-dns` }],
+      })
+    : undefined;
+  const zoneId: pulumi.Input<string> =
+    config.dns.zoneId ??
+    aws.route53.getZoneOutput({ name: config.dns.zoneName, privateZone: false }, provider ? { provider } : undefined).zoneId;
+  return { zoneId, zoneName: config.dns.zoneName, ...(provider ? { provider } : {}) };
+}

@@ -1,0 +1,235 @@
+/**
+ * Deterministic, realistic mocks for the offline plan and the tests: ids and
+ * ARNs follow each resource type's real format, in the stack's region and one
+ * account, so that an IAM statement naming another resource can be checked
+ * against that resource's ARN. Same inputs → same ids, run after run.
+ */
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface MockSettings {
+  readonly accountId: string;
+  readonly region: string;
+  /** SSM parameters the "account" already holds (deployed image tags), name → value. */
+  readonly ssmParameters?: Readonly<Record<string, string>>;
+}
+
+export interface MockRecord {
+  readonly type: string;
+  readonly name: string;
+  readonly id: string;
+  readonly inputs: Record<string, unknown>;
+  readonly state: Record<string, unknown>;
+}
+
+type State = Record<string, unknown>;
+
+/** Hosted zone ids of load balancers per region (AWS publishes these). */
+const NLB_ZONE: Readonly<Record<string, string>> = { "us-east-1": "Z26RNL4JYFTOTI", "us-east-2": "ZLMOA37VPKANP", "eu-central-1": "Z3F0SRJ5LGBH90" };
+const ALB_ZONE: Readonly<Record<string, string>> = { "us-east-1": "Z35SXDOTRQ7X7K", "us-east-2": "Z3AADJGX6KTTL2", "eu-central-1": "Z215JYRZR1TBD5" };
+
+export class RealisticMocks implements pulumi.runtime.Mocks {
+  /** Every resource the program registered, keyed by `type::name`. */
+  readonly records = new Map<string, MockRecord>();
+  readonly invokes: string[] = [];
+
+  constructor(private readonly settings: MockSettings) {}
+
+  newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+    const key = `${args.type}::${args.name}`;
+    if (this.records.has(key)) {
+      throw new Error(`two resources of type ${args.type} share the logical name "${args.name}"; logical names must be unique per type`);
+    }
+    const inputs = (args.inputs ?? {}) as State;
+    const { id, state } = this.make(args.type, args.name, inputs);
+    const full = { ...inputs, ...state };
+    this.records.set(key, { type: args.type, name: args.name, id, inputs, state: full });
+    return { id, state: full };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+    const { accountId, region } = this.settings;
+    const inputs = (args.inputs ?? {}) as State;
+    this.invokes.push(args.token);
+    switch (args.token) {
+      case "aws:index/getCallerIdentity:getCallerIdentity":
+        return { accountId, arn: `arn:aws:sts::${accountId}:assumed-role/offline-plan/lumerin-infra`, userId: "AROAOFFLINEPLAN:lumerin-infra", id: accountId };
+      case "aws:index/getPartition:getPartition":
+        return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+      case "aws:index/getRegion:getRegion":
+        return { name: region, region, id: region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
+      case "aws:route53/getZone:getZone": {
+        const name = String(inputs.name ?? "example.com");
+        const zoneId = `Z${hex(`zone:${name}`, 13).toUpperCase()}`;
+        return { id: zoneId, zoneId, name, arn: `arn:aws:route53:::hostedzone/${zoneId}`, privateZone: false, nameServers: [], resourceRecordSetCount: 10 };
+      }
+      case "aws:ec2/getVpc:getVpc": {
+        const tag = tagName(inputs) ?? String(inputs.id ?? "default");
+        const id = String(inputs.id ?? `vpc-${hex(`vpc:${tag}`, 17)}`);
+        return { id, cidrBlock: "10.1.0.0/16", arn: `arn:aws:ec2:${region}:${accountId}:vpc/${id}`, tags: inputs.tags ?? {}, default: false, state: "available" };
+      }
+      case "aws:ec2/getSubnet:getSubnet": {
+        const tag = tagName(inputs) ?? String(inputs.id ?? "subnet");
+        const id = String(inputs.id ?? `subnet-${hex(`subnet:${tag}`, 17)}`);
+        const azIndex = Number(/(\d+)$/.exec(tag)?.[1] ?? "1") - 1;
+        return {
+          id,
+          vpcId: inputs.vpcId ?? `vpc-${hex("vpc", 17)}`,
+          availabilityZone: `${region}${"abcdef"[azIndex % 6]}`,
+          cidrBlock: `10.1.${azIndex * 16}.0/20`,
+          arn: `arn:aws:ec2:${region}:${accountId}:subnet/${id}`,
+          tags: inputs.tags ?? {},
+        };
+      }
+      case "aws:ssm/getParametersByPath:getParametersByPath": {
+        const path = String(inputs.path ?? "/").replace(/\/$/, "");
+        const entries = Object.entries(this.settings.ssmParameters ?? {}).filter(
+          ([name]) => name.startsWith(`${path}/`) && (inputs.recursive || !name.slice(path.length + 1).includes("/")),
+        );
+        return {
+          id: path,
+          path,
+          names: entries.map(([n]) => n),
+          values: entries.map(([, v]) => v),
+          types: entries.map(() => "String"),
+          arns: entries.map(([n]) => `arn:aws:ssm:${region}:${accountId}:parameter${n}`),
+          withDecryption: false,
+        };
+      }
+      default:
+        throw new Error(`the offline plan has no answer for the invoke ${args.token}; add one to tools/mocks.ts`);
+    }
+  }
+
+  private make(type: string, logical: string, inputs: State): { id: string; state: State } {
+    const { accountId } = this.settings;
+    const region = typeof inputs.region === "string" ? inputs.region : this.settings.region;
+    const seed = `${type}::${logical}`;
+    const named = (fallback = `${logical}-${hex(seed, 7)}`): string =>
+      typeof inputs.name === "string" ? inputs.name : typeof inputs.namePrefix === "string" ? `${inputs.namePrefix}${hex(seed, 26)}` : fallback;
+    const arnOf = (service: string, resource: string, withRegion = true, withAccount = true) =>
+      `arn:aws:${service}:${withRegion ? region : ""}:${withAccount ? accountId : ""}:${resource}`;
+
+    switch (type) {
+      case "aws:ecs/cluster:Cluster": {
+        const arn = arnOf("ecs", `cluster/${named()}`);
+        return { id: arn, state: { arn, name: named() } };
+      }
+      case "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders":
+        return { id: String(inputs.clusterName), state: {} };
+      case "aws:ecs/service:Service": {
+        const cluster = String(inputs.cluster ?? "default").split("/").pop();
+        const arn = arnOf("ecs", `service/${cluster}/${named()}`);
+        return { id: arn, state: { arn, name: named() } };
+      }
+      case "aws:ecs/taskDefinition:TaskDefinition": {
+        const family = String(inputs.family);
+        const arnWithoutRevision = arnOf("ecs", `task-definition/${family}`);
+        return { id: family, state: { arn: `${arnWithoutRevision}:1`, arnWithoutRevision, revision: 1 } };
+      }
+      case "aws:iam/role:Role": {
+        const name = named();
+        return { id: name, state: { name, arn: arnOf("iam", `role${inputs.path ?? "/"}${name}`, false), uniqueId: `AROA${hex(seed, 17).toUpperCase()}` } };
+      }
+      case "aws:iam/rolePolicy:RolePolicy":
+        return { id: `${inputs.role}:${named()}`, state: { name: named() } };
+      case "aws:iam/policy:Policy": {
+        const name = named();
+        const arn = arnOf("iam", `policy${inputs.path ?? "/"}${name}`, false);
+        return { id: arn, state: { name, arn, policyId: `ANPA${hex(seed, 17).toUpperCase()}` } };
+      }
+      case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+        return { id: `${inputs.role}-${hex(seed, 8)}`, state: {} };
+      case "aws:iam/openIdConnectProvider:OpenIdConnectProvider": {
+        const arn = arnOf("iam", `oidc-provider/${String(inputs.url).replace(/^https:\/\//, "")}`, false);
+        return { id: arn, state: { arn } };
+      }
+      case "aws:secretsmanager/secret:Secret": {
+        const arn = arnOf("secretsmanager", `secret:${named()}-${alnum(seed, 6)}`);
+        return { id: arn, state: { arn, name: named() } };
+      }
+      case "aws:secretsmanager/secretVersion:SecretVersion": {
+        const versionId = uuid(seed);
+        return { id: `${inputs.secretId}|${versionId}`, state: { arn: inputs.secretId, versionId, versionStages: ["AWSCURRENT"] } };
+      }
+      case "aws:cloudwatch/logGroup:LogGroup":
+        return { id: named(), state: { name: named(), arn: arnOf("logs", `log-group:${named()}`) } };
+      case "aws:kms/key:Key": {
+        const keyId = uuid(seed);
+        return { id: keyId, state: { keyId, arn: arnOf("kms", `key/${keyId}`) } };
+      }
+      case "aws:kms/alias:Alias":
+        return { id: named(), state: { arn: arnOf("kms", named()), targetKeyArn: arnOf("kms", `key/${inputs.targetKeyId}`) } };
+      case "aws:ec2/securityGroup:SecurityGroup": {
+        const id = `sg-${hex(seed, 17)}`;
+        return { id, state: { arn: arnOf("ec2", `security-group/${id}`), name: named(), ownerId: accountId } };
+      }
+      case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+      case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {
+        const id = `sgr-${hex(seed, 17)}`;
+        return { id, state: { arn: arnOf("ec2", `security-group-rule/${id}`), securityGroupRuleId: id } };
+      }
+      case "aws:lb/loadBalancer:LoadBalancer": {
+        const network = inputs.loadBalancerType === "network";
+        const name = named();
+        const suffix = `${network ? "net" : "app"}/${name}/${hex(seed, 16)}`;
+        const dnsName = network ? `${name}-${hex(seed, 16)}.elb.${region}.amazonaws.com` : `${inputs.internal ? "internal-" : ""}${name}-${hex(seed, 10)}.${region}.elb.amazonaws.com`;
+        const arn = arnOf("elasticloadbalancing", `loadbalancer/${suffix}`);
+        return { id: arn, state: { arn, arnSuffix: suffix, dnsName, zoneId: (network ? NLB_ZONE : ALB_ZONE)[region] ?? "Z26RNL4JYFTOTI" } };
+      }
+      case "aws:lb/targetGroup:TargetGroup": {
+        const suffix = `targetgroup/${named()}/${hex(seed, 16)}`;
+        const arn = arnOf("elasticloadbalancing", suffix);
+        return { id: arn, state: { arn, arnSuffix: suffix } };
+      }
+      case "aws:lb/listener:Listener": {
+        const lb = String(inputs.loadBalancerArn ?? arnOf("elasticloadbalancing", "loadbalancer/net/unknown/0"));
+        const arn = `${lb.replace(":loadbalancer/", ":listener/")}/${hex(seed, 16)}`;
+        return { id: arn, state: { arn } };
+      }
+      case "aws:route53/record:Record":
+        return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { fqdn: inputs.name } };
+      case "aws:ssm/parameter:Parameter": {
+        const name = named();
+        return { id: name, state: { arn: arnOf("ssm", `parameter${name.startsWith("/") ? name : `/${name}`}`), version: 1, tier: "Standard" } };
+      }
+      case "awsx:ec2:Vpc": {
+        const azs = Number(inputs.numberOfAvailabilityZones ?? 2);
+        const subnets = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${hex(`${seed}:${kind}:${i}`, 17)}`);
+        return { id: `vpc-${hex(seed, 17)}`, state: { vpcId: `vpc-${hex(seed, 17)}`, publicSubnetIds: subnets("public"), privateSubnetIds: subnets("private"), isolatedSubnetIds: [], natGateways: [], eips: [] } };
+      }
+      default: {
+        // A type without its own entry: an ARN of the common `service:region:account:resource/name` shape.
+        const service = /^aws:([a-z0-9]+)\//.exec(type)?.[1];
+        const id = `${named()}`;
+        return { id, state: service ? { arn: arnOf(service, `${type.split(":").pop()?.toLowerCase()}/${id}`) } : {} };
+      }
+    }
+  }
+}
+
+function tagName(inputs: State): string | undefined {
+  const tags = inputs.tags as Record<string, unknown> | undefined;
+  return typeof tags?.Name === "string" ? tags.Name : undefined;
+}
+
+function digest(seed: string): string {
+  return createHash("sha256").update(seed).digest("hex");
+}
+
+export function hex(seed: string, length: number): string {
+  let out = "";
+  for (let i = 0; out.length < length; i++) out += digest(`${seed}#${i}`);
+  return out.slice(0, length);
+}
+
+function alnum(seed: string, length: number): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  const bytes = Buffer.from(digest(seed), "hex");
+  return Array.from(bytes.subarray(0, length), (b) => alphabet[b % alphabet.length]).join("");
+}
+
+function uuid(seed: string): string {
+  const h = hex(seed, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

@@ -1,0 +1,44 @@
+/**
+ * Plans one stack offline: reads its config files like the CLI, runs `stack.ts`
+ * (the program `index.ts` runs) under the capture harness. Used by `npm run plan`,
+ * `npm run bench` and the tests.
+ */
+import * as path from "node:path";
+import { pulumiConfigSource } from "../config/load";
+import type { ReleaseSource } from "../lib/github-releases";
+import { lumerinStack } from "../stack";
+import { Plan, capture } from "./harness";
+import { StackFileConfig, readStackConfig } from "./stack-files";
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+export interface PlanStackOptions {
+  /** Release lookups for `auto` tags; absent: they stay visibly unresolved. */
+  readonly releases?: ReleaseSource;
+  /** SSM parameters the mocked account holds (deployed image tags). */
+  readonly ssmParameters?: Readonly<Record<string, string>>;
+  /** Replace or add config values (full keys) after the files are read: for tests. */
+  readonly overrides?: Readonly<Record<string, string | undefined>>;
+  /** Keys to mark secret in addition to those the files mark. */
+  readonly extraSecretKeys?: readonly string[];
+}
+
+export function planFiles(stack: string, configFile?: string): StackFileConfig {
+  return readStackConfig(REPO_ROOT, stack, configFile);
+}
+
+export async function planStack(files: StackFileConfig, options: PlanStackOptions = {}): Promise<Plan> {
+  const config: Record<string, string> = { ...files.config };
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value === undefined) delete config[key];
+    else config[key] = value;
+  }
+  return capture({
+    project: files.project,
+    stack: files.stack,
+    config,
+    secretKeys: [...files.secretKeys, ...(options.extraSecretKeys ?? [])],
+    ssmParameters: options.ssmParameters,
+    program: () => lumerinStack({ config: pulumiConfigSource(), releases: options.releases }),
+  });
+}
