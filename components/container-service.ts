@@ -16,6 +16,8 @@ export interface ContainerSecret {
 }
 
 export interface SecurityGroupRule {
+  /** Stable short id of the rule's purpose (`stratum-from-nlb`): part of its logical name, so rules never shift. */
+  readonly key: string;
   /** Why the rule exists: shown in the console and in the plan. */
   readonly description: string;
   readonly protocol: "tcp" | "udp" | "-1";
@@ -84,6 +86,7 @@ export interface ContainerServiceArgs {
 }
 
 const HTTPS_OUT: SecurityGroupRule = {
+  key: "https",
   description: "HTTPS to registries, Secrets Manager, CloudWatch and RPC endpoints",
   protocol: "tcp",
   fromPort: 443,
@@ -353,7 +356,10 @@ function addRules(
   rules: readonly SecurityGroupRule[],
   parent: pulumi.Resource,
 ): void {
-  rules.forEach((rule, index) => {
+  const keys = new Set<string>();
+  rules.forEach((rule) => {
+    if (keys.has(rule.key)) throw new Error(`security group rule key "${rule.key}" is used twice`);
+    keys.add(rule.key);
     const targets: { cidrIpv4?: string; referencedSecurityGroupId?: pulumi.Input<string> }[] = rule.securityGroupId
       ? [{ referencedSecurityGroupId: rule.securityGroupId }]
       : (rule.cidrBlocks ?? []).map((cidrIpv4) => ({ cidrIpv4 }));
@@ -366,7 +372,7 @@ function addRules(
         ...(rule.protocol === "-1" ? {} : { fromPort: rule.fromPort, toPort: rule.toPort }),
         ...target,
       };
-      const logical = `${prefix}-${index}${targets.length > 1 ? `-${t}` : ""}`;
+      const logical = `${prefix}-${rule.key}${targets.length > 1 ? `-${t}` : ""}`;
       if (direction === "ingress") new aws.vpc.SecurityGroupIngressRule(logical, ruleArgs, { parent });
       else new aws.vpc.SecurityGroupEgressRule(logical, ruleArgs, { parent });
     });

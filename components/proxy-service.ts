@@ -121,7 +121,7 @@ export class ProxyService extends pulumi.ComponentResource {
         `${name}-nlb-in`,
         "ingress",
         nlbSecurityGroup.id,
-        [{ description: "Miners connect to the stratum listener", protocol: "tcp", fromPort: endpoint.listenerPort, toPort: endpoint.listenerPort, cidrBlocks: endpoint.allowedCidrs }],
+        [{ key: "miners", description: "Miners connect to the stratum listener", protocol: "tcp", fromPort: endpoint.listenerPort, toPort: endpoint.listenerPort, cidrBlocks: endpoint.allowedCidrs }],
         this,
       );
 
@@ -189,10 +189,10 @@ export class ProxyService extends pulumi.ComponentResource {
     // ---------------------------------------------------------------- the service
     const ingress: SecurityGroupRule[] = [];
     if (nlbSecurityGroup) {
-      ingress.push({ description: "Stratum from the load balancer", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, securityGroupId: nlbSecurityGroup.id });
+      ingress.push({ key: "stratum-from-nlb", description: "Stratum from the load balancer", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, securityGroupId: nlbSecurityGroup.id });
     }
     if (cfg.apiIngressCidrs.length > 0) {
-      ingress.push({ description: "Web API from operators (VPN/VPC)", protocol: "tcp", fromPort: cfg.webPort, toPort: cfg.webPort, cidrBlocks: cfg.apiIngressCidrs });
+      ingress.push({ key: "api-from-operators", description: "Web API from operators (VPN/VPC)", protocol: "tcp", fromPort: cfg.webPort, toPort: cfg.webPort, cidrBlocks: cfg.apiIngressCidrs });
     }
 
     const secrets: ContainerSecret[] = PROXY_SECRET_KEYS.map((k) => ({
@@ -239,7 +239,7 @@ export class ProxyService extends pulumi.ComponentResource {
         securityGroupName: names.serviceSecurityGroup,
         ingress,
         // A proxy forwards hashrate to whichever pool a contract names, on that pool's port.
-        egress: [{ description: "Pools, RPC and AWS APIs on any TCP port", protocol: "tcp", fromPort: 1, toPort: 65535, cidrBlocks: ["0.0.0.0/0"] }],
+        egress: [{ key: "any-tcp", description: "Pools, RPC and AWS APIs on any TCP port", protocol: "tcp", fromPort: 1, toPort: 65535, cidrBlocks: ["0.0.0.0/0"] }],
         loadBalancers: this.targetGroup ? [{ targetGroupArn: this.targetGroup.arn, containerPort: cfg.stratumPort }] : [],
         healthCheckGracePeriodSeconds: 60,
         enableExecuteCommand: cfg.enableExecuteCommand,
@@ -255,7 +255,7 @@ export class ProxyService extends pulumi.ComponentResource {
         `${name}-nlb-out`,
         "egress",
         nlbSecurityGroup.id,
-        [{ description: "Stratum and health checks to the tasks", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, securityGroupId: this.containerService.securityGroupId }],
+        [{ key: "stratum-to-tasks", description: "Stratum and health checks to the tasks", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, securityGroupId: this.containerService.securityGroupId }],
         this,
       );
     }

@@ -1,0 +1,65 @@
+/** Plans for specs: the same harness and program as `npm run plan`, with overrides per case. */
+import type { CapturedResource, Plan } from "../../tools/harness";
+import { PlanStackOptions, planFiles, planStack } from "../../tools/plan-stack";
+
+const cache = new Map<string, Promise<Plan>>();
+
+/** The plan of a stack file as committed (cached: plans are deterministic). */
+export function committedPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
+  let plan = cache.get(stack);
+  if (!plan) {
+    plan = planStack(planFiles(stack));
+    cache.set(stack, plan);
+  }
+  return plan;
+}
+
+/** A plan of `stack` with config values replaced (full keys; `undefined` removes a key). */
+export function planWith(stack: string, options: PlanStackOptions = {}, configFile?: string): Promise<Plan> {
+  return planStack(planFiles(stack, configFile), options);
+}
+
+/** The one resource of this type and logical name, or a failing assertion that says what exists. */
+export function resource(plan: Plan, type: string, name: string): CapturedResource {
+  const found = plan.resources.find((r) => r.type === type && r.name === name);
+  if (!found) {
+    const names = plan.resources.filter((r) => r.type === type).map((r) => r.name);
+    throw new Error(`no ${type} named ${name} in the ${plan.stack} plan; there are: ${names.join(", ") || "none"}`);
+  }
+  return found;
+}
+
+export function resourcesOfType(plan: Plan, type: string): CapturedResource[] {
+  return plan.resources.filter((r) => r.type === type);
+}
+
+/** An IAM document input, whether it was passed as an object or as JSON. */
+export function doc(value: unknown): { Statement: IamStatement[] } {
+  return (typeof value === "string" ? JSON.parse(value) : value) as { Statement: IamStatement[] };
+}
+
+export interface IamStatement {
+  Sid: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: string | string[];
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** Container definitions of a task definition resource. */
+export function containers(task: CapturedResource): ContainerDef[] {
+  return JSON.parse(String(task.inputs.containerDefinitions)) as ContainerDef[];
+}
+
+export interface ContainerDef {
+  name: string;
+  image: string;
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+  portMappings: { containerPort: number }[];
+  healthCheck?: { command: string[] };
+  ulimits?: { name: string; softLimit: number; hardLimit: number }[];
+  logConfiguration: { logDriver: string; options: Record<string, string> };
+  repositoryCredentials?: { credentialsParameter: string };
+}
