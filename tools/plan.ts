@@ -9,10 +9,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../config/load";
-import { GitHubReleaseSource, ImageTagLookupError } from "../lib/github-releases";
-import { planFiles, planStack } from "./plan-stack";
-import { renderMarkdown, renderTree } from "./render";
 
 const USAGE =
   "usage: npm run plan -- --stack <dev|stg|lmn> [--config-file <path>] [--json <file>] [--markdown <file>] [--github-api-url <url>] [--deployed-tag <ssm-name>=<tag>]... [--quiet]";
@@ -56,9 +52,21 @@ async function main(): Promise<number> {
     ssmParameters[pair.slice(0, at)] = pair.slice(at + 1);
   }
 
+  // Loaded only now: @pulumi/aws takes seconds to load, and a usage error should not wait for it.
+  const { ConfigError } = await import("../config/load");
+  const { GitHubReleaseSource, ImageTagLookupError } = await import("../lib/github-releases");
+  const { planFiles, planStack } = await import("./plan-stack");
+  const { renderMarkdown, renderTree } = await import("./render");
+
   const stack = args.stack;
+  let files;
   try {
-    const files = planFiles(stack, args["config-file"]);
+    files = planFiles(stack, args["config-file"]);
+  } catch (err) {
+    console.error(`✗ stack "${stack}": ${(err as Error).message}`);
+    return 2;
+  }
+  try {
     const releases = args["github-api-url"]
       ? new GitHubReleaseSource({ baseUrl: args["github-api-url"], token: process.env.GITHUB_TOKEN })
       : undefined;

@@ -63,3 +63,11 @@ export interface ContainerDef {
   logConfiguration: { logDriver: string; options: Record<string, string> };
   repositoryCredentials?: { credentialsParameter: string };
 }
+
+/** URNs the mock monitor registered in the most recent run (after a failed run: what got through). */
+export function registeredInLastRun(): string[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  const monitor = pulumi.runtime.getMonitor() as unknown as { resources?: Map<string, unknown> } | undefined;
+  return [...(monitor?.resources?.keys() ?? [])];
+}
