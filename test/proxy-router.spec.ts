@@ -56,7 +56,7 @@ describe("ProxyRouter", () => {
           assert.equal(env.LOG_JSON, "true");
           assert.ok(env.LOG_LEVEL_APP);
           assert.deepEqual(c.ulimits, [{ name: "nofile", softLimit: 15000, hardLimit: 15000 }]);
-          assert.deepEqual(c.healthCheck?.command, ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/healthcheck || exit 1"]);
+          assert.equal(c.healthCheck, undefined, "off in the committed stacks: the image is FROM scratch");
         });
 
         it("lets its execution role read only its own secret (through the stack key) and write only its own logs", () => {
@@ -140,6 +140,20 @@ describe("ProxyRouter", () => {
       assert.equal(secretWindow, stack === "lmn" ? 30 : 7);
     });
   }
+
+  it("with the health check enabled, the container checks GET /healthcheck on the web port", async () => {
+    const plan = await planWith("dev", {
+      overrides: { "lumerin-infra:proxyRouter": JSON.stringify(withService("router", { healthCheck: { enabled: true, startPeriodSeconds: 90 } }, await committedPlan("dev"))) },
+    });
+    const [c] = containers(resource(plan, "aws:ecs/taskDefinition:TaskDefinition", "proxy-router-svc-task"));
+    assert.deepEqual(c.healthCheck, {
+      command: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/healthcheck || exit 1"],
+      interval: 30,
+      timeout: 5,
+      retries: 3,
+      startPeriod: 90,
+    });
+  });
 
   it("a disabled service registers nothing, and a disabled public endpoint removes the NLB and its DNS only", async () => {
     const base = await committedPlan("dev");

@@ -58,7 +58,7 @@ export interface ContainerDef {
   environment: { name: string; value: string }[];
   secrets: { name: string; valueFrom: string }[];
   portMappings: { containerPort: number }[];
-  healthCheck?: { command: string[] };
+  healthCheck?: { command: string[]; interval: number; timeout: number; retries: number; startPeriod: number };
   ulimits?: { name: string; softLimit: number; hardLimit: number }[];
   logConfiguration: { logDriver: string; options: Record<string, string> };
   repositoryCredentials?: { credentialsParameter: string };

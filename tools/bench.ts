@@ -1,0 +1,50 @@
+/**
+ * `npm run bench`: per stack, the wall time of the offline plan as a newcomer
+ * runs it (a fresh process: ts-node, module loading, the program under mocks),
+ * the resources planned and resources per second; then the in-process time of
+ * a warm plan, which is what the test suite pays per plan. Targets (issue 3):
+ * each stack's plan under 5 s wall on a 2-core machine. Not a test: it prints.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import type { Plan } from "./harness";
+import { REPO_ROOT, planFiles, planStack } from "./plan-stack";
+
+const STACKS = ["dev", "stg", "lmn"];
+const TARGET_SECONDS = 5;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), "lumerin-bench-"));
+  const rows: string[][] = [["stack", "cold wall (s)", "warm in-process (s)", "resources", "resources/s (cold)", `under ${TARGET_SECONDS} s`]];
+  try {
+    for (const stack of STACKS) {
+      const json = path.join(dir, `${stack}.json`);
+      const started = process.hrtime.bigint();
+      execFileSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", "tools/plan.ts", "--stack", stack, "--quiet", "--json", json], {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+      const cold = Number(process.hrtime.bigint() - started) / 1e9;
+      const plan = JSON.parse(readFileSync(json, "utf8")) as Plan;
+      const resources = plan.resources.filter((r) => r.custom).length;
+
+      await planStack(planFiles(stack)); // warm the module cache
+      const warmStart = process.hrtime.bigint();
+      await planStack(planFiles(stack));
+      const warm = Number(process.hrtime.bigint() - warmStart) / 1e9;
+
+      rows.push([stack, cold.toFixed(2), warm.toFixed(3), String(resources), (resources / cold).toFixed(1), cold < TARGET_SECONDS ? "yes" : "NO"]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  "));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
