@@ -39,19 +39,15 @@ export interface CapturedResource {
   readonly options: ResourceOptionsSnapshot;
 }
 
-export interface Violation {
-  readonly policy: string;
-  readonly level: "mandatory" | "advisory";
-  readonly urn: string;
-  readonly message: string;
-}
+export type { PolicyViolation as Violation } from "../policy/rules/model";
+import type { PolicyViolation } from "../policy/rules/model";
 
 export interface Plan {
   readonly stack: string;
   readonly project: string;
   readonly resources: readonly CapturedResource[];
   readonly outputs: Record<string, unknown>;
-  readonly violations: readonly Violation[];
+  readonly violations: readonly PolicyViolation[];
 }
 
 export interface CaptureOptions {
@@ -97,6 +93,7 @@ async function captureOnce(options: CaptureOptions): Promise<Plan> {
   pulumi.runtime.setAllConfig({ ...options.config }, [...options.secretKeys]);
 
   const registrations: Registration[] = [];
+  const secretOutputs: string[] = [];
   const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
       registrations.push({
@@ -108,7 +105,9 @@ async function captureOnce(options: CaptureOptions): Promise<Plan> {
       });
       return undefined;
     });
-    return options.program();
+    const result = await options.program();
+    await findSecretOutputs(result, "", secretOutputs);
+    return result;
   });
 
   const stackUrn = `urn:pulumi:${options.stack}::${options.project}::pulumi:pulumi:Stack::${options.project}-${options.stack}`;
@@ -161,7 +160,7 @@ async function captureOnce(options: CaptureOptions): Promise<Plan> {
     stack: options.stack,
     project: options.project,
     resources,
-    outputs: plainOutputs(stackOutputs ?? {}),
+    outputs: plainOutputs(stackOutputs ?? {}, secretOutputs),
     violations: [],
   };
 }
@@ -241,7 +240,24 @@ async function resolveAlias(alias: pulumi.Input<pulumi.URN | pulumi.Alias>): Pro
   return value;
 }
 
-/** Stack outputs as plain JSON (resources become their URNs' names, secrets are masked). */
-function plainOutputs(outputs: Record<string, unknown>): Record<string, unknown> {
-  return walk(JSON.parse(JSON.stringify(outputs ?? {})), "", []) as Record<string, unknown>;
+/** Stack outputs as plain JSON, secret ones masked (the stack's massaging unwraps them). */
+function plainOutputs(outputs: Record<string, unknown>, secretPaths: readonly string[]): Record<string, unknown> {
+  const plain = walk(JSON.parse(JSON.stringify(outputs ?? {})), "", []) as Record<string, unknown>;
+  for (const path of secretPaths) maskPath(plain, path);
+  return plain;
+}
+
+/** Paths of program outputs that are Pulumi secrets. */
+async function findSecretOutputs(value: unknown, path: string, found: string[]): Promise<void> {
+  if (pulumi.Output.isInstance(value)) {
+    if (await pulumi.isSecret(value)) found.push(path);
+    else await findSecretOutputs(await resolve(value), path, found);
+    return;
+  }
+  if (value instanceof pulumi.Resource) return;
+  if (Array.isArray(value)) {
+    await Promise.all(value.map((v, i) => findSecretOutputs(v, join(path, String(i)), found)));
+  } else if (value && typeof value === "object") {
+    await Promise.all(Object.entries(value).map(([k, v]) => findSecretOutputs(v, join(path, k), found)));
+  }
 }

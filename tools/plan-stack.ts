@@ -6,6 +6,9 @@
 import * as path from "node:path";
 import { pulumiConfigSource } from "../config/load";
 import type { ReleaseSource } from "../lib/github-releases";
+import { evaluate } from "../policy/evaluate";
+import type { PolicyConfig } from "../policy/rules/model";
+import { viewsFromPlan } from "../policy/views";
 import { lumerinStack } from "../stack";
 import { Plan, capture } from "./harness";
 import { StackFileConfig, readStackConfig } from "./stack-files";
@@ -21,6 +24,8 @@ export interface PlanStackOptions {
   readonly overrides?: Readonly<Record<string, string | undefined>>;
   /** Keys to mark secret in addition to those the files mark. */
   readonly extraSecretKeys?: readonly string[];
+  /** Policy pack configuration (defaults: policy/rules/model.ts). */
+  readonly policyConfig?: Partial<PolicyConfig>;
 }
 
 export function planFiles(stack: string, configFile?: string): StackFileConfig {
@@ -33,7 +38,7 @@ export async function planStack(files: StackFileConfig, options: PlanStackOption
     if (value === undefined) delete config[key];
     else config[key] = value;
   }
-  return capture({
+  const plan = await capture({
     project: files.project,
     stack: files.stack,
     config,
@@ -41,4 +46,7 @@ export async function planStack(files: StackFileConfig, options: PlanStackOption
     ssmParameters: options.ssmParameters,
     program: () => lumerinStack({ config: pulumiConfigSource(), releases: options.releases }),
   });
+  // The same rules `pulumi preview --policy-pack policy` runs, on everything the program registered.
+  const violations = await evaluate(viewsFromPlan(plan), { stack: plan.stack, config: options.policyConfig });
+  return { ...plan, violations };
 }

@@ -70,7 +70,20 @@ export function renderTree(plan: Plan, configFile: string): string {
   lines.push("");
   lines.push("Resources by type");
   for (const [type, n] of countByType(plan)) lines.push(`  ${String(n).padStart(3)}  ${type}`);
+  lines.push("");
+  lines.push(...renderViolations(plan));
   return lines.join("\n");
+}
+
+/** The policy report: every violation with its level, resource and remediation. */
+export function renderViolations(plan: Pick<Plan, "violations">): string[] {
+  const mandatory = plan.violations.filter((v) => v.level === "mandatory");
+  const lines = [`Policy lumerin-guard: ${mandatory.length} mandatory, ${plan.violations.length - mandatory.length} advisory`];
+  for (const v of [...mandatory, ...plan.violations.filter((x) => x.level !== "mandatory")]) {
+    lines.push(`  ${v.level === "mandatory" ? "✗" : "!"} [${v.level}] ${v.policy}  ${v.urn.split("::").pop()}`);
+    lines.push(`      ${v.message}`);
+  }
+  return lines;
 }
 
 export function renderMarkdown(plan: Plan): string {

@@ -1,0 +1,261 @@
+/** Least privilege: who can do what, to which resources. */
+import { actionExists, expandAction, supportsResourceArn } from "./iam-facts";
+import {
+  Finding,
+  IamStatement,
+  ResourceView,
+  Rule,
+  conditionValues,
+  identityPolicies,
+  parseDocument,
+  roleName,
+  str,
+} from "./model";
+
+const ADMIN_POLICIES = ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"];
+const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+
+const isWildcardAction = (a: string) => a === "*" || /^[a-z0-9-]+:\*$/i.test(a);
+
+export const noWildcardActions: Rule = {
+  name: "iam-no-wildcard-actions",
+  description: 'No identity policy allows "*" or "service:*", and no role gets an AWS-managed admin policy.',
+  enforcement: "mandatory",
+  remediation: "List the exact actions the principal needs. Only a role named in the privilegedRoles configuration may hold broad rights.",
+  equivalents: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_290", "awsguard:iam-no-policies-with-wildcard-actions", "AwsSolutions-IAM5"],
+  checkStack: (resources, ctx) => {
+    const findings: Finding[] = [];
+    for (const policy of identityPolicies(resources)) {
+      const broad = policy.statements.filter((s) => s.effect === "Allow").flatMap((s) => s.actions.filter(isWildcardAction).map((a) => ({ s, a })));
+      if (broad.length === 0) continue;
+      const privileged = policy.roles.length > 0 && policy.roles.every((r) => ctx.config.privilegedRoles.includes(r));
+      findings.push({
+        urn: policy.source.urn,
+        message: `${privileged ? "allowed exception (privilegedRoles): " : ""}allows ${broad.map((b) => `"${b.a}"${b.s.sid ? ` (${b.s.sid})` : ""}`).join(", ")}`,
+        exception: privileged,
+      });
+    }
+    for (const a of resources.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" || r.type === "aws:iam/role:Role")) {
+      const arns = a.type === "aws:iam/role:Role" ? (Array.isArray(a.props.managedPolicyArns) ? a.props.managedPolicyArns.map(String) : []) : [String(a.props.policyArn ?? "")];
+      for (const arn of arns) {
+        const admin = ADMIN_POLICIES.find((p) => arn.endsWith(`:policy/${p}`));
+        if (!admin) continue;
+        const role = a.type === "aws:iam/role:Role" ? roleName(a) : str(a.props.role);
+        const privileged = !!role && ctx.config.privilegedRoles.includes(role);
+        findings.push({ urn: a.urn, message: `${privileged ? "allowed exception (privilegedRoles): " : ""}attaches the AWS-managed ${admin} policy`, exception: privileged });
+      }
+    }
+    return findings;
+  },
+};
+
+export const resourceStarOnlyWhereRequired: Rule = {
+  name: "iam-resource-star-only-where-required",
+  description: 'An Allow with Resource "*" names only actions that accept no resource ARN.',
+  enforcement: "mandatory",
+  remediation: 'Name the resource ARNs. Keep "*" only in a statement whose actions all accept no resource ARN, and say so in its Sid.',
+  equivalents: ["CKV_AWS_111", "CKV_AWS_356", "AwsSolutions-IAM5"],
+  checkStack: async (resources) => {
+    const findings: Finding[] = [];
+    for (const policy of identityPolicies(resources)) {
+      for (const s of policy.statements) {
+        if (s.effect !== "Allow" || !s.resources.includes("*")) continue;
+        const scopable: string[] = [];
+        for (const action of s.actions.filter((a) => !isWildcardAction(a))) {
+          for (const concrete of await expandAction(action)) if (await supportsResourceArn(concrete)) scopable.push(concrete);
+        }
+        if (scopable.length > 0) {
+          findings.push({ urn: policy.source.urn, message: `statement ${s.sid ?? "(no Sid)"} grants on "*" actions that take resource ARNs: ${[...new Set(scopable)].join(", ")}` });
+        }
+      }
+    }
+    return findings;
+  },
+};
+
+export const actionsExist: Rule = {
+  name: "iam-actions-exist",
+  description: "Every action in every IAM policy exists (a typo such as ecs:UpdateServices silently grants nothing).",
+  enforcement: "mandatory",
+  remediation: "Correct the action name; the service authorization reference lists the valid ones.",
+  equivalents: ["Access Analyzer: INVALID_ACTION"],
+  checkStack: async (resources) => {
+    const findings: Finding[] = [];
+    for (const policy of identityPolicies(resources)) {
+      for (const s of policy.statements) {
+        for (const action of [...s.actions, ...s.notActions]) {
+          if (!(await actionExists(action))) findings.push({ urn: policy.source.urn, message: `statement ${s.sid ?? "(no Sid)"}: no IAM action matches "${action}"` });
+        }
+      }
+    }
+    return findings;
+  },
+};
+
+export const passRoleScoped: Rule = {
+  name: "iam-passrole-scoped",
+  description: "iam:PassRole names role ARNs and carries an iam:PassedToService condition.",
+  enforcement: "mandatory",
+  remediation: 'List the exact role ARNs and add Condition StringEquals "iam:PassedToService" (e.g. ecs-tasks.amazonaws.com).',
+  equivalents: ["CKV_AWS_286", "AwsSolutions-IAM5"],
+  checkStack: (resources) =>
+    identityPolicies(resources).flatMap((policy) =>
+      policy.statements
+        .filter((s) => s.effect === "Allow" && s.actions.some((a) => /^iam:(PassRole|\*|Pass\*)$/i.test(a) || a === "*"))
+        .flatMap((s): Finding[] => {
+          const problems: string[] = [];
+          if (s.resources.some((r) => r === "*" || r.endsWith(":role/*"))) problems.push("names no specific role");
+          if (!conditionValues(s, ["StringEquals", "StringLike"], "iam:PassedToService")) problems.push("has no iam:PassedToService condition");
+          return problems.length ? [{ urn: policy.source.urn, message: `statement ${s.sid ?? "(no Sid)"}: iam:PassRole ${problems.join(" and ")}` }] : [];
+        }),
+    ),
+};
+
+export const noUsersOrAccessKeys: Rule = {
+  name: "iam-no-users-or-access-keys",
+  description: "No IAM users and no access keys: people use SSO, GitHub Actions uses OIDC.",
+  enforcement: "mandatory",
+  remediation: "Remove the user or key; grant GitHub Actions a role trusted by the GitHub OIDC provider instead.",
+  equivalents: ["CKV_AWS_273", "AwsSolutions-IAM4"],
+  checkResource: (r) =>
+    ["aws:iam/user:User", "aws:iam/accessKey:AccessKey", "aws:iam/userLoginProfile:UserLoginProfile", "aws:iam/userPolicy:UserPolicy", "aws:iam/userPolicyAttachment:UserPolicyAttachment"].includes(r.type)
+      ? [{ message: `${r.type.split(":").pop()} "${r.name}" is a long-lived credential` }]
+      : [],
+};
+
+/** Trust statements that let GitHub's OIDC provider assume the role. */
+export function githubTrustStatements(role: ResourceView): IamStatement[] {
+  return (parseDocument(role.props.assumeRolePolicy) ?? []).filter((s) => {
+    if (s.effect !== "Allow") return false;
+    const federated = (s.principal as { Federated?: unknown } | undefined)?.Federated;
+    return (Array.isArray(federated) ? federated : [federated]).some((f) => typeof f === "string" && f.includes(GITHUB_OIDC_HOST));
+  });
+}
+
+export const githubTrustPinned: Rule = {
+  name: "github-oidc-trust-pinned",
+  description: "A role GitHub's OIDC provider may assume requires aud sts.amazonaws.com and a sub pinned to one repository of the configured owner; production roles admit only the production environment or branch.",
+  enforcement: "mandatory",
+  remediation: 'Use StringEquals "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" and "…:sub" = "repo:<owner>/<repo>:environment:<env>", with no wildcard in owner or repository.',
+  equivalents: ["CKV_AWS_358", "awsguard: none"],
+  checkResource: (r, ctx) => {
+    if (r.type !== "aws:iam/role:Role") return [];
+    const findings: Finding[] = [];
+    for (const s of githubTrustStatements(r)) {
+      const label = `trust statement ${s.sid ?? "(no Sid)"}`;
+      const aud = conditionValues(s, ["StringEquals"], `${GITHUB_OIDC_HOST}:aud`);
+      if (!aud || aud.length !== 1 || aud[0] !== "sts.amazonaws.com") findings.push({ message: `${label}: aud must be StringEquals "sts.amazonaws.com"` });
+      const subs = conditionValues(s, ["StringEquals", "StringLike"], `${GITHUB_OIDC_HOST}:sub`);
+      if (!subs || subs.length === 0) {
+        findings.push({ message: `${label}: no sub condition, so any repository on GitHub could assume the role` });
+        continue;
+      }
+      for (const sub of subs) {
+        const m = /^repo:([^/:]+)\/([^:]+):(.+)$/.exec(sub);
+        if (!m) {
+          findings.push({ message: `${label}: sub "${sub}" is not of the form repo:<owner>/<repo>:<context>` });
+          continue;
+        }
+        const [, owner, repo, context] = m;
+        if (/[*?]/.test(owner) || /[*?]/.test(repo)) findings.push({ message: `${label}: sub "${sub}" has a wildcard in owner or repository` });
+        else if (owner.toLowerCase() !== ctx.config.githubOwner.toLowerCase()) findings.push({ message: `${label}: sub "${sub}" trusts owner "${owner}", not "${ctx.config.githubOwner}"` });
+        if (ctx.production && !ctx.config.productionSubjects.includes(context)) {
+          findings.push({ message: `${label}: production role trusts "${context}"; expected one of ${ctx.config.productionSubjects.join(", ")}` });
+        }
+      }
+    }
+    return findings;
+  },
+};
+
+const SECRET_READS = [/^secretsmanager:(GetSecretValue|BatchGetSecretValue|\*)$/i, /^kms:(Decrypt|\*)$/i, /^\*$/];
+
+export const githubRolesReadNoSecrets: Rule = {
+  name: "github-roles-read-no-secrets",
+  description: "A role GitHub may assume never reads a secret: no secretsmanager:GetSecretValue, no kms:Decrypt, no ssm:GetParameter* on a SecureString.",
+  enforcement: "mandatory",
+  remediation: "Secrets are read by ECS or Lambda at run time with their own roles; remove the grant from the deploy role. Deployment facts belong in GitHub variables or plain SSM String parameters.",
+  equivalents: ["seed 000: secrets are not read by GitHub Actions"],
+  checkStack: (resources) => {
+    const githubRoles = new Set(resources.filter((r) => r.type === "aws:iam/role:Role" && githubTrustStatements(r).length > 0).map(roleName).filter((n): n is string => !!n));
+    const secureParams = resources
+      .filter((r) => r.type === "aws:ssm/parameter:Parameter" && r.props.type === "SecureString")
+      .map((r) => str(r.outputs.arn) ?? "")
+      .filter(Boolean);
+    const findings: Finding[] = [];
+    for (const policy of identityPolicies(resources)) {
+      const roles = policy.roles.filter((r) => githubRoles.has(r));
+      if (roles.length === 0) continue;
+      for (const s of policy.statements.filter((x) => x.effect === "Allow")) {
+        const reads = s.actions.filter((a) => SECRET_READS.some((re) => re.test(a)));
+        const ssmReads = s.actions.filter((a) => /^ssm:GetParameter/i.test(a) || /^ssm:\*$/i.test(a));
+        const readsSecureParam = ssmReads.length > 0 && s.resources.some((res) => res === "*" || secureParams.some((p) => matchesArn(res, p)));
+        if (reads.length || readsSecureParam) {
+          findings.push({ urn: policy.source.urn, message: `GitHub-trusted role ${roles.join(", ")} can read secrets: ${[...reads, ...(readsSecureParam ? ssmReads : [])].join(", ")} (${s.sid ?? "no Sid"})` });
+        }
+      }
+    }
+    return findings;
+  },
+};
+
+export const executionRolesReadOwnSecrets: Rule = {
+  name: "ecs-execution-role-reads-only-referenced-secrets",
+  description: "A task execution role may read only the secrets its task definitions reference.",
+  enforcement: "mandatory",
+  remediation: "Limit secretsmanager:GetSecretValue on the execution role to the secret ARNs named in the containers' secrets[].valueFrom and repositoryCredentials.",
+  equivalents: ["AwsSolutions-ECS2 (related)"],
+  checkStack: (resources) => {
+    const findings: Finding[] = [];
+    const policies = identityPolicies(resources);
+    for (const task of resources.filter((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition")) {
+      const roleRef = str(task.props.executionRoleArn);
+      if (!roleRef) continue;
+      const role = roleRef.split("/").pop() as string;
+      const referenced = new Set(referencedSecretArns(task));
+      for (const policy of policies.filter((p) => p.roles.includes(role))) {
+        for (const s of policy.statements.filter((x) => x.effect === "Allow" && x.actions.some((a) => /^secretsmanager:(GetSecretValue|\*)$/i.test(a) || a === "*"))) {
+          const extra = s.resources.filter((res) => ![...referenced].some((arn) => matchesArn(res, arn) && !/[*?]/.test(res)));
+          if (extra.length) findings.push({ urn: policy.source.urn, message: `execution role ${role} can read secrets its task ${str(task.props.family) ?? task.name} does not reference: ${extra.join(", ")}` });
+        }
+      }
+    }
+    return findings;
+  },
+};
+
+/** Secret ARNs a task definition references (valueFrom without the `:json-key:version-stage:version-id` suffix). */
+export function referencedSecretArns(task: ResourceView): string[] {
+  let containers: { secrets?: { valueFrom?: string }[]; repositoryCredentials?: { credentialsParameter?: string } }[] = [];
+  try {
+    containers = JSON.parse(String(task.props.containerDefinitions ?? "[]"));
+  } catch {
+    return [];
+  }
+  const arns: string[] = [];
+  for (const c of containers) {
+    for (const s of c.secrets ?? []) {
+      const m = /^(arn:[^:]+:secretsmanager:[^:]+:\d+:secret:[^:]+)/.exec(s.valueFrom ?? "");
+      if (m) arns.push(m[1]);
+    }
+    if (c.repositoryCredentials?.credentialsParameter) arns.push(c.repositoryCredentials.credentialsParameter);
+  }
+  return arns;
+}
+
+/** IAM resource matching: `*` and `?` wildcards, case-sensitive as IAM ARNs are. */
+export function matchesArn(pattern: string, arn: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+  return re.test(arn);
+}
+
+export const LEAST_PRIVILEGE_RULES: readonly Rule[] = [
+  noWildcardActions,
+  resourceStarOnlyWhereRequired,
+  actionsExist,
+  passRoleScoped,
+  noUsersOrAccessKeys,
+  githubTrustPinned,
+  githubRolesReadNoSecrets,
+  executionRolesReadOwnSecrets,
+];

@@ -1,0 +1,127 @@
+/** Secret handling: secret values live in Secrets Manager and reach code only by reference. */
+import { isSecretLookingName, secretLookingValue } from "./secret-patterns";
+import { Finding, ResourceView, Rule } from "./model";
+
+interface ContainerDefinition {
+  name?: string;
+  environment?: { name?: string; value?: string }[];
+  secrets?: { name?: string; valueFrom?: string }[];
+  repositoryCredentials?: { credentialsParameter?: string };
+}
+
+function containerDefinitions(r: ResourceView): ContainerDefinition[] | undefined {
+  if (r.type !== "aws:ecs/taskDefinition:TaskDefinition") return undefined;
+  try {
+    return JSON.parse(String(r.props.containerDefinitions ?? "[]")) as ContainerDefinition[];
+  } catch {
+    return undefined;
+  }
+}
+
+function plainVariableFindings(where: string, vars: Record<string, unknown>): Finding[] {
+  const findings: Finding[] = [];
+  for (const [name, value] of Object.entries(vars)) {
+    if (isSecretLookingName(name)) findings.push({ message: `${where}: ${name} is named like a secret` });
+    const why = typeof value === "string" ? secretLookingValue(value) : undefined;
+    if (why) findings.push({ message: `${where}: the value of ${name} looks like ${why}` });
+  }
+  return findings;
+}
+
+export const noSecretsInPlainEnvironment: Rule = {
+  name: "no-secrets-in-plain-environment",
+  description: "No secret-looking name or value in an ECS container's environment or a Lambda's variables, and no Pulumi secret baked into a task definition.",
+  enforcement: "mandatory",
+  remediation: "Put the value in Secrets Manager and pass it as a container secret (valueFrom <secret-arn>:<json-key>::), or read it at run time by ARN from a Lambda.",
+  equivalents: ["CKV_AWS_45 (Lambda)", "CKV_AWS_336 (related)", "AwsSolutions-ECS2"],
+  checkResource: (r) => {
+    if (r.type === "aws:lambda/function:Function") {
+      const vars = (r.props.environment as { variables?: Record<string, unknown> } | undefined)?.variables ?? {};
+      const findings = plainVariableFindings("Lambda environment", vars);
+      if ([...(r.secretPaths ?? [])].some((p) => p.startsWith("environment"))) findings.push({ message: "Lambda environment holds a Pulumi secret: it is stored in plain text in the function's configuration" });
+      return findings;
+    }
+    const containers = containerDefinitions(r);
+    if (!containers) return [];
+    const findings = containers.flatMap((c) =>
+      plainVariableFindings(`container ${c.name ?? "?"} environment`, Object.fromEntries((c.environment ?? []).map((e) => [e.name ?? "", e.value]))),
+    );
+    if (r.secretPaths?.has("containerDefinitions")) findings.push({ message: "the container definitions hold a Pulumi secret: ECS stores them in plain text" });
+    return findings;
+  },
+};
+
+export const containerSecretsByReference: Rule = {
+  name: "container-secrets-by-reference",
+  description: "Container secrets reference Secrets Manager (or SSM) by ARN; registry credentials come from Secrets Manager.",
+  enforcement: "mandatory",
+  remediation: "Set valueFrom to the secret's full ARN followed by :<json-key>:: and credentialsParameter to a Secrets Manager secret ARN.",
+  equivalents: ["AwsSolutions-ECS2 (related)"],
+  checkResource: (r) =>
+    (containerDefinitions(r) ?? []).flatMap((c) => [
+      ...(c.secrets ?? [])
+        .filter((s) => !/^arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9-]+:\d{12}:(secret:|parameter\/)/.test(s.valueFrom ?? ""))
+        .map((s) => ({ message: `container ${c.name ?? "?"} secret ${s.name}: valueFrom "${s.valueFrom}" is not a Secrets Manager or SSM ARN` })),
+      ...(c.repositoryCredentials && !/^arn:aws[a-z-]*:secretsmanager:/.test(c.repositoryCredentials.credentialsParameter ?? "")
+        ? [{ message: `container ${c.name ?? "?"}: repositoryCredentials must name a Secrets Manager secret ARN` }]
+        : []),
+    ]),
+};
+
+export const secretValuesAreSecret: Rule = {
+  name: "secret-values-are-pulumi-secrets",
+  description: "Secrets Manager values are Pulumi secrets (encrypted in state); databases use managed master passwords and take no password input.",
+  enforcement: "mandatory",
+  remediation: "Pass secret values through pulumi.secret() / `pulumi config set --secret`; on RDS set manageMasterUserPassword: true and remove password.",
+  equivalents: ["CKV_AWS_149 (related)", "AwsSolutions-SMG4 (related)", "AwsSolutions-RDS (related)"],
+  checkResource: (r) => {
+    if (r.type === "aws:secretsmanager/secretVersion:SecretVersion") {
+      const known = r.secretPaths;
+      if (!known) return []; // the CLI's policy host cannot tell; the offline plan and the audit check it
+      return ["secretString", "secretBinary"]
+        .filter((k) => r.props[k] !== undefined && !known.has(k))
+        .map((k) => ({ message: `${k} is not a Pulumi secret: it would be stored in plain text in the state` }));
+    }
+    if (r.type === "aws:rds/instance:Instance" || r.type === "aws:rds/cluster:Cluster") {
+      const password = r.type === "aws:rds/instance:Instance" ? "password" : "masterPassword";
+      const findings: Finding[] = [];
+      if (r.props[password] !== undefined) findings.push({ message: `${password} is set: use manageMasterUserPassword so no password exists in config, code or state` });
+      if (r.props.manageMasterUserPassword !== true) findings.push({ message: "manageMasterUserPassword is not true" });
+      return findings;
+    }
+    return [];
+  },
+};
+
+export const noSecretsInTagsOrOutputs: Rule = {
+  name: "no-secrets-in-tags-or-outputs",
+  description: "No secret value in a resource tag or a stack output.",
+  enforcement: "mandatory",
+  remediation: "Tags and outputs are readable by anyone with describe/read access to the stack: keep secrets out of them.",
+  equivalents: ["CKV_SECRET_* (related)"],
+  checkResource: (r) => {
+    if (r.type === "pulumi:pulumi:Stack") {
+      const findings: Finding[] = [...(r.secretPaths ?? [])].map((p) => ({ message: `stack output ${p} is a secret` }));
+      walkStrings(r.props, "", (path, value) => {
+        const why = secretLookingValue(value);
+        if (why) findings.push({ message: `stack output ${path} looks like ${why}` });
+      });
+      return findings;
+    }
+    const tags = (r.props.tags ?? {}) as Record<string, unknown>;
+    const findings: Finding[] = [...(r.secretPaths ?? [])].filter((p) => p.startsWith("tags.")).map((p) => ({ message: `tag ${p.slice(5)} holds a Pulumi secret` }));
+    for (const [key, value] of Object.entries(tags)) {
+      const why = typeof value === "string" ? secretLookingValue(value) : undefined;
+      if (why) findings.push({ message: `tag ${key} looks like ${why}` });
+    }
+    return findings;
+  },
+};
+
+function walkStrings(value: unknown, path: string, visit: (path: string, value: string) => void): void {
+  if (typeof value === "string") visit(path, value);
+  else if (Array.isArray(value)) value.forEach((v, i) => walkStrings(v, path ? `${path}.${i}` : String(i), visit));
+  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walkStrings(v, path ? `${path}.${k}` : k, visit);
+}
+
+export const SECRET_RULES: readonly Rule[] = [noSecretsInPlainEnvironment, containerSecretsByReference, secretValuesAreSecret, noSecretsInTagsOrOutputs];
