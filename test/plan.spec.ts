@@ -78,7 +78,9 @@ describe("the offline plan", () => {
     const r = plan.resources.find((x) => x.name === "proxy-router-svc-service");
     assert.deepEqual(Object.keys(r ?? {}), ["urn", "type", "name", "id", "parent", "custom", "inputs", "outputs", "secretInputs", "options"]);
     assert.deepEqual(Object.keys(r?.options ?? {}), ["protect", "ignoreChanges", "retainOnDelete", "deleteBeforeReplace", "dependsOn", "aliases"]);
-    assert.deepEqual(plan.violations, []);
+    assert.ok(plan.violations.length > 0, "dev carries advisory findings");
+    for (const v of plan.violations) assert.deepEqual(Object.keys(v), ["policy", "level", "urn", "message"]);
+    assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
   });
 
   it("records explicit dependencies by URN", async () => {
