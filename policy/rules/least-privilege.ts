@@ -10,6 +10,7 @@ import {
   parseDocument,
   roleName,
   str,
+  wildcardRegExp,
 } from "./model";
 
 const ADMIN_POLICIES = ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"];
@@ -245,8 +246,7 @@ export function referencedSecretArns(task: ResourceView): string[] {
 
 /** IAM resource matching: `*` and `?` wildcards, case-sensitive as IAM ARNs are. */
 export function matchesArn(pattern: string, arn: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
-  return re.test(arn);
+  return wildcardRegExp(pattern).test(arn);
 }
 
 export const LEAST_PRIVILEGE_RULES: readonly Rule[] = [

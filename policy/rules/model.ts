@@ -86,6 +86,11 @@ export function levelFor(rule: Rule, production: boolean): Level {
   return rule.enforcement;
 }
 
+/** An IAM pattern (`*` any run, `?` one character) as a whole-string RegExp. */
+export function wildcardRegExp(pattern: string, flags = ""): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, flags);
+}
+
 /** The stack a URN belongs to: `urn:pulumi:<stack>::<project>::...`. */
 export function stackOf(urn: string): string {
   return urn.split("::")[0]?.replace(/^urn:pulumi:/, "") ?? "";
