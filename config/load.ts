@@ -116,7 +116,8 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     }
   }
 
-  const parsed = StackConfigSchema.safeParse(raw);
+  // reportInput: without it zod 4 leaves `input` off every issue, so "missing" could not be told from "wrong type".
+  const parsed = StackConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     issues.push(...parsed.error.issues.flatMap((issue) => toConfigIssues(issue, prefix)));
     throw new ConfigError(issues);
@@ -237,7 +238,25 @@ function toConfigIssues(issue: z.core.$ZodIssue, prefix: string): ConfigIssue[] 
   if (issue.code === "invalid_type" && issue.input === undefined) {
     return [{ key: key(path), message: `required (${issue.expected})` }];
   }
+  if (issue.code === "invalid_type") {
+    return [{ key: key(path), message: `expected ${issue.expected}, got ${describeInput(issue.input)}` }];
+  }
+  if (issue.code === "invalid_value") {
+    return [{ key: key(path), message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` }];
+  }
+  if (issue.code === "invalid_key") {
+    // A record key (e.g. an environment variable name): zod keeps the reason in the nested issues.
+    const reasons = issue.issues.map((i) => i.message).join("; ");
+    return [{ key: key(path), message: `invalid name: ${reasons || issue.message}` }];
+  }
   return [{ key: key(path.length ? path : ["<root>"]), message: issue.message.replace(/^Invalid (input|option): /, "") }];
+}
+
+/** The kind of a bad value, never the value itself (it may be a secret). */
+function describeInput(input: unknown): string {
+  if (input === null) return "null";
+  if (Array.isArray(input)) return "a list";
+  return typeof input === "object" ? "an object" : `a ${typeof input}`;
 }
 
 interface ZodDefLike {

@@ -92,126 +92,214 @@ const subnetRef = z
 export const NetworkSchema = z.discriminatedUnion("mode", [
   z.strictObject({
     /** Use the VPC the account already has (the estate's foundation VPC). */
-    mode: z.literal("existing"),
+    mode: z.literal("existing").describe("Use the VPC the account already has (the estate's foundation VPC)."),
     /** VPC id (`vpc-...`) or its Name tag (`vpc-use1-1-titanio-dev`). */
-    vpc: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, "expected a VPC id (vpc-...) or the VPC's Name tag"),
+    vpc: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,255}$/, "expected a VPC id (vpc-...) or the VPC's Name tag")
+      .describe("VPC id (`vpc-...`) or its Name tag (`vpc-use1-1-titanio-dev`)."),
     /** Internet-facing subnets (load balancers): ids or Name tags, at least two AZs. */
-    publicSubnets: z.array(subnetRef).min(2, "expected at least 2 subnets (two availability zones)"),
+    publicSubnets: z
+      .array(subnetRef)
+      .min(2, "expected at least 2 subnets (two availability zones)")
+      .describe("Internet-facing subnets (load balancers): ids or Name tags, at least two AZs."),
     /** Private subnets (tasks, databases): ids or Name tags, at least two AZs. */
-    privateSubnets: z.array(subnetRef).min(2, "expected at least 2 subnets (two availability zones)"),
+    privateSubnets: z
+      .array(subnetRef)
+      .min(2, "expected at least 2 subnets (two availability zones)")
+      .describe("Private subnets (tasks, databases): ids or Name tags, at least two AZs."),
   }),
   z.strictObject({
     /** Create a VPC with @pulumi/awsx (public + private subnets, NAT). */
-    mode: z.literal("create"),
-    cidrBlock: cidr.default("10.40.0.0/16"),
-    availabilityZones: z.number().int().min(2).max(3).default(2),
+    mode: z.literal("create").describe("Create a VPC with @pulumi/awsx (public + private subnets, NAT)."),
+    /** IPv4 CIDR block of the new VPC. */
+    cidrBlock: cidr.default("10.40.0.0/16").describe("IPv4 CIDR block of the new VPC."),
+    /** Availability zones the new VPC spans (2 or 3). */
+    availabilityZones: z.number().int().min(2).max(3).default(2).describe("Availability zones the new VPC spans (2 or 3)."),
     /** `single` (cheap, one NAT for all AZs) or `onePerAz` (no cross-AZ dependency). */
-    natGateways: z.enum(["single", "onePerAz"]).default("single"),
+    natGateways: z
+      .enum(["single", "onePerAz"])
+      .default("single")
+      .describe("`single` (cheap, one NAT for all AZs) or `onePerAz` (no cross-AZ dependency)."),
   }),
 ]);
 
 export const DnsSchema = z.strictObject({
   /** Public hosted zone for this stack's names. Default: the environment table's zone. */
-  zoneName: dnsName.optional(),
+  zoneName: dnsName.optional().describe("Public hosted zone for this stack's names. Default: the environment table's zone."),
   /** Hosted zone id; when absent the zone is looked up by name. */
-  zoneId: z.string().regex(/^Z[A-Z0-9]{4,31}$/, "expected a Route53 hosted zone id such as Z0123456789ABC").optional(),
+  zoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{4,31}$/, "expected a Route53 hosted zone id such as Z0123456789ABC")
+    .optional()
+    .describe("Hosted zone id; when absent the zone is looked up by name."),
   /** Role to assume for DNS records when the zone lives in another account (lmn: titanio-prd owns lumerin.io). */
-  assumeRoleArn: roleArn.optional(),
+  assumeRoleArn: roleArn
+    .optional()
+    .describe("Role to assume for DNS records when the zone lives in another account (lmn: titanio-prd owns lumerin.io)."),
 });
 
 export const ClusterSchema = z.strictObject({
   /** ECS cluster name. Default `ecs-proxy-router-{env}-{region}` (the live name). */
-  name: awsName.optional(),
+  name: awsName.optional().describe("ECS cluster name. Default `ecs-proxy-router-{env}-{region}` (the live name)."),
   /** Log group for ECS Exec session transcripts. */
-  execLogGroupName: awsName.optional(),
-  execLogRetentionDays: retentionDays.default(90),
+  execLogGroupName: awsName.optional().describe("Log group for ECS Exec session transcripts."),
+  /** Days CloudWatch Logs keeps the ECS Exec session transcripts. */
+  execLogRetentionDays: retentionDays.default(90).describe("Days CloudWatch Logs keeps the ECS Exec session transcripts."),
   /** Container Insights level (`enhanced` adds per-task metrics at extra cost). */
-  containerInsights: z.enum(["enabled", "enhanced"]).default("enabled"),
+  containerInsights: z
+    .enum(["enabled", "enhanced"])
+    .default("enabled")
+    .describe("Container Insights level (`enhanced` adds per-task metrics at extra cost)."),
 });
 
 const NamesSchema = z
   .strictObject({
-    service: awsName,
-    taskFamily: awsName,
-    container: awsName,
-    logGroup: awsName,
-    secret: awsName,
-    loadBalancer: z.string().regex(/^[A-Za-z0-9-]{1,32}$/, "expected at most 32 letters, digits and hyphens"),
-    targetGroup: z.string().regex(/^[A-Za-z0-9-]{1,32}$/, "expected at most 32 letters, digits and hyphens"),
-    imageTagParameter: z.string().regex(/^\/[A-Za-z0-9_.\-/]+$/, "expected an SSM parameter path starting with /"),
-    executionRole: awsName,
-    taskRole: awsName,
+    /** ECS service name. Default `svc-{app}-{env}-{region short}`. */
+    service: awsName.describe("ECS service name. Default `svc-{app}-{env}-{region short}`."),
+    /** Task definition family. Default `tsk-{app}`. */
+    taskFamily: awsName.describe("Task definition family. Default `tsk-{app}`."),
+    /** Container name in the task definition. Default `proxy-router-container` (both services). */
+    container: awsName.describe("Container name in the task definition. Default `proxy-router-container` (both services)."),
+    /** Log group of the service's containers. Default `bedrock-{env}-{app}-log-group`. */
+    logGroup: awsName.describe("Log group of the service's containers. Default `bedrock-{env}-{app}-log-group`."),
+    /** Secrets Manager secret the containers read. Default `/{app}/{env}/config`. */
+    secret: awsName.describe("Secrets Manager secret the containers read. Default `/{app}/{env}/config`."),
+    /** Network load balancer name. Default `alb-{app}-ext-{region short}`. */
+    loadBalancer: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,32}$/, "expected at most 32 letters, digits and hyphens")
+      .describe("Network load balancer name. Default `alb-{app}-ext-{region short}`."),
+    /** Target group name. Default `alb-tg-{app}-3333-{region short}`. */
+    targetGroup: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,32}$/, "expected at most 32 letters, digits and hyphens")
+      .describe("Target group name. Default `alb-tg-{app}-3333-{region short}`."),
+    /** SSM parameter holding the deployed image tag. Default `/{app}/{env}/image-tag`. */
+    imageTagParameter: z
+      .string()
+      .regex(/^\/[A-Za-z0-9_.\-/]+$/, "expected an SSM parameter path starting with /")
+      .describe("SSM parameter holding the deployed image tag. Default `/{app}/{env}/image-tag`."),
+    /** Task execution role name. Default `{app}-{env}-execution`. */
+    executionRole: awsName.describe("Task execution role name. Default `{app}-{env}-execution`."),
+    /** Task role name. Default `{app}-{env}-task`. */
+    taskRole: awsName.describe("Task role name. Default `{app}-{env}-task`."),
   })
   .partial();
 
 export const ProxyServiceSchema = z
   .strictObject({
     /** Switch the service off in this stack (registers nothing). */
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe("Switch the service off in this stack (registers nothing)."),
     /** Fargate CPU units. lmn runs 2048. */
-    cpu: cpu.default(256),
+    cpu: cpu.default(256).describe("Fargate CPU units. lmn runs 2048."),
     /** Fargate memory (MiB); must be a size AWS accepts with `cpu`. lmn runs 4096. */
-    memory: z.number().int().default(512),
+    memory: z.number().int().default(512).describe("Fargate memory (MiB); must be a size AWS accepts with `cpu`. lmn runs 4096."),
     /** Initial task count; later drift (manual scaling) is left alone. */
-    desiredCount: z.number().int().min(0).max(20).default(1),
+    desiredCount: z.number().int().min(0).max(20).default(1).describe("Initial task count; later drift (manual scaling) is left alone."),
     /** Default pool the proxy forwards to, `//account.worker:@host:port`. */
-    poolAddress: z.string().regex(/^\/\/[^\s@]*@[A-Za-z0-9.-]+:\d{1,5}$/, "expected //user.worker:@host:port"),
+    poolAddress: z
+      .string()
+      .regex(/^\/\/[^\s@]*@[A-Za-z0-9.-]+:\d{1,5}$/, "expected //user.worker:@host:port")
+      .describe("Default pool the proxy forwards to, `//account.worker:@host:port`."),
     /** URL the web API advertises (`WEB_PUBLIC_URL`). */
-    webPublicUrl: z.url({ message: "expected a URL" }).optional(),
+    webPublicUrl: z.url({ message: "expected a URL" }).optional().describe("URL the web API advertises (`WEB_PUBLIC_URL`)."),
     /** Stratum port the proxy listens on (`PROXY_ADDRESS`). */
-    stratumPort: port.default(3333),
+    stratumPort: port.default(3333).describe("Stratum port the proxy listens on (`PROXY_ADDRESS`)."),
     /** Web API port (`WEB_ADDRESS`), also the container health check's port. */
-    webPort: port.default(8080),
+    webPort: port.default(8080).describe("Web API port (`WEB_ADDRESS`), also the container health check's port."),
     /** `HASHRATE_SHARE_TIMEOUT`. */
-    hashrateShareTimeout: goDuration.default("20m"),
+    hashrateShareTimeout: goDuration.default("20m").describe("`HASHRATE_SHARE_TIMEOUT`."),
     /** `ENVIRONMENT` as the application reads it. */
-    environmentName: z.string().min(1).default("production"),
+    environmentName: z.string().min(1).default("production").describe("`ENVIRONMENT` as the application reads it."),
+    /** Application logging (`LOG_*` variables). */
     log: z
       .strictObject({
         /** `LOG_LEVEL_APP` (the app ignores `LOG_LEVEL`, ESTATE.md §11). */
-        level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+        level: z
+          .enum(["debug", "info", "warn", "error"])
+          .default("info")
+          .describe("`LOG_LEVEL_APP` (the app ignores `LOG_LEVEL`, ESTATE.md §11)."),
         /** `LOG_JSON`: JSON lines, which the metric filters parse. */
-        json: z.boolean().default(true),
+        json: z.boolean().default(true).describe("`LOG_JSON`: JSON lines, which the metric filters parse."),
         /** `LOG_IS_PROD`. */
-        isProd: z.boolean().default(true),
+        isProd: z.boolean().default(true).describe("`LOG_IS_PROD`."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Application logging (`LOG_*` variables)."),
     /** More plain environment; names or values that look like secrets are refused. */
-    extraEnvironment: plainEnvironment.default({}),
+    extraEnvironment: plainEnvironment
+      .default({})
+      .describe("More plain environment; names or values that look like secrets are refused."),
     /** `nofile` soft and hard limit (many miner connections). */
-    ulimitNofile: z.number().int().min(1024).max(1048576).default(15000),
-    logRetentionDays: retentionDays.default(90),
+    ulimitNofile: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1048576)
+      .default(15000)
+      .describe("`nofile` soft and hard limit (many miner connections)."),
+    /** Days CloudWatch Logs keeps the service's container logs. */
+    logRetentionDays: retentionDays.default(90).describe("Days CloudWatch Logs keeps the service's container logs."),
     /** Allow `aws ecs execute-command` into the task (sessions are logged and encrypted). */
-    enableExecuteCommand: z.boolean().default(false),
+    enableExecuteCommand: z
+      .boolean()
+      .default(false)
+      .describe("Allow `aws ecs execute-command` into the task (sessions are logged and encrypted)."),
+    /** The container's own health check (ECS restarts an unhealthy task). */
     healthCheck: z
       .strictObject({
         /** Container health check: `GET <path>` on the web port from inside the task. */
-        enabled: z.boolean().default(true),
-        path: z.string().regex(/^\/\S*$/, "expected a path starting with /").default("/healthcheck"),
-        intervalSeconds: z.number().int().min(5).max(300).default(30),
-        timeoutSeconds: z.number().int().min(2).max(60).default(5),
-        retries: z.number().int().min(1).max(10).default(3),
-        startPeriodSeconds: z.number().int().min(0).max(300).default(60),
+        enabled: z.boolean().default(true).describe("Container health check: `GET <path>` on the web port from inside the task."),
+        /** Path requested on the web port. */
+        path: z
+          .string()
+          .regex(/^\/\S*$/, "expected a path starting with /")
+          .default("/healthcheck")
+          .describe("Path requested on the web port."),
+        /** Seconds between checks. */
+        intervalSeconds: z.number().int().min(5).max(300).default(30).describe("Seconds between checks."),
+        /** Seconds before one check counts as failed. */
+        timeoutSeconds: z.number().int().min(2).max(60).default(5).describe("Seconds before one check counts as failed."),
+        /** Consecutive failures that make the task unhealthy. */
+        retries: z.number().int().min(1).max(10).default(3).describe("Consecutive failures that make the task unhealthy."),
+        /** Seconds after start during which failures do not count. */
+        startPeriodSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(300)
+          .default(60)
+          .describe("Seconds after start during which failures do not count."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("The container's own health check (ECS restarts an unhealthy task)."),
     /** Internet-facing network load balancer for miners (stratum) and its DNS name. */
     publicEndpoint: z
       .strictObject({
-        enabled: z.boolean().default(true),
+        /** Create the load balancer and its DNS record; false: miners cannot reach the service. */
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe("Create the load balancer and its DNS record; false: miners cannot reach the service."),
         /** The port miners connect to (7301 today). */
-        listenerPort: port.default(7301),
+        listenerPort: port.default(7301).describe("The port miners connect to (7301 today)."),
         /** DNS label: `proxy` / `validator` by default → `proxy.dev.lumerin.io`. */
-        hostLabel: dnsLabel.optional(),
+        hostLabel: dnsLabel.optional().describe("DNS label: `proxy` / `validator` by default → `proxy.dev.lumerin.io`."),
         /** Default: on in production. */
-        deletionProtection: z.boolean().optional(),
+        deletionProtection: z.boolean().optional().describe("Default: on in production."),
         /** Who may connect; default the whole internet. */
-        allowedCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
+        allowedCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]).describe("Who may connect; default the whole internet."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Internet-facing network load balancer for miners (stratum) and its DNS name."),
     /** CIDRs (VPN, VPC) that may reach the web API port. Empty: nobody outside the task. */
-    apiIngressCidrs: z.array(cidr).default([]),
+    apiIngressCidrs: z
+      .array(cidr)
+      .default([])
+      .describe("CIDRs (VPN, VPC) that may reach the web API port. Empty: nobody outside the task."),
     /** Physical-name overrides, for adopting live resources. */
-    names: NamesSchema.prefault({}),
+    names: NamesSchema.prefault({}).describe("Physical-name overrides, for adopting live resources."),
   })
   .superRefine((service, ctx) => {
     const allowed = FARGATE_SIZES[service.cpu];
@@ -238,28 +326,46 @@ export const MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11";
 
 export const ProxyRouterSchema = z.strictObject({
   /** Image repository (no tag). */
-  image: imageRepository.default("ghcr.io/lumerin-protocol/proxy-router"),
+  image: imageRepository.default("ghcr.io/lumerin-protocol/proxy-router").describe("Image repository (no tag)."),
   /** `auto` (newest release for this environment) or a pinned tag (rollback). */
-  imageTag: imageTag.default("auto"),
+  imageTag: imageTag.default("auto").describe("`auto` (newest release for this environment) or a pinned tag (rollback)."),
   /** Where releases are looked up for `auto`, and the tag prefix this repository uses. */
   github: z
     .strictObject({
-      owner: githubName.default("lumerin-protocol"),
-      repo: githubName.default("proxy-router"),
+      /** Owner of the repository whose releases `auto` follows. */
+      owner: githubName.default("lumerin-protocol").describe("Owner of the repository whose releases `auto` follows."),
+      /** Repository whose releases `auto` follows. */
+      repo: githubName.default("proxy-router").describe("Repository whose releases `auto` follows."),
       /** Release tags are `<prefix>vX.Y.Z[-env]`; the image tag is the whole git tag. */
-      tagPrefix: z.string().regex(/^[a-z0-9-]*$/, "expected lower-case letters, digits and -").default("proxy-router-"),
+      tagPrefix: z
+        .string()
+        .regex(/^[a-z0-9-]*$/, "expected lower-case letters, digits and -")
+        .default("proxy-router-")
+        .describe("Release tags are `<prefix>vX.Y.Z[-env]`; the image tag is the whole git tag."),
     })
-    .prefault({}),
+    .prefault({})
+    .describe("Where releases are looked up for `auto`, and the tag prefix this repository uses."),
   /** Secret (`{"username","password"}`) for a private registry; omit for public GHCR images. */
-  repositoryCredentialsSecretArn: secretArn.optional(),
-  contracts: z.strictObject({
-    futures: ethAddress,
-    cloneFactory: ethAddress,
-    validatorRegistry: ethAddress,
-    multicall: ethAddress.default(MULTICALL3),
-  }),
-  router: ProxyServiceSchema,
-  validator: ProxyServiceSchema,
+  repositoryCredentialsSecretArn: secretArn
+    .optional()
+    .describe('Secret (`{"username","password"}`) for a private registry; omit for public GHCR images.'),
+  /** Contract addresses both services read. */
+  contracts: z
+    .strictObject({
+      /** `FUTURES_ADDRESS`: the futures contract. */
+      futures: ethAddress.describe("`FUTURES_ADDRESS`: the futures contract."),
+      /** `CLONE_FACTORY_ADDRESS`: the clone factory contract. */
+      cloneFactory: ethAddress.describe("`CLONE_FACTORY_ADDRESS`: the clone factory contract."),
+      /** `VALIDATOR_REGISTRY_ADDRESS`: the validator registry contract. */
+      validatorRegistry: ethAddress.describe("`VALIDATOR_REGISTRY_ADDRESS`: the validator registry contract."),
+      /** `MULTICALL_ADDRESS`: Multicall3, at the same address on every chain. */
+      multicall: ethAddress.default(MULTICALL3).describe("`MULTICALL_ADDRESS`: Multicall3, at the same address on every chain."),
+    })
+    .describe("Contract addresses both services read."),
+  /** The seller's router (names `proxy-router-*`, host `proxy.<zone>`). */
+  router: ProxyServiceSchema.describe("The seller's router (names `proxy-router-*`, host `proxy.<zone>`)."),
+  /** The validator, the same image (names `proxy-validator-*`, host `validator.<zone>`). */
+  validator: ProxyServiceSchema.describe("The validator, the same image (names `proxy-validator-*`, host `validator.<zone>`)."),
 });
 
 // ---------------------------------------------------------------- secrets
@@ -282,20 +388,27 @@ export type SecretGroup = (typeof SECRET_KEYS)[SecretKey]["secret"];
 
 const secretString = z.string().min(1, "must not be empty");
 const secretShape = Object.fromEntries(
-  Object.keys(SECRET_KEYS).map((key) => [key, secretString.optional()]),
+  Object.entries(SECRET_KEYS).map(([key, { secret, jsonKey }]) => [
+    key,
+    secretString.optional().describe(`\`${jsonKey}\` of the ${secret} secret (Secrets Manager JSON); set with \`pulumi config set --secret\`.`),
+  ]),
 ) as Record<SecretKey, z.ZodOptional<typeof secretString>>;
 
 // ---------------------------------------------------------------- the stack
 
 export const StackConfigSchema = z.strictObject({
   /** Which row of the environment table this stack is: dev, stg or lmn. */
-  environment: z.enum(ENVIRONMENT_NAMES),
+  environment: z.enum(ENVIRONMENT_NAMES).describe("Which row of the environment table this stack is: dev, stg or lmn."),
   /** Protect stateful resources from deletion. Default: on in production. */
-  protect: z.boolean().optional(),
-  network: NetworkSchema,
-  dns: DnsSchema.prefault({}),
-  cluster: ClusterSchema.prefault({}),
-  proxyRouter: ProxyRouterSchema,
+  protect: z.boolean().optional().describe("Protect stateful resources from deletion. Default: on in production."),
+  /** Where the stack's resources live: the account's existing VPC, or one this stack creates. */
+  network: NetworkSchema.describe("Where the stack's resources live: the account's existing VPC, or one this stack creates."),
+  /** Public DNS zone of the services' host names. */
+  dns: DnsSchema.prefault({}).describe("Public DNS zone of the services' host names."),
+  /** The ECS cluster both services run on. */
+  cluster: ClusterSchema.prefault({}).describe("The ECS cluster both services run on."),
+  /** The proxy-router system: image, contracts, and the router and validator services. */
+  proxyRouter: ProxyRouterSchema.describe("The proxy-router system: image, contracts, and the router and validator services."),
   ...secretShape,
 });
 

@@ -4,6 +4,7 @@ import type { ResourceView } from "./rules/model";
 /** The plan JSON's resource entries (tools/harness.ts), structurally. */
 export interface PlannedResource {
   readonly urn: string;
+  readonly id: string | null;
   readonly type: string;
   readonly name: string;
   readonly custom: boolean;
@@ -28,7 +29,7 @@ export function viewsFromPlan(plan: PlannedStack): ResourceView[] {
       name: r.name,
       urn: r.urn,
       props: r.inputs,
-      outputs: r.outputs,
+      outputs: r.id ? { id: r.id, ...r.outputs } : r.outputs,
       secretPaths: new Set(r.secretInputs),
       protect: r.options.protect,
     }));
@@ -78,6 +79,7 @@ function unwrapState(value: unknown, path: string, secrets: Set<string>): unknow
 
 interface ExportedResource {
   urn: string;
+  id?: string;
   type: string;
   custom?: boolean;
   inputs?: Record<string, unknown>;
@@ -101,7 +103,7 @@ export function viewsFromExport(exported: unknown): { stack: string; views: Reso
       const secretPaths = new Set<string>();
       const source = r.type === "pulumi:pulumi:Stack" ? r.outputs ?? {} : r.inputs ?? {};
       const props = unwrapState(source, "", secretPaths) as Record<string, unknown>;
-      const outputs = unwrapState(r.outputs ?? {}, "", new Set()) as Record<string, unknown>;
+      const outputs = unwrapState({ ...(r.id ? { id: r.id } : {}), ...(r.outputs ?? {}) }, "", new Set()) as Record<string, unknown>;
       return { type: r.type, name: r.urn.split("::").pop() ?? r.urn, urn: r.urn, props, outputs, secretPaths, protect: r.protect === true };
     });
   return { stack, views };

@@ -187,6 +187,11 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
         const arn = `${lb.replace(":loadbalancer/", ":listener/")}/${hex(seed, 16)}`;
         return { id: arn, state: { arn } };
       }
+      case "aws:s3/bucket:Bucket":
+      case "aws:s3/bucketV2:BucketV2": {
+        const bucket = typeof inputs.bucket === "string" ? inputs.bucket : `${logical}-${hex(seed, 7)}`;
+        return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` } };
+      }
       case "aws:route53/record:Record":
         return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { fqdn: inputs.name } };
       case "aws:ssm/parameter:Parameter": {

@@ -110,7 +110,9 @@ export const cloudfrontTls: Rule = {
       if (!["redirect-to-https", "https-only"].includes(b.viewerProtocolPolicy ?? "")) findings.push({ message: `cache behaviour ${b.pathPattern ?? "default"} allows plain HTTP` });
     }
     const cert = p.viewerCertificate as { minimumProtocolVersion?: string; cloudfrontDefaultCertificate?: boolean } | undefined;
-    if (!TLS12_VIEWER.test(cert?.minimumProtocolVersion ?? "")) findings.push({ message: `minimum TLS is ${cert?.minimumProtocolVersion ?? "the default (TLSv1)"}` });
+    if (cert?.cloudfrontDefaultCertificate === true) {
+      findings.push({ message: "uses the default *.cloudfront.net certificate, which always accepts TLSv1" });
+    } else if (!TLS12_VIEWER.test(cert?.minimumProtocolVersion ?? "")) findings.push({ message: `minimum TLS is ${cert?.minimumProtocolVersion ?? "the default (TLSv1)"}` });
     return findings;
   },
 };

@@ -3,6 +3,8 @@ import { actionExists, expandAction, supportsResourceArn } from "./iam-facts";
 import {
   Finding,
   IamStatement,
+  IdentityPolicy,
+  RuleContext,
   ResourceView,
   Rule,
   conditionValues,
@@ -18,6 +20,26 @@ const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
 const isWildcardAction = (a: string) => a === "*" || /^[a-z0-9-]+:\*$/i.test(a);
 
+/** A policy granted only to roles configured as privileged: its findings are reported as allowed exceptions. */
+function privileged(policy: IdentityPolicy, ctx: RuleContext): boolean {
+  return policy.roles.length > 0 && policy.roles.every((r) => ctx.config.privilegedRoles.includes(r));
+}
+
+function finding(policy: IdentityPolicy, ctx: RuleContext, message: string): Finding {
+  const allowed = privileged(policy, ctx);
+  return { urn: policy.source.urn, message: `${allowed ? "allowed exception (privilegedRoles): " : ""}${message}`, exception: allowed };
+}
+
+/** True when any of the statement's action patterns names one of `actions` (patterns expanded against IAM data). */
+async function grantsAny(s: IamStatement, actions: readonly RegExp[]): Promise<string[]> {
+  const hits: string[] = [];
+  for (const pattern of s.actions) {
+    const concrete = pattern === "*" ? ["*"] : await expandAction(pattern);
+    if (concrete.some((a) => a === "*" || actions.some((re) => re.test(a)))) hits.push(pattern);
+  }
+  return hits;
+}
+
 export const noWildcardActions: Rule = {
   name: "iam-no-wildcard-actions",
   description: 'No identity policy allows "*" or "service:*", and no role gets an AWS-managed admin policy.',
@@ -27,14 +49,12 @@ export const noWildcardActions: Rule = {
   checkStack: (resources, ctx) => {
     const findings: Finding[] = [];
     for (const policy of identityPolicies(resources)) {
-      const broad = policy.statements.filter((s) => s.effect === "Allow").flatMap((s) => s.actions.filter(isWildcardAction).map((a) => ({ s, a })));
-      if (broad.length === 0) continue;
-      const privileged = policy.roles.length > 0 && policy.roles.every((r) => ctx.config.privilegedRoles.includes(r));
-      findings.push({
-        urn: policy.source.urn,
-        message: `${privileged ? "allowed exception (privilegedRoles): " : ""}allows ${broad.map((b) => `"${b.a}"${b.s.sid ? ` (${b.s.sid})` : ""}`).join(", ")}`,
-        exception: privileged,
-      });
+      const allows = policy.statements.filter((s) => s.effect === "Allow");
+      const broad = allows.flatMap((s) => s.actions.filter(isWildcardAction).map((a) => ({ s, a })));
+      if (broad.length > 0) findings.push(finding(policy, ctx, `allows ${broad.map((b) => `"${b.a}"${b.s.sid ? ` (${b.s.sid})` : ""}`).join(", ")}`));
+      for (const s of allows.filter((x) => x.notActions.length > 0)) {
+        findings.push(finding(policy, ctx, `statement ${s.sid ?? "(no Sid)"} allows every action except ${s.notActions.join(", ")} (Allow with NotAction)`));
+      }
     }
     for (const a of resources.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" || r.type === "aws:iam/role:Role")) {
       const arns = a.type === "aws:iam/role:Role" ? (Array.isArray(a.props.managedPolicyArns) ? a.props.managedPolicyArns.map(String) : []) : [String(a.props.policyArn ?? "")];
@@ -56,7 +76,7 @@ export const resourceStarOnlyWhereRequired: Rule = {
   enforcement: "mandatory",
   remediation: 'Name the resource ARNs. Keep "*" only in a statement whose actions all accept no resource ARN, and say so in its Sid.',
   equivalents: ["CKV_AWS_111", "CKV_AWS_356", "AwsSolutions-IAM5"],
-  checkStack: async (resources) => {
+  checkStack: async (resources, ctx) => {
     const findings: Finding[] = [];
     for (const policy of identityPolicies(resources)) {
       for (const s of policy.statements) {
@@ -66,7 +86,7 @@ export const resourceStarOnlyWhereRequired: Rule = {
           for (const concrete of await expandAction(action)) if (await supportsResourceArn(concrete)) scopable.push(concrete);
         }
         if (scopable.length > 0) {
-          findings.push({ urn: policy.source.urn, message: `statement ${s.sid ?? "(no Sid)"} grants on "*" actions that take resource ARNs: ${[...new Set(scopable)].join(", ")}` });
+          findings.push(finding(policy, ctx, `statement ${s.sid ?? "(no Sid)"} grants on "*" actions that take resource ARNs: ${[...new Set(scopable)].join(", ")}`));
         }
       }
     }
@@ -95,21 +115,24 @@ export const actionsExist: Rule = {
 
 export const passRoleScoped: Rule = {
   name: "iam-passrole-scoped",
-  description: "iam:PassRole names role ARNs and carries an iam:PassedToService condition.",
+  description: "iam:PassRole (however spelled: iam:Pass*, iam:*Role, iam:*, *) names role ARNs and carries an iam:PassedToService condition.",
   enforcement: "mandatory",
   remediation: 'List the exact role ARNs and add Condition StringEquals "iam:PassedToService" (e.g. ecs-tasks.amazonaws.com).',
   equivalents: ["CKV_AWS_286", "AwsSolutions-IAM5"],
-  checkStack: (resources) =>
-    identityPolicies(resources).flatMap((policy) =>
-      policy.statements
-        .filter((s) => s.effect === "Allow" && s.actions.some((a) => /^iam:(PassRole|\*|Pass\*)$/i.test(a) || a === "*"))
-        .flatMap((s): Finding[] => {
-          const problems: string[] = [];
-          if (s.resources.some((r) => r === "*" || r.endsWith(":role/*"))) problems.push("names no specific role");
-          if (!conditionValues(s, ["StringEquals", "StringLike"], "iam:PassedToService")) problems.push("has no iam:PassedToService condition");
-          return problems.length ? [{ urn: policy.source.urn, message: `statement ${s.sid ?? "(no Sid)"}: iam:PassRole ${problems.join(" and ")}` }] : [];
-        }),
-    ),
+  checkStack: async (resources, ctx) => {
+    const findings: Finding[] = [];
+    for (const policy of identityPolicies(resources)) {
+      for (const s of policy.statements.filter((x) => x.effect === "Allow")) {
+        const via = await grantsAny(s, [/^iam:passrole$/i]);
+        if (via.length === 0) continue;
+        const problems: string[] = [];
+        if (s.resources.some((r) => r === "*" || r.endsWith(":role/*"))) problems.push("names no specific role");
+        if (!conditionValues(s, ["StringEquals", "StringLike"], "iam:PassedToService")) problems.push("has no iam:PassedToService condition");
+        if (problems.length) findings.push(finding(policy, ctx, `statement ${s.sid ?? "(no Sid)"}: iam:PassRole${via.length === 1 && /^iam:PassRole$/i.test(via[0]) ? "" : ` (via ${via.join(", ")})`} ${problems.join(" and ")}`));
+      }
+    }
+    return findings;
+  },
 };
 
 export const noUsersOrAccessKeys: Rule = {
@@ -169,16 +192,20 @@ export const githubTrustPinned: Rule = {
   },
 };
 
-const SECRET_READS = [/^secretsmanager:(GetSecretValue|BatchGetSecretValue|\*)$/i, /^kms:(Decrypt|\*)$/i, /^\*$/];
+const SECRET_READS = [/^secretsmanager:(getsecretvalue|batchgetsecretvalue)$/i, /^kms:decrypt$/i];
+const PARAMETER_READS = [/^ssm:getparameters?$/i, /^ssm:getparametersbypath$/i, /^ssm:getparameterhistory$/i];
+/** AWS-managed policies that read secrets. */
+const SECRET_READING_MANAGED = ["AdministratorAccess", "PowerUserAccess", "SecretsManagerReadWrite"];
 
 export const githubRolesReadNoSecrets: Rule = {
   name: "github-roles-read-no-secrets",
-  description: "A role GitHub may assume never reads a secret: no secretsmanager:GetSecretValue, no kms:Decrypt, no ssm:GetParameter* on a SecureString.",
+  description: "A role GitHub may assume never reads a secret: no secretsmanager:GetSecretValue, no kms:Decrypt, no ssm:GetParameter* on a SecureString (however the action is spelled), and no managed policy that grants them.",
   enforcement: "mandatory",
   remediation: "Secrets are read by ECS or Lambda at run time with their own roles; remove the grant from the deploy role. Deployment facts belong in GitHub variables or plain SSM String parameters.",
   equivalents: ["seed 000: secrets are not read by GitHub Actions"],
-  checkStack: (resources) => {
-    const githubRoles = new Set(resources.filter((r) => r.type === "aws:iam/role:Role" && githubTrustStatements(r).length > 0).map(roleName).filter((n): n is string => !!n));
+  checkStack: async (resources) => {
+    const githubRoleViews = resources.filter((r) => r.type === "aws:iam/role:Role" && githubTrustStatements(r).length > 0);
+    const githubRoles = new Set(githubRoleViews.map(roleName).filter((n): n is string => !!n));
     const secureParams = resources
       .filter((r) => r.type === "aws:ssm/parameter:Parameter" && r.props.type === "SecureString")
       .map((r) => str(r.outputs.arn) ?? "")
@@ -188,12 +215,21 @@ export const githubRolesReadNoSecrets: Rule = {
       const roles = policy.roles.filter((r) => githubRoles.has(r));
       if (roles.length === 0) continue;
       for (const s of policy.statements.filter((x) => x.effect === "Allow")) {
-        const reads = s.actions.filter((a) => SECRET_READS.some((re) => re.test(a)));
-        const ssmReads = s.actions.filter((a) => /^ssm:GetParameter/i.test(a) || /^ssm:\*$/i.test(a));
-        const readsSecureParam = ssmReads.length > 0 && s.resources.some((res) => res === "*" || secureParams.some((p) => matchesArn(res, p)));
+        const reads = await grantsAny(s, SECRET_READS);
+        const paramReads = await grantsAny(s, PARAMETER_READS);
+        const readsSecureParam = paramReads.length > 0 && s.resources.some((res) => res === "*" || secureParams.some((p) => matchesArn(res, p)));
         if (reads.length || readsSecureParam) {
-          findings.push({ urn: policy.source.urn, message: `GitHub-trusted role ${roles.join(", ")} can read secrets: ${[...reads, ...(readsSecureParam ? ssmReads : [])].join(", ")} (${s.sid ?? "no Sid"})` });
+          findings.push({ urn: policy.source.urn, message: `GitHub-trusted role ${roles.join(", ")} can read secrets: ${[...reads, ...(readsSecureParam ? paramReads : [])].join(", ")} (${s.sid ?? "no Sid"})` });
         }
+      }
+    }
+    for (const r of resources) {
+      const target = r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" ? str(r.props.role) : r.type === "aws:iam/role:Role" ? roleName(r) : undefined;
+      if (!target || !githubRoles.has(target.split("/").pop() ?? target)) continue;
+      const arns = r.type === "aws:iam/role:Role" ? (Array.isArray(r.props.managedPolicyArns) ? r.props.managedPolicyArns.map(String) : []) : [String(r.props.policyArn ?? "")];
+      for (const arn of arns) {
+        const managed = SECRET_READING_MANAGED.find((m) => arn.endsWith(`:policy/${m}`));
+        if (managed) findings.push({ urn: r.urn, message: `GitHub-trusted role ${target} gets the AWS-managed ${managed} policy, which reads secrets` });
       }
     }
     return findings;
@@ -209,15 +245,22 @@ export const executionRolesReadOwnSecrets: Rule = {
   checkStack: (resources) => {
     const findings: Finding[] = [];
     const policies = identityPolicies(resources);
+    // A role shared by several task definitions may read what any of them references.
+    const referencedByRole = new Map<string, { arns: Set<string>; families: string[] }>();
     for (const task of resources.filter((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition")) {
       const roleRef = str(task.props.executionRoleArn);
       if (!roleRef) continue;
       const role = roleRef.split("/").pop() as string;
-      const referenced = new Set(referencedSecretArns(task));
+      const entry = referencedByRole.get(role) ?? { arns: new Set<string>(), families: [] };
+      for (const arn of referencedSecretArns(task)) entry.arns.add(arn);
+      entry.families.push(str(task.props.family) ?? task.name);
+      referencedByRole.set(role, entry);
+    }
+    for (const [role, { arns, families }] of referencedByRole) {
       for (const policy of policies.filter((p) => p.roles.includes(role))) {
         for (const s of policy.statements.filter((x) => x.effect === "Allow" && x.actions.some((a) => /^secretsmanager:(GetSecretValue|\*)$/i.test(a) || a === "*"))) {
-          const extra = s.resources.filter((res) => ![...referenced].some((arn) => matchesArn(res, arn) && !/[*?]/.test(res)));
-          if (extra.length) findings.push({ urn: policy.source.urn, message: `execution role ${role} can read secrets its task ${str(task.props.family) ?? task.name} does not reference: ${extra.join(", ")}` });
+          const extra = s.resources.filter((res) => /[*?]/.test(res) || ![...arns].some((arn) => matchesArn(res, arn)));
+          if (extra.length) findings.push({ urn: policy.source.urn, message: `execution role ${role} can read secrets its task definitions (${families.join(", ")}) do not reference: ${extra.join(", ")}` });
         }
       }
     }

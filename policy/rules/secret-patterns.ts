@@ -5,13 +5,35 @@
  * `environment`, a Lambda's variables, an output or a tag).
  */
 
-/** Names that announce a secret: `WALLET_PRIVATE_KEY`, `telegramBotToken`, `DB_PASSWORD`... */
-const SECRET_NAME = /(PRIVATE_?KEY|SECRET|TOKEN|PASSWORD|PASSWD|MNEMONIC|API_?KEY|CREDENTIAL|SEED_?PHRASE)/i;
+/** Words that name a secret wherever they stand in a variable name. */
+const SECRET_WORDS = new Set(["PASSWORD", "PASSWD", "MNEMONIC", "CREDENTIAL", "CREDENTIALS", "PRIVATEKEY", "APIKEY", "SECRETKEY"]);
+/** Run-together words that end in a secret word: PGPASSWORD, WALLETPRIVATEKEY. */
+const SECRET_ENDINGS = ["PASSWORD", "PASSWD", "PRIVATEKEY", "APIKEY", "SECRETKEY", "MNEMONIC"];
+/** Word pairs that name a secret: PRIVATE_KEY, API_KEY, SEED_PHRASE, ACCESS_KEY... */
+const SECRET_PAIRS: readonly (readonly [string, string])[] = [
+  ["PRIVATE", "KEY"],
+  ["API", "KEY"],
+  ["SEED", "PHRASE"],
+  ["SIGNING", "KEY"],
+];
+/** `SECRET` and `TOKEN` name a secret unless the next word says it is a reference to one (`CONFIG_SECRET_ARN`, `LMR_TOKEN_ADDRESS`). */
+const REFERENCE_WORDS = new Set(["ARN", "NAME", "ID", "IDS", "REF", "PATH", "ADDRESS", "CONTRACT", "SYMBOL", "DECIMALS", "TYPE"]);
 
+/** Names that announce a secret: `WALLET_PRIVATE_KEY`, `telegramBotToken`, `DB_PASSWORD`; not `MAX_TOKENS` or `LMR_TOKEN_ADDRESS`. */
 export function isSecretLookingName(name: string): boolean {
-  // Normalise camelCase to SNAKE so `walletPrivateKey` and `WALLET_PRIVATE_KEY` read alike.
-  const snake = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2");
-  return SECRET_NAME.test(snake);
+  // camelCase → SNAKE, so `walletPrivateKey` and `WALLET_PRIVATE_KEY` read alike.
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .filter(Boolean);
+  return words.some((word, i) => {
+    const next = words[i + 1];
+    if (SECRET_WORDS.has(word) || SECRET_ENDINGS.some((end) => word.endsWith(end))) return true;
+    if (SECRET_PAIRS.some(([a, b]) => word === a && next === b)) return true;
+    if (word === "SECRET" || word === "TOKEN") return !next || !REFERENCE_WORDS.has(next);
+    return false;
+  });
 }
 
 interface ValuePattern {

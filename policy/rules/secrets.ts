@@ -41,13 +41,15 @@ export const noSecretsInPlainEnvironment: Rule = {
       if ([...(r.secretPaths ?? [])].some((p) => p.startsWith("environment"))) findings.push({ message: "Lambda environment holds a Pulumi secret: it is stored in plain text in the function's configuration" });
       return findings;
     }
-    const containers = containerDefinitions(r);
-    if (!containers) return [];
-    const findings = containers.flatMap((c) =>
+    if (r.type !== "aws:ecs/taskDefinition:TaskDefinition") return [];
+    // Checked first: a secret value makes the whole JSON a secret, which then cannot be parsed here.
+    if (r.secretPaths?.has("containerDefinitions")) {
+      return [{ message: "the container definitions hold a Pulumi secret: ECS stores them in plain text" }];
+    }
+    const containers = containerDefinitions(r) ?? [];
+    return containers.flatMap((c) =>
       plainVariableFindings(`container ${c.name ?? "?"} environment`, Object.fromEntries((c.environment ?? []).map((e) => [e.name ?? "", e.value]))),
     );
-    if (r.secretPaths?.has("containerDefinitions")) findings.push({ message: "the container definitions hold a Pulumi secret: ECS stores them in plain text" });
-    return findings;
   },
 };
 
@@ -109,7 +111,10 @@ export const noSecretsInTagsOrOutputs: Rule = {
       return findings;
     }
     const tags = (r.props.tags ?? {}) as Record<string, unknown>;
-    const findings: Finding[] = [...(r.secretPaths ?? [])].filter((p) => p.startsWith("tags.")).map((p) => ({ message: `tag ${p.slice(5)} holds a Pulumi secret` }));
+        // One secret value makes the whole map secret (path "tags"); a single tag is "tags.<key>".
+    const findings: Finding[] = [...(r.secretPaths ?? [])]
+      .filter((p) => p === "tags" || p.startsWith("tags."))
+      .map((p) => ({ message: p === "tags" ? "the tags map holds a Pulumi secret" : `tag ${p.slice(5)} holds a Pulumi secret` }));
     for (const [key, value] of Object.entries(tags)) {
       const why = typeof value === "string" ? secretLookingValue(value) : undefined;
       if (why) findings.push({ message: `tag ${key} looks like ${why}` });
