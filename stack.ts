@@ -11,6 +11,7 @@ import { AwsContext } from "./lib/iam";
 import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
 import { ProxyServiceKind, appEnv, clusterNames, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
+import { DeployIdentity } from "./components/deploy-identity";
 import { Network } from "./components/network";
 import { PlatformKey } from "./components/platform-key";
 import { ProxyRouter, resolvedProxyNames } from "./components/proxy-router";
@@ -67,6 +68,31 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     protect: config.protect,
   });
 
+  // GitHub Actions reach AWS only through OIDC, each repository with a role scoped to its own services.
+  const proxyServices = (["router", "validator"] as const).flatMap((kind) => {
+    const ref = proxy.refs[kind];
+    return ref ? [ref] : [];
+  });
+  const deployCfg = config.deployIdentity;
+  const deploy =
+    deployCfg.proxyRouter.enabled && proxyServices.length > 0
+      ? new DeployIdentity("deploy", {
+          aws: ctx,
+          env,
+          ...(deployCfg.oidcProviderArn ? { oidcProviderArn: deployCfg.oidcProviderArn } : {}),
+          protect: config.protect,
+          repositories: [
+            {
+              key: "proxy-router",
+              repository: deployCfg.proxyRouter.repository,
+              roleName: deployCfg.proxyRouter.roleName ?? `github-actions-proxy-router-deploy-${env.name}`,
+              extraSubjects: deployCfg.proxyRouter.extraSubjects,
+              services: proxyServices,
+            },
+          ],
+        })
+      : undefined;
+
   const serviceOutputs = (kind: ProxyServiceKind, key: string) => {
     const ref = proxy.refs[kind];
     const image = images.get(key);
@@ -94,6 +120,9 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     platformKeyAlias: key.aliasName,
     proxyRouter: serviceOutputs("router", "proxy-router"),
     proxyValidator: serviceOutputs("validator", "proxy-validator"),
+    // Not secret: role ARNs belong in GitHub environment variables (AWS_ROLE_ARN).
+    deployRoles: deploy ? deploy.roleArns : {},
+    oidcProviderArn: deploy?.oidcProviderArn,
   };
 }
 

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { Environment, environment, isEnvironmentName } from "./environments";
 import {
   ClusterConfig,
+  DeployIdentityConfig,
   DnsConfig,
   NetworkConfig,
   ParsedStackConfig,
@@ -85,6 +86,7 @@ export interface StackConfig {
   readonly dns: DnsConfig & { readonly zoneName: string };
   readonly cluster: ClusterConfig;
   readonly proxyRouter: ProxyRouterConfig;
+  readonly deployIdentity: DeployIdentityConfig;
   /** Secret values given through `pulumi config set --secret`, per Secrets Manager secret; absent when set out of band. */
   readonly secrets: Readonly<Partial<Record<SecretGroup, SecretValues>>>;
 }
@@ -144,6 +146,7 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     dns: { ...cfg.dns, zoneName: cfg.dns.zoneName ?? env.dnsZone },
     cluster: cfg.cluster,
     proxyRouter: cfg.proxyRouter,
+    deployIdentity: cfg.deployIdentity,
     secrets,
   });
 }

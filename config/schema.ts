@@ -368,6 +368,43 @@ export const ProxyRouterSchema = z.strictObject({
   validator: ProxyServiceSchema.describe("The validator, the same image (names `proxy-validator-*`, host `validator.<zone>`)."),
 });
 
+// ---------------------------------------------------------------- deploy identity
+
+const oidcProviderArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, "expected the ARN of the GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)");
+const githubRepository = z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, "expected owner/repository");
+const oidcSubject = z
+  .string()
+  .regex(
+    /^repo:[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+:(environment:[A-Za-z0-9_.-]+|ref:refs\/(heads|tags)\/[^*?\s]+)$/,
+    "expected an exact OIDC subject such as repo:lumerin-protocol/proxy-router:environment:dev (no wildcards, no pull_request)",
+  );
+
+export const DeployIdentitySchema = z.strictObject({
+  /** Reuse the account's GitHub OIDC provider by ARN; when absent this stack creates it (there is one per account). */
+  oidcProviderArn: oidcProviderArn
+    .optional()
+    .describe("Reuse the account's GitHub OIDC provider by ARN; when absent this stack creates it (there is one per account)."),
+  /** The proxy-router repository's deploy role. */
+  proxyRouter: z
+    .strictObject({
+      /** Create the deploy role (when at least one proxy service is enabled). */
+      enabled: z.boolean().default(true).describe("Create the deploy role (when at least one proxy service is enabled)."),
+      /** The repository whose workflows deploy the proxy services. */
+      repository: githubRepository.default("lumerin-protocol/proxy-router").describe("The repository whose workflows deploy the proxy services."),
+      /** Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name). */
+      roleName: awsName.optional().describe("Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name)."),
+      /** More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config. */
+      extraSubjects: z
+        .array(oidcSubject)
+        .default([])
+        .describe("More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config."),
+    })
+    .prefault({})
+    .describe("The proxy-router repository's deploy role."),
+});
+
 // ---------------------------------------------------------------- secrets
 
 /**
@@ -409,6 +446,10 @@ export const StackConfigSchema = z.strictObject({
   cluster: ClusterSchema.prefault({}).describe("The ECS cluster both services run on."),
   /** The proxy-router system: image, contracts, and the router and validator services. */
   proxyRouter: ProxyRouterSchema.describe("The proxy-router system: image, contracts, and the router and validator services."),
+  /** GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository. */
+  deployIdentity: DeployIdentitySchema.prefault({}).describe(
+    "GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository.",
+  ),
   ...secretShape,
 });
 
@@ -419,3 +460,4 @@ export type DnsConfig = z.output<typeof DnsSchema>;
 export type ClusterConfig = z.output<typeof ClusterSchema>;
 export type ProxyRouterConfig = z.output<typeof ProxyRouterSchema>;
 export type ProxyServiceConfig = z.output<typeof ProxyServiceSchema>;
+export type DeployIdentityConfig = z.output<typeof DeployIdentitySchema>;

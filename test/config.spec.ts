@@ -438,8 +438,9 @@ describe("stack configuration", () => {
   describe("knownKeys", () => {
     it("lists the top-level keys, the secrets included", () => {
       const keys = knownKeys(StackConfigSchema, []);
-      for (const k of ["environment", "protect", "network", "dns", "cluster", "proxyRouter", ...Object.keys(SECRET_KEYS)]) assert.ok(keys.includes(k), k);
-      assert.equal(keys.length, 6 + Object.keys(SECRET_KEYS).length);
+      const sections = ["environment", "protect", "network", "dns", "cluster", "proxyRouter", "deployIdentity"];
+      for (const k of [...sections, ...Object.keys(SECRET_KEYS)]) assert.ok(keys.includes(k), k);
+      assert.equal(keys.length, sections.length + Object.keys(SECRET_KEYS).length);
     });
 
     it("walks through defaults, prefaults and optionals to nested objects", () => {

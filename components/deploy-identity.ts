@@ -1,0 +1,152 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import type { Environment } from "../config/environments";
+import { AwsContext, Statement, policyDocument, trustDocument } from "../lib/iam";
+
+export const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
+export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+
+/** One ECS service a repository deploys, as the deploy role must know it. */
+export interface DeployableService {
+  readonly serviceArn: pulumi.Input<string>;
+  /** Task definition family (revisions of it may be registered). */
+  readonly taskFamily: string;
+  readonly executionRoleArn: pulumi.Input<string>;
+  readonly taskRoleArn: pulumi.Input<string>;
+  /** SSM parameter recording the deployed tag. */
+  readonly imageTagParameterArn: pulumi.Input<string>;
+}
+
+export interface DeployRepository {
+  /** Stable key: part of logical names (`proxy-router`). */
+  readonly key: string;
+  /** `owner/repo`. */
+  readonly repository: string;
+  readonly roleName: string;
+  /** Exact subjects trusted beyond `repo:<owner>/<repo>:environment:<github-env>`. */
+  readonly extraSubjects?: readonly string[];
+  readonly services: readonly DeployableService[];
+}
+
+export interface DeployIdentityArgs {
+  readonly aws: AwsContext;
+  readonly env: Environment;
+  /** Reuse the account's provider; when absent the component creates it. */
+  readonly oidcProviderArn?: string;
+  readonly repositories: readonly DeployRepository[];
+  /** Protect the provider (every deploy in the account depends on it). */
+  readonly protect: boolean;
+}
+
+/**
+ * GitHub Actions' way into AWS (seeds 000 and 001): the account's OIDC provider
+ * and, per application repository, a deploy role that the repository's
+ * workflows may assume only from the environment's GitHub environment, whose
+ * branch policy admits only the environment's branch. The role can do what a
+ * code deploy needs on its own services, and nothing else: no secret, no key.
+ */
+export class DeployIdentity extends pulumi.ComponentResource {
+  readonly oidcProviderArn: pulumi.Output<string>;
+  readonly roles: Readonly<Record<string, aws.iam.Role>>;
+  readonly roleArns: Readonly<Record<string, pulumi.Output<string>>>;
+
+  constructor(name: string, args: DeployIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lumerin:identity:DeployIdentity", name, {}, opts);
+
+    this.oidcProviderArn = args.oidcProviderArn
+      ? pulumi.output(args.oidcProviderArn)
+      : new aws.iam.OpenIdConnectProvider(
+          `${name}-github-oidc`,
+          {
+            url: GITHUB_OIDC_URL,
+            clientIdLists: ["sts.amazonaws.com"],
+            // AWS verifies GitHub's certificate through its own trusted CAs; no thumbprint to pin or rotate.
+          },
+          { parent: this, protect: args.protect },
+        ).arn;
+
+    const roles: Record<string, aws.iam.Role> = {};
+    for (const repo of args.repositories) {
+      if (repo.services.length === 0) throw new Error(`deploy role ${repo.roleName}: the repository ${repo.repository} deploys no service`);
+      const role = new aws.iam.Role(
+        `${name}-${repo.key}-role`,
+        {
+          name: repo.roleName,
+          description: `GitHub Actions of ${repo.repository} (environment ${args.env.githubEnvironment}) deploy code to ${args.env.name}`,
+          assumeRolePolicy: githubTrust(this.oidcProviderArn, repo, args.env),
+          maxSessionDuration: 3600,
+        },
+        { parent: this },
+      );
+      new aws.iam.RolePolicy(
+        `${name}-${repo.key}-policy`,
+        { role: role.id, name: "code-deploy", policy: policyDocument(deployStatements(args.aws, repo)) },
+        { parent: this },
+      );
+      roles[repo.key] = role;
+    }
+
+    this.roles = roles;
+    this.roleArns = Object.fromEntries(Object.entries(roles).map(([k, r]) => [k, r.arn]));
+    this.registerOutputs({ oidcProviderArn: this.oidcProviderArn, roleArns: this.roleArns });
+  }
+}
+
+/** The subjects a repository's deploy role trusts in this environment. */
+export function trustedSubjects(repo: DeployRepository, env: Environment): string[] {
+  return [`repo:${repo.repository}:environment:${env.githubEnvironment}`, ...(repo.extraSubjects ?? [])];
+}
+
+function githubTrust(providerArn: pulumi.Input<string>, repo: DeployRepository, env: Environment): aws.types.input.iam.PolicyDocument {
+  return trustDocument([
+    {
+      Sid: `GitHub${pascal(env.githubEnvironment)}EnvironmentOfThisRepositoryOnly`,
+      Principal: { Federated: providerArn },
+      Action: "sts:AssumeRoleWithWebIdentity",
+      Condition: {
+        StringEquals: {
+          [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com",
+          [`${GITHUB_OIDC_HOST}:sub`]: trustedSubjects(repo, env),
+        },
+      },
+    },
+  ]);
+}
+
+/** Exactly what a code deploy does: register a revision, update the service, record the tag. */
+export function deployStatements(ctx: AwsContext, repo: DeployRepository): Statement[] {
+  const families = [...new Set(repo.services.map((s) => s.taskFamily))].sort();
+  return [
+    {
+      Sid: "RegisterRevisionsOfOwnTaskFamilies",
+      Action: ["ecs:RegisterTaskDefinition"],
+      Resource: families.map((f) => `arn:${ctx.partition}:ecs:${ctx.region}:${ctx.accountId}:task-definition/${f}:*`),
+    },
+    {
+      // DescribeTaskDefinition accepts no resource ARN (service authorization reference).
+      Sid: "ReadTaskDefinitionsAcceptsNoResourceArn",
+      Action: ["ecs:DescribeTaskDefinition"],
+      Resource: "*",
+    },
+    {
+      Sid: "DeployAndWatchOwnServices",
+      Action: ["ecs:UpdateService", "ecs:DescribeServices"],
+      Resource: repo.services.map((s) => s.serviceArn),
+    },
+    {
+      Sid: "PassOwnTaskRolesToEcsTasksOnly",
+      Action: ["iam:PassRole"],
+      Resource: repo.services.flatMap((s) => [s.executionRoleArn, s.taskRoleArn]),
+      Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+    },
+    {
+      Sid: "RecordDeployedImageTag",
+      Action: ["ssm:PutParameter", "ssm:GetParameter"],
+      Resource: repo.services.map((s) => s.imageTagParameterArn),
+    },
+  ];
+}
+
+function pascal(text: string): string {
+  return text.replace(/(^|[^A-Za-z0-9])([A-Za-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+}

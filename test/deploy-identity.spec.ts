@@ -1,0 +1,178 @@
+import { strict as assert } from "node:assert";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { conditionsMatch } from "../lib/iam-conditions";
+import type { Plan } from "../tools/harness";
+import { committedPlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
+
+const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;
+const GITHUB_ENV = { dev: "dev", stg: "stg", lmn: "main" } as const;
+const STACKS = ["dev", "stg", "lmn"] as const;
+const HOST = "token.actions.githubusercontent.com";
+
+type Stack = (typeof STACKS)[number];
+
+/** Whether a token with these claims may assume the role, evaluated as STS does (not by comparing strings). */
+function mayAssume(plan: Plan, claims: { sub?: string; aud?: string }, providerArn: string): boolean {
+  const trust = doc(resource(plan, "aws:iam/role:Role", "deploy-proxy-router-role").inputs.assumeRolePolicy);
+  return trust.Statement.some(
+    (s) =>
+      s.Effect === "Allow" &&
+      s.Action === "sts:AssumeRoleWithWebIdentity" &&
+      (s.Principal as { Federated?: string }).Federated === providerArn &&
+      conditionsMatch(s.Condition, { [`${HOST}:sub`]: claims.sub, [`${HOST}:aud`]: claims.aud }),
+  );
+}
+
+describe("DeployIdentity", () => {
+  const plans = {} as Record<Stack, Plan>;
+  before(async () => {
+    for (const stack of STACKS) plans[stack] = await committedPlan(stack);
+  });
+
+  describe("trust matrix: only the environment's GitHub environment of lumerin-protocol/proxy-router", () => {
+    for (const stack of STACKS) {
+      const provider = `arn:aws:iam::${ACCOUNTS[stack]}:oidc-provider/${HOST}`;
+      const own = `repo:lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`;
+      const others = STACKS.filter((s) => s !== stack).map((s) => `repo:lumerin-protocol/proxy-router:environment:${GITHUB_ENV[s]}`);
+      const denied: [string, { sub?: string; aud?: string }][] = [
+        ...others.map((sub): [string, { sub: string; aud: string }] => [`another environment (${sub.split(":").pop()})`, { sub, aud: "sts.amazonaws.com" }]),
+        ["the environment's branch without the GitHub environment", { sub: `repo:lumerin-protocol/proxy-router:ref:refs/heads/${stack === "lmn" ? "main" : stack}`, aud: "sts.amazonaws.com" }],
+        ["a pull request", { sub: "repo:lumerin-protocol/proxy-router:pull_request", aud: "sts.amazonaws.com" }],
+        ["a tag", { sub: "repo:lumerin-protocol/proxy-router:ref:refs/tags/v3.2.1", aud: "sts.amazonaws.com" }],
+        ["another repository of the owner", { sub: `repo:lumerin-protocol/futures-marketplace:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
+        ["another owner", { sub: `repo:someone-else/proxy-router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
+        ["a look-alike repository", { sub: `repo:lumerin-protocol/proxy-router-fork:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
+        ["a look-alike owner (case)", { sub: `repo:Lumerin-Protocol/proxy-router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
+        ["an environment whose name extends this one", { sub: `${own}-hotfix`, aud: "sts.amazonaws.com" }],
+        ["a token without aud", { sub: own }],
+        ["a token for another audience", { sub: own, aud: "https://github.com/lumerin-protocol" }],
+      ];
+      it(`${stack}: ${own} may assume the role`, () => assert.equal(mayAssume(plans[stack], { sub: own, aud: "sts.amazonaws.com" }, provider), true));
+      for (const [name, claims] of denied) it(`${stack}: denies ${name}`, () => assert.equal(mayAssume(plans[stack], claims, provider), false));
+    }
+  });
+
+  describe("permission matrix (IAM evaluation by @cloud-copilot/iam-simulate)", () => {
+    for (const stack of STACKS) {
+      const acct = ACCOUNTS[stack];
+      const arn = {
+        router: `arn:aws:ecs:us-east-1:${acct}:service/ecs-proxy-router-${stack}-use1/svc-proxy-router-${stack}-use1`,
+        validator: `arn:aws:ecs:us-east-1:${acct}:service/ecs-proxy-router-${stack}-use1/svc-proxy-validator-${stack}-use1`,
+      };
+      const other = STACKS.find((s) => s !== stack) as Stack;
+      const can = async (action: string, resourceArn: string, context: Record<string, string> = {}) => {
+        const plan = plans[stack];
+        const policy = doc(resource(plan, "aws:iam/rolePolicy:RolePolicy", "deploy-proxy-router-policy").inputs.policy);
+        const result = await runSimulation(
+          {
+            request: { principal: `arn:aws:iam::${acct}:role/github-actions-proxy-router-deploy-${stack}`, action, resource: { resource: resourceArn, accountId: acct }, contextVariables: context },
+            identityPolicies: [{ name: "code-deploy", policy }],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+          },
+          {},
+        );
+        assert.equal(result.resultType, "single", JSON.stringify(result).slice(0, 300));
+        return result.resultType === "single" && result.overallResult === "Allowed";
+      };
+      const role = (name: string) => `arn:aws:iam::${acct}:role/${name}`;
+      const allowed: [string, string, Record<string, string>?][] = [
+        ["ecs:UpdateService", arn.router],
+        ["ecs:UpdateService", arn.validator],
+        ["ecs:DescribeServices", arn.validator],
+        ["ecs:RegisterTaskDefinition", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:42`],
+        ["ecs:RegisterTaskDefinition", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-validator:7`],
+        ["ecs:DescribeTaskDefinition", "*"],
+        ["iam:PassRole", role(`proxy-router-${stack}-execution`), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
+        ["iam:PassRole", role(`proxy-validator-${stack}-task`), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
+        ["ssm:PutParameter", `arn:aws:ssm:us-east-1:${acct}:parameter/proxy-router/${stack}/image-tag`],
+        ["ssm:GetParameter", `arn:aws:ssm:us-east-1:${acct}:parameter/proxy-validator/${stack}/image-tag`],
+      ];
+      const denied: [string, string, Record<string, string>?][] = [
+        ["ecs:UpdateService", `arn:aws:ecs:us-east-1:${acct}:service/ecs-futures-marketplace-${stack}/svc-futures-notifications-${stack}`],
+        ["ecs:UpdateService", `arn:aws:ecs:us-east-1:${ACCOUNTS[other]}:service/ecs-proxy-router-${other}-use1/svc-proxy-router-${other}-use1`],
+        ["ecs:RegisterTaskDefinition", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-futures-notifications:3`],
+        // Takes no resource ARN, so IAM evaluates it on "*".
+        ["ecs:DeregisterTaskDefinition", "*"],
+        ["ecs:ListServices", "*"],
+        ["ecs:RunTask", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:42`],
+        ["iam:PassRole", role(`proxy-router-${stack}-execution`), { "iam:PassedToService": "lambda.amazonaws.com" }],
+        ["iam:PassRole", role(`github-actions-proxy-router-deploy-${stack}`), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
+        ["iam:PassRole", role("bedrock-foundation-role"), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
+        ["secretsmanager:GetSecretValue", `arn:aws:secretsmanager:us-east-1:${acct}:secret:/proxy-router/${stack}/config-AbCdEf`],
+        ["kms:Decrypt", `arn:aws:kms:us-east-1:${acct}:key/1234abcd-12ab-34cd-56ef-1234567890ab`],
+        ["ssm:PutParameter", `arn:aws:ssm:us-east-1:${acct}:parameter/futures/${stack}/image-tag`],
+        ["ssm:GetParameter", `arn:aws:ssm:us-east-1:${ACCOUNTS[other]}:parameter/proxy-router/${other}/image-tag`],
+      ];
+      for (const [action, target, context] of allowed) {
+        it(`${stack}: allows ${action} on ${target.split(":").slice(5).join(":") || target}${context ? " (to ECS)" : ""}`, async () => assert.equal(await can(action, target, context), true));
+      }
+      for (const [action, target, context] of denied) {
+        it(`${stack}: denies ${action} on ${target.split(":").slice(4).join(":") || target}${context?.["iam:PassedToService"] === "lambda.amazonaws.com" ? " (to Lambda)" : ""}`, async () =>
+          assert.equal(await can(action, target, context), false));
+      }
+    }
+  });
+
+  it("grants exactly these statements, each with a Sid that says why", () => {
+    const plan = plans.dev;
+    const acct = ACCOUNTS.dev;
+    const policy = doc(resource(plan, "aws:iam/rolePolicy:RolePolicy", "deploy-proxy-router-policy").inputs.policy);
+    const out = (type: string, name: string, key = "arn") => resource(plan, type, name).outputs[key];
+    assert.deepEqual(
+      policy.Statement.map((s) => [s.Sid, s.Action, s.Resource, s.Condition]),
+      [
+        ["RegisterRevisionsOfOwnTaskFamilies", ["ecs:RegisterTaskDefinition"], [`arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:*`, `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-validator:*`], undefined],
+        ["ReadTaskDefinitionsAcceptsNoResourceArn", ["ecs:DescribeTaskDefinition"], "*", undefined],
+        ["DeployAndWatchOwnServices", ["ecs:UpdateService", "ecs:DescribeServices"], [out("aws:ecs/service:Service", "proxy-router-svc-service"), out("aws:ecs/service:Service", "proxy-validator-svc-service")], undefined],
+        [
+          "PassOwnTaskRolesToEcsTasksOnly",
+          ["iam:PassRole"],
+          [
+            out("aws:iam/role:Role", "proxy-router-svc-execution-role"),
+            out("aws:iam/role:Role", "proxy-router-svc-task-role"),
+            out("aws:iam/role:Role", "proxy-validator-svc-execution-role"),
+            out("aws:iam/role:Role", "proxy-validator-svc-task-role"),
+          ],
+          { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+        ],
+        ["RecordDeployedImageTag", ["ssm:PutParameter", "ssm:GetParameter"], [out("aws:ssm/parameter:Parameter", "proxy-router-image-tag"), out("aws:ssm/parameter:Parameter", "proxy-validator-image-tag")], undefined],
+      ],
+    );
+    const role = resource(plan, "aws:iam/role:Role", "deploy-proxy-router-role");
+    assert.equal(role.inputs.name, "github-actions-proxy-router-deploy-dev");
+    assert.equal(role.inputs.maxSessionDuration, 3600);
+  });
+
+  it("reuses the account's OIDC provider when the stack names it, and creates it (protected in lmn) otherwise", async () => {
+    for (const stack of STACKS) assert.deepEqual(resourcesOfType(plans[stack], "aws:iam/openIdConnectProvider:OpenIdConnectProvider"), []);
+    const created = await planWith("lmn", { overrides: { "lumerin-infra:deployIdentity": JSON.stringify({}) } });
+    const provider = resource(created, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "deploy-github-oidc");
+    assert.equal(provider.inputs.url, "https://token.actions.githubusercontent.com");
+    assert.deepEqual(provider.inputs.clientIdLists, ["sts.amazonaws.com"]);
+    assert.equal(provider.options.protect, true);
+    const trust = doc(resource(created, "aws:iam/role:Role", "deploy-proxy-router-role").inputs.assumeRolePolicy);
+    assert.equal((trust.Statement[0].Principal as { Federated: string }).Federated, provider.outputs.arn);
+    assert.equal(created.outputs.oidcProviderArn, provider.outputs.arn);
+  });
+
+  it("trusts extra subjects only by explicit config, and refuses wildcard or pull_request subjects", async () => {
+    const extra = "repo:lumerin-protocol/proxy-router:ref:refs/heads/hotfix";
+    const plan = await planWith("stg", {
+      overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ oidcProviderArn: `arn:aws:iam::${ACCOUNTS.stg}:oidc-provider/${HOST}`, proxyRouter: { extraSubjects: [extra] } }) },
+    });
+    assert.equal(mayAssume(plan, { sub: extra, aud: "sts.amazonaws.com" }, `arn:aws:iam::${ACCOUNTS.stg}:oidc-provider/${HOST}`), true);
+    for (const bad of ["repo:lumerin-protocol/*:environment:stg", "repo:lumerin-protocol/proxy-router:pull_request"]) {
+      await assert.rejects(
+        planWith("stg", { overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ proxyRouter: { extraSubjects: [bad] } }) } }),
+        /lumerin-infra:deployIdentity\.proxyRouter\.extraSubjects\.0: expected an exact OIDC subject/,
+      );
+    }
+  });
+
+  it("exports the role ARN for the GitHub environment's AWS_ROLE_ARN variable, and no role when switched off", async () => {
+    assert.deepEqual(plans.lmn.outputs.deployRoles, { "proxy-router": `arn:aws:iam::${ACCOUNTS.lmn}:role/github-actions-proxy-router-deploy-lmn` });
+    const off = await planWith("dev", { overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ proxyRouter: { enabled: false } }) } });
+    assert.equal(off.resources.some((r) => r.type.startsWith("lumerin:identity:")), false);
+  });
+});
