@@ -12,6 +12,7 @@ import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from ".
 import { ProxyServiceKind, appEnv, clusterNames, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity } from "./components/deploy-identity";
+import { EnvironmentRepository, GitHubEnvironments } from "./components/github-environments";
 import { Network } from "./components/network";
 import { PlatformKey } from "./components/platform-key";
 import { ProxyRouter, resolvedProxyNames } from "./components/proxy-router";
@@ -92,6 +93,39 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
           ],
         })
       : undefined;
+
+  // Each stack manages its own GitHub environment (dev, stg or main) in every repository.
+  if (config.github.manageEnvironments) {
+    const repositories: EnvironmentRepository[] = [];
+    const proxyRole = deploy?.roleArns["proxy-router"];
+    if (proxyRole) {
+      repositories.push({
+        key: "proxy-router",
+        repository: deployCfg.proxyRouter.repository,
+        variables: {
+          AWS_ROLE_ARN: proxyRole,
+          AWS_REGION: config.region,
+          ECS_CLUSTER: cluster.cluster.name,
+          // In deploy order: the router first, then the validator.
+          ECS_SERVICES: pulumi.all(proxyServices.map((s) => s.serviceName)).apply((names) => names.join(",")),
+          IMAGE_REPOSITORY: config.proxyRouter.image,
+          IMAGE_TAG_PARAMETERS: proxyServices.map((s) => s.imageTagParameterName).join(","),
+        },
+      });
+    }
+    repositories.push({
+      key: "infra",
+      repository: config.github.infraRepository,
+      variables: { AWS_REGION: config.region, PULUMI_STACK: config.stack },
+    });
+    new GitHubEnvironments("github", {
+      env,
+      owner: config.github.owner,
+      repositories,
+      productionReviewers: { users: config.github.productionReviewerUsers, teams: config.github.productionReviewerTeams },
+      productionWaitTimerMinutes: config.github.productionWaitTimerMinutes,
+    });
+  }
 
   const serviceOutputs = (kind: ProxyServiceKind, key: string) => {
     const ref = proxy.refs[kind];

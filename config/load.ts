@@ -10,6 +10,7 @@ import {
   ClusterConfig,
   DeployIdentityConfig,
   DnsConfig,
+  GitHubConfig,
   NetworkConfig,
   ParsedStackConfig,
   PROXY_RESERVED_ENV,
@@ -87,6 +88,7 @@ export interface StackConfig {
   readonly cluster: ClusterConfig;
   readonly proxyRouter: ProxyRouterConfig;
   readonly deployIdentity: DeployIdentityConfig;
+  readonly github: GitHubConfig;
   /** Secret values given through `pulumi config set --secret`, per Secrets Manager secret; absent when set out of band. */
   readonly secrets: Readonly<Partial<Record<SecretGroup, SecretValues>>>;
 }
@@ -147,6 +149,7 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     cluster: cfg.cluster,
     proxyRouter: cfg.proxyRouter,
     deployIdentity: cfg.deployIdentity,
+    github: cfg.github,
     secrets,
   });
 }
@@ -160,6 +163,12 @@ function crossCheck(cfg: ParsedStackConfig, source: ConfigSource, prefix: string
     issues.push({
       key: `${prefix}environment`,
       message: `is "${cfg.environment}" but the stack is "${source.stack}"; a stack named after an environment must be that environment`,
+    });
+  }
+  if (env.production && cfg.github.manageEnvironments && cfg.github.productionReviewerUsers.length + cfg.github.productionReviewerTeams.length === 0) {
+    issues.push({
+      key: `${prefix}github.productionReviewerUsers`,
+      message: "production's GitHub environment needs at least one required reviewer (user or team id): it is the confirmation gate",
     });
   }
   if (env.production && cfg.protect === false) {

@@ -405,6 +405,32 @@ export const DeployIdentitySchema = z.strictObject({
     .describe("The proxy-router repository's deploy role."),
 });
 
+// ---------------------------------------------------------------- GitHub environments
+
+export const GitHubSchema = z.strictObject({
+  /** Manage the GitHub environments of the application repositories and of this repository (needs a GitHub token with admin rights on them). */
+  manageEnvironments: z
+    .boolean()
+    .default(false)
+    .describe("Manage the GitHub environments of the application repositories and of this repository (needs a GitHub token with admin rights on them)."),
+  /** The GitHub organisation every managed repository belongs to. */
+  owner: githubName.default("lumerin-protocol").describe("The GitHub organisation every managed repository belongs to."),
+  /** This repository, whose own environments gate `pulumi up`. */
+  infraRepository: githubRepository.default("lumerin-protocol/lumerin-infra").describe("This repository, whose own environments gate `pulumi up`."),
+  /** Required reviewers of production deployments: GitHub user ids (`gh api users/<login> --jq .id`). */
+  productionReviewerUsers: z
+    .array(z.number().int().positive())
+    .default([])
+    .describe("Required reviewers of production deployments: GitHub user ids (`gh api users/<login> --jq .id`)."),
+  /** Required reviewer teams of production deployments: GitHub team ids (`gh api orgs/<org>/teams/<slug> --jq .id`). */
+  productionReviewerTeams: z
+    .array(z.number().int().positive())
+    .default([])
+    .describe("Required reviewer teams of production deployments: GitHub team ids (`gh api orgs/<org>/teams/<slug> --jq .id`)."),
+  /** Minutes a production deployment waits after approval. */
+  productionWaitTimerMinutes: z.number().int().min(0).max(43200).default(0).describe("Minutes a production deployment waits after approval."),
+});
+
 // ---------------------------------------------------------------- secrets
 
 /**
@@ -446,6 +472,8 @@ export const StackConfigSchema = z.strictObject({
   cluster: ClusterSchema.prefault({}).describe("The ECS cluster both services run on."),
   /** The proxy-router system: image, contracts, and the router and validator services. */
   proxyRouter: ProxyRouterSchema.describe("The proxy-router system: image, contracts, and the router and validator services."),
+  /** GitHub environments: branch policies, production reviewers, deployment variables. */
+  github: GitHubSchema.prefault({}).describe("GitHub environments: branch policies, production reviewers, deployment variables."),
   /** GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository. */
   deployIdentity: DeployIdentitySchema.prefault({}).describe(
     "GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository.",
@@ -461,3 +489,4 @@ export type ClusterConfig = z.output<typeof ClusterSchema>;
 export type ProxyRouterConfig = z.output<typeof ProxyRouterSchema>;
 export type ProxyServiceConfig = z.output<typeof ProxyServiceSchema>;
 export type DeployIdentityConfig = z.output<typeof DeployIdentitySchema>;
+export type GitHubConfig = z.output<typeof GitHubSchema>;

@@ -438,7 +438,7 @@ describe("stack configuration", () => {
   describe("knownKeys", () => {
     it("lists the top-level keys, the secrets included", () => {
       const keys = knownKeys(StackConfigSchema, []);
-      const sections = ["environment", "protect", "network", "dns", "cluster", "proxyRouter", "deployIdentity"];
+      const sections = ["environment", "protect", "network", "dns", "cluster", "proxyRouter", "github", "deployIdentity"];
       for (const k of [...sections, ...Object.keys(SECRET_KEYS)]) assert.ok(keys.includes(k), k);
       assert.equal(keys.length, sections.length + Object.keys(SECRET_KEYS).length);
     });

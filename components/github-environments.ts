@@ -1,0 +1,84 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as github from "@pulumi/github";
+import type { Environment } from "../config/environments";
+
+export interface EnvironmentRepository {
+  /** Stable key: part of logical names. */
+  readonly key: string;
+  /** `owner/repo`. */
+  readonly repository: string;
+  /** Plain (non-secret) environment variables: role ARNs, region, cluster and service names. */
+  readonly variables: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
+export interface GitHubEnvironmentsArgs {
+  readonly env: Environment;
+  /** GitHub owner (organisation) all repositories belong to. */
+  readonly owner: string;
+  readonly repositories: readonly EnvironmentRepository[];
+  /** Required reviewers of production deployments (GitHub user and team ids). */
+  readonly productionReviewers: { readonly users: readonly number[]; readonly teams: readonly number[] };
+  /** Minutes a production deployment waits after approval. */
+  readonly productionWaitTimerMinutes: number;
+}
+
+/**
+ * The GitHub side of "each environment trusts only its branch": in every
+ * repository, this stack's GitHub environment (`dev`, `stg`, `main`) admits
+ * deployments from the environment's branch only. The deploy role trusts
+ * exactly that environment, so the chain holds end to end. Production waits for
+ * its reviewers (seed 003's confirmation gate). Variables carry what workflows
+ * need; no AWS credential is ever stored in GitHub.
+ */
+export class GitHubEnvironments extends pulumi.ComponentResource {
+  readonly environments: Readonly<Record<string, github.RepositoryEnvironment>>;
+
+  constructor(name: string, args: GitHubEnvironmentsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lumerin:github:GitHubEnvironments", name, {}, opts);
+    const provider = new github.Provider(`${name}-provider`, { owner: args.owner }, { parent: this });
+    const child = { parent: this, provider };
+    const production = args.env.production;
+    const environments: Record<string, github.RepositoryEnvironment> = {};
+
+    for (const repo of args.repositories) {
+      const [owner, repository] = repo.repository.split("/");
+      if (owner.toLowerCase() !== args.owner.toLowerCase()) {
+        throw new Error(`${repo.repository}: GitHub environments are managed for ${args.owner} repositories only`);
+      }
+      const environment = new github.RepositoryEnvironment(
+        `${name}-${repo.key}`,
+        {
+          repository,
+          environment: args.env.githubEnvironment,
+          // Only the branches named by the policies below may deploy, protected or not.
+          deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
+          ...(production
+            ? {
+                reviewers: [{ users: [...args.productionReviewers.users], teams: [...args.productionReviewers.teams] }],
+                waitTimer: args.productionWaitTimerMinutes,
+                preventSelfReview: true,
+                canAdminsBypass: false,
+              }
+            : {}),
+        },
+        child,
+      );
+      new github.RepositoryEnvironmentDeploymentPolicy(
+        `${name}-${repo.key}-branch`,
+        { repository, environment: environment.environment, branchPattern: args.env.branch },
+        child,
+      );
+      for (const [variableName, value] of Object.entries(repo.variables)) {
+        new github.ActionsEnvironmentVariable(
+          `${name}-${repo.key}-${variableName.toLowerCase().replace(/_/g, "-")}`,
+          { repository, environment: environment.environment, variableName, value },
+          child,
+        );
+      }
+      environments[repo.key] = environment;
+    }
+
+    this.environments = environments;
+    this.registerOutputs({ environments: Object.keys(environments) });
+  }
+}

@@ -1,0 +1,71 @@
+import { strict as assert } from "node:assert";
+import type { Plan } from "../tools/harness";
+import { committedPlan, planWith, resource, resourcesOfType } from "./support/plan";
+
+const ENV = "lumerin-infra:github";
+const manage = (extra: Record<string, unknown> = {}) => ({ overrides: { [ENV]: JSON.stringify({ manageEnvironments: true, ...extra }) } });
+const BRANCH = { dev: "dev", stg: "stg", lmn: "main" } as const;
+const GITHUB_ENV = { dev: "dev", stg: "stg", lmn: "main" } as const;
+
+function variables(plan: Plan, key: string): Record<string, unknown> {
+  return Object.fromEntries(
+    resourcesOfType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+      .filter((r) => r.name.startsWith(`github-${key}-`))
+      .map((r) => [r.inputs.variableName, r.inputs.value]),
+  );
+}
+
+describe("GitHubEnvironments", () => {
+  it("is off unless configured (it needs a GitHub token with admin rights)", async () => {
+    for (const stack of ["dev", "stg", "lmn"] as const) {
+      assert.equal((await committedPlan(stack)).resources.some((r) => r.type.startsWith("github:")), false);
+    }
+  });
+
+  for (const stack of ["dev", "stg"] as const) {
+    it(`${stack}: each repository's ${GITHUB_ENV[stack]} environment admits only the ${BRANCH[stack]} branch, without reviewers`, async () => {
+      const plan = await planWith(stack, manage());
+      for (const [key, repo] of [["proxy-router", "proxy-router"], ["infra", "lumerin-infra"]]) {
+        const environment = resource(plan, "github:index/repositoryEnvironment:RepositoryEnvironment", `github-${key}`);
+        assert.equal(environment.inputs.repository, repo);
+        assert.equal(environment.inputs.environment, GITHUB_ENV[stack]);
+        assert.deepEqual(environment.inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
+        assert.equal(environment.inputs.reviewers, undefined);
+        const policy = resource(plan, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy", `github-${key}-branch`);
+        assert.deepEqual([policy.inputs.repository, policy.inputs.environment, policy.inputs.branchPattern], [repo, GITHUB_ENV[stack], BRANCH[stack]]);
+        assert.equal(environment.provider, resource(plan, "pulumi:providers:github", "github-provider").urn);
+      }
+    });
+  }
+
+  it("lmn: main admits only the main branch and waits for its reviewers, whom admins cannot bypass", async () => {
+    const plan = await planWith("lmn", manage({ productionReviewerUsers: [1234567], productionReviewerTeams: [89], productionWaitTimerMinutes: 5 }));
+    const environment = resource(plan, "github:index/repositoryEnvironment:RepositoryEnvironment", "github-proxy-router");
+    assert.deepEqual(environment.inputs.reviewers, [{ users: [1234567], teams: [89] }]);
+    assert.equal(environment.inputs.waitTimer, 5);
+    assert.equal(environment.inputs.preventSelfReview, true);
+    assert.equal(environment.inputs.canAdminsBypass, false);
+    const policy = resource(plan, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy", "github-proxy-router-branch");
+    assert.equal(policy.inputs.branchPattern, "main");
+  });
+
+  it("refuses to manage production without a required reviewer", async () => {
+    await assert.rejects(planWith("lmn", manage()), /lumerin-infra:github\.productionReviewerUsers: production's GitHub environment needs at least one required reviewer/);
+  });
+
+  it("gives the workflows their role ARN, region, cluster, services in deploy order and image facts as variables, never a credential", async () => {
+    const plan = await planWith("stg", manage());
+    const vars = variables(plan, "proxy-router");
+    assert.deepEqual(vars, {
+      AWS_ROLE_ARN: "arn:aws:iam::464450398935:role/github-actions-proxy-router-deploy-stg",
+      AWS_REGION: "us-east-1",
+      ECS_CLUSTER: "ecs-proxy-router-stg-use1",
+      ECS_SERVICES: "svc-proxy-router-stg-use1,svc-proxy-validator-stg-use1",
+      IMAGE_REPOSITORY: "ghcr.io/lumerin-protocol/proxy-router",
+      IMAGE_TAG_PARAMETERS: "/proxy-router/stg/image-tag,/proxy-validator/stg/image-tag",
+    });
+    assert.deepEqual(variables(plan, "infra"), { AWS_REGION: "us-east-1", PULUMI_STACK: "stg" });
+    assert.equal(plan.resources.some((r) => r.type === "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"), false, "no GitHub secrets at all");
+    assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
+  });
+});
