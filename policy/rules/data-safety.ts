@@ -117,7 +117,7 @@ export const cloudfrontTls: Rule = {
   },
 };
 
-const TLS12_ELB = /^ELBSecurityPolicy-(TLS13-1-2|TLS13-1-3|FS-1-2|TLS-1-2|TLS13-1-2-)/;
+const TLS12_ELB = /^ELBSecurityPolicy-(TLS13-1-2|TLS13-1-3|FS-1-2|TLS-1-2)/;
 
 export const loadBalancersHttpsOnly: Rule = {
   name: "load-balancers-https-only",
