@@ -75,31 +75,47 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     return ref ? [ref] : [];
   });
   const deployCfg = config.deployIdentity;
-  const deploy =
+  const repositories =
     deployCfg.proxyRouter.enabled && proxyServices.length > 0
+      ? [
+          {
+            key: "proxy-router",
+            repository: deployCfg.proxyRouter.repository,
+            roleName: deployCfg.proxyRouter.roleName ?? `github-actions-proxy-router-deploy-${env.name}`,
+            extraSubjects: deployCfg.proxyRouter.extraSubjects,
+            services: proxyServices,
+          },
+        ]
+      : [];
+  const infraCi = deployCfg.infra;
+  const deploy =
+    repositories.length > 0 || infraCi.enabled
       ? new DeployIdentity("deploy", {
           aws: ctx,
           env,
           ...(deployCfg.oidcProviderArn ? { oidcProviderArn: deployCfg.oidcProviderArn } : {}),
           protect: config.protect,
-          repositories: [
-            {
-              key: "proxy-router",
-              repository: deployCfg.proxyRouter.repository,
-              roleName: deployCfg.proxyRouter.roleName ?? `github-actions-proxy-router-deploy-${env.name}`,
-              extraSubjects: deployCfg.proxyRouter.extraSubjects,
-              services: proxyServices,
-            },
-          ],
+          repositories,
+          ...(infraCi.enabled
+            ? {
+                infra: {
+                  repository: config.github.infraRepository,
+                  previewRoleName: infraCi.previewRoleName ?? `lumerin-infra-preview-${env.name}`,
+                  deployerRoleName: infraCi.deployerRoleName ?? `lumerin-infra-deployer-${env.name}`,
+                  ...(infraCi.stateBucket ? { stateBucket: infraCi.stateBucket } : {}),
+                  ...(infraCi.secretsProviderKeyArn ? { secretsProviderKeyArn: infraCi.secretsProviderKeyArn } : {}),
+                },
+              }
+            : {}),
         })
       : undefined;
 
   // Each stack manages its own GitHub environment (dev, stg or main) in every repository.
   if (config.github.manageEnvironments) {
-    const repositories: EnvironmentRepository[] = [];
+    const environmentRepositories: EnvironmentRepository[] = [];
     const proxyRole = deploy?.roleArns["proxy-router"];
     if (proxyRole) {
-      repositories.push({
+      environmentRepositories.push({
         key: "proxy-router",
         repository: deployCfg.proxyRouter.repository,
         variables: {
@@ -113,15 +129,22 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
         },
       });
     }
-    repositories.push({
+    const infraPreview = deploy?.roleArns["infra-preview"];
+    const infraDeployer = deploy?.roleArns["infra-deployer"];
+    environmentRepositories.push({
       key: "infra",
       repository: config.github.infraRepository,
-      variables: { AWS_REGION: config.region, PULUMI_STACK: config.stack },
+      variables: {
+        AWS_REGION: config.region,
+        PULUMI_STACK: config.stack,
+        ...(infraDeployer ? { AWS_ROLE_ARN: infraDeployer } : {}),
+        ...(infraPreview ? { AWS_PREVIEW_ROLE_ARN: infraPreview } : {}),
+      },
     });
     new GitHubEnvironments("github", {
       env,
       owner: config.github.owner,
-      repositories,
+      repositories: environmentRepositories,
       productionReviewers: { users: config.github.productionReviewerUsers, teams: config.github.productionReviewerTeams },
       productionWaitTimerMinutes: config.github.productionWaitTimerMinutes,
     });

@@ -28,6 +28,18 @@ export interface DeployRepository {
   readonly services: readonly DeployableService[];
 }
 
+/** This repository's own CI: a read-only preview role for pull requests and the deployer that runs `pulumi up`. */
+export interface InfraCiRoles {
+  /** `owner/repo` of this repository. */
+  readonly repository: string;
+  readonly previewRoleName: string;
+  readonly deployerRoleName: string;
+  /** The Pulumi state bucket the preview reads (the S3 backend); absent with Pulumi Cloud. */
+  readonly stateBucket?: string;
+  /** The KMS key of the stack's secrets provider (`awskms://...`); the preview decrypts stack config with it. */
+  readonly secretsProviderKeyArn?: string;
+}
+
 export interface DeployIdentityArgs {
   readonly aws: AwsContext;
   readonly env: Environment;
@@ -36,6 +48,8 @@ export interface DeployIdentityArgs {
   readonly repositories: readonly DeployRepository[];
   /** Protect the provider (every deploy in the account depends on it). */
   readonly protect: boolean;
+  /** This repository's CI roles; absent: none are made. */
+  readonly infra?: InfraCiRoles;
 }
 
 /**
@@ -86,6 +100,12 @@ export class DeployIdentity extends pulumi.ComponentResource {
       roles[repo.key] = role;
     }
 
+    if (args.infra) {
+      const { preview, deployer } = infraRoles(name, args.aws, args.env, this.oidcProviderArn, args.infra, this);
+      roles["infra-preview"] = preview;
+      roles["infra-deployer"] = deployer;
+    }
+
     this.roles = roles;
     this.roleArns = Object.fromEntries(Object.entries(roles).map(([k, r]) => [k, r.arn]));
     this.registerOutputs({ oidcProviderArn: this.oidcProviderArn, roleArns: this.roleArns });
@@ -98,19 +118,80 @@ export function trustedSubjects(repo: DeployRepository, env: Environment): strin
 }
 
 function githubTrust(providerArn: pulumi.Input<string>, repo: DeployRepository, env: Environment): aws.types.input.iam.PolicyDocument {
+  return oidcTrust(providerArn, `GitHub${pascal(env.githubEnvironment)}EnvironmentOfThisRepositoryOnly`, trustedSubjects(repo, env));
+}
+
+function oidcTrust(providerArn: pulumi.Input<string>, sid: string, subjects: readonly string[]): aws.types.input.iam.PolicyDocument {
   return trustDocument([
     {
-      Sid: `GitHub${pascal(env.githubEnvironment)}EnvironmentOfThisRepositoryOnly`,
+      Sid: sid,
       Principal: { Federated: providerArn },
       Action: "sts:AssumeRoleWithWebIdentity",
       Condition: {
         StringEquals: {
           [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com",
-          [`${GITHUB_OIDC_HOST}:sub`]: trustedSubjects(repo, env),
+          [`${GITHUB_OIDC_HOST}:sub`]: [...subjects],
         },
       },
     },
   ]);
+}
+
+/**
+ * Seed 001's layer 1, declared: after one administrator's `pulumi up`, CI runs
+ * previews and deploys itself. The preview role reads (AWS ReadOnlyAccess) and may
+ * decrypt only the stack's config key; explicit denies keep it from secret values,
+ * other keys and other buckets' objects, because a pull request can run any code.
+ * The deployer can do what `pulumi up` does (everything): the policy pack reports
+ * it as the one allowed exception.
+ */
+function infraRoles(
+  name: string,
+  ctx: AwsContext,
+  env: Environment,
+  providerArn: pulumi.Input<string>,
+  infra: InfraCiRoles,
+  parent: pulumi.Resource,
+): { preview: aws.iam.Role; deployer: aws.iam.Role } {
+  const managed = (policy: string) => `arn:${ctx.partition}:iam::aws:policy/${policy}`;
+  const preview = new aws.iam.Role(
+    `${name}-infra-preview-role`,
+    {
+      name: infra.previewRoleName,
+      description: `pulumi preview of ${env.name} on pull requests to ${infra.repository}: read-only`,
+      assumeRolePolicy: oidcTrust(providerArn, "PullRequestsOfThisRepositoryOnly", [`repo:${infra.repository}:pull_request`]),
+      maxSessionDuration: 3600,
+    },
+    { parent },
+  );
+  new aws.iam.RolePolicyAttachment(`${name}-infra-preview-read`, { role: preview.name, policyArn: managed("ReadOnlyAccess") }, { parent });
+  const bucket = infra.stateBucket ? `arn:${ctx.partition}:s3:::${infra.stateBucket}` : undefined;
+  const statements: Statement[] = [
+    ...(bucket ? [{ Sid: "ReadPulumiState", Action: ["s3:GetObject", "s3:ListBucket"], Resource: [bucket, `${bucket}/*`] }] : []),
+    ...(infra.secretsProviderKeyArn ? [{ Sid: "DecryptStackConfig", Action: ["kms:Decrypt"], Resource: [infra.secretsProviderKeyArn] }] : []),
+    { Sid: "NeverReadSecretValues", Effect: "Deny", Action: ["secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"], Resource: "*" },
+    infra.secretsProviderKeyArn
+      ? { Sid: "NeverDecryptWithOtherKeys", Effect: "Deny", Action: ["kms:Decrypt"], NotResource: [infra.secretsProviderKeyArn] }
+      : { Sid: "NeverDecrypt", Effect: "Deny", Action: ["kms:Decrypt"], Resource: "*" },
+    bucket
+      ? { Sid: "NeverReadOtherObjects", Effect: "Deny", Action: ["s3:GetObject"], NotResource: [`${bucket}/*`] }
+      : { Sid: "NeverReadObjects", Effect: "Deny", Action: ["s3:GetObject"], Resource: "*" },
+  ];
+  new aws.iam.RolePolicy(`${name}-infra-preview-policy`, { role: preview.id, name: "preview", policy: policyDocument(statements) }, { parent });
+
+  const deployer = new aws.iam.Role(
+    `${name}-infra-deployer-role`,
+    {
+      name: infra.deployerRoleName,
+      description: `pulumi up of ${env.name} from ${infra.repository}'s ${env.githubEnvironment} environment`,
+      assumeRolePolicy: oidcTrust(providerArn, `GitHub${pascal(env.githubEnvironment)}EnvironmentOfThisRepositoryOnly`, [`repo:${infra.repository}:environment:${env.githubEnvironment}`]),
+      // An RDS Multi-AZ change alone can take most of an hour.
+      maxSessionDuration: 7200,
+    },
+    { parent },
+  );
+  new aws.iam.RolePolicyAttachment(`${name}-infra-deployer-admin`, { role: deployer.name, policyArn: managed("AdministratorAccess") }, { parent });
+  return { preview, deployer };
 }
 
 /** Exactly what a code deploy does: register a revision, update the service, record the tag. */

@@ -403,6 +403,30 @@ export const DeployIdentitySchema = z.strictObject({
     })
     .prefault({})
     .describe("The proxy-router repository's deploy role."),
+  /** This repository's CI roles: a read-only preview role for pull requests and the deployer that runs `pulumi up`. */
+  infra: z
+    .strictObject({
+      /** Create this repository's preview and deployer roles. */
+      enabled: z.boolean().default(true).describe("Create this repository's preview and deployer roles."),
+      /** Preview role name. Default `lumerin-infra-preview-{env}`. */
+      previewRoleName: awsName.optional().describe("Preview role name. Default `lumerin-infra-preview-{env}`."),
+      /** Deployer role name. Default `lumerin-infra-deployer-{env}`. */
+      deployerRoleName: awsName.optional().describe("Deployer role name. Default `lumerin-infra-deployer-{env}`."),
+      /** Pulumi state bucket (S3 backend) the preview reads; leave out with Pulumi Cloud. */
+      stateBucket: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name")
+        .optional()
+        .describe("Pulumi state bucket (S3 backend) the preview reads; leave out with Pulumi Cloud."),
+      /** KMS key ARN of the stack's secrets provider; the preview may decrypt with it and no other key. */
+      secretsProviderKeyArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, "expected a KMS key ARN")
+        .optional()
+        .describe("KMS key ARN of the stack's secrets provider; the preview may decrypt with it and no other key."),
+    })
+    .prefault({})
+    .describe("This repository's CI roles: a read-only preview role for pull requests and the deployer that runs `pulumi up`."),
 });
 
 // ---------------------------------------------------------------- GitHub environments

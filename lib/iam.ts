@@ -13,7 +13,9 @@ export interface Statement {
   readonly Effect?: "Allow" | "Deny";
   readonly Action: readonly string[];
   /** Resource ARNs, or `"*"` only for actions that accept no resource ARN (say so in the Sid). */
-  readonly Resource: "*" | readonly pulumi.Input<string>[];
+  readonly Resource?: "*" | readonly pulumi.Input<string>[];
+  /** For Deny guard rails: everything except these. Exactly one of Resource and NotResource. */
+  readonly NotResource?: readonly pulumi.Input<string>[];
   readonly Condition?: ConditionBlock;
 }
 
@@ -34,7 +36,9 @@ export function policyDocument(statements: readonly Statement[]): aws.types.inpu
     if (sids.has(s.Sid)) throw new Error(`IAM Sid "${s.Sid}" is used twice in one document`);
     sids.add(s.Sid);
     if (s.Action.length === 0) throw new Error(`IAM statement ${s.Sid} has no actions`);
-    if (s.Resource !== "*" && s.Resource.length === 0) throw new Error(`IAM statement ${s.Sid} has no resources`);
+    if ((s.Resource === undefined) === (s.NotResource === undefined)) throw new Error(`IAM statement ${s.Sid} needs exactly one of Resource and NotResource`);
+    if (s.Resource !== undefined && s.Resource !== "*" && s.Resource.length === 0) throw new Error(`IAM statement ${s.Sid} has no resources`);
+    if (s.NotResource !== undefined && s.Effect !== "Deny") throw new Error(`IAM statement ${s.Sid}: NotResource only in a Deny`);
   }
   return {
     Version: "2012-10-17",
@@ -42,7 +46,7 @@ export function policyDocument(statements: readonly Statement[]): aws.types.inpu
       Sid: s.Sid,
       Effect: s.Effect ?? "Allow",
       Action: [...s.Action],
-      Resource: s.Resource === "*" ? "*" : [...s.Resource],
+      ...(s.NotResource ? { NotResource: [...s.NotResource] } : { Resource: s.Resource === "*" ? "*" : [...(s.Resource ?? [])] }),
       ...(s.Condition ? { Condition: s.Condition } : {}),
     })),
   };

@@ -26,6 +26,7 @@ const configSchema: PolicyConfigSchema = {
     githubOwner: { type: "string", default: DEFAULT_POLICY_CONFIG.githubOwner },
     privilegedRoles: { type: "array", items: { type: "string" }, default: [...DEFAULT_POLICY_CONFIG.privilegedRoles] },
     productionSubjects: { type: "array", items: { type: "string" }, default: [...DEFAULT_POLICY_CONFIG.productionSubjects] },
+    previewRoles: { type: "array", items: { type: "string" }, default: [...DEFAULT_POLICY_CONFIG.previewRoles] },
   },
 };
 
@@ -40,10 +41,10 @@ function context(urn: string, getConfig: () => Partial<PolicyConfig>): RuleConte
   return { stack, production: config.productionStacks.includes(stack), config };
 }
 
-function report(findings: readonly Finding[], rule: Rule, reportViolation: ReportViolation, wantExceptions = false): void {
+function report(findings: readonly Finding[], rule: Rule, reportViolation: ReportViolation, wantExceptions = false, resourceUrn?: string): void {
   for (const f of findings) {
     if (!!f.exception !== wantExceptions) continue;
-    reportViolation(wantExceptions ? `${rule.name}: ${f.message}` : `${f.message}. ${rule.remediation}`, f.urn);
+    reportViolation(wantExceptions ? `${rule.name}: ${f.message}` : `${f.message}. ${rule.remediation}`, f.urn ?? resourceUrn);
   }
 }
 
@@ -94,7 +95,7 @@ const allowedExceptions: Policies[number] = {
     const views = args.resources.map((r) => view(r));
     for (const rule of RULES) {
       if (rule.checkStack) report(await rule.checkStack(views, ctx), rule, reportViolation, true);
-      if (rule.checkResource) for (const v of views) report(await rule.checkResource(v, ctx), rule, reportViolation, true);
+      if (rule.checkResource) for (const v of views) report(await rule.checkResource(v, ctx), rule, reportViolation, true, v.urn);
     }
   },
 };

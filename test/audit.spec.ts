@@ -60,8 +60,13 @@ describe("npm run audit (a live stack's export, offline)", () => {
     writeFileSync(file, JSON.stringify(exportOf(await committedPlan("lmn"))));
     const json = path.join(dir, "lmn-report.json");
     assert.equal(await audit([file, "--json", json]), 0);
-    assert.match(output.join("\n"), /Policy lumerin-guard: 0 mandatory, 0 advisory/);
-    assert.deepEqual(JSON.parse(readFileSync(json, "utf8")), { stack: "lmn", violations: [] });
+    assert.match(output.join("\n"), /Policy lumerin-guard: 0 mandatory, 3 advisory/);
+    const report = JSON.parse(readFileSync(json, "utf8")) as { stack: string; violations: { level: string; message: string }[] };
+    assert.equal(report.stack, "lmn");
+    for (const v of report.violations) {
+      assert.equal(v.level, "advisory");
+      assert.match(v.message, /^allowed exception \((privilegedRoles|previewRoles)\)/, "only the configured exceptions");
+    }
   });
 
   it("fails (exit 1) when the live state has drifted into a bad pattern, naming each problem", async () => {

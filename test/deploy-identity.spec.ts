@@ -171,8 +171,81 @@ describe("DeployIdentity", () => {
   });
 
   it("exports the role ARN for the GitHub environment's AWS_ROLE_ARN variable, and no role when switched off", async () => {
-    assert.deepEqual(plans.lmn.outputs.deployRoles, { "proxy-router": `arn:aws:iam::${ACCOUNTS.lmn}:role/github-actions-proxy-router-deploy-lmn` });
-    const off = await planWith("dev", { overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ proxyRouter: { enabled: false } }) } });
+    assert.deepEqual(plans.lmn.outputs.deployRoles, {
+      "proxy-router": `arn:aws:iam::${ACCOUNTS.lmn}:role/github-actions-proxy-router-deploy-lmn`,
+      "infra-preview": `arn:aws:iam::${ACCOUNTS.lmn}:role/lumerin-infra-preview-lmn`,
+      "infra-deployer": `arn:aws:iam::${ACCOUNTS.lmn}:role/lumerin-infra-deployer-lmn`,
+    });
+    const off = await planWith("dev", { overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ proxyRouter: { enabled: false }, infra: { enabled: false } }) } });
     assert.equal(off.resources.some((r) => r.type.startsWith("lumerin:identity:")), false);
+  });
+
+  describe("this repository's CI roles", () => {
+    const infra = "repo:lumerin-protocol/lumerin-infra";
+    const trustOf = (plan: Plan, name: string) => doc(resource(plan, "aws:iam/role:Role", name).inputs.assumeRolePolicy).Statement;
+    const assume = (plan: Plan, name: string, sub: string, stack: Stack) =>
+      trustOf(plan, name).some((s) =>
+        (s.Principal as { Federated?: string }).Federated === `arn:aws:iam::${ACCOUNTS[stack]}:oidc-provider/${HOST}` &&
+        conditionsMatch(s.Condition, { [`${HOST}:sub`]: sub, [`${HOST}:aud`]: "sts.amazonaws.com" }),
+      );
+
+    for (const stack of STACKS) {
+      it(`${stack}: pull requests may preview; only the ${GITHUB_ENV[stack]} environment may deploy`, () => {
+        const plan = plans[stack];
+        const preview = `lumerin-infra-preview-${stack}`;
+        assert.equal(resource(plan, "aws:iam/role:Role", "deploy-infra-preview-role").inputs.name, preview);
+        assert.equal(assume(plan, "deploy-infra-preview-role", `${infra}:pull_request`, stack), true);
+        assert.equal(assume(plan, "deploy-infra-preview-role", `${infra}:environment:${GITHUB_ENV[stack]}`, stack), false);
+        assert.equal(assume(plan, "deploy-infra-deployer-role", `${infra}:environment:${GITHUB_ENV[stack]}`, stack), true);
+        for (const sub of [`${infra}:pull_request`, `${infra}:ref:refs/heads/${GITHUB_ENV[stack]}`, `repo:lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`]) {
+          assert.equal(assume(plan, "deploy-infra-deployer-role", sub, stack), false, sub);
+        }
+      });
+    }
+
+    it("the preview reads, decrypts only the stack's config key, and its denies win over whatever a managed policy allows", async () => {
+      const key = `arn:aws:kms:us-east-1:${ACCOUNTS.stg}:key/0a0a0a0a-1111-2222-3333-444444444444`;
+      const plan = await planWith("stg", {
+        overrides: {
+          "lumerin-infra:deployIdentity": JSON.stringify({
+            oidcProviderArn: `arn:aws:iam::${ACCOUNTS.stg}:oidc-provider/${HOST}`,
+            infra: { stateBucket: "titanio-pulumi-states", secretsProviderKeyArn: key },
+          }),
+        },
+      });
+      assert.equal(resource(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "deploy-infra-preview-read").inputs.policyArn, "arn:aws:iam::aws:policy/ReadOnlyAccess");
+      const inline = doc(resource(plan, "aws:iam/rolePolicy:RolePolicy", "deploy-infra-preview-policy").inputs.policy);
+      // A stand-in for a managed policy that allows every read: the explicit denies must still win.
+      const broadRead = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "kms:Decrypt", "s3:GetObject", "s3:ListBucket"], Resource: "*" }] };
+      // KMS also asks the key's own policy; this is the default one, which lets IAM policies decide.
+      const defaultKeyPolicy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNTS.stg}:root` }, Action: "kms:*", Resource: "*" }] };
+      const can = async (action: string, target: string) => {
+        const result = await runSimulation(
+          {
+            request: { principal: `arn:aws:iam::${ACCOUNTS.stg}:role/lumerin-infra-preview-stg`, action, resource: { resource: target, accountId: ACCOUNTS.stg }, contextVariables: {} },
+            ...(action.startsWith("kms:") ? { resourcePolicy: defaultKeyPolicy } : {}),
+            identityPolicies: [{ name: "preview", policy: inline }, { name: "broad-read", policy: broadRead }],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+          },
+          {},
+        );
+        return result.resultType === "single" && result.overallResult === "Allowed";
+      };
+      assert.equal(await can("s3:GetObject", "arn:aws:s3:::titanio-pulumi-states/.pulumi/stacks/lumerin-infra/stg.json"), true);
+      assert.equal(await can("kms:Decrypt", key), true);
+      assert.equal(await can("secretsmanager:GetSecretValue", `arn:aws:secretsmanager:us-east-1:${ACCOUNTS.stg}:secret:/proxy-router/stg/config-AbCdEf`), false);
+      assert.equal(await can("kms:Decrypt", `arn:aws:kms:us-east-1:${ACCOUNTS.stg}:key/1234abcd-12ab-34cd-56ef-1234567890ab`), false);
+      assert.equal(await can("s3:GetObject", "arn:aws:s3:::s3futures.stg.lumerin.io/index.html"), false);
+    });
+
+    it("the deployer holds AdministratorAccess for `pulumi up`, reported by the policy pack as the allowed exception", () => {
+      const plan = plans.stg;
+      const admin = resource(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "deploy-infra-deployer-admin");
+      assert.equal(admin.inputs.policyArn, "arn:aws:iam::aws:policy/AdministratorAccess");
+      assert.equal(resource(plan, "aws:iam/role:Role", "deploy-infra-deployer-role").inputs.maxSessionDuration, 7200);
+      const reported = plan.violations.filter((v) => v.urn === admin.urn);
+      assert.deepEqual(reported.map((v) => [v.policy, v.level]).sort(), [["github-roles-read-no-secrets", "advisory"], ["iam-no-wildcard-actions", "advisory"]]);
+    });
   });
 });

@@ -64,7 +64,12 @@ describe("GitHubEnvironments", () => {
       IMAGE_REPOSITORY: "ghcr.io/lumerin-protocol/proxy-router",
       IMAGE_TAG_PARAMETERS: "/proxy-router/stg/image-tag,/proxy-validator/stg/image-tag",
     });
-    assert.deepEqual(variables(plan, "infra"), { AWS_REGION: "us-east-1", PULUMI_STACK: "stg" });
+    assert.deepEqual(variables(plan, "infra"), {
+      AWS_REGION: "us-east-1",
+      PULUMI_STACK: "stg",
+      AWS_ROLE_ARN: "arn:aws:iam::464450398935:role/lumerin-infra-deployer-stg",
+      AWS_PREVIEW_ROLE_ARN: "arn:aws:iam::464450398935:role/lumerin-infra-preview-stg",
+    });
     assert.equal(plan.resources.some((r) => r.type === "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"), false, "no GitHub secrets at all");
     assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
   });

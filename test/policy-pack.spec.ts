@@ -113,7 +113,16 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
     const stackReq = new messages.AnalyzeStackRequest();
     stackReq.setResourcesList(custom.map((r) => resourceMessage(new messages.AnalyzerResource(), { ...r, props: { ...r.outputs, ...r.inputs }, protect: r.options.protect })));
     const all = [...perResource.flatMap(diagnostics), ...diagnostics(await analyzeStack(stackReq))];
-    assert.deepEqual(all, []);
+    assert.deepEqual(all.filter((d) => d.level === MANDATORY), []);
+    // Only the configured exceptions, through the advisory allowed-exceptions policy.
+    assert.deepEqual(
+      all.map((d) => [d.policy, d.level, d.urn.split("::").pop(), /allowed exception/.test(d.message)]).sort(),
+      [
+        ["allowed-exceptions", ADVISORY, "deploy-infra-deployer-admin", true],
+        ["allowed-exceptions", ADVISORY, "deploy-infra-deployer-admin", true],
+        ["allowed-exceptions", ADVISORY, "deploy-infra-preview-role", true],
+      ],
+    );
   });
 
   it("reports a stack rule across resources: a GitHub-trusted role that can read a secret", async () => {

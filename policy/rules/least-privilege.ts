@@ -9,6 +9,7 @@ import {
   Rule,
   conditionValues,
   identityPolicies,
+  isPrivilegedRole,
   parseDocument,
   roleName,
   str,
@@ -22,7 +23,7 @@ const isWildcardAction = (a: string) => a === "*" || /^[a-z0-9-]+:\*$/i.test(a);
 
 /** A policy granted only to roles configured as privileged: its findings are reported as allowed exceptions. */
 function privileged(policy: IdentityPolicy, ctx: RuleContext): boolean {
-  return policy.roles.length > 0 && policy.roles.every((r) => ctx.config.privilegedRoles.includes(r));
+  return policy.roles.length > 0 && policy.roles.every((r) => isPrivilegedRole(r, ctx.config));
 }
 
 function finding(policy: IdentityPolicy, ctx: RuleContext, message: string): Finding {
@@ -62,7 +63,7 @@ export const noWildcardActions: Rule = {
         const admin = ADMIN_POLICIES.find((p) => arn.endsWith(`:policy/${p}`));
         if (!admin) continue;
         const role = a.type === "aws:iam/role:Role" ? roleName(a) : str(a.props.role);
-        const privileged = !!role && ctx.config.privilegedRoles.includes(role);
+        const privileged = !!role && isPrivilegedRole(role, ctx.config);
         findings.push({ urn: a.urn, message: `${privileged ? "allowed exception (privilegedRoles): " : ""}attaches the AWS-managed ${admin} policy`, exception: privileged });
       }
     }
@@ -184,7 +185,12 @@ export const githubTrustPinned: Rule = {
         if (/[*?]/.test(owner) || /[*?]/.test(repo)) findings.push({ message: `${label}: sub "${sub}" has a wildcard in owner or repository` });
         else if (owner.toLowerCase() !== ctx.config.githubOwner.toLowerCase()) findings.push({ message: `${label}: sub "${sub}" trusts owner "${owner}", not "${ctx.config.githubOwner}"` });
         if (ctx.production && !ctx.config.productionSubjects.includes(context)) {
-          findings.push({ message: `${label}: production role trusts "${context}"; expected one of ${ctx.config.productionSubjects.join(", ")}` });
+          const name = roleName(r);
+          const preview = context === "pull_request" && !!name && ctx.config.previewRoles.some((p) => wildcardRegExp(p).test(name));
+          findings.push({
+            message: `${preview ? "allowed exception (previewRoles): " : ""}${label}: production role trusts "${context}"; expected one of ${ctx.config.productionSubjects.join(", ")}`,
+            exception: preview,
+          });
         }
       }
     }
@@ -192,7 +198,8 @@ export const githubTrustPinned: Rule = {
   },
 };
 
-const SECRET_READS = [/^secretsmanager:(getsecretvalue|batchgetsecretvalue)$/i, /^kms:decrypt$/i];
+const SECRET_READS = [/^secretsmanager:(getsecretvalue|batchgetsecretvalue)$/i];
+const DECRYPT = [/^kms:decrypt$/i];
 const PARAMETER_READS = [/^ssm:getparameters?$/i, /^ssm:getparametersbypath$/i, /^ssm:getparameterhistory$/i];
 /** AWS-managed policies that read secrets. */
 const SECRET_READING_MANAGED = ["AdministratorAccess", "PowerUserAccess", "SecretsManagerReadWrite"];
@@ -203,8 +210,14 @@ export const githubRolesReadNoSecrets: Rule = {
   enforcement: "mandatory",
   remediation: "Secrets are read by ECS or Lambda at run time with their own roles; remove the grant from the deploy role. Deployment facts belong in GitHub variables or plain SSM String parameters.",
   equivalents: ["seed 000: secrets are not read by GitHub Actions"],
-  checkStack: async (resources) => {
+  checkStack: async (resources, ctx) => {
     const githubRoleViews = resources.filter((r) => r.type === "aws:iam/role:Role" && githubTrustStatements(r).length > 0);
+    // kms:Decrypt reads a secret when it is on "*" or on a key that encrypts Secrets Manager secrets
+    // (Pulumi's own secrets-provider key, which a preview needs, is neither).
+    const secretKeys = resources
+      .filter((r) => r.type === "aws:secretsmanager/secret:Secret")
+      .map((r) => str(r.props.kmsKeyId))
+      .filter((k): k is string => !!k);
     const githubRoles = new Set(githubRoleViews.map(roleName).filter((n): n is string => !!n));
     const secureParams = resources
       .filter((r) => r.type === "aws:ssm/parameter:Parameter" && r.props.type === "SecureString")
@@ -216,10 +229,13 @@ export const githubRolesReadNoSecrets: Rule = {
       if (roles.length === 0) continue;
       for (const s of policy.statements.filter((x) => x.effect === "Allow")) {
         const reads = await grantsAny(s, SECRET_READS);
+        const decrypts = await grantsAny(s, DECRYPT);
+        const decryptsSecrets = decrypts.length > 0 && s.resources.some((res) => res === "*" || secretKeys.some((k) => matchesArn(res, k)));
         const paramReads = await grantsAny(s, PARAMETER_READS);
         const readsSecureParam = paramReads.length > 0 && s.resources.some((res) => res === "*" || secureParams.some((p) => matchesArn(res, p)));
-        if (reads.length || readsSecureParam) {
-          findings.push({ urn: policy.source.urn, message: `GitHub-trusted role ${roles.join(", ")} can read secrets: ${[...reads, ...(readsSecureParam ? paramReads : [])].join(", ")} (${s.sid ?? "no Sid"})` });
+        if (reads.length || decryptsSecrets || readsSecureParam) {
+          const what = [...reads, ...(decryptsSecrets ? decrypts : []), ...(readsSecureParam ? paramReads : [])].join(", ");
+          findings.push(finding(policy, ctx, `GitHub-trusted role ${roles.join(", ")} can read secrets: ${what} (${s.sid ?? "no Sid"})`));
         }
       }
     }
@@ -229,7 +245,9 @@ export const githubRolesReadNoSecrets: Rule = {
       const arns = r.type === "aws:iam/role:Role" ? (Array.isArray(r.props.managedPolicyArns) ? r.props.managedPolicyArns.map(String) : []) : [String(r.props.policyArn ?? "")];
       for (const arn of arns) {
         const managed = SECRET_READING_MANAGED.find((m) => arn.endsWith(`:policy/${m}`));
-        if (managed) findings.push({ urn: r.urn, message: `GitHub-trusted role ${target} gets the AWS-managed ${managed} policy, which reads secrets` });
+        if (!managed) continue;
+        const allowed = isPrivilegedRole(target, ctx.config);
+        findings.push({ urn: r.urn, message: `${allowed ? "allowed exception (privilegedRoles): " : ""}GitHub-trusted role ${target} gets the AWS-managed ${managed} policy, which reads secrets`, exception: allowed });
       }
     }
     return findings;

@@ -30,8 +30,10 @@ export interface PolicyConfig {
   readonly productionStacks: readonly string[];
   /** The GitHub owner every OIDC-trusted role must be pinned to. */
   readonly githubOwner: string;
-  /** Role names allowed wildcard actions (the one privileged deployer); each use is reported as an exception. */
+  /** Role names (IAM wildcards allowed) granted broad rights on purpose (the infrastructure deployer); each use is reported as an exception. */
   readonly privilegedRoles: readonly string[];
+  /** Read-only preview roles (IAM wildcards allowed) that may trust `pull_request` in production; each is reported. */
+  readonly previewRoles: readonly string[];
   /** GitHub environments / branches that count as production in OIDC subjects. */
   readonly productionSubjects: readonly string[];
 }
@@ -39,8 +41,11 @@ export interface PolicyConfig {
 export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
   productionStacks: ["lmn"],
   githubOwner: "lumerin-protocol",
-  privilegedRoles: [],
+  // The one role that runs `pulumi up` from CI (components/deploy-identity.ts).
+  privilegedRoles: ["lumerin-infra-deployer-*"],
   productionSubjects: ["environment:main", "ref:refs/heads/main"],
+  // `pulumi preview` of a production stack on a pull request (components/deploy-identity.ts).
+  previewRoles: ["lumerin-infra-preview-*"],
 };
 
 export interface RuleContext {
@@ -89,6 +94,11 @@ export function levelFor(rule: Rule, production: boolean): Level {
 /** An IAM pattern (`*` any run, `?` one character) as a whole-string RegExp. */
 export function wildcardRegExp(pattern: string, flags = ""): RegExp {
   return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, flags);
+}
+
+/** Whether a role name is one of the configured privileged roles. */
+export function isPrivilegedRole(role: string, config: PolicyConfig): boolean {
+  return config.privilegedRoles.some((pattern) => wildcardRegExp(pattern).test(role));
 }
 
 /** The stack a URN belongs to: `urn:pulumi:<stack>::<project>::...`. */
