@@ -9,10 +9,11 @@ import { ConfigSource, StackConfig, loadStackConfig } from "./config/load";
 import type { ReleaseSource } from "./lib/github-releases";
 import { AwsContext } from "./lib/iam";
 import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
+import { pinnedTagPattern } from "./lib/image-tags";
 import { ProxyServiceKind, appEnv, clusterNames, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity } from "./components/deploy-identity";
-import { EnvironmentRepository, GitHubEnvironments } from "./components/github-environments";
+import { EnvironmentRepository, GitHubEnvironments, ecsDeployTargetsVariable } from "./components/github-environments";
 import { Network } from "./components/network";
 import { PlatformKey } from "./components/platform-key";
 import { ProxyRouter, resolvedProxyNames } from "./components/proxy-router";
@@ -102,6 +103,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
                   repository: config.github.infraRepository,
                   previewRoleName: infraCi.previewRoleName ?? `lumerin-infra-preview-${env.name}`,
                   deployerRoleName: infraCi.deployerRoleName ?? `lumerin-infra-deployer-${env.name}`,
+                  driftCheckBranch: infraCi.driftCheckBranch,
                   ...(infraCi.stateBucket ? { stateBucket: infraCi.stateBucket } : {}),
                   ...(infraCi.secretsProviderKeyArn ? { secretsProviderKeyArn: infraCi.secretsProviderKeyArn } : {}),
                 },
@@ -125,7 +127,11 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
           // In deploy order: the router first, then the validator.
           ECS_SERVICES: pulumi.all(proxyServices.map((s) => s.serviceName)).apply((names) => names.join(",")),
           IMAGE_REPOSITORY: config.proxyRouter.image,
-          IMAGE_TAG_PARAMETERS: proxyServices.map((s) => s.imageTagParameterName).join(","),
+          // The workflow refuses a tag that is not a release of this environment, exactly as the program does.
+          IMAGE_TAG_PATTERN: pinnedTagPattern({ prefix: config.proxyRouter.github.tagPrefix, suffix: env.tagSuffix }),
+          ECS_DEPLOY_TARGETS: ecsDeployTargetsVariable(
+            proxyServices.map((s) => ({ service: s.serviceName, container: s.containerName, imageTagParameter: s.imageTagParameterName })),
+          ),
         },
       });
     }
@@ -138,8 +144,9 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
         AWS_REGION: config.region,
         PULUMI_STACK: config.stack,
         ...(infraDeployer ? { AWS_ROLE_ARN: infraDeployer } : {}),
-        ...(infraPreview ? { AWS_PREVIEW_ROLE_ARN: infraPreview } : {}),
       },
+      // Previews and drift checks run in no environment, so their role is a repository variable.
+      repositoryVariables: infraPreview ? { [`AWS_PREVIEW_ROLE_ARN_${config.stack.toUpperCase()}`]: infraPreview } : {},
     });
     new GitHubEnvironments("github", {
       env,

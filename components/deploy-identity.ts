@@ -38,6 +38,11 @@ export interface InfraCiRoles {
   readonly stateBucket?: string;
   /** The KMS key of the stack's secrets provider (`awskms://...`); the preview decrypts stack config with it. */
   readonly secretsProviderKeyArn?: string;
+  /**
+   * The branch whose scheduled drift check may use the preview role (GitHub runs
+   * `schedule` workflows on the default branch, subject `ref:refs/heads/<branch>`).
+   */
+  readonly driftCheckBranch: string;
 }
 
 export interface DeployIdentityArgs {
@@ -137,6 +142,11 @@ function oidcTrust(providerArn: pulumi.Input<string>, sid: string, subjects: rea
   ]);
 }
 
+/** Pull requests (previews) and the default branch's scheduled drift check: both read-only. */
+export function previewSubjects(infra: InfraCiRoles): string[] {
+  return [`repo:${infra.repository}:pull_request`, `repo:${infra.repository}:ref:refs/heads/${infra.driftCheckBranch}`];
+}
+
 /**
  * Seed 001's layer 1, declared: after one administrator's `pulumi up`, CI runs
  * previews and deploys itself. The preview role reads (AWS ReadOnlyAccess) and may
@@ -159,7 +169,7 @@ function infraRoles(
     {
       name: infra.previewRoleName,
       description: `pulumi preview of ${env.name} on pull requests to ${infra.repository}: read-only`,
-      assumeRolePolicy: oidcTrust(providerArn, "PullRequestsOfThisRepositoryOnly", [`repo:${infra.repository}:pull_request`]),
+      assumeRolePolicy: oidcTrust(providerArn, "PullRequestsAndDriftChecksOfThisRepositoryOnly", previewSubjects(infra)),
       maxSessionDuration: 3600,
     },
     { parent },
@@ -202,6 +212,14 @@ export function deployStatements(ctx: AwsContext, repo: DeployRepository): State
       Sid: "RegisterRevisionsOfOwnTaskFamilies",
       Action: ["ecs:RegisterTaskDefinition"],
       Resource: families.map((f) => `arn:${ctx.partition}:ecs:${ctx.region}:${ctx.accountId}:task-definition/${f}:*`),
+    },
+    {
+      // The render action copies the revision's tags; ECS authorizes tags given at registration
+      // as ecs:TagResource, and the condition allows nothing else (no retagging of existing resources).
+      Sid: "TagOwnRevisionsOnlyWhileRegistering",
+      Action: ["ecs:TagResource"],
+      Resource: families.map((f) => `arn:${ctx.partition}:ecs:${ctx.region}:${ctx.accountId}:task-definition/${f}:*`),
+      Condition: { StringEquals: { "ecs:CreateAction": "RegisterTaskDefinition" } },
     },
     {
       // DescribeTaskDefinition accepts no resource ARN (service authorization reference).

@@ -9,6 +9,32 @@ export interface EnvironmentRepository {
   readonly repository: string;
   /** Plain (non-secret) environment variables: role ARNs, region, cluster and service names. */
   readonly variables: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * Plain repository-level variables, for jobs that run outside any environment
+   * (a pull request's preview, the scheduled drift check). Each stack owns distinct
+   * names (suffixed by stack), so three stacks never write the same variable.
+   */
+  readonly repositoryVariables?: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
+/** One service as the image-deploy workflow needs it (variable `ECS_DEPLOY_TARGETS`). */
+export interface EcsDeployTarget {
+  readonly service: pulumi.Input<string>;
+  readonly container: string;
+  readonly imageTagParameter: string;
+}
+
+/**
+ * `ECS_DEPLOY_TARGETS`: the services a repository deploys, in deploy order, each
+ * with the container whose image changes and the SSM parameter that records the
+ * tag. JSON, because the reusable image-deploy workflow reads it with `jq`.
+ */
+export function ecsDeployTargetsVariable(targets: readonly EcsDeployTarget[]): pulumi.Output<string> {
+  return pulumi
+    .all(targets.map((t) => pulumi.output(t.service)))
+    .apply((services) =>
+      JSON.stringify(services.map((service, i) => ({ service, container: targets[i].container, imageTagParameter: targets[i].imageTagParameter }))),
+    );
 }
 
 export interface GitHubEnvironmentsArgs {
@@ -72,6 +98,13 @@ export class GitHubEnvironments extends pulumi.ComponentResource {
         new github.ActionsEnvironmentVariable(
           `${name}-${repo.key}-${variableName.toLowerCase().replace(/_/g, "-")}`,
           { repository, environment: environment.environment, variableName, value },
+          child,
+        );
+      }
+      for (const [variableName, value] of Object.entries(repo.repositoryVariables ?? {})) {
+        new github.ActionsVariable(
+          `${name}-${repo.key}-repo-${variableName.toLowerCase().replace(/_/g, "-")}`,
+          { repository, variableName, value },
           child,
         );
       }

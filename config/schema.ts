@@ -424,6 +424,12 @@ export const DeployIdentitySchema = z.strictObject({
         .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, "expected a KMS key ARN")
         .optional()
         .describe("KMS key ARN of the stack's secrets provider; the preview may decrypt with it and no other key."),
+      /** This repository's default branch: its scheduled drift check (subject `ref:refs/heads/<branch>`) may use the preview role. */
+      driftCheckBranch: z
+        .string()
+        .regex(/^[A-Za-z0-9._/-]+$/, "expected a branch name")
+        .default("main")
+        .describe("This repository's default branch: its scheduled drift check (subject `ref:refs/heads/<branch>`) may use the preview role."),
     })
     .prefault({})
     .describe("This repository's CI roles: a read-only preview role for pull requests and the deployer that runs `pulumi up`."),

@@ -43,10 +43,9 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-function toVersion(tag: string, match: RegExpExecArray): ReleaseVersion | undefined {
-  const major = Number(match[1]);
-  const minor = Number(match[2]);
-  const patch = Number(match[3]);
+/** `numbers`: the version's major, minor and patch as matched. */
+function toVersion(tag: string, numbers: readonly string[]): ReleaseVersion | undefined {
+  const [major, minor, patch] = numbers.map(Number);
   if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch)) {
     return undefined;
   }
@@ -60,7 +59,7 @@ function toVersion(tag: string, match: RegExpExecArray): ReleaseVersion | undefi
 export function parseReleaseTag(tag: string, p: TagPattern): ReleaseVersion | undefined {
   const re = new RegExp(`^${escapeRegExp(p.prefix)}${VERSION_CORE}${escapeRegExp(p.suffix)}$`);
   const match = re.exec(tag);
-  return match === null ? undefined : toVersion(tag, match);
+  return match === null ? undefined : toVersion(tag, match.slice(1, 4));
 }
 
 /**
@@ -69,11 +68,22 @@ export function parseReleaseTag(tag: string, p: TagPattern): ReleaseVersion | un
  * (`v1.7.5-dev`), and a pinned `imageTag` may still name one of them. The
  * suffix is still required exactly.
  */
+/**
+ * The tags a stack accepts as pinned, or as a code deploy's tag: the release tag,
+ * its prefix optional. One pattern in a syntax both JavaScript and POSIX extended
+ * regular expressions read alike (bash `[[ =~ ]]`), so the image-deploy workflow
+ * checks a tag exactly as the program does (GitHub variable `IMAGE_TAG_PATTERN`).
+ */
+export function pinnedTagPattern(p: TagPattern): string {
+  const prefix = p.prefix === "" ? "" : `(${escapeRegExp(p.prefix)})?`;
+  return `^${prefix}${VERSION_CORE}${escapeRegExp(p.suffix)}$`;
+}
+
 export function parsePinnedTag(tag: string, p: TagPattern): ReleaseVersion | undefined {
-  const prefix = p.prefix === "" ? "" : `(?:${escapeRegExp(p.prefix)})?`;
-  const re = new RegExp(`^${prefix}${VERSION_CORE}${escapeRegExp(p.suffix)}$`);
-  const match = re.exec(tag);
-  return match === null ? undefined : toVersion(tag, match);
+  const match = new RegExp(pinnedTagPattern(p)).exec(tag);
+  if (match === null) return undefined;
+  // The version's three numbers are the last three groups, after the optional prefix's.
+  return toVersion(tag, match.slice(match.length - 3));
 }
 
 /**

@@ -83,6 +83,8 @@ describe("DeployIdentity", () => {
         ["ecs:RegisterTaskDefinition", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:42`],
         ["ecs:RegisterTaskDefinition", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-validator:7`],
         ["ecs:DescribeTaskDefinition", "*"],
+        // The render action copies the revision's tags into the new registration.
+        ["ecs:TagResource", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:43`, { "ecs:CreateAction": "RegisterTaskDefinition" }],
         ["iam:PassRole", role(`proxy-router-${stack}-execution`), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
         ["iam:PassRole", role(`proxy-validator-${stack}-task`), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
         ["ssm:PutParameter", `arn:aws:ssm:us-east-1:${acct}:parameter/proxy-router/${stack}/image-tag`],
@@ -96,6 +98,10 @@ describe("DeployIdentity", () => {
         ["ecs:DeregisterTaskDefinition", "*"],
         ["ecs:ListServices", "*"],
         ["ecs:RunTask", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:42`],
+        // Tags only while registering: never retag an existing revision, a service or another family.
+        ["ecs:TagResource", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:42`],
+        ["ecs:TagResource", arn.router, { "ecs:CreateAction": "RegisterTaskDefinition" }],
+        ["ecs:TagResource", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-futures-notifications:3`, { "ecs:CreateAction": "RegisterTaskDefinition" }],
         ["iam:PassRole", role(`proxy-router-${stack}-execution`), { "iam:PassedToService": "lambda.amazonaws.com" }],
         ["iam:PassRole", role(`github-actions-proxy-router-deploy-${stack}`), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
         ["iam:PassRole", role("bedrock-foundation-role"), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
@@ -105,10 +111,10 @@ describe("DeployIdentity", () => {
         ["ssm:GetParameter", `arn:aws:ssm:us-east-1:${ACCOUNTS[other]}:parameter/proxy-router/${other}/image-tag`],
       ];
       for (const [action, target, context] of allowed) {
-        it(`${stack}: allows ${action} on ${target.split(":").slice(5).join(":") || target}${context ? " (to ECS)" : ""}`, async () => assert.equal(await can(action, target, context), true));
+        it(`${stack}: allows ${action} on ${target.split(":").slice(5).join(":") || target}${context ? ` (${Object.values(context).join(", ")})` : ""}`, async () => assert.equal(await can(action, target, context), true));
       }
       for (const [action, target, context] of denied) {
-        it(`${stack}: denies ${action} on ${target.split(":").slice(4).join(":") || target}${context?.["iam:PassedToService"] === "lambda.amazonaws.com" ? " (to Lambda)" : ""}`, async () =>
+        it(`${stack}: denies ${action} on ${target.split(":").slice(4).join(":") || target}${context ? ` (${Object.values(context).join(", ")})` : ""}`, async () =>
           assert.equal(await can(action, target, context), false));
       }
     }
@@ -123,6 +129,12 @@ describe("DeployIdentity", () => {
       policy.Statement.map((s) => [s.Sid, s.Action, s.Resource, s.Condition]),
       [
         ["RegisterRevisionsOfOwnTaskFamilies", ["ecs:RegisterTaskDefinition"], [`arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:*`, `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-validator:*`], undefined],
+        [
+          "TagOwnRevisionsOnlyWhileRegistering",
+          ["ecs:TagResource"],
+          [`arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:*`, `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-validator:*`],
+          { StringEquals: { "ecs:CreateAction": "RegisterTaskDefinition" } },
+        ],
         ["ReadTaskDefinitionsAcceptsNoResourceArn", ["ecs:DescribeTaskDefinition"], "*", undefined],
         ["DeployAndWatchOwnServices", ["ecs:UpdateService", "ecs:DescribeServices"], [out("aws:ecs/service:Service", "proxy-router-svc-service"), out("aws:ecs/service:Service", "proxy-validator-svc-service")], undefined],
         [
@@ -190,12 +202,24 @@ describe("DeployIdentity", () => {
       );
 
     for (const stack of STACKS) {
-      it(`${stack}: pull requests may preview; only the ${GITHUB_ENV[stack]} environment may deploy`, () => {
+      it(`${stack}: pull requests and main's drift check may preview; only the ${GITHUB_ENV[stack]} environment may deploy`, () => {
         const plan = plans[stack];
         const preview = `lumerin-infra-preview-${stack}`;
         assert.equal(resource(plan, "aws:iam/role:Role", "deploy-infra-preview-role").inputs.name, preview);
         assert.equal(assume(plan, "deploy-infra-preview-role", `${infra}:pull_request`, stack), true);
-        assert.equal(assume(plan, "deploy-infra-preview-role", `${infra}:environment:${GITHUB_ENV[stack]}`, stack), false);
+        // Scheduled workflows run on the default branch.
+        assert.equal(assume(plan, "deploy-infra-preview-role", `${infra}:ref:refs/heads/main`, stack), true);
+        for (const sub of [
+          `${infra}:environment:${GITHUB_ENV[stack]}`,
+          `${infra}:ref:refs/heads/dev`,
+          `${infra}:ref:refs/heads/main-old`,
+          `${infra}:ref:refs/tags/main`,
+          "repo:lumerin-protocol/proxy-router:pull_request",
+          "repo:lumerin-protocol/lumerin-infra-fork:pull_request",
+          "repo:someone-else/lumerin-infra:ref:refs/heads/main",
+        ]) {
+          assert.equal(assume(plan, "deploy-infra-preview-role", sub, stack), false, sub);
+        }
         assert.equal(assume(plan, "deploy-infra-deployer-role", `${infra}:environment:${GITHUB_ENV[stack]}`, stack), true);
         for (const sub of [`${infra}:pull_request`, `${infra}:ref:refs/heads/${GITHUB_ENV[stack]}`, `repo:lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`]) {
           assert.equal(assume(plan, "deploy-infra-deployer-role", sub, stack), false, sub);

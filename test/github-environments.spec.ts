@@ -62,14 +62,24 @@ describe("GitHubEnvironments", () => {
       ECS_CLUSTER: "ecs-proxy-router-stg-use1",
       ECS_SERVICES: "svc-proxy-router-stg-use1,svc-proxy-validator-stg-use1",
       IMAGE_REPOSITORY: "ghcr.io/lumerin-protocol/proxy-router",
-      IMAGE_TAG_PARAMETERS: "/proxy-router/stg/image-tag,/proxy-validator/stg/image-tag",
+      IMAGE_TAG_PATTERN: "^(proxy-router-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$",
+      // What the image-deploy workflow reads: services in order, each with its container and tag parameter.
+      ECS_DEPLOY_TARGETS: JSON.stringify([
+        { service: "svc-proxy-router-stg-use1", container: "proxy-router-container", imageTagParameter: "/proxy-router/stg/image-tag" },
+        { service: "svc-proxy-validator-stg-use1", container: "proxy-router-container", imageTagParameter: "/proxy-validator/stg/image-tag" },
+      ]),
     });
     assert.deepEqual(variables(plan, "infra"), {
       AWS_REGION: "us-east-1",
       PULUMI_STACK: "stg",
       AWS_ROLE_ARN: "arn:aws:iam::464450398935:role/lumerin-infra-deployer-stg",
-      AWS_PREVIEW_ROLE_ARN: "arn:aws:iam::464450398935:role/lumerin-infra-preview-stg",
     });
+    // Previews and drift checks run in no environment: the preview role is a repository variable, one name per stack.
+    const repoVars = resourcesOfType(plan, "github:index/actionsVariable:ActionsVariable");
+    assert.deepEqual(
+      repoVars.map((r) => [r.inputs.repository, r.inputs.variableName, r.inputs.value]),
+      [["lumerin-infra", "AWS_PREVIEW_ROLE_ARN_STG", "arn:aws:iam::464450398935:role/lumerin-infra-preview-stg"]],
+    );
     assert.equal(plan.resources.some((r) => r.type === "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"), false, "no GitHub secrets at all");
     assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
   });

