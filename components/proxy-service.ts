@@ -7,6 +7,7 @@ import { AwsContext } from "../lib/iam";
 import { ProxyServiceKind, ProxyServiceNames } from "../lib/naming";
 import type { ClusterRef } from "./cluster";
 import { ContainerSecret, ContainerService, SecurityGroupRule, addSecurityGroupRules } from "./container-service";
+import { appSecret, imageTagParameter } from "./service-parts";
 
 /** Where public DNS records go. */
 export interface DnsTarget {
@@ -72,35 +73,18 @@ export class ProxyService extends pulumi.ComponentResource {
     const { config: cfg, names } = args;
     const parent = { parent: this };
 
-    this.secret = new aws.secretsmanager.Secret(
-      `${name}-secret`,
+    this.secret = appSecret(
+      name,
       {
-        name: names.secret,
+        secretName: names.secret,
         description: `${name}: ${PROXY_SECRET_KEYS.map((k) => k.jsonKey).join(", ")} (read by ECS at task start only)`,
-        kmsKeyId: args.secretsKmsKeyArn,
-        recoveryWindowInDays: args.protect ? 30 : 7,
+        kmsKeyArn: args.secretsKmsKeyArn,
+        values: args.secretValues,
+        protect: args.protect,
       },
-      { parent: this, protect: args.protect },
+      this,
     );
-    if (args.secretValues) {
-      new aws.secretsmanager.SecretVersion(
-        `${name}-secret-value`,
-        { secretId: this.secret.id, secretString: pulumi.secret(pulumi.jsonStringify(args.secretValues)) },
-        parent,
-      );
-    }
-
-    this.imageTagParameter = new aws.ssm.Parameter(
-      `${name}-image-tag`,
-      {
-        name: names.imageTagParameter,
-        type: "String",
-        // A tag is not a secret; `value` would be masked in every plan and diff.
-        insecureValue: args.imageTag,
-        description: `Image tag ${names.service} runs; written by pulumi up and by the image-deploy workflow`,
-      },
-      parent,
-    );
+    this.imageTagParameter = imageTagParameter(name, { parameterName: names.imageTagParameter, tag: args.imageTag, serviceName: names.service }, this);
 
     // ---------------------------------------------------------------- public endpoint (miners → stratum)
     const endpoint = cfg.publicEndpoint;
