@@ -17,6 +17,17 @@ export interface DeployableService {
   readonly imageTagParameterArn: pulumi.Input<string>;
 }
 
+/** A static site the repository publishes: sync to the bucket, then invalidate the distribution. */
+export interface DeployableSite {
+  readonly bucketArn: pulumi.Input<string>;
+  readonly distributionArn: pulumi.Input<string>;
+}
+
+/** A Lambda function whose code the repository's pipeline uploads. */
+export interface DeployableFunction {
+  readonly functionArn: pulumi.Input<string>;
+}
+
 export interface DeployRepository {
   /** Stable key: part of logical names (`proxy-router`). */
   readonly key: string;
@@ -25,7 +36,12 @@ export interface DeployRepository {
   readonly roleName: string;
   /** Exact subjects trusted beyond `repo:<owner>/<repo>:environment:<github-env>`. */
   readonly extraSubjects?: readonly string[];
+  /** ECS services it deploys images to. */
   readonly services: readonly DeployableService[];
+  /** Static sites it publishes. */
+  readonly sites?: readonly DeployableSite[];
+  /** Lambda functions whose code it uploads. */
+  readonly functions?: readonly DeployableFunction[];
 }
 
 /** This repository's own CI: a read-only preview role for pull requests and the deployer that runs `pulumi up`. */
@@ -86,7 +102,9 @@ export class DeployIdentity extends pulumi.ComponentResource {
 
     const roles: Record<string, aws.iam.Role> = {};
     for (const repo of args.repositories) {
-      if (repo.services.length === 0) throw new Error(`deploy role ${repo.roleName}: the repository ${repo.repository} deploys no service`);
+      if (repo.services.length + (repo.sites?.length ?? 0) + (repo.functions?.length ?? 0) === 0) {
+        throw new Error(`deploy role ${repo.roleName}: the repository ${repo.repository} deploys nothing (no service, site or function)`);
+      }
       const role = new aws.iam.Role(
         `${name}-${repo.key}-role`,
         {
@@ -204,9 +222,40 @@ function infraRoles(
   return { preview, deployer };
 }
 
-/** Exactly what a code deploy does: register a revision, update the service, record the tag. */
+/**
+ * Exactly what a code deploy does, for what the repository deploys: ECS services
+ * (register a revision, update the service, record the tag), static sites (sync
+ * the bucket, invalidate the distribution) and Lambda code. Nothing else.
+ */
 export function deployStatements(ctx: AwsContext, repo: DeployRepository): Statement[] {
-  const families = [...new Set(repo.services.map((s) => s.taskFamily))].sort();
+  return [...ecsDeployStatements(ctx, repo.services), ...siteDeployStatements(repo.sites ?? []), ...functionDeployStatements(repo.functions ?? [])];
+}
+
+function siteDeployStatements(sites: readonly DeployableSite[]): Statement[] {
+  if (sites.length === 0) return [];
+  return [
+    { Sid: "ListOwnSiteBucket", Action: ["s3:ListBucket"], Resource: sites.map((s) => s.bucketArn) },
+    {
+      Sid: "PublishAndPruneOwnSiteObjects",
+      Action: ["s3:PutObject", "s3:DeleteObject"],
+      Resource: sites.map((s) => pulumi.interpolate`${s.bucketArn}/*`),
+    },
+    {
+      Sid: "InvalidateOwnDistribution",
+      Action: ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+      Resource: sites.map((s) => s.distributionArn),
+    },
+  ];
+}
+
+function functionDeployStatements(functions: readonly DeployableFunction[]): Statement[] {
+  if (functions.length === 0) return [];
+  return [{ Sid: "UploadOwnFunctionCode", Action: ["lambda:UpdateFunctionCode", "lambda:GetFunction"], Resource: functions.map((f) => f.functionArn) }];
+}
+
+function ecsDeployStatements(ctx: AwsContext, services: readonly DeployableService[]): Statement[] {
+  if (services.length === 0) return [];
+  const families = [...new Set(services.map((s) => s.taskFamily))].sort();
   return [
     {
       Sid: "RegisterRevisionsOfOwnTaskFamilies",
@@ -230,18 +279,18 @@ export function deployStatements(ctx: AwsContext, repo: DeployRepository): State
     {
       Sid: "DeployAndWatchOwnServices",
       Action: ["ecs:UpdateService", "ecs:DescribeServices"],
-      Resource: repo.services.map((s) => s.serviceArn),
+      Resource: services.map((s) => s.serviceArn),
     },
     {
       Sid: "PassOwnTaskRolesToEcsTasksOnly",
       Action: ["iam:PassRole"],
-      Resource: repo.services.flatMap((s) => [s.executionRoleArn, s.taskRoleArn]),
+      Resource: services.flatMap((s) => [s.executionRoleArn, s.taskRoleArn]),
       Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
     },
     {
       Sid: "RecordDeployedImageTag",
       Action: ["ssm:PutParameter", "ssm:GetParameter"],
-      Resource: repo.services.map((s) => s.imageTagParameterArn),
+      Resource: services.map((s) => s.imageTagParameterArn),
     },
   ];
 }

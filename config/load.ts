@@ -4,6 +4,7 @@
  * its full key (`lumerin-infra:proxyRouter.router.cpu`) and what was expected.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { FuturesConfig } from "./futures";
 import { z } from "zod";
 import { Environment, environment, isEnvironmentName } from "./environments";
 import {
@@ -89,6 +90,8 @@ export interface StackConfig {
   readonly proxyRouter: ProxyRouterConfig;
   readonly deployIdentity: DeployIdentityConfig;
   readonly github: GitHubConfig;
+  /** The futures marketplace; absent when the stack runs none of it. */
+  readonly futures?: FuturesConfig;
   /** Secret values given through `pulumi config set --secret`, per Secrets Manager secret; absent when set out of band. */
   readonly secrets: Readonly<Partial<Record<SecretGroup, SecretValues>>>;
 }
@@ -150,6 +153,7 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     proxyRouter: cfg.proxyRouter,
     deployIdentity: cfg.deployIdentity,
     github: cfg.github,
+    ...(cfg.futures ? { futures: cfg.futures } : {}),
     secrets,
   });
 }

@@ -76,3 +76,6 @@ export const plainEnvironment = z.record(envVarName, z.string()).superRefine((en
   }
 });
 
+
+/** The Multicall3 contract, at the same address on every EVM chain. */
+export const MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11";

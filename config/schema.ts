@@ -12,6 +12,7 @@ import { ENVIRONMENT_NAMES } from "./environments";
 
 import {
   FARGATE_SIZES,
+  MULTICALL3,
   awsName,
   cidr,
   cpu,
@@ -28,6 +29,8 @@ import {
   roleArn,
   secretArn,
 } from "./primitives";
+
+import { FuturesSchema } from "./futures";
 
 export { FARGATE_CPUS, FARGATE_SIZES, LOG_RETENTION_DAYS } from "./primitives";
 
@@ -270,7 +273,7 @@ export const PROXY_RESERVED_ENV = [
   "LOG_JSON", "LOG_IS_PROD", "WALLET_PRIVATE_KEY", "ETH_NODE_ADDRESS", "FUTURES_SUBGRAPH_URL",
 ] as const;
 
-export const MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11";
+export { MULTICALL3 } from "./primitives";
 
 export const ProxyRouterSchema = z.strictObject({
   /** Image repository (no tag). */
@@ -423,6 +426,13 @@ export const SECRET_KEYS = {
   proxyValidatorWalletPrivateKey: { secret: "proxyValidator", jsonKey: "wallet_private_key" },
   proxyValidatorEthNodeAddress: { secret: "proxyValidator", jsonKey: "eth_node_address" },
   proxyValidatorFuturesSubgraphUrl: { secret: "proxyValidator", jsonKey: "futures_subgraph_url" },
+  futuresMarketMakerPrivateKey: { secret: "marketMaker", jsonKey: "private_key" },
+  futuresMarketMakerEthNodeUrl: { secret: "marketMaker", jsonKey: "eth_node_url" },
+  futuresMarketMakerFuturesSubgraphUrl: { secret: "marketMaker", jsonKey: "futures_subgraph_url" },
+  futuresMarketMakerOraclesSubgraphUrl: { secret: "marketMaker", jsonKey: "oracles_subgraph_url" },
+  futuresNotificationsTelegramBotToken: { secret: "notifications", jsonKey: "telegram_bot_token" },
+  futuresMarginCallEthNodeUrl: { secret: "marginCall", jsonKey: "eth_node_url" },
+  futuresMarginCallFuturesSubgraphUrl: { secret: "marginCall", jsonKey: "futures_subgraph_url" },
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 export type SecretGroup = (typeof SECRET_KEYS)[SecretKey]["secret"];
@@ -450,6 +460,10 @@ export const StackConfigSchema = z.strictObject({
   cluster: ClusterSchema.prefault({}).describe("The ECS cluster both services run on."),
   /** The proxy-router system: image, contracts, and the router and validator services. */
   proxyRouter: ProxyRouterSchema.describe("The proxy-router system: image, contracts, and the router and validator services."),
+  /** The futures marketplace: UI, market maker, notifications with its database, margin-call Lambda. Absent: none of it. */
+  futures: FuturesSchema.optional().describe(
+    "The futures marketplace: UI, market maker, notifications with its database, margin-call Lambda. Absent: none of it.",
+  ),
   /** GitHub environments: branch policies, production reviewers, deployment variables. */
   github: GitHubSchema.prefault({}).describe("GitHub environments: branch policies, production reviewers, deployment variables."),
   /** GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository. */

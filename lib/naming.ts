@@ -81,3 +81,60 @@ export function clusterNames(env: EnvironmentName, region: string): ClusterNames
 export function platformKeyAlias(env: EnvironmentName): string {
   return `alias/${appEnv("lumerin-platform", env)}`;
 }
+
+/**
+ * The futures marketplace's names as the live deployment has them (ESTATE.md §3),
+ * so a stack can adopt them; new resources follow `{app}-{env}`.
+ */
+export function futuresNames(env: EnvironmentName) {
+  return {
+    cluster: `ecs-futures-marketplace-${env}`,
+    clusterExecLogGroup: `bedrock-futures-marketplace-ecs-cluster-${env}`,
+    ui: {
+      originAccessControl: `titanio-${env}-s3futures`,
+      webAcl: appEnv("futures-ui", env),
+    },
+    marketMaker: {
+      service: `svc-market-maker-${env}`,
+      taskFamily: "tsk-market-maker",
+      container: "market-maker-container",
+      logGroup: `/ecs/market-maker-${env}`,
+      secret: `market-maker-secrets-v3-${env}`,
+      imageTagParameter: `/market-maker/${env}/image-tag`,
+      securityGroup: `market-maker-ecs-svc-${env}`,
+      executionRole: appEnv("market-maker", env) + "-execution",
+      taskRole: appEnv("market-maker", env) + "-task",
+    },
+    notifications: {
+      service: `svc-futures-notifications-${env}`,
+      taskFamily: "tsk-futures-notifications",
+      container: "futures-notifications-container",
+      logGroup: `/ecs/futures-notifications-${env}`,
+      secret: `notifications-secrets-v3-${env}`,
+      imageTagParameter: `/futures-notifications/${env}/image-tag`,
+      loadBalancer: `alb-futures-notifications-${env}`,
+      targetGroup: `tg-notifications-3000-${env}`,
+      albSecurityGroup: `notifications-alb-int-v2-${env}`,
+      serviceSecurityGroup: `notifications-ecs-v2-${env}`,
+      databaseSecurityGroup: `notifications-rds-v2-${env}`,
+      database: `notifications-v2-${env}`,
+      databaseSubnetGroup: `notifications-db-subnet-v2-${env}`,
+      databaseParameterGroup: `notifications-pg17-v2-${env}`,
+      executionRole: appEnv("futures-notifications", env) + "-execution",
+      taskRole: appEnv("futures-notifications", env) + "-task",
+    },
+    marginCall: {
+      function: `margin-call-v2-${env}`,
+      role: `margin-call-lambda-role-v2-${env}`,
+      securityGroup: `margin-call-lambda-v2-${env}`,
+      logGroup: `/aws/lambda/margin-call-v2-${env}`,
+      secret: `margin-call-secrets-v3-${env}`,
+      scheduleRule: `margin-call-schedule-v2-${env}`,
+      scheduleTargetId: "margin-call-lambda-v2",
+      dailyRule: `margin-call-daily-schedule-v2-${env}`,
+      dailyTargetId: "margin-call-lambda-daily-v2",
+      failureQueue: appEnv("margin-call-failures", env),
+    },
+    deployRole: `github-actions-futures-v3-${env}`,
+  } as const;
+}

@@ -222,7 +222,8 @@ function rowsOf(key: string, schema: z.ZodType, out: ConfigRow[], split: (key: s
   if (def.type === "object") {
     for (const [name, child] of Object.entries(def.shape ?? {})) {
       const childKey = `${key}.${name}`;
-      if (split(childKey, unwrap(child).core)) {
+      // The field as declared (wrappers included): its description sits on the outermost wrapper.
+      if (split(childKey, child)) {
         const own = row(childKey, unwrap(child), { prefix, required });
         out.push({ ...own, description: `${own.description} Its keys: the ${code(childKey)} table.` });
       } else {
@@ -282,7 +283,7 @@ export function configTables(): ConfigTable[] {
     const nested: [string, z.ZodType][] = [];
     // The root of a table is split off from its parent; its children may be split off in turn.
     const split = (childKey: string, child: z.ZodType): boolean => {
-      if (childKey === key || !holdsObjects(child)) return false;
+      if (childKey === key || !holdsObjects(unwrap(child).core)) return false;
       nested.push([childKey, child]);
       return true;
     };

@@ -1,0 +1,169 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { AwsContext } from "../../lib/iam";
+import type { ClusterRef } from "../cluster";
+import { ContainerService } from "../container-service";
+import { appSecret, imageTagParameter } from "../service-parts";
+
+/** Physical names (ESTATE.md §8: the market maker as it last ran on ECS). */
+export interface MarketMakerNames {
+  /** `svc-market-maker-{env}`. */
+  readonly service: string;
+  /** `tsk-market-maker`. */
+  readonly taskFamily: string;
+  /** `market-maker-container`. */
+  readonly container: string;
+  /** `/ecs/market-maker-{env}`. */
+  readonly logGroup: string;
+  /** `market-maker-secrets-v3-{env}`. */
+  readonly secret: string;
+  /** `/market-maker/{env}/image-tag`. */
+  readonly imageTagParameter: string;
+  /** `market-maker-ecs-svc-{env}`. */
+  readonly securityGroup: string;
+  readonly executionRole: string;
+  readonly taskRole: string;
+}
+
+/** The bot's trading parameters, passed to it as environment (integers in the token's smallest unit). */
+export interface MarketMakerTrading {
+  readonly floatAmount: string;
+  readonly spreadAmount: string;
+  readonly gridLevels: number;
+  readonly activeQuotingAmountRatio: number;
+  readonly riskAversion: string;
+  readonly maxPosition: number;
+  readonly minEthBalance: string;
+  readonly minUsdcBalance: string;
+  readonly loopIntervalMs: number;
+}
+
+export interface MarketMakerContracts {
+  readonly futures: string;
+  readonly hashrateOracle: string;
+  readonly multicall: string;
+}
+
+/** JSON keys of `market-maker-secrets-v3-{env}` and the variables the bot reads them into. */
+export const MARKET_MAKER_SECRET_KEYS = [
+  { env: "PRIVATE_KEY", jsonKey: "private_key" },
+  { env: "ETH_NODE_URL", jsonKey: "eth_node_url" },
+  // Both subgraph URLs carry the Graph gateway API key in their path.
+  { env: "FUTURES_SUBGRAPH_URL", jsonKey: "futures_subgraph_url" },
+  { env: "ORACLES_SUBGRAPH_URL", jsonKey: "oracles_subgraph_url" },
+] as const;
+
+export type MarketMakerSecretKey = (typeof MARKET_MAKER_SECRET_KEYS)[number]["jsonKey"];
+
+export interface MarketMakerArgs {
+  readonly aws: AwsContext;
+  readonly cluster: ClusterRef;
+  readonly network: { readonly vpcId: pulumi.Input<string>; readonly privateSubnetIds: pulumi.Input<string[]> };
+  readonly names: MarketMakerNames;
+  /** Full image reference `repository:tag`, and the tag alone (recorded in SSM). */
+  readonly image: string;
+  readonly imageTag: string;
+  readonly cpu: number;
+  readonly memory: number;
+  /** 1 to trade, 0 to pause; never more (two bots would trade against each other). */
+  readonly desiredCount: 0 | 1;
+  readonly chainId: number;
+  readonly contracts: MarketMakerContracts;
+  readonly trading: MarketMakerTrading;
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+  readonly logRetentionDays: number;
+  readonly enableExecuteCommand: boolean;
+  /** Encrypts the secret; the execution role may decrypt with it only through Secrets Manager. */
+  readonly secretsKmsKeyArn: pulumi.Input<string>;
+  /** Values from `pulumi config set --secret`; absent when the secret is filled out of band. */
+  readonly secretValues?: Readonly<Record<MarketMakerSecretKey, pulumi.Input<string>>>;
+  readonly protect: boolean;
+}
+
+/**
+ * The market-making bot as a singleton Fargate service (seed 004, issue 6 §3):
+ * never two tasks at once, no inbound traffic at all, outbound HTTPS only (RPC,
+ * subgraphs, AWS APIs). Its wallet key, RPC URL and both subgraph URLs reach the
+ * container as secrets by JSON key; everything else is plain environment.
+ */
+export class MarketMaker extends pulumi.ComponentResource {
+  readonly secret: aws.secretsmanager.Secret;
+  readonly imageTagParameter: aws.ssm.Parameter;
+  readonly containerService: ContainerService;
+
+  constructor(name: string, args: MarketMakerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lumerin:futures:MarketMaker", name, {}, opts);
+    const { names } = args;
+
+    this.secret = appSecret(
+      name,
+      {
+        secretName: names.secret,
+        description: `market maker: ${MARKET_MAKER_SECRET_KEYS.map((k) => k.jsonKey).join(", ")} (read by ECS at task start only)`,
+        kmsKeyArn: args.secretsKmsKeyArn,
+        values: args.secretValues,
+        protect: args.protect,
+      },
+      this,
+    );
+    this.imageTagParameter = imageTagParameter(name, { parameterName: names.imageTagParameter, tag: args.imageTag, serviceName: names.service }, this);
+
+    this.containerService = new ContainerService(
+      `${name}-svc`,
+      {
+        aws: args.aws,
+        cluster: args.cluster,
+        serviceName: names.service,
+        family: names.taskFamily,
+        containerName: names.container,
+        image: args.image,
+        cpu: args.cpu,
+        memory: args.memory,
+        desiredCount: args.desiredCount,
+        singleton: true,
+        environment: marketMakerEnvironment(args),
+        secrets: MARKET_MAKER_SECRET_KEYS.map((k) => ({ name: k.env, secretArn: this.secret.arn, jsonKey: k.jsonKey, kmsKeyArn: args.secretsKmsKeyArn })),
+        logGroupName: names.logGroup,
+        logRetentionDays: args.logRetentionDays,
+        logStreamPrefix: "market-maker-tsk",
+        vpcId: args.network.vpcId,
+        subnetIds: args.network.privateSubnetIds,
+        securityGroupName: names.securityGroup,
+        ingress: [],
+        // The ContainerService default: HTTPS anywhere, and nothing else.
+        enableExecuteCommand: args.enableExecuteCommand,
+        executionRoleName: names.executionRole,
+        taskRoleName: names.taskRole,
+      },
+      { parent: this },
+    );
+
+    this.registerOutputs({
+      serviceArn: this.containerService.serviceArn,
+      serviceName: this.containerService.serviceName,
+      secretArn: this.secret.arn,
+      imageTagParameter: this.imageTagParameter.name,
+    });
+  }
+}
+
+/** The bot's plain environment: chain, contracts and trading parameters (ESTATE.md §8). */
+export function marketMakerEnvironment(args: Pick<MarketMakerArgs, "chainId" | "contracts" | "trading" | "logLevel">): Record<string, string> {
+  const t = args.trading;
+  return {
+    CHAIN_ID: String(args.chainId),
+    FUTURES_ADDRESS: args.contracts.futures,
+    HASHRATE_ORACLE_ADDRESS: args.contracts.hashrateOracle,
+    MULTICALL_ADDRESS: args.contracts.multicall,
+    FLOAT_AMOUNT: t.floatAmount,
+    SPREAD_AMOUNT: t.spreadAmount,
+    GRID_LEVELS: String(t.gridLevels),
+    ACTIVE_QUOTING_AMOUNT_RATIO: String(t.activeQuotingAmountRatio),
+    RISK_AVERSION: t.riskAversion,
+    MAX_POSITION: String(t.maxPosition),
+    MIN_ETH_BALANCE: t.minEthBalance,
+    MIN_USDC_BALANCE: t.minUsdcBalance,
+    LOOP_INTERVAL_MS: String(t.loopIntervalMs),
+    LOG_LEVEL: args.logLevel,
+  };
+}

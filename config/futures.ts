@@ -1,0 +1,285 @@
+/**
+ * The `futures` section of the stack configuration (issue 6, seed 004): the
+ * futures marketplace's UI, market maker, notifications service with its
+ * database, and margin-call Lambda. Each part has its own `enabled` toggle; a
+ * disabled part registers nothing. Secret values never live here: they are the
+ * flat `futures*` keys of the stack config (see `SECRET_KEYS` in schema.ts).
+ */
+import { z } from "zod";
+import { FARGATE_SIZES, MULTICALL3, awsName, cidr, cpu, dnsLabel, ethAddress, githubName, imageRepository, imageTag, retentionDays } from "./primitives";
+
+const logLevel = z.enum(["debug", "info", "warn", "error"]);
+/** An unsigned integer as a string: token amounts exceed JavaScript's safe integers. */
+const uintString = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .transform((v) => String(v))
+  .refine((v) => /^(0|[1-9][0-9]*)$/.test(v), "expected a non-negative integer (token amounts in the smallest unit)");
+const rdsWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "expected hh:mm-hh:mm (UTC), such as 03:00-04:00");
+const rdsMaintenanceWindow = z
+  .string()
+  .regex(
+    /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/,
+    "expected ddd:hh:mm-ddd:hh:mm (UTC), such as sun:04:00-sun:05:00",
+  );
+const s3BucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name");
+
+/** The futures-marketplace repository tags each image `<prefix>vX.Y.Z[-env]`. */
+const tagPrefix = z.string().regex(/^([a-z0-9][a-z0-9-]*-)?$/, 'expected a lower-case prefix ending in "-" (such as market-maker-), or ""');
+
+function fargateSize<T extends { cpu: number; memory: number }>(service: T, ctx: z.RefinementCtx): void {
+  const allowed = FARGATE_SIZES[service.cpu];
+  if (allowed && !allowed.includes(service.memory)) {
+    ctx.addIssue({ code: "custom", path: ["memory"], message: `${service.memory} MiB is not a Fargate size for cpu ${service.cpu}; expected one of ${allowed.join(", ")}` });
+  }
+}
+
+export const FuturesUiSchema = z.strictObject({
+  /** Build the trading UI (bucket, CloudFront, WAF, certificate, DNS). */
+  enabled: z.boolean().default(true).describe("Build the trading UI (bucket, CloudFront, WAF, certificate, DNS)."),
+  /** Site label: `futures` → `futures.dev.lumerin.io` (`futures.lumerin.io` in lmn). */
+  hostLabel: dnsLabel.default("futures").describe("Site label: `futures` → `futures.dev.lumerin.io` (`futures.lumerin.io` in lmn)."),
+  /** Bucket label: `s3futures` → bucket and second alias `s3futures.dev.lumerin.io`. */
+  bucketHostLabel: dnsLabel
+    .default("s3futures")
+    .describe("Bucket label: `s3futures` → bucket and second alias `s3futures.dev.lumerin.io`."),
+  /** CloudFront price class (edge locations served). */
+  priceClass: z
+    .enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"])
+    .default("PriceClass_200")
+    .describe("CloudFront price class (edge locations served)."),
+  /** WAF: requests one IP may make in 5 minutes before it is blocked. */
+  rateLimitPer5Minutes: z
+    .number()
+    .int()
+    .min(100)
+    .max(2_000_000_000)
+    .default(2000)
+    .describe("WAF: requests one IP may make in 5 minutes before it is blocked."),
+});
+
+export const MarketMakerSchema = z
+  .strictObject({
+    /** Run the market maker (a singleton Fargate service). */
+    enabled: z.boolean().default(true).describe("Run the market maker (a singleton Fargate service)."),
+    /** Image repository (no tag). */
+    image: imageRepository.default("ghcr.io/lumerin-protocol/market-maker").describe("Image repository (no tag)."),
+    /** `auto` (newest release for this environment) or a pinned tag (rollback). */
+    imageTag: imageTag.default("auto").describe("`auto` (newest release for this environment) or a pinned tag (rollback)."),
+    /** Release tags are `<prefix>vX.Y.Z[-env]`; default `market-maker-`. */
+    tagPrefix: tagPrefix.default("market-maker-").describe("Release tags are `<prefix>vX.Y.Z[-env]`; default `market-maker-`."),
+    /** Fargate CPU units. */
+    cpu: cpu.default(256).describe("Fargate CPU units."),
+    /** Fargate memory (MiB); must be a size AWS accepts with `cpu`. */
+    memory: z.number().int().default(512).describe("Fargate memory (MiB); must be a size AWS accepts with `cpu`."),
+    /** Tasks: 1 trades, 0 pauses the bot; never more (two bots would trade against each other). */
+    workerQuantity: z
+      .union([z.literal(0), z.literal(1)], { message: "expected 0 or 1: the market maker is a singleton" })
+      .default(1)
+      .describe("Tasks: 1 trades, 0 pauses the bot; never more (two bots would trade against each other)."),
+    /** `FLOAT_AMOUNT` (smallest unit). */
+    floatAmount: uintString.describe("`FLOAT_AMOUNT` (smallest unit)."),
+    /** `SPREAD_AMOUNT` (smallest unit). */
+    spreadAmount: uintString.default("10000").describe("`SPREAD_AMOUNT` (smallest unit)."),
+    /** `GRID_LEVELS`. */
+    gridLevels: z.number().int().min(1).max(100).default(5).describe("`GRID_LEVELS`."),
+    /** `ACTIVE_QUOTING_AMOUNT_RATIO`, between 0 and 1. */
+    activeQuotingAmountRatio: z.number().gt(0).max(1).default(0.4).describe("`ACTIVE_QUOTING_AMOUNT_RATIO`, between 0 and 1."),
+    /** `RISK_AVERSION`. */
+    riskAversion: uintString.default("15000").describe("`RISK_AVERSION`."),
+    /** `MAX_POSITION`. */
+    maxPosition: z.number().int().min(0).default(10).describe("`MAX_POSITION`."),
+    /** `MIN_ETH_BALANCE` in wei. */
+    minEthBalance: uintString.default("100000000000000").describe("`MIN_ETH_BALANCE` in wei."),
+    /** `MIN_USDC_BALANCE` (6 decimals). */
+    minUsdcBalance: uintString.default("10000000").describe("`MIN_USDC_BALANCE` (6 decimals)."),
+    /** `LOOP_INTERVAL_MS`: milliseconds between trading loops. */
+    loopIntervalMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(3_600_000)
+      .default(60000)
+      .describe("`LOOP_INTERVAL_MS`: milliseconds between trading loops."),
+    /** `LOG_LEVEL`. */
+    logLevel: logLevel.default("info").describe("`LOG_LEVEL`."),
+    /** Days CloudWatch Logs keeps the bot's logs. */
+    logRetentionDays: retentionDays.default(30).describe("Days CloudWatch Logs keeps the bot's logs."),
+    /** Allow `aws ecs execute-command` into the task (sessions are logged and encrypted). */
+    enableExecuteCommand: z
+      .boolean()
+      .default(false)
+      .describe("Allow `aws ecs execute-command` into the task (sessions are logged and encrypted)."),
+  })
+  .superRefine(fargateSize);
+
+export const NotificationsDatabaseSchema = z.strictObject({
+  /** RDS instance class. */
+  instanceClass: z
+    .string()
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "expected an RDS instance class such as db.t4g.micro")
+    .default("db.t4g.micro")
+    .describe("RDS instance class."),
+  /** Storage (GiB) at creation. */
+  allocatedStorage: z.number().int().min(20).max(65536).default(20).describe("Storage (GiB) at creation."),
+  /** Storage autoscaling ceiling (GiB); must exceed `allocatedStorage`. */
+  maxAllocatedStorage: z
+    .number()
+    .int()
+    .min(21)
+    .max(65536)
+    .default(50)
+    .describe("Storage autoscaling ceiling (GiB); must exceed `allocatedStorage`."),
+  /** PostgreSQL major version; minor versions upgrade automatically in the maintenance window. */
+  engineVersion: z.literal("17").default("17").describe("PostgreSQL major version; minor versions upgrade automatically in the maintenance window."),
+  /** Days of automated backups (at least 14 in production). */
+  backupRetentionDays: z.number().int().min(1).max(35).default(7).describe("Days of automated backups (at least 14 in production)."),
+  /** Daily backup window, UTC. */
+  backupWindow: rdsWindow.default("03:00-04:00").describe("Daily backup window, UTC."),
+  /** Weekly maintenance window, UTC; must not overlap the backup window. */
+  maintenanceWindow: rdsMaintenanceWindow
+    .default("sun:04:00-sun:05:00")
+    .describe("Weekly maintenance window, UTC; must not overlap the backup window."),
+  /** Standby in a second AZ. Default: on in production. */
+  multiAz: z.boolean().optional().describe("Standby in a second AZ. Default: on in production."),
+  /** `max_connections` in the parameter group. */
+  maxConnections: z.number().int().min(10).max(5000).default(100).describe("`max_connections` in the parameter group."),
+  /** Days Performance Insights keeps its data (7 is free). */
+  performanceInsightsRetentionDays: z
+    .union([z.literal(7), z.literal(31), z.literal(62), z.literal(93), z.literal(186), z.literal(372), z.literal(731)], {
+      message: "expected 7, 31, 62, 93, 186, 372 or 731 (days Performance Insights accepts)",
+    })
+    .default(7)
+    .describe("Days Performance Insights keeps its data (7 is free)."),
+});
+
+export const NotificationsSchema = z
+  .strictObject({
+    /** Run the notifications service with its database and internal load balancer. */
+    enabled: z.boolean().default(true).describe("Run the notifications service with its database and internal load balancer."),
+    /** Image repository (no tag). */
+    image: imageRepository.default("ghcr.io/lumerin-protocol/futures-notifications").describe("Image repository (no tag)."),
+    /** `auto` (newest release for this environment) or a pinned tag (rollback). */
+    imageTag: imageTag.default("auto").describe("`auto` (newest release for this environment) or a pinned tag (rollback)."),
+    /** Release tags are `<prefix>vX.Y.Z[-env]`; default `notifications-`. */
+    tagPrefix: tagPrefix.default("notifications-").describe("Release tags are `<prefix>vX.Y.Z[-env]`; default `notifications-`."),
+    /** Fargate CPU units. */
+    cpu: cpu.default(256).describe("Fargate CPU units."),
+    /** Fargate memory (MiB); must be a size AWS accepts with `cpu`. */
+    memory: z.number().int().default(512).describe("Fargate memory (MiB); must be a size AWS accepts with `cpu`."),
+    /** Internal host label: `notifyint` → `notifyint.dev.lumerin.io` (`notifyint.lumerin.io` in lmn). */
+    hostLabel: dnsLabel
+      .default("notifyint")
+      .describe("Internal host label: `notifyint` → `notifyint.dev.lumerin.io` (`notifyint.lumerin.io` in lmn)."),
+    /** CIDRs (VPN) that may call the internal HTTPS endpoint, besides the margin-call Lambda. */
+    albIngressCidrs: z
+      .array(cidr)
+      .default([])
+      .describe("CIDRs (VPN) that may call the internal HTTPS endpoint, besides the margin-call Lambda."),
+    /** `LOG_LEVEL`. */
+    logLevel: logLevel.default("info").describe("`LOG_LEVEL`."),
+    /** Days CloudWatch Logs keeps the service's logs. */
+    logRetentionDays: retentionDays.default(30).describe("Days CloudWatch Logs keeps the service's logs."),
+    /** Allow `aws ecs execute-command` into the task (sessions are logged and encrypted). */
+    enableExecuteCommand: z
+      .boolean()
+      .default(false)
+      .describe("Allow `aws ecs execute-command` into the task (sessions are logged and encrypted)."),
+    /** The PostgreSQL database (RDS). */
+    database: NotificationsDatabaseSchema.prefault({}).describe("The PostgreSQL database (RDS)."),
+  })
+  .superRefine((n, ctx) => {
+    fargateSize(n, ctx);
+    if (n.database.maxAllocatedStorage <= n.database.allocatedStorage) {
+      ctx.addIssue({ code: "custom", path: ["database", "maxAllocatedStorage"], message: "must exceed allocatedStorage (storage autoscaling ceiling)" });
+    }
+  });
+
+export const MarginCallSchema = z.strictObject({
+  /** Run the margin-call Lambda on its two schedules. */
+  enabled: z.boolean().default(true).describe("Run the margin-call Lambda on its two schedules."),
+  /** Minutes between regular runs. */
+  intervalMinutes: z.number().int().min(1).max(1440).default(15).describe("Minutes between regular runs."),
+  /** Daily run with `{"executeMarginCall": true}`: hour (UTC). */
+  dailyHour: z.number().int().min(0).max(23).default(0).describe('Daily run with `{"executeMarginCall": true}`: hour (UTC).'),
+  /** Daily run: minute. */
+  dailyMinute: z.number().int().min(0).max(59).default(0).describe("Daily run: minute."),
+  /** Lambda timeout in seconds. */
+  timeoutSeconds: z.number().int().min(1).max(900).default(300).describe("Lambda timeout in seconds."),
+  /** Lambda memory (MB). */
+  memoryMb: z.number().int().min(128).max(10240).default(512).describe("Lambda memory (MB)."),
+  /** `MARGIN_UTILIZATION_WARNING_PERCENT`. */
+  warningPercent: z.number().int().min(1).max(100).default(80).describe("`MARGIN_UTILIZATION_WARNING_PERCENT`."),
+  /** `LOG_LEVEL`. */
+  logLevel: logLevel.default("info").describe("`LOG_LEVEL`."),
+  /** Days CloudWatch Logs keeps the function's logs. */
+  logRetentionDays: retentionDays.default(30).describe("Days CloudWatch Logs keeps the function's logs."),
+  /** The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly. */
+  artifact: z
+    .strictObject({
+      /** Bucket holding the zip. */
+      s3Bucket: s3BucketName.describe("Bucket holding the zip."),
+      /** Key of the zip. */
+      s3Key: z.string().min(1).describe("Key of the zip."),
+    })
+    .optional()
+    .describe("The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly."),
+});
+
+export const FuturesSchema = z
+  .strictObject({
+    /** Chain id the bots trade on (`CHAIN_ID`): 421614 Arbitrum Sepolia, 42161 Arbitrum One. */
+    chainId: z
+      .number()
+      .int()
+      .positive()
+      .describe("Chain id the bots trade on (`CHAIN_ID`): 421614 Arbitrum Sepolia, 42161 Arbitrum One."),
+    /** Contract addresses. */
+    contracts: z
+      .strictObject({
+        /** Futures contract (`FUTURES_ADDRESS`). */
+        futures: ethAddress.describe("Futures contract (`FUTURES_ADDRESS`)."),
+        /** Hashrate oracle (`HASHRATE_ORACLE_ADDRESS`). */
+        hashrateOracle: ethAddress.describe("Hashrate oracle (`HASHRATE_ORACLE_ADDRESS`)."),
+        /** Multicall3 (`MULTICALL_ADDRESS`). */
+        multicall: ethAddress.default(MULTICALL3).describe("Multicall3 (`MULTICALL_ADDRESS`)."),
+      })
+      .describe("Contract addresses."),
+    /** The repository whose releases `imageTag: auto` follows and whose workflows deploy the futures code. */
+    github: z
+      .strictObject({
+        /** Owner of the repository. */
+        owner: githubName.default("lumerin-protocol").describe("Owner of the repository."),
+        /** The repository. */
+        repo: githubName.default("futures-marketplace").describe("The repository."),
+      })
+      .prefault({})
+      .describe("The repository whose releases `imageTag: auto` follows and whose workflows deploy the futures code."),
+    /** The futures services' own ECS cluster. */
+    cluster: z
+      .strictObject({
+        /** Cluster name. Default `ecs-futures-marketplace-{env}` (the live name). */
+        name: awsName.optional().describe("Cluster name. Default `ecs-futures-marketplace-{env}` (the live name)."),
+        /** Days CloudWatch Logs keeps ECS Exec session transcripts. */
+        execLogRetentionDays: retentionDays.default(90).describe("Days CloudWatch Logs keeps ECS Exec session transcripts."),
+        /** Container Insights level. */
+        containerInsights: z.enum(["enabled", "enhanced"]).default("enabled").describe("Container Insights level."),
+      })
+      .prefault({})
+      .describe("The futures services' own ECS cluster."),
+    /** The trading UI: S3 + CloudFront + WAF + DNS. */
+    ui: FuturesUiSchema.prefault({}).describe("The trading UI: S3 + CloudFront + WAF + DNS."),
+    /** The market-making bot. */
+    marketMaker: MarketMakerSchema.describe("The market-making bot."),
+    /** The Telegram notifications service, its PostgreSQL database and internal HTTPS endpoint. */
+    notifications: NotificationsSchema.prefault({}).describe(
+      "The Telegram notifications service, its PostgreSQL database and internal HTTPS endpoint.",
+    ),
+    /** The scheduled margin-call Lambda. */
+    marginCall: MarginCallSchema.prefault({}).describe("The scheduled margin-call Lambda."),
+  });
+
+export type FuturesConfig = z.output<typeof FuturesSchema>;
+export type MarketMakerConfig = z.output<typeof MarketMakerSchema>;
+export type NotificationsConfig = z.output<typeof NotificationsSchema>;
+export type MarginCallConfig = z.output<typeof MarginCallSchema>;
+export type FuturesUiConfig = z.output<typeof FuturesUiSchema>;
