@@ -126,11 +126,15 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
           ECS_CLUSTER: cluster.cluster.name,
           // In deploy order: the router first, then the validator.
           ECS_SERVICES: pulumi.all(proxyServices.map((s) => s.serviceName)).apply((names) => names.join(",")),
-          IMAGE_REPOSITORY: config.proxyRouter.image,
-          // The workflow refuses a tag that is not a release of this environment, exactly as the program does.
-          IMAGE_TAG_PATTERN: pinnedTagPattern({ prefix: config.proxyRouter.github.tagPrefix, suffix: env.tagSuffix }),
           ECS_DEPLOY_TARGETS: ecsDeployTargetsVariable(
-            proxyServices.map((s) => ({ service: s.serviceName, container: s.containerName, imageTagParameter: s.imageTagParameterName })),
+            proxyServices.map((s) => ({
+              service: s.serviceName,
+              container: s.containerName,
+              image: config.proxyRouter.image,
+              // The workflow refuses a tag that is not a release of this environment, exactly as the program does.
+              tagPattern: pinnedTagPattern({ prefix: config.proxyRouter.github.tagPrefix, suffix: env.tagSuffix }),
+              imageTagParameter: s.imageTagParameterName,
+            })),
           ),
         },
       });

@@ -20,20 +20,34 @@ export interface EnvironmentRepository {
 /** One service as the image-deploy workflow needs it (variable `ECS_DEPLOY_TARGETS`). */
 export interface EcsDeployTarget {
   readonly service: pulumi.Input<string>;
+  /** The container whose image a deploy replaces. */
   readonly container: string;
+  /** Image repository, without tag. */
+  readonly image: string;
+  /** The release tags this environment accepts for it (`pinnedTagPattern`: the program's own check). */
+  readonly tagPattern: string;
+  /** SSM parameter recording the tag it runs. */
   readonly imageTagParameter: string;
 }
 
 /**
  * `ECS_DEPLOY_TARGETS`: the services a repository deploys, in deploy order, each
- * with the container whose image changes and the SSM parameter that records the
- * tag. JSON, because the reusable image-deploy workflow reads it with `jq`.
+ * with what the reusable image-deploy workflow needs to deploy it. JSON, because
+ * the workflow reads it with `jq`.
  */
 export function ecsDeployTargetsVariable(targets: readonly EcsDeployTarget[]): pulumi.Output<string> {
   return pulumi
     .all(targets.map((t) => pulumi.output(t.service)))
     .apply((services) =>
-      JSON.stringify(services.map((service, i) => ({ service, container: targets[i].container, imageTagParameter: targets[i].imageTagParameter }))),
+      JSON.stringify(
+        services.map((service, i) => ({
+          service,
+          container: targets[i].container,
+          image: targets[i].image,
+          tagPattern: targets[i].tagPattern,
+          imageTagParameter: targets[i].imageTagParameter,
+        })),
+      ),
     );
 }
 

@@ -61,13 +61,17 @@ describe("GitHubEnvironments", () => {
       AWS_REGION: "us-east-1",
       ECS_CLUSTER: "ecs-proxy-router-stg-use1",
       ECS_SERVICES: "svc-proxy-router-stg-use1,svc-proxy-validator-stg-use1",
-      IMAGE_REPOSITORY: "ghcr.io/lumerin-protocol/proxy-router",
-      IMAGE_TAG_PATTERN: "^(proxy-router-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$",
-      // What the image-deploy workflow reads: services in order, each with its container and tag parameter.
-      ECS_DEPLOY_TARGETS: JSON.stringify([
-        { service: "svc-proxy-router-stg-use1", container: "proxy-router-container", imageTagParameter: "/proxy-router/stg/image-tag" },
-        { service: "svc-proxy-validator-stg-use1", container: "proxy-router-container", imageTagParameter: "/proxy-validator/stg/image-tag" },
-      ]),
+      // What the image-deploy workflow reads: services in order, each with its container, image,
+      // release-tag pattern (the program's own pin check) and tag parameter.
+      ECS_DEPLOY_TARGETS: JSON.stringify(
+        ["proxy-router", "proxy-validator"].map((app) => ({
+          service: `svc-${app}-stg-use1`,
+          container: "proxy-router-container",
+          image: "ghcr.io/lumerin-protocol/proxy-router",
+          tagPattern: "^(proxy-router-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$",
+          imageTagParameter: `/${app}/stg/image-tag`,
+        })),
+      ),
     });
     assert.deepEqual(variables(plan, "infra"), {
       AWS_REGION: "us-east-1",

@@ -375,8 +375,6 @@ describe("workflows", () => {
           ENVIRONMENT: "stg",
           SERVICES: "",
           ECS_DEPLOY_TARGETS: vars.ECS_DEPLOY_TARGETS,
-          IMAGE_REPOSITORY: vars.IMAGE_REPOSITORY,
-          IMAGE_TAG_PATTERN: vars.IMAGE_TAG_PATTERN,
           MAX_SERVICES: String(slots),
           ...inputs,
           ...overrides,
@@ -404,14 +402,30 @@ describe("workflows", () => {
         assert.deepEqual([result.outputs.service_1, result.outputs.service_2], ["svc-proxy-validator-stg-use1", "svc-proxy-router-stg-use1"]);
       });
 
+      /** Two images in one repository, as futures-marketplace has (market maker and notifications). */
+      const twoImages = JSON.stringify([
+        { service: "svc-market-maker-stg", container: "mm", image: "ghcr.io/o/market-maker", tagPattern: "^(market-maker-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$", imageTagParameter: "/market-maker/stg/image-tag" },
+        { service: "svc-notifications-stg", container: "n", image: "ghcr.io/o/notifications", tagPattern: "^(notifications-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$", imageTagParameter: "/notifications/stg/image-tag" },
+      ]);
+
+      it("with two images in the repository, deploys by default only the services whose releases the tag is", () => {
+        const result = resolve({ IMAGE_TAG: "notifications-v2.0.0-stg" }, { ECS_DEPLOY_TARGETS: twoImages });
+        assert.equal(result.status, 0, result.stdout);
+        assert.deepEqual([result.outputs.services, result.outputs.image, result.outputs.parameter_1], ["svc-notifications-stg", "ghcr.io/o/notifications:notifications-v2.0.0-stg", "/notifications/stg/image-tag"]);
+      });
+
+      const target = (service: string) => ({ service, container: "c", image: "i", tagPattern: "^v1$", imageTagParameter: `/${service}` });
       const refusals: [string, { IMAGE_TAG: string; SERVICES?: string }, Record<string, string>, RegExp][] = [
-        ["another environment's tag", { IMAGE_TAG: "proxy-router-v3.2.1-dev" }, {}, /"proxy-router-v3\.2\.1-dev" is not a release tag of the "stg" environment/],
-        ["a production tag in stg", { IMAGE_TAG: "proxy-router-v3.2.1" }, {}, /not a release tag of the "stg" environment/],
+        ["another environment's tag", { IMAGE_TAG: "proxy-router-v3.2.1-dev" }, {}, /"proxy-router-v3\.2\.1-dev" is not a release tag of any service in "stg"/],
+        ["a production tag in stg", { IMAGE_TAG: "proxy-router-v3.2.1" }, {}, /not a release tag of any service in "stg"/],
+        ["a tag that is not the named service's", { IMAGE_TAG: "proxy-router-v3.2.1-dev", SERVICES: "svc-proxy-router-stg-use1" }, {}, /"proxy-router-v3\.2\.1-dev" is not a release tag of svc-proxy-router-stg-use1 in "stg"/],
         ["a tag that smuggles a shell command", { IMAGE_TAG: "v3.2.1-stg; rm -rf /" }, {}, /not a release tag/],
         ["an unknown service", { IMAGE_TAG: "v3.2.1-stg", SERVICES: "svc-futures-notifications-stg" }, {}, /"svc-futures-notifications-stg" is not a service this repository deploys in "stg"; known: svc-proxy-router-stg-use1, svc-proxy-validator-stg-use1/],
         ["a service listed twice", { IMAGE_TAG: "v3.2.1-stg", SERVICES: "svc-proxy-router-stg-use1,svc-proxy-router-stg-use1" }, {}, /listed twice/],
+        ["services of two images in one run", { IMAGE_TAG: "v2.0.0-stg", SERVICES: "svc-market-maker-stg,svc-notifications-stg" }, { ECS_DEPLOY_TARGETS: twoImages }, /svc-notifications-stg runs ghcr\.io\/o\/notifications, not ghcr\.io\/o\/market-maker: deploy one image per run/],
         ["an environment pulumi up never configured", { IMAGE_TAG: "v3.2.1-stg" }, { ECS_DEPLOY_TARGETS: "" }, /the "stg" environment has no ECS_DEPLOY_TARGETS variable/],
-        ["more services than slots", { IMAGE_TAG: "v3.2.1-stg", SERVICES: "a,b" }, { MAX_SERVICES: "1", ECS_DEPLOY_TARGETS: JSON.stringify([{ service: "a", container: "c", imageTagParameter: "/a" }, { service: "b", container: "c", imageTagParameter: "/b" }]) }, /at most 1 services per run/],
+        ["a malformed ECS_DEPLOY_TARGETS", { IMAGE_TAG: "v3.2.1-stg" }, { ECS_DEPLOY_TARGETS: JSON.stringify([{ service: "a" }]) }, /is not a list of \{service, container, image, tagPattern, imageTagParameter\}/],
+        ["more services than slots", { IMAGE_TAG: "v1", SERVICES: "a,b" }, { MAX_SERVICES: "1", ECS_DEPLOY_TARGETS: JSON.stringify([target("a"), target("b")]) }, /at most 1 services per run/],
       ];
       for (const [what, inputs, overrides, message] of refusals) {
         it(`refuses ${what}, before anything is touched`, () => {
