@@ -26,6 +26,8 @@ type State = Record<string, unknown>;
 
 /** Hosted zone ids of load balancers per region (AWS publishes these). */
 const NLB_ZONE: Readonly<Record<string, string>> = { "us-east-1": "Z26RNL4JYFTOTI", "us-east-2": "ZLMOA37VPKANP", "eu-central-1": "Z3F0SRJ5LGBH90" };
+/** CloudFront's alias hosted zone (the same everywhere in the aws partition). */
+const CLOUDFRONT_ZONE = "Z2FDTNDATAQYW2";
 const ALB_ZONE: Readonly<Record<string, string>> = { "us-east-1": "Z35SXDOTRQ7X7K", "us-east-2": "Z3AADJGX6KTTL2", "eu-central-1": "Z215JYRZR1TBD5" };
 
 export class RealisticMocks implements pulumi.runtime.Mocks {
@@ -95,6 +97,17 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
           arns: entries.map(([n]) => `arn:aws:ssm:${region}:${accountId}:parameter${n}`),
           withDecryption: false,
         };
+      }
+      case "aws:cloudfront/getCachePolicy:getCachePolicy": {
+        // The AWS-managed policies' published ids.
+        const managed: Record<string, string> = {
+          "Managed-CachingOptimized": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+          "Managed-CachingDisabled": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+        };
+        const name = String(inputs.name ?? "");
+        const id = managed[name];
+        if (!id) throw new Error(`no managed cache policy named "${name}" in the offline plan`);
+        return { id, name, etag: "E23ZP02F085DFQ" };
       }
       default:
         throw new Error(`the offline plan has no answer for the invoke ${args.token}; add one to tools/mocks.ts`);
@@ -191,6 +204,67 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       case "aws:s3/bucketV2:BucketV2": {
         const bucket = typeof inputs.bucket === "string" ? inputs.bucket : `${logical}-${hex(seed, 7)}`;
         return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` } };
+      }
+      case "aws:cloudfront/distribution:Distribution": {
+        const id = `E${hex(seed, 13).toUpperCase()}`;
+        return {
+          id,
+          state: { arn: arnOf("cloudfront", `distribution/${id}`, false), domainName: `d${hex(seed, 13)}.cloudfront.net`, hostedZoneId: CLOUDFRONT_ZONE, status: "Deployed", etag: `E${hex(`${seed}:etag`, 13).toUpperCase()}` },
+        };
+      }
+      case "aws:cloudfront/originAccessControl:OriginAccessControl":
+      case "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":
+        return { id: `${hex(seed, 8)}-${hex(`${seed}:b`, 4)}-${hex(`${seed}:c`, 4)}-${hex(`${seed}:d`, 4)}-${hex(`${seed}:e`, 12)}`, state: { etag: `E${hex(seed, 13).toUpperCase()}` } };
+      case "aws:wafv2/webAcl:WebAcl": {
+        const id = uuid(seed);
+        const scope = inputs.scope === "CLOUDFRONT" ? "global" : "regional";
+        return { id, state: { arn: arnOf("wafv2", `${scope}/webacl/${named()}/${id}`), capacity: 0, lockToken: uuid(`${seed}:lock`) } };
+      }
+      case "aws:acm/certificate:Certificate": {
+        const arn = arnOf("acm", `certificate/${uuid(seed)}`);
+        const names = [inputs.domainName, ...((inputs.subjectAlternativeNames as unknown[]) ?? [])].filter((n): n is string => typeof n === "string");
+        // ACM's DNS validation answer: one CNAME per name, under that name.
+        const domainValidationOptions = [...new Set(names)].map((domainName) => ({
+          domainName,
+          resourceRecordName: `_${hex(`${arn}:${domainName}`, 32)}.${domainName}.`,
+          resourceRecordType: "CNAME",
+          resourceRecordValue: `_${hex(`${arn}:${domainName}:value`, 32)}.acm-validations.aws.`,
+        }));
+        return { id: arn, state: { arn, domainValidationOptions, status: "PENDING_VALIDATION" } };
+      }
+      case "aws:acm/certificateValidation:CertificateValidation":
+        return { id: String(inputs.certificateArn), state: { certificateArn: inputs.certificateArn } };
+      case "aws:rds/instance:Instance": {
+        const identifier = typeof inputs.identifier === "string" ? inputs.identifier : `${logical}-${hex(seed, 7)}`;
+        const address = `${identifier}.c${hex(`${accountId}:${region}`, 11)}.${region}.rds.amazonaws.com`;
+        const port = typeof inputs.port === "number" ? inputs.port : 5432;
+        const masterUserSecrets = inputs.manageMasterUserPassword
+          ? [{ secretArn: arnOf("secretsmanager", `secret:rds!db-${uuid(seed)}-${alnum(seed, 6)}`), secretStatus: "active", kmsKeyId: inputs.masterUserSecretKmsKeyId ?? "" }]
+          : [];
+        return {
+          id: identifier,
+          state: { identifier, arn: arnOf("rds", `db:${identifier}`), address, endpoint: `${address}:${port}`, port, resourceId: `db-${hex(seed, 26).toUpperCase()}`, masterUserSecrets, hostedZoneId: "Z2R2ITUGPM61AM" },
+        };
+      }
+      case "aws:rds/parameterGroup:ParameterGroup":
+        return { id: named(), state: { name: named(), arn: arnOf("rds", `pg:${named()}`) } };
+      case "aws:rds/subnetGroup:SubnetGroup":
+        return { id: named(), state: { name: named(), arn: arnOf("rds", `subgrp:${named()}`) } };
+      case "aws:lambda/function:Function": {
+        const name = named();
+        const arn = arnOf("lambda", `function:${name}`);
+        return {
+          id: name,
+          state: { arn, name, qualifiedArn: `${arn}:$LATEST`, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`, version: "$LATEST" },
+        };
+      }
+      case "aws:cloudwatch/eventRule:EventRule":
+        return { id: named(), state: { name: named(), arn: arnOf("events", `rule/${named()}`) } };
+      case "aws:cloudwatch/eventTarget:EventTarget":
+        return { id: `${inputs.rule}-${inputs.targetId ?? hex(seed, 8)}`, state: {} };
+      case "aws:sqs/queue:Queue": {
+        const name = named();
+        return { id: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`, state: { name, arn: arnOf("sqs", name), url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}` } };
       }
       case "aws:route53/record:Record":
         return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { fqdn: inputs.name } };
