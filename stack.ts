@@ -10,9 +10,10 @@ import type { ReleaseSource } from "./lib/github-releases";
 import { AwsContext } from "./lib/iam";
 import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
 import { pinnedTagPattern } from "./lib/image-tags";
-import { ProxyServiceKind, appEnv, clusterNames, platformKeyAlias } from "./lib/naming";
+import { ProxyServiceKind, appEnv, clusterNames, futuresNames, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
-import { DeployIdentity } from "./components/deploy-identity";
+import { DeployIdentity, DeployRepository } from "./components/deploy-identity";
+import { Futures } from "./components/futures/futures";
 import { EnvironmentRepository, GitHubEnvironments, ecsDeployTargetsVariable } from "./components/github-environments";
 import { Network } from "./components/network";
 import { PlatformKey } from "./components/platform-key";
@@ -29,22 +30,24 @@ export interface StackDependencies {
 export async function lumerinStack(deps: StackDependencies): Promise<Record<string, unknown>> {
   // Everything that can fail on input happens before the first resource is registered.
   const config = loadStackConfig(deps.config);
-  const images = await resolveProxyImages(config, deps.releases);
+  const images = await resolveStackImages(config, deps.releases);
   const [identity, partition] = await Promise.all([aws.getCallerIdentity(), aws.getPartition()]);
   const ctx: AwsContext = { accountId: identity.accountId, region: config.region, partition: partition.partition };
   const env = config.env;
 
   const defaults = clusterNames(env.name, config.region);
   const execLogGroupName = config.cluster.execLogGroupName ?? defaults.execLogGroup;
+  const futuresExecLogGroupName = futuresNames(env.name).clusterExecLogGroup;
   const key = new PlatformKey("platform", {
     alias: platformKeyAlias(env.name),
     description: `lumerin-infra ${env.name}: service secrets and ECS Exec session logs`,
     aws: ctx,
-    logGroupNames: [execLogGroupName],
+    logGroupNames: [execLogGroupName, ...(config.futures ? [futuresExecLogGroupName] : [])],
     protect: config.protect,
   });
 
   const network = new Network("network", { config: config.network, vpcName: appEnv("lumerin", env.name) });
+  const dns = dnsTarget(config);
 
   const cluster = new Cluster("cluster", {
     name: config.cluster.name ?? defaults.cluster,
@@ -64,11 +67,29 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     },
     cluster: cluster.ref,
     network,
-    dns: dnsTarget(config),
+    dns,
     secretsKmsKeyArn: key.arn,
     secretValues: { router: config.secrets.proxyRouter, validator: config.secrets.proxyValidator },
     protect: config.protect,
   });
+
+  const futures = config.futures
+    ? new Futures("futures", {
+        aws: ctx,
+        env,
+        config: config.futures,
+        network,
+        dns,
+        platformKeyArn: key.arn,
+        clusterExecLogGroupName: futuresExecLogGroupName,
+        images: {
+          ...(images.has("market-maker") ? { marketMaker: pick(images, "market-maker") } : {}),
+          ...(images.has("futures-notifications") ? { notifications: pick(images, "futures-notifications") } : {}),
+        },
+        secretValues: { marketMaker: config.secrets.marketMaker, notifications: config.secrets.notifications, marginCall: config.secrets.marginCall },
+        protect: config.protect,
+      })
+    : undefined;
 
   // GitHub Actions reach AWS only through OIDC, each repository with a role scoped to its own services.
   const proxyServices = (["router", "validator"] as const).flatMap((kind) => {
@@ -76,18 +97,26 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     return ref ? [ref] : [];
   });
   const deployCfg = config.deployIdentity;
-  const repositories =
-    deployCfg.proxyRouter.enabled && proxyServices.length > 0
-      ? [
-          {
-            key: "proxy-router",
-            repository: deployCfg.proxyRouter.repository,
-            roleName: deployCfg.proxyRouter.roleName ?? `github-actions-proxy-router-deploy-${env.name}`,
-            extraSubjects: deployCfg.proxyRouter.extraSubjects,
-            services: proxyServices,
-          },
-        ]
-      : [];
+  const repositories: DeployRepository[] = [];
+  if (deployCfg.proxyRouter.enabled && proxyServices.length > 0) {
+    repositories.push({
+      key: "proxy-router",
+      repository: deployCfg.proxyRouter.repository,
+      roleName: deployCfg.proxyRouter.roleName ?? `github-actions-proxy-router-deploy-${env.name}`,
+      extraSubjects: deployCfg.proxyRouter.extraSubjects,
+      services: proxyServices,
+    });
+  }
+  const futuresDeploys = futures?.deployables();
+  if (deployCfg.futures.enabled && futuresDeploys && futuresDeploys.services.length + futuresDeploys.sites.length + futuresDeploys.functions.length > 0) {
+    repositories.push({
+      key: "futures",
+      repository: deployCfg.futures.repository,
+      roleName: deployCfg.futures.roleName ?? futuresNames(env.name).deployRole,
+      extraSubjects: deployCfg.futures.extraSubjects,
+      ...futuresDeploys,
+    });
+  }
   const infraCi = deployCfg.infra;
   const deploy =
     repositories.length > 0 || infraCi.enabled
@@ -137,6 +166,14 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
             })),
           ),
         },
+      });
+    }
+    const futuresRole = deploy?.roleArns.futures;
+    if (futures && futuresRole) {
+      environmentRepositories.push({
+        key: "futures",
+        repository: deployCfg.futures.repository,
+        variables: { AWS_ROLE_ARN: futuresRole, AWS_REGION: config.region, ...futures.githubVariables() },
       });
     }
     const infraPreview = deploy?.roleArns["infra-preview"];
@@ -200,19 +237,46 @@ function pick(images: ReadonlyMap<string, ResolvedImage>, key: string): { image:
   return resolved ? { image: resolved.image, tag: resolved.tag } : { image: "", tag: "" };
 }
 
-async function resolveProxyImages(config: StackConfig, releases: ReleaseSource | undefined): Promise<ReadonlyMap<string, ResolvedImage>> {
+/** Every container image of the stack, resolved in one pass (one release listing per repository). */
+async function resolveStackImages(config: StackConfig, releases: ReleaseSource | undefined): Promise<ReadonlyMap<string, ResolvedImage>> {
+  const requests = [...proxyImageRequests(config), ...futuresImageRequests(config)];
+  return resolveImages(requests, { environment: config.env.name, releases, readDeployedTags: readSsmTags });
+}
+
+function futuresImageRequests(config: StackConfig): ImageRequest[] {
+  const cfg = config.futures;
+  if (!cfg) return [];
+  const names = futuresNames(config.env.name);
+  const github = { owner: cfg.github.owner, repo: cfg.github.repo };
+  const parts = [
+    { key: "market-maker", part: cfg.marketMaker, parameter: names.marketMaker.imageTagParameter },
+    { key: "futures-notifications", part: cfg.notifications, parameter: names.notifications.imageTagParameter },
+  ];
+  return parts
+    .filter(({ part }) => part.enabled)
+    .map(({ key, part, parameter }) => ({
+      key,
+      repository: part.image,
+      imageTag: part.imageTag,
+      github,
+      pattern: { prefix: part.tagPrefix, suffix: config.env.tagSuffix },
+      deployedTagParameter: parameter,
+    }));
+}
+
+function proxyImageRequests(config: StackConfig): ImageRequest[] {
   const cfg = config.proxyRouter;
-  const requests: ImageRequest[] = (["router", "validator"] as const)
+  return (["router", "validator"] as const)
     .filter((kind) => cfg[kind].enabled)
     .map((kind) => ({
       key: kind === "router" ? "proxy-router" : "proxy-validator",
       repository: cfg.image,
-      imageTag: cfg.imageTag,
+      // Each service its own tag: pinning the validator alone rolls back the validator alone.
+      imageTag: cfg[kind].imageTag,
       github: { owner: cfg.github.owner, repo: cfg.github.repo },
       pattern: { prefix: cfg.github.tagPrefix, suffix: config.env.tagSuffix },
       deployedTagParameter: resolvedProxyNames(kind, config.env, config.region, cfg[kind]).imageTagParameter,
     }));
-  return resolveImages(requests, { environment: config.env.name, releases, readDeployedTags: readSsmTags });
 }
 
 /** Tags recorded by code deploys, read with one `GetParametersByPath` per folder (missing parameters are no error). */

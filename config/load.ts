@@ -1,21 +1,25 @@
 /**
  * Read and validate the stack configuration once, before any resource is
  * registered. Every problem is collected and reported together, each naming
- * its full key (`lumerin-infra:proxyRouter.router.cpu`) and what was expected.
+ * its full key (`lumerin-infra:proxyRouter.router.cpu`) and what was expected:
+ * the cross-key checks run even when the schema fails elsewhere, each on the
+ * inputs it needs as far as they parse, so one run shows every problem.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { FuturesConfig } from "./futures";
 import { z } from "zod";
-import { Environment, environment, isEnvironmentName } from "./environments";
+import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
 import {
   ClusterConfig,
   DeployIdentityConfig,
   DnsConfig,
   GitHubConfig,
+  GitHubSchema,
   NetworkConfig,
-  ParsedStackConfig,
   PROXY_RESERVED_ENV,
   ProxyRouterConfig,
+  ProxyRouterSchema,
+  ProxyServiceSchema,
   SECRET_KEYS,
   SecretGroup,
   SecretKey,
@@ -125,13 +129,14 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
 
   // reportInput: without it zod 4 leaves `input` off every issue, so "missing" could not be told from "wrong type".
   const parsed = StackConfigSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    issues.push(...parsed.error.issues.flatMap((issue) => toConfigIssues(issue, prefix)));
-    throw new ConfigError(issues);
-  }
+  const schemaIssues = parsed.success ? [] : parsed.error.issues.flatMap((issue) => toConfigIssues(issue, prefix));
+  issues.push(...schemaIssues);
+  // The cross-key checks run whether or not the schema passed, so a user fixes everything in one round.
+  // They read the raw input, each value through its own schema, so a key the schema refused is never reported twice.
+  const refused = new Set(schemaIssues.map((issue) => issue.key));
+  issues.push(...crossCheck(crossCheckInputs(raw), source, prefix).filter((issue) => !refused.has(issue.key)));
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
   const cfg = parsed.data;
-  issues.push(...crossCheck(cfg, source, prefix));
-  if (issues.length > 0) throw new ConfigError(issues);
 
   const env = environment(cfg.environment);
   const secrets: Partial<Record<SecretGroup, SecretValues>> = {};
@@ -158,40 +163,114 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
   });
 }
 
-/** Checks that need more than one key, or the environment table. */
-function crossCheck(cfg: ParsedStackConfig, source: ConfigSource, prefix: string): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const env = environment(cfg.environment);
+/**
+ * What the cross-key checks read, taken from the raw input one value at a time,
+ * each through its own schema: a part is absent when its value (or a parent of
+ * it) is malformed, and the checks that need it are skipped, never guessed.
+ */
+interface CrossCheckInputs {
+  readonly environment?: EnvironmentName;
+  readonly protect?: boolean;
+  readonly manageEnvironments?: boolean;
+  /** Required reviewers (users and teams), when both lists parsed. */
+  readonly productionReviewers?: number;
+  /** `proxyRouter.github.tagPrefix`. */
+  readonly proxyTagPrefix?: string;
+  readonly proxyServices: readonly {
+    readonly kind: "router" | "validator";
+    readonly imageTag?: string;
+    /** Names under `extraEnvironment`, when it is an object. */
+    readonly extraEnvironmentNames: readonly string[];
+  }[];
+  /** Secret-bearing keys that are set at all (empty or not). */
+  readonly secretKeysGiven: ReadonlySet<SecretKey>;
+}
 
-  if (isEnvironmentName(source.stack) && source.stack !== cfg.environment) {
+function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInputs {
+  const proxyService = ProxyServiceSchema.shape;
+  const githubShape = GitHubSchema.shape;
+  const users = parsedAt(raw, ["github", "productionReviewerUsers"], githubShape.productionReviewerUsers);
+  const teams = parsedAt(raw, ["github", "productionReviewerTeams"], githubShape.productionReviewerTeams);
+  return {
+    environment: parsedAt(raw, ["environment"], StackConfigSchema.shape.environment)?.value,
+    protect: parsedAt(raw, ["protect"], StackConfigSchema.shape.protect)?.value,
+    manageEnvironments: parsedAt(raw, ["github", "manageEnvironments"], githubShape.manageEnvironments)?.value,
+    ...(users && teams ? { productionReviewers: users.value.length + teams.value.length } : {}),
+    proxyTagPrefix: parsedAt(raw, ["proxyRouter", "github", "tagPrefix"], ProxyRouterSchema.shape.github.unwrap().shape.tagPrefix)?.value,
+    proxyServices: (["router", "validator"] as const).map((kind) => {
+      const extra = rawAt(raw, ["proxyRouter", kind, "extraEnvironment"]);
+      return {
+        kind,
+        imageTag: parsedAt(raw, ["proxyRouter", kind, "imageTag"], proxyService.imageTag)?.value,
+        extraEnvironmentNames: isPlainObject(extra) ? Object.keys(extra) : [],
+      };
+    }),
+    secretKeysGiven: new Set((Object.keys(SECRET_KEYS) as SecretKey[]).filter((key) => raw[key] !== undefined)),
+  };
+}
+
+/** Marks a value below something that is not an object: there is nothing to read there. */
+const UNREACHABLE = Symbol("unreachable");
+
+function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The raw value at `path`: `undefined` when it or a parent is absent (defaults apply), UNREACHABLE below a non-object. */
+function rawAt(raw: unknown, path: readonly string[]): unknown {
+  let value = raw;
+  for (const segment of path) {
+    if (value === undefined) return undefined;
+    if (!isPlainObject(value)) return UNREACHABLE;
+    value = Object.hasOwn(value, segment) ? value[segment] : undefined;
+  }
+  return value;
+}
+
+/** The value at `path` as `schema` parses it (defaults applied), or undefined when it cannot be read or is invalid. */
+function parsedAt<S extends z.ZodType>(raw: unknown, path: readonly string[], schema: S): { readonly value: z.output<S> } | undefined {
+  const value = rawAt(raw, path);
+  if (value === UNREACHABLE) return undefined;
+  const result = schema.safeParse(value);
+  return result.success ? { value: result.data } : undefined;
+}
+
+/** Checks that need more than one key, or the environment table; each runs only when its inputs parsed. */
+function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const env = inputs.environment === undefined ? undefined : environment(inputs.environment);
+
+  if (env && isEnvironmentName(source.stack) && source.stack !== env.name) {
     issues.push({
       key: `${prefix}environment`,
-      message: `is "${cfg.environment}" but the stack is "${source.stack}"; a stack named after an environment must be that environment`,
+      message: `is "${env.name}" but the stack is "${source.stack}"; a stack named after an environment must be that environment`,
     });
   }
-  if (env.production && cfg.github.manageEnvironments && cfg.github.productionReviewerUsers.length + cfg.github.productionReviewerTeams.length === 0) {
+  if (env?.production && inputs.manageEnvironments === true && inputs.productionReviewers === 0) {
     issues.push({
       key: `${prefix}github.productionReviewerUsers`,
       message: "production's GitHub environment needs at least one required reviewer (user or team id): it is the confirmation gate",
     });
   }
-  if (env.production && cfg.protect === false) {
+  if (env?.production && inputs.protect === false) {
     issues.push({ key: `${prefix}protect`, message: "cannot be false in production: stateful resources there are always protected" });
   }
 
-  const { imageTag, github } = cfg.proxyRouter;
-  if (imageTag !== "auto") {
-    const pattern = { prefix: github.tagPrefix, suffix: env.tagSuffix };
+  // Each service's pin is its own: the validator can be rolled back while the router stays on auto.
+  const tagPrefix = inputs.proxyTagPrefix;
+  for (const { kind, imageTag } of inputs.proxyServices) {
+    if (!env || tagPrefix === undefined || imageTag === undefined || imageTag === "auto") continue;
+    const pattern = { prefix: tagPrefix, suffix: env.tagSuffix };
     if (!parsePinnedTag(imageTag, pattern)) {
       issues.push({
-        key: `${prefix}proxyRouter.imageTag`,
-        message: `"${imageTag}" is not a ${env.name} release tag; expected "auto" or ${describePattern(pattern)} (the "${github.tagPrefix}" prefix is optional)`,
+        key: `${prefix}proxyRouter.${kind}.imageTag`,
+        message: `"${imageTag}" is not a ${env.name} release tag; expected "auto" or ${describePattern(pattern)} (the "${tagPrefix}" prefix is optional)`,
       });
     }
   }
 
-  for (const kind of ["router", "validator"] as const) {
-    for (const name of Object.keys(cfg.proxyRouter[kind].extraEnvironment)) {
+  for (const { kind, extraEnvironmentNames } of inputs.proxyServices) {
+    for (const name of extraEnvironmentNames) {
       if ((PROXY_RESERVED_ENV as readonly string[]).includes(name)) {
         issues.push({
           key: `${prefix}proxyRouter.${kind}.extraEnvironment.${name}`,
@@ -205,7 +284,7 @@ function crossCheck(cfg: ParsedStackConfig, source: ConfigSource, prefix: string
   const byGroup = new Map<SecretGroup, { given: SecretKey[]; missing: SecretKey[] }>();
   for (const [key, { secret }] of Object.entries(SECRET_KEYS) as [SecretKey, (typeof SECRET_KEYS)[SecretKey]][]) {
     const entry = byGroup.get(secret) ?? { given: [], missing: [] };
-    (cfg[key] === undefined ? entry.missing : entry.given).push(key);
+    (inputs.secretKeysGiven.has(key) ? entry.given : entry.missing).push(key);
     byGroup.set(secret, entry);
   }
   for (const [group, { given, missing }] of byGroup) {
@@ -220,6 +299,12 @@ function crossCheck(cfg: ParsedStackConfig, source: ConfigSource, prefix: string
   }
   return issues;
 }
+
+/** Keys that moved, by their old path: a leftover one says where it went rather than only "unknown key". */
+const MOVED_KEYS: Readonly<Record<string, string>> = {
+  "proxyRouter.imageTag":
+    "proxyRouter.router.imageTag / proxyRouter.validator.imageTag (each service takes its own tag, `auto` or pinned, so one can be rolled back alone)",
+};
 
 /** The CLI passes objects and arrays as JSON and scalars as their text. */
 function parseValue(value: string): unknown {
@@ -240,6 +325,8 @@ function toConfigIssues(issue: z.core.$ZodIssue, prefix: string): ConfigIssue[] 
   if (issue.code === "unrecognized_keys") {
     const known = knownKeys(StackConfigSchema, path);
     return issue.keys.map((unknownKey) => {
+      const moved = MOVED_KEYS[[...path, unknownKey].join(".")];
+      if (moved) return { key: key([...path, unknownKey]), message: `unknown key: moved to ${moved}` };
       const suggestion = closest(unknownKey, known);
       return {
         key: key([...path, unknownKey]),

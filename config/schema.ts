@@ -142,6 +142,10 @@ export const ProxyServiceSchema = z
   .strictObject({
     /** Switch the service off in this stack (registers nothing). */
     enabled: z.boolean().default(true).describe("Switch the service off in this stack (registers nothing)."),
+    /** This service's image tag: `auto` (newest release for this environment) or a pinned tag (rolls back or holds this service alone). */
+    imageTag: imageTag
+      .default("auto")
+      .describe("This service's image tag: `auto` (newest release for this environment) or a pinned tag (rolls back or holds this service alone)."),
     /** Fargate CPU units. lmn runs 2048. */
     cpu: cpu.default(256).describe("Fargate CPU units. lmn runs 2048."),
     /** Fargate memory (MiB); must be a size AWS accepts with `cpu`. lmn runs 4096. */
@@ -276,10 +280,10 @@ export const PROXY_RESERVED_ENV = [
 export { MULTICALL3 } from "./primitives";
 
 export const ProxyRouterSchema = z.strictObject({
-  /** Image repository (no tag). */
-  image: imageRepository.default("ghcr.io/lumerin-protocol/proxy-router").describe("Image repository (no tag)."),
-  /** `auto` (newest release for this environment) or a pinned tag (rollback). */
-  imageTag: imageTag.default("auto").describe("`auto` (newest release for this environment) or a pinned tag (rollback)."),
+  /** Image repository (no tag) of both services; each service sets its own `imageTag`. */
+  image: imageRepository
+    .default("ghcr.io/lumerin-protocol/proxy-router")
+    .describe("Image repository (no tag) of both services; each service sets its own `imageTag`."),
   /** Where releases are looked up for `auto`, and the tag prefix this repository uses. */
   github: z
     .strictObject({
@@ -315,8 +319,8 @@ export const ProxyRouterSchema = z.strictObject({
     .describe("Contract addresses both services read."),
   /** The seller's router (names `proxy-router-*`, host `proxy.<zone>`). */
   router: ProxyServiceSchema.describe("The seller's router (names `proxy-router-*`, host `proxy.<zone>`)."),
-  /** The validator, the same image (names `proxy-validator-*`, host `validator.<zone>`). */
-  validator: ProxyServiceSchema.describe("The validator, the same image (names `proxy-validator-*`, host `validator.<zone>`)."),
+  /** The validator, from the same image repository (names `proxy-validator-*`, host `validator.<zone>`). */
+  validator: ProxyServiceSchema.describe("The validator, from the same image repository (names `proxy-validator-*`, host `validator.<zone>`)."),
 });
 
 // ---------------------------------------------------------------- deploy identity
@@ -354,6 +358,25 @@ export const DeployIdentitySchema = z.strictObject({
     })
     .prefault({})
     .describe("The proxy-router repository's deploy role."),
+  /** The futures-marketplace repository's deploy role (UI, both services, the margin-call code). */
+  futures: z
+    .strictObject({
+      /** Create the deploy role (when any futures part is enabled). */
+      enabled: z.boolean().default(true).describe("Create the deploy role (when any futures part is enabled)."),
+      /** The repository whose workflows deploy the futures code. */
+      repository: githubRepository
+        .default("lumerin-protocol/futures-marketplace")
+        .describe("The repository whose workflows deploy the futures code."),
+      /** Role name. Default `github-actions-futures-v3-{env}` (the live name). */
+      roleName: awsName.optional().describe("Role name. Default `github-actions-futures-v3-{env}` (the live name)."),
+      /** More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config. */
+      extraSubjects: z
+        .array(oidcSubject)
+        .default([])
+        .describe("More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config."),
+    })
+    .prefault({})
+    .describe("The futures-marketplace repository's deploy role (UI, both services, the margin-call code)."),
   /** This repository's CI roles: a read-only preview role for pull requests and the deployer that runs `pulumi up`. */
   infra: z
     .strictObject({

@@ -11,6 +11,11 @@
  *   3. a recorded tag that is not a release of this environment is kept as it is
  *      (it is running; replacing it would be a guess).
  * Offline (no release source) `auto` stays visibly unresolved, never guessed.
+ *
+ * Each service is its own request, with its own pin or `auto` and its own
+ * deployed-tag parameter, so one service can be held back while another
+ * follows releases; services of one repository still share a single release
+ * listing (`resolveLatestTags` groups by repository).
  */
 import { ReleaseSource, RepoRef, resolveLatestTags } from "./github-releases";
 import { ReleaseVersion, TagPattern, compareVersions, parsePinnedTag } from "./image-tags";

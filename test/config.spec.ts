@@ -33,6 +33,16 @@ function proxyRouter(stack: StackName, edit: (cfg: Json) => void): Record<string
   return { [PROXY]: JSON.stringify(cfg) };
 }
 
+/** `values` with `changes` applied (`undefined` removes a key). */
+function withValues(values: Readonly<Record<string, string>>, changes: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = { ...values };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) delete out[key];
+    else out[key] = value;
+  }
+  return out;
+}
+
 function stackUrn(stack: string): string {
   return `urn:pulumi:${stack}::${NS}::pulumi:pulumi:Stack::${NS}-${stack}`;
 }
@@ -199,21 +209,34 @@ const BAD: readonly BadCase[] = [
   {
     name: "pinned image tag of another environment (a dev tag in lmn)",
     stack: "lmn",
-    overrides: () => proxyRouter("lmn", (c) => (c.imageTag = "v1.7.5-dev")),
-    key: `${PROXY}.imageTag`,
+    overrides: () => proxyRouter("lmn", (c) => (c.router.imageTag = "v1.7.5-dev")),
+    key: `${PROXY}.router.imageTag`,
     message: /"v1\.7\.5-dev" is not a lmn release tag; expected "auto" or proxy-router-vX\.Y\.Z /,
   },
   {
+    name: "validator pinned to a tag of another environment (named by the validator's key)",
+    stack: "stg",
+    overrides: () => proxyRouter("stg", (c) => (c.validator.imageTag = "proxy-router-v3.1.0-dev")),
+    key: `${PROXY}.validator.imageTag`,
+    message: /"proxy-router-v3\.1\.0-dev" is not a stg release tag; expected "auto" or proxy-router-vX\.Y\.Z-stg/,
+  },
+  {
     name: "pinned image tag that is not a release tag",
-    overrides: () => proxyRouter("dev", (c) => (c.imageTag = "latest")),
-    key: `${PROXY}.imageTag`,
+    overrides: () => proxyRouter("dev", (c) => (c.validator.imageTag = "latest")),
+    key: `${PROXY}.validator.imageTag`,
     message: /"latest" is not a dev release tag; expected "auto" or proxy-router-vX\.Y\.Z-dev/,
   },
   {
     name: "pinned image tag that is not even a Docker tag",
-    overrides: () => proxyRouter("dev", (c) => (c.imageTag = "v1.7.5 dev!")),
-    key: `${PROXY}.imageTag`,
+    overrides: () => proxyRouter("dev", (c) => (c.router.imageTag = "v1.7.5 dev!")),
+    key: `${PROXY}.router.imageTag`,
     message: /expected "auto" or a Docker tag/,
+  },
+  {
+    name: "the old shared proxyRouter.imageTag, with where it moved",
+    overrides: () => proxyRouter("dev", (c) => (c.imageTag = "auto")),
+    key: `${PROXY}.imageTag`,
+    message: /^unknown key: moved to proxyRouter\.router\.imageTag \/ proxyRouter\.validator\.imageTag \(each service takes its own tag/,
   },
   {
     name: "secret key stored in plain text",
@@ -360,17 +383,86 @@ describe("stack configuration", () => {
       const overrides = {
         [`${NS}:environment`]: "stg",
         ...proxyRouter("dev", (c) => {
-          c.imageTag = "v1.2.3";
+          c.validator.imageTag = "v1.2.3";
           c.router.extraEnvironment = { WEB_ADDRESS: "0.0.0.0:9" };
         }),
         [ROUTER_SECRETS[0]]: PRIVATE_KEY,
       };
       const error = await configError("dev", overrides, [ROUTER_SECRETS[0]]);
-      for (const key of [`${NS}:environment`, `${PROXY}.imageTag`, `${PROXY}.router.extraEnvironment.WEB_ADDRESS`, ROUTER_SECRETS[1], ROUTER_SECRETS[2]]) {
+      for (const key of [`${NS}:environment`, `${PROXY}.validator.imageTag`, `${PROXY}.router.extraEnvironment.WEB_ADDRESS`, ROUTER_SECRETS[1], ROUTER_SECRETS[2]]) {
         issueFor(error, key);
       }
       // The tag is judged against the environment the config claims (stg), not the stack's.
-      assert.match(issueFor(error, `${PROXY}.imageTag`).message, /not a stg release tag/);
+      assert.match(issueFor(error, `${PROXY}.validator.imageTag`).message, /not a stg release tag/);
+      assert.equal(error.issues.some((i) => i.key === `${PROXY}.router.imageTag`), false, "the router stays on auto");
+    });
+
+    it("reports schema errors and cross-key errors together, in one round", async () => {
+      const overrides = {
+        [`${NS}:cluster`]: JSON.stringify({ containerInsights: true, execLogRetentionDays: 30, insights: "on" }),
+        ...proxyRouter("lmn", (c) => {
+          c.validator.imageTag = "proxy-router-v3.1.0-dev";
+          c.router.cpu = "big";
+        }),
+        [`${NS}:protect`]: "false",
+      };
+      const error = await configError("lmn", overrides);
+      // Schema: a wrong type and an unknown key. Cross-key: a tag of another environment, protect off in production.
+      assert.match(issueFor(error, `${NS}:cluster.containerInsights`).message, /expected one of "enabled", "enhanced"/);
+      assert.match(issueFor(error, `${NS}:cluster.insights`).message, /^unknown key/);
+      assert.match(issueFor(error, `${PROXY}.router.cpu`).message, /^expected number, got a string$/);
+      assert.match(issueFor(error, `${PROXY}.validator.imageTag`).message, /"proxy-router-v3\.1\.0-dev" is not a lmn release tag/);
+      assert.match(issueFor(error, `${NS}:protect`).message, /cannot be false in production/);
+      assert.equal(error.issues.length, 5, JSON.stringify(error.issues, null, 1));
+    });
+
+    it("never reports a key twice: a value the schema refused is not judged again by a cross-key check", async () => {
+      const overrides = {
+        ...proxyRouter("dev", (c) => {
+          c.router.imageTag = "v1.7.5 dev!"; // not a Docker tag: the schema's error, not also "not a dev release tag"
+          c.validator.extraEnvironment = { POOL_ADDRESS: SUBGRAPH_URL }; // reserved, and a secret-looking value
+        }),
+        [`${NS}:environment`]: "stg",
+      };
+      const error = await configError("dev", overrides);
+      const keys = error.issues.map((i) => i.key);
+      assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], "no key twice");
+      assert.match(issueFor(error, `${PROXY}.router.imageTag`).message, /expected "auto" or a Docker tag/);
+      assert.match(issueFor(error, `${PROXY}.validator.extraEnvironment.POOL_ADDRESS`).message, /value looks like a URL carrying an API key/);
+      assert.match(issueFor(error, `${NS}:environment`).message, /is "stg" but the stack is "dev"/);
+    });
+
+    it("runs the cross-key checks on whatever parsed, and never throws on malformed input", () => {
+      const files = planFiles("dev");
+      const load = (values: Record<string, string | undefined>) => () =>
+        loadStackConfig({ project: files.project, stack: "dev", values: withValues(files.config, values), isSecret: () => false });
+      const shapes: Record<string, string | undefined>[] = [
+        { [PROXY]: "[1,2]" },
+        { [PROXY]: '"text"' },
+        { [PROXY]: "null" },
+        { [PROXY]: JSON.stringify({ router: "x", validator: null, github: [1] }) },
+        { [PROXY]: JSON.stringify({ router: { extraEnvironment: [1] }, validator: { imageTag: 7, extraEnvironment: "x" }, github: { tagPrefix: 3 } }) },
+        { [`${NS}:github`]: "true", [`${NS}:environment`]: "42" },
+        { [`${NS}:github`]: JSON.stringify({ manageEnvironments: "yes", productionReviewerUsers: "none" }), [`${NS}:environment`]: undefined },
+      ];
+      for (const shape of shapes) {
+        assert.throws(load(shape), (err: unknown) => err instanceof ConfigError, JSON.stringify(shape));
+      }
+      // The validator's pin is judged though the router next to it is malformed and the contracts are missing.
+      const broken = proxyRouter("dev", (c) => {
+        c.router = 5;
+        delete c.contracts;
+        c.validator.imageTag = "proxy-router-v1.0.0";
+      });
+      try {
+        load(broken)();
+        assert.fail("expected a ConfigError");
+      } catch (err) {
+        assert.ok(err instanceof ConfigError);
+        assert.match(issueFor(err, `${PROXY}.router`).message, /expected object/);
+        assert.match(issueFor(err, `${PROXY}.contracts`).message, /required/);
+        assert.match(issueFor(err, `${PROXY}.validator.imageTag`).message, /not a dev release tag/);
+      }
     });
   });
 

@@ -187,8 +187,11 @@ describe("DeployIdentity", () => {
       "proxy-router": `arn:aws:iam::${ACCOUNTS.lmn}:role/github-actions-proxy-router-deploy-lmn`,
       "infra-preview": `arn:aws:iam::${ACCOUNTS.lmn}:role/lumerin-infra-preview-lmn`,
       "infra-deployer": `arn:aws:iam::${ACCOUNTS.lmn}:role/lumerin-infra-deployer-lmn`,
+      futures: `arn:aws:iam::${ACCOUNTS.lmn}:role/github-actions-futures-v3-lmn`,
     });
-    const off = await planWith("dev", { overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ proxyRouter: { enabled: false }, infra: { enabled: false } }) } });
+    const off = await planWith("dev", {
+      overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ proxyRouter: { enabled: false }, futures: { enabled: false }, infra: { enabled: false } }) },
+    });
     assert.equal(off.resources.some((r) => r.type.startsWith("lumerin:identity:")), false);
   });
 

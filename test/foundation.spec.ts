@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { committedPlan, planWith, resource, resourcesOfType } from "./support/plan";
 
 describe("PlatformKey", () => {
-  it("rotates, waits 30 days before deletion, and lets CloudWatch Logs use it only for the exec log group", async () => {
+  it("rotates, waits 30 days before deletion, and lets CloudWatch Logs use it only for the two clusters' exec log groups", async () => {
     const plan = await committedPlan("stg");
     const key = resource(plan, "aws:kms/key:Key", "platform-key");
     assert.equal(key.inputs.enableKeyRotation, true);
@@ -16,12 +16,17 @@ describe("PlatformKey", () => {
       ],
     );
     assert.deepEqual(policy.Statement[1].Condition, {
-      ArnEquals: { "kms:EncryptionContext:aws:logs:arn": ["arn:aws:logs:us-east-1:464450398935:log-group:bedrock-stg-proxy-router-ecs-exec"] },
+      ArnEquals: {
+        "kms:EncryptionContext:aws:logs:arn": [
+          "arn:aws:logs:us-east-1:464450398935:log-group:bedrock-stg-proxy-router-ecs-exec",
+          "arn:aws:logs:us-east-1:464450398935:log-group:bedrock-futures-marketplace-ecs-cluster-stg",
+        ],
+      },
     });
     assert.equal(resource(plan, "aws:kms/alias:Alias", "platform-alias").inputs.name, "alias/lumerin-platform-stg");
   });
 
-  it("encrypts both services' secrets", async () => {
+  it("encrypts every service's secret", async () => {
     const plan = await committedPlan("stg");
     const keyArn = resource(plan, "aws:kms/key:Key", "platform-key").outputs.arn;
     for (const secret of resourcesOfType(plan, "aws:secretsmanager/secret:Secret")) assert.equal(secret.inputs.kmsKeyId, keyArn, secret.name);

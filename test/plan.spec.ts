@@ -62,6 +62,7 @@ describe("the offline plan", () => {
   it("keeps the logical names of stateful resources: renaming one would replace a key or a secret", async () => {
     // Changing this list means a resource would be deleted and recreated. Add an alias instead.
     const expected = [
+      "urn:pulumi:lmn::lumerin-infra::lumerin:futures:Futures$lumerin:futures:MarketMaker$aws:secretsmanager/secret:Secret::futures-market-maker-secret",
       "urn:pulumi:lmn::lumerin-infra::lumerin:kms:PlatformKey$aws:kms/key:Key::platform-key",
       "urn:pulumi:lmn::lumerin-infra::lumerin:proxy:ProxyRouter$lumerin:proxy:ProxyService$aws:secretsmanager/secret:Secret::proxy-router-secret",
       "urn:pulumi:lmn::lumerin-infra::lumerin:proxy:ProxyRouter$lumerin:proxy:ProxyService$aws:secretsmanager/secret:Secret::proxy-validator-secret",
@@ -120,7 +121,12 @@ describe("the offline plan", () => {
   });
 
   it("runs index.ts itself, the CLI's entry, under the same mocks (GITHUB_API_URL honoured)", async () => {
-    const github = await startFakeGitHub({ repos: { "lumerin-protocol/proxy-router": { releases: releasesOf(["proxy-router-v3.4.5-stg"]) } } });
+    const github = await startFakeGitHub({
+      repos: {
+        "lumerin-protocol/proxy-router": { releases: releasesOf(["proxy-router-v3.4.5-stg"]) },
+        "lumerin-protocol/futures-marketplace": { releases: releasesOf(["market-maker-v1.3.0-stg", "notifications-v2.0.0-stg"]) },
+      },
+    });
     const saved = process.env.GITHUB_API_URL;
     process.env.GITHUB_API_URL = github.baseUrl;
     try {
@@ -131,7 +137,7 @@ describe("the offline plan", () => {
         program: () => require("../index") as Promise<Record<string, unknown>>,
       });
       assert.equal((plan.outputs.proxyValidator as { imageTag: string }).imageTag, "proxy-router-v3.4.5-stg");
-      assert.equal(github.requests.length, 1);
+      assert.deepEqual(github.requests.map((r) => r.path).sort(), ["/repos/lumerin-protocol/futures-marketplace/releases", "/repos/lumerin-protocol/proxy-router/releases"]);
     } finally {
       if (saved === undefined) delete process.env.GITHUB_API_URL;
       else process.env.GITHUB_API_URL = saved;

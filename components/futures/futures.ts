@@ -1,0 +1,183 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Environment, hostName } from "../../config/environments";
+import type { FuturesConfig } from "../../config/futures";
+import type { SecretValues } from "../../config/load";
+import { AwsContext } from "../../lib/iam";
+import { futuresNames } from "../../lib/naming";
+import { Cluster } from "../cluster";
+import type { DeployableFunction, DeployableService, DeployableSite } from "../deploy-identity";
+import type { DeployedServiceRef } from "../proxy-router";
+import type { DnsTarget, NetworkRef } from "../proxy-service";
+import { EcsDeployTarget, ecsDeployTargetsVariable } from "../github-environments";
+import { pinnedTagPattern } from "../../lib/image-tags";
+import { MarketMaker, MarketMakerSecretKey } from "./market-maker";
+
+/** An image as resolved before any resource is registered. */
+export interface ResolvedImageRef {
+  /** `repository:tag`. */
+  readonly image: string;
+  readonly tag: string;
+}
+
+export interface FuturesArgs {
+  readonly aws: AwsContext;
+  readonly env: Environment;
+  readonly config: FuturesConfig;
+  readonly network: NetworkRef;
+  readonly dns: DnsTarget;
+  /** Encrypts the services' secrets and the cluster's exec-session logs. */
+  readonly platformKeyArn: pulumi.Input<string>;
+  /** The cluster's exec-session log group (the platform key's policy names it). */
+  readonly clusterExecLogGroupName: string;
+  /** Images of the enabled container services. */
+  readonly images: { readonly marketMaker?: ResolvedImageRef; readonly notifications?: ResolvedImageRef };
+  /** Values from `pulumi config set --secret`, per secret; absent ones are filled out of band. */
+  readonly secretValues: { readonly marketMaker?: SecretValues; readonly notifications?: SecretValues; readonly marginCall?: SecretValues };
+  readonly protect: boolean;
+}
+
+/**
+ * The futures marketplace (seed 004, issue 6), composed from its parts: its own
+ * ECS cluster, the market maker, the notifications service with its database,
+ * the margin-call Lambda and the trading UI. Each part follows its `enabled`
+ * toggle; a disabled part registers nothing, and the cluster exists only while
+ * a container service needs it.
+ */
+export class Futures extends pulumi.ComponentResource {
+  readonly cluster?: Cluster;
+  readonly marketMaker?: MarketMaker;
+  /** The ECS services the futures repository deploys, in deploy order. */
+  readonly services: readonly DeployedServiceRef[];
+  /** The static site it publishes (the UI), when enabled. */
+  readonly sites: readonly DeployableSite[];
+  /** The Lambda functions whose code it uploads. */
+  readonly functions: readonly DeployableFunction[];
+  private readonly variables: Record<string, pulumi.Input<string>>;
+
+  /**
+   * The futures repository's GitHub environment variables (never a credential):
+   * the cluster, its services in deploy order with what image-deploy needs, and
+   * the deployment facts of the UI and the margin-call function.
+   */
+  githubVariables(): Record<string, pulumi.Input<string>> {
+    return { ...this.variables };
+  }
+
+  /** Everything the futures repository's deploy role may deploy, and nothing else. */
+  deployables(): FuturesDeployables {
+    return { services: this.services, sites: this.sites, functions: this.functions };
+  }
+
+  constructor(name: string, args: FuturesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lumerin:futures:Futures", name, {}, opts);
+    const { config: cfg, env } = args;
+    const names = futuresNames(env.name);
+    const services: DeployedServiceRef[] = [];
+
+    const needsCluster = cfg.marketMaker.enabled || cfg.notifications.enabled;
+    if (needsCluster) {
+      this.cluster = new Cluster(
+        `${name}-cluster`,
+        {
+          name: cfg.cluster.name ?? names.cluster,
+          execLogGroupName: args.clusterExecLogGroupName,
+          execLogRetentionDays: cfg.cluster.execLogRetentionDays,
+          containerInsights: cfg.cluster.containerInsights,
+          kmsKeyArn: args.platformKeyArn,
+        },
+        { parent: this },
+      );
+    }
+
+    if (cfg.marketMaker.enabled && this.cluster) {
+      const mm = cfg.marketMaker;
+      const image = required(args.images.marketMaker, "marketMaker");
+      this.marketMaker = new MarketMaker(
+        `${name}-market-maker`,
+        {
+          aws: args.aws,
+          cluster: this.cluster.ref,
+          network: args.network,
+          names: names.marketMaker,
+          image: image.image,
+          imageTag: image.tag,
+          cpu: mm.cpu,
+          memory: mm.memory,
+          desiredCount: mm.workerQuantity,
+          chainId: cfg.chainId,
+          contracts: cfg.contracts,
+          trading: mm,
+          logLevel: mm.logLevel,
+          logRetentionDays: mm.logRetentionDays,
+          enableExecuteCommand: mm.enableExecuteCommand,
+          secretsKmsKeyArn: args.platformKeyArn,
+          ...(args.secretValues.marketMaker
+            ? { secretValues: args.secretValues.marketMaker as Readonly<Record<MarketMakerSecretKey, pulumi.Input<string>>> }
+            : {}),
+          protect: args.protect,
+        },
+        { parent: this },
+      );
+      const svc = this.marketMaker.containerService;
+      services.push({
+        serviceName: svc.serviceName,
+        serviceArn: svc.serviceArn,
+        taskFamily: names.marketMaker.taskFamily,
+        containerName: names.marketMaker.container,
+        executionRoleArn: svc.executionRole.arn,
+        taskRoleArn: svc.taskRole.arn,
+        imageTagParameterArn: this.marketMaker.imageTagParameter.arn,
+        imageTagParameterName: names.marketMaker.imageTagParameter,
+        secretArn: this.marketMaker.secret.arn,
+        image: mm.image,
+      });
+    }
+
+    const variables: Record<string, pulumi.Input<string>> = {};
+    const targets: EcsDeployTarget[] = [];
+    if (this.marketMaker) {
+      targets.push({
+        service: this.marketMaker.containerService.serviceName,
+        container: names.marketMaker.container,
+        image: cfg.marketMaker.image,
+        tagPattern: pinnedTagPattern({ prefix: cfg.marketMaker.tagPrefix, suffix: env.tagSuffix }),
+        imageTagParameter: names.marketMaker.imageTagParameter,
+      });
+    }
+    if (this.cluster && targets.length > 0) {
+      variables.ECS_CLUSTER = this.cluster.cluster.name;
+      variables.ECS_SERVICES = pulumi.all(targets.map((t) => t.service)).apply((list) => list.join(","));
+      variables.ECS_DEPLOY_TARGETS = ecsDeployTargetsVariable(targets);
+    }
+
+    this.services = services;
+    this.sites = [];
+    this.functions = [];
+    this.variables = variables;
+    this.registerOutputs({
+      cluster: this.cluster?.cluster.name,
+      services: services.map((s) => s.serviceName),
+    });
+  }
+}
+
+/** What the futures repository deploys, for its deploy role. */
+export interface FuturesDeployables {
+  readonly services: readonly DeployableService[];
+  readonly sites: readonly DeployableSite[];
+  readonly functions: readonly DeployableFunction[];
+}
+
+function required<T>(value: T | undefined, part: string): T {
+  if (value === undefined) throw new Error(`futures.${part}: enabled, but no image was resolved for it`);
+  return value;
+}
+
+/** Host names of the futures parts in this environment (the environment table decides them). */
+export function futuresHostNames(env: Environment, cfg: FuturesConfig, zone: string) {
+  return {
+    site: hostName(env, cfg.ui.hostLabel, zone),
+    bucket: hostName(env, cfg.ui.bucketHostLabel, zone),
+    notifications: hostName(env, cfg.notifications.hostLabel, zone),
+  };
+}
