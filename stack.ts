@@ -82,6 +82,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
         dns,
         platformKeyArn: key.arn,
         clusterExecLogGroupName: futuresExecLogGroupName,
+        ...(config.futures.ui.enabled ? { globalProvider: globalProvider(config) } : {}),
         images: {
           ...(images.has("market-maker") ? { marketMaker: pick(images, "market-maker") } : {}),
           ...(images.has("futures-notifications") ? { notifications: pick(images, "futures-notifications") } : {}),
@@ -292,9 +293,22 @@ const readSsmTags: DeployedTagReader = async (names) => {
   return found;
 };
 
+/** us-east-1, where CloudFront takes its certificates and web ACLs (and its metrics live), with the stack's tags and accounts. */
+function globalProvider(config: StackConfig): aws.Provider {
+  const { defaultTags, allowedAccountIds } = config.providerDefaults;
+  return new aws.Provider("us-east-1", {
+    region: "us-east-1",
+    ...(defaultTags ? { defaultTags: { tags: { ...defaultTags.tags } } } : {}),
+    ...(allowedAccountIds ? { allowedAccountIds: [...allowedAccountIds] } : {}),
+  });
+}
+
 function dnsTarget(config: StackConfig): DnsTarget {
+  const defaultTags = config.providerDefaults.defaultTags;
   const provider = config.dns.assumeRoleArn
     ? new aws.Provider("dns", {
+        // The zone's account is another one: the stack's allowedAccountIds do not apply, its tags do.
+        ...(defaultTags ? { defaultTags: { tags: { ...defaultTags.tags } } } : {}),
         region: config.region as aws.Region,
         assumeRoles: [{ roleArn: config.dns.assumeRoleArn, sessionName: `lumerin-infra-${config.env.name}-dns` }],
       })

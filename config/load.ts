@@ -85,6 +85,15 @@ export interface StackConfig {
   readonly project: string;
   readonly stack: string;
   readonly region: string;
+  /**
+   * The default provider's `aws:defaultTags` and `aws:allowedAccountIds`, for the
+   * explicit providers the program makes (us-east-1, another account's zone): an
+   * explicit provider does not inherit them from the stack config.
+   */
+  readonly providerDefaults: {
+    readonly defaultTags?: { readonly tags: Readonly<Record<string, string>> };
+    readonly allowedAccountIds?: readonly string[];
+  };
   readonly env: Environment;
   /** Protect stateful resources (always true in production). */
   readonly protect: boolean;
@@ -150,6 +159,7 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     project: source.project,
     stack: source.stack,
     region: region as string,
+    providerDefaults: providerDefaults(source),
     env,
     protect: cfg.protect ?? env.production,
     network: cfg.network,
@@ -305,6 +315,18 @@ const MOVED_KEYS: Readonly<Record<string, string>> = {
   "proxyRouter.imageTag":
     "proxyRouter.router.imageTag / proxyRouter.validator.imageTag (each service takes its own tag, `auto` or pinned, so one can be rolled back alone)",
 };
+
+/** `aws:defaultTags` and `aws:allowedAccountIds` as the default provider reads them (the AWS provider validates them). */
+function providerDefaults(source: ConfigSource): StackConfig["providerDefaults"] {
+  const tags = parseValue(source.values["aws:defaultTags"] ?? "") as { tags?: unknown } | string;
+  const accounts = parseValue(source.values["aws:allowedAccountIds"] ?? "");
+  const stringRecord = (v: unknown): v is Record<string, string> =>
+    typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
+  return {
+    ...(typeof tags === "object" && stringRecord(tags.tags) ? { defaultTags: { tags: tags.tags } } : {}),
+    ...(Array.isArray(accounts) && accounts.every((a) => typeof a === "string") ? { allowedAccountIds: accounts as string[] } : {}),
+  };
+}
 
 /** The CLI passes objects and arrays as JSON and scalars as their text. */
 function parseValue(value: string): unknown {

@@ -93,6 +93,7 @@ export function futuresNames(env: EnvironmentName) {
     ui: {
       originAccessControl: `titanio-${env}-s3futures`,
       webAcl: appEnv("futures-ui", env),
+      responseHeadersPolicy: `${appEnv("futures-ui", env)}-security-headers`,
     },
     marketMaker: {
       service: `svc-market-maker-${env}`,

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import { Environment, hostName } from "../../config/environments";
 import type { FuturesConfig } from "../../config/futures";
 import type { SecretValues } from "../../config/load";
@@ -11,6 +12,8 @@ import type { DnsTarget, NetworkRef } from "../proxy-service";
 import { EcsDeployTarget, ecsDeployTargetsVariable } from "../github-environments";
 import { pinnedTagPattern } from "../../lib/image-tags";
 import { MarketMaker, MarketMakerSecretKey } from "./market-maker";
+import { Notifications } from "./notifications";
+import { FuturesUi } from "./ui";
 
 /** An image as resolved before any resource is registered. */
 export interface ResolvedImageRef {
@@ -29,6 +32,8 @@ export interface FuturesArgs {
   readonly platformKeyArn: pulumi.Input<string>;
   /** The cluster's exec-session log group (the platform key's policy names it). */
   readonly clusterExecLogGroupName: string;
+  /** A provider in us-east-1 (CloudFront's certificate and web ACL); required when the UI is enabled. */
+  readonly globalProvider?: aws.Provider;
   /** Images of the enabled container services. */
   readonly images: { readonly marketMaker?: ResolvedImageRef; readonly notifications?: ResolvedImageRef };
   /** Values from `pulumi config set --secret`, per secret; absent ones are filled out of band. */
@@ -46,6 +51,8 @@ export interface FuturesArgs {
 export class Futures extends pulumi.ComponentResource {
   readonly cluster?: Cluster;
   readonly marketMaker?: MarketMaker;
+  readonly notifications?: Notifications;
+  readonly ui?: FuturesUi;
   /** The ECS services the futures repository deploys, in deploy order. */
   readonly services: readonly DeployedServiceRef[];
   /** The static site it publishes (the UI), when enabled. */
@@ -133,6 +140,76 @@ export class Futures extends pulumi.ComponentResource {
       });
     }
 
+    const hosts = futuresHostNames(env, cfg, args.dns.zoneName);
+
+    if (cfg.notifications.enabled && this.cluster) {
+      const n = cfg.notifications;
+      const image = required(args.images.notifications, "notifications");
+      this.notifications = new Notifications(
+        `${name}-notifications`,
+        {
+          aws: args.aws,
+          cluster: this.cluster.ref,
+          network: args.network,
+          names: names.notifications,
+          image: image.image,
+          imageTag: image.tag,
+          cpu: n.cpu,
+          memory: n.memory,
+          logLevel: n.logLevel,
+          logRetentionDays: n.logRetentionDays,
+          enableExecuteCommand: n.enableExecuteCommand,
+          secretsKmsKeyArn: args.platformKeyArn,
+          ...(args.secretValues.notifications?.telegram_bot_token
+            ? { telegramBotToken: pulumi.output(args.secretValues.notifications.telegram_bot_token) }
+            : {}),
+          hostName: hosts.notifications,
+          dns: args.dns,
+          albIngressCidrs: n.albIngressCidrs,
+          albClients: [],
+          database: n.database,
+          protect: args.protect,
+        },
+        { parent: this },
+      );
+      const svc = this.notifications;
+      services.push({
+        serviceName: svc.serviceName,
+        serviceArn: svc.serviceArn,
+        taskFamily: svc.taskFamily,
+        containerName: svc.containerName,
+        executionRoleArn: svc.executionRoleArn,
+        taskRoleArn: svc.taskRoleArn,
+        imageTagParameterArn: svc.imageTagParameterArn,
+        imageTagParameterName: svc.imageTagParameterName,
+        secretArn: svc.secretArn,
+        image: n.image,
+      });
+    }
+
+    const sites: DeployableSite[] = [];
+    if (cfg.ui.enabled) {
+      if (!args.globalProvider) throw new Error("futures.ui: enabled, but no us-east-1 provider was given (CloudFront's certificate and web ACL live there)");
+      this.ui = new FuturesUi(
+        `${name}-ui`,
+        {
+          aws: args.aws,
+          globalProvider: args.globalProvider,
+          dns: args.dns,
+          siteName: hosts.site,
+          bucketName: hosts.bucket,
+          originAccessControlName: names.ui.originAccessControl,
+          webAclName: names.ui.webAcl,
+          responseHeadersPolicyName: names.ui.responseHeadersPolicy,
+          priceClass: cfg.ui.priceClass,
+          rateLimitPer5Minutes: cfg.ui.rateLimitPer5Minutes,
+          protect: args.protect,
+        },
+        { parent: this },
+      );
+      sites.push(this.ui.deployable);
+    }
+
     const variables: Record<string, pulumi.Input<string>> = {};
     const targets: EcsDeployTarget[] = [];
     if (this.marketMaker) {
@@ -144,6 +221,21 @@ export class Futures extends pulumi.ComponentResource {
         imageTagParameter: names.marketMaker.imageTagParameter,
       });
     }
+    if (this.notifications) {
+      targets.push({
+        service: this.notifications.serviceName,
+        container: this.notifications.containerName,
+        image: cfg.notifications.image,
+        tagPattern: pinnedTagPattern({ prefix: cfg.notifications.tagPrefix, suffix: env.tagSuffix }),
+        imageTagParameter: this.notifications.imageTagParameterName,
+      });
+    }
+    if (this.ui) {
+      // Deployment facts, not secrets (issue 6): the UI's workflow syncs, then invalidates.
+      variables.UI_BUCKET = this.ui.bucketName;
+      variables.CLOUDFRONT_DISTRIBUTION_ID = this.ui.distributionId;
+      variables.SITE_URL = this.ui.siteUrl;
+    }
     if (this.cluster && targets.length > 0) {
       variables.ECS_CLUSTER = this.cluster.cluster.name;
       variables.ECS_SERVICES = pulumi.all(targets.map((t) => t.service)).apply((list) => list.join(","));
@@ -151,7 +243,7 @@ export class Futures extends pulumi.ComponentResource {
     }
 
     this.services = services;
-    this.sites = [];
+    this.sites = sites;
     this.functions = [];
     this.variables = variables;
     this.registerOutputs({
