@@ -6,7 +6,7 @@
  * inputs it needs as far as they parse, so one run shows every problem.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { FuturesConfig } from "./futures";
+import { FuturesConfig, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
 import { z } from "zod";
 import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
 import {
@@ -192,6 +192,10 @@ interface CrossCheckInputs {
     /** Names under `extraEnvironment`, when it is an object. */
     readonly extraEnvironmentNames: readonly string[];
   }[];
+  /** Other pinned images (the futures services), each with its key, tag and tag prefix as parsed. */
+  readonly otherImages: readonly { readonly key: string; readonly imageTag?: string; readonly tagPrefix?: string }[];
+  /** `futures.notifications.database.backupRetentionDays`, when futures and the key parsed. */
+  readonly databaseBackupRetentionDays?: number;
   /** Secret-bearing keys that are set at all (empty or not). */
   readonly secretKeysGiven: ReadonlySet<SecretKey>;
 }
@@ -215,6 +219,19 @@ function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInp
         extraEnvironmentNames: isPlainObject(extra) ? Object.keys(extra) : [],
       };
     }),
+    otherImages: (["marketMaker", "notifications"] as const).map((part) => {
+      const shape = part === "marketMaker" ? MarketMakerSchema.shape : NotificationsSchema.shape;
+      return {
+        key: `futures.${part}.imageTag`,
+        imageTag: parsedAt(raw, ["futures", part, "imageTag"], shape.imageTag)?.value,
+        tagPrefix: parsedAt(raw, ["futures", part, "tagPrefix"], shape.tagPrefix)?.value,
+      };
+    }),
+    databaseBackupRetentionDays: parsedAt(
+      raw,
+      ["futures", "notifications", "database", "backupRetentionDays"],
+      NotificationsDatabaseSchema.shape.backupRetentionDays,
+    )?.value,
     secretKeysGiven: new Set((Object.keys(SECRET_KEYS) as SecretKey[]).filter((key) => raw[key] !== undefined)),
   };
 }
@@ -277,6 +294,23 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
         message: `"${imageTag}" is not a ${env.name} release tag; expected "auto" or ${describePattern(pattern)} (the "${tagPrefix}" prefix is optional)`,
       });
     }
+  }
+
+  for (const { key, imageTag, tagPrefix } of inputs.otherImages) {
+    if (!env || tagPrefix === undefined || imageTag === undefined || imageTag === "auto") continue;
+    const pattern = { prefix: tagPrefix, suffix: env.tagSuffix };
+    if (!parsePinnedTag(imageTag, pattern)) {
+      issues.push({
+        key: `${prefix}${key}`,
+        message: `"${imageTag}" is not a ${env.name} release tag; expected "auto" or ${describePattern(pattern)}${tagPrefix ? ` (the "${tagPrefix}" prefix is optional)` : ""}`,
+      });
+    }
+  }
+  if (env?.production && inputs.databaseBackupRetentionDays !== undefined && inputs.databaseBackupRetentionDays < 14) {
+    issues.push({
+      key: `${prefix}futures.notifications.database.backupRetentionDays`,
+      message: `is ${inputs.databaseBackupRetentionDays}; production keeps at least 14 days of backups`,
+    });
   }
 
   for (const { kind, extraEnvironmentNames } of inputs.proxyServices) {

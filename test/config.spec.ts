@@ -21,6 +21,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const NS = "lumerin-infra";
 const PROXY = `${NS}:proxyRouter`;
+const FUTURES = `${NS}:futures`;
 const ROUTER_SECRETS = ["proxyRouterWalletPrivateKey", "proxyRouterEthNodeAddress", "proxyRouterFuturesSubgraphUrl"].map((k) => `${NS}:${k}`);
 /** 32 bytes of hex: the shape of a wallet private key (not a real one). */
 const PRIVATE_KEY = "0x" + "c0ffee".repeat(10) + "c0ff";
@@ -31,6 +32,13 @@ function proxyRouter(stack: StackName, edit: (cfg: Json) => void): Record<string
   const cfg = JSON.parse(planFiles(stack).config[PROXY]) as Json;
   edit(cfg);
   return { [PROXY]: JSON.stringify(cfg) };
+}
+
+/** The committed stack's `futures` object, changed by `edit`, as an override. */
+function futures(stack: StackName, edit: (cfg: Json) => void): Record<string, string> {
+  const cfg = JSON.parse(planFiles(stack).config[FUTURES]) as Json;
+  edit(cfg);
+  return { [FUTURES]: JSON.stringify(cfg) };
 }
 
 /** `values` with `changes` applied (`undefined` removes a key). */
@@ -85,6 +93,62 @@ interface BadCase {
 }
 
 const BAD: readonly BadCase[] = [
+  {
+    name: "a futures contract address that is not 0x and 40 hex digits",
+    overrides: () => futures("dev", (c) => (c.contracts.futures = "0xec76867e96d942282fc7aafe3f778de34d41a31")),
+    key: `${FUTURES}.contracts.futures`,
+    message: /expected an address: 0x followed by 40 hex digits/,
+  },
+  {
+    name: "a second market maker",
+    overrides: () => futures("dev", (c) => (c.marketMaker.workerQuantity = 2)),
+    key: `${FUTURES}.marketMaker.workerQuantity`,
+    message: /expected 0 or 1: the market maker is a singleton/,
+  },
+  {
+    name: "a token amount that is not an integer",
+    overrides: () => futures("dev", (c) => (c.marketMaker.floatAmount = "3e8")),
+    key: `${FUTURES}.marketMaker.floatAmount`,
+    message: /expected a non-negative integer/,
+  },
+  {
+    name: "a dev market-maker pin in lmn",
+    stack: "lmn",
+    overrides: () => futures("lmn", (c) => (c.marketMaker.imageTag = "market-maker-v1.4.0-dev")),
+    key: `${FUTURES}.marketMaker.imageTag`,
+    message: /"market-maker-v1\.4\.0-dev" is not a lmn release tag; expected "auto" or market-maker-vX\.Y\.Z \(the "market-maker-" prefix is optional\)/,
+  },
+  {
+    name: "a notifications pin from another environment",
+    overrides: () => futures("dev", (c) => (c.notifications.imageTag = "notifications-v2.0.0-stg")),
+    key: `${FUTURES}.notifications.imageTag`,
+    message: /is not a dev release tag; expected "auto" or notifications-vX\.Y\.Z-dev/,
+  },
+  {
+    name: "production backups under 14 days",
+    stack: "lmn",
+    overrides: () => futures("lmn", (c) => (c.notifications.database.backupRetentionDays = 7)),
+    key: `${FUTURES}.notifications.database.backupRetentionDays`,
+    message: /is 7; production keeps at least 14 days of backups/,
+  },
+  {
+    name: "a storage ceiling below the allocation",
+    overrides: () => futures("dev", (c) => (c.notifications.database.allocatedStorage = 60)),
+    key: `${FUTURES}.notifications.database.maxAllocatedStorage`,
+    message: /must exceed allocatedStorage/,
+  },
+  {
+    name: "a daily margin call at hour 24",
+    overrides: () => futures("dev", (c) => (c.marginCall = { ...c.marginCall, dailyHour: 24 })),
+    key: `${FUTURES}.marginCall.dailyHour`,
+    message: /expected number to be <=23/,
+  },
+  {
+    name: "a market-maker secret given in plain text",
+    overrides: () => ({ [`${NS}:futuresMarketMakerPrivateKey`]: PRIVATE_KEY }),
+    key: `${NS}:futuresMarketMakerPrivateKey`,
+    message: /holds a secret but is stored in plain text; run `pulumi config set --secret futuresMarketMakerPrivateKey <value>`/,
+  },
   {
     name: "cpu that is not a Fargate size",
     overrides: () => proxyRouter("dev", (c) => (c.router.cpu = 300)),
