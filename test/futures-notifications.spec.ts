@@ -414,7 +414,7 @@ describe("Notifications", () => {
       const plan = evaluated.lmn.plan;
       const cert = resource(plan, "aws:acm/certificate:Certificate", "notifications-certificate");
       assert.deepEqual([cert.inputs.domainName, cert.inputs.validationMethod, cert.inputs.subjectAlternativeNames], ["notifyint.lumerin.io", "DNS", undefined]);
-      const record = resource(plan, "aws:route53/record:Record", "notifications-certificate-validation-record");
+      const record = resource(plan, "aws:route53/record:Record", "notifications-certificate-validation-host");
       // ACM's answer for the name (tools/mocks.ts answers as ACM does: one CNAME under the name).
       const [option] = cert.outputs.domainValidationOptions as { domainName: string; resourceRecordName: string; resourceRecordValue: string }[];
       assert.equal(option.domainName, "notifyint.lumerin.io");

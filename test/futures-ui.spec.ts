@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as aws from "@pulumi/aws";
-import { CACHING_OPTIMIZED_POLICY_ID, CLOUDFRONT_HOSTED_ZONE_ID, FuturesUi, FuturesUiArgs, validationOptionFor } from "../components/futures/ui";
+import { validationOptionFor } from "../components/dns-certificate";
+import { CACHING_OPTIMIZED_POLICY_ID, CLOUDFRONT_HOSTED_ZONE_ID, FuturesUi, FuturesUiArgs } from "../components/futures/ui";
 import { futuresNames } from "../lib/naming";
 import { RULES } from "../policy/rules";
 import type { CapturedResource, Plan } from "../tools/harness";
@@ -303,7 +304,7 @@ describe("FuturesUi", () => {
         const zoneProvider = stack === "lmn" ? urnOf(plan, T.provider, "lumerin-io-zone") : undefined;
         const options = cert.outputs.domainValidationOptions as { domainName: string; resourceRecordName: string; resourceRecordType: string; resourceRecordValue: string }[];
         records.forEach((r, i) => {
-          assert.deepEqual([r.inputs.zoneId, r.inputs.ttl, r.inputs.allowOverwrite, r.provider], [SITE[stack].zoneId, 60, true, zoneProvider]);
+          assert.deepEqual([r.inputs.zoneId, r.inputs.ttl, r.inputs.allowOverwrite, r.provider], [SITE[stack].zoneId, 300, true, zoneProvider]);
           // Each record is ACM's answer for its own name (site first, then bucket).
           const option = options.find((o) => o.domainName === [SITE[stack].site, SITE[stack].bucket][i]);
           assert.deepEqual([r.inputs.name, r.inputs.type, r.inputs.records], [option?.resourceRecordName, "CNAME", [option?.resourceRecordValue]]);

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import { AwsContext } from "../../lib/iam";
 import type { ClusterRef } from "../cluster";
 import { ContainerService, SecurityGroupRule, addSecurityGroupRules } from "../container-service";
+import { dnsValidatedCertificate } from "../dns-certificate";
 import type { DnsTarget } from "../proxy-service";
 import { appSecret, imageTagParameter } from "../service-parts";
 
@@ -316,34 +317,8 @@ export class Notifications extends pulumi.ComponentResource {
     });
 
     // ---------------------------------------------------------------- certificate and load balancer
-    this.certificate = new aws.acm.Certificate(
-      `${name}-certificate`,
-      { domainName: args.hostName, validationMethod: "DNS", keyAlgorithm: "RSA_2048", tags: { Name: args.hostName } },
-      parent,
-    );
-    const validation = this.certificate.domainValidationOptions.apply((options) => {
-      const option = (options ?? []).find((o) => o.domainName === args.hostName);
-      if (!option) throw new Error(`${args.hostName}: ACM returned no DNS validation record`);
-      return option;
-    });
-    const validationRecord = new aws.route53.Record(
-      `${name}-certificate-validation-record`,
-      {
-        zoneId: args.dns.zoneId,
-        name: validation.resourceRecordName,
-        type: validation.resourceRecordType,
-        records: [validation.resourceRecordValue],
-        ttl: 300,
-        // ACM's record for a name is the same for every certificate of this account: re-issuing must not fail on it.
-        allowOverwrite: true,
-      },
-      dnsOpts,
-    );
-    const validated = new aws.acm.CertificateValidation(
-      `${name}-certificate-validation`,
-      { certificateArn: this.certificate.arn, validationRecordFqdns: [validationRecord.fqdn] },
-      parent,
-    );
+    const issued = dnsValidatedCertificate(name, { names: [{ key: "host", host: args.hostName }], dns: args.dns, parent: this });
+    this.certificate = issued.certificate;
 
     this.loadBalancer = new aws.lb.LoadBalancer(
       `${name}-alb`,
@@ -390,7 +365,7 @@ export class Notifications extends pulumi.ComponentResource {
         port: 443,
         protocol: "HTTPS",
         sslPolicy: NOTIFICATIONS_TLS_POLICY,
-        certificateArn: validated.certificateArn,
+        certificateArn: issued.validatedArn,
         defaultActions: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
       },
       parent,

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AwsContext } from "../../lib/iam";
 import type { DeployableSite } from "../deploy-identity";
+import { dnsValidatedCertificate } from "../dns-certificate";
 import type { DnsTarget } from "../proxy-service";
 
 /**
@@ -190,35 +191,13 @@ export class FuturesUi extends pulumi.ComponentResource {
       { key: "site", host: args.siteName },
       { key: "bucket", host: args.bucketName },
     ] as const;
-    this.certificate = new aws.acm.Certificate(
-      `${name}-certificate`,
-      { domainName: args.siteName, subjectAlternativeNames: [args.bucketName], validationMethod: "DNS", keyAlgorithm: "RSA_2048" },
-      global,
-    );
-    const validationRecords = names.map(({ key, host }) => {
-      // ACM answers when the certificate is created (a preview shows these unknown); a
-      // missing answer leaves `name` unset, which the provider refuses loudly.
-      const option = this.certificate.domainValidationOptions.apply((options) => validationOptionFor(options, host));
-      return new aws.route53.Record(
-        `${name}-certificate-validation-${key}`,
-        {
-          zoneId: args.dns.zoneId,
-          name: option.apply((o) => o?.resourceRecordName as string),
-          type: option.apply((o) => o?.resourceRecordType as string),
-          records: [option.apply((o) => o?.resourceRecordValue as string)],
-          ttl: 60,
-          // ACM gives every certificate of this account for this name the same record:
-          // a certificate that replaces this one (or the live Terraform's) reuses it.
-          allowOverwrite: true,
-        },
-        dns,
-      );
+    const issued = dnsValidatedCertificate(name, {
+      names,
+      dns: args.dns,
+      provider: args.globalProvider,
+      parent: this,
     });
-    const validation = new aws.acm.CertificateValidation(
-      `${name}-certificate-validation`,
-      { certificateArn: this.certificate.arn, validationRecordFqdns: validationRecords.map((r) => r.fqdn) },
-      { ...global, dependsOn: validationRecords },
-    );
+    this.certificate = issued.certificate;
 
     // ---------------------------------------------------------------- WAF (scope CLOUDFRONT lives in us-east-1)
     const visibility = (metricName: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
@@ -318,7 +297,7 @@ export class FuturesUi extends pulumi.ComponentResource {
         restrictions: { geoRestriction: { restrictionType: "none" } },
         viewerCertificate: {
           // The validation's ARN, so the distribution waits until ACM has issued it.
-          acmCertificateArn: validation.certificateArn,
+          acmCertificateArn: issued.validatedArn,
           sslSupportMethod: "sni-only",
           minimumProtocolVersion: "TLSv1.2_2021",
         },
@@ -339,7 +318,7 @@ export class FuturesUi extends pulumi.ComponentResource {
     );
 
     // ---------------------------------------------------------------- DNS: A and AAAA aliases for both names
-    const zoneIdOfTarget = args.aws.partition === "aws" ? CLOUDFRONT_HOSTED_ZONE_ID : this.distribution.hostedZoneId;
+    const zoneIdOfTarget = this.distribution.hostedZoneId;
     for (const { key, host } of names) {
       for (const type of ["A", "AAAA"] as const) {
         new aws.route53.Record(
@@ -362,7 +341,7 @@ export class FuturesUi extends pulumi.ComponentResource {
     this.distributionArn = this.distribution.arn;
     this.distributionDomainName = this.distribution.domainName;
     this.webAclArn = this.webAcl.arn;
-    this.certificateArn = validation.certificateArn;
+    this.certificateArn = issued.validatedArn;
     this.siteUrl = `https://${args.siteName}`;
     this.deployable = { bucketArn: this.bucketArn, distributionArn: this.distributionArn };
 
@@ -409,12 +388,6 @@ export function bucketPolicy(bucketArn: pulumi.Input<string>, distributionArn: p
 }
 
 /** The DNS record ACM asks for to prove control of `domain` (undefined until ACM has answered). */
-export function validationOptionFor(
-  options: readonly aws.types.output.acm.CertificateDomainValidationOption[] | undefined,
-  domain: string,
-): aws.types.output.acm.CertificateDomainValidationOption | undefined {
-  return (options ?? []).find((o) => o.domainName === domain);
-}
 
 function validate(args: FuturesUiArgs): void {
   const zone = args.dns.zoneName.replace(/\.$/, "");
