@@ -28,6 +28,30 @@ export interface TrustStatement {
 
 const SID = /^[A-Za-z0-9]+$/;
 
+/** A statement of a resource policy (bucket, queue): who, besides what and where. */
+export interface ResourceStatement extends Statement {
+  readonly Principal: "*" | { readonly Service: string } | { readonly AWS: pulumi.Input<string> };
+}
+
+/** A resource's own policy, with the same checks as {@link policyDocument}. */
+export function resourcePolicyDocument(statements: readonly ResourceStatement[]): aws.types.input.iam.PolicyDocument {
+  const document = policyDocument(statements);
+  const withPrincipals = (document.Statement as aws.types.input.iam.PolicyStatement[]).map((s, i) => ({ ...s, Principal: statements[i].Principal }));
+  return { ...document, Statement: withPrincipals };
+}
+
+/** The guard rail every bucket and queue policy carries: nothing over plain HTTP. */
+export function denyWithoutTls(service: "s3" | "sqs", resources: readonly pulumi.Input<string>[]): ResourceStatement {
+  return {
+    Sid: "DenyRequestsWithoutTls",
+    Effect: "Deny",
+    Principal: "*",
+    Action: [`${service}:*`],
+    Resource: resources,
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
 export function policyDocument(statements: readonly Statement[]): aws.types.input.iam.PolicyDocument {
   if (statements.length === 0) throw new Error("a policy document needs at least one statement");
   const sids = new Set<string>();

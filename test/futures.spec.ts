@@ -25,6 +25,7 @@ const PARTS = {
   ui: "lumerin:futures:FuturesUi",
   marketMaker: "lumerin:futures:MarketMaker",
   notifications: "lumerin:futures:Notifications",
+  marginCall: "lumerin:futures:MarginCall",
 } as const;
 
 describe("futures in the stacks", () => {
@@ -34,7 +35,7 @@ describe("futures in the stacks", () => {
   });
 
   for (const stack of STACKS) {
-    it(`${stack}: plans the UI, the market maker and the notifications service with its database, on the futures cluster`, () => {
+    it(`${stack}: plans the UI, the market maker, the notifications service with its database, and the margin-call Lambda`, () => {
       const plan = plans[stack];
       const suffix = stack;
       assert.equal(resource(plan, "aws:ecs/cluster:Cluster", "futures-cluster-cluster").inputs.name, `ecs-futures-marketplace-${suffix}`);
@@ -45,6 +46,13 @@ describe("futures in the stacks", () => {
       assert.deepEqual(resource(plan, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").inputs.aliases, [site, site.replace(/^futures/, "s3futures")]);
       const notify = stack === "lmn" ? "notifyint.lumerin.io" : `notifyint.${stack}.lumerin.io`;
       assert.equal(resource(plan, "aws:acm/certificate:Certificate", "futures-notifications-certificate").inputs.domainName, notify);
+      assert.equal(resource(plan, "aws:lambda/function:Function", "futures-margin-call-function").inputs.name, `margin-call-v2-${suffix}`);
+      // The margin call reaches the notifications endpoint at the name its DNS record has.
+      const env = resource(plan, "aws:lambda/function:Function", "futures-margin-call-function").inputs.environment as { variables: Record<string, string> };
+      assert.equal(env.variables.NOTIFICATIONS_SERVICE_URL, `https://${notify}/notifications`);
+      assert.equal(resource(plan, "aws:route53/record:Record", "futures-notifications-dns").inputs.name, notify);
+      const fromMarginCall = resource(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "futures-notifications-alb-in-https-from-margin-call").inputs;
+      assert.equal(fromMarginCall.referencedSecurityGroupId, resource(plan, "aws:ec2/securityGroup:SecurityGroup", "futures-margin-call-sg").id);
       assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
     });
   }
@@ -56,7 +64,7 @@ describe("futures in the stacks", () => {
     const protectedIn = (stack: Stack) =>
       plans[stack].resources.filter((r) => r.urn.includes("lumerin:futures:") && r.options.protect).map((r) => r.name).sort();
     assert.deepEqual(protectedIn("dev"), []);
-    assert.deepEqual(protectedIn("lmn"), ["futures-market-maker-secret", "futures-notifications-db", "futures-notifications-secret", "futures-ui-bucket"]);
+    assert.deepEqual(protectedIn("lmn"), ["futures-margin-call-secret", "futures-market-maker-secret", "futures-notifications-db", "futures-notifications-secret", "futures-ui-bucket"]);
   });
 
   describe("each toggle removes exactly its part", () => {
@@ -70,8 +78,12 @@ describe("futures in the stacks", () => {
         const added = [...after].filter((u) => !before.has(u));
         assert.deepEqual(added, [], "nothing appears");
         assert.ok(removed.length > 0);
-        // Everything removed was the part's own (the us-east-1 provider goes with the UI, which alone needs it).
-        const own = (u: string) => u.includes(`${type}$`) || (part === "ui" && u.endsWith("::us-east-1"));
+        // Everything removed was the part's own: the us-east-1 provider goes with the UI, which alone
+        // needs it, and the notifications endpoint's rule admitting the margin call goes with the margin call.
+        const own = (u: string) =>
+          u.includes(`${type}$`) ||
+          (part === "ui" && u.endsWith("::us-east-1")) ||
+          (part === "marginCall" && u.endsWith("::futures-notifications-alb-in-https-from-margin-call"));
         assert.deepEqual(removed.filter((u) => !own(u)), [], "only the part's own resources are removed");
         assert.deepEqual([...before].filter((u) => own(u) && after.has(u)), [], "and all of them");
       });
@@ -117,11 +129,13 @@ describe("futures in the stacks", () => {
         "ListOwnSiteBucket",
         "PublishAndPruneOwnSiteObjects",
         "InvalidateOwnDistribution",
+        "UploadOwnFunctionCode",
       ]);
       assert.deepEqual(statements.slice(6), [
         ["ListOwnSiteBucket", ["s3:ListBucket"], [bucket]],
         ["PublishAndPruneOwnSiteObjects", ["s3:PutObject", "s3:DeleteObject"], [`${bucket}/*`]],
         ["InvalidateOwnDistribution", ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], [distribution]],
+        ["UploadOwnFunctionCode", ["lambda:UpdateFunctionCode", "lambda:GetFunction"], [out("aws:lambda/function:Function", "futures-margin-call-function")]],
       ]);
       assert.deepEqual(statements[3][2], [out("aws:ecs/service:Service", "futures-market-maker-svc-service"), out("aws:ecs/service:Service", "futures-notifications-svc-service")]);
     });
@@ -154,6 +168,10 @@ describe("futures in the stacks", () => {
         ["cloudfront:CreateInvalidation", "another distribution", () => `arn:aws:cloudfront::${acct}:distribution/EOTHERDISTRIBUTION`, false],
         ["secretsmanager:GetSecretValue", "the market maker's secret", () => `arn:aws:secretsmanager:us-east-1:${acct}:secret:market-maker-secrets-v3-dev-AbCdEf`, false],
         ["ecs:UpdateService", "a proxy service", () => `arn:aws:ecs:us-east-1:${acct}:service/ecs-proxy-router-dev-use1/svc-proxy-router-dev-use1`, false],
+        ["lambda:UpdateFunctionCode", "the margin-call function", () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-dev`, true],
+        ["lambda:UpdateFunctionConfiguration", "the margin-call function", () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-dev`, false],
+        ["lambda:InvokeFunction", "the margin-call function", () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-dev`, false],
+        ["lambda:UpdateFunctionCode", "another environment's function", () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-stg`, false],
       ];
       for (const [action, label, target, allowed] of cases) {
         it(`${allowed ? "allows" : "denies"} ${action} on ${label}`, async () => {
@@ -176,6 +194,7 @@ describe("futures in the stacks", () => {
     assert.equal(vars.UI_BUCKET, "s3futures.stg.lumerin.io");
     assert.equal(vars.CLOUDFRONT_DISTRIBUTION_ID, resource(plan, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").id);
     assert.equal(vars.SITE_URL, "https://futures.stg.lumerin.io");
+    assert.equal(vars.MARGIN_CALL_FUNCTION, "margin-call-v2-stg");
     const targets = JSON.parse(String(vars.ECS_DEPLOY_TARGETS)) as { service: string; image: string; tagPattern: string }[];
     assert.deepEqual(
       targets.map((t) => [t.service, t.image, new RegExp(t.tagPattern).test(`${t.image.split("/").pop() === "market-maker" ? "market-maker" : "notifications"}-v1.0.0-stg`)]),

@@ -64,6 +64,7 @@ describe("the offline plan", () => {
     // Changing this list means a resource would be deleted and recreated. Add an alias instead.
     const expected = [
       "urn:pulumi:lmn::lumerin-infra::lumerin:futures:Futures$lumerin:futures:FuturesUi$aws:s3/bucket:Bucket::futures-ui-bucket",
+      "urn:pulumi:lmn::lumerin-infra::lumerin:futures:Futures$lumerin:futures:MarginCall$aws:secretsmanager/secret:Secret::futures-margin-call-secret",
       "urn:pulumi:lmn::lumerin-infra::lumerin:futures:Futures$lumerin:futures:MarketMaker$aws:secretsmanager/secret:Secret::futures-market-maker-secret",
       "urn:pulumi:lmn::lumerin-infra::lumerin:futures:Futures$lumerin:futures:Notifications$aws:rds/instance:Instance::futures-notifications-db",
       "urn:pulumi:lmn::lumerin-infra::lumerin:futures:Futures$lumerin:futures:Notifications$aws:secretsmanager/secret:Secret::futures-notifications-secret",

@@ -11,6 +11,7 @@ import type { DeployedServiceRef } from "../proxy-router";
 import type { DnsTarget, NetworkRef } from "../proxy-service";
 import { EcsDeployTarget, ecsDeployTargetsVariable } from "../github-environments";
 import { pinnedTagPattern } from "../../lib/image-tags";
+import { MarginCall, MarginCallSecretKey } from "./margin-call";
 import { MarketMaker, MarketMakerSecretKey } from "./market-maker";
 import { Notifications } from "./notifications";
 import { FuturesUi } from "./ui";
@@ -52,6 +53,7 @@ export class Futures extends pulumi.ComponentResource {
   readonly cluster?: Cluster;
   readonly marketMaker?: MarketMaker;
   readonly notifications?: Notifications;
+  readonly marginCall?: MarginCall;
   readonly ui?: FuturesUi;
   /** The ECS services the futures repository deploys, in deploy order. */
   readonly services: readonly DeployedServiceRef[];
@@ -142,6 +144,43 @@ export class Futures extends pulumi.ComponentResource {
 
     const hosts = futuresHostNames(env, cfg, args.dns.zoneName);
 
+    // The margin call first: the notifications endpoint admits its security group.
+    const functions: DeployableFunction[] = [];
+    if (cfg.marginCall.enabled) {
+      const mc = cfg.marginCall;
+      this.marginCall = new MarginCall(
+        `${name}-margin-call`,
+        {
+          aws: args.aws,
+          network: args.network,
+          names: names.marginCall,
+          timeoutSeconds: mc.timeoutSeconds,
+          memoryMb: mc.memoryMb,
+          intervalMinutes: mc.intervalMinutes,
+          daily: { hour: mc.dailyHour, minute: mc.dailyMinute },
+          environment: {
+            FUTURES_ADDRESS: cfg.contracts.futures,
+            HASHRATE_ORACLE_ADDRESS: cfg.contracts.hashrateOracle,
+            MULTICALL_ADDRESS: cfg.contracts.multicall,
+            // The same name the DNS record has (today lmn points at one that does not exist).
+            ...(cfg.notifications.enabled ? { NOTIFICATIONS_SERVICE_URL: `https://${hosts.notifications}/notifications` } : {}),
+            LOG_LEVEL: mc.logLevel,
+            MARGIN_UTILIZATION_WARNING_PERCENT: String(mc.warningPercent),
+          },
+          logLevel: mc.logLevel,
+          logRetentionDays: mc.logRetentionDays,
+          secretsKmsKeyArn: args.platformKeyArn,
+          ...(args.secretValues.marginCall
+            ? { secretValues: args.secretValues.marginCall as Readonly<Record<MarginCallSecretKey, pulumi.Input<string>>> }
+            : {}),
+          ...(mc.artifact ? { artifact: mc.artifact } : {}),
+          protect: args.protect,
+        },
+        { parent: this },
+      );
+      functions.push({ functionArn: this.marginCall.functionArn });
+    }
+
     if (cfg.notifications.enabled && this.cluster) {
       const n = cfg.notifications;
       const image = required(args.images.notifications, "notifications");
@@ -166,7 +205,9 @@ export class Futures extends pulumi.ComponentResource {
           hostName: hosts.notifications,
           dns: args.dns,
           albIngressCidrs: n.albIngressCidrs,
-          albClients: [],
+          albClients: this.marginCall
+            ? [{ key: "margin-call", description: "The margin-call Lambda posts notifications", securityGroupId: this.marginCall.securityGroupId }]
+            : [],
           database: n.database,
           protect: args.protect,
         },
@@ -230,6 +271,7 @@ export class Futures extends pulumi.ComponentResource {
         imageTagParameter: this.notifications.imageTagParameterName,
       });
     }
+    if (this.marginCall) variables.MARGIN_CALL_FUNCTION = this.marginCall.functionName;
     if (this.ui) {
       // Deployment facts, not secrets (issue 6): the UI's workflow syncs, then invalidates.
       variables.UI_BUCKET = this.ui.bucketName;
@@ -244,7 +286,7 @@ export class Futures extends pulumi.ComponentResource {
 
     this.services = services;
     this.sites = sites;
-    this.functions = [];
+    this.functions = functions;
     this.variables = variables;
     this.registerOutputs({
       cluster: this.cluster?.cluster.name,

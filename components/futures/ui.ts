@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { AwsContext } from "../../lib/iam";
+import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
 import type { DeployableSite } from "../deploy-identity";
 import { dnsValidatedCertificate } from "../dns-certificate";
 import type { DnsTarget } from "../proxy-service";
@@ -363,28 +363,17 @@ export class FuturesUi extends pulumi.ComponentResource {
  * this distribution (OAC signs with the distribution's ARN), and no request
  * without TLS is served, whoever makes it.
  */
-export function bucketPolicy(bucketArn: pulumi.Input<string>, distributionArn: pulumi.Input<string>): aws.iam.PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "CloudFrontReadsObjectsForThisDistributionOnly",
-        Effect: "Allow",
-        Principal: { Service: "cloudfront.amazonaws.com" },
-        Action: ["s3:GetObject"],
-        Resource: [pulumi.interpolate`${bucketArn}/*`],
-        Condition: { StringEquals: { "AWS:SourceArn": distributionArn } },
-      },
-      {
-        Sid: "DenyRequestsWithoutTls",
-        Effect: "Deny",
-        Principal: "*",
-        Action: ["s3:*"],
-        Resource: [bucketArn, pulumi.interpolate`${bucketArn}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-      },
-    ],
-  };
+export function bucketPolicy(bucketArn: pulumi.Input<string>, distributionArn: pulumi.Input<string>): aws.types.input.iam.PolicyDocument {
+  return resourcePolicyDocument([
+    {
+      Sid: "CloudFrontReadsObjectsForThisDistributionOnly",
+      Principal: { Service: "cloudfront.amazonaws.com" },
+      Action: ["s3:GetObject"],
+      Resource: [pulumi.interpolate`${bucketArn}/*`],
+      Condition: { StringEquals: { "AWS:SourceArn": distributionArn } },
+    },
+    denyWithoutTls("s3", [bucketArn, pulumi.interpolate`${bucketArn}/*`]),
+  ]);
 }
 
 /** The DNS record ACM asks for to prove control of `domain` (undefined until ACM has answered). */
