@@ -17,7 +17,7 @@ import { Futures } from "./components/futures/futures";
 import { EnvironmentRepository, GitHubEnvironments, ecsDeployTargetsVariable } from "./components/github-environments";
 import { Network } from "./components/network";
 import { PlatformKey } from "./components/platform-key";
-import { ProxyRouter, resolvedProxyNames } from "./components/proxy-router";
+import { DeployedServiceRef, ProxyRouter, resolvedProxyNames } from "./components/proxy-router";
 import type { DnsTarget } from "./components/proxy-service";
 
 export interface StackDependencies {
@@ -226,10 +226,39 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     platformKeyAlias: key.aliasName,
     proxyRouter: serviceOutputs("router", "proxy-router"),
     proxyValidator: serviceOutputs("validator", "proxy-validator"),
+    marketMaker: futuresServiceOutputs(futures?.refs.marketMaker, images.get("market-maker")),
+    futuresNotifications: futuresServiceOutputs(futures?.refs.notifications, images.get("futures-notifications")),
+    // Deployment facts of the futures marketplace (also its GitHub environment's variables); none is a secret.
+    futures: futures
+      ? {
+          clusterName: futures.cluster?.cluster.name,
+          siteUrl: futures.ui?.siteUrl,
+          uiBucket: futures.ui?.bucketName,
+          cloudFrontDistributionId: futures.ui?.distributionId,
+          notificationsUrl: futures.notifications?.url,
+          databaseIdentifier: futures.notifications?.databaseIdentifier,
+          marginCallFunction: futures.marginCall?.functionName,
+          marginCallFailureQueue: futures.marginCall?.failureQueue.name,
+        }
+      : undefined,
     // Not secret: role ARNs belong in GitHub environment variables (AWS_ROLE_ARN).
     deployRoles: deploy ? deploy.roleArns : {},
     oidcProviderArn: deploy?.oidcProviderArn,
   };
+}
+
+function futuresServiceOutputs(ref: DeployedServiceRef | undefined, image: ResolvedImage | undefined) {
+  return ref && image
+    ? {
+        serviceName: ref.serviceName,
+        serviceArn: ref.serviceArn,
+        image: image.image,
+        imageTag: image.tag,
+        imageTagOrigin: image.origin,
+        imageTagParameter: ref.imageTagParameterName,
+        secretArn: ref.secretArn,
+      }
+    : undefined;
 }
 
 function pick(images: ReadonlyMap<string, ResolvedImage>, key: string): { image: string; tag: string } {

@@ -57,6 +57,19 @@ describe("futures in the stacks", () => {
     });
   }
 
+  it("exports the deployment facts and each service's image as stack outputs", () => {
+    const outputs = plans.lmn.outputs;
+    const facts = outputs.futures as Record<string, unknown>;
+    assert.deepEqual(
+      [facts.clusterName, facts.siteUrl, facts.uiBucket, facts.notificationsUrl, facts.databaseIdentifier, facts.marginCallFunction],
+      ["ecs-futures-marketplace-lmn", "https://futures.lumerin.io", "s3futures.lumerin.io", "https://notifyint.lumerin.io", "notifications-v2-lmn", "margin-call-v2-lmn"],
+    );
+    assert.equal(facts.cloudFrontDistributionId, resource(plans.lmn, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").id);
+    const mm = outputs.marketMaker as { serviceName: string; image: string; imageTagParameter: string };
+    assert.deepEqual([mm.serviceName, mm.image, mm.imageTagParameter], ["svc-market-maker-lmn", "ghcr.io/lumerin-protocol/market-maker:unresolved-auto", "/market-maker/lmn/image-tag"]);
+    assert.equal((outputs.futuresNotifications as { serviceName: string }).serviceName, "svc-futures-notifications-lmn");
+  });
+
   it("dev runs the cheap settings; lmn the production ones", () => {
     const db = (stack: Stack) => resource(plans[stack], "aws:rds/instance:Instance", "futures-notifications-db").inputs;
     assert.deepEqual([db("dev").instanceClass, db("dev").multiAz, db("dev").backupRetentionPeriod], ["db.t4g.micro", false, 7]);

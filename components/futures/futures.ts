@@ -57,6 +57,8 @@ export class Futures extends pulumi.ComponentResource {
   readonly ui?: FuturesUi;
   /** The ECS services the futures repository deploys, in deploy order. */
   readonly services: readonly DeployedServiceRef[];
+  /** The same services by part. */
+  readonly refs: { readonly marketMaker?: DeployedServiceRef; readonly notifications?: DeployedServiceRef };
   /** The static site it publishes (the UI), when enabled. */
   readonly sites: readonly DeployableSite[];
   /** The Lambda functions whose code it uploads. */
@@ -82,6 +84,7 @@ export class Futures extends pulumi.ComponentResource {
     const { config: cfg, env } = args;
     const names = futuresNames(env.name);
     const services: DeployedServiceRef[] = [];
+    const refs: { marketMaker?: DeployedServiceRef; notifications?: DeployedServiceRef } = {};
 
     const needsCluster = cfg.marketMaker.enabled || cfg.notifications.enabled;
     if (needsCluster) {
@@ -128,7 +131,7 @@ export class Futures extends pulumi.ComponentResource {
         { parent: this },
       );
       const svc = this.marketMaker.containerService;
-      services.push({
+      refs.marketMaker = {
         serviceName: svc.serviceName,
         serviceArn: svc.serviceArn,
         taskFamily: names.marketMaker.taskFamily,
@@ -139,7 +142,8 @@ export class Futures extends pulumi.ComponentResource {
         imageTagParameterName: names.marketMaker.imageTagParameter,
         secretArn: this.marketMaker.secret.arn,
         image: mm.image,
-      });
+      };
+      services.push(refs.marketMaker);
     }
 
     const hosts = futuresHostNames(env, cfg, args.dns.zoneName);
@@ -214,7 +218,7 @@ export class Futures extends pulumi.ComponentResource {
         { parent: this },
       );
       const svc = this.notifications;
-      services.push({
+      refs.notifications = {
         serviceName: svc.serviceName,
         serviceArn: svc.serviceArn,
         taskFamily: svc.taskFamily,
@@ -225,7 +229,8 @@ export class Futures extends pulumi.ComponentResource {
         imageTagParameterName: svc.imageTagParameterName,
         secretArn: svc.secretArn,
         image: n.image,
-      });
+      };
+      services.push(refs.notifications);
     }
 
     const sites: DeployableSite[] = [];
@@ -285,6 +290,7 @@ export class Futures extends pulumi.ComponentResource {
     }
 
     this.services = services;
+    this.refs = refs;
     this.sites = sites;
     this.functions = functions;
     this.variables = variables;
