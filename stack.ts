@@ -13,7 +13,9 @@ import { pinnedTagPattern } from "./lib/image-tags";
 import { ProxyServiceKind, appEnv, clusterNames, futuresNames, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository } from "./components/deploy-identity";
-import { Futures } from "./components/futures/futures";
+import { Futures, futuresHostNames } from "./components/futures/futures";
+import { Monitoring } from "./components/monitoring/monitoring";
+import type { FuturesConfig } from "./config/futures";
 import { EnvironmentRepository, GitHubEnvironments, ecsDeployTargetsVariable } from "./components/github-environments";
 import { Network } from "./components/network";
 import { PlatformKey } from "./components/platform-key";
@@ -43,6 +45,8 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     description: `lumerin-infra ${env.name}: service secrets and ECS Exec session logs`,
     aws: ctx,
     logGroupNames: [execLogGroupName, ...(config.futures ? [futuresExecLogGroupName] : [])],
+    // A topic this stack creates is encrypted with this key; CloudWatch must be able to publish to it.
+    alarmTopics: monitoringCreatesTopic(config),
     protect: config.protect,
   });
 
@@ -73,6 +77,10 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     protect: config.protect,
   });
 
+  // us-east-1: CloudFront's certificate and web ACL, and the metrics of CloudFront and Route53.
+  const watchesSite = config.monitoring.enabled && config.monitoring.alarms && !!config.futures?.ui.enabled;
+  const global = config.futures?.ui.enabled || watchesSite ? globalProvider(config) : undefined;
+
   const futures = config.futures
     ? new Futures("futures", {
         aws: ctx,
@@ -82,7 +90,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
         dns,
         platformKeyArn: key.arn,
         clusterExecLogGroupName: futuresExecLogGroupName,
-        ...(config.futures.ui.enabled ? { globalProvider: globalProvider(config) } : {}),
+        ...(global ? { globalProvider: global } : {}),
         images: {
           ...(images.has("market-maker") ? { marketMaker: pick(images, "market-maker") } : {}),
           ...(images.has("futures-notifications") ? { notifications: pick(images, "futures-notifications") } : {}),
@@ -199,6 +207,42 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     });
   }
 
+  const monitoring =
+    config.monitoring.enabled && config.monitoring.alarms
+      ? new Monitoring("monitoring", {
+          aws: ctx,
+          env,
+          config: config.monitoring,
+          kmsKeyArn: key.arn,
+          ...(global ? { globalProvider: global } : {}),
+          services: [
+            ...(["router", "validator"] as const).flatMap((kind) => {
+              const ref = proxy.refs[kind];
+              const keyOf = kind === "router" ? "proxy-router" : "proxy-validator";
+              return ref ? [{ key: keyOf, clusterName: cluster.cluster.name, serviceName: ref.serviceName, desiredCount: config.proxyRouter[kind].desiredCount }] : [];
+            }),
+            ...(futures?.cluster && futures.refs.marketMaker && config.futures
+              ? [{ key: "market-maker", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.marketMaker.serviceName, desiredCount: config.futures.marketMaker.workerQuantity }]
+              : []),
+            ...(futures?.cluster && futures.refs.notifications
+              ? [{ key: "notifications", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.notifications.serviceName, desiredCount: 1 }]
+              : []),
+          ],
+          databases:
+            futures?.notifications && config.futures
+              ? [{ key: "notifications", identifier: futures.notifications.databaseIdentifier, maxConnections: config.futures.notifications.database.maxConnections }]
+              : [],
+          loadBalancers: futures?.notifications
+            ? [{ key: "notifications", loadBalancerArnSuffix: futures.notifications.loadBalancerArnSuffix, targetGroupArnSuffix: futures.notifications.targetGroupArnSuffix }]
+            : [],
+          functions:
+            futures?.marginCall && config.futures
+              ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes }]
+              : [],
+          ...(futures?.ui ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futuresHostNames(env, config.futures as FuturesConfig, config.dns.zoneName).site } } : {}),
+        })
+      : undefined;
+
   const serviceOutputs = (kind: ProxyServiceKind, key: string) => {
     const ref = proxy.refs[kind];
     const image = images.get(key);
@@ -244,6 +288,8 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     // Not secret: role ARNs belong in GitHub environment variables (AWS_ROLE_ARN).
     deployRoles: deploy ? deploy.roleArns : {},
     oidcProviderArn: deploy?.oidcProviderArn,
+    alertTopicArn: monitoring?.topicArn,
+    alarms: monitoring ? monitoring.alarmNames : {},
   };
 }
 
@@ -321,6 +367,12 @@ const readSsmTags: DeployedTagReader = async (names) => {
   }
   return found;
 };
+
+/** Monitoring creates its alert topic unless one is configured. */
+function monitoringCreatesTopic(config: StackConfig): boolean {
+  const m = config.monitoring;
+  return m.enabled && m.alarms && !m.alertTopic.arn && !m.alertTopic.name;
+}
 
 /** us-east-1, where CloudFront takes its certificates and web ACLs (and its metrics live), with the stack's tags and accounts. */
 function globalProvider(config: StackConfig): aws.Provider {

@@ -9,6 +9,8 @@ export interface PlatformKeyArgs {
   readonly aws: AwsContext;
   /** Log groups CloudWatch Logs may encrypt with this key (exact names). */
   readonly logGroupNames: readonly string[];
+  /** Let CloudWatch alarms (of this account) publish to SNS topics encrypted with this key. */
+  readonly alarmTopics?: boolean;
   /** Protect the key (and so everything encrypted with it) from deletion. */
   readonly protect: boolean;
 }
@@ -58,6 +60,19 @@ export class PlatformKey extends pulumi.ComponentResource {
                 },
               },
             },
+            ...(args.alarmTopics
+              ? [
+                  {
+                    // An alarm's message to an encrypted topic is encrypted by CloudWatch itself.
+                    Sid: "CloudWatchAlarmsOfThisAccountPublishToEncryptedTopics",
+                    Effect: "Allow",
+                    Principal: { Service: "cloudwatch.amazonaws.com" },
+                    Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    Resource: "*",
+                    Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+                  },
+                ]
+              : []),
           ],
         }),
       },

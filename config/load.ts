@@ -6,6 +6,7 @@
  * inputs it needs as far as they parse, so one run shows every problem.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { MonitoringConfig, resolveMonitoring } from "./monitoring";
 import { FuturesConfig, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
 import { z } from "zod";
 import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
@@ -105,6 +106,8 @@ export interface StackConfig {
   readonly github: GitHubConfig;
   /** The futures marketplace; absent when the stack runs none of it. */
   readonly futures?: FuturesConfig;
+  /** Monitoring, every default settled for this environment. */
+  readonly monitoring: MonitoringConfig;
   /** Secret values given through `pulumi config set --secret`, per Secrets Manager secret; absent when set out of band. */
   readonly secrets: Readonly<Partial<Record<SecretGroup, SecretValues>>>;
 }
@@ -169,6 +172,7 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     deployIdentity: cfg.deployIdentity,
     github: cfg.github,
     ...(cfg.futures ? { futures: cfg.futures } : {}),
+    monitoring: resolveMonitoring(cfg.monitoring, env),
     secrets,
   });
 }

@@ -31,6 +31,7 @@ import {
 } from "./primitives";
 
 import { FuturesSchema } from "./futures";
+import { MonitoringSchema } from "./monitoring";
 
 export { FARGATE_CPUS, FARGATE_SIZES, LOG_RETENTION_DAYS } from "./primitives";
 
@@ -487,6 +488,8 @@ export const StackConfigSchema = z.strictObject({
   futures: FuturesSchema.optional().describe(
     "The futures marketplace: UI, market maker, notifications with its database, margin-call Lambda. Absent: none of it.",
   ),
+  /** Alarms, composites, notification (and, next, dashboards, log metrics and the canary). */
+  monitoring: MonitoringSchema.prefault({}).describe("Alarms, composites, notification (and, next, dashboards, log metrics and the canary)."),
   /** GitHub environments: branch policies, production reviewers, deployment variables. */
   github: GitHubSchema.prefault({}).describe("GitHub environments: branch policies, production reviewers, deployment variables."),
   /** GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository. */

@@ -41,7 +41,7 @@ export function resourcePolicyDocument(statements: readonly ResourceStatement[])
 }
 
 /** The guard rail every bucket and queue policy carries: nothing over plain HTTP. */
-export function denyWithoutTls(service: "s3" | "sqs", resources: readonly pulumi.Input<string>[]): ResourceStatement {
+export function denyWithoutTls(service: "s3" | "sqs" | "sns", resources: readonly pulumi.Input<string>[]): ResourceStatement {
   return {
     Sid: "DenyRequestsWithoutTls",
     Effect: "Deny",

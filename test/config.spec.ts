@@ -594,7 +594,7 @@ describe("stack configuration", () => {
   describe("knownKeys", () => {
     it("lists the top-level keys, the secrets included", () => {
       const keys = knownKeys(StackConfigSchema, []);
-      const sections = ["environment", "protect", "network", "dns", "cluster", "proxyRouter", "futures", "github", "deployIdentity"];
+      const sections = ["environment", "protect", "network", "dns", "cluster", "proxyRouter", "futures", "monitoring", "github", "deployIdentity"];
       for (const k of [...sections, ...Object.keys(SECRET_KEYS)]) assert.ok(keys.includes(k), k);
       assert.equal(keys.length, sections.length + Object.keys(SECRET_KEYS).length);
     });
@@ -641,7 +641,7 @@ describe("stack configuration", () => {
     it("keeps each field's JSDoc and its .describe() text identical (every schema file)", () => {
       const mismatches: string[] = [];
       let checked = 0;
-      for (const name of ["schema.ts", "futures.ts"]) {
+      for (const name of ["schema.ts", "futures.ts", "monitoring.ts"]) {
       const file = path.join(REPO_ROOT, "config", name);
       const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
       const visit = (node: ts.Node): void => {

@@ -91,10 +91,13 @@ describe("futures in the stacks", () => {
         const added = [...after].filter((u) => !before.has(u));
         assert.deepEqual(added, [], "nothing appears");
         assert.ok(removed.length > 0);
-        // Everything removed was the part's own: the us-east-1 provider goes with the UI, which alone
+        // Everything removed was the part's own: its monitoring, the us-east-1 provider with the UI, which alone
         // needs it, and the notifications endpoint's rule admitting the margin call goes with the margin call.
+        const watched = { ui: "futures-ui", marketMaker: "market-maker", notifications: "notifications", marginCall: "margin-call" }[part];
         const own = (u: string) =>
           u.includes(`${type}$`) ||
+          // Its alarms and composite (and the UI's health check) go with it.
+          new RegExp(`lumerin:monitoring:Monitoring\\$.*::monitoring-${watched}(-|$)`).test(u) ||
           (part === "ui" && u.endsWith("::us-east-1")) ||
           (part === "marginCall" && u.endsWith("::futures-notifications-alb-in-https-from-margin-call"));
         assert.deepEqual(removed.filter((u) => !own(u)), [], "only the part's own resources are removed");

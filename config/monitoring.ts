@@ -1,0 +1,146 @@
+/**
+ * The `monitoring` section of the stack configuration (issue 7, seed 004's
+ * `monitoring` block): toggles, the alert topic, and per-alarm thresholds whose
+ * defaults depend on the environment (ESTATE.md section 9 has today's values).
+ * Every threshold left out takes its environment's default; `resolveMonitoring`
+ * returns the settings a stack runs with.
+ */
+import { z } from "zod";
+import type { EnvironmentName } from "./environments";
+
+const positive = z.number().positive();
+const percent = z.number().gt(0).max(100);
+const snsTopicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "expected an SNS topic ARN");
+const snsTopicName = z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, "expected an SNS topic name");
+
+export const ThresholdsSchema = z.strictObject({
+  /** ECS service CPU utilisation (%) above which its alarm fires. */
+  ecsCpuPercent: percent.optional().describe("ECS service CPU utilisation (%) above which its alarm fires."),
+  /** ECS service memory utilisation (%) above which its alarm fires. */
+  ecsMemoryPercent: percent.optional().describe("ECS service memory utilisation (%) above which its alarm fires."),
+  /** Lambda errors (sum per 5 minutes) above which the alarm fires. */
+  lambdaErrors: z.number().int().min(0).optional().describe("Lambda errors (sum per 5 minutes) above which the alarm fires."),
+  /** Lambda throttles (sum per 5 minutes) above which the alarm fires. */
+  lambdaThrottles: z.number().int().min(0).optional().describe("Lambda throttles (sum per 5 minutes) above which the alarm fires."),
+  /** Lambda average duration (ms) above which the alarm fires; default 80 % of the timeout. */
+  lambdaDurationMs: positive.optional().describe("Lambda average duration (ms) above which the alarm fires; default 80 % of the timeout."),
+  /** ALB 5xx responses (sum per 5 minutes) above which the alarm fires. */
+  alb5xx: z.number().int().min(0).optional().describe("ALB 5xx responses (sum per 5 minutes) above which the alarm fires."),
+  /** RDS CPU utilisation (%) above which its alarm fires. */
+  rdsCpuPercent: percent.optional().describe("RDS CPU utilisation (%) above which its alarm fires."),
+  /** RDS free storage (GiB) below which its alarm fires. */
+  rdsFreeStorageGiB: positive.optional().describe("RDS free storage (GiB) below which its alarm fires."),
+  /** RDS connections, as a percentage of `max_connections`, above which the alarm fires. */
+  rdsConnectionsPercent: percent
+    .optional()
+    .describe("RDS connections, as a percentage of `max_connections`, above which the alarm fires."),
+  /** CloudFront 5xx error rate (%) above which the UI alarm fires. */
+  cloudFront5xxPercent: percent.optional().describe("CloudFront 5xx error rate (%) above which the UI alarm fires."),
+  /** CloudFront 4xx error rate (%) above which the UI alarm fires. */
+  cloudFront4xxPercent: percent.optional().describe("CloudFront 4xx error rate (%) above which the UI alarm fires."),
+});
+
+export const MonitoringSchema = z.strictObject({
+  /** Watch the stack at all (alarms, dashboards, metric filters, canary). */
+  enabled: z.boolean().default(true).describe("Watch the stack at all (alarms, dashboards, metric filters, canary)."),
+  /** Create the component and composite alarms. */
+  alarms: z.boolean().default(true).describe("Create the component and composite alarms."),
+  /** Create the overview dashboard. */
+  dashboards: z.boolean().default(true).describe("Create the overview dashboard."),
+  /** Create the log metric filters (and their alarms). */
+  metricFilters: z.boolean().default(true).describe("Create the log metric filters (and their alarms)."),
+  /** Run the Synthetics canary on the UI. Default: on in production. */
+  canary: z.boolean().optional().describe("Run the Synthetics canary on the UI. Default: on in production."),
+  /** Composite alarms notify the alert topic (alarm and OK actions). Default: on in production. */
+  notificationsEnabled: z
+    .boolean()
+    .optional()
+    .describe("Composite alarms notify the alert topic (alarm and OK actions). Default: on in production."),
+  /** Where composites notify: an existing topic (`arn` or `name`), or none given: a topic this stack creates. */
+  alertTopic: z
+    .strictObject({
+      /** An existing topic's ARN. */
+      arn: snsTopicArn.optional().describe("An existing topic's ARN."),
+      /** An existing topic's name, in this account and region. */
+      name: snsTopicName.optional().describe("An existing topic's name, in this account and region."),
+    })
+    .refine((t) => !(t.arn && t.name), { message: "give the topic's arn or its name, not both" })
+    .prefault({})
+    .describe("Where composites notify: an existing topic (`arn` or `name`), or none given: a topic this stack creates."),
+  /** Seconds each dashboard graph aggregates. */
+  dashboardPeriodSeconds: z
+    .union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)], { message: "expected 60, 300, 900 or 3600" })
+    .default(300)
+    .describe("Seconds each dashboard graph aggregates."),
+  /** How long (minutes) a service must be unhealthy before its alarm fires. Default 60 dev, 30 stg, 15 lmn. */
+  unhealthyWindowMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(1440)
+    .optional()
+    .describe("How long (minutes) a service must be unhealthy before its alarm fires. Default 60 dev, 30 stg, 15 lmn."),
+  /** Minutes between canary runs. Default 60 dev, 30 stg, 15 lmn. */
+  canaryRateMinutes: z.number().int().min(1).max(60).optional().describe("Minutes between canary runs. Default 60 dev, 30 stg, 15 lmn."),
+  /** Alarm thresholds; each left out takes its environment's default. */
+  thresholds: ThresholdsSchema.prefault({}).describe("Alarm thresholds; each left out takes its environment's default."),
+});
+
+export type MonitoringInput = z.output<typeof MonitoringSchema>;
+export type Thresholds = Required<Omit<z.output<typeof ThresholdsSchema>, "lambdaDurationMs">> & { readonly lambdaDurationMs?: number };
+
+/** Today's values (ESTATE.md §9), per environment. */
+export const MONITORING_DEFAULTS: Readonly<Record<EnvironmentName, { readonly window: number; readonly canaryRate: number; readonly thresholds: Thresholds }>> = {
+  dev: {
+    window: 60,
+    canaryRate: 60,
+    thresholds: { ecsCpuPercent: 90, ecsMemoryPercent: 90, lambdaErrors: 5, lambdaThrottles: 10, alb5xx: 20, rdsCpuPercent: 90, rdsFreeStorageGiB: 5, rdsConnectionsPercent: 90, cloudFront5xxPercent: 5, cloudFront4xxPercent: 10 },
+  },
+  stg: {
+    window: 30,
+    canaryRate: 30,
+    thresholds: { ecsCpuPercent: 85, ecsMemoryPercent: 85, lambdaErrors: 3, lambdaThrottles: 5, alb5xx: 10, rdsCpuPercent: 85, rdsFreeStorageGiB: 5, rdsConnectionsPercent: 85, cloudFront5xxPercent: 3, cloudFront4xxPercent: 8 },
+  },
+  lmn: {
+    window: 15,
+    canaryRate: 15,
+    thresholds: { ecsCpuPercent: 80, ecsMemoryPercent: 85, lambdaErrors: 1, lambdaThrottles: 1, alb5xx: 5, rdsCpuPercent: 80, rdsFreeStorageGiB: 10, rdsConnectionsPercent: 80, cloudFront5xxPercent: 1, cloudFront4xxPercent: 5 },
+  },
+};
+
+/** The monitoring a stack runs with: toggles settled, every threshold known. */
+export interface MonitoringConfig {
+  readonly enabled: boolean;
+  readonly alarms: boolean;
+  readonly dashboards: boolean;
+  readonly metricFilters: boolean;
+  readonly canary: boolean;
+  readonly notificationsEnabled: boolean;
+  readonly alertTopic: { readonly arn?: string; readonly name?: string };
+  readonly dashboardPeriodSeconds: number;
+  /** Evaluation periods of 5 minutes that make the unhealthy window (at least 1). */
+  readonly evaluationPeriods: number;
+  readonly unhealthyWindowMinutes: number;
+  readonly canaryRateMinutes: number;
+  readonly thresholds: Thresholds;
+}
+
+export function resolveMonitoring(input: MonitoringInput, env: { readonly name: EnvironmentName; readonly production: boolean }): MonitoringConfig {
+  const defaults = MONITORING_DEFAULTS[env.name];
+  const window = input.unhealthyWindowMinutes ?? defaults.window;
+  const given = Object.fromEntries(Object.entries(input.thresholds).filter(([, v]) => v !== undefined));
+  return {
+    enabled: input.enabled,
+    alarms: input.alarms,
+    dashboards: input.dashboards,
+    metricFilters: input.metricFilters,
+    canary: input.canary ?? env.production,
+    notificationsEnabled: input.notificationsEnabled ?? env.production,
+    alertTopic: { ...input.alertTopic },
+    dashboardPeriodSeconds: input.dashboardPeriodSeconds,
+    evaluationPeriods: Math.max(1, Math.ceil(window / 5)),
+    unhealthyWindowMinutes: window,
+    canaryRateMinutes: input.canaryRateMinutes ?? defaults.canaryRate,
+    thresholds: { ...defaults.thresholds, ...given },
+  };
+}
