@@ -288,7 +288,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     // Not secret: role ARNs belong in GitHub environment variables (AWS_ROLE_ARN).
     deployRoles: deploy ? deploy.roleArns : {},
     oidcProviderArn: deploy?.oidcProviderArn,
-    alertTopicArn: monitoring?.topicArn,
+    ...(monitoring ? { alertTopicArn: monitoring.topicArn } : {}),
     alarms: monitoring ? monitoring.alarmNames : {},
   };
 }

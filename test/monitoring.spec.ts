@@ -1,0 +1,200 @@
+/**
+ * Monitoring as the stacks compose it: the alarm set per stack, each alarm's
+ * metric and dimensions resolved to the resource it watches, composites equal
+ * to the OR of their service's alarms, actions only on composites (and none
+ * when notifications are off), the us-east-1 alarms, and the created topic.
+ */
+import { strict as assert } from "node:assert";
+import type { CapturedResource, Plan } from "../tools/harness";
+import { planFiles } from "../tools/plan-stack";
+import { compositeRule } from "../components/monitoring/monitoring";
+import { MONITORING_DEFAULTS, MonitoringSchema, resolveMonitoring } from "../config/monitoring";
+import { committedPlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
+
+const STACKS = ["dev", "stg", "lmn"] as const;
+type Stack = (typeof STACKS)[number];
+const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+const COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm";
+
+const SERVICES = {
+  "proxy-router": ["cpu-high", "memory-high", "running-tasks"],
+  "proxy-validator": ["cpu-high", "memory-high", "running-tasks"],
+  "market-maker": ["cpu-high", "memory-high", "running-tasks"],
+  notifications: ["cpu-high", "memory-high", "running-tasks", "rds-cpu", "rds-storage", "rds-connections", "alb-5xx", "alb-unhealthy"],
+  "margin-call": ["errors", "duration", "throttles", "not-running"],
+  "futures-ui": ["5xx-errors", "4xx-errors", "unreachable"],
+} as const;
+
+const alarm = (plan: Plan, key: string, suffix: string) => resource(plan, ALARM, `monitoring-${key}-${suffix}`);
+const out = (plan: Plan, type: string, name: string, key = "name") => resource(plan, type, name).outputs[key];
+
+describe("monitoring", () => {
+  const plans = {} as Record<Stack, Plan>;
+  before(async () => {
+    for (const stack of STACKS) plans[stack] = await committedPlan(stack);
+  });
+
+  for (const stack of STACKS) {
+    it(`${stack}: has exactly the seed's alarms (suffixed by stack), the proxy services' and a not-running alarm for the margin call`, () => {
+      const names = resourcesOfType(plans[stack], ALARM).map((a) => a.inputs.name).sort();
+      const expected = Object.entries(SERVICES).flatMap(([key, suffixes]) => suffixes.map((s) => `${key}-${s}-${stack}`)).sort();
+      assert.deepEqual(names, expected);
+      assert.deepEqual(resourcesOfType(plans[stack], COMPOSITE).map((c) => c.inputs.alarmName).sort(), Object.keys(SERVICES).map((k) => `${k}-${stack}`).sort());
+    });
+  }
+
+  it("every composite's rule is exactly the OR of its service's alarms", () => {
+    for (const stack of STACKS) {
+      for (const [key, suffixes] of Object.entries(SERVICES)) {
+        const composite = resource(plans[stack], COMPOSITE, `monitoring-${key}`);
+        assert.equal(composite.inputs.alarmRule, suffixes.map((s) => `ALARM("${key}-${s}-${stack}")`).join(" OR "));
+        // It waits for its alarms: CloudWatch refuses a rule naming an alarm that does not exist.
+        assert.deepEqual(
+          [...(composite.options.dependsOn as string[])].sort(),
+          suffixes.map((s) => alarm(plans[stack], key, s).urn).sort(),
+        );
+      }
+    }
+    assert.equal(compositeRule(["a", "b"]), 'ALARM("a") OR ALARM("b")');
+  });
+
+  it("only composites notify, and only where notifications are on (lmn by default)", () => {
+    for (const stack of STACKS) {
+      for (const a of resourcesOfType(plans[stack], ALARM)) {
+        assert.deepEqual([a.inputs.actionsEnabled, a.inputs.alarmActions, a.inputs.okActions], [false, undefined, undefined], a.name);
+      }
+      const topic = `arn:aws:sns:us-east-1:${stack === "dev" ? "434960487817" : stack === "stg" ? "464450398935" : "330280307271"}:${stack === "lmn" ? "titanio-lmn-devops-alerts" : `titanio-${stack}-dev-alerts`}`;
+      for (const c of resourcesOfType(plans[stack], COMPOSITE)) {
+        const on = stack === "lmn";
+        assert.deepEqual([c.inputs.actionsEnabled, c.inputs.alarmActions, c.inputs.okActions], [on, on ? [topic] : [], on ? [topic] : []], `${stack} ${c.name}`);
+      }
+    }
+  });
+
+  describe("each alarm watches the resource it names", () => {
+    const plan = () => plans.lmn;
+    it("ECS services: AWS/ECS CPU and memory, Container Insights running tasks, by cluster and service", () => {
+      const p = plan();
+      const cases: [string, string, string][] = [
+        ["proxy-router", "cluster-cluster", "proxy-router-svc-service"],
+        ["proxy-validator", "cluster-cluster", "proxy-validator-svc-service"],
+        ["market-maker", "futures-cluster-cluster", "futures-market-maker-svc-service"],
+        ["notifications", "futures-cluster-cluster", "futures-notifications-svc-service"],
+      ];
+      for (const [key, clusterName, serviceName] of cases) {
+        const dims = { ClusterName: out(p, "aws:ecs/cluster:Cluster", clusterName), ServiceName: out(p, "aws:ecs/service:Service", serviceName) };
+        const shape = (a: CapturedResource) => [a.inputs.namespace, a.inputs.metricName, a.inputs.statistic, a.inputs.dimensions, a.inputs.comparisonOperator, a.inputs.treatMissingData];
+        assert.deepEqual(shape(alarm(p, key, "cpu-high")), ["AWS/ECS", "CPUUtilization", "Average", dims, "GreaterThanThreshold", "notBreaching"]);
+        assert.deepEqual(shape(alarm(p, key, "memory-high")), ["AWS/ECS", "MemoryUtilization", "Average", dims, "GreaterThanThreshold", "notBreaching"]);
+        // A service with no running task reports nothing: that must alarm.
+        assert.deepEqual(shape(alarm(p, key, "running-tasks")), ["ECS/ContainerInsights", "RunningTaskCount", "Minimum", dims, "LessThanThreshold", "breaching"]);
+        assert.equal(alarm(p, key, "running-tasks").inputs.threshold, 1);
+      }
+    });
+
+    it("the database, the load balancer and the function, by their own identifiers", () => {
+      const p = plan();
+      const db = out(p, "aws:rds/instance:Instance", "futures-notifications-db", "identifier");
+      for (const suffix of ["rds-cpu", "rds-storage", "rds-connections"]) {
+        assert.deepEqual([alarm(p, "notifications", suffix).inputs.namespace, alarm(p, "notifications", suffix).inputs.dimensions], ["AWS/RDS", { DBInstanceIdentifier: db }]);
+      }
+      // Thresholds in the metric's own unit: bytes, and connections out of the parameter group's maximum.
+      assert.equal(alarm(p, "notifications", "rds-storage").inputs.threshold, 10 * 1024 ** 3);
+      assert.equal(alarm(p, "notifications", "rds-connections").inputs.threshold, 160, "80 % of max_connections 200");
+      const lb = out(p, "aws:lb/loadBalancer:LoadBalancer", "futures-notifications-alb", "arnSuffix");
+      const tg = out(p, "aws:lb/targetGroup:TargetGroup", "futures-notifications-tg", "arnSuffix");
+      assert.match(String(lb), /^app\//);
+      assert.deepEqual(alarm(p, "notifications", "alb-5xx").inputs.dimensions, { LoadBalancer: lb });
+      assert.deepEqual(alarm(p, "notifications", "alb-unhealthy").inputs.dimensions, { LoadBalancer: lb, TargetGroup: tg });
+      const fn = out(p, "aws:lambda/function:Function", "futures-margin-call-function");
+      for (const suffix of SERVICES["margin-call"]) assert.deepEqual(alarm(p, "margin-call", suffix).inputs.dimensions, { FunctionName: fn });
+      // Nothing invoking it for two intervals is an alarm, not silence.
+      const silent = alarm(p, "margin-call", "not-running").inputs;
+      assert.deepEqual([silent.metricName, silent.period, silent.comparisonOperator, silent.treatMissingData], ["Invocations", 1800, "LessThanThreshold", "breaching"]);
+      assert.equal(alarm(p, "margin-call", "duration").inputs.threshold, 240000, "80 % of the 300 s timeout");
+    });
+
+    it("the UI: CloudFront rates by distribution (Region Global) and a Route53 HTTPS check, all in us-east-1", () => {
+      const p = plan();
+      const global = p.resources.find((r) => r.type === "pulumi:providers:aws" && r.name === "us-east-1");
+      assert.ok(global);
+      assert.equal(global.inputs.region, "us-east-1");
+      const distribution = resource(p, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").id;
+      for (const suffix of ["5xx-errors", "4xx-errors"]) {
+        const a = alarm(p, "futures-ui", suffix);
+        assert.deepEqual([a.inputs.namespace, a.inputs.dimensions, a.provider], ["AWS/CloudFront", { DistributionId: distribution, Region: "Global" }, global.urn]);
+      }
+      const check = resource(p, "aws:route53/healthCheck:HealthCheck", "monitoring-futures-ui-health");
+      assert.deepEqual(
+        [check.inputs.type, check.inputs.fqdn, check.inputs.port, check.inputs.resourcePath, check.inputs.failureThreshold, check.inputs.requestInterval],
+        ["HTTPS", "futures.lumerin.io", 443, "/", 3, 30],
+      );
+      const unreachable = alarm(p, "futures-ui", "unreachable");
+      assert.deepEqual([unreachable.inputs.namespace, unreachable.inputs.dimensions, unreachable.inputs.treatMissingData, unreachable.provider], ["AWS/Route53", { HealthCheckId: check.id }, "breaching", global.urn]);
+      assert.equal(resource(p, COMPOSITE, "monitoring-futures-ui").provider, global.urn, "a composite lives with its alarms");
+    });
+  });
+
+  it("evaluates over the environment's window: 12×5 min in dev, 6 in stg, 3 in lmn", () => {
+    for (const [stack, periods] of [["dev", 12], ["stg", 6], ["lmn", 3]] as const) {
+      const a = alarm(plans[stack], "proxy-router", "cpu-high").inputs;
+      assert.deepEqual([a.period, a.evaluationPeriods, a.datapointsToAlarm, a.threshold], [300, periods, periods, MONITORING_DEFAULTS[stack].thresholds.ecsCpuPercent]);
+    }
+  });
+
+  it("a paused market maker (0 tasks) has no running-tasks alarm, and its composite says so", async () => {
+    const futures = JSON.parse(planFiles("dev").config["lumerin-infra:futures"]) as { marketMaker: Record<string, unknown> };
+    futures.marketMaker.workerQuantity = 0;
+    const plan = await planWith("dev", { overrides: { "lumerin-infra:futures": JSON.stringify(futures) } });
+    assert.equal(plan.resources.some((r) => r.name === "monitoring-market-maker-running-tasks"), false);
+    assert.equal(resource(plan, COMPOSITE, "monitoring-market-maker").inputs.alarmRule, 'ALARM("market-maker-cpu-high-dev") OR ALARM("market-maker-memory-high-dev")');
+  });
+
+  it("without a configured topic, creates an encrypted one that only this account's CloudWatch may publish to", async () => {
+    const plan = await planWith("stg", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ notificationsEnabled: true }) } });
+    const topic = resource(plan, "aws:sns/topic:Topic", "monitoring-alerts");
+    const key = resource(plan, "aws:kms/key:Key", "platform-key");
+    assert.deepEqual([topic.inputs.name, topic.inputs.kmsMasterKeyId], ["lumerin-alerts-stg", key.outputs.arn]);
+    const policy = doc(resource(plan, "aws:sns/topicPolicy:TopicPolicy", "monitoring-alerts-policy").inputs.policy);
+    assert.deepEqual(
+      policy.Statement.map((s) => [s.Sid, s.Effect, s.Principal, s.Action, s.Condition]),
+      [
+        ["CloudWatchAlarmsOfThisAccountPublish", "Allow", { Service: "cloudwatch.amazonaws.com" }, ["sns:Publish"], { StringEquals: { "aws:SourceAccount": "464450398935" }, ArnLike: { "aws:SourceArn": "arn:aws:cloudwatch:*:464450398935:alarm:*" } }],
+        ["DenyRequestsWithoutTls", "Deny", "*", ["sns:*"], { Bool: { "aws:SecureTransport": "false" } }],
+      ],
+    );
+    // The key lets CloudWatch encrypt alarm messages for that topic, for this account only.
+    const keyPolicy = JSON.parse(String(key.inputs.policy)) as { Statement: { Sid: string; Principal: unknown; Condition?: unknown }[] };
+    const cw = keyPolicy.Statement.find((s) => s.Sid === "CloudWatchAlarmsOfThisAccountPublishToEncryptedTopics");
+    assert.deepEqual([cw?.Principal, cw?.Condition], [{ Service: "cloudwatch.amazonaws.com" }, { StringEquals: { "aws:SourceAccount": "464450398935" } }]);
+    for (const c of resourcesOfType(plan, COMPOSITE)) assert.deepEqual(c.inputs.alarmActions, [topic.outputs.arn]);
+    assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
+    // With the team's topic configured, the key does not need that statement.
+    const committed = JSON.parse(String(resource(plans.stg, "aws:kms/key:Key", "platform-key").inputs.policy)) as { Statement: { Sid: string }[] };
+    assert.equal(committed.Statement.some((s) => s.Sid === "CloudWatchAlarmsOfThisAccountPublishToEncryptedTopics"), false);
+  });
+
+  it("switched off, registers nothing", async () => {
+    const plan = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ alarms: false }) } });
+    assert.equal(plan.resources.some((r) => r.urn.includes("lumerin:monitoring:")), false);
+  });
+
+  describe("config", () => {
+    it("takes each environment's defaults, and any threshold given overrides only itself", () => {
+      const parsed = MonitoringSchema.parse({ thresholds: { ecsCpuPercent: 70 } });
+      const lmn = resolveMonitoring(parsed, { name: "lmn", production: true });
+      assert.deepEqual([lmn.canary, lmn.notificationsEnabled, lmn.evaluationPeriods, lmn.canaryRateMinutes], [true, true, 3, 15]);
+      assert.deepEqual(lmn.thresholds, { ...MONITORING_DEFAULTS.lmn.thresholds, ecsCpuPercent: 70 });
+      const dev = resolveMonitoring(MonitoringSchema.parse({ unhealthyWindowMinutes: 7 }), { name: "dev", production: false });
+      assert.deepEqual([dev.canary, dev.notificationsEnabled, dev.evaluationPeriods], [false, false, 2]);
+    });
+
+    it("refuses a topic given both ways, and a bad percentage, naming the key", () => {
+      const both = MonitoringSchema.safeParse({ alertTopic: { name: "a", arn: "arn:aws:sns:us-east-1:123456789012:a" } });
+      assert.equal(both.success, false);
+      assert.match(JSON.stringify(both.error?.issues), /give the topic's arn or its name, not both/);
+      const bad = MonitoringSchema.safeParse({ thresholds: { ecsCpuPercent: 150 } });
+      assert.deepEqual(bad.error?.issues.map((i) => i.path.join(".")), ["thresholds.ecsCpuPercent"]);
+    });
+  });
+});
