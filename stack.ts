@@ -237,7 +237,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
             : [],
           functions:
             futures?.marginCall && config.futures
-              ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes }]
+              ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes, failureQueueName: futures.marginCall.failureQueue.name }]
               : [],
           ...(futures?.ui ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futuresHostNames(env, config.futures as FuturesConfig, config.dns.zoneName).site } } : {}),
         })

@@ -21,7 +21,7 @@ const SERVICES = {
   "proxy-validator": ["cpu-high", "memory-high", "running-tasks"],
   "market-maker": ["cpu-high", "memory-high", "running-tasks"],
   notifications: ["cpu-high", "memory-high", "running-tasks", "rds-cpu", "rds-storage", "rds-connections", "alb-5xx", "alb-unhealthy"],
-  "margin-call": ["errors", "duration", "throttles", "not-running"],
+  "margin-call": ["errors", "duration", "throttles", "failed-runs", "not-running"],
   "futures-ui": ["5xx-errors", "4xx-errors", "unreachable"],
 } as const;
 
@@ -107,7 +107,10 @@ describe("monitoring", () => {
       assert.deepEqual(alarm(p, "notifications", "alb-5xx").inputs.dimensions, { LoadBalancer: lb });
       assert.deepEqual(alarm(p, "notifications", "alb-unhealthy").inputs.dimensions, { LoadBalancer: lb, TargetGroup: tg });
       const fn = out(p, "aws:lambda/function:Function", "futures-margin-call-function");
-      for (const suffix of SERVICES["margin-call"]) assert.deepEqual(alarm(p, "margin-call", suffix).inputs.dimensions, { FunctionName: fn });
+      for (const suffix of SERVICES["margin-call"].filter((x) => x !== "failed-runs")) assert.deepEqual(alarm(p, "margin-call", suffix).inputs.dimensions, { FunctionName: fn });
+      // A run lost after its retries sits in the failure queue: that pages too.
+      const failed = alarm(p, "margin-call", "failed-runs").inputs;
+      assert.deepEqual([failed.namespace, failed.metricName, failed.dimensions, failed.threshold, failed.comparisonOperator], ["AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: out(p, "aws:sqs/queue:Queue", "futures-margin-call-failures") }, 0, "GreaterThanThreshold"]);
       // Nothing invoking it for two intervals is an alarm, not silence.
       const silent = alarm(p, "margin-call", "not-running").inputs;
       assert.deepEqual([silent.metricName, silent.period, silent.comparisonOperator, silent.treatMissingData], ["Invocations", 1800, "LessThanThreshold", "breaching"]);

@@ -2,28 +2,31 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AwsContext, Statement, denyWithoutTls, logGroupArn, policyDocument, resourcePolicyDocument, serviceTrust } from "../../lib/iam";
+import { isSecretLookingName, secretLookingValue } from "../../lib/secret-patterns";
 import { addSecurityGroupRules } from "../container-service";
 import { appSecret } from "../service-parts";
 
-/** Physical names (ESTATE.md §3: the live `-v2` function and its rules). */
+/** Physical names (ESTATE.md §3: the live `-v2` function and its rules), from `futuresNames(env).marginCall`. */
 export interface MarginCallNames {
-  /** `margin-call-v2-{env}`. */
+  /** The function: `margin-call-v2-{env}`. */
   readonly function: string;
-  /** `margin-call-lambda-role-v2-{env}`. */
+  /** Its execution role: `margin-call-lambda-role-v2-{env}`. */
   readonly role: string;
-  /** `margin-call-lambda-v2-{env}`. */
+  /** Its security group: `margin-call-lambda-v2-{env}`. */
   readonly securityGroup: string;
-  /** `/aws/lambda/margin-call-v2-{env}`. */
+  /** Its log group: `/aws/lambda/margin-call-v2-{env}` (the name Lambda would pick, so the live group can be adopted). */
   readonly logGroup: string;
-  /** `margin-call-secrets-v3-{env}`. */
+  /** The secret with the RPC and subgraph URLs: `margin-call-secrets-v3-{env}`. */
   readonly secret: string;
-  /** `margin-call-schedule-v2-{env}` and its target id `margin-call-lambda-v2`. */
+  /** The regular schedule's rule: `margin-call-schedule-v2-{env}`. */
   readonly scheduleRule: string;
+  /** The regular schedule's target id: `margin-call-lambda-v2`. */
   readonly scheduleTargetId: string;
-  /** `margin-call-daily-schedule-v2-{env}` and its target id `margin-call-lambda-daily-v2`. */
+  /** The daily rule: `margin-call-daily-schedule-v2-{env}`. */
   readonly dailyRule: string;
+  /** The daily rule's target id: `margin-call-lambda-daily-v2`. */
   readonly dailyTargetId: string;
-  /** The queue that keeps failed runs: `margin-call-failures-{env}`. */
+  /** The queue that keeps failed runs (new; `{app}-{env}`): `margin-call-failures-{env}`. */
   readonly failureQueue: string;
 }
 
@@ -31,36 +34,111 @@ export interface MarginCallNames {
 export const MARGIN_CALL_SECRET_KEYS = ["eth_node_url", "futures_subgraph_url"] as const;
 export type MarginCallSecretKey = (typeof MARGIN_CALL_SECRET_KEYS)[number];
 
+export type MarginCallLogLevel = "debug" | "info" | "warn" | "error";
+
+/**
+ * The function's plain settings: what the application reads from its environment
+ * besides `SECRETS_ARN` (which the component adds). Nothing secret: the RPC and
+ * subgraph URLs are in the secret.
+ */
+export interface MarginCallEnvironment {
+  /** The futures contract, `0x` + 40 hex. */
+  readonly FUTURES_ADDRESS: string;
+  /** The hashrate oracle contract, `0x` + 40 hex. */
+  readonly HASHRATE_ORACLE_ADDRESS: string;
+  /** The Multicall3 contract, `0x` + 40 hex. */
+  readonly MULTICALL_ADDRESS: string;
+  /**
+   * `https://notifyint.<zone>/notifications`, from the same host name as the DNS
+   * record. HTTPS only (the security group opens nothing else). Absent when the
+   * notifications service is switched off.
+   */
+  readonly NOTIFICATIONS_SERVICE_URL?: string;
+  /** The application's log level; equal to {@link MarginCallArgs.logLevel}. */
+  readonly LOG_LEVEL: MarginCallLogLevel;
+  /** Margin utilisation (percent) above which a position gets a warning, e.g. `"80"`. */
+  readonly MARGIN_UTILIZATION_WARNING_PERCENT: string;
+}
+
 /** The input of the daily run. */
 export const DAILY_INPUT = { executeMarginCall: true } as const;
 
-/** The first code of a function nobody has deployed yet: it fails every run, loudly. */
+/** Asynchronous retries of a failed run (Lambda's maximum is 2), before the event goes to the failure queue. */
+export const MAX_RETRY_ATTEMPTS = 2;
+/**
+ * How long an event may wait (throttled behind a long run, or between retries) or
+ * EventBridge may keep trying to deliver it, before it goes to the failure queue.
+ * One hour: a margin check older than that is better replayed by a person than run late.
+ */
+export const MAX_EVENT_AGE_SECONDS = 3600;
+/** Two weeks to look at a failed run and replay it (SQS allows at most 14 days). */
+export const FAILURE_RETENTION_SECONDS = 14 * 24 * 3600;
+
+/** The code a new function gets when no artifact is configured: it fails every run, loudly. */
 export const PLACEHOLDER_HANDLER = path.join(__dirname, "margin-call-placeholder", "index.js");
 
+/**
+ * Function properties that belong to the application's pipeline
+ * (`aws lambda update-function-code`): `pulumi up` sets them once, at creation,
+ * and never reverts an upload. `code` is the placeholder archive; `s3*` the
+ * configured artifact; `sourceCodeHash`/`codeSha256` the v7 hash inputs.
+ */
+export const PIPELINE_OWNED_PROPERTIES = ["code", "s3Bucket", "s3Key", "s3ObjectVersion", "sourceCodeHash", "codeSha256"] as const;
+
 export interface MarginCallArgs {
+  /** Account, region and partition for the ARNs in the role's policy and the invoke permissions. */
   readonly aws: AwsContext;
-  readonly network: { readonly vpcId: pulumi.Input<string>; readonly privateSubnetIds: pulumi.Input<string[]> };
+  /** Where the function runs: its ENIs go into the private subnets, its security group into the VPC. */
+  readonly network: {
+    /** The VPC of the private subnets. */
+    readonly vpcId: pulumi.Input<string>;
+    /** Private subnets (egress through NAT): RPC, subgraph, Secrets Manager and the notifications ALB. */
+    readonly privateSubnetIds: pulumi.Input<string[]>;
+  };
+  /** Physical names: `futuresNames(env).marginCall`. */
   readonly names: MarginCallNames;
+  /** Lambda timeout, 1 to 900 s. A run that outlasts `intervalMinutes` delays the next one (reserved concurrency 1). */
   readonly timeoutSeconds: number;
+  /** Lambda memory, 128 to 10240 MB (CPU scales with it). */
   readonly memoryMb: number;
-  /** Minutes between regular runs. */
+  /** Minutes between regular runs (a whole number, at least 1): `rate(1 minute)`, `rate(15 minutes)`. */
   readonly intervalMinutes: number;
-  /** The daily run with `{"executeMarginCall": true}`, UTC. */
-  readonly daily: { readonly hour: number; readonly minute: number };
+  /** The daily run with `{"executeMarginCall": true}`, UTC: `cron(<minute> <hour> * * ? *)`. */
+  readonly daily: {
+    /** Hour, 0 to 23 (UTC). */
+    readonly hour: number;
+    /** Minute, 0 to 59. */
+    readonly minute: number;
+  };
+  /** Plain, non-secret settings; the component adds `SECRETS_ARN` and refuses anything that looks secret. */
+  readonly environment: MarginCallEnvironment;
   /**
-   * Plain, non-secret settings (`FUTURES_ADDRESS`, `HASHRATE_ORACLE_ADDRESS`,
-   * `MULTICALL_ADDRESS`, `NOTIFICATIONS_SERVICE_URL`, `LOG_LEVEL`,
-   * `MARGIN_UTILIZATION_WARNING_PERCENT`); the component adds `SECRETS_ARN`.
+   * Lambda's own filter on the application's JSON logs (`loggingConfig.applicationLogLevel`):
+   * lines below it never reach CloudWatch. Must equal `environment.LOG_LEVEL`.
    */
-  readonly environment: Readonly<Record<string, string>>;
-  readonly logLevel: "debug" | "info" | "warn" | "error";
+  readonly logLevel: MarginCallLogLevel;
+  /** Days CloudWatch Logs keeps the function's logs (a value CloudWatch accepts: 1, 3, 5, 7, 14, 30, ...). */
   readonly logRetentionDays: number;
-  /** Encrypts the secret; the role may decrypt with it only through Secrets Manager. */
+  /** The platform CMK: it encrypts the secret; the role may decrypt with it only through Secrets Manager. */
   readonly secretsKmsKeyArn: pulumi.Input<string>;
-  /** Values from `pulumi config set --secret`; absent when the secret is filled out of band. */
+  /**
+   * Values from `pulumi config set --secret` (Pulumi secrets), written as one JSON
+   * secret version. Absent: the secret is created empty and filled out of band
+   * (`aws secretsmanager put-secret-value`).
+   */
   readonly secretValues?: Readonly<Record<MarginCallSecretKey, pulumi.Input<string>>>;
-  /** The function's first code (a zip in S3); absent: the placeholder. Later uploads belong to the application. */
-  readonly artifact?: { readonly s3Bucket: string; readonly s3Key: string };
+  /**
+   * The function's first code: a zip in S3. Absent: a placeholder that fails every
+   * run. Either way the application's pipeline owns the code afterwards; changing
+   * this later changes nothing ({@link PIPELINE_OWNED_PROPERTIES} are ignored).
+   */
+  readonly artifact?: {
+    /** Bucket holding the zip (same region as the function). */
+    readonly s3Bucket: string;
+    /** Key of the zip. */
+    readonly s3Key: string;
+  };
+  /** Production: `protect` the secret, and keep it 30 days after deletion (7 otherwise). */
   readonly protect: boolean;
 }
 
@@ -68,11 +146,11 @@ export interface MarginCallArgs {
  * The margin-call Lambda of seed 004 (issue 6 §5): Node.js 22 in the private
  * subnets, one run at a time (reserved concurrency 1), on two EventBridge
  * schedules, each allowed to invoke it by its own ARN. Asynchronous failures
- * are retried, then kept in an encrypted SQS queue: a failed run is never lost
- * silently. The RPC and subgraph URLs stay in its secret, read at run time by
- * ARN (today they are plain environment, ESTATE.md finding 2). The code belongs
- * to the application: `pulumi up` creates the function and never reverts the
- * pipeline's uploads.
+ * are retried, then kept in an encrypted SQS queue, as are events EventBridge
+ * could not deliver: a failed run is never lost silently. The RPC and subgraph
+ * URLs stay in its secret, read at run time by ARN (today they are plain
+ * environment, ESTATE.md finding 2). The code belongs to the application:
+ * `pulumi up` creates the function and never reverts the pipeline's uploads.
  */
 export class MarginCall extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function;
@@ -84,9 +162,24 @@ export class MarginCall extends pulumi.ComponentResource {
   readonly scheduleRule: aws.cloudwatch.EventRule;
   readonly dailyRule: aws.cloudwatch.EventRule;
 
+  /** `margin-call-v2-{env}`: the futures deploy role's `lambda:UpdateFunctionCode` target, a GitHub variable. */
   readonly functionName: pulumi.Output<string>;
+  /** The unqualified function ARN (the deploy role's grant is on exactly this). */
   readonly functionArn: pulumi.Output<string>;
+  readonly roleArn: pulumi.Output<string>;
+  /** The function's security group: what the notifications ALB admits on 443. */
   readonly securityGroupId: pulumi.Output<string>;
+  readonly logGroupName: pulumi.Output<string>;
+  /** Where failed runs and undeliverable events wait (an alarm on its depth belongs to monitoring). */
+  readonly failureQueueArn: pulumi.Output<string>;
+  readonly failureQueueName: pulumi.Output<string>;
+  readonly failureQueueUrl: pulumi.Output<string>;
+  readonly scheduleRuleName: pulumi.Output<string>;
+  readonly scheduleRuleArn: pulumi.Output<string>;
+  readonly dailyRuleName: pulumi.Output<string>;
+  readonly dailyRuleArn: pulumi.Output<string>;
+  /** `SECRETS_ARN`: the one secret the function reads. */
+  readonly secretArn: pulumi.Output<string>;
 
   constructor(name: string, args: MarginCallArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:futures:MarginCall", name, {}, opts);
@@ -112,19 +205,11 @@ export class MarginCall extends pulumi.ComponentResource {
       `${name}-failures`,
       {
         name: names.failureQueue,
-        // Two weeks to look at a failed run and replay it.
-        messageRetentionSeconds: 14 * 24 * 3600,
-        // SSE-SQS: encrypted at rest without a key policy for Lambda to encrypt with.
+        messageRetentionSeconds: FAILURE_RETENTION_SECONDS,
+        // SSE-SQS: encrypted at rest, and both writers (the function's role and EventBridge)
+        // can send without a KMS grant. With the CMK, its key policy would have to admit
+        // events.amazonaws.com and the role's kms:GenerateDataKey: more rights for no gain.
         sqsManagedSseEnabled: true,
-      },
-      parent,
-    );
-    new aws.sqs.QueuePolicy(
-      `${name}-failures-policy`,
-      {
-        queueUrl: this.failureQueue.url,
-        // The function's role sends by its own identity policy; the queue only refuses plain HTTP.
-        policy: resourcePolicyDocument([denyWithoutTls("sqs", [this.failureQueue.arn])]),
       },
       parent,
     );
@@ -148,7 +233,7 @@ export class MarginCall extends pulumi.ComponentResource {
       `${name}-role`,
       {
         name: names.role,
-        description: `${names.function}: reads its own secret, writes its own logs, keeps failed runs`,
+        description: `${names.function}: reads its own secret, writes its own logs, keeps failed runs, attaches to its VPC`,
         assumeRolePolicy: serviceTrust("lambda.amazonaws.com", args.aws.accountId, "LambdaAssumesForThisAccountOnly"),
         maxSessionDuration: 3600,
       },
@@ -156,13 +241,13 @@ export class MarginCall extends pulumi.ComponentResource {
     );
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
-      { role: this.role.id, name: "margin-call", policy: policyDocument(marginCallStatements(args, this.secret.arn, this.failureQueue.arn)) },
-      parent,
-    );
-    // ENIs in the VPC: AWS's managed policy for exactly that (its EC2 actions take no narrower resource in practice).
-    const vpcAccess = new aws.iam.RolePolicyAttachment(
-      `${name}-vpc-access`,
-      { role: this.role.name, policyArn: `arn:${args.aws.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole` },
+      {
+        role: this.role.id,
+        name: "margin-call",
+        policy: pulumi.all([args.network.privateSubnetIds, this.securityGroup.id]).apply(([subnetIds, securityGroupId]) =>
+          pulumi.output(policyDocument(marginCallStatements(args, { secretArn: this.secret.arn, queueArn: this.failureQueue.arn, subnetIds, securityGroupId }))),
+        ),
+      },
       parent,
     );
 
@@ -177,6 +262,7 @@ export class MarginCall extends pulumi.ComponentResource {
         description: "Checks futures margins; warns and triggers margin calls",
         runtime: "nodejs22.x",
         handler: "index.handler",
+        // x86_64 as today: the pipeline's zip may carry native modules built for it.
         architectures: ["x86_64"],
         role: this.role.arn,
         ...code,
@@ -185,39 +271,81 @@ export class MarginCall extends pulumi.ComponentResource {
         // Two runs never overlap: a run that outlasts the interval delays the next instead of racing it.
         reservedConcurrentExecutions: 1,
         vpcConfig: { subnetIds: args.network.privateSubnetIds, securityGroupIds: [this.securityGroup.id] },
-        environment: { variables: { ...args.environment, SECRETS_ARN: this.secret.arn } },
+        environment: { variables: { ...definedOnly(args.environment), SECRETS_ARN: this.secret.arn } },
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: args.logLevel.toUpperCase(), systemLogLevel: "WARN" },
       },
       {
         parent: this,
-        dependsOn: [this.logGroup, policy, vpcAccess],
-        // The pipeline uploads the code (`aws lambda update-function-code`): never revert it.
-        ignoreChanges: ["code", "s3Bucket", "s3Key", "s3ObjectVersion", "sourceCodeHash"],
+        // The log group exists before the first line is written (Lambda would otherwise create one
+        // that keeps logs forever); the role may create ENIs and send to the queue before Lambda checks.
+        dependsOn: [this.logGroup, policy],
+        ignoreChanges: [...PIPELINE_OWNED_PROPERTIES],
       },
     );
-    this.functionName = this.function.name;
-    this.functionArn = this.function.arn;
-    this.securityGroupId = this.securityGroup.id;
 
     new aws.lambda.FunctionEventInvokeConfig(
       `${name}-async`,
       {
         functionName: this.function.name,
-        // EventBridge invokes asynchronously: retry twice, then keep the event.
-        maximumRetryAttempts: 2,
-        maximumEventAgeInSeconds: 3600,
+        // EventBridge invokes asynchronously: retry, then keep the event (with the error) in the queue.
+        maximumRetryAttempts: MAX_RETRY_ATTEMPTS,
+        maximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS,
         destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
       },
       parent,
     );
 
     // ---------------------------------------------------------------- schedules
-    const schedule = (key: string, rule: string, targetId: string, expression: string, description: string, input?: string) => {
-      const eventRule = new aws.cloudwatch.EventRule(`${name}-${key}`, { name: rule, description, scheduleExpression: expression }, parent);
+    this.scheduleRule = new aws.cloudwatch.EventRule(
+      `${name}-schedule`,
+      { name: names.scheduleRule, description: `Every ${plural(args.intervalMinutes, "minute")}: check margins`, scheduleExpression: rateExpression(args.intervalMinutes) },
+      parent,
+    );
+    this.dailyRule = new aws.cloudwatch.EventRule(
+      `${name}-daily`,
+      {
+        name: names.dailyRule,
+        description: `Daily at ${pad(args.daily.hour)}:${pad(args.daily.minute)} UTC: execute margin calls`,
+        scheduleExpression: dailyExpression(args.daily.hour, args.daily.minute),
+      },
+      parent,
+    );
+    const rules = [this.scheduleRule, this.dailyRule];
+
+    // The queue takes failed runs from the role (its identity policy) and undeliverable events from
+    // these two rules only; nothing over plain HTTP.
+    const queuePolicy = new aws.sqs.QueuePolicy(
+      `${name}-failures-policy`,
+      {
+        queueUrl: this.failureQueue.url,
+        policy: resourcePolicyDocument([
+          denyWithoutTls("sqs", [this.failureQueue.arn]),
+          {
+            Sid: "KeepEventsTheseRulesCouldNotDeliver",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: ["sqs:SendMessage"],
+            Resource: [this.failureQueue.arn],
+            Condition: { ArnEquals: { "aws:SourceArn": rules.map((r) => r.arn) } },
+          },
+        ]),
+      },
+      parent,
+    );
+
+    const target = (key: string, rule: aws.cloudwatch.EventRule, targetId: string, input?: string) => {
       new aws.cloudwatch.EventTarget(
         `${name}-${key}-target`,
-        { rule: eventRule.name, targetId, arn: this.function.arn, ...(input ? { input } : {}) },
-        parent,
+        {
+          rule: rule.name,
+          targetId,
+          arn: this.function.arn,
+          ...(input ? { input } : {}),
+          // Delivery itself can fail (permission removed, function renamed: ESTATE.md finding 12):
+          // such events land in the same queue instead of only a FailedInvocations metric.
+          retryPolicy: { maximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS, maximumRetryAttempts: 185 },
+          deadLetterConfig: { arn: this.failureQueue.arn },
+        },
+        { parent: this, dependsOn: [queuePolicy] },
       );
       new aws.lambda.Permission(
         `${name}-${key}-invoke`,
@@ -227,46 +355,77 @@ export class MarginCall extends pulumi.ComponentResource {
           function: this.function.name,
           principal: "events.amazonaws.com",
           // This rule only: not any rule, and not another account's.
-          sourceArn: eventRule.arn,
+          sourceArn: rule.arn,
           sourceAccount: args.aws.accountId,
         },
         parent,
       );
-      return eventRule;
     };
-    this.scheduleRule = schedule("schedule", names.scheduleRule, names.scheduleTargetId, rateExpression(args.intervalMinutes), `Every ${args.intervalMinutes} minute(s): check margins`);
-    this.dailyRule = schedule(
-      "daily",
-      names.dailyRule,
-      names.dailyTargetId,
-      `cron(${args.daily.minute} ${args.daily.hour} * * ? *)`,
-      `Daily at ${pad(args.daily.hour)}:${pad(args.daily.minute)} UTC: execute margin calls`,
-      JSON.stringify(DAILY_INPUT),
-    );
+    target("schedule", this.scheduleRule, names.scheduleTargetId);
+    target("daily", this.dailyRule, names.dailyTargetId, JSON.stringify(DAILY_INPUT));
+
+    this.functionName = this.function.name;
+    this.functionArn = this.function.arn;
+    this.roleArn = this.role.arn;
+    this.securityGroupId = this.securityGroup.id;
+    this.logGroupName = this.logGroup.name;
+    this.failureQueueArn = this.failureQueue.arn;
+    this.failureQueueName = this.failureQueue.name;
+    this.failureQueueUrl = this.failureQueue.url;
+    this.scheduleRuleName = this.scheduleRule.name;
+    this.scheduleRuleArn = this.scheduleRule.arn;
+    this.dailyRuleName = this.dailyRule.name;
+    this.dailyRuleArn = this.dailyRule.arn;
+    this.secretArn = this.secret.arn;
 
     this.registerOutputs({
       functionName: this.functionName,
       functionArn: this.functionArn,
-      roleArn: this.role.arn,
+      roleArn: this.roleArn,
       securityGroupId: this.securityGroupId,
-      logGroupName: this.logGroup.name,
-      failureQueueArn: this.failureQueue.arn,
-      secretArn: this.secret.arn,
-      scheduleRuleArn: this.scheduleRule.arn,
-      dailyRuleArn: this.dailyRule.arn,
+      logGroupName: this.logGroupName,
+      failureQueueArn: this.failureQueueArn,
+      failureQueueName: this.failureQueueName,
+      failureQueueUrl: this.failureQueueUrl,
+      scheduleRuleName: this.scheduleRuleName,
+      scheduleRuleArn: this.scheduleRuleArn,
+      dailyRuleName: this.dailyRuleName,
+      dailyRuleArn: this.dailyRuleArn,
+      secretArn: this.secretArn,
     });
   }
 }
 
-/** EventBridge's rate syntax: `rate(1 minute)`, `rate(15 minutes)`. */
+/** EventBridge's rate syntax: `rate(1 minute)` (singular, or EventBridge rejects it), `rate(15 minutes)`. */
 export function rateExpression(minutes: number): string {
-  return `rate(${minutes} ${minutes === 1 ? "minute" : "minutes"})`;
+  return `rate(${plural(minutes, "minute")})`;
 }
 
-/** The function's own rights: its secret (decrypted only through Secrets Manager), its logs, its failure queue. */
-function marginCallStatements(args: MarginCallArgs, secretArn: pulumi.Output<string>, queueArn: pulumi.Output<string>): Statement[] {
+/** EventBridge's six-field cron, every day at `hour:minute` UTC: `cron(30 0 * * ? *)`. */
+export function dailyExpression(hour: number, minute: number): string {
+  return `cron(${minute} ${hour} * * ? *)`;
+}
+
+interface PolicyRefs {
+  readonly secretArn: pulumi.Input<string>;
+  readonly queueArn: pulumi.Input<string>;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupId: string;
+}
+
+/**
+ * The function's own rights: its secret (decrypted only through Secrets Manager),
+ * its log streams, its failure queue, and its ENIs. The ENI statements replace the
+ * AWS-managed AWSLambdaVPCAccessExecutionRole, whose single statement also grants
+ * logs:CreateLogGroup/CreateLogStream/PutLogEvents on "*" (every log group of the
+ * account) and which the policy pack cannot read. Its EC2 actions are the ones
+ * Lambda's guide lists; creation is limited to this function's subnets and
+ * security group, and only the two Describe calls (no resource ARN) stay on "*".
+ */
+function marginCallStatements(args: MarginCallArgs, refs: PolicyRefs): Statement[] {
+  const ec2 = (resource: string) => `arn:${args.aws.partition}:ec2:${args.aws.region}:${args.aws.accountId}:${resource}`;
   return [
-    { Sid: "ReadOwnSecretAtRunTime", Action: ["secretsmanager:GetSecretValue"], Resource: [secretArn] },
+    { Sid: "ReadOwnSecretAtRunTime", Action: ["secretsmanager:GetSecretValue"], Resource: [refs.secretArn] },
     {
       Sid: "DecryptOwnSecretThroughSecretsManagerOnly",
       Action: ["kms:Decrypt"],
@@ -278,20 +437,58 @@ function marginCallStatements(args: MarginCallArgs, secretArn: pulumi.Output<str
       Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
       Resource: [pulumi.interpolate`${logGroupArn(args.aws, args.names.logGroup)}:log-stream:*`],
     },
-    { Sid: "KeepFailedRunsInOwnQueue", Action: ["sqs:SendMessage"], Resource: [queueArn] },
+    { Sid: "KeepFailedRunsInOwnQueue", Action: ["sqs:SendMessage"], Resource: [refs.queueArn] },
+    {
+      Sid: "CreateEnisOnlyInOwnSubnetsWithOwnSecurityGroup",
+      Action: ["ec2:CreateNetworkInterface"],
+      Resource: [ec2("network-interface/*"), ...refs.subnetIds.map((id) => ec2(`subnet/${id}`)), ec2(`security-group/${refs.securityGroupId}`)],
+    },
+    {
+      // Lambda names the ENI only when it has made it: any ENI of this account and region.
+      Sid: "ManageEnisLambdaCreatedInThisRegion",
+      Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+      Resource: [ec2("network-interface/*")],
+    },
+    { Sid: "DescribeNetworkTakesNoResourceArn", Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], Resource: "*" },
   ];
 }
 
 function validate(args: MarginCallArgs): void {
   const where = args.names.function;
-  if (args.intervalMinutes < 1 || !Number.isInteger(args.intervalMinutes)) throw new Error(`${where}: intervalMinutes must be a whole number of minutes, at least 1`);
+  const whole = (value: number, min: number, max: number) => Number.isInteger(value) && value >= min && value <= max;
+  const problems: string[] = [];
+  if (!whole(args.intervalMinutes, 1, Number.MAX_SAFE_INTEGER)) problems.push(`intervalMinutes ${args.intervalMinutes} must be a whole number of minutes, at least 1`);
+  if (!whole(args.timeoutSeconds, 1, 900)) problems.push(`timeoutSeconds ${args.timeoutSeconds} must be a whole number from 1 to 900`);
+  if (!whole(args.memoryMb, 128, 10240)) problems.push(`memoryMb ${args.memoryMb} must be a whole number from 128 to 10240`);
+  if (!whole(args.daily.hour, 0, 23)) problems.push(`daily.hour ${args.daily.hour} must be 0 to 23`);
+  if (!whole(args.daily.minute, 0, 59)) problems.push(`daily.minute ${args.daily.minute} must be 0 to 59`);
+  if (args.environment.LOG_LEVEL !== args.logLevel) problems.push(`environment.LOG_LEVEL (${args.environment.LOG_LEVEL}) and logLevel (${args.logLevel}) differ`);
+  const url = args.environment.NOTIFICATIONS_SERVICE_URL;
+  if (url !== undefined && !url.startsWith("https://")) problems.push(`NOTIFICATIONS_SERVICE_URL ${url} must be https:// (the security group opens 443 only)`);
+  for (const [key, value] of Object.entries(args.environment as unknown as Record<string, unknown>)) {
+    if (value === undefined) continue;
+    if (key === "SECRETS_ARN") problems.push("SECRETS_ARN is set by the component");
+    else if (isSecretLookingName(key)) problems.push(`environment ${key} is named like a secret: put it in ${args.names.secret}`);
+    else if (typeof value !== "string") problems.push(`environment ${key} must be a string`);
+    else {
+      const secret = secretLookingValue(value);
+      if (secret) problems.push(`environment ${key} looks like ${secret}: put it in ${args.names.secret}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`${where}: ${problems.join("; ")}`);
   if (args.timeoutSeconds > args.intervalMinutes * 60) {
-    // Not an error (reserved concurrency 1 keeps runs apart), but the schedule would throttle: say so loudly.
-    pulumi.log.warn(`${where}: the timeout (${args.timeoutSeconds} s) exceeds the interval (${args.intervalMinutes} min); overlapping schedules are throttled, not run twice`);
+    // Not an error (reserved concurrency 1 keeps runs apart), but the schedule would throttle: say so.
+    pulumi.log.warn(`${where}: the timeout (${args.timeoutSeconds} s) exceeds the interval (${args.intervalMinutes} min); a run that long delays the next (throttled and retried), never overlaps it`);
   }
-  for (const name of Object.keys(args.environment)) {
-    if (name === "SECRETS_ARN") throw new Error(`${where}: SECRETS_ARN is set by the component`);
-  }
+}
+
+/** `{ KEY: undefined }` means "not set": Lambda takes strings only. */
+function definedOnly(environment: MarginCallEnvironment): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+function plural(n: number, unit: string): string {
+  return `${n} ${n === 1 ? unit : `${unit}s`}`;
 }
 
 function pad(n: number): string {

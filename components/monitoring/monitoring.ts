@@ -39,6 +39,8 @@ export interface WatchedFunction {
   readonly timeoutSeconds: number;
   /** Minutes between scheduled runs: no invocation for longer than that (twice) is an alarm too. */
   readonly intervalMinutes: number;
+  /** The queue that keeps its failed asynchronous runs: a message there is an alarm. */
+  readonly failureQueueName?: pulumi.Input<string>;
 }
 export interface WatchedSite {
   readonly key: string;
@@ -140,6 +142,10 @@ export class Monitoring extends pulumi.ComponentResource {
       add(f.key, { suffix: "throttles", description: `${f.key}: more than ${t.lambdaThrottles} throttles in 5 min`, namespace: "AWS/Lambda", metricName: "Throttles", statistic: "Sum", dimensions: dims, periodSeconds: FIVE_MINUTES, evaluationPeriods: 1, threshold: t.lambdaThrottles, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
       // The three above go quiet when nothing runs it at all (a broken schedule): this one does not.
       const silence = Math.max(2 * f.intervalMinutes, 10);
+      if (f.failureQueueName) {
+        // Retries exhausted: a run is lost unless someone looks. An idle, empty queue reports nothing.
+        add(f.key, { suffix: "failed-runs", description: `${f.key}: a run failed after its retries (see its failure queue)`, namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: f.failureQueueName }, periodSeconds: FIVE_MINUTES, evaluationPeriods: 1, threshold: 0, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
+      }
       add(f.key, { suffix: "not-running", description: `${f.key}: not invoked for ${silence} min`, namespace: "AWS/Lambda", metricName: "Invocations", statistic: "Sum", dimensions: dims, periodSeconds: 60 * silence, evaluationPeriods: 1, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching" });
     }
 

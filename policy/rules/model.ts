@@ -96,6 +96,37 @@ export function wildcardRegExp(pattern: string, flags = ""): RegExp {
   return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, flags);
 }
 
+/**
+ * Whether two IAM patterns (`*` any run, `?` one character) can match a common string: whether a
+ * policy's Resource can reach an ARN format, or two Resources overlap.
+ */
+export function globsOverlap(a: string, b: string): boolean {
+  const n = a.length;
+  const m = b.length;
+  const seen = new Set<number>();
+  const todo: number[] = [0];
+  const visit = (i: number, j: number) => todo.push(i * (m + 1) + j);
+  while (todo.length > 0) {
+    const state = todo.pop() as number;
+    if (seen.has(state)) continue;
+    seen.add(state);
+    const i = Math.floor(state / (m + 1));
+    const j = state % (m + 1);
+    if (i === n && j === m) return true;
+    // A star may match nothing, or absorb one character of the other side.
+    if (i < n && a[i] === "*") visit(i + 1, j);
+    if (j < m && b[j] === "*") visit(i, j + 1);
+    if (i < n && j < m) {
+      const x = a[i];
+      const y = b[j];
+      if (x === "*" && y !== "*") visit(i, j + 1);
+      else if (y === "*" && x !== "*") visit(i + 1, j);
+      else if (x !== "*" && y !== "*" && (x === y || x === "?" || y === "?")) visit(i + 1, j + 1);
+    }
+  }
+  return false;
+}
+
 /** Whether a role name is one of the configured privileged roles. */
 export function isPrivilegedRole(role: string, config: PolicyConfig): boolean {
   return config.privilegedRoles.some((pattern) => wildcardRegExp(pattern).test(role));
@@ -162,12 +193,17 @@ export function conditionValues(s: IamStatement, operators: readonly string[], k
   return undefined;
 }
 
-/** The identity policies in a stack, each with the role names it applies to. */
+/** The identity policies in a stack, each with the principals it applies to. */
 export interface IdentityPolicy {
   readonly source: ResourceView;
   readonly statements: readonly IamStatement[];
   /** Role names this policy grants to (resolved by name; empty when unknown). */
   readonly roles: readonly string[];
+  /** User and group names it grants to (inline user/group policies, or a managed policy attached to them). */
+  readonly users: readonly string[];
+  readonly groups: readonly string[];
+  /** It is granted to some principal whose name is not known yet (a preview of a new role or attachment). */
+  readonly principalsUnknown: boolean;
 }
 
 export function str(v: unknown): string | undefined {
@@ -178,54 +214,151 @@ export function roleName(role: ResourceView): string | undefined {
   return str(role.props.name) ?? str(role.outputs.name) ?? str(role.outputs.id);
 }
 
-/** Every identity policy document of the stack, linked to roles by name or ARN. */
-export function identityPolicies(resources: readonly ResourceView[]): IdentityPolicy[] {
-  const out: IdentityPolicy[] = [];
-  const roleByRef = new Map<string, string>();
+export type PrincipalKind = "role" | "user" | "group";
+
+/** One managed policy (AWS-managed, or this stack's aws.iam.Policy by ARN) attached to one role, user or group. */
+export interface ManagedAttachment {
+  /** What attaches it: an attachment resource, or a Role through its `managedPolicyArns`. */
+  readonly source: ResourceView;
+  readonly policyArn: string;
+  readonly kind: PrincipalKind;
+  /** The role, user or group name; `undefined` while unknown (a preview of a new principal). */
+  readonly principal: string | undefined;
+}
+
+/** Attachment resource types, with where each keeps its policy ARNs and its principals (@pulumi/aws 7). */
+const ATTACHMENTS: Readonly<Record<string, { readonly arns: string; readonly principals: readonly [PrincipalKind, string, "one" | "list"][] }>> = {
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { arns: "policyArn", principals: [["role", "role", "one"]] },
+  "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": { arns: "policyArns", principals: [["role", "roleName", "one"]] },
+  "aws:iam/userPolicyAttachment:UserPolicyAttachment": { arns: "policyArn", principals: [["user", "user", "one"]] },
+  "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": { arns: "policyArns", principals: [["user", "userName", "one"]] },
+  "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": { arns: "policyArn", principals: [["group", "group", "one"]] },
+  "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": { arns: "policyArns", principals: [["group", "groupName", "one"]] },
+  "aws:iam/policyAttachment:PolicyAttachment": {
+    arns: "policyArn",
+    principals: [
+      ["role", "roles", "list"],
+      ["user", "users", "list"],
+      ["group", "groups", "list"],
+    ],
+  },
+};
+
+/** The resource types that attach managed policies (besides a Role's own `managedPolicyArns`). */
+export const ATTACHMENT_TYPES: readonly string[] = Object.keys(ATTACHMENTS);
+
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
+const lastSegment = (ref: string) => ref.split("/").pop() || ref;
+
+/** Role names by every reference to them (name, ARN, id). */
+function roleRefs(resources: readonly ResourceView[]): Map<string, string> {
+  const byRef = new Map<string, string>();
   for (const r of resources.filter((x) => x.type === "aws:iam/role:Role")) {
     const name = roleName(r);
     if (!name) continue;
-    for (const ref of [name, str(r.outputs.arn), str(r.outputs.id)]) if (ref) roleByRef.set(ref, name);
+    for (const ref of [name, str(r.outputs.arn), str(r.outputs.id)]) if (ref) byRef.set(ref, name);
   }
+  return byRef;
+}
+
+/**
+ * Every managed-policy attachment of the stack, one per (policy ARN, principal): RolePolicyAttachment,
+ * RolePolicyAttachmentsExclusive, PolicyAttachment (roles, users, groups), User/GroupPolicyAttachment,
+ * User/GroupPolicyAttachmentsExclusive, and a Role's `managedPolicyArns`. A policy ARN not known yet is
+ * skipped; a principal not known yet is kept with `principal: undefined` (a whole unknown list yields none).
+ */
+export function managedAttachments(resources: readonly ResourceView[]): ManagedAttachment[] {
+  const roles = roleRefs(resources);
+  const resolve = (kind: PrincipalKind, ref: unknown): string | undefined => {
+    const key = str(ref);
+    if (!key) return undefined;
+    return kind === "role" ? (roles.get(key) ?? lastSegment(key)) : lastSegment(key);
+  };
+  const out: ManagedAttachment[] = [];
+  const add = (source: ResourceView, arns: unknown, kind: PrincipalKind, refs: unknown[]) => {
+    for (const policyArn of asList(arns).map(str)) {
+      if (!policyArn) continue;
+      for (const ref of refs) out.push({ source, policyArn, kind, principal: resolve(kind, ref) });
+    }
+  };
+  for (const r of resources) {
+    if (r.type === "aws:iam/role:Role") {
+      add(r, r.props.managedPolicyArns, "role", [roleName(r)]);
+      continue;
+    }
+    const shape = ATTACHMENTS[r.type];
+    if (!shape) continue;
+    for (const [kind, prop, arity] of shape.principals) add(r, r.props[shape.arns], kind, arity === "one" ? [r.props[prop]] : asList(r.props[prop]));
+  }
+  return out;
+}
+
+/** Every identity policy document of the stack, linked to its roles, users and groups by name or ARN. */
+export function identityPolicies(resources: readonly ResourceView[]): IdentityPolicy[] {
+  const out: IdentityPolicy[] = [];
+  const roles = roleRefs(resources);
   const roleOf = (ref: unknown): string[] => {
     const key = str(ref);
-    return key ? [roleByRef.get(key) ?? key.split("/").pop() ?? key] : [];
+    return key ? [roles.get(key) ?? lastSegment(key)] : [];
+  };
+  const nameOf = (ref: unknown): string[] => {
+    const key = str(ref);
+    return key ? [lastSegment(key)] : [];
   };
   const policyByArn = new Map<string, ResourceView>();
   for (const r of resources.filter((x) => x.type === "aws:iam/policy:Policy")) {
     const arn = str(r.outputs.arn);
     if (arn) policyByArn.set(arn, r);
   }
-  const attachedRoles = new Map<ResourceView, string[]>();
-  for (const a of resources.filter((x) => x.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment")) {
-    const policy = policyByArn.get(str(a.props.policyArn) ?? "");
-    if (policy) attachedRoles.set(policy, [...(attachedRoles.get(policy) ?? []), ...roleOf(a.props.role)]);
+  const attached = new Map<ResourceView, { roles: string[]; users: string[]; groups: string[]; unknown: boolean }>();
+  for (const a of managedAttachments(resources)) {
+    const policy = policyByArn.get(a.policyArn);
+    if (!policy) continue;
+    const entry = attached.get(policy) ?? { roles: [], users: [], groups: [], unknown: false };
+    if (a.principal === undefined) entry.unknown = true;
+    else entry[a.kind === "role" ? "roles" : a.kind === "user" ? "users" : "groups"].push(a.principal);
+    attached.set(policy, entry);
   }
 
   for (const r of resources) {
     switch (r.type) {
       case "aws:iam/rolePolicy:RolePolicy":
-        push(r, r.props.policy, roleOf(r.props.role));
+        push(r, r.props.policy, { roles: roleOf(r.props.role) });
         break;
-      case "aws:iam/policy:Policy":
-        push(r, r.props.policy, attachedRoles.get(r) ?? []);
+      case "aws:iam/policy:Policy": {
+        const to = attached.get(r);
+        push(r, r.props.policy, { roles: unique(to?.roles), users: unique(to?.users), groups: unique(to?.groups), unknown: to?.unknown });
         break;
+      }
       case "aws:iam/userPolicy:UserPolicy":
+        push(r, r.props.policy, { users: nameOf(r.props.user) });
+        break;
       case "aws:iam/groupPolicy:GroupPolicy":
-        push(r, r.props.policy, []);
+        push(r, r.props.policy, { groups: nameOf(r.props.group) });
         break;
       case "aws:iam/role:Role": {
         const inline = Array.isArray(r.props.inlinePolicies) ? (r.props.inlinePolicies as { policy?: unknown }[]) : [];
         const name = roleName(r);
-        for (const p of inline) push(r, p.policy, name ? [name] : []);
+        for (const p of inline) push(r, p.policy, { roles: name ? [name] : [] });
         break;
       }
     }
   }
   return out;
 
-  function push(source: ResourceView, doc: unknown, roles: string[]): void {
+  function push(source: ResourceView, doc: unknown, to: { roles?: string[]; users?: string[]; groups?: string[]; unknown?: boolean }): void {
     const statements = parseDocument(doc);
-    if (statements) out.push({ source, statements, roles });
+    if (!statements) return;
+    const roles = to.roles ?? [];
+    const users = to.users ?? [];
+    const groups = to.groups ?? [];
+    // An inline policy always has one principal: none known means it is unknown.
+    const inline = source.type !== "aws:iam/policy:Policy";
+    const principalsUnknown = !!to.unknown || (inline && roles.length + users.length + groups.length === 0);
+    out.push({ source, statements, roles, users, groups, principalsUnknown });
   }
+}
+
+function unique(names: readonly string[] | undefined): string[] {
+  return [...new Set(names ?? [])];
 }
