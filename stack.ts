@@ -10,7 +10,7 @@ import type { ReleaseSource } from "./lib/github-releases";
 import { AwsContext } from "./lib/iam";
 import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
 import { pinnedTagPattern } from "./lib/image-tags";
-import { ProxyServiceKind, appEnv, clusterNames, futuresNames, platformKeyAlias } from "./lib/naming";
+import { ProxyServiceKind, appEnv, clusterNames, deploymentAlarmNames, futuresNames, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository } from "./components/deploy-identity";
 import { Futures, futuresHostNames } from "./components/futures/futures";
@@ -50,6 +50,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     protect: config.protect,
   });
 
+  const monitors = config.monitoring.enabled && config.monitoring.alarms;
   const network = new Network("network", { config: config.network, vpcName: appEnv("lumerin", env.name) });
   const dns = dnsTarget(config);
 
@@ -74,6 +75,15 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     dns,
     secretsKmsKeyArn: key.arn,
     secretValues: { router: config.secrets.proxyRouter, validator: config.secrets.proxyValidator },
+    // The monitoring's alarms roll deployments back, besides the circuit breaker.
+    ...(monitors
+      ? {
+          deploymentAlarmNames: {
+            router: deploymentAlarmNames("proxy-router", env.name, { runningTasks: config.proxyRouter.router.desiredCount > 0, loadBalancer5xx: false }),
+            validator: deploymentAlarmNames("proxy-validator", env.name, { runningTasks: config.proxyRouter.validator.desiredCount > 0, loadBalancer5xx: false }),
+          },
+        }
+      : {}),
     protect: config.protect,
   });
 
@@ -97,6 +107,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
         },
         secretValues: { marketMaker: config.secrets.marketMaker, notifications: config.secrets.notifications, marginCall: config.secrets.marginCall },
         protect: config.protect,
+        deploymentAlarms: monitors,
       })
     : undefined;
 
@@ -207,8 +218,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     });
   }
 
-  const monitoring =
-    config.monitoring.enabled && config.monitoring.alarms
+  const monitoring = monitors
       ? new Monitoring("monitoring", {
           aws: ctx,
           env,

@@ -78,6 +78,11 @@ export interface ContainerServiceArgs {
   readonly egress?: readonly SecurityGroupRule[];
   readonly loadBalancers?: readonly { readonly targetGroupArn: pulumi.Input<string>; readonly containerPort: number }[];
   readonly healthCheckGracePeriodSeconds?: number;
+  /**
+   * CloudWatch alarms (by name; the monitoring creates them) that fail a deployment
+   * and roll it back when any of them fires during it, besides the circuit breaker.
+   */
+  readonly deploymentAlarmNames?: readonly string[];
   readonly enableExecuteCommand?: boolean;
   readonly executionRoleName: string;
   readonly taskRoleName: string;
@@ -243,6 +248,7 @@ export class ContainerService extends pulumi.ComponentResource {
         launchType: "FARGATE",
         platformVersion: "LATEST",
         deploymentCircuitBreaker: { enable: true, rollback: true },
+        ...(args.deploymentAlarmNames?.length ? { alarms: { alarmNames: [...args.deploymentAlarmNames], enable: true, rollback: true } } : {}),
         deploymentMinimumHealthyPercent: args.singleton ? 0 : 100,
         deploymentMaximumPercent: args.singleton ? 100 : 200,
         networkConfiguration: {

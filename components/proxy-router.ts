@@ -18,6 +18,8 @@ export interface ProxyRouterArgs {
   readonly dns: DnsTarget;
   readonly secretsKmsKeyArn: pulumi.Input<string>;
   readonly secretValues: Readonly<Partial<Record<ProxyServiceKind, SecretValues>>>;
+  /** Per service, the alarms that roll its deployments back (the monitoring's, by name). */
+  readonly deploymentAlarmNames?: Readonly<Partial<Record<ProxyServiceKind, readonly string[]>>>;
   readonly protect: boolean;
 }
 
@@ -76,6 +78,7 @@ export class ProxyRouter extends pulumi.ComponentResource {
           dns: args.dns,
           secretsKmsKeyArn: args.secretsKmsKeyArn,
           secretValues: args.secretValues[kind],
+          ...(args.deploymentAlarmNames?.[kind] ? { deploymentAlarmNames: args.deploymentAlarmNames[kind] } : {}),
           protect: args.protect,
         },
         { parent: this },

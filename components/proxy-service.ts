@@ -42,6 +42,8 @@ export interface ProxyServiceArgs {
   /** Values from `pulumi config set --secret`; absent when the secret is filled out of band. */
   readonly secretValues?: SecretValues;
   readonly protect: boolean;
+  /** Alarms that roll a deployment back (the monitoring's, by name). */
+  readonly deploymentAlarmNames?: readonly string[];
 }
 
 /** JSON keys of the service secret and the variables the application reads them into (seed 000). */
@@ -227,6 +229,7 @@ export class ProxyService extends pulumi.ComponentResource {
         loadBalancers: this.targetGroup ? [{ targetGroupArn: this.targetGroup.arn, containerPort: cfg.stratumPort }] : [],
         healthCheckGracePeriodSeconds: 60,
         enableExecuteCommand: cfg.enableExecuteCommand,
+        ...(args.deploymentAlarmNames ? { deploymentAlarmNames: args.deploymentAlarmNames } : {}),
         executionRoleName: names.executionRole,
         taskRoleName: names.taskRole,
       },

@@ -139,3 +139,22 @@ export function futuresNames(env: EnvironmentName) {
     deployRole: `github-actions-futures-v3-${env}`,
   } as const;
 }
+
+/** A component alarm's name: `<service>-<what>-<env>` (the seed's names, suffixed by stack). */
+export function alarmName(service: string, suffix: string, env: EnvironmentName): string {
+  return `${service}-${suffix}-${env}`;
+}
+
+/**
+ * The alarms that roll a service's deployment back (issue 7 §7): CPU, memory,
+ * running tasks (when the service should run any) and, behind a load balancer,
+ * its 5xx. The monitoring creates them under these names.
+ */
+export function deploymentAlarmNames(service: string, env: EnvironmentName, has: { readonly runningTasks: boolean; readonly loadBalancer5xx: boolean }): string[] {
+  return [
+    alarmName(service, "cpu-high", env),
+    alarmName(service, "memory-high", env),
+    ...(has.runningTasks ? [alarmName(service, "running-tasks", env)] : []),
+    ...(has.loadBalancer5xx ? [alarmName(service, "alb-5xx", env)] : []),
+  ];
+}

@@ -138,6 +138,26 @@ describe("monitoring", () => {
     });
   });
 
+  it("every ECS service rolls a deployment back when its CPU, memory, running-task (or ALB 5xx) alarm fires", () => {
+    for (const stack of STACKS) {
+      const plan = plans[stack];
+      const existing = new Set(resourcesOfType(plan, ALARM).map((a) => a.inputs.name));
+      const cases: [string, string, string[]][] = [
+        ["proxy-router-svc-service", "proxy-router", ["cpu-high", "memory-high", "running-tasks"]],
+        ["proxy-validator-svc-service", "proxy-validator", ["cpu-high", "memory-high", "running-tasks"]],
+        ["futures-market-maker-svc-service", "market-maker", ["cpu-high", "memory-high", "running-tasks"]],
+        ["futures-notifications-svc-service", "notifications", ["cpu-high", "memory-high", "running-tasks", "alb-5xx"]],
+      ];
+      for (const [service, key, suffixes] of cases) {
+        const alarms = resource(plan, "aws:ecs/service:Service", service).inputs.alarms as { alarmNames: string[]; enable: boolean; rollback: boolean };
+        assert.deepEqual(alarms, { alarmNames: suffixes.map((x) => `${key}-${x}-${stack}`), enable: true, rollback: true }, `${stack} ${service}`);
+        for (const name of alarms.alarmNames) assert.ok(existing.has(name), `${name} is an alarm the monitoring creates`);
+        // The circuit breaker stays on as well.
+        assert.deepEqual(resource(plan, "aws:ecs/service:Service", service).inputs.deploymentCircuitBreaker, { enable: true, rollback: true });
+      }
+    }
+  });
+
   it("evaluates over the environment's window: 12×5 min in dev, 6 in stg, 3 in lmn", () => {
     for (const [stack, periods] of [["dev", 12], ["stg", 6], ["lmn", 3]] as const) {
       const a = alarm(plans[stack], "proxy-router", "cpu-high").inputs;
@@ -151,6 +171,8 @@ describe("monitoring", () => {
     const plan = await planWith("dev", { overrides: { "lumerin-infra:futures": JSON.stringify(futures) } });
     assert.equal(plan.resources.some((r) => r.name === "monitoring-market-maker-running-tasks"), false);
     assert.equal(resource(plan, COMPOSITE, "monitoring-market-maker").inputs.alarmRule, 'ALARM("market-maker-cpu-high-dev") OR ALARM("market-maker-memory-high-dev")');
+    const alarms = resource(plan, "aws:ecs/service:Service", "futures-market-maker-svc-service").inputs.alarms as { alarmNames: string[] };
+    assert.deepEqual(alarms.alarmNames, ["market-maker-cpu-high-dev", "market-maker-memory-high-dev"]);
   });
 
   it("without a configured topic, creates an encrypted one that only this account's CloudWatch may publish to", async () => {
@@ -180,6 +202,8 @@ describe("monitoring", () => {
   it("switched off, registers nothing", async () => {
     const plan = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ alarms: false }) } });
     assert.equal(plan.resources.some((r) => r.urn.includes("lumerin:monitoring:")), false);
+    // and no service waits on alarms that do not exist.
+    for (const service of resourcesOfType(plan, "aws:ecs/service:Service")) assert.equal(service.inputs.alarms, undefined, service.name);
   });
 
   describe("config", () => {

@@ -4,7 +4,7 @@ import { Environment, hostName } from "../../config/environments";
 import type { FuturesConfig } from "../../config/futures";
 import type { SecretValues } from "../../config/load";
 import { AwsContext } from "../../lib/iam";
-import { futuresNames } from "../../lib/naming";
+import { deploymentAlarmNames, futuresNames } from "../../lib/naming";
 import { Cluster } from "../cluster";
 import type { DeployableFunction, DeployableService, DeployableSite } from "../deploy-identity";
 import type { DeployedServiceRef } from "../proxy-router";
@@ -40,6 +40,8 @@ export interface FuturesArgs {
   /** Values from `pulumi config set --secret`, per secret; absent ones are filled out of band. */
   readonly secretValues: { readonly marketMaker?: SecretValues; readonly notifications?: SecretValues; readonly marginCall?: SecretValues };
   readonly protect: boolean;
+  /** The monitoring's alarms roll the services' deployments back (they exist when monitoring alarms are on). */
+  readonly deploymentAlarms: boolean;
 }
 
 /**
@@ -122,6 +124,9 @@ export class Futures extends pulumi.ComponentResource {
           logLevel: mm.logLevel,
           logRetentionDays: mm.logRetentionDays,
           enableExecuteCommand: mm.enableExecuteCommand,
+          ...(args.deploymentAlarms
+            ? { deploymentAlarmNames: deploymentAlarmNames("market-maker", env.name, { runningTasks: mm.workerQuantity > 0, loadBalancer5xx: false }) }
+            : {}),
           secretsKmsKeyArn: args.platformKeyArn,
           ...(args.secretValues.marketMaker
             ? { secretValues: args.secretValues.marketMaker as Readonly<Record<MarketMakerSecretKey, pulumi.Input<string>>> }
@@ -202,6 +207,7 @@ export class Futures extends pulumi.ComponentResource {
           logLevel: n.logLevel,
           logRetentionDays: n.logRetentionDays,
           enableExecuteCommand: n.enableExecuteCommand,
+          ...(args.deploymentAlarms ? { deploymentAlarmNames: deploymentAlarmNames("notifications", env.name, { runningTasks: true, loadBalancer5xx: true }) } : {}),
           secretsKmsKeyArn: args.platformKeyArn,
           ...(args.secretValues.notifications?.telegram_bot_token
             ? { telegramBotToken: pulumi.output(args.secretValues.notifications.telegram_bot_token) }

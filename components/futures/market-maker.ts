@@ -73,6 +73,8 @@ export interface MarketMakerArgs {
   readonly logLevel: "debug" | "info" | "warn" | "error";
   readonly logRetentionDays: number;
   readonly enableExecuteCommand: boolean;
+  /** Alarms that roll a deployment back (the monitoring's, by name). */
+  readonly deploymentAlarmNames?: readonly string[];
   /** Encrypts the secret; the execution role may decrypt with it only through Secrets Manager. */
   readonly secretsKmsKeyArn: pulumi.Input<string>;
   /** Values from `pulumi config set --secret`; absent when the secret is filled out of band. */
@@ -132,6 +134,7 @@ export class MarketMaker extends pulumi.ComponentResource {
         ingress: [],
         // The ContainerService default: HTTPS anywhere, and nothing else.
         enableExecuteCommand: args.enableExecuteCommand,
+        ...(args.deploymentAlarmNames ? { deploymentAlarmNames: args.deploymentAlarmNames } : {}),
         executionRoleName: names.executionRole,
         taskRoleName: names.taskRole,
       },

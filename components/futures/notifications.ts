@@ -116,6 +116,8 @@ export interface NotificationsArgs {
   readonly logRetentionDays: number;
   /** Allow `aws ecs execute-command` into the task (sessions logged and encrypted by the cluster). */
   readonly enableExecuteCommand: boolean;
+  /** Alarms that roll a deployment back (the monitoring's, by name). */
+  readonly deploymentAlarmNames?: readonly string[];
   /**
    * The platform CMK. It encrypts the application secret, the RDS-managed master
    * secret, the database storage and Performance Insights; the execution role may
@@ -437,6 +439,7 @@ export class Notifications extends pulumi.ComponentResource {
         loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerPort: NOTIFICATIONS_PORT }],
         healthCheckGracePeriodSeconds: 60,
         enableExecuteCommand: args.enableExecuteCommand,
+        ...(args.deploymentAlarmNames ? { deploymentAlarmNames: args.deploymentAlarmNames } : {}),
         executionRoleName: names.executionRole,
         taskRoleName: names.taskRole,
       },

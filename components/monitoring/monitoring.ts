@@ -11,6 +11,7 @@ import * as aws from "@pulumi/aws";
 import type { Environment } from "../../config/environments";
 import type { MonitoringConfig } from "../../config/monitoring";
 import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
+import { alarmName } from "../../lib/naming";
 
 /** An ECS service to watch. */
 export interface WatchedService {
@@ -181,7 +182,7 @@ export class Monitoring extends pulumi.ComponentResource {
           new aws.cloudwatch.MetricAlarm(
             `${name}-${key}-${spec.suffix}`,
             {
-              name: `${key}-${spec.suffix}-${env.name}`,
+              name: alarmName(key, spec.suffix, env.name),
               alarmDescription: spec.description,
               namespace: spec.namespace,
               metricName: spec.metricName,
@@ -200,7 +201,7 @@ export class Monitoring extends pulumi.ComponentResource {
             inRegion,
           ),
       );
-      alarmNames[key] = alarms.map((_, i) => `${key}-${list[i].suffix}-${env.name}`);
+      alarmNames[key] = list.map((spec) => alarmName(key, spec.suffix, env.name));
       if (global && args.aws.region !== "us-east-1" && actions.length > 0) {
         throw new Error(`monitoring: the ${key} composite lives in us-east-1 with its alarms; give monitoring.alertTopic.arn a topic there`);
       }
