@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { evaluate } from "../policy/evaluate";
 import { cloudfrontTls, ecsCircuitBreaker, loadBalancersHttpsOnly, logGroupsRetained, rdsHardened, s3Hardened, statefulProtected } from "../policy/rules/data-safety";
 import { RULES } from "../policy/rules/index";
+import { mayAddress, unscopedResource } from "../policy/rules/iam-facts";
 import {
   actionsExist,
   executionRolesReadOwnSecrets,
@@ -22,6 +23,7 @@ import {
   passRoleScoped,
   resourceStarOnlyWhereRequired,
 } from "../policy/rules/least-privilege";
+import { globsOverlap } from "../policy/rules/model";
 import type { Level, PolicyViolation, ResourceView, Rule } from "../policy/rules/model";
 import { containerSecretsByReference, noSecretsInPlainEnvironment, noSecretsInTagsOrOutputs, secretValuesAreSecret } from "../policy/rules/secrets";
 import { ACCOUNT, REGION, TestStack, nameOf, urnOf, violations } from "./support/policy";
@@ -80,6 +82,12 @@ const T = {
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   policy: "aws:iam/policy:Policy",
   attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
+  roleAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+  groupAttachment: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+  groupAttachmentsExclusive: "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+  userAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+  userAttachmentsExclusive: "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
   user: "aws:iam/user:User",
   accessKey: "aws:iam/accessKey:AccessKey",
   taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
@@ -107,6 +115,9 @@ const HEX_KEY = "0x" + "ab".repeat(32);
 const GRAPH_KEY = "0123456789abcdef".repeat(2);
 const ALCHEMY_URL = "https://eth-mainnet.g.alchemy.com/v2/AbCdEfGhIjKlMnOpQrStUvWxYz012345";
 const ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE";
+/** An AWS-managed policy's ARN. */
+const managed = (name: string) => `arn:aws:iam::aws:policy/${name}`;
+const ARN = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
 
 type Statement = Record<string, unknown>;
 const doc = (...statements: Statement[]) => pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements });
@@ -256,12 +267,18 @@ describe("policy rules", () => {
       });
     });
 
-    it('iam-resource-star-only-where-required fires on ecs:UpdateService on "*"', () => {
+    it('iam-resource-star-only-where-required fires on ecs:UpdateService on "*", and on iam:PassRole on role/* (any role)', () => {
       fires(vs, resourceStarOnlyWhereRequired, {
         type: T.rolePolicy,
         name: "deploy-update-star",
         level: "mandatory",
         message: 'statement UpdateAnyService grants on "*" actions that take resource ARNs: ecs:UpdateService',
+      });
+      fires(vs, resourceStarOnlyWhereRequired, {
+        type: T.rolePolicy,
+        name: "deploy-pass-all-roles",
+        level: "mandatory",
+        message: `statement PassAllRoles grants on "arn:aws:iam::${ACCOUNT}:role/*" actions that take resource ARNs: iam:PassRole`,
       });
     });
 
@@ -284,7 +301,7 @@ describe("policy rules", () => {
 
     it("iam-passrole-scoped passes on a PassRole-free statement and iam-resource-star-only-where-required ignores ARN-scoped statements", () => {
       passes(vs, passRoleScoped, "deploy-update-star", "deploy-typo");
-      passes(vs, resourceStarOnlyWhereRequired, "deploy-typo", "deploy-pass-unconditioned", "deploy-pass-all-roles");
+      passes(vs, resourceStarOnlyWhereRequired, "deploy-typo", "deploy-pass-unconditioned");
     });
 
     it('iam-passrole-scoped fires on an action pattern that grants iam:PassRole ("iam:*Role" on role/*, no condition)', async () => {
@@ -315,6 +332,290 @@ describe("policy rules", () => {
         });
       });
       for (const rule of rules) passes(vs, rule);
+    });
+  });
+
+  describe("iam-resource-star-only-where-required: type-wide ARN wildcards count as \"*\"", () => {
+    describe("unscopedResource, the one definition", () => {
+      // Unscoped: "*", or an ARN whose resource part (split at / and :) is wildcards and resource-type words only.
+      const unscoped = [
+        "*",
+        "arn:aws:secretsmanager:*:*:secret:*",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+        "arn:aws:s3:::*",
+        "arn:aws:s3:::*/*",
+        "arn:aws:ssm:*:*:parameter/*",
+        "arn:aws:kms:*:*:key/*",
+        "arn:aws:kms:us-east-1:1:alias/*",
+        "arn:aws:ecs:us-east-1:1:service/*",
+        "arn:aws:ecs:us-east-1:1:service/*/*",
+        "arn:aws:ecs:us-east-1:1:task-definition/*:*",
+        "arn:aws:logs:us-east-1:1:log-group:*",
+        "arn:aws:logs:*:*:log-group:*:log-stream:*",
+        "arn:aws:iam::1:role/*",
+        "arn:aws:ec2:us-east-1:1:network-interface/*",
+        "arn:aws:*",
+        "arn:aws:secretsmanager:*",
+        "arn:aws:*:*:*:*",
+      ];
+      const scoped = [
+        "arn:aws:ecs:us-east-1:1:task-definition/proxy-router-dev:*",
+        "arn:aws:logs:us-east-1:1:log-group:/ecs/proxy-router-dev:*",
+        "arn:aws:logs:us-east-1:1:log-group:/ecs/proxy-router-dev:log-stream:*",
+        "arn:aws:secretsmanager:us-east-1:1:secret:proxy-router-secrets-dev-*",
+        "arn:aws:secretsmanager:*:*:secret:proxy-router-secrets-dev-*",
+        "arn:aws:s3:::bucket-name/*",
+        "arn:aws:s3:::bucket-name",
+        "arn:aws:ecs:us-east-1:1:service/cluster-dev/proxy-router-dev",
+        "arn:aws:ecs:us-east-1:1:service/cluster-dev/*",
+        "arn:aws:ssm:us-east-1:1:parameter/app/dev/*",
+        "arn:aws:kms:us-east-1:1:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:iam::1:role/lumerin-*",
+      ];
+      for (const resource of unscoped) it(`unscoped: ${resource}`, async () => assert.equal(await unscopedResource(resource), true));
+      for (const resource of scoped) it(`scoped: ${resource}`, async () => assert.equal(await unscopedResource(resource), false));
+
+      it("mayAddress: a Resource reaches an ARN format only where partition, service, region, account and resource part overlap", () => {
+        const subnet = "arn:${Partition}:ec2:${Region}:${Account}:subnet/${SubnetId}";
+        const object = "arn:${Partition}:s3:::${BucketName}/${ObjectName}";
+        assert.equal(mayAddress("arn:aws:ec2:us-east-1:1:subnet/subnet-a", subnet), true);
+        assert.equal(mayAddress("arn:aws:ec2:us-east-1:1:network-interface/*", subnet), false);
+        assert.equal(mayAddress("*", subnet), true);
+        assert.equal(mayAddress("arn:aws:s3:::*", object), true, "a bucket wildcard covers every object");
+        assert.equal(mayAddress("arn:aws:secretsmanager:*:*:secret:*", object), false, "another service");
+        assert.equal(globsOverlap("ab*", "*c"), true);
+        assert.equal(globsOverlap("a?c", "abd"), false);
+      });
+    });
+
+    let vs: PolicyViolation[];
+    before(async () => {
+      vs = await violations(resourceStarOnlyWhereRequired, () => {
+        const app = role("app-task");
+        const stmt = (name: string, action: string | string[], resource: string | string[], sid: string) => new aws.iam.RolePolicy(name, { role: app.name, policy: doc(allow(action, resource, { Sid: sid })) });
+        stmt("any-secret", "secretsmanager:GetSecretValue", "arn:aws:secretsmanager:*:*:secret:*", "AnySecret");
+        stmt("any-secret-here", "secretsmanager:GetSecretValue", ARN("secretsmanager", "secret:*"), "AnySecretHere");
+        stmt("any-object", "s3:GetObject", "arn:aws:s3:::*", "AnyObject");
+        stmt("any-parameter", "ssm:GetParameter", "arn:aws:ssm:*:*:parameter/*", "AnyParameter");
+        stmt("any-key", "kms:Decrypt", "arn:aws:kms:*:*:key/*", "AnyKey");
+        stmt("any-service", "ecs:UpdateService", ARN("ecs", "service/*"), "AnyService");
+        // One scoped and one unscoped Resource: the message names only the unscoped one, and only the actions it reaches.
+        stmt("mixed", ["s3:GetObject", "secretsmanager:GetSecretValue"], ["arn:aws:s3:::lumerin-assets-dev/*", "arn:aws:secretsmanager:*:*:secret:*"], "Mixed");
+        // ENIs Lambda made: nameless, but nothing bounds the grant to them (Lambda's VPC access, spelled per type).
+        stmt("any-eni", ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses"], ARN("ec2", "network-interface/*"), "AnyEni");
+        // Existing ENIs under a condition that pins their VPC, but with a wildcard in it: still unbounded.
+        new aws.iam.RolePolicy("eni-any-vpc", {
+          role: app.name,
+          policy: doc(allow(["ec2:DeleteNetworkInterface"], ARN("ec2", "network-interface/*"), { Sid: "EniAnyVpc", Condition: { ArnLike: { "ec2:Vpc": ARN("ec2", "vpc/*") } } })),
+        });
+        // A created ENI in any subnet: the subnet is named by nobody.
+        stmt("eni-any-subnet", "ec2:CreateNetworkInterface", [ARN("ec2", "network-interface/*"), ARN("ec2", "subnet/*")], "EniAnySubnet");
+
+        // Scoped: names, name prefixes (Secrets Manager's random suffix, task-definition revisions), one bucket's objects.
+        stmt("own-revisions", "ecs:RegisterTaskDefinition", ARN("ecs", "task-definition/proxy-router-dev:*"), "OwnRevisions");
+        stmt("own-log-group", ["logs:CreateLogStream", "logs:PutLogEvents"], ARN("logs", "log-group:/ecs/proxy-router-dev:*"), "OwnLogGroup");
+        stmt("own-secret", "secretsmanager:GetSecretValue", ARN("secretsmanager", "secret:proxy-router-secrets-dev-*"), "OwnSecret");
+        stmt("own-objects", ["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::lumerin-assets-dev/*", "OwnObjects");
+        stmt("own-service", "ecs:UpdateService", ARN("ecs", "service/cluster-dev/proxy-router-dev"), "OwnService");
+        // A new ENI cannot be named before it exists; the subnets and security group it goes into are (Lambda in a VPC).
+        stmt(
+          "eni-own-subnets",
+          "ec2:CreateNetworkInterface",
+          [ARN("ec2", "network-interface/*"), ARN("ec2", "subnet/subnet-0123456789abcdef0"), ARN("ec2", "security-group/sg-0123456789abcdef0")],
+          "EniOwnSubnets",
+        );
+        // ENIs Lambda made, which nobody can name beforehand, bounded by their VPC (Lambda's execution role).
+        new aws.iam.RolePolicy("eni-own-vpc", {
+          role: app.name,
+          policy: doc(
+            allow(["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses"], ARN("ec2", "network-interface/*"), {
+              Sid: "EniOwnVpc",
+              Condition: { ArnEquals: { "ec2:Vpc": ARN("ec2", "vpc/vpc-0123456789abcdef0") } },
+            }),
+          ),
+        });
+      });
+    });
+
+    it("fires on secret:*, arn:aws:s3:::*, parameter/*, key/* and service/*, naming the offending ARN", () => {
+      const expect = (name: string, sid: string, arn: string, actions: string) =>
+        fires(vs, resourceStarOnlyWhereRequired, { type: T.rolePolicy, name, level: "mandatory", message: `statement ${sid} grants on "${arn}" actions that take resource ARNs: ${actions}` });
+      expect("any-secret", "AnySecret", "arn:aws:secretsmanager:*:*:secret:*", "secretsmanager:GetSecretValue");
+      expect("any-secret-here", "AnySecretHere", ARN("secretsmanager", "secret:*"), "secretsmanager:GetSecretValue");
+      expect("any-object", "AnyObject", "arn:aws:s3:::*", "s3:GetObject");
+      expect("any-parameter", "AnyParameter", "arn:aws:ssm:*:*:parameter/*", "ssm:GetParameter");
+      expect("any-key", "AnyKey", "arn:aws:kms:*:*:key/*", "kms:Decrypt");
+      expect("any-service", "AnyService", ARN("ecs", "service/*"), "ecs:UpdateService");
+      expect("mixed", "Mixed", "arn:aws:secretsmanager:*:*:secret:*", "secretsmanager:GetSecretValue");
+    });
+
+    it("fires on network-interface/* for actions on existing ENIs, and on a created ENI whose subnet is unscoped too", () => {
+      fires(vs, resourceStarOnlyWhereRequired, {
+        type: T.rolePolicy,
+        name: "any-eni",
+        level: "mandatory",
+        message: `statement AnyEni grants on "${ARN("ec2", "network-interface/*")}" actions that take resource ARNs: ec2:DeleteNetworkInterface, ec2:AssignPrivateIpAddresses`,
+      });
+      fires(vs, resourceStarOnlyWhereRequired, {
+        type: T.rolePolicy,
+        name: "eni-any-subnet",
+        level: "mandatory",
+        message: `statement EniAnySubnet grants on "${ARN("ec2", "network-interface/*")}", "${ARN("ec2", "subnet/*")}" actions that take resource ARNs: ec2:CreateNetworkInterface`,
+      });
+    });
+
+    it("passes names and name prefixes (task-definition/<family>:*, log-group:<name>:*, secret:<name>-*, <bucket>/*, service/<cluster>/<name>) and a created ENI pinned to its subnets", () => {
+      passes(vs, resourceStarOnlyWhereRequired, "own-revisions", "own-log-group", "own-secret", "own-objects", "own-service", "eni-own-subnets", "eni-own-vpc");
+      // A VPC condition with a wildcard bounds nothing.
+      assert.equal(ofRule(vs, resourceStarOnlyWhereRequired, "eni-any-vpc").length, 1);
+      const mixed = ofRule(vs, resourceStarOnlyWhereRequired, "mixed");
+      assert.equal(mixed.length, 1, show(mixed));
+      assert.ok(!mixed[0].message.includes("lumerin-assets-dev") && !mixed[0].message.includes("s3:GetObject"), mixed[0].message);
+      assert.equal(ofRule(vs, resourceStarOnlyWhereRequired).length, 10, show(vs));
+    });
+  });
+
+  describe("managed-policy attachments of every type (PolicyAttachment, *Exclusive, group and user attachments)", () => {
+    it("iam-no-wildcard-actions fires on an admin policy however attached: to an ordinary role, to a group or user (always), and on a broad policy shared with a group", async () => {
+      const ADMIN = managed("AdministratorAccess");
+      const vs = await violations(
+        noWildcardActions,
+        () => {
+          const app = role("app-task");
+          const deployer = role("deployer");
+          const ops = new aws.iam.Group("ops", { name: "ops" });
+          new aws.iam.PolicyAttachment("admin-everywhere", { policyArn: ADMIN, roles: [app.name, deployer.name], groups: [ops.name] });
+          new aws.iam.RolePolicyAttachmentsExclusive("app-exclusive", { roleName: app.name, policyArns: [managed("PowerUserAccess"), managed("ReadOnlyAccess")] });
+          new aws.iam.GroupPolicyAttachment("ops-iam", { group: ops.name, policyArn: managed("IAMFullAccess") });
+          new aws.iam.GroupPolicyAttachmentsExclusive("ops-exclusive", { groupName: ops.name, policyArns: [ADMIN] });
+          new aws.iam.UserPolicyAttachment("bot-admin", { user: "ci-bot", policyArn: ADMIN });
+          // "*" to the privileged deployer, and to a group: not an exception.
+          const star = new aws.iam.Policy("shared-star", { name: "shared-star", policy: doc(allow("*", "*", { Sid: "Everything" })) });
+          new aws.iam.PolicyAttachment("shared-star-attach", { policyArn: star.arn, roles: [deployer.name], groups: [ops.name] });
+        },
+        { config: { privilegedRoles: ["deployer"] } },
+      );
+      const mandatory = (type: string, name: string, message: string) => fires(vs, noWildcardActions, { type, name, level: "mandatory", message });
+      mandatory(T.policyAttachment, "admin-everywhere", "attaches the AWS-managed AdministratorAccess policy to role app-task");
+      mandatory(T.policyAttachment, "admin-everywhere", "attaches the AWS-managed AdministratorAccess policy to group ops: admin policies go only to privilegedRoles roles, never to a user or group");
+      mandatory(T.roleAttachmentsExclusive, "app-exclusive", "attaches the AWS-managed PowerUserAccess policy to role app-task");
+      mandatory(T.groupAttachment, "ops-iam", "attaches the AWS-managed IAMFullAccess policy to group ops");
+      mandatory(T.groupAttachmentsExclusive, "ops-exclusive", "attaches the AWS-managed AdministratorAccess policy to group ops");
+      mandatory(T.userAttachment, "bot-admin", "attaches the AWS-managed AdministratorAccess policy to user ci-bot");
+      mandatory(T.policy, "shared-star", 'allows "*" (Everything)');
+      fires(vs, noWildcardActions, {
+        type: T.policyAttachment,
+        name: "admin-everywhere",
+        level: "advisory",
+        message: /^allowed exception \(privilegedRoles\): attaches the AWS-managed AdministratorAccess policy to role deployer$/,
+      });
+      assert.equal(ofRule(vs, noWildcardActions).length, 8, show(vs));
+    });
+
+    it("iam-no-wildcard-actions passes a non-admin managed policy by PolicyAttachment and reports the privileged deployer's exclusive admin attachment as an exception", async () => {
+      const vs = await violations(
+        noWildcardActions,
+        () => {
+          const preview = role("preview");
+          const deployer = role("deployer");
+          new aws.iam.PolicyAttachment("preview-read", { policyArn: managed("ReadOnlyAccess"), roles: [preview.name] });
+          new aws.iam.RolePolicyAttachmentsExclusive("deployer-exclusive", { roleName: deployer.name, policyArns: [managed("AdministratorAccess")] });
+          const star = new aws.iam.Policy("deployer-star", { name: "deployer-star", policy: doc(allow("*", "*", { Sid: "Deployer" })) });
+          new aws.iam.PolicyAttachment("deployer-star-attach", { policyArn: star.arn, roles: [deployer.name] });
+        },
+        { config: { privilegedRoles: ["deployer"] } },
+      );
+      passes(vs, noWildcardActions, "preview-read", "preview");
+      fires(vs, noWildcardActions, { type: T.roleAttachmentsExclusive, name: "deployer-exclusive", level: "advisory", message: /^allowed exception \(privilegedRoles\): attaches the AWS-managed AdministratorAccess policy to role deployer$/ });
+      // The customer policy is linked to the deployer through the PolicyAttachment, so its "*" is the deployer's exception too.
+      fires(vs, noWildcardActions, { type: T.policy, name: "deployer-star", level: "advisory", message: /^allowed exception \(privilegedRoles\): allows "\*" \(Deployer\)$/ });
+      assert.deepEqual(vs.filter((v) => v.level === "mandatory"), []);
+    });
+
+    it("in a preview, an attachment whose principal is not known yet is never an exception", async () => {
+      // CLI-preview-shaped views (unknowns arrive as undefined): the joins skip what they cannot resolve.
+      const view = (type: string, name: string, props: Record<string, unknown>, outputs: Record<string, unknown> = {}): ResourceView => ({
+        type,
+        name,
+        urn: urnOf(type, name),
+        props,
+        outputs: { ...props, ...outputs },
+        secretPaths: undefined,
+        protect: false,
+      });
+      const starArn = `arn:aws:iam::${ACCOUNT}:policy/star`;
+      const vs = await evaluate(
+        [
+          view(T.role, "deployer", { name: "deployer", assumeRolePolicy: ECS_TASKS_TRUST }),
+          view(T.policy, "star", { name: "star", policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) }, { arn: starArn }),
+          view(T.policyAttachment, "star-attach", { policyArn: starArn, roles: ["deployer", undefined] }),
+          view(T.roleAttachmentsExclusive, "admin-unknown", { roleName: undefined, policyArns: [managed("AdministratorAccess")] }),
+          // A policy ARN not known yet links nothing.
+          view(T.policyAttachment, "pending", { policyArn: undefined, roles: ["deployer"] }),
+        ],
+        { stack: "dev", config: { privilegedRoles: ["deployer"] }, rules: [noWildcardActions] },
+      );
+      fires(vs, noWildcardActions, { type: T.policy, name: "star", level: "mandatory", message: 'allows "*"' });
+      fires(vs, noWildcardActions, { type: T.roleAttachmentsExclusive, name: "admin-unknown", level: "mandatory", message: "attaches the AWS-managed AdministratorAccess policy to a role not known yet" });
+      passes(vs, noWildcardActions, "pending", "star-attach", "deployer");
+    });
+
+    it("github-roles-read-no-secrets fires on a secret-reading managed policy or customer policy reaching a GitHub-trusted role through PolicyAttachment or RolePolicyAttachmentsExclusive; passes the run-time role", async () => {
+      const vs = await violations(githubRolesReadNoSecrets, () => {
+        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        const exec = role("app-exec");
+        const secret = new aws.secretsmanager.Secret("app-config", { name: "/app/dev/config", kmsKeyId: KEY_ARN });
+        new aws.iam.RolePolicyAttachmentsExclusive("gh-exclusive", { roleName: gh.name, policyArns: [managed("SecretsManagerReadWrite")] });
+        new aws.iam.PolicyAttachment("gh-managed-read", { policyArn: managed("SecretsManagerReadWrite"), roles: [gh.name] });
+        const read = new aws.iam.Policy("read-config", { name: "read-config", policy: doc(allow("secretsmanager:GetSecretValue", secret.arn, { Sid: "ReadConfig" })) });
+        new aws.iam.PolicyAttachment("read-config-attach", { policyArn: read.arn, roles: [gh.name] });
+        // The run-time role reads secrets: not this rule's concern, however attached.
+        const runtime = new aws.iam.Policy("exec-read", { name: "exec-read", policy: doc(allow("secretsmanager:GetSecretValue", secret.arn)) });
+        new aws.iam.RolePolicyAttachmentsExclusive("exec-exclusive", { roleName: exec.name, policyArns: [runtime.arn, managed("SecretsManagerReadWrite")] });
+      });
+      const message = "GitHub-trusted role gh-deploy gets the AWS-managed SecretsManagerReadWrite policy, which reads secrets";
+      fires(vs, githubRolesReadNoSecrets, { type: T.roleAttachmentsExclusive, name: "gh-exclusive", level: "mandatory", message });
+      fires(vs, githubRolesReadNoSecrets, { type: T.policyAttachment, name: "gh-managed-read", level: "mandatory", message });
+      fires(vs, githubRolesReadNoSecrets, { type: T.policy, name: "read-config", level: "mandatory", message: "GitHub-trusted role gh-deploy can read secrets: secretsmanager:GetSecretValue (ReadConfig)" });
+      passes(vs, githubRolesReadNoSecrets, "exec-read", "exec-exclusive");
+      assert.equal(ofRule(vs, githubRolesReadNoSecrets).length, 3, show(vs));
+    });
+
+    it("ecs-execution-role-reads-only-referenced-secrets follows customer policies attached by RolePolicyAttachmentsExclusive and PolicyAttachment", async () => {
+      const captured: { b?: string } = {};
+      const vs = await violations(executionRolesReadOwnSecrets, () => {
+        const a = new aws.secretsmanager.Secret("secret-a", { name: "/app/dev/a" });
+        const b = new aws.secretsmanager.Secret("secret-b", { name: "/app/dev/b" });
+        b.arn.apply((arn) => (captured.b = arn));
+        const over = role("over-exec");
+        taskDefinition("svc-over", [{ name: "app", secrets: [{ name: "A", valueFrom: pulumi.interpolate`${a.arn}:key::` }] }], { executionRoleArn: over.arn });
+        const overRead = new aws.iam.Policy("over-read", { name: "over-read", policy: doc(allow("secretsmanager:GetSecretValue", [a.arn, b.arn])) });
+        new aws.iam.RolePolicyAttachmentsExclusive("over-exclusive", { roleName: over.name, policyArns: [overRead.arn] });
+        const exact = role("exact-exec");
+        taskDefinition("svc-exact", [{ name: "app", secrets: [{ name: "A", valueFrom: pulumi.interpolate`${a.arn}:key::` }] }], { executionRoleArn: exact.arn });
+        const exactRead = new aws.iam.Policy("exact-read", { name: "exact-read", policy: doc(allow("secretsmanager:GetSecretValue", a.arn)) });
+        new aws.iam.PolicyAttachment("exact-attach", { policyArn: exactRead.arn, roles: [exact.name] });
+      });
+      fires(vs, executionRolesReadOwnSecrets, {
+        type: T.policy,
+        name: "over-read",
+        level: "mandatory",
+        message: `execution role over-exec can read secrets its task definitions (svc-over) do not reference: ${captured.b}`,
+      });
+      passes(vs, executionRolesReadOwnSecrets, "exact-read");
+    });
+
+    it("iam-no-users-or-access-keys fires on a PolicyAttachment to users and on UserPolicyAttachmentsExclusive; passes a PolicyAttachment to roles only", async () => {
+      const vs = await violations(noUsersOrAccessKeys, () => {
+        const app = role("app-task");
+        new aws.iam.PolicyAttachment("to-users", { policyArn: managed("ReadOnlyAccess"), users: ["ci-bot"], roles: [app.name] });
+        new aws.iam.UserPolicyAttachmentsExclusive("bot-exclusive", { userName: "ci-bot", policyArns: [managed("ReadOnlyAccess")] });
+        new aws.iam.PolicyAttachment("to-roles", { policyArn: managed("ReadOnlyAccess"), roles: [app.name] });
+      });
+      fires(vs, noUsersOrAccessKeys, { type: T.policyAttachment, name: "to-users", level: "mandatory", message: 'PolicyAttachment "to-users" grants IAM users ci-bot, long-lived credentials' });
+      fires(vs, noUsersOrAccessKeys, { type: T.userAttachmentsExclusive, name: "bot-exclusive", level: "mandatory", message: 'UserPolicyAttachmentsExclusive "bot-exclusive" is a long-lived credential' });
+      passes(vs, noUsersOrAccessKeys, "to-roles", "app-task");
+      assert.equal(vs.length, 2, show(vs));
     });
   });
 

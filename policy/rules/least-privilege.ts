@@ -1,15 +1,17 @@
 /** Least privilege: who can do what, to which resources. */
-import { actionExists, expandAction, supportsResourceArn } from "./iam-facts";
+import { ActionResourceType, actionExists, expandAction, mayAddress, resourceTypesOf, unscopedResource } from "./iam-facts";
 import {
   Finding,
   IamStatement,
   IdentityPolicy,
+  ManagedAttachment,
   RuleContext,
   ResourceView,
   Rule,
   conditionValues,
   identityPolicies,
   isPrivilegedRole,
+  managedAttachments,
   parseDocument,
   roleName,
   str,
@@ -21,9 +23,18 @@ const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
 const isWildcardAction = (a: string) => a === "*" || /^[a-z0-9-]+:\*$/i.test(a);
 
-/** A policy granted only to roles configured as privileged: its findings are reported as allowed exceptions. */
+/**
+ * A policy granted only to roles configured as privileged: its findings are reported as allowed exceptions.
+ * Never one that also reaches a user, a group, or a principal not known yet.
+ */
 function privileged(policy: IdentityPolicy, ctx: RuleContext): boolean {
+  if (policy.users.length > 0 || policy.groups.length > 0 || policy.principalsUnknown) return false;
   return policy.roles.length > 0 && policy.roles.every((r) => isPrivilegedRole(r, ctx.config));
+}
+
+/** "role app-task", "group ops", or "a role not known yet". */
+function principalLabel(a: ManagedAttachment): string {
+  return a.principal ? `${a.kind} ${a.principal}` : `a ${a.kind} not known yet`;
 }
 
 function finding(policy: IdentityPolicy, ctx: RuleContext, message: string): Finding {
@@ -43,9 +54,10 @@ async function grantsAny(s: IamStatement, actions: readonly RegExp[]): Promise<s
 
 export const noWildcardActions: Rule = {
   name: "iam-no-wildcard-actions",
-  description: 'No identity policy allows "*" or "service:*", and no role gets an AWS-managed admin policy.',
+  description:
+    'No identity policy allows "*" or "service:*", and no principal gets an AWS-managed admin policy (AdministratorAccess, PowerUserAccess, IAMFullAccess) by any attachment: only a privilegedRoles role may, never a user or group.',
   enforcement: "mandatory",
-  remediation: "List the exact actions the principal needs. Only a role named in the privilegedRoles configuration may hold broad rights.",
+  remediation: "List the exact actions the principal needs. Only a role named in the privilegedRoles configuration may hold broad rights; users and groups never do.",
   equivalents: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_290", "awsguard:iam-no-policies-with-wildcard-actions", "AwsSolutions-IAM5"],
   checkStack: (resources, ctx) => {
     const findings: Finding[] = [];
@@ -57,37 +69,83 @@ export const noWildcardActions: Rule = {
         findings.push(finding(policy, ctx, `statement ${s.sid ?? "(no Sid)"} allows every action except ${s.notActions.join(", ")} (Allow with NotAction)`));
       }
     }
-    for (const a of resources.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" || r.type === "aws:iam/role:Role")) {
-      const arns = a.type === "aws:iam/role:Role" ? (Array.isArray(a.props.managedPolicyArns) ? a.props.managedPolicyArns.map(String) : []) : [String(a.props.policyArn ?? "")];
-      for (const arn of arns) {
-        const admin = ADMIN_POLICIES.find((p) => arn.endsWith(`:policy/${p}`));
-        if (!admin) continue;
-        const role = a.type === "aws:iam/role:Role" ? roleName(a) : str(a.props.role);
-        const privileged = !!role && isPrivilegedRole(role, ctx.config);
-        findings.push({ urn: a.urn, message: `${privileged ? "allowed exception (privilegedRoles): " : ""}attaches the AWS-managed ${admin} policy`, exception: privileged });
+    // Every attachment type: a role's, a user's or a group's, one at a time or exclusive.
+    for (const a of managedAttachments(resources)) {
+      const admin = ADMIN_POLICIES.find((p) => a.policyArn.endsWith(`:policy/${p}`));
+      if (!admin) continue;
+      if (a.kind !== "role") {
+        findings.push({ urn: a.source.urn, message: `attaches the AWS-managed ${admin} policy to ${principalLabel(a)}: admin policies go only to privilegedRoles roles, never to a user or group` });
+        continue;
       }
+      const allowed = !!a.principal && isPrivilegedRole(a.principal, ctx.config);
+      findings.push({ urn: a.source.urn, message: `${allowed ? "allowed exception (privilegedRoles): " : ""}attaches the AWS-managed ${admin} policy to ${principalLabel(a)}`, exception: allowed });
     }
     return findings;
   },
 };
 
+/**
+ * Whether a statement's type-wide wildcards on `types` are what the action needs: each names only resources
+ * the action creates (their names are unknown beforehand: `network-interface/*` for ec2:CreateNetworkInterface),
+ * and the statement pins another resource type every request names to specific ARNs (the subnet), so the
+ * grant stays bounded.
+ */
+function createdWithinBounds(resources: readonly string[], unscoped: ReadonlySet<string>, types: readonly ActionResourceType[]): boolean {
+  const reached = types.filter((t) => [...unscoped].some((r) => mayAddress(r, t.arn)));
+  if (!reached.every((t) => t.created)) return false;
+  return types.some((t) => {
+    if (!t.required) return false;
+    const naming = resources.filter((r) => mayAddress(r, t.arn));
+    return naming.length > 0 && naming.every((r) => !unscoped.has(r));
+  });
+}
+
+/**
+ * Condition keys that pin the resources a statement reaches to named containers
+ * (a VPC, a subnet): a type-wide ARN under such a condition is bounded, because
+ * the request must name a resource inside them. Lambda's execution role manages
+ * network interfaces it creates, whose ids nobody knows beforehand, in its VPC only.
+ */
+const CONTAINER_KEYS = ["ec2:vpc", "ec2:subnet"];
+
+function pinnedToContainer(s: IamStatement): boolean {
+  return CONTAINER_KEYS.some((key) => {
+    const values = conditionValues(s, ["ArnEquals", "StringEquals"], key);
+    return !!values && values.length > 0 && values.every((v) => v.length > 0 && !/[*?]/.test(v));
+  });
+}
+
 export const resourceStarOnlyWhereRequired: Rule = {
   name: "iam-resource-star-only-where-required",
-  description: 'An Allow with Resource "*" names only actions that accept no resource ARN.',
+  description:
+    'An Allow on an unscoped Resource ("*", or an ARN whose resource part is only a resource type and wildcards: secret:*, key/*, parameter/*, service/*, arn:aws:s3:::*) names only actions that accept no resource ARN.',
   enforcement: "mandatory",
-  remediation: 'Name the resource ARNs. Keep "*" only in a statement whose actions all accept no resource ARN, and say so in its Sid.',
+  remediation:
+    'Name the resource ARNs (a name prefix such as secret:<name>-* or task-definition/<family>:* is scoped). Keep "*" only in a statement whose actions all accept no resource ARN, and say so in its Sid. A resource the action creates may stay type-wide (network-interface/*) when the statement pins another resource the action requires (the subnet), or when its Condition pins the container by ArnEquals/StringEquals on ec2:Vpc or ec2:Subnet.',
   equivalents: ["CKV_AWS_111", "CKV_AWS_356", "AwsSolutions-IAM5"],
   checkStack: async (resources, ctx) => {
     const findings: Finding[] = [];
     for (const policy of identityPolicies(resources)) {
       for (const s of policy.statements) {
-        if (s.effect !== "Allow" || !s.resources.includes("*")) continue;
-        const scopable: string[] = [];
+        if (s.effect !== "Allow") continue;
+        const unscoped = new Set<string>();
+        for (const r of s.resources) if (await unscopedResource(r)) unscoped.add(r);
+        if (unscoped.size === 0 || pinnedToContainer(s)) continue;
+        const scopable = new Set<string>();
+        const offending = new Set<string>();
         for (const action of s.actions.filter((a) => !isWildcardAction(a))) {
-          for (const concrete of await expandAction(action)) if (await supportsResourceArn(concrete)) scopable.push(concrete);
+          for (const concrete of await expandAction(action)) {
+            const types = await resourceTypesOf(concrete);
+            // Only the unscoped resources that can name this action's resources (a secret:* says nothing about s3:GetObject).
+            const reaching = [...unscoped].filter((r) => types.some((t) => mayAddress(r, t.arn)));
+            if (reaching.length === 0 || createdWithinBounds(s.resources, unscoped, types)) continue;
+            scopable.add(concrete);
+            for (const r of reaching) offending.add(r);
+          }
         }
-        if (scopable.length > 0) {
-          findings.push(finding(policy, ctx, `statement ${s.sid ?? "(no Sid)"} grants on "*" actions that take resource ARNs: ${[...new Set(scopable)].join(", ")}`));
+        if (scopable.size > 0) {
+          const on = [...offending].map((r) => `"${r}"`).join(", ");
+          findings.push(finding(policy, ctx, `statement ${s.sid ?? "(no Sid)"} grants on ${on} actions that take resource ARNs: ${[...scopable].join(", ")}`));
         }
       }
     }
@@ -138,15 +196,29 @@ export const passRoleScoped: Rule = {
 
 export const noUsersOrAccessKeys: Rule = {
   name: "iam-no-users-or-access-keys",
-  description: "No IAM users and no access keys: people use SSO, GitHub Actions uses OIDC.",
+  description: "No IAM users and no access keys, nor policies for users (inline, attached, exclusive, or through a PolicyAttachment's users): people use SSO, GitHub Actions uses OIDC.",
   enforcement: "mandatory",
   remediation: "Remove the user or key; grant GitHub Actions a role trusted by the GitHub OIDC provider instead.",
   equivalents: ["CKV_AWS_273", "AwsSolutions-IAM4"],
-  checkResource: (r) =>
-    ["aws:iam/user:User", "aws:iam/accessKey:AccessKey", "aws:iam/userLoginProfile:UserLoginProfile", "aws:iam/userPolicy:UserPolicy", "aws:iam/userPolicyAttachment:UserPolicyAttachment"].includes(r.type)
-      ? [{ message: `${r.type.split(":").pop()} "${r.name}" is a long-lived credential` }]
-      : [],
+  checkResource: (r) => {
+    if (USER_RESOURCES.includes(r.type)) return [{ message: `${r.type.split(":").pop()} "${r.name}" is a long-lived credential` }];
+    if (r.type === "aws:iam/policyAttachment:PolicyAttachment") {
+      const users = (Array.isArray(r.props.users) ? r.props.users : []).map(str).filter((u): u is string => !!u);
+      if (users.length > 0) return [{ message: `PolicyAttachment "${r.name}" grants IAM users ${users.join(", ")}, long-lived credentials` }];
+    }
+    return [];
+  },
 };
+
+const USER_RESOURCES = [
+  "aws:iam/user:User",
+  "aws:iam/accessKey:AccessKey",
+  "aws:iam/userLoginProfile:UserLoginProfile",
+  "aws:iam/userPolicy:UserPolicy",
+  "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+  "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+  "aws:iam/userPoliciesExclusive:UserPoliciesExclusive",
+];
 
 /** Trust statements that let GitHub's OIDC provider assume the role. */
 export function githubTrustStatements(role: ResourceView): IamStatement[] {
@@ -239,16 +311,14 @@ export const githubRolesReadNoSecrets: Rule = {
         }
       }
     }
-    for (const r of resources) {
-      const target = r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" ? str(r.props.role) : r.type === "aws:iam/role:Role" ? roleName(r) : undefined;
-      if (!target || !githubRoles.has(target.split("/").pop() ?? target)) continue;
-      const arns = r.type === "aws:iam/role:Role" ? (Array.isArray(r.props.managedPolicyArns) ? r.props.managedPolicyArns.map(String) : []) : [String(r.props.policyArn ?? "")];
-      for (const arn of arns) {
-        const managed = SECRET_READING_MANAGED.find((m) => arn.endsWith(`:policy/${m}`));
-        if (!managed) continue;
-        const allowed = isPrivilegedRole(target, ctx.config);
-        findings.push({ urn: r.urn, message: `${allowed ? "allowed exception (privilegedRoles): " : ""}GitHub-trusted role ${target} gets the AWS-managed ${managed} policy, which reads secrets`, exception: allowed });
-      }
+    // AWS-managed policies, by any attachment that reaches a GitHub-trusted role (a role not known yet is skipped).
+    for (const a of managedAttachments(resources)) {
+      const target = a.principal;
+      if (a.kind !== "role" || !target || !githubRoles.has(target)) continue;
+      const managed = SECRET_READING_MANAGED.find((m) => a.policyArn.endsWith(`:policy/${m}`));
+      if (!managed) continue;
+      const allowed = isPrivilegedRole(target, ctx.config);
+      findings.push({ urn: a.source.urn, message: `${allowed ? "allowed exception (privilegedRoles): " : ""}GitHub-trusted role ${target} gets the AWS-managed ${managed} policy, which reads secrets`, exception: allowed });
     }
     return findings;
   },
