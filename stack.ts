@@ -10,7 +10,7 @@ import type { ReleaseSource } from "./lib/github-releases";
 import { AwsContext } from "./lib/iam";
 import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
 import { pinnedTagPattern } from "./lib/image-tags";
-import { ProxyServiceKind, appEnv, clusterNames, deploymentAlarmNames, futuresNames, platformKeyAlias } from "./lib/naming";
+import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository } from "./components/deploy-identity";
 import { Futures, futuresHostNames } from "./components/futures/futures";
@@ -253,22 +253,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
         })
       : undefined;
 
-  const serviceOutputs = (kind: ProxyServiceKind, key: string) => {
-    const ref = proxy.refs[kind];
-    const image = images.get(key);
-    return ref && image
-      ? {
-          serviceName: ref.serviceName,
-          serviceArn: ref.serviceArn,
-          image: image.image,
-          imageTag: image.tag,
-          imageTagOrigin: image.origin,
-          imageTagParameter: ref.imageTagParameterName,
-          secretArn: ref.secretArn,
-          hostName: ref.hostName,
-        }
-      : undefined;
-  };
+
 
   return {
     environment: env.name,
@@ -278,10 +263,10 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     clusterName: cluster.cluster.name,
     clusterArn: cluster.cluster.arn,
     platformKeyAlias: key.aliasName,
-    proxyRouter: serviceOutputs("router", "proxy-router"),
-    proxyValidator: serviceOutputs("validator", "proxy-validator"),
-    marketMaker: futuresServiceOutputs(futures?.refs.marketMaker, images.get("market-maker")),
-    futuresNotifications: futuresServiceOutputs(futures?.refs.notifications, images.get("futures-notifications")),
+    proxyRouter: serviceOutputs(proxy.refs.router, images.get("proxy-router")),
+    proxyValidator: serviceOutputs(proxy.refs.validator, images.get("proxy-validator")),
+    marketMaker: serviceOutputs(futures?.refs.marketMaker, images.get("market-maker")),
+    futuresNotifications: serviceOutputs(futures?.refs.notifications, images.get("futures-notifications")),
     // Deployment facts of the futures marketplace (also its GitHub environment's variables); none is a secret.
     futures: futures
       ? {
@@ -303,7 +288,8 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
   };
 }
 
-function futuresServiceOutputs(ref: DeployedServiceRef | undefined, image: ResolvedImage | undefined) {
+/** A service's stack output: what runs (image and where its tag came from) and where to find it. */
+function serviceOutputs(ref: DeployedServiceRef | undefined, image: ResolvedImage | undefined) {
   return ref && image
     ? {
         serviceName: ref.serviceName,
@@ -313,6 +299,7 @@ function futuresServiceOutputs(ref: DeployedServiceRef | undefined, image: Resol
         imageTagOrigin: image.origin,
         imageTagParameter: ref.imageTagParameterName,
         secretArn: ref.secretArn,
+        ...(ref.hostName ? { hostName: ref.hostName } : {}),
       }
     : undefined;
 }
