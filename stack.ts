@@ -13,13 +13,13 @@ import { pinnedTagPattern } from "./lib/image-tags";
 import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository } from "./components/deploy-identity";
-import { Futures, futuresHostNames } from "./components/futures/futures";
+import { Futures } from "./components/futures/futures";
 import { Monitoring } from "./components/monitoring/monitoring";
-import type { FuturesConfig } from "./config/futures";
 import { EnvironmentRepository, GitHubEnvironments, ecsDeployTargetsVariable } from "./components/github-environments";
 import { Network } from "./components/network";
 import { PlatformKey } from "./components/platform-key";
-import { DeployedServiceRef, ProxyRouter, resolvedProxyNames } from "./components/proxy-router";
+import { ProxyRouter, resolvedProxyNames } from "./components/proxy-router";
+import type { DeployedServiceRef } from "./components/service-parts";
 import type { DnsTarget } from "./components/proxy-service";
 
 export interface StackDependencies {
@@ -249,7 +249,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
             futures?.marginCall && config.futures
               ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes, failureQueueName: futures.marginCall.failureQueue.name }]
               : [],
-          ...(futures?.ui ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futuresHostNames(env, config.futures as FuturesConfig, config.dns.zoneName).site } } : {}),
+          ...(futures?.ui ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futures.ui.siteName } } : {}),
         })
       : undefined;
 

@@ -3,6 +3,7 @@ import type { Environment } from "../config/environments";
 import type { ProxyRouterConfig, ProxyServiceConfig } from "../config/schema";
 import type { SecretValues } from "../config/load";
 import { AwsContext } from "../lib/iam";
+import { DeployedServiceRef, deployedServiceRef } from "./service-parts";
 import { ProxyServiceKind, ProxyServiceNames, proxyServiceNames } from "../lib/naming";
 import type { ClusterRef } from "./cluster";
 import { DnsTarget, NetworkRef, ProxyService } from "./proxy-service";
@@ -23,20 +24,7 @@ export interface ProxyRouterArgs {
   readonly protect: boolean;
 }
 
-/** What the deploy identity and the GitHub environments need to know about one service. */
-export interface DeployedServiceRef {
-  readonly serviceName: pulumi.Output<string>;
-  readonly serviceArn: pulumi.Output<string>;
-  readonly taskFamily: string;
-  readonly containerName: string;
-  readonly executionRoleArn: pulumi.Output<string>;
-  readonly taskRoleArn: pulumi.Output<string>;
-  readonly imageTagParameterArn: pulumi.Output<string>;
-  readonly imageTagParameterName: string;
-  readonly secretArn: pulumi.Output<string>;
-  readonly image: string;
-  readonly hostName?: string;
-}
+export type { DeployedServiceRef } from "./service-parts";
 
 /** Physical names for one service: the estate's defaults with the stack's overrides. */
 export function resolvedProxyNames(kind: ProxyServiceKind, env: Environment, region: string, cfg: ProxyServiceConfig): ProxyServiceNames {
@@ -84,20 +72,14 @@ export class ProxyRouter extends pulumi.ComponentResource {
         { parent: this },
       );
       services[kind] = service;
-      const svc = service.containerService;
-      refs[kind] = {
-        serviceName: svc.serviceName,
-        serviceArn: svc.serviceArn,
+      refs[kind] = deployedServiceRef(service.containerService, {
         taskFamily: names.taskFamily,
         containerName: names.container,
-        executionRoleArn: svc.executionRole.arn,
-        taskRoleArn: svc.taskRole.arn,
-        imageTagParameterArn: service.imageTagParameter.arn,
+        imageTagParameter: service.imageTagParameter,
         imageTagParameterName: names.imageTagParameter,
-        secretArn: service.secret.arn,
-        image: args.images[kind].image,
+        secret: service.secret,
         ...(service.hostName ? { hostName: service.hostName } : {}),
-      };
+      });
     }
 
     this.services = services;

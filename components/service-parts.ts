@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import type { ContainerService } from "./container-service";
 
 export interface AppSecretArgs {
   /** Physical secret name (`market-maker-secrets-v3-dev`). */
@@ -61,4 +62,46 @@ export function imageTagParameter(name: string, args: ImageTagParameterArgs, par
     },
     { parent },
   );
+}
+
+/** What the deploy identity, the GitHub environments, the monitoring and the stack outputs need to know about one service. */
+export interface DeployedServiceRef {
+  readonly serviceName: pulumi.Output<string>;
+  readonly serviceArn: pulumi.Output<string>;
+  readonly taskFamily: string;
+  /** The container whose image a deploy replaces. */
+  readonly containerName: string;
+  readonly executionRoleArn: pulumi.Output<string>;
+  readonly taskRoleArn: pulumi.Output<string>;
+  readonly imageTagParameterArn: pulumi.Output<string>;
+  readonly imageTagParameterName: string;
+  readonly secretArn: pulumi.Output<string>;
+  /** A public host name, when the service has one. */
+  readonly hostName?: string;
+}
+
+/** The ref of a service made of a ContainerService, its secret and its image-tag parameter. */
+export function deployedServiceRef(
+  service: ContainerService,
+  parts: {
+    readonly taskFamily: string;
+    readonly containerName: string;
+    readonly imageTagParameter: aws.ssm.Parameter;
+    readonly imageTagParameterName: string;
+    readonly secret: aws.secretsmanager.Secret;
+    readonly hostName?: string;
+  },
+): DeployedServiceRef {
+  return {
+    serviceName: service.serviceName,
+    serviceArn: service.serviceArn,
+    taskFamily: parts.taskFamily,
+    containerName: parts.containerName,
+    executionRoleArn: service.executionRole.arn,
+    taskRoleArn: service.taskRole.arn,
+    imageTagParameterArn: parts.imageTagParameter.arn,
+    imageTagParameterName: parts.imageTagParameterName,
+    secretArn: parts.secret.arn,
+    ...(parts.hostName ? { hostName: parts.hostName } : {}),
+  };
 }

@@ -154,6 +154,14 @@ describe("futures in the stacks", () => {
         ["UploadOwnFunctionCode", ["lambda:UpdateFunctionCode", "lambda:GetFunction"], [out("aws:lambda/function:Function", "futures-margin-call-function")]],
       ]);
       assert.deepEqual(statements[3][2], [out("aws:ecs/service:Service", "futures-market-maker-svc-service"), out("aws:ecs/service:Service", "futures-notifications-svc-service")]);
+      // PassRole on exactly the two services' execution and task roles, and the tag parameters they record.
+      assert.deepEqual(statements[4][2], [
+        out("aws:iam/role:Role", "futures-market-maker-svc-execution-role"),
+        out("aws:iam/role:Role", "futures-market-maker-svc-task-role"),
+        out("aws:iam/role:Role", "futures-notifications-svc-execution-role"),
+        out("aws:iam/role:Role", "futures-notifications-svc-task-role"),
+      ]);
+      assert.deepEqual(statements[5][2], [out("aws:ssm/parameter:Parameter", "futures-market-maker-image-tag"), out("aws:ssm/parameter:Parameter", "futures-notifications-image-tag")]);
     });
 
     describe("permission matrix (IAM evaluation)", () => {

@@ -7,7 +7,7 @@ import { AwsContext } from "../../lib/iam";
 import { deploymentAlarmNames, futuresNames } from "../../lib/naming";
 import { Cluster } from "../cluster";
 import type { DeployableFunction, DeployableService, DeployableSite } from "../deploy-identity";
-import type { DeployedServiceRef } from "../proxy-router";
+import type { DeployedServiceRef } from "../service-parts";
 import type { DnsTarget, NetworkRef } from "../proxy-service";
 import { EcsDeployTarget, ecsDeployTargetsVariable } from "../github-environments";
 import { pinnedTagPattern } from "../../lib/image-tags";
@@ -135,19 +135,7 @@ export class Futures extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const svc = this.marketMaker.containerService;
-      refs.marketMaker = {
-        serviceName: svc.serviceName,
-        serviceArn: svc.serviceArn,
-        taskFamily: names.marketMaker.taskFamily,
-        containerName: names.marketMaker.container,
-        executionRoleArn: svc.executionRole.arn,
-        taskRoleArn: svc.taskRole.arn,
-        imageTagParameterArn: this.marketMaker.imageTagParameter.arn,
-        imageTagParameterName: names.marketMaker.imageTagParameter,
-        secretArn: this.marketMaker.secret.arn,
-        image: mm.image,
-      };
+      refs.marketMaker = this.marketMaker.ref;
       services.push(refs.marketMaker);
     }
 
@@ -223,19 +211,7 @@ export class Futures extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const svc = this.notifications;
-      refs.notifications = {
-        serviceName: svc.serviceName,
-        serviceArn: svc.serviceArn,
-        taskFamily: svc.taskFamily,
-        containerName: svc.containerName,
-        executionRoleArn: svc.executionRoleArn,
-        taskRoleArn: svc.taskRoleArn,
-        imageTagParameterArn: svc.imageTagParameterArn,
-        imageTagParameterName: svc.imageTagParameterName,
-        secretArn: svc.secretArn,
-        image: n.image,
-      };
+      refs.notifications = this.notifications.ref;
       services.push(refs.notifications);
     }
 

@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import { AwsContext } from "../../lib/iam";
 import type { ClusterRef } from "../cluster";
 import { ContainerService } from "../container-service";
-import { appSecret, imageTagParameter } from "../service-parts";
+import { DeployedServiceRef, appSecret, deployedServiceRef, imageTagParameter } from "../service-parts";
 
 /** Physical names (ESTATE.md §8: the market maker as it last ran on ECS). */
 export interface MarketMakerNames {
@@ -92,6 +92,8 @@ export class MarketMaker extends pulumi.ComponentResource {
   readonly secret: aws.secretsmanager.Secret;
   readonly imageTagParameter: aws.ssm.Parameter;
   readonly containerService: ContainerService;
+  /** What the deploy role, the GitHub variables and the monitoring need. */
+  readonly ref: DeployedServiceRef;
 
   constructor(name: string, args: MarketMakerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:futures:MarketMaker", name, {}, opts);
@@ -141,6 +143,13 @@ export class MarketMaker extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    this.ref = deployedServiceRef(this.containerService, {
+      taskFamily: names.taskFamily,
+      containerName: names.container,
+      imageTagParameter: this.imageTagParameter,
+      imageTagParameterName: names.imageTagParameter,
+      secret: this.secret,
+    });
     this.registerOutputs({
       serviceArn: this.containerService.serviceArn,
       serviceName: this.containerService.serviceName,

@@ -5,7 +5,7 @@ import type { ClusterRef } from "../cluster";
 import { ContainerService, SecurityGroupRule, addSecurityGroupRules } from "../container-service";
 import { dnsValidatedCertificate } from "../dns-certificate";
 import type { DnsTarget } from "../proxy-service";
-import { appSecret, imageTagParameter } from "../service-parts";
+import { DeployedServiceRef, appSecret, deployedServiceRef, imageTagParameter } from "../service-parts";
 
 /** Physical names (ESTATE.md §3; `futuresNames(env).notifications` has exactly this shape). */
 export interface NotificationsNames {
@@ -166,6 +166,8 @@ export class Notifications extends pulumi.ComponentResource {
   readonly secret: aws.secretsmanager.Secret;
   readonly imageTagParameter: aws.ssm.Parameter;
   readonly containerService: ContainerService;
+  /** What the deploy role, the GitHub variables and the monitoring need. */
+  readonly ref: DeployedServiceRef;
   readonly database: aws.rds.Instance;
   readonly databaseSecurityGroup: aws.ec2.SecurityGroup;
   readonly albSecurityGroup: aws.ec2.SecurityGroup;
@@ -489,6 +491,13 @@ export class Notifications extends pulumi.ComponentResource {
     this.serviceSecurityGroupId = serviceSgId;
     this.albSecurityGroupId = this.albSecurityGroup.id;
     this.databaseSecurityGroupId = this.databaseSecurityGroup.id;
+    this.ref = deployedServiceRef(this.containerService, {
+      taskFamily: names.taskFamily,
+      containerName: names.container,
+      imageTagParameter: this.imageTagParameter,
+      imageTagParameterName: names.imageTagParameter,
+      secret: this.secret,
+    });
 
     this.registerOutputs({
       serviceArn: this.serviceArn,

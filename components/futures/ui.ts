@@ -122,6 +122,8 @@ export class FuturesUi extends pulumi.ComponentResource {
   readonly webAclArn: pulumi.Output<string>;
   /** The validated certificate's ARN (us-east-1). */
   readonly certificateArn: pulumi.Output<string>;
+  /** The site's host name (`futures.dev.lumerin.io`), which the monitoring checks. */
+  readonly siteName: string;
   /** `https://<siteName>`. */
   readonly siteUrl: string;
   /**
@@ -342,6 +344,7 @@ export class FuturesUi extends pulumi.ComponentResource {
     this.distributionDomainName = this.distribution.domainName;
     this.webAclArn = this.webAcl.arn;
     this.certificateArn = issued.validatedArn;
+    this.siteName = args.siteName;
     this.siteUrl = `https://${args.siteName}`;
     this.deployable = { bucketArn: this.bucketArn, distributionArn: this.distributionArn };
 
