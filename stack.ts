@@ -88,7 +88,9 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
   });
 
   // us-east-1: CloudFront's certificate and web ACL, and the metrics of CloudFront and Route53.
-  const watchesSite = config.monitoring.enabled && config.monitoring.alarms && !!config.futures?.ui.enabled;
+  const m = config.monitoring;
+  const watches = m.enabled && (m.alarms || m.dashboards || m.metricFilters || m.canary);
+  const watchesSite = watches && !!config.futures?.ui.enabled;
   const global = config.futures?.ui.enabled || watchesSite ? globalProvider(config) : undefined;
 
   const futures = config.futures
@@ -218,7 +220,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     });
   }
 
-  const monitoring = monitors
+  const monitoring = watches
       ? new Monitoring("monitoring", {
           aws: ctx,
           env,
@@ -242,6 +244,12 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
             futures?.notifications && config.futures
               ? [{ key: "notifications", identifier: futures.notifications.databaseIdentifier, maxConnections: config.futures.notifications.database.maxConnections }]
               : [],
+          networkLoadBalancers: (["router", "validator"] as const).flatMap((kind) => {
+            const service = proxy.services[kind];
+            return service?.loadBalancer && service.targetGroup
+              ? [{ key: kind === "router" ? "proxy-router" : "proxy-validator", loadBalancerArnSuffix: service.loadBalancer.arnSuffix, targetGroupArnSuffix: service.targetGroup.arnSuffix }]
+              : [];
+          }),
           loadBalancers: futures?.notifications
             ? [{ key: "notifications", loadBalancerArnSuffix: futures.notifications.loadBalancerArnSuffix, targetGroupArnSuffix: futures.notifications.targetGroupArnSuffix }]
             : [],
@@ -283,7 +291,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     // Not secret: role ARNs belong in GitHub environment variables (AWS_ROLE_ARN).
     deployRoles: deploy ? deploy.roleArns : {},
     oidcProviderArn: deploy?.oidcProviderArn,
-    ...(monitoring ? { alertTopicArn: monitoring.topicArn } : {}),
+    ...(monitoring?.topicArn ? { alertTopicArn: monitoring.topicArn } : {}),
     alarms: monitoring ? monitoring.alarmNames : {},
   };
 }

@@ -45,8 +45,8 @@ export const MonitoringSchema = z.strictObject({
   enabled: z.boolean().default(true).describe("Watch the stack at all (alarms, dashboards, metric filters, canary)."),
   /** Create the component and composite alarms. */
   alarms: z.boolean().default(true).describe("Create the component and composite alarms."),
-  /** Create the overview dashboard. Not built yet: the monitoring issue's next step. */
-  dashboards: z.boolean().default(true).describe("Create the overview dashboard. Not built yet: the monitoring issue's next step."),
+  /** Create the overview dashboard `lumerin-overview-<env>`. */
+  dashboards: z.boolean().default(true).describe("Create the overview dashboard `lumerin-overview-<env>`."),
   /** Create the log metric filters (and their alarms). Not built yet: the monitoring issue's next step. */
   metricFilters: z.boolean().default(true).describe("Create the log metric filters (and their alarms). Not built yet: the monitoring issue's next step."),
   /** Run the Synthetics canary on the UI. Default: on in production. Not built yet: the monitoring issue's next step. */
@@ -67,11 +67,11 @@ export const MonitoringSchema = z.strictObject({
     .refine((t) => !(t.arn && t.name), { message: "give the topic's arn or its name, not both" })
     .prefault({})
     .describe("Where composites notify: an existing topic (`arn` or `name`), or none given: a topic this stack creates."),
-  /** Seconds each dashboard graph aggregates. Not built yet: the monitoring issue's next step. */
+  /** Seconds each dashboard graph aggregates. */
   dashboardPeriodSeconds: z
     .union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)], { message: "expected 60, 300, 900 or 3600" })
     .default(300)
-    .describe("Seconds each dashboard graph aggregates. Not built yet: the monitoring issue's next step."),
+    .describe("Seconds each dashboard graph aggregates."),
   /** How long (minutes) a service must be unhealthy before its alarm fires. Default 60 dev, 30 stg, 15 lmn. */
   unhealthyWindowMinutes: z
     .number()

@@ -8,6 +8,7 @@ import { strict as assert } from "node:assert";
 import type { CapturedResource, Plan } from "../tools/harness";
 import { planFiles } from "../tools/plan-stack";
 import { compositeRule } from "../components/monitoring/monitoring";
+import { alarmStatusWidget, dashboardBody, metricWidget } from "../components/monitoring/dashboard";
 import { MONITORING_DEFAULTS, MonitoringSchema, resolveMonitoring } from "../config/monitoring";
 import { committedPlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
 
@@ -200,10 +201,18 @@ describe("monitoring", () => {
   });
 
   it("switched off, registers nothing", async () => {
-    const plan = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ alarms: false }) } });
+    const plan = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ enabled: false }) } });
     assert.equal(plan.resources.some((r) => r.urn.includes("lumerin:monitoring:")), false);
-    // and no service waits on alarms that do not exist.
     for (const service of resourcesOfType(plan, "aws:ecs/service:Service")) assert.equal(service.inputs.alarms, undefined, service.name);
+  });
+
+  it("with alarms off: no alarm, composite, topic or health check, and no service waits on alarms; the dashboard stays", async () => {
+    const plan = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ alarms: false }) } });
+    for (const type of [ALARM, COMPOSITE, "aws:sns/topic:Topic", "aws:route53/healthCheck:HealthCheck"]) assert.deepEqual(resourcesOfType(plan, type).map((r) => r.name), [], type);
+    for (const service of resourcesOfType(plan, "aws:ecs/service:Service")) assert.equal(service.inputs.alarms, undefined, service.name);
+    const body = JSON.parse(String(resource(plan, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard").inputs.dashboardBody)) as { widgets: { type: string }[] };
+    assert.equal(body.widgets.some((w) => w.type === "alarm"), false, "no alarm-status widget without alarms");
+    assert.equal(body.widgets.length > 0, true);
   });
 
   describe("config", () => {
@@ -223,5 +232,122 @@ describe("monitoring", () => {
       const bad = MonitoringSchema.safeParse({ thresholds: { ecsCpuPercent: 150 } });
       assert.deepEqual(bad.error?.issues.map((i) => i.path.join(".")), ["thresholds.ecsCpuPercent"]);
     });
+  });
+});
+
+describe("monitoring: the overview dashboard", () => {
+  type Body = { widgets: { type: string; x: number; y: number; width: number; height: number; properties: Record<string, unknown> }[] };
+  const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";
+  const bodyOf = (plan: Plan): Body => JSON.parse(String(resource(plan, DASHBOARD, "monitoring-dashboard").inputs.dashboardBody)) as Body;
+  /** Each dimension a dashboard may name, and the resources (type, output) whose values it may take. */
+  const DIMENSIONS: Record<string, [string, string][]> = {
+    ClusterName: [["aws:ecs/cluster:Cluster", "name"]],
+    ServiceName: [["aws:ecs/service:Service", "name"]],
+    FunctionName: [["aws:lambda/function:Function", "name"]],
+    QueueName: [["aws:sqs/queue:Queue", "name"]],
+    DBInstanceIdentifier: [["aws:rds/instance:Instance", "identifier"]],
+    LoadBalancer: [["aws:lb/loadBalancer:LoadBalancer", "arnSuffix"]],
+    TargetGroup: [["aws:lb/targetGroup:TargetGroup", "arnSuffix"]],
+    DistributionId: [["aws:cloudfront/distribution:Distribution", "id"]],
+  };
+  /** `[namespace, metric, dim, value, ..., options]` → its parts. */
+  const parse = (m: unknown[]) => {
+    const last = m[m.length - 1];
+    const hasOptions = typeof last === "object" && last !== null;
+    const pairs = m.slice(2, hasOptions ? -1 : undefined) as string[];
+    const dims: Record<string, string> = {};
+    for (let i = 0; i < pairs.length; i += 2) dims[pairs[i]] = pairs[i + 1];
+    return { namespace: m[0] as string, metric: m[1] as string, dims, options: (hasOptions ? last : {}) as Record<string, string> };
+  };
+  const metricsOf = (body: Body) => body.widgets.filter((w) => w.type === "metric").flatMap((w) => (w.properties.metrics as unknown[][]).map((m) => ({ widget: w, ...parse(m) })));
+
+  const plans = {} as Record<Stack, Plan>;
+  before(async () => {
+    for (const stack of STACKS) plans[stack] = await committedPlan(stack);
+  });
+
+  for (const stack of STACKS) {
+    it(`${stack}: every metric's dimensions name a resource the stack creates, and every watched resource is on it`, () => {
+      const plan = plans[stack];
+      const dashboard = resource(plan, DASHBOARD, "monitoring-dashboard");
+      assert.equal(dashboard.inputs.dashboardName, `lumerin-overview-${stack}`);
+      const allowed = (dim: string) => new Set((DIMENSIONS[dim] ?? []).flatMap(([type, key]) => resourcesOfType(plan, type).map((r) => (key === "id" ? r.id : r.outputs[key]))));
+      const metrics = metricsOf(bodyOf(plan));
+      assert.ok(metrics.length > 20, `${metrics.length} metrics`);
+      for (const m of metrics) {
+        for (const [dim, value] of Object.entries(m.dims)) {
+          if (dim === "Region") {
+            assert.equal(value, "Global", `${m.namespace} ${m.metric}`);
+            continue;
+          }
+          assert.ok(allowed(dim).has(value), `${m.namespace} ${m.metric}: ${dim}=${value} is not a resource of the ${stack} plan`);
+        }
+        assert.ok(Object.keys(m.dims).length > 0, `${m.metric} has dimensions`);
+      }
+      // Coverage: each service, function, database, load balancer and distribution is graphed.
+      const graphed = (dim: string) => new Set(metrics.map((m) => m.dims[dim]).filter(Boolean));
+      for (const dim of Object.keys(DIMENSIONS)) {
+        if (dim === "ClusterName") continue;
+        for (const value of allowed(dim)) assert.ok(graphed(dim).has(value as string), `${dim}=${String(value)} is on the dashboard`);
+      }
+    });
+  }
+
+  it("lmn: alarm status shows exactly the composites; ECS, Lambda, RDS, ALB and CloudFront rows with the issue's metrics", () => {
+    const plan = plans.lmn;
+    const body = bodyOf(plan);
+    const alarmWidgets = body.widgets.filter((w) => w.type === "alarm");
+    assert.equal(alarmWidgets.length, 1);
+    assert.deepEqual([...(alarmWidgets[0].properties.alarms as string[])].sort(), resourcesOfType(plan, COMPOSITE).map((c) => c.outputs.arn as string).sort());
+    const byNamespace = new Map<string, Set<string>>();
+    for (const m of metricsOf(body)) byNamespace.set(m.namespace, new Set([...(byNamespace.get(m.namespace) ?? []), m.metric]));
+    const has = (ns: string, names: string[]) => assert.deepEqual(names.filter((n) => !byNamespace.get(ns)?.has(n)), [], ns);
+    has("AWS/ECS", ["CPUUtilization", "MemoryUtilization"]);
+    has("ECS/ContainerInsights", ["RunningTaskCount"]);
+    has("AWS/Lambda", ["Invocations", "Errors", "Duration", "Throttles"]);
+    has("AWS/RDS", ["CPUUtilization", "FreeStorageSpace", "DatabaseConnections"]);
+    has("AWS/ApplicationELB", ["RequestCount", "HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime"]);
+    has("AWS/CloudFront", ["Requests", "4xxErrorRate", "5xxErrorRate", "CacheHitRate"]);
+    // CloudFront's metrics are read in us-east-1; the cache hit rate needs the distribution's additional metrics.
+    for (const m of metricsOf(body).filter((x) => x.namespace === "AWS/CloudFront")) assert.equal(m.widget.properties.region, "us-east-1");
+    const subscription = resource(plan, "aws:cloudfront/monitoringSubscription:MonitoringSubscription", "monitoring-futures-ui-metrics");
+    assert.deepEqual(subscription.inputs, {
+      distributionId: resource(plan, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").id,
+      monitoringSubscription: { realtimeMetricsSubscriptionConfig: { realtimeMetricsSubscriptionStatus: "Enabled" } },
+    });
+  });
+
+  it("widgets tile the 24-column grid without overlapping, each aggregating over dashboardPeriodSeconds", async () => {
+    const plan = await planWith("stg", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ dashboardPeriodSeconds: 60 }) } });
+    const widgets = bodyOf(plan).widgets;
+    for (const w of widgets) {
+      assert.ok(w.x >= 0 && w.x + w.width <= 24, JSON.stringify(w.properties.title));
+      if (w.type === "metric") assert.equal(w.properties.period, 60);
+    }
+    for (const [i, a] of widgets.entries()) {
+      for (const b of widgets.slice(i + 1)) {
+        const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+        assert.equal(overlap, false, `${String(a.properties.title)} overlaps ${String(b.properties.title)}`);
+      }
+    }
+    assert.equal(metricsOf(bodyOf(plans.stg))[0].widget.properties.period, 300, "default period");
+  });
+
+  it("dev without futures graphs only the proxy services, and dashboards: false removes it", async () => {
+    const noFutures = await planWith("dev", { overrides: { "lumerin-infra:futures": undefined } });
+    const metrics = metricsOf(bodyOf(noFutures));
+    assert.deepEqual([...new Set(metrics.map((m) => m.dims.ServiceName).filter(Boolean))].sort(), ["svc-proxy-router-dev-use1", "svc-proxy-validator-dev-use1"]);
+    assert.deepEqual([...new Set(metrics.map((m) => m.namespace))].sort(), ["AWS/ECS", "AWS/NetworkELB", "ECS/ContainerInsights"]);
+    assert.equal(resourcesOfType(noFutures, "aws:cloudfront/monitoringSubscription:MonitoringSubscription").length, 0);
+    const off = await planWith("dev", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ dashboards: false }) } });
+    assert.deepEqual(resourcesOfType(off, DASHBOARD), []);
+    assert.deepEqual(resourcesOfType(off, "aws:cloudfront/monitoringSubscription:MonitoringSubscription"), []);
+  });
+
+  it("the body builder refuses a row wider than the grid and a widget that can show nothing", () => {
+    const line = { namespace: "AWS/ECS", metricName: "CPUUtilization", dimensions: { ClusterName: "c" }, label: "c" };
+    assert.throws(() => dashboardBody([[metricWidget("a", "Average", [line], { width: 16 }), metricWidget("b", "Average", [line], { width: 12 })]], { region: "us-east-1", periodSeconds: 300 }), /the row with "b" is wider than 24 columns/);
+    assert.throws(() => dashboardBody([[metricWidget("empty", "Sum", [])]], { region: "us-east-1", periodSeconds: 300 }), /the widget "empty" has no metric/);
+    assert.throws(() => dashboardBody([[alarmStatusWidget("none", [])]], { region: "us-east-1", periodSeconds: 300 }), /the alarm widget "none" has no alarm/);
   });
 });

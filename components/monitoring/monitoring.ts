@@ -1,17 +1,18 @@
 /**
  * One `Monitoring` component that watches what the stack runs (issue 7), built
- * from the typed outputs of the other components, never from guessed names.
- * This first step: the alert topic, every component alarm, and one composite
- * per service whose rule is exactly the OR of that service's alarms. Only
- * composites notify, so one incident pages once. Next steps (see README): log
- * metric filters, the dashboard, the canary, and alarm-driven rollback.
+ * from the typed outputs of the other components, never from guessed names:
+ * the alert topic, every component alarm, one composite per service whose rule
+ * is exactly the OR of that service's alarms (only composites notify, so one
+ * incident pages once), and the overview dashboard. Each part follows its
+ * toggle in `monitoring` config.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Environment } from "../../config/environments";
 import type { MonitoringConfig } from "../../config/monitoring";
 import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
-import { alarmName } from "../../lib/naming";
+import { alarmName, appEnv } from "../../lib/naming";
+import { MetricLine, Widget, alarmStatusWidget, dashboardBody, metricWidget } from "./dashboard";
 
 /** An ECS service to watch. */
 export interface WatchedService {
@@ -60,6 +61,8 @@ export interface MonitoringArgs {
   readonly services: readonly WatchedService[];
   readonly databases?: readonly WatchedDatabase[];
   readonly loadBalancers?: readonly WatchedLoadBalancer[];
+  /** Network load balancers in front of a service (the proxies' stratum port): graphed, their service's alarms cover them. */
+  readonly networkLoadBalancers?: readonly WatchedLoadBalancer[];
   readonly functions?: readonly WatchedFunction[];
   readonly site?: WatchedSite;
 }
@@ -94,7 +97,9 @@ export class Monitoring extends pulumi.ComponentResource {
   /** Component alarm names by service key, in a stable order. */
   readonly alarmNames: Readonly<Record<string, readonly string[]>>;
   readonly composites: Readonly<Record<string, aws.cloudwatch.CompositeAlarm>>;
-  readonly topicArn: pulumi.Output<string>;
+  /** Where composites notify; none when alarms are off. */
+  readonly topicArn?: pulumi.Output<string>;
+  readonly dashboard?: aws.cloudwatch.Dashboard;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:monitoring:Monitoring", name, {}, opts);
@@ -158,71 +163,190 @@ export class Monitoring extends pulumi.ComponentResource {
       const dims = { DistributionId: site.distributionId, Region: "Global" };
       add(site.key, { suffix: "5xx-errors", description: `${site.key}: 5xx rate above ${t.cloudFront5xxPercent} %`, namespace: "AWS/CloudFront", metricName: "5xxErrorRate", statistic: "Average", dimensions: dims, periodSeconds: FIVE_MINUTES, evaluationPeriods: periods, threshold: t.cloudFront5xxPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching", global: true });
       add(site.key, { suffix: "4xx-errors", description: `${site.key}: 4xx rate above ${t.cloudFront4xxPercent} %`, namespace: "AWS/CloudFront", metricName: "4xxErrorRate", statistic: "Average", dimensions: dims, periodSeconds: FIVE_MINUTES, evaluationPeriods: periods, threshold: t.cloudFront4xxPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching", global: true });
-      healthCheck = new aws.route53.HealthCheck(
+      // The health check exists for its alarm only (and costs per check).
+      if (cfg.alarms) healthCheck = new aws.route53.HealthCheck(
         `${name}-${site.key}-health`,
         { type: "HTTPS", fqdn: site.hostName, port: 443, resourcePath: "/", failureThreshold: 3, requestInterval: 30, measureLatency: true, tags: { Name: `${site.key}-${env.name}` } },
         parent,
       );
       // A health check that stops reporting is as bad as one that fails.
-      add(site.key, { suffix: "unreachable", description: `${site.key}: https://${site.hostName}/ failing from Route53's checkers for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/Route53", metricName: "HealthCheckStatus", statistic: "Minimum", dimensions: { HealthCheckId: healthCheck.id }, periodSeconds: 60, evaluationPeriods: cfg.unhealthyWindowMinutes, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching", global: true });
+      if (healthCheck) add(site.key, { suffix: "unreachable", description: `${site.key}: https://${site.hostName}/ failing from Route53's checkers for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/Route53", metricName: "HealthCheckStatus", statistic: "Minimum", dimensions: { HealthCheckId: healthCheck.id }, periodSeconds: 60, evaluationPeriods: cfg.unhealthyWindowMinutes, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching", global: true });
     }
-
-    // ---------------------------------------------------------------- the topic
-    this.topicArn = alertTopic(name, args, this);
-    const actions = cfg.notificationsEnabled ? [this.topicArn] : [];
 
     // ---------------------------------------------------------------- alarms and composites
     const alarmNames: Record<string, string[]> = {};
     const composites: Record<string, aws.cloudwatch.CompositeAlarm> = {};
-    for (const [key, list] of specs) {
-      const global = list.some((s) => s.global);
-      const inRegion = global ? { parent: this, provider: args.globalProvider } : parent;
-      const alarms = list.map(
-        (spec) =>
-          new aws.cloudwatch.MetricAlarm(
-            `${name}-${key}-${spec.suffix}`,
-            {
-              name: alarmName(key, spec.suffix, env.name),
-              alarmDescription: spec.description,
-              namespace: spec.namespace,
-              metricName: spec.metricName,
-              statistic: spec.statistic,
-              dimensions: spec.dimensions,
-              period: spec.periodSeconds,
-              evaluationPeriods: spec.evaluationPeriods,
-              datapointsToAlarm: spec.evaluationPeriods,
-              threshold: spec.threshold,
-              comparisonOperator: spec.comparison,
-              treatMissingData: spec.treatMissingData,
-              // Component alarms notify nobody: their composite does, once.
-              actionsEnabled: false,
-            },
-            // A composite reads alarms of its own region: a site's all live in us-east-1.
-            inRegion,
-          ),
-      );
-      alarmNames[key] = list.map((spec) => alarmName(key, spec.suffix, env.name));
-      if (global && args.aws.region !== "us-east-1" && actions.length > 0) {
-        throw new Error(`monitoring: the ${key} composite lives in us-east-1 with its alarms; give monitoring.alertTopic.arn a topic there`);
+    if (cfg.alarms) {
+      this.topicArn = alertTopic(name, args, this);
+      const actions = cfg.notificationsEnabled ? [this.topicArn] : [];
+      for (const [key, list] of specs) {
+        const global = list.some((s) => s.global);
+        const inRegion = global ? { parent: this, provider: args.globalProvider } : parent;
+        const alarms = list.map(
+          (spec) =>
+            new aws.cloudwatch.MetricAlarm(
+              `${name}-${key}-${spec.suffix}`,
+              {
+                name: alarmName(key, spec.suffix, env.name),
+                alarmDescription: spec.description,
+                namespace: spec.namespace,
+                metricName: spec.metricName,
+                statistic: spec.statistic,
+                dimensions: spec.dimensions,
+                period: spec.periodSeconds,
+                evaluationPeriods: spec.evaluationPeriods,
+                datapointsToAlarm: spec.evaluationPeriods,
+                threshold: spec.threshold,
+                comparisonOperator: spec.comparison,
+                treatMissingData: spec.treatMissingData,
+                // Component alarms notify nobody: their composite does, once.
+                actionsEnabled: false,
+              },
+              // A composite reads alarms of its own region: a site's all live in us-east-1.
+              inRegion,
+            ),
+        );
+        alarmNames[key] = list.map((spec) => alarmName(key, spec.suffix, env.name));
+        if (global && args.aws.region !== "us-east-1" && actions.length > 0) {
+          throw new Error(`monitoring: the ${key} composite lives in us-east-1 with its alarms; give monitoring.alertTopic.arn a topic there`);
+        }
+        composites[key] = new aws.cloudwatch.CompositeAlarm(
+          `${name}-${key}`,
+          {
+            alarmName: `${key}-${env.name}`,
+            alarmDescription: `${key} in ${env.name}: any of its ${alarms.length} alarms`,
+            alarmRule: compositeRule(alarmNames[key]),
+            actionsEnabled: actions.length > 0,
+            alarmActions: actions,
+            okActions: actions,
+          },
+          { ...inRegion, dependsOn: alarms },
+        );
       }
-      composites[key] = new aws.cloudwatch.CompositeAlarm(
-        `${name}-${key}`,
-        {
-          alarmName: `${key}-${env.name}`,
-          alarmDescription: `${key} in ${env.name}: any of its ${alarms.length} alarms`,
-          alarmRule: compositeRule(alarmNames[key]),
-          actionsEnabled: actions.length > 0,
-          alarmActions: actions,
-          okActions: actions,
-        },
-        { ...inRegion, dependsOn: alarms },
+    }
+
+    // ---------------------------------------------------------------- the overview dashboard
+    if (cfg.dashboards) {
+      if (args.site) {
+        // CloudFront publishes its cache hit rate (and origin latency) only with additional metrics on.
+        new aws.cloudfront.MonitoringSubscription(
+          `${name}-${args.site.key}-metrics`,
+          { distributionId: args.site.distributionId, monitoringSubscription: { realtimeMetricsSubscriptionConfig: { realtimeMetricsSubscriptionStatus: "Enabled" } } },
+          { parent: this, provider: args.globalProvider },
+        );
+      }
+      const rows = overviewRows(args, Object.values(composites).map((c) => c.arn));
+      this.dashboard = new aws.cloudwatch.Dashboard(
+        `${name}-dashboard`,
+        { dashboardName: appEnv("lumerin-overview", env.name), dashboardBody: dashboardBody(rows, { region: args.aws.region, periodSeconds: cfg.dashboardPeriodSeconds }) },
+        parent,
       );
     }
 
     this.alarmNames = alarmNames;
     this.composites = composites;
-    this.registerOutputs({ topicArn: this.topicArn, alarmNames, composites: Object.keys(composites) });
+    this.registerOutputs({ topicArn: this.topicArn, alarmNames, composites: Object.keys(composites), dashboardName: this.dashboard?.dashboardName });
   }
+}
+
+/**
+ * The overview dashboard, top to bottom: what is in alarm, then one row per
+ * kind of thing the stack runs (ECS services, functions, the database, the load
+ * balancer, the site). Each line's dimensions are the watched resource's own
+ * outputs; a kind the stack does not run has no row.
+ */
+function overviewRows(args: MonitoringArgs, compositeArns: readonly pulumi.Output<string>[]): Widget[][] {
+  const rows: Widget[][] = [];
+  if (compositeArns.length > 0) rows.push([alarmStatusWidget("Services (composite alarms: any component alarm)", compositeArns, { width: 24, height: 3 })]);
+
+  const services = args.services;
+  if (services.length > 0) {
+    const ecs = (s: WatchedService) => ({ ClusterName: s.clusterName, ServiceName: s.serviceName });
+    rows.push([
+      metricWidget("ECS CPU %", "Average", services.map((s) => ({ namespace: "AWS/ECS", metricName: "CPUUtilization", dimensions: ecs(s), label: s.key })), { width: 8, yAxisMin: 0, yAxisMax: 100 }),
+      metricWidget("ECS memory %", "Average", services.map((s) => ({ namespace: "AWS/ECS", metricName: "MemoryUtilization", dimensions: ecs(s), label: s.key })), { width: 8, yAxisMin: 0, yAxisMax: 100 }),
+      metricWidget("ECS running tasks", "Minimum", services.map((s) => ({ namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", dimensions: ecs(s), label: s.key })), { width: 8, yAxisMin: 0 }),
+    ]);
+  }
+
+  const functions = args.functions ?? [];
+  if (functions.length > 0) {
+    const fn = (f: WatchedFunction) => ({ FunctionName: f.functionName });
+    rows.push([
+      metricWidget("Lambda invocations and errors", "Sum", functions.flatMap((f) => [
+        { namespace: "AWS/Lambda", metricName: "Invocations", dimensions: fn(f), label: `${f.key} invocations` },
+        { namespace: "AWS/Lambda", metricName: "Errors", dimensions: fn(f), label: `${f.key} errors` },
+      ]), { width: 8 }),
+      metricWidget("Lambda duration (ms)", "Average", functions.flatMap((f) => [
+        { namespace: "AWS/Lambda", metricName: "Duration", dimensions: fn(f), label: `${f.key} average` },
+        { namespace: "AWS/Lambda", metricName: "Duration", dimensions: fn(f), label: `${f.key} maximum`, stat: "Maximum" as const },
+      ]), { width: 8 }),
+      metricWidget("Lambda throttles and failed runs", "Sum", functions.flatMap((f): MetricLine[] => [
+        { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: fn(f), label: `${f.key} throttles` },
+        ...(f.failureQueueName ? [{ namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: f.failureQueueName }, label: `${f.key} failed runs waiting`, stat: "Maximum" as const }] : []),
+      ]), { width: 8 }),
+    ]);
+  }
+
+  const databases = args.databases ?? [];
+  if (databases.length > 0) {
+    const db = (d: WatchedDatabase) => ({ DBInstanceIdentifier: d.identifier });
+    rows.push([
+      metricWidget("RDS CPU %", "Average", databases.map((d) => ({ namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: db(d), label: d.key })), { width: 8, yAxisMin: 0, yAxisMax: 100 }),
+      metricWidget("RDS free storage (bytes)", "Minimum", databases.map((d) => ({ namespace: "AWS/RDS", metricName: "FreeStorageSpace", dimensions: db(d), label: d.key })), { width: 8, yAxisMin: 0 }),
+      metricWidget("RDS connections", "Maximum", databases.map((d) => ({ namespace: "AWS/RDS", metricName: "DatabaseConnections", dimensions: db(d), label: `${d.key} (max ${d.maxConnections})` })), { width: 8, yAxisMin: 0 }),
+    ]);
+  }
+
+  const balancers = args.loadBalancers ?? [];
+  if (balancers.length > 0) {
+    const lb = (l: WatchedLoadBalancer) => ({ LoadBalancer: l.loadBalancerArnSuffix });
+    rows.push([
+      metricWidget("ALB requests", "Sum", balancers.map((l) => ({ namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: lb(l), label: l.key }))),
+      metricWidget("ALB 5xx", "Sum", balancers.flatMap((l) => [
+        { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_ELB_5XX_Count", dimensions: lb(l), label: `${l.key} from the load balancer` },
+        { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", dimensions: lb(l), label: `${l.key} from the service` },
+      ])),
+      metricWidget("ALB latency (s)", "p90", balancers.flatMap((l) => [
+        { namespace: "AWS/ApplicationELB", metricName: "TargetResponseTime", dimensions: lb(l), label: `${l.key} p90` },
+        { namespace: "AWS/ApplicationELB", metricName: "TargetResponseTime", dimensions: lb(l), label: `${l.key} average`, stat: "Average" as const },
+      ])),
+      metricWidget("ALB targets", "Minimum", balancers.flatMap((l) => targetHealth("AWS/ApplicationELB", l)), { yAxisMin: 0 }),
+    ]);
+  }
+
+  const nlbs = args.networkLoadBalancers ?? [];
+  if (nlbs.length > 0) {
+    const lb = (l: WatchedLoadBalancer) => ({ LoadBalancer: l.loadBalancerArnSuffix });
+    rows.push([
+      metricWidget("NLB active connections", "Average", nlbs.map((l) => ({ namespace: "AWS/NetworkELB", metricName: "ActiveFlowCount", dimensions: lb(l), label: l.key })), { width: 8 }),
+      metricWidget("NLB new connections", "Sum", nlbs.map((l) => ({ namespace: "AWS/NetworkELB", metricName: "NewFlowCount", dimensions: lb(l), label: l.key })), { width: 8 }),
+      metricWidget("NLB targets", "Minimum", nlbs.flatMap((l) => targetHealth("AWS/NetworkELB", l)), { width: 8, yAxisMin: 0 }),
+    ]);
+  }
+
+  if (args.site) {
+    const site = args.site;
+    // CloudFront's metrics live in us-east-1 whatever the stack's region.
+    const cf = (metricName: string, label: string): MetricLine => ({ namespace: "AWS/CloudFront", metricName, dimensions: { DistributionId: site.distributionId, Region: "Global" }, label });
+    const global = { width: 6, region: "us-east-1" };
+    rows.push([
+      metricWidget(`${site.key} requests`, "Sum", [cf("Requests", "requests")], global),
+      metricWidget(`${site.key} error rates %`, "Average", [cf("4xxErrorRate", "4xx"), cf("5xxErrorRate", "5xx")], { ...global, yAxisMin: 0 }),
+      metricWidget(`${site.key} cache hit rate %`, "Average", [cf("CacheHitRate", "cache hits")], { ...global, yAxisMin: 0, yAxisMax: 100 }),
+      metricWidget(`${site.key} bytes downloaded`, "Sum", [cf("BytesDownloaded", "bytes")], global),
+    ]);
+  }
+  return rows;
+}
+
+/** Healthy and unhealthy targets of a load balancer's target group. */
+function targetHealth(namespace: "AWS/ApplicationELB" | "AWS/NetworkELB", l: WatchedLoadBalancer): MetricLine[] {
+  const dimensions = { LoadBalancer: l.loadBalancerArnSuffix, TargetGroup: l.targetGroupArnSuffix };
+  return [
+    { namespace, metricName: "HealthyHostCount", dimensions, label: `${l.key} healthy` },
+    { namespace, metricName: "UnHealthyHostCount", dimensions, label: `${l.key} unhealthy`, stat: "Maximum" },
+  ];
 }
 
 /** Exactly the OR of these alarms. */
