@@ -14,6 +14,7 @@ import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, platformKeyAl
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository } from "./components/deploy-identity";
 import { Futures } from "./components/futures/futures";
+import { LOG_METRICS } from "./components/monitoring/log-metrics";
 import { Monitoring } from "./components/monitoring/monitoring";
 import { EnvironmentRepository, GitHubEnvironments, ecsDeployTargetsVariable } from "./components/github-environments";
 import { Network } from "./components/network";
@@ -230,7 +231,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
           services: [
             ...(["router", "validator"] as const).flatMap((kind) => {
               const ref = proxy.refs[kind];
-              const keyOf = kind === "router" ? "proxy-router" : "proxy-validator";
+              const keyOf = PROXY_SERVICE_KEY[kind];
               return ref ? [{ key: keyOf, clusterName: cluster.cluster.name, serviceName: ref.serviceName, desiredCount: config.proxyRouter[kind].desiredCount }] : [];
             }),
             ...(futures?.cluster && futures.refs.marketMaker && config.futures
@@ -247,7 +248,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
           networkLoadBalancers: (["router", "validator"] as const).flatMap((kind) => {
             const service = proxy.services[kind];
             return service?.loadBalancer && service.targetGroup
-              ? [{ key: kind === "router" ? "proxy-router" : "proxy-validator", loadBalancerArnSuffix: service.loadBalancer.arnSuffix, targetGroupArnSuffix: service.targetGroup.arnSuffix }]
+              ? [{ key: PROXY_SERVICE_KEY[kind], loadBalancerArnSuffix: service.loadBalancer.arnSuffix, targetGroupArnSuffix: service.targetGroup.arnSuffix }]
               : [];
           }),
           loadBalancers: futures?.notifications
@@ -258,6 +259,16 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
               ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes, failureQueueName: futures.marginCall.failureQueue.name }]
               : [],
           ...(futures?.ui ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futures.ui.siteName } } : {}),
+          logs: [
+            ...(["router", "validator"] as const).flatMap((kind) => {
+              const ref = proxy.refs[kind];
+              const key = PROXY_SERVICE_KEY[kind];
+              return ref ? [{ key, logGroupName: ref.logGroupName, metrics: LOG_METRICS[key] }] : [];
+            }),
+            ...(futures?.refs.marketMaker ? [{ key: "market-maker", logGroupName: futures.refs.marketMaker.logGroupName, metrics: LOG_METRICS["market-maker"] }] : []),
+            ...(futures?.refs.notifications ? [{ key: "notifications", logGroupName: futures.refs.notifications.logGroupName, metrics: LOG_METRICS.notifications }] : []),
+            ...(futures?.marginCall ? [{ key: "margin-call", logGroupName: futures.marginCall.logGroupName, metrics: LOG_METRICS["margin-call"] }] : []),
+          ],
         })
       : undefined;
 
@@ -345,12 +356,15 @@ function futuresImageRequests(config: StackConfig): ImageRequest[] {
     }));
 }
 
+/** The proxy services' keys in images, monitoring and outputs. */
+const PROXY_SERVICE_KEY = { router: "proxy-router", validator: "proxy-validator" } as const;
+
 function proxyImageRequests(config: StackConfig): ImageRequest[] {
   const cfg = config.proxyRouter;
   return (["router", "validator"] as const)
     .filter((kind) => cfg[kind].enabled)
     .map((kind) => ({
-      key: kind === "router" ? "proxy-router" : "proxy-validator",
+      key: PROXY_SERVICE_KEY[kind],
       repository: cfg.image,
       // Each service its own tag: pinning the validator alone rolls back the validator alone.
       imageTag: cfg[kind].imageTag,

@@ -76,6 +76,8 @@ export interface DeployedServiceRef {
   readonly imageTagParameterArn: pulumi.Output<string>;
   readonly imageTagParameterName: string;
   readonly secretArn: pulumi.Output<string>;
+  /** Where its containers log (the monitoring's metric filters read it). */
+  readonly logGroupName: pulumi.Output<string>;
   /** A public host name, when the service has one. */
   readonly hostName?: string;
 }
@@ -102,6 +104,7 @@ export function deployedServiceRef(
     imageTagParameterArn: parts.imageTagParameter.arn,
     imageTagParameterName: parts.imageTagParameterName,
     secretArn: parts.secret.arn,
+    logGroupName: service.logGroup.name,
     ...(parts.hostName ? { hostName: parts.hostName } : {}),
   };
 }

@@ -36,6 +36,13 @@ export const ThresholdsSchema = z.strictObject({
     .describe("RDS connections, as a percentage of `max_connections`, above which the alarm fires."),
   /** CloudFront 5xx error rate (%) above which the UI alarm fires. */
   cloudFront5xxPercent: percent.optional().describe("CloudFront 5xx error rate (%) above which the UI alarm fires."),
+  /** Error or fatal log lines (per 5 minutes, over the unhealthy window) above which a service's log alarm fires. */
+  logErrorLines: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("Error or fatal log lines (per 5 minutes, over the unhealthy window) above which a service's log alarm fires."),
   /** CloudFront 4xx error rate (%) above which the UI alarm fires. */
   cloudFront4xxPercent: percent.optional().describe("CloudFront 4xx error rate (%) above which the UI alarm fires."),
 });
@@ -89,22 +96,22 @@ export const MonitoringSchema = z.strictObject({
 export type MonitoringInput = z.output<typeof MonitoringSchema>;
 export type Thresholds = Required<Omit<z.output<typeof ThresholdsSchema>, "lambdaDurationMs">> & { readonly lambdaDurationMs?: number };
 
-/** Today's values (ESTATE.md §9), per environment. */
+/** Today's values (ESTATE.md §9), per environment; `logErrorLines` is new (today's error filters have no alarm). */
 export const MONITORING_DEFAULTS: Readonly<Record<EnvironmentName, { readonly window: number; readonly canaryRate: number; readonly thresholds: Thresholds }>> = {
   dev: {
     window: 60,
     canaryRate: 60,
-    thresholds: { ecsCpuPercent: 90, ecsMemoryPercent: 90, lambdaErrors: 5, lambdaThrottles: 10, alb5xx: 20, rdsCpuPercent: 90, rdsFreeStorageGiB: 5, rdsConnectionsPercent: 90, cloudFront5xxPercent: 5, cloudFront4xxPercent: 10 },
+    thresholds: { ecsCpuPercent: 90, ecsMemoryPercent: 90, lambdaErrors: 5, lambdaThrottles: 10, alb5xx: 20, rdsCpuPercent: 90, rdsFreeStorageGiB: 5, rdsConnectionsPercent: 90, cloudFront5xxPercent: 5, cloudFront4xxPercent: 10, logErrorLines: 20 },
   },
   stg: {
     window: 30,
     canaryRate: 30,
-    thresholds: { ecsCpuPercent: 85, ecsMemoryPercent: 85, lambdaErrors: 3, lambdaThrottles: 5, alb5xx: 10, rdsCpuPercent: 85, rdsFreeStorageGiB: 5, rdsConnectionsPercent: 85, cloudFront5xxPercent: 3, cloudFront4xxPercent: 8 },
+    thresholds: { ecsCpuPercent: 85, ecsMemoryPercent: 85, lambdaErrors: 3, lambdaThrottles: 5, alb5xx: 10, rdsCpuPercent: 85, rdsFreeStorageGiB: 5, rdsConnectionsPercent: 85, cloudFront5xxPercent: 3, cloudFront4xxPercent: 8, logErrorLines: 10 },
   },
   lmn: {
     window: 15,
     canaryRate: 15,
-    thresholds: { ecsCpuPercent: 80, ecsMemoryPercent: 85, lambdaErrors: 1, lambdaThrottles: 1, alb5xx: 5, rdsCpuPercent: 80, rdsFreeStorageGiB: 10, rdsConnectionsPercent: 80, cloudFront5xxPercent: 1, cloudFront4xxPercent: 5 },
+    thresholds: { ecsCpuPercent: 80, ecsMemoryPercent: 85, lambdaErrors: 1, lambdaThrottles: 1, alb5xx: 5, rdsCpuPercent: 80, rdsFreeStorageGiB: 10, rdsConnectionsPercent: 80, cloudFront5xxPercent: 1, cloudFront4xxPercent: 5, logErrorLines: 5 },
   },
 };
 

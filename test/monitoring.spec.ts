@@ -9,6 +9,7 @@ import type { CapturedResource, Plan } from "../tools/harness";
 import { planFiles } from "../tools/plan-stack";
 import { compositeRule } from "../components/monitoring/monitoring";
 import { alarmStatusWidget, dashboardBody, metricWidget } from "../components/monitoring/dashboard";
+import { LOG_METRICS, LogMetric } from "../components/monitoring/log-metrics";
 import { MONITORING_DEFAULTS, MonitoringSchema, resolveMonitoring } from "../config/monitoring";
 import { committedPlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
 
@@ -18,11 +19,11 @@ const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm";
 
 const SERVICES = {
-  "proxy-router": ["cpu-high", "memory-high", "running-tasks"],
-  "proxy-validator": ["cpu-high", "memory-high", "running-tasks"],
-  "market-maker": ["cpu-high", "memory-high", "running-tasks"],
-  notifications: ["cpu-high", "memory-high", "running-tasks", "rds-cpu", "rds-storage", "rds-connections", "alb-5xx", "alb-unhealthy"],
-  "margin-call": ["errors", "duration", "throttles", "failed-runs", "not-running"],
+  "proxy-router": ["cpu-high", "memory-high", "running-tasks", "error-lines"],
+  "proxy-validator": ["cpu-high", "memory-high", "running-tasks", "error-lines"],
+  "market-maker": ["cpu-high", "memory-high", "running-tasks", "error-lines", "order-failures", "insufficient-funds"],
+  notifications: ["cpu-high", "memory-high", "running-tasks", "rds-cpu", "rds-storage", "rds-connections", "alb-5xx", "alb-unhealthy", "error-lines", "send-failures"],
+  "margin-call": ["errors", "duration", "throttles", "failed-runs", "not-running", "error-lines", "failed-calls"],
   "futures-ui": ["5xx-errors", "4xx-errors", "unreachable"],
 } as const;
 
@@ -108,7 +109,7 @@ describe("monitoring", () => {
       assert.deepEqual(alarm(p, "notifications", "alb-5xx").inputs.dimensions, { LoadBalancer: lb });
       assert.deepEqual(alarm(p, "notifications", "alb-unhealthy").inputs.dimensions, { LoadBalancer: lb, TargetGroup: tg });
       const fn = out(p, "aws:lambda/function:Function", "futures-margin-call-function");
-      for (const suffix of SERVICES["margin-call"].filter((x) => x !== "failed-runs")) assert.deepEqual(alarm(p, "margin-call", suffix).inputs.dimensions, { FunctionName: fn });
+      for (const suffix of ["errors", "duration", "throttles", "not-running"]) assert.deepEqual(alarm(p, "margin-call", suffix).inputs.dimensions, { FunctionName: fn });
       // A run lost after its retries sits in the failure queue: that pages too.
       const failed = alarm(p, "margin-call", "failed-runs").inputs;
       assert.deepEqual([failed.namespace, failed.metricName, failed.dimensions, failed.threshold, failed.comparisonOperator], ["AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: out(p, "aws:sqs/queue:Queue", "futures-margin-call-failures") }, 0, "GreaterThanThreshold"]);
@@ -136,6 +137,62 @@ describe("monitoring", () => {
       const unreachable = alarm(p, "futures-ui", "unreachable");
       assert.deepEqual([unreachable.inputs.namespace, unreachable.inputs.dimensions, unreachable.inputs.treatMissingData, unreachable.provider], ["AWS/Route53", { HealthCheckId: check.id }, "breaching", global.urn]);
       assert.equal(resource(p, COMPOSITE, "monitoring-futures-ui").provider, global.urn, "a composite lives with its alarms");
+    });
+  });
+
+  describe("log metric filters", () => {
+    const FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter";
+    const LOG_GROUPS: Record<keyof typeof LOG_METRICS, [string, string]> = {
+      "proxy-router": ["aws:cloudwatch/logGroup:LogGroup", "proxy-router-svc-logs"],
+      "proxy-validator": ["aws:cloudwatch/logGroup:LogGroup", "proxy-validator-svc-logs"],
+      "market-maker": ["aws:cloudwatch/logGroup:LogGroup", "futures-market-maker-svc-logs"],
+      notifications: ["aws:cloudwatch/logGroup:LogGroup", "futures-notifications-svc-logs"],
+      "margin-call": ["aws:cloudwatch/logGroup:LogGroup", "futures-margin-call-logs"],
+    };
+
+    for (const stack of STACKS) {
+      it(`${stack}: each service's filters read its own log group, count 1 per line into Lumerin/${stack}/<service>, and each has the alarm of the same metric`, () => {
+        const plan = plans[stack];
+        const filters = resourcesOfType(plan, FILTER);
+        assert.equal(filters.length, Object.values(LOG_METRICS).flat().length);
+        for (const [key, metrics] of Object.entries(LOG_METRICS) as [keyof typeof LOG_METRICS, readonly LogMetric[]][]) {
+          const logGroup = out(plan, ...LOG_GROUPS[key]);
+          for (const m of metrics) {
+            const f = resource(plan, FILTER, `monitoring-${key}-${m.suffix}`).inputs;
+            const namespace = `Lumerin/${stack}/${key}`;
+            assert.deepEqual(
+              [f.name, f.logGroupName, f.pattern, f.metricTransformation],
+              [`${key}-${m.suffix}-${stack}`, logGroup, m.pattern, { namespace, name: m.metricName, value: "1", defaultValue: "0", unit: "Count" }],
+            );
+            const a = alarm(plan, key, m.suffix).inputs;
+            const errors = m.kind === "errors";
+            assert.deepEqual(
+              [a.namespace, a.metricName, a.statistic, a.dimensions, a.period, a.threshold, a.evaluationPeriods, a.comparisonOperator, a.treatMissingData],
+              [namespace, m.metricName, "Sum", undefined, 300, errors ? MONITORING_DEFAULTS[stack].thresholds.logErrorLines : 0, errors ? a.datapointsToAlarm : 1, "GreaterThanThreshold", "notBreaching"],
+              `${stack} ${key} ${m.suffix}`,
+            );
+          }
+        }
+      });
+    }
+
+    it("counts error and fatal lines in each service's own log format, and the seed's application events", () => {
+      assert.equal(LOG_METRICS["proxy-router"][0].pattern, '{ ($.level = "error") || ($.level = "dpanic") || ($.level = "panic") || ($.level = "fatal") }');
+      assert.equal(LOG_METRICS.notifications[0].pattern, "{ $.level >= 50 }");
+      assert.equal(LOG_METRICS["margin-call"][0].pattern, '{ ($.level = "ERROR") || ($.level = "FATAL") || ($.level >= 50) }');
+      assert.deepEqual(
+        Object.entries(LOG_METRICS).map(([key, ms]) => [key, ms.filter((m) => m.kind === "event").map((m) => m.suffix)]),
+        [["proxy-router", []], ["proxy-validator", []], ["market-maker", ["order-failures", "insufficient-funds"]], ["notifications", ["send-failures"]], ["margin-call", ["failed-calls"]]],
+      );
+    });
+
+    it("metricFilters: false removes the filters and their alarms only", async () => {
+      const plan = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ metricFilters: false }) } });
+      assert.deepEqual(resourcesOfType(plan, FILTER), []);
+      const names = resourcesOfType(plan, ALARM).map((a) => a.inputs.name as string);
+      const logSuffixes = new Set(Object.values(LOG_METRICS).flat().map((m) => m.suffix));
+      assert.deepEqual(names.filter((n) => [...logSuffixes].some((s) => n.endsWith(`-${s}-lmn`))), []);
+      assert.equal(names.length, resourcesOfType(plans.lmn, ALARM).length - Object.values(LOG_METRICS).flat().length);
     });
   });
 
@@ -171,7 +228,10 @@ describe("monitoring", () => {
     futures.marketMaker.workerQuantity = 0;
     const plan = await planWith("dev", { overrides: { "lumerin-infra:futures": JSON.stringify(futures) } });
     assert.equal(plan.resources.some((r) => r.name === "monitoring-market-maker-running-tasks"), false);
-    assert.equal(resource(plan, COMPOSITE, "monitoring-market-maker").inputs.alarmRule, 'ALARM("market-maker-cpu-high-dev") OR ALARM("market-maker-memory-high-dev")');
+    assert.equal(
+      resource(plan, COMPOSITE, "monitoring-market-maker").inputs.alarmRule,
+      ["cpu-high", "memory-high", "error-lines", "order-failures", "insufficient-funds"].map((s) => `ALARM("market-maker-${s}-dev")`).join(" OR "),
+    );
     const alarms = resource(plan, "aws:ecs/service:Service", "futures-market-maker-svc-service").inputs.alarms as { alarmNames: string[] };
     assert.deepEqual(alarms.alarmNames, ["market-maker-cpu-high-dev", "market-maker-memory-high-dev"]);
   });
@@ -272,6 +332,12 @@ describe("monitoring: the overview dashboard", () => {
       const dashboard = resource(plan, DASHBOARD, "monitoring-dashboard");
       assert.equal(dashboard.inputs.dashboardName, `lumerin-overview-${stack}`);
       const allowed = (dim: string) => new Set((DIMENSIONS[dim] ?? []).flatMap(([type, key]) => resourcesOfType(plan, type).map((r) => (key === "id" ? r.id : r.outputs[key]))));
+      const published = new Set(
+        resourcesOfType(plan, "aws:cloudwatch/logMetricFilter:LogMetricFilter").map((f) => {
+          const t = f.inputs.metricTransformation as { namespace: string; name: string };
+          return `${t.namespace} ${t.name}`;
+        }),
+      );
       const metrics = metricsOf(bodyOf(plan));
       assert.ok(metrics.length > 20, `${metrics.length} metrics`);
       for (const m of metrics) {
@@ -282,7 +348,8 @@ describe("monitoring: the overview dashboard", () => {
           }
           assert.ok(allowed(dim).has(value), `${m.namespace} ${m.metric}: ${dim}=${value} is not a resource of the ${stack} plan`);
         }
-        assert.ok(Object.keys(m.dims).length > 0, `${m.metric} has dimensions`);
+        // A log metric has no dimension: a filter of the stack publishes it.
+        if (Object.keys(m.dims).length === 0) assert.ok(published.has(`${m.namespace} ${m.metric}`), `${m.namespace} ${m.metric} is published by a metric filter of the ${stack} plan`);
       }
       // Coverage: each service, function, database, load balancer and distribution is graphed.
       const graphed = (dim: string) => new Set(metrics.map((m) => m.dims[dim]).filter(Boolean));
@@ -337,7 +404,7 @@ describe("monitoring: the overview dashboard", () => {
     const noFutures = await planWith("dev", { overrides: { "lumerin-infra:futures": undefined } });
     const metrics = metricsOf(bodyOf(noFutures));
     assert.deepEqual([...new Set(metrics.map((m) => m.dims.ServiceName).filter(Boolean))].sort(), ["svc-proxy-router-dev-use1", "svc-proxy-validator-dev-use1"]);
-    assert.deepEqual([...new Set(metrics.map((m) => m.namespace))].sort(), ["AWS/ECS", "AWS/NetworkELB", "ECS/ContainerInsights"]);
+    assert.deepEqual([...new Set(metrics.map((m) => m.namespace))].sort(), ["AWS/ECS", "AWS/NetworkELB", "ECS/ContainerInsights", "Lumerin/dev/proxy-router", "Lumerin/dev/proxy-validator"]);
     assert.equal(resourcesOfType(noFutures, "aws:cloudfront/monitoringSubscription:MonitoringSubscription").length, 0);
     const off = await planWith("dev", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ dashboards: false }) } });
     assert.deepEqual(resourcesOfType(off, DASHBOARD), []);

@@ -12,6 +12,7 @@ import type { Environment } from "../../config/environments";
 import type { MonitoringConfig } from "../../config/monitoring";
 import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
 import { alarmName, appEnv } from "../../lib/naming";
+import { LogMetric, logMetricNamespace } from "./log-metrics";
 import { MetricLine, Widget, alarmStatusWidget, dashboardBody, metricWidget } from "./dashboard";
 
 /** An ECS service to watch. */
@@ -44,6 +45,12 @@ export interface WatchedFunction {
   /** The queue that keeps its failed asynchronous runs: a message there is an alarm. */
   readonly failureQueueName?: pulumi.Input<string>;
 }
+/** A service's log group and what its lines are counted for; each metric's alarm joins the service's composite. */
+export interface WatchedLogs {
+  readonly key: string;
+  readonly logGroupName: pulumi.Input<string>;
+  readonly metrics: readonly LogMetric[];
+}
 export interface WatchedSite {
   readonly key: string;
   readonly distributionId: pulumi.Input<string>;
@@ -65,6 +72,7 @@ export interface MonitoringArgs {
   readonly networkLoadBalancers?: readonly WatchedLoadBalancer[];
   readonly functions?: readonly WatchedFunction[];
   readonly site?: WatchedSite;
+  readonly logs?: readonly WatchedLogs[];
 }
 
 /** What an alarm watches and when it fires; the component adds the name, the period unit and no actions. */
@@ -100,6 +108,8 @@ export class Monitoring extends pulumi.ComponentResource {
   /** Where composites notify; none when alarms are off. */
   readonly topicArn?: pulumi.Output<string>;
   readonly dashboard?: aws.cloudwatch.Dashboard;
+  /** Log metric filters by service key. */
+  readonly metricFilters: Readonly<Record<string, readonly aws.cloudwatch.LogMetricFilter[]>>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:monitoring:Monitoring", name, {}, opts);
@@ -173,6 +183,47 @@ export class Monitoring extends pulumi.ComponentResource {
       if (healthCheck) add(site.key, { suffix: "unreachable", description: `${site.key}: https://${site.hostName}/ failing from Route53's checkers for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/Route53", metricName: "HealthCheckStatus", statistic: "Minimum", dimensions: { HealthCheckId: healthCheck.id }, periodSeconds: 60, evaluationPeriods: cfg.unhealthyWindowMinutes, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching", global: true });
     }
 
+    // ---------------------------------------------------------------- log metric filters (each with its alarm)
+    const metricFilters: Record<string, aws.cloudwatch.LogMetricFilter[]> = {};
+    if (cfg.metricFilters) {
+      for (const logs of args.logs ?? []) {
+        const namespace = logMetricNamespace(env.name, logs.key);
+        metricFilters[logs.key] = logs.metrics.map(
+          (m) =>
+            new aws.cloudwatch.LogMetricFilter(
+              `${name}-${logs.key}-${m.suffix}`,
+              {
+                name: alarmName(logs.key, m.suffix, env.name),
+                logGroupName: logs.logGroupName,
+                pattern: m.pattern,
+                // 0 for every line that does not match, so a quiet service graphs 0, not a gap.
+                metricTransformation: { namespace, name: m.metricName, value: "1", defaultValue: "0", unit: "Count" },
+              },
+              parent,
+            ),
+        );
+        for (const m of logs.metrics) {
+          const errors = m.kind === "errors";
+          // No log line at all is no data: quiet here (the running-tasks and not-running alarms cover silence).
+          add(logs.key, {
+            suffix: m.suffix,
+            description: errors
+              ? `${logs.key}: more than ${t.logErrorLines} ${m.meaning} per 5 min for ${cfg.unhealthyWindowMinutes} min`
+              : `${logs.key}: ${m.meaning} (a log line matched ${m.pattern})`,
+            namespace,
+            metricName: m.metricName,
+            statistic: "Sum",
+            dimensions: {},
+            periodSeconds: FIVE_MINUTES,
+            evaluationPeriods: errors ? periods : 1,
+            threshold: errors ? t.logErrorLines : 0,
+            comparison: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+          });
+        }
+      }
+    }
+
     // ---------------------------------------------------------------- alarms and composites
     const alarmNames: Record<string, string[]> = {};
     const composites: Record<string, aws.cloudwatch.CompositeAlarm> = {};
@@ -192,7 +243,8 @@ export class Monitoring extends pulumi.ComponentResource {
                 namespace: spec.namespace,
                 metricName: spec.metricName,
                 statistic: spec.statistic,
-                dimensions: spec.dimensions,
+                // A log metric has no dimensions: CloudWatch takes none rather than an empty map.
+                ...(Object.keys(spec.dimensions).length > 0 ? { dimensions: spec.dimensions } : {}),
                 period: spec.periodSeconds,
                 evaluationPeriods: spec.evaluationPeriods,
                 datapointsToAlarm: spec.evaluationPeriods,
@@ -235,7 +287,7 @@ export class Monitoring extends pulumi.ComponentResource {
           { parent: this, provider: args.globalProvider },
         );
       }
-      const rows = overviewRows(args, Object.values(composites).map((c) => c.arn));
+      const rows = overviewRows(args, Object.values(composites).map((c) => c.arn), cfg.metricFilters ? (args.logs ?? []) : []);
       this.dashboard = new aws.cloudwatch.Dashboard(
         `${name}-dashboard`,
         { dashboardName: appEnv("lumerin-overview", env.name), dashboardBody: dashboardBody(rows, { region: args.aws.region, periodSeconds: cfg.dashboardPeriodSeconds }) },
@@ -245,6 +297,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
     this.alarmNames = alarmNames;
     this.composites = composites;
+    this.metricFilters = metricFilters;
     this.registerOutputs({ topicArn: this.topicArn, alarmNames, composites: Object.keys(composites), dashboardName: this.dashboard?.dashboardName });
   }
 }
@@ -255,7 +308,7 @@ export class Monitoring extends pulumi.ComponentResource {
  * balancer, the site). Each line's dimensions are the watched resource's own
  * outputs; a kind the stack does not run has no row.
  */
-function overviewRows(args: MonitoringArgs, compositeArns: readonly pulumi.Output<string>[]): Widget[][] {
+function overviewRows(args: MonitoringArgs, compositeArns: readonly pulumi.Output<string>[], logs: readonly WatchedLogs[]): Widget[][] {
   const rows: Widget[][] = [];
   if (compositeArns.length > 0) rows.push([alarmStatusWidget("Services (composite alarms: any component alarm)", compositeArns, { width: 24, height: 3 })]);
 
@@ -337,6 +390,11 @@ function overviewRows(args: MonitoringArgs, compositeArns: readonly pulumi.Outpu
       metricWidget(`${site.key} bytes downloaded`, "Sum", [cf("BytesDownloaded", "bytes")], global),
     ]);
   }
+  // What the services' logs say: one widget per service, four to a row.
+  const logWidgets = logs.map((l) =>
+    metricWidget(`${l.key} log events`, "Sum", l.metrics.map((m) => ({ namespace: logMetricNamespace(args.env.name, l.key), metricName: m.metricName, dimensions: {}, label: m.meaning })), { yAxisMin: 0 }),
+  );
+  for (let i = 0; i < logWidgets.length; i += 4) rows.push(logWidgets.slice(i, i + 4));
   return rows;
 }
 
