@@ -19,11 +19,11 @@ const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm";
 
 const SERVICES = {
-  "proxy-router": ["cpu-high", "memory-high", "running-tasks", "error-lines"],
-  "proxy-validator": ["cpu-high", "memory-high", "running-tasks", "error-lines"],
+  "proxy-router": ["cpu-high", "memory-high", "running-tasks", "error-lines", "crashes"],
+  "proxy-validator": ["cpu-high", "memory-high", "running-tasks", "error-lines", "crashes"],
   "market-maker": ["cpu-high", "memory-high", "running-tasks", "error-lines", "order-failures", "insufficient-funds"],
   notifications: ["cpu-high", "memory-high", "running-tasks", "rds-cpu", "rds-storage", "rds-connections", "alb-5xx", "alb-unhealthy", "error-lines", "send-failures"],
-  "margin-call": ["errors", "duration", "throttles", "failed-runs", "not-running", "error-lines", "failed-calls"],
+  "margin-call": ["errors", "duration", "throttles", "failed-runs", "not-running", "error-lines", "failed-calls", "failed-alerts"],
   "futures-ui": ["5xx-errors", "4xx-errors", "unreachable"],
 } as const;
 
@@ -182,8 +182,22 @@ describe("monitoring", () => {
       assert.equal(LOG_METRICS["margin-call"][0].pattern, '{ ($.level = "ERROR") || ($.level = "FATAL") || ($.level >= 50) }');
       assert.deepEqual(
         Object.entries(LOG_METRICS).map(([key, ms]) => [key, ms.filter((m) => m.kind === "event").map((m) => m.suffix)]),
-        [["proxy-router", []], ["proxy-validator", []], ["market-maker", ["order-failures", "insufficient-funds"]], ["notifications", ["send-failures"]], ["margin-call", ["failed-calls"]]],
+        [
+          ["proxy-router", ["crashes"]],
+          ["proxy-validator", ["crashes"]],
+          ["market-maker", ["order-failures", "insufficient-funds"]],
+          ["notifications", ["send-failures"]],
+          ["margin-call", ["failed-calls", "failed-alerts"]],
+        ],
       );
+      // Matched as the apps write them (futures-marketplace and proxy-router code), not as today's filters guess.
+      const patterns = Object.fromEntries(Object.entries(LOG_METRICS).flatMap(([key, ms]) => ms.map((m) => [`${key} ${m.suffix}`, m.pattern])));
+      assert.equal(patterns["proxy-router crashes"], '"panic: "');
+      assert.equal(patterns["market-maker order-failures"], '"Market Maker failed"');
+      assert.equal(patterns["market-maker insufficient-funds"], '{ $.msg = "Insufficient*" }');
+      assert.equal(patterns["notifications send-failures"], `"'sendMessage' failed"`);
+      assert.equal(patterns["margin-call failed-calls"], '"Error in margin call handler"');
+      assert.equal(patterns["margin-call failed-alerts"], '"Failed to send deficit alerts"');
     });
 
     it("metricFilters: false removes the filters and their alarms only", async () => {

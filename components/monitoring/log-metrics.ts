@@ -31,8 +31,9 @@ export function logMetricNamespace(env: EnvironmentName, service: string): strin
 }
 
 /**
- * Error and fatal lines of the Go proxy (zap, JSON: `LOG_JSON=true`), whose
- * levels are strings; `dpanic`/`panic`/`fatal` end or corrupt the process.
+ * Error and fatal lines of the Go proxy: zap's production JSON encoder
+ * (`LOG_IS_PROD=true`, `LOG_JSON=true`) writes lower-case string levels;
+ * `dpanic`/`panic`/`fatal` are rarer than `error` but worse.
  */
 const ZAP_ERROR_LINES: LogMetric = {
   suffix: "error-lines",
@@ -42,7 +43,14 @@ const ZAP_ERROR_LINES: LogMetric = {
   kind: "errors",
 };
 
-/** Error (50) and fatal (60) lines of a Node service logging pino JSON. */
+/**
+ * A Go runtime panic: the proxy has no `recover()`, so a panic prints plain
+ * text (`panic: ...` and goroutine stacks) outside zap and the task dies. ECS
+ * restarts it, so the running-task alarm may never see the gap.
+ */
+const GO_PANICS: LogMetric = { suffix: "crashes", metricName: "Crashes", pattern: '"panic: "', meaning: "a Go runtime panic ended the process", kind: "event" };
+
+/** Error (50) and fatal (60) lines of a Node service logging pino JSON (numeric `level`). */
 const PINO_ERROR_LINES: LogMetric = {
   suffix: "error-lines",
   metricName: "ErrorLines",
@@ -52,9 +60,9 @@ const PINO_ERROR_LINES: LogMetric = {
 };
 
 /**
- * The Lambda's error lines: with `logFormat: JSON`, `console.error` becomes
- * `"level": "ERROR"` (and Lambda's own `FATAL`); pino lines written to stdout
- * keep their numeric level.
+ * The margin-call Lambda's error lines. It logs with pino straight to stdout
+ * (numeric levels pass through as written) and its handler's catch uses
+ * `console.error`, which Lambda's JSON log format turns into `"level": "ERROR"`.
  */
 const LAMBDA_ERROR_LINES: LogMetric = {
   suffix: "error-lines",
@@ -66,20 +74,33 @@ const LAMBDA_ERROR_LINES: LogMetric = {
 
 export type LoggedService = "proxy-router" | "proxy-validator" | "market-maker" | "notifications" | "margin-call";
 
+/**
+ * The application events come from the apps' code (futures-marketplace and
+ * proxy-router as of early 2026), not from today's Terraform filters: its
+ * `Transaction failed`, `Sending margin` and space-delimited `Found * participants`
+ * patterns match nothing the apps log.
+ */
 export const LOG_METRICS: Readonly<Record<LoggedService, readonly LogMetric[]>> = {
-  "proxy-router": [ZAP_ERROR_LINES],
-  "proxy-validator": [ZAP_ERROR_LINES],
+  "proxy-router": [ZAP_ERROR_LINES, GO_PANICS],
+  "proxy-validator": [ZAP_ERROR_LINES, GO_PANICS],
   "market-maker": [
     PINO_ERROR_LINES,
-    { suffix: "order-failures", metricName: "OrderFailures", pattern: '"Transaction failed"', meaning: "an order transaction failed", kind: "event" },
-    { suffix: "insufficient-funds", metricName: "InsufficientBalance", pattern: '"Insufficient"', meaning: "the market maker's wallet cannot cover an order", kind: "event" },
+    // A run that throws (an order or deposit transaction that fails) ends in `console.error("Market Maker failed", error)`.
+    { suffix: "order-failures", metricName: "OrderFailures", pattern: '"Market Maker failed"', meaning: "a market-making run failed (an order or deposit transaction did not go through)", kind: "event" },
+    // `Insufficient ETH for gas: ...` / `Insufficient USDC: ...` at pino warn: the run stops without trading.
+    // Matched on the JSON `msg` only: the run's summary line repeats the text.
+    { suffix: "insufficient-funds", metricName: "InsufficientBalance", pattern: '{ $.msg = "Insufficient*" }', meaning: "the market maker's wallet cannot pay for gas or cover its orders", kind: "event" },
   ],
   notifications: [
     PINO_ERROR_LINES,
-    { suffix: "send-failures", metricName: "SendFailures", pattern: '"Failed to send"', meaning: "a notification was not delivered", kind: "event" },
+    // grammY's errors, logged by Fastify's error handler: `Call to 'sendMessage' failed! (...)` or `Network request for 'sendMessage' failed!`.
+    { suffix: "send-failures", metricName: "SendFailures", pattern: `"'sendMessage' failed"`, meaning: "a Telegram notification was not delivered", kind: "event" },
   ],
   "margin-call": [
     LAMBDA_ERROR_LINES,
-    { suffix: "failed-calls", metricName: "FailedMarginCalls", pattern: '"Failed to"', meaning: "a margin call was not carried out", kind: "event" },
+    // A margin call that throws (simulate, write or receipt) is logged only by the handler's catch.
+    { suffix: "failed-calls", metricName: "FailedMarginCalls", pattern: '"Error in margin call handler"', meaning: "a margin-call run failed", kind: "event" },
+    // The alert to the notifications service did not go out: wallets in deficit were not told.
+    { suffix: "failed-alerts", metricName: "FailedDeficitAlerts", pattern: '"Failed to send deficit alerts"', meaning: "deficit alerts were not sent to the notifications service", kind: "event" },
   ],
 };
