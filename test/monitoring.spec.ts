@@ -10,6 +10,7 @@ import { planFiles } from "../tools/plan-stack";
 import { compositeRule } from "../components/monitoring/monitoring";
 import { alarmStatusWidget, dashboardBody, metricWidget } from "../components/monitoring/dashboard";
 import { LOG_METRICS, LogMetric } from "../components/monitoring/log-metrics";
+import { matches } from "./support/log-filter";
 import { MONITORING_DEFAULTS, MonitoringSchema, resolveMonitoring } from "../config/monitoring";
 import { committedPlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
 
@@ -198,6 +199,49 @@ describe("monitoring", () => {
       assert.equal(patterns["notifications send-failures"], `"'sendMessage' failed"`);
       assert.equal(patterns["margin-call failed-calls"], '"Error in margin call handler"');
       assert.equal(patterns["margin-call failed-alerts"], '"Failed to send deficit alerts"');
+    });
+
+    it("each pattern matches the lines the apps write for it, and not their neighbours", () => {
+      const zap = (level: string, msg: string) => JSON.stringify({ level, ts: 1767225600.5, logger: "APP", caller: "x.go:1", msg });
+      const pino = (level: number, msg: string, extra: Record<string, unknown> = {}) => JSON.stringify({ level, time: 1767225600000, pid: 1, hostname: "ip-10-0-0-1", ...extra, msg });
+      const lambda = (level: string, message: string) => JSON.stringify({ timestamp: "2026-01-01T00:00:00Z", level, requestId: "r-1", message });
+      const cases: [keyof typeof LOG_METRICS, string, string[], string[]][] = [
+        ["proxy-router", "error-lines", [zap("error", "contract sync state error x"), zap("dpanic", "hashrate counter not found, x"), zap("fatal", "x")], [zap("warn", "x"), zap("info", "error handling event"), "error: plain text"]],
+        ["proxy-router", "crashes", ["panic: runtime error: invalid memory address or nil pointer dereference"], [zap("error", "x"), "goroutine 1 [running]:"]],
+        ["market-maker", "error-lines", [pino(50, "x"), pino(60, "x")], [pino(40, "Insufficient USDC: 1 USDC < 10 USDC required"), pino(30, "Orders placed")]],
+        ["market-maker", "order-failures", ["Market Maker failed TransactionExecutionError: execution reverted"], [pino(30, "Orders placed"), "Market Maker completed { statusCode: 200 }"]],
+        [
+          "market-maker",
+          "insufficient-funds",
+          [pino(40, "Insufficient ETH for gas: 0.0001 ETH < 0.001 ETH required"), pino(40, "Insufficient USDC: 1 USDC < 10 USDC required")],
+          // The run's summary repeats the text in plain console output: counted once, from the JSON line.
+          ["Market Maker completed { message: 'Insufficient USDC: 1 USDC < 10 USDC required' }", pino(30, "Orders placed")],
+        ],
+        ["notifications", "error-lines", [pino(50, "Call to 'sendMessage' failed! (403: Forbidden: bot was blocked by the user)")], [pino(30, "request completed", { responseTime: 12 }), pino(40, "x")]],
+        [
+          "notifications",
+          "send-failures",
+          [pino(50, "Call to 'sendMessage' failed! (403: Forbidden: bot was blocked by the user)"), pino(50, "Network request for 'sendMessage' failed!")],
+          [pino(20, "Notification sent to user 42"), pino(50, "Call to 'getMe' failed! (401: Unauthorized)")],
+        ],
+        ["margin-call", "error-lines", [lambda("ERROR", "Error in margin call handler: x"), pino(50, "Failed to send deficit alerts: Bad Gateway")], [lambda("INFO", "x"), pino(30, "Found 3 participants")]],
+        ["margin-call", "failed-calls", [lambda("ERROR", "Error in margin call handler: ContractFunctionExecutionError")], [pino(30, "Executed margin call for 2 entries")]],
+        ["margin-call", "failed-alerts", [pino(50, "Failed to send deficit alerts: Bad Gateway")], [pino(30, "Sending deficit alerts: 2")]],
+      ];
+      for (const [key, suffix, hits, misses] of cases) {
+        const metric = LOG_METRICS[key].find((m) => m.suffix === suffix);
+        assert.ok(metric, `${key} ${suffix}`);
+        for (const line of hits) assert.equal(matches(metric.pattern, line), true, `${key} ${suffix} should count ${line}`);
+        for (const line of misses) assert.equal(matches(metric.pattern, line), false, `${key} ${suffix} should not count ${line}`);
+      }
+      // Every metric has a case.
+      assert.deepEqual(
+        Object.entries(LOG_METRICS).flatMap(([key, ms]) => ms.map((m) => `${key} ${m.suffix}`)).filter((k) => !cases.some(([c, x]) => `${c} ${x}` === k) && !k.startsWith("proxy-validator")),
+        [],
+      );
+      // The evaluator refuses what it cannot read rather than guessing.
+      assert.throws(() => matches("[ip, user, status = 4*]", "x"), /unsupported pattern/);
+      assert.throws(() => matches('{ $.level ~ "x" }', "{}"), /expected an operator/);
     });
 
     it("metricFilters: false removes the filters and their alarms only", async () => {
