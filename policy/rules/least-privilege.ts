@@ -1,5 +1,5 @@
 /** Least privilege: who can do what, to which resources. */
-import { ActionResourceType, actionExists, expandAction, mayAddress, resourceTypesOf, unscopedResource } from "./iam-facts";
+import { ActionResourceType, actionConditionKeysOf, actionExists, expandAction, mayAddress, resourceTypesOf, unscopedResource } from "./iam-facts";
 import {
   Finding,
   IamStatement,
@@ -115,13 +115,29 @@ function pinnedToContainer(s: IamStatement): boolean {
   });
 }
 
+/**
+ * Whether "*" is the only Resource that allows the calls this statement is for: none of the
+ * action's resource types is required, so a request may name no resource at all
+ * (cloudwatch:PutMetricData without a dataset), and the statement's Condition pins every
+ * request by one of the action's own condition keys to exact values (cloudwatch:namespace =
+ * CloudWatchSynthetics), which bounds the grant as an ARN would.
+ */
+async function optionalResourcePinnedByActionKey(s: IamStatement, action: string, types: readonly ActionResourceType[]): Promise<boolean> {
+  if (types.length === 0 || types.some((t) => t.required)) return false;
+  const keys = await actionConditionKeysOf(action);
+  return keys.some((key) => {
+    const values = conditionValues(s, ["StringEquals", "ArnEquals"], key);
+    return !!values && values.length > 0 && values.every((v) => v.length > 0 && !/[*?]/.test(v));
+  });
+}
+
 export const resourceStarOnlyWhereRequired: Rule = {
   name: "iam-resource-star-only-where-required",
   description:
     'An Allow on an unscoped Resource ("*", or an ARN whose resource part is only a resource type and wildcards: secret:*, key/*, parameter/*, service/*, arn:aws:s3:::*) names only actions that accept no resource ARN.',
   enforcement: "mandatory",
   remediation:
-    'Name the resource ARNs (a name prefix such as secret:<name>-* or task-definition/<family>:* is scoped). Keep "*" only in a statement whose actions all accept no resource ARN, and say so in its Sid. A resource the action creates may stay type-wide (network-interface/*) when the statement pins another resource the action requires (the subnet), or when its Condition pins the container by ArnEquals/StringEquals on ec2:Vpc or ec2:Subnet.',
+    'Name the resource ARNs (a name prefix such as secret:<name>-* or task-definition/<family>:* is scoped). Keep "*" only in a statement whose actions all accept no resource ARN, and say so in its Sid. A resource the action creates may stay type-wide (network-interface/*) when the statement pins another resource the action requires (the subnet), or when its Condition pins the container by ArnEquals/StringEquals on ec2:Vpc or ec2:Subnet. An action whose resource types are all optional may keep "*" when its Condition pins one of the action\'s own keys to exact values (cloudwatch:PutMetricData with cloudwatch:namespace).',
   equivalents: ["CKV_AWS_111", "CKV_AWS_356", "AwsSolutions-IAM5"],
   checkStack: async (resources, ctx) => {
     const findings: Finding[] = [];
@@ -139,6 +155,7 @@ export const resourceStarOnlyWhereRequired: Rule = {
             // Only the unscoped resources that can name this action's resources (a secret:* says nothing about s3:GetObject).
             const reaching = [...unscoped].filter((r) => types.some((t) => mayAddress(r, t.arn)));
             if (reaching.length === 0 || createdWithinBounds(s.resources, unscoped, types)) continue;
+            if (await optionalResourcePinnedByActionKey(s, concrete, types)) continue;
             scopable.add(concrete);
             for (const r of reaching) offending.add(r);
           }
