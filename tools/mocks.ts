@@ -205,6 +205,23 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
         const bucket = typeof inputs.bucket === "string" ? inputs.bucket : `${logical}-${hex(seed, 7)}`;
         return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` } };
       }
+      case "aws:s3/bucketObjectv2:BucketObjectv2": {
+        // The provider's id is `<bucket>/<key>`; S3 answers with the object's ETag and, in a versioned bucket, a version.
+        const bucket = String(inputs.bucket);
+        const key = typeof inputs.key === "string" ? inputs.key : logical;
+        return {
+          id: `${bucket}/${key}`,
+          state: {
+            bucket,
+            key,
+            arn: `arn:aws:s3:::${bucket}/${key}`,
+            etag: hex(seed, 32),
+            versionId: alnum(`${seed}:version`, 32),
+            serverSideEncryption: typeof inputs.serverSideEncryption === "string" ? inputs.serverSideEncryption : "AES256",
+            storageClass: "STANDARD",
+          },
+        };
+      }
       case "aws:cloudfront/distribution:Distribution": {
         const id = `E${hex(seed, 13).toUpperCase()}`;
         return {
@@ -265,6 +282,22 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       case "aws:sqs/queue:Queue": {
         const name = named();
         return { id: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`, state: { name, arn: arnOf("sqs", name), url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}` } };
+      }
+      case "aws:synthetics/canary:Canary": {
+        // Synthetics makes a function and a layer `cwsyn-<canary>-<uuid>` (64 characters at most: hence 21 for the name).
+        const name = named();
+        const engine = `cwsyn-${name}-${uuid(seed)}`;
+        return {
+          id: name,
+          state: {
+            name,
+            arn: arnOf("synthetics", `canary:${name}`),
+            engineArn: arnOf("lambda", `function:${engine}:1`),
+            sourceLocationArn: arnOf("lambda", `layer:${engine}:1`),
+            status: inputs.startCanary === true ? "RUNNING" : "READY",
+            timelines: [],
+          },
+        };
       }
       case "aws:route53/record:Record":
         return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { fqdn: inputs.name } };
