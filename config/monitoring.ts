@@ -54,10 +54,10 @@ export const MonitoringSchema = z.strictObject({
   alarms: z.boolean().default(true).describe("Create the component and composite alarms."),
   /** Create the overview dashboard `lumerin-overview-<env>`. */
   dashboards: z.boolean().default(true).describe("Create the overview dashboard `lumerin-overview-<env>`."),
-  /** Create the log metric filters (and their alarms). Not built yet: the monitoring issue's next step. */
-  metricFilters: z.boolean().default(true).describe("Create the log metric filters (and their alarms). Not built yet: the monitoring issue's next step."),
-  /** Run the Synthetics canary on the UI. Default: on in production. Not built yet: the monitoring issue's next step. */
-  canary: z.boolean().optional().describe("Run the Synthetics canary on the UI. Default: on in production. Not built yet: the monitoring issue's next step."),
+  /** Create the log metric filters on the services' log groups, each with its alarm. */
+  metricFilters: z.boolean().default(true).describe("Create the log metric filters on the services' log groups, each with its alarm."),
+  /** Run the Synthetics canary on the futures UI (where the stack has one). Default: on in production. */
+  canary: z.boolean().optional().describe("Run the Synthetics canary on the futures UI (where the stack has one). Default: on in production."),
   /** Composite alarms notify the alert topic (alarm and OK actions). Default: on in production. */
   notificationsEnabled: z
     .boolean()
@@ -87,8 +87,8 @@ export const MonitoringSchema = z.strictObject({
     .max(1440)
     .optional()
     .describe("How long (minutes) a service must be unhealthy before its alarm fires. Default 60 dev, 30 stg, 15 lmn."),
-  /** Minutes between canary runs. Default 60 dev, 30 stg, 15 lmn. Not built yet: the monitoring issue's next step. */
-  canaryRateMinutes: z.number().int().min(1).max(60).optional().describe("Minutes between canary runs. Default 60 dev, 30 stg, 15 lmn. Not built yet: the monitoring issue's next step."),
+  /** Minutes between canary runs. Default 60 dev, 30 stg, 15 lmn. */
+  canaryRateMinutes: z.number().int().min(1).max(60).optional().describe("Minutes between canary runs. Default 60 dev, 30 stg, 15 lmn."),
   /** Alarm thresholds; each left out takes its environment's default. */
   thresholds: ThresholdsSchema.prefault({}).describe("Alarm thresholds; each left out takes its environment's default."),
 });

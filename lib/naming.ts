@@ -140,6 +140,11 @@ export function futuresNames(env: EnvironmentName) {
   } as const;
 }
 
+/** The futures UI canary's names as the live estate has them (ESTATE.md §3): the bucket carries the account. */
+export function uiCanaryNames(env: EnvironmentName, accountId: string): { readonly canary: string; readonly role: string; readonly bucket: string } {
+  return { canary: `futures-ui-${env}`, role: `futures-synthetics-canary-role-${env}`, bucket: `futures-synthetics-${accountId}-${env}` };
+}
+
 /** A component alarm's name: `<service>-<what>-<env>` (the seed's names, suffixed by stack). */
 export function alarmName(service: string, suffix: string, env: EnvironmentName): string {
   return `${service}-${suffix}-${env}`;

@@ -357,15 +357,17 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
       assert.equal(canary().outputs.arn, plans.lmn.plan.outputs.canaryArn);
     });
 
-    it("parents every child, and leaves the region to the provider it is given (no child names a provider of its own)", () => {
+    it("parents every child, and leaves the region to the provider it is given (every child runs on it, inherited)", () => {
       const { plan, component, provider } = plans.lmn;
+      const providerUrn = plan.resources.find((r) => r.type === T.provider && r.name === "us-east-1")?.urn;
+      assert.ok(providerUrn);
       const node = plan.resources.find((r) => r.type === T.component);
       assert.ok(node);
       const children = plan.resources.filter((r) => r !== node && r.type !== T.provider);
       assert.equal(children.length, 11);
       for (const r of children) {
         assert.equal(r.parent, node.urn, r.urn);
-        assert.equal(r.provider, undefined, `${r.urn} names a provider`);
+        assert.equal(r.provider, providerUrn, `${r.urn} runs on the us-east-1 provider`);
       }
       for (const child of [component.canary, component.bucket, component.role, component.code]) {
         assert.equal(child.getProvider("aws:synthetics/canary:Canary"), provider, "inherited from the component");

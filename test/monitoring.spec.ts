@@ -27,6 +27,8 @@ const SERVICES = {
   "margin-call": ["errors", "duration", "throttles", "failed-runs", "not-running", "error-lines", "failed-calls", "failed-alerts"],
   "futures-ui": ["5xx-errors", "4xx-errors", "unreachable"],
 } as const;
+/** The alarms of a service in a stack: the canary runs in production only (by default). */
+const alarmsOf = (stack: Stack, key: keyof typeof SERVICES): readonly string[] => (key === "futures-ui" && stack === "lmn" ? [...SERVICES[key], "canary-failed"] : SERVICES[key]);
 
 const alarm = (plan: Plan, key: string, suffix: string) => resource(plan, ALARM, `monitoring-${key}-${suffix}`);
 const out = (plan: Plan, type: string, name: string, key = "name") => resource(plan, type, name).outputs[key];
@@ -40,7 +42,7 @@ describe("monitoring", () => {
   for (const stack of STACKS) {
     it(`${stack}: has exactly the seed's alarms (suffixed by stack), the proxy services' and a not-running alarm for the margin call`, () => {
       const names = resourcesOfType(plans[stack], ALARM).map((a) => a.inputs.name).sort();
-      const expected = Object.entries(SERVICES).flatMap(([key, suffixes]) => suffixes.map((s) => `${key}-${s}-${stack}`)).sort();
+      const expected = (Object.keys(SERVICES) as (keyof typeof SERVICES)[]).flatMap((key) => alarmsOf(stack, key).map((s) => `${key}-${s}-${stack}`)).sort();
       assert.deepEqual(names, expected);
       assert.deepEqual(resourcesOfType(plans[stack], COMPOSITE).map((c) => c.inputs.alarmName).sort(), Object.keys(SERVICES).map((k) => `${k}-${stack}`).sort());
     });
@@ -48,7 +50,8 @@ describe("monitoring", () => {
 
   it("every composite's rule is exactly the OR of its service's alarms", () => {
     for (const stack of STACKS) {
-      for (const [key, suffixes] of Object.entries(SERVICES)) {
+      for (const key of Object.keys(SERVICES) as (keyof typeof SERVICES)[]) {
+        const suffixes = alarmsOf(stack, key);
         const composite = resource(plans[stack], COMPOSITE, `monitoring-${key}`);
         assert.equal(composite.inputs.alarmRule, suffixes.map((s) => `ALARM("${key}-${s}-${stack}")`).join(" OR "));
         // It waits for its alarms: CloudWatch refuses a rule naming an alarm that does not exist.
@@ -254,6 +257,39 @@ describe("monitoring", () => {
     });
   });
 
+  describe("the canary", () => {
+    const CANARY = "aws:synthetics/canary:Canary";
+    it("lmn: loads the production site every 15 minutes from us-east-1, and its failure joins the UI composite", () => {
+      const p = plans.lmn;
+      const global = p.resources.find((r) => r.type === "pulumi:providers:aws" && r.name === "us-east-1");
+      const canary = resource(p, CANARY, "monitoring-futures-ui-canary-canary");
+      assert.equal(canary.provider, global?.urn);
+      assert.deepEqual(
+        [canary.inputs.name, canary.inputs.schedule, (canary.inputs.runConfig as { environmentVariables: Record<string, string> }).environmentVariables],
+        ["futures-ui-lmn", { expression: "rate(15 minutes)" }, { TARGET_URL: "https://futures.lumerin.io" }],
+      );
+      assert.equal(resource(p, "aws:s3/bucket:Bucket", "monitoring-futures-ui-canary-bucket").inputs.bucket, "futures-synthetics-330280307271-lmn");
+      const a = alarm(p, "futures-ui", "canary-failed");
+      assert.deepEqual(
+        [a.inputs.namespace, a.inputs.metricName, a.inputs.statistic, a.inputs.dimensions, a.inputs.period, a.inputs.evaluationPeriods, a.inputs.threshold, a.inputs.comparisonOperator, a.inputs.treatMissingData, a.provider],
+        ["CloudWatchSynthetics", "SuccessPercent", "Average", { CanaryName: canary.outputs.name }, 900, 1, 100, "LessThanThreshold", "breaching", global?.urn],
+      );
+    });
+
+    it("dev and stg run none by default; canary: true in dev runs hourly, and canary: false in lmn removes it and its alarm", async () => {
+      for (const stack of ["dev", "stg"] as const) assert.deepEqual(resourcesOfType(plans[stack], CANARY), []);
+      const dev = await planWith("dev", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ canary: true }) } });
+      assert.deepEqual(resource(dev, CANARY, "monitoring-futures-ui-canary-canary").inputs.schedule, { expression: "rate(1 hour)" });
+      const a = alarm(dev, "futures-ui", "canary-failed").inputs;
+      assert.deepEqual([a.period, a.evaluationPeriods], [3600, 1]);
+      assert.deepEqual(dev.violations.filter((v) => v.level === "mandatory"), []);
+      const off = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ canary: false }) } });
+      assert.deepEqual(resourcesOfType(off, CANARY), []);
+      assert.equal(resourcesOfType(off, ALARM).some((x) => x.name.endsWith("canary-failed")), false);
+      assert.equal(resource(off, COMPOSITE, "monitoring-futures-ui").inputs.alarmRule, SERVICES["futures-ui"].map((x) => `ALARM("futures-ui-${x}-lmn")`).join(" OR "));
+    });
+  });
+
   it("every ECS service rolls a deployment back when its CPU, memory, running-task (or ALB 5xx) alarm fires", () => {
     for (const stack of STACKS) {
       const plan = plans[stack];
@@ -367,6 +403,7 @@ describe("monitoring: the overview dashboard", () => {
     LoadBalancer: [["aws:lb/loadBalancer:LoadBalancer", "arnSuffix"]],
     TargetGroup: [["aws:lb/targetGroup:TargetGroup", "arnSuffix"]],
     DistributionId: [["aws:cloudfront/distribution:Distribution", "id"]],
+    CanaryName: [["aws:synthetics/canary:Canary", "name"]],
   };
   /** `[namespace, metric, dim, value, ..., options]` → its parts. */
   const parse = (m: unknown[]) => {

@@ -69,6 +69,7 @@ describe("the offline plan", () => {
       "urn:pulumi:lmn::lumerin-infra::lumerin:futures:Futures$lumerin:futures:Notifications$aws:rds/instance:Instance::futures-notifications-db",
       "urn:pulumi:lmn::lumerin-infra::lumerin:futures:Futures$lumerin:futures:Notifications$aws:secretsmanager/secret:Secret::futures-notifications-secret",
       "urn:pulumi:lmn::lumerin-infra::lumerin:kms:PlatformKey$aws:kms/key:Key::platform-key",
+      "urn:pulumi:lmn::lumerin-infra::lumerin:monitoring:Monitoring$lumerin:monitoring:UiCanary$aws:s3/bucket:Bucket::monitoring-futures-ui-canary-bucket",
       "urn:pulumi:lmn::lumerin-infra::lumerin:proxy:ProxyRouter$lumerin:proxy:ProxyService$aws:secretsmanager/secret:Secret::proxy-router-secret",
       "urn:pulumi:lmn::lumerin-infra::lumerin:proxy:ProxyRouter$lumerin:proxy:ProxyService$aws:secretsmanager/secret:Secret::proxy-validator-secret",
     ];

@@ -28,7 +28,7 @@ export interface CapturedResource {
   /** URN of the parent (the stack's URN for top-level resources). */
   readonly parent: string;
   readonly custom: boolean;
-  /** Explicit provider URN, when one was given. */
+  /** The explicit provider's URN, given to the resource or inherited from a parent component; none for the default provider. */
   readonly provider?: string;
   /** Inputs with outputs resolved; secret values replaced by "[secret]". */
   readonly inputs: Record<string, unknown>;
@@ -139,7 +139,9 @@ async function captureOnce(options: CaptureOptions): Promise<Plan> {
     const outputs = record ? unwrapSecrets(record.state, "", []) : {};
     for (const path of secretPaths) maskPath(outputs, path);
     const parent = r.opts.parent && r.opts.parent !== stackResource ? urns.get(r.opts.parent) ?? stackUrn : stackUrn;
-    const provider = r.opts.provider ? urns.get(r.opts.provider) : undefined;
+    // The provider the engine would use: given, or inherited from a component ({ provider } on a parent).
+    const given = r.opts.provider ?? (r.custom ? (r.resource as pulumi.CustomResource).getProvider(r.type) : undefined);
+    const provider = given ? urns.get(given) : undefined;
     resources.push({
       urn: urns.get(r.resource) as string,
       type: r.type,

@@ -11,7 +11,8 @@ import * as aws from "@pulumi/aws";
 import type { Environment } from "../../config/environments";
 import type { MonitoringConfig } from "../../config/monitoring";
 import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
-import { alarmName, appEnv } from "../../lib/naming";
+import { alarmName, appEnv, uiCanaryNames } from "../../lib/naming";
+import { UiCanary } from "./canary";
 import { LogMetric, logMetricNamespace } from "./log-metrics";
 import { MetricLine, Widget, alarmStatusWidget, dashboardBody, metricWidget } from "./dashboard";
 
@@ -108,6 +109,8 @@ export class Monitoring extends pulumi.ComponentResource {
   /** Where composites notify; none when alarms are off. */
   readonly topicArn?: pulumi.Output<string>;
   readonly dashboard?: aws.cloudwatch.Dashboard;
+  /** The Synthetics canary on the site, where `canary` is on and the stack has a site. */
+  readonly canary?: UiCanary;
   /** Log metric filters by service key. */
   readonly metricFilters: Readonly<Record<string, readonly aws.cloudwatch.LogMetricFilter[]>>;
 
@@ -174,13 +177,26 @@ export class Monitoring extends pulumi.ComponentResource {
       add(site.key, { suffix: "5xx-errors", description: `${site.key}: 5xx rate above ${t.cloudFront5xxPercent} %`, namespace: "AWS/CloudFront", metricName: "5xxErrorRate", statistic: "Average", dimensions: dims, periodSeconds: FIVE_MINUTES, evaluationPeriods: periods, threshold: t.cloudFront5xxPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching", global: true });
       add(site.key, { suffix: "4xx-errors", description: `${site.key}: 4xx rate above ${t.cloudFront4xxPercent} %`, namespace: "AWS/CloudFront", metricName: "4xxErrorRate", statistic: "Average", dimensions: dims, periodSeconds: FIVE_MINUTES, evaluationPeriods: periods, threshold: t.cloudFront4xxPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching", global: true });
       // The health check exists for its alarm only (and costs per check).
-      if (cfg.alarms) healthCheck = new aws.route53.HealthCheck(
-        `${name}-${site.key}-health`,
-        { type: "HTTPS", fqdn: site.hostName, port: 443, resourcePath: "/", failureThreshold: 3, requestInterval: 30, measureLatency: true, tags: { Name: `${site.key}-${env.name}` } },
-        parent,
-      );
+      if (cfg.alarms) {
+        healthCheck = new aws.route53.HealthCheck(
+          `${name}-${site.key}-health`,
+          { type: "HTTPS", fqdn: site.hostName, port: 443, resourcePath: "/", failureThreshold: 3, requestInterval: 30, measureLatency: true, tags: { Name: `${site.key}-${env.name}` } },
+          parent,
+        );
+      }
       // A health check that stops reporting is as bad as one that fails.
       if (healthCheck) add(site.key, { suffix: "unreachable", description: `${site.key}: https://${site.hostName}/ failing from Route53's checkers for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/Route53", metricName: "HealthCheckStatus", statistic: "Minimum", dimensions: { HealthCheckId: healthCheck.id }, periodSeconds: 60, evaluationPeriods: cfg.unhealthyWindowMinutes, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching", global: true });
+      if (cfg.canary) {
+        // In us-east-1 with the site's other alarms: a composite reads alarms of its own region only.
+        this.canary = new UiCanary(
+          `${name}-${site.key}-canary`,
+          { aws: { ...args.aws, region: "us-east-1" }, env: env.name, url: `https://${site.hostName}`, rateMinutes: cfg.canaryRateMinutes, names: uiCanaryNames(env.name, args.aws.accountId) },
+          { parent: this, provider: args.globalProvider },
+        );
+        // One datapoint per run; a canary that stops running is as bad as one that fails.
+        const runs = Math.max(1, Math.round(cfg.unhealthyWindowMinutes / cfg.canaryRateMinutes));
+        add(site.key, { suffix: "canary-failed", description: `${site.key}: the browser check of https://${site.hostName}/ failed (${runs} run${runs === 1 ? "" : "s"} in a row)`, namespace: "CloudWatchSynthetics", metricName: "SuccessPercent", statistic: "Average", dimensions: { CanaryName: this.canary.canaryName }, periodSeconds: this.canary.periodSeconds, evaluationPeriods: runs, threshold: 100, comparison: "LessThanThreshold", treatMissingData: "breaching", global: true });
+      }
     }
 
     // ---------------------------------------------------------------- log metric filters (each with its alarm)
@@ -287,7 +303,7 @@ export class Monitoring extends pulumi.ComponentResource {
           { parent: this, provider: args.globalProvider },
         );
       }
-      const rows = overviewRows(args, Object.values(composites).map((c) => c.arn), cfg.metricFilters ? (args.logs ?? []) : []);
+      const rows = overviewRows(args, Object.values(composites).map((c) => c.arn), cfg.metricFilters ? (args.logs ?? []) : [], this.canary);
       this.dashboard = new aws.cloudwatch.Dashboard(
         `${name}-dashboard`,
         { dashboardName: appEnv("lumerin-overview", env.name), dashboardBody: dashboardBody(rows, { region: args.aws.region, periodSeconds: cfg.dashboardPeriodSeconds }) },
@@ -298,7 +314,7 @@ export class Monitoring extends pulumi.ComponentResource {
     this.alarmNames = alarmNames;
     this.composites = composites;
     this.metricFilters = metricFilters;
-    this.registerOutputs({ topicArn: this.topicArn, alarmNames, composites: Object.keys(composites), dashboardName: this.dashboard?.dashboardName });
+    this.registerOutputs({ topicArn: this.topicArn, alarmNames, composites: Object.keys(composites), dashboardName: this.dashboard?.dashboardName, canaryName: this.canary?.canaryName });
   }
 }
 
@@ -308,7 +324,7 @@ export class Monitoring extends pulumi.ComponentResource {
  * balancer, the site). Each line's dimensions are the watched resource's own
  * outputs; a kind the stack does not run has no row.
  */
-function overviewRows(args: MonitoringArgs, compositeArns: readonly pulumi.Output<string>[], logs: readonly WatchedLogs[]): Widget[][] {
+function overviewRows(args: MonitoringArgs, compositeArns: readonly pulumi.Output<string>[], logs: readonly WatchedLogs[], canary: UiCanary | undefined): Widget[][] {
   const rows: Widget[][] = [];
   if (compositeArns.length > 0) rows.push([alarmStatusWidget("Services (composite alarms: any component alarm)", compositeArns, { width: 24, height: 3 })]);
 
@@ -389,6 +405,13 @@ function overviewRows(args: MonitoringArgs, compositeArns: readonly pulumi.Outpu
       metricWidget(`${site.key} cache hit rate %`, "Average", [cf("CacheHitRate", "cache hits")], { ...global, yAxisMin: 0, yAxisMax: 100 }),
       metricWidget(`${site.key} bytes downloaded`, "Sum", [cf("BytesDownloaded", "bytes")], global),
     ]);
+    if (canary) {
+      const run = (metricName: string, label: string): MetricLine => ({ namespace: "CloudWatchSynthetics", metricName, dimensions: { CanaryName: canary.canaryName }, label });
+      rows.push([
+        metricWidget(`${site.key} canary success %`, "Average", [run("SuccessPercent", "success")], { width: 12, height: 4, region: "us-east-1", yAxisMin: 0, yAxisMax: 100 }),
+        metricWidget(`${site.key} canary run time (ms)`, "Average", [run("Duration", "run time")], { width: 12, height: 4, region: "us-east-1", yAxisMin: 0 }),
+      ]);
+    }
   }
   // What the services' logs say: one widget per service, four to a row.
   const logWidgets = logs.map((l) =>
