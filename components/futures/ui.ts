@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
 import type { DeployableSite } from "../deploy-identity";
+import { privateBucket } from "../private-bucket";
 import { dnsValidatedCertificate } from "../dns-certificate";
 import type { DnsTarget } from "../proxy-service";
 
@@ -142,37 +143,15 @@ export class FuturesUi extends pulumi.ComponentResource {
     const dns = { parent: this, ...(args.dns.provider ? { provider: args.dns.provider } : {}) };
 
     // ---------------------------------------------------------------- bucket
-    this.bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: args.bucketName }, { ...parent, protect: args.protect });
-    const bucketId = this.bucket.id;
-    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-      `${name}-bucket-public-access`,
-      { bucket: bucketId, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-      parent,
-    );
-    const ownership = new aws.s3.BucketOwnershipControls(
-      `${name}-bucket-ownership`,
-      // ACLs off: the bucket owner owns every object, whoever uploads it.
-      { bucket: bucketId, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      parent,
-    );
-    const versioning = new aws.s3.BucketVersioning(
-      `${name}-bucket-versioning`,
-      { bucket: bucketId, versioningConfiguration: { status: "Enabled" } },
-      parent,
-    );
     // SSE-S3, not a CMK: the objects are the public site's assets (no confidentiality
     // to add), and OAC reads SSE-KMS objects only if the key policy also lets
     // cloudfront.amazonaws.com decrypt; SSE-S3 needs no cross-service key grant.
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-bucket-encryption`,
-      { bucket: bucketId, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-      parent,
-    );
-    new aws.s3.BucketLifecycleConfiguration(
-      `${name}-bucket-lifecycle`,
+    const site = privateBucket(
+      name,
       {
-        bucket: bucketId,
-        rules: [
+        bucketName: args.bucketName,
+        protect: args.protect,
+        lifecycleRules: [
           {
             id: "expire-noncurrent-versions",
             status: "Enabled",
@@ -184,9 +163,10 @@ export class FuturesUi extends pulumi.ComponentResource {
           },
         ],
       },
-      // S3 refuses noncurrent-version rules until versioning is configured.
-      { ...parent, dependsOn: [versioning] },
+      this,
     );
+    this.bucket = site.bucket;
+    const bucketId = this.bucket.id;
 
     // ---------------------------------------------------------------- certificate (us-east-1, DNS-validated)
     const names = [
@@ -316,7 +296,7 @@ export class FuturesUi extends pulumi.ComponentResource {
       `${name}-bucket-policy`,
       { bucket: bucketId, policy: bucketPolicy(this.bucket.arn, this.distribution.arn) },
       // With BlockPublicPolicy on and ACLs off before the policy lands, nothing is ever public.
-      { ...parent, dependsOn: [publicAccessBlock, ownership] },
+      { ...parent, dependsOn: [...site.lockedDown] },
     );
 
     // ---------------------------------------------------------------- DNS: A and AAAA aliases for both names

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Environment, EnvironmentName, environment } from "../../config/environments";
+import { privateBucket } from "../private-bucket";
 import { AwsContext, Statement, denyWithoutTls, logGroupArn, policyDocument, resourcePolicyDocument, serviceTrust } from "../../lib/iam";
 
 /**
@@ -119,47 +120,19 @@ export class UiCanary extends pulumi.ComponentResource {
     this.codeKey = canaryCodeKey(names.canary, scriptHash());
 
     // ---------------------------------------------------------------- artifact bucket
-    this.bucket = new aws.s3.Bucket(
-      `${name}-bucket`,
+    // SSE-S3: the canary may run in another region than the platform CMK (a key serves its own
+    // region only), and the run's role then needs no KMS grant. Versioned (the policy pack's
+    // s3-hardened, mandatory in production); old versions last a day.
+    const artifacts = privateBucket(
+      name,
       {
-        bucket: names.bucket,
+        bucketName: names.bucket,
         // Screenshots and reports are disposable, and the code is rebuilt from the repository:
         // removing the canary may empty the bucket. Production still protects it (the policy
         // pack's stateful-resources-protected): unprotect first, deliberately.
         forceDestroy: true,
-      },
-      { ...parent, protect: env.production },
-    );
-    const bucketId = this.bucket.id;
-    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-      `${name}-bucket-public-access`,
-      { bucket: bucketId, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-      parent,
-    );
-    const ownership = new aws.s3.BucketOwnershipControls(
-      `${name}-bucket-ownership`,
-      // ACLs off: the bucket owner owns every object, whoever writes it.
-      { bucket: bucketId, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      parent,
-    );
-    // Versioned (the policy pack's s3-hardened, mandatory in production); old versions last a day.
-    const versioning = new aws.s3.BucketVersioning(
-      `${name}-bucket-versioning`,
-      { bucket: bucketId, versioningConfiguration: { status: "Enabled" } },
-      parent,
-    );
-    // SSE-S3: the canary may run in another region than the platform CMK (a key serves its own
-    // region only), and the run's role then needs no KMS grant.
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-bucket-encryption`,
-      { bucket: bucketId, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-      parent,
-    );
-    new aws.s3.BucketLifecycleConfiguration(
-      `${name}-bucket-lifecycle`,
-      {
-        bucket: bucketId,
-        rules: [
+        protect: env.production,
+        lifecycleRules: [
           {
             // Only the runs' artifacts: the code object under code/ must outlive them (an update
             // of the canary reads it again).
@@ -180,14 +153,15 @@ export class UiCanary extends pulumi.ComponentResource {
           },
         ],
       },
-      // S3 refuses noncurrent-version rules until versioning is configured.
-      { ...parent, dependsOn: [versioning] },
+      this,
     );
+    this.bucket = artifacts.bucket;
+    const bucketId = this.bucket.id;
     const bucketPolicy = new aws.s3.BucketPolicy(
       `${name}-bucket-policy`,
       { bucket: bucketId, policy: resourcePolicyDocument([denyWithoutTls("s3", [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`])]) },
       // With BlockPublicPolicy on and ACLs off before the policy lands, nothing is ever public.
-      { ...parent, dependsOn: [publicAccessBlock, ownership] },
+      { ...parent, dependsOn: [...artifacts.lockedDown] },
     );
 
     // ---------------------------------------------------------------- the script, zipped by the program
