@@ -172,9 +172,10 @@ describe("monitoring", () => {
             const errors = m.kind === "errors";
             assert.deepEqual(
               [a.namespace, a.metricName, a.statistic, a.dimensions, a.period, a.threshold, a.evaluationPeriods, a.comparisonOperator, a.treatMissingData],
-              [namespace, m.metricName, "Sum", undefined, 300, errors ? MONITORING_DEFAULTS[stack].thresholds.logErrorLines : 0, errors ? a.datapointsToAlarm : 1, "GreaterThanThreshold", "notBreaching"],
+              [namespace, m.metricName, "Sum", undefined, 300, errors ? MONITORING_DEFAULTS[stack].thresholds.logErrorLines : 0, errors ? { dev: 12, stg: 6, lmn: 3 }[stack] : 1, "GreaterThanThreshold", "notBreaching"],
               `${stack} ${key} ${m.suffix}`,
             );
+            assert.equal(a.datapointsToAlarm, a.evaluationPeriods, "every period of the window must breach");
           }
         }
       });
@@ -364,9 +365,11 @@ describe("monitoring", () => {
     const plan = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ alarms: false }) } });
     for (const type of [ALARM, COMPOSITE, "aws:sns/topic:Topic", "aws:route53/healthCheck:HealthCheck"]) assert.deepEqual(resourcesOfType(plan, type).map((r) => r.name), [], type);
     for (const service of resourcesOfType(plan, "aws:ecs/service:Service")) assert.equal(service.inputs.alarms, undefined, service.name);
-    const body = JSON.parse(String(resource(plan, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard").inputs.dashboardBody)) as { widgets: { type: string }[] };
+    const body = JSON.parse(String(resource(plan, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard").inputs.dashboardBody)) as { widgets: { type: string; properties: { metrics?: string[][] } }[] };
     assert.equal(body.widgets.some((w) => w.type === "alarm"), false, "no alarm-status widget without alarms");
-    assert.equal(body.widgets.length > 0, true);
+    // The services are still graphed: every ECS service of the plan is on it.
+    const graphed = new Set(body.widgets.flatMap((w) => (w.properties.metrics ?? []).map((m) => m[m.indexOf("ServiceName") + 1])));
+    for (const service of resourcesOfType(plan, "aws:ecs/service:Service")) assert.ok(graphed.has(service.outputs.name as string), service.name);
   });
 
   describe("config", () => {

@@ -43,14 +43,7 @@ export interface AlarmStatusWidget {
   readonly height?: number;
 }
 
-export interface TextWidget {
-  readonly type: "text";
-  readonly markdown: string;
-  readonly width?: number;
-  readonly height?: number;
-}
-
-export type Widget = MetricWidget | AlarmStatusWidget | TextWidget;
+export type Widget = MetricWidget | AlarmStatusWidget;
 
 export interface DashboardDefaults {
   /** Where metric widgets read unless a widget or line says otherwise. */
@@ -59,7 +52,7 @@ export interface DashboardDefaults {
   readonly periodSeconds: number;
 }
 
-export const GRID_COLUMNS = 24;
+const GRID_COLUMNS = 24;
 const DEFAULT_WIDTH = 6;
 const DEFAULT_HEIGHT = 6;
 
@@ -70,10 +63,6 @@ export function metricWidget(title: string, stat: Statistic, lines: readonly Met
 
 export function alarmStatusWidget(title: string, alarmArns: readonly pulumi.Input<string>[], extra: Partial<Pick<AlarmStatusWidget, "width" | "height">> = {}): AlarmStatusWidget {
   return { type: "alarm", title, alarmArns, ...extra };
-}
-
-export function textWidget(markdown: string, extra: Partial<Pick<TextWidget, "width" | "height">> = {}): TextWidget {
-  return { type: "text", markdown, ...extra };
 }
 
 /**
@@ -91,7 +80,7 @@ export function dashboardBody(rows: readonly (readonly Widget[])[], defaults: Da
     for (const widget of row) {
       const width = widget.width ?? DEFAULT_WIDTH;
       const height = widget.height ?? DEFAULT_HEIGHT;
-      if (x + width > GRID_COLUMNS) throw new Error(`dashboard: the row with "${titleOf(widget)}" is wider than ${GRID_COLUMNS} columns`);
+      if (x + width > GRID_COLUMNS) throw new Error(`dashboard: the row with "${widget.title}" is wider than ${GRID_COLUMNS} columns`);
       widgets.push({ type: widget.type, x, y, width, height, properties: properties(widget, defaults) });
       x += width;
       rowHeight = Math.max(rowHeight, height);
@@ -101,14 +90,8 @@ export function dashboardBody(rows: readonly (readonly Widget[])[], defaults: Da
   return pulumi.output({ widgets }).apply((body) => JSON.stringify(body));
 }
 
-function titleOf(widget: Widget): string {
-  return widget.type === "text" ? widget.markdown.split("\n")[0] : widget.title;
-}
-
 function properties(widget: Widget, defaults: DashboardDefaults): Record<string, unknown> {
   switch (widget.type) {
-    case "text":
-      return { markdown: widget.markdown };
     case "alarm":
       if (widget.alarmArns.length === 0) throw new Error(`dashboard: the alarm widget "${widget.title}" has no alarm`);
       return { title: widget.title, alarms: widget.alarmArns };
