@@ -1,12 +1,12 @@
 /**
- * Generates the README's configuration reference from the zod schema
+ * Generates the configuration reference (docs/configuration.md) from the zod schema
  * (config/schema.ts): one table per top-level key, every key by its full path
  * (`lumerin-infra:proxyRouter.router.cpu`, as errors name it), with its type,
  * default, whether it is required, whether it is a secret, and the field's
  * description (`.describe()`, the same text as its JSDoc).
  *
- *   npm run config-doc               rewrite the block between the markers in README.md
- *   npm run config-doc -- --check    exit 1 when README.md differs from what would be generated
+ *   npm run config-doc               rewrite the block between the markers in docs/configuration.md
+ *   npm run config-doc -- --check    exit 1 when docs/configuration.md differs from what would be generated
  *
  * Only the text between `<!-- config:start -->` and `<!-- config:end -->` is
  * ever touched. The output depends on the schema alone (deterministic).
@@ -19,8 +19,8 @@ import { FARGATE_SIZES, SECRET_KEYS, StackConfigSchema } from "../config/schema"
 
 export const START_MARKER = "<!-- config:start -->";
 export const END_MARKER = "<!-- config:end -->";
-export const README = path.resolve(__dirname, "..", "README.md");
-export const STALE_MESSAGE = "README config table is stale; run npm run config-doc";
+export const README = path.resolve(__dirname, "..", "docs", "configuration.md");
+export const STALE_MESSAGE = "docs/configuration.md is stale; run npm run config-doc";
 
 /** One documented key. */
 export interface ConfigRow {
@@ -357,7 +357,7 @@ export function replaceConfigBlock(readme: string, block: string): string {
   const start = readme.indexOf(START_MARKER);
   const end = readme.indexOf(END_MARKER);
   if (start < 0 || end < 0 || end < start) {
-    throw new Error(`README.md must contain ${START_MARKER} followed by ${END_MARKER}`);
+    throw new Error(`the reference must contain ${START_MARKER} followed by ${END_MARKER}`);
   }
   return `${readme.slice(0, start + START_MARKER.length)}\n${block.replace(/\n*$/, "\n")}${readme.slice(end)}`;
 }
@@ -382,7 +382,7 @@ export function main(argv: readonly string[], readmePath: string = README): numb
       console.error(STALE_MESSAGE);
       return 1;
     }
-    console.log("README config table is up to date");
+    console.log("docs/configuration.md is up to date");
     return 0;
   }
   if (current !== wanted) writeFileSync(readmePath, wanted);
