@@ -139,6 +139,13 @@ export interface NotificationsArgs {
   readonly database: NotificationsDatabase;
   /** Production data: protects the database and the secret, and turns on every database safeguard. */
   readonly protect: boolean;
+  /**
+   * Tasks the service is created with: 1 (one bot), or 0 while the application secret's
+   * value is still to be put in out of band. Later changes of the running count are
+   * left alone.
+   * @default 1
+   */
+  readonly desiredCount?: 0 | 1;
 }
 
 /** Port the application listens on (hard-coded in the app, ESTATE.md §7). */
@@ -200,6 +207,8 @@ export class Notifications extends pulumi.ComponentResource {
   readonly hostName: string;
   /** `https://<hostName>`: what callers (the margin-call Lambda) use. */
   readonly url: string;
+  /** Tasks the service is created with (see {@link NotificationsArgs.desiredCount}). */
+  readonly desiredCount: 0 | 1;
 
   constructor(name: string, args: NotificationsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:futures:Notifications", name, {}, opts);
@@ -208,6 +217,7 @@ export class Notifications extends pulumi.ComponentResource {
     const { names } = args;
     const parent = { parent: this };
     const dnsOpts = { parent: this, ...(args.dns.provider ? { provider: args.dns.provider } : {}) };
+    this.desiredCount = args.desiredCount ?? 1;
 
     this.secret = appSecret(
       name,
@@ -413,7 +423,7 @@ export class Notifications extends pulumi.ComponentResource {
         cpu: args.cpu,
         memory: args.memory,
         // Only one Telegram bot may poll at a time.
-        desiredCount: 1,
+        desiredCount: this.desiredCount,
         singleton: true,
         // PGHOST is known only once RDS has created the instance. ContainerService types its
         // environment as plain strings but serialises it with pulumi.jsonStringify, which resolves

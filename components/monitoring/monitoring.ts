@@ -45,6 +45,8 @@ export interface WatchedFunction {
   readonly intervalMinutes: number;
   /** The queue that keeps its failed asynchronous runs: a message there is an alarm. */
   readonly failureQueueName?: pulumi.Input<string>;
+  /** Whether its schedules run it; without them, not being invoked is no alarm. @default true */
+  readonly scheduled?: boolean;
 }
 /** A service's log group and what its lines are counted for; each metric's alarm joins the service's composite. */
 export interface WatchedLogs {
@@ -165,7 +167,7 @@ export class Monitoring extends pulumi.ComponentResource {
         // Retries exhausted: a run is lost unless someone looks. An idle, empty queue reports nothing.
         add(f.key, { suffix: "failed-runs", description: `${f.key}: a run failed after its retries (see its failure queue)`, namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: f.failureQueueName }, periodSeconds: FIVE_MINUTES, evaluationPeriods: 1, threshold: 0, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
       }
-      add(f.key, { suffix: "not-running", description: `${f.key}: not invoked for ${silence} min`, namespace: "AWS/Lambda", metricName: "Invocations", statistic: "Sum", dimensions: dims, periodSeconds: 60 * silence, evaluationPeriods: 1, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching" });
+      if (f.scheduled !== false) add(f.key, { suffix: "not-running", description: `${f.key}: not invoked for ${silence} min`, namespace: "AWS/Lambda", metricName: "Invocations", statistic: "Sum", dimensions: dims, periodSeconds: 60 * silence, evaluationPeriods: 1, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching" });
     }
 
     // ---------------------------------------------------------------- the site (us-east-1 metrics)
