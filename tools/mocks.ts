@@ -277,6 +277,10 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       }
       case "aws:cloudwatch/eventRule:EventRule":
         return { id: named(), state: { name: named(), arn: arnOf("events", `rule/${named()}`) } };
+      case "aws:sfn/stateMachine:StateMachine": {
+        const arn = arnOf("states", `stateMachine:${named()}`);
+        return { id: arn, state: { arn, name: named(), status: "ACTIVE" } };
+      }
       case "aws:cloudwatch/eventTarget:EventTarget":
         return { id: `${inputs.rule}-${inputs.targetId ?? hex(seed, 8)}`, state: {} };
       case "aws:sqs/queue:Queue": {
