@@ -651,6 +651,17 @@ describe("Notifications", () => {
       });
     });
 
+    it("the offline plan refuses what AWS refuses here: a definition without its start state, a Step Functions target without a role, a pattern that is no JSON object", async () => {
+      const machine = "arn:aws:states:us-east-1:111122223333:stateMachine:x";
+      await assert.rejects(
+        evaluateProgram([], () => void new aws.sfn.StateMachine("bad", { roleArn: "arn:aws:iam::111122223333:role/r", definition: JSON.stringify({ StartAt: "A", States: { B: { Type: "Succeed" } } }) })),
+        /InvalidDefinition/,
+      );
+      await assert.rejects(evaluateProgram([], () => void new aws.cloudwatch.EventTarget("bad", { rule: "r", arn: machine })), /RoleArn is required for target/);
+      await assert.rejects(evaluateProgram([], () => void new aws.cloudwatch.EventRule("bad", { eventPattern: JSON.stringify(["aws.secretsmanager"]) })), /InvalidEventPatternException/);
+      await assert.rejects(evaluateProgram([], () => void new aws.cloudwatch.EventRule("bad", { eventPattern: JSON.stringify({ source: ["aws.ecs"] }), state: "ON" })), /ValidationException: state "ON"/);
+    });
+
     it("the policy pack finds nothing to say about any of it", () => {
       for (const stack of ["dev", "lmn"] as const) {
         const mine = evaluated[stack].violations.filter((v) => /::notifications-(redeploy|db-rotated)/.test(v.urn));
