@@ -266,6 +266,16 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
             futures?.marginCall && config.futures
               ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes, failureQueueName: futures.marginCall.failureQueue.name, scheduled: !secretPending(config, "marginCall") }]
               : [],
+          workflows: futures?.notifications
+            ? [
+                {
+                  key: "notifications",
+                  suffix: "redeploy",
+                  failureMeans: "the service still runs with the database password from before the last rotation; force a new deployment by hand (docs/secrets.md)",
+                  stateMachineArn: futures.notifications.rotationRedeploy.stateMachine.arn,
+                },
+              ]
+            : [],
           ...(futures?.ui ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futures.ui.siteName } } : {}),
           logs: [
             ...(["router", "validator"] as const).flatMap((kind) => {

@@ -23,7 +23,7 @@ const SERVICES = {
   "proxy-router": ["cpu-high", "memory-high", "running-tasks", "error-lines", "crashes"],
   "proxy-validator": ["cpu-high", "memory-high", "running-tasks", "error-lines", "crashes"],
   "market-maker": ["cpu-high", "memory-high", "running-tasks", "error-lines", "order-failures", "insufficient-funds"],
-  notifications: ["cpu-high", "memory-high", "running-tasks", "rds-cpu", "rds-storage", "rds-connections", "alb-5xx", "alb-unhealthy", "error-lines", "send-failures"],
+  notifications: ["cpu-high", "memory-high", "running-tasks", "rds-cpu", "rds-storage", "rds-connections", "alb-5xx", "alb-unhealthy", "redeploy-failed", "error-lines", "send-failures"],
   "margin-call": ["errors", "duration", "throttles", "failed-runs", "not-running", "error-lines", "failed-calls", "failed-alerts"],
   "futures-ui": ["5xx-errors", "4xx-errors", "unreachable"],
 } as const;
@@ -112,6 +112,12 @@ describe("monitoring", () => {
       assert.match(String(lb), /^app\//);
       assert.deepEqual(alarm(p, "notifications", "alb-5xx").inputs.dimensions, { LoadBalancer: lb });
       assert.deepEqual(alarm(p, "notifications", "alb-unhealthy").inputs.dimensions, { LoadBalancer: lb, TargetGroup: tg });
+      // A redeploy after a database password rotation that failed: the service runs on the old password.
+      const redeploy = alarm(p, "notifications", "redeploy-failed").inputs;
+      assert.deepEqual(
+        [redeploy.namespace, redeploy.metricName, redeploy.statistic, redeploy.dimensions, redeploy.threshold, redeploy.comparisonOperator, redeploy.treatMissingData],
+        ["AWS/States", "ExecutionsFailed", "Sum", { StateMachineArn: out(p, "aws:sfn/stateMachine:StateMachine", "futures-notifications-redeploy", "arn") }, 0, "GreaterThanThreshold", "notBreaching"],
+      );
       const fn = out(p, "aws:lambda/function:Function", "futures-margin-call-function");
       for (const suffix of ["errors", "duration", "throttles", "not-running"]) assert.deepEqual(alarm(p, "margin-call", suffix).inputs.dimensions, { FunctionName: fn });
       // A run lost after its retries sits in the failure queue: that pages too.

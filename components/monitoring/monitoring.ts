@@ -48,6 +48,15 @@ export interface WatchedFunction {
   /** Whether its schedules run it; without them, not being invoked is no alarm. @default true */
   readonly scheduled?: boolean;
 }
+/** A Step Functions workflow a service depends on (a redeploy): a failed execution joins the service's composite. */
+export interface WatchedWorkflow {
+  readonly key: string;
+  /** `redeploy`: the alarm is `<service>-<suffix>-failed-<env>`. */
+  readonly suffix: string;
+  /** What a failed execution means, for the alarm's description. */
+  readonly failureMeans: string;
+  readonly stateMachineArn: pulumi.Input<string>;
+}
 /** A service's log group and what its lines are counted for; each metric's alarm joins the service's composite. */
 export interface WatchedLogs {
   readonly key: string;
@@ -74,6 +83,7 @@ export interface MonitoringArgs {
   /** Network load balancers in front of a service (the proxies' stratum port): graphed, their service's alarms cover them. */
   readonly networkLoadBalancers?: readonly WatchedLoadBalancer[];
   readonly functions?: readonly WatchedFunction[];
+  readonly workflows?: readonly WatchedWorkflow[];
   readonly site?: WatchedSite;
   readonly logs?: readonly WatchedLogs[];
 }
@@ -152,6 +162,12 @@ export class Monitoring extends pulumi.ComponentResource {
       // No 5xx is no data: quiet. Unhealthy hosts are reported every minute while the target group exists.
       add(lb.key, { suffix: "alb-5xx", description: `${lb.key}: more than ${t.alb5xx} load-balancer 5xx in 5 min`, namespace: "AWS/ApplicationELB", metricName: "HTTPCode_ELB_5XX_Count", statistic: "Sum", dimensions: { LoadBalancer: lb.loadBalancerArnSuffix }, periodSeconds: FIVE_MINUTES, evaluationPeriods: 1, threshold: t.alb5xx, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
       add(lb.key, { suffix: "alb-unhealthy", description: `${lb.key}: an unhealthy target for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/ApplicationELB", metricName: "UnHealthyHostCount", statistic: "Maximum", dimensions: { LoadBalancer: lb.loadBalancerArnSuffix, TargetGroup: lb.targetGroupArnSuffix }, periodSeconds: 60, evaluationPeriods: cfg.unhealthyWindowMinutes, threshold: 1, comparison: "GreaterThanOrEqualToThreshold", treatMissingData: "breaching" });
+    }
+
+    // ---------------------------------------------------------------- workflows
+    for (const w of args.workflows ?? []) {
+      // Executions are rare (one per rotation): no execution is no data, and quiet.
+      add(w.key, { suffix: `${w.suffix}-failed`, description: `${w.key}: a ${w.suffix} execution failed after its retries: ${w.failureMeans}`, namespace: "AWS/States", metricName: "ExecutionsFailed", statistic: "Sum", dimensions: { StateMachineArn: w.stateMachineArn }, periodSeconds: FIVE_MINUTES, evaluationPeriods: 1, threshold: 0, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
     }
 
     // ---------------------------------------------------------------- functions
