@@ -44,6 +44,12 @@ export interface ProxyServiceArgs {
   readonly protect: boolean;
   /** Alarms that roll a deployment back (the monitoring's, by name). */
   readonly deploymentAlarmNames?: readonly string[];
+  /**
+   * Tasks the service is created with: 0 while its secret's value is still to be put in
+   * out of band. Later changes of the running count are left alone.
+   * @default config.desiredCount
+   */
+  readonly desiredCount?: number;
 }
 
 /** JSON keys of the service secret and the variables the application reads them into (seed 000). */
@@ -199,7 +205,7 @@ export class ProxyService extends pulumi.ComponentResource {
         image: args.image,
         cpu: cfg.cpu,
         memory: cfg.memory,
-        desiredCount: cfg.desiredCount,
+        desiredCount: args.desiredCount ?? cfg.desiredCount,
         environment: proxyEnvironment(cfg, args.contracts),
         secrets,
         repositoryCredentialsSecretArn: args.repositoryCredentialsSecretArn,

@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringConfig, resolveMonitoring } from "./monitoring";
-import { FuturesConfig, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
+import { FuturesConfig, MarginCallSchema, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
 import { z } from "zod";
 import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
 import {
@@ -17,6 +17,9 @@ import {
   GitHubConfig,
   GitHubSchema,
   NetworkConfig,
+  OutOfBandSecretsConfig,
+  OutOfBandSecretsSchema,
+  OutOfBandState,
   PROXY_RESERVED_ENV,
   ProxyRouterConfig,
   ProxyRouterSchema,
@@ -110,6 +113,22 @@ export interface StackConfig {
   readonly monitoring: MonitoringConfig;
   /** Secret values given through `pulumi config set --secret`, per Secrets Manager secret; absent when set out of band. */
   readonly secrets: Readonly<Partial<Record<SecretGroup, SecretValues>>>;
+  /** Secrets whose value is put into Secrets Manager outside Pulumi, as the stack declares them. */
+  readonly outOfBandSecrets: OutOfBandSecretsConfig;
+}
+
+/**
+ * Whether a secret's value is still to be put in out of band (`outOfBandSecrets.<secret>:
+ * pending`). Its workload is then created without tasks (a Lambda: with its schedules
+ * off), so that the first `pulumi up` starts nothing that cannot read its secret.
+ */
+export function secretPending(config: Pick<StackConfig, "outOfBandSecrets">, group: SecretGroup): boolean {
+  return config.outOfBandSecrets[group] === "pending";
+}
+
+/** The task count a service is created with: `configured`, or 0 while its secret's value is pending. */
+export function initialTaskCount<N extends number>(config: Pick<StackConfig, "outOfBandSecrets">, group: SecretGroup, configured: N): N | 0 {
+  return secretPending(config, group) ? 0 : configured;
 }
 
 export function loadStackConfig(source: ConfigSource): StackConfig {
@@ -174,6 +193,7 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     ...(cfg.futures ? { futures: cfg.futures } : {}),
     monitoring: resolveMonitoring(cfg.monitoring, env),
     secrets,
+    outOfBandSecrets: cfg.outOfBandSecrets,
   });
 }
 
@@ -202,6 +222,41 @@ interface CrossCheckInputs {
   readonly databaseBackupRetentionDays?: number;
   /** Secret-bearing keys that are set at all (empty or not). */
   readonly secretKeysGiven: ReadonlySet<SecretKey>;
+  /** `outOfBandSecrets` (`{}` when absent), undefined when it is malformed. */
+  readonly outOfBand?: OutOfBandSecretsConfig;
+  /**
+   * Per secret, whether something reads it once deployed: a service with tasks, or the
+   * margin-call function; undefined when the keys that decide it did not parse.
+   */
+  readonly secretReaders: Readonly<Record<SecretGroup, string | false | undefined>>;
+}
+
+/** What an ECS task does when a secret it references has no value. */
+const ECS_FAILURE =
+  'could not start (ECS: "ResourceInitializationError: unable to pull secrets or registry auth", and the failed deployment does not recover when the secret is filled later)';
+
+/** Who reads each secret, as the config decides: what would fail without a value, false for no reader, undefined when unknown. */
+function secretReaders(raw: Readonly<Record<string, unknown>>): Record<SecretGroup, string | false | undefined> {
+  const proxy = ProxyServiceSchema.shape;
+  const proxyReader = (kind: "router" | "validator"): string | false | undefined => {
+    const enabled = parsedAt(raw, ["proxyRouter", kind, "enabled"], proxy.enabled);
+    const count = parsedAt(raw, ["proxyRouter", kind, "desiredCount"], proxy.desiredCount);
+    if (!enabled || !count) return undefined;
+    return enabled.value && count.value > 0 ? `the tasks of proxyRouter.${kind} ${ECS_FAILURE}` : false;
+  };
+  const proxyReaders = { proxyRouter: proxyReader("router"), proxyValidator: proxyReader("validator") };
+  const futures = rawAt(raw, ["futures"]);
+  if (futures === undefined) return { ...proxyReaders, marketMaker: false, notifications: false, marginCall: false };
+  const marketMakerEnabled = parsedAt(raw, ["futures", "marketMaker", "enabled"], MarketMakerSchema.shape.enabled);
+  const workers = parsedAt(raw, ["futures", "marketMaker", "workerQuantity"], MarketMakerSchema.shape.workerQuantity);
+  const notifications = parsedAt(raw, ["futures", "notifications", "enabled"], NotificationsSchema.shape.enabled);
+  const marginCall = parsedAt(raw, ["futures", "marginCall", "enabled"], MarginCallSchema.shape.enabled);
+  return {
+    ...proxyReaders,
+    marketMaker: !marketMakerEnabled || !workers ? undefined : marketMakerEnabled.value && workers.value > 0 ? `the task of futures.marketMaker ${ECS_FAILURE}` : false,
+    notifications: !notifications ? undefined : notifications.value ? `the task of futures.notifications ${ECS_FAILURE}` : false,
+    marginCall: !marginCall ? undefined : marginCall.value ? "every scheduled run of futures.marginCall would fail reading it" : false,
+  };
 }
 
 function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInputs {
@@ -237,6 +292,8 @@ function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInp
       NotificationsDatabaseSchema.shape.backupRetentionDays,
     )?.value,
     secretKeysGiven: new Set((Object.keys(SECRET_KEYS) as SecretKey[]).filter((key) => raw[key] !== undefined)),
+    outOfBand: parsedAt(raw, ["outOfBandSecrets"], OutOfBandSecretsSchema.prefault({}))?.value,
+    secretReaders: secretReaders(raw),
   };
 }
 
@@ -336,6 +393,24 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
     byGroup.set(secret, entry);
   }
   for (const [group, { given, missing }] of byGroup) {
+    const declared: OutOfBandState | undefined = inputs.outOfBand?.[group];
+    const reader = inputs.secretReaders[group];
+    if (given.length > 0 && declared !== undefined) {
+      issues.push({
+        key: `${prefix}outOfBandSecrets.${group}`,
+        message: `is "${declared}", but ${given.join(", ")} ${given.length === 1 ? "is" : "are"} set: the ${group} secret's value comes from Pulumi or from outside, not both (unset one side)`,
+      });
+    }
+    // When outOfBandSecrets itself is malformed the schema reports it; no declaration is guessed.
+    if (given.length === 0 && declared === undefined && reader && inputs.outOfBand !== undefined) {
+      issues.push({
+        key: `${prefix}outOfBandSecrets.${group}`,
+        message:
+          `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} unset, so the ${group} secret would be created empty, and ${reader}. ` +
+          `Set ${missing.length === 1 ? "it" : "them"} with \`pulumi config set --secret\`, or declare the value out of band with \`outOfBandSecrets.${group}: pending\` ` +
+          `(then nothing that reads it starts until you fill it; docs/secrets.md)`,
+      });
+    }
     if (given.length > 0 && missing.length > 0) {
       for (const key of missing) {
         issues.push({

@@ -469,6 +469,36 @@ const secretShape = Object.fromEntries(
   ]),
 ) as Record<SecretKey, z.ZodOptional<typeof secretString>>;
 
+/** The Secrets Manager secrets the program creates, by the name their keys use in `SECRET_KEYS`. */
+export const SECRET_GROUPS = ["proxyRouter", "proxyValidator", "marketMaker", "notifications", "marginCall"] as const satisfies readonly SecretGroup[];
+
+/**
+ * A secret whose value is put into Secrets Manager outside Pulumi
+ * (`aws secretsmanager put-secret-value`): `pending` until it is there, then `filled`.
+ */
+export const OUT_OF_BAND_STATES = ["pending", "filled"] as const;
+export type OutOfBandState = (typeof OUT_OF_BAND_STATES)[number];
+
+const outOfBandState = z.enum(OUT_OF_BAND_STATES);
+export const OutOfBandSecretsSchema = z.strictObject(
+  Object.fromEntries(
+    SECRET_GROUPS.map((group) => [
+      group,
+      outOfBandState
+        .optional()
+        .describe(
+          `The ${group} secret's value is set outside Pulumi (keys ${secretKeysOf(group).join(", ")} unset): \`pending\` creates its workload without tasks (or schedules) until you fill it, \`filled\` runs it (docs/secrets.md).`,
+        ),
+    ]),
+  ) as Record<SecretGroup, z.ZodOptional<typeof outOfBandState>>,
+);
+export type OutOfBandSecretsConfig = z.output<typeof OutOfBandSecretsSchema>;
+
+/** The flat config keys of one secret, in `SECRET_KEYS` order. */
+export function secretKeysOf(group: SecretGroup): SecretKey[] {
+  return (Object.keys(SECRET_KEYS) as SecretKey[]).filter((key) => SECRET_KEYS[key].secret === group);
+}
+
 // ---------------------------------------------------------------- the stack
 
 export const StackConfigSchema = z.strictObject({
@@ -495,6 +525,10 @@ export const StackConfigSchema = z.strictObject({
   /** GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository. */
   deployIdentity: DeployIdentitySchema.prefault({}).describe(
     "GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository.",
+  ),
+  /** Secrets whose value you put into Secrets Manager yourself, per secret: `pending` or `filled` (docs/secrets.md). */
+  outOfBandSecrets: OutOfBandSecretsSchema.prefault({}).describe(
+    "Secrets whose value you put into Secrets Manager yourself, per secret: `pending` or `filled` (docs/secrets.md).",
   ),
   ...secretShape,
 });

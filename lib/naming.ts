@@ -123,6 +123,10 @@ export function futuresNames(env: EnvironmentName) {
       databaseParameterGroup: `notifications-pg17-v2-${env}`,
       executionRole: appEnv("futures-notifications", env) + "-execution",
       taskRole: appEnv("futures-notifications", env) + "-task",
+      rotationRule: appEnv("futures-notifications-db-rotated", env),
+      rotationRuleRole: appEnv("futures-notifications-db-rotated", env) + "-events",
+      redeployStateMachine: appEnv("futures-notifications-redeploy", env),
+      redeployRole: appEnv("futures-notifications-redeploy", env) + "-sfn",
     },
     marginCall: {
       function: `margin-call-v2-${env}`,

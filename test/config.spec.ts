@@ -11,10 +11,9 @@ import * as path from "node:path";
 import * as ts from "typescript";
 import { ConfigError, ConfigIssue, knownKeys, loadStackConfig } from "../config/load";
 import { SECRET_KEYS, StackConfigSchema } from "../config/schema";
-import type { Plan } from "../tools/harness";
 import { REPO_ROOT, planFiles } from "../tools/plan-stack";
 import { END_MARKER, START_MARKER, STALE_MESSAGE, configRows, main as configDoc, renderConfigReference, replaceConfigBlock } from "../tools/config-doc";
-import { planWith, registeredInLastRun } from "./support/plan";
+import { configError, planWith } from "./support/plan";
 
 type StackName = "dev" | "stg" | "lmn";
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -49,32 +48,6 @@ function withValues(values: Readonly<Record<string, string>>, changes: Record<st
     else out[key] = value;
   }
   return out;
-}
-
-function stackUrn(stack: string): string {
-  return `urn:pulumi:${stack}::${NS}::pulumi:pulumi:Stack::${NS}-${stack}`;
-}
-
-/**
- * What the mock monitor registered in the failed run. The stack resource itself
- * is registered asynchronously, so this waits until it shows up (the run is
- * really over), then one more timer tick for anything else in flight.
- */
-async function registeredAfterFailure(stack: string): Promise<string[]> {
-  for (let i = 0; i < 400 && !registeredInLastRun().includes(stackUrn(stack)); i++) await new Promise((r) => setTimeout(r, 5));
-  await new Promise((r) => setTimeout(r, 10));
-  return registeredInLastRun();
-}
-
-/** Runs the program on a bad config; returns the ConfigError, after checking that nothing but the stack was registered. */
-async function configError(stack: StackName, overrides: Record<string, string | undefined>, extraSecretKeys: string[] = []): Promise<ConfigError> {
-  const error = await planWith(stack, { overrides, extraSecretKeys }).then(
-    (plan: Plan) => assert.fail(`the ${stack} plan should have failed; it registered ${plan.resources.length} resources`),
-    (err: unknown) => err,
-  );
-  assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-  assert.deepEqual(await registeredAfterFailure(stack), [stackUrn(stack)], "no resource registered besides the stack itself");
-  return error;
 }
 
 function issueFor(error: ConfigError, key: string): ConfigIssue {
@@ -552,7 +525,11 @@ describe("stack configuration", () => {
     it("takes secrets given as secure values and keeps them secret in the plan", async () => {
       const values = [PRIVATE_KEY, "https://arb-mainnet.example/rpc/node-7", SUBGRAPH_URL];
       const plan = await planWith("dev", {
-        overrides: Object.fromEntries(ROUTER_SECRETS.map((key, i) => [key, values[i]])),
+        overrides: {
+          ...Object.fromEntries(ROUTER_SECRETS.map((key, i) => [key, values[i]])),
+          // The router's value now comes from Pulumi: it is no longer declared out of band.
+          [`${NS}:outOfBandSecrets`]: JSON.stringify({ proxyValidator: "pending", marketMaker: "pending", notifications: "pending", marginCall: "pending" }),
+        },
         extraSecretKeys: ROUTER_SECRETS,
       });
       const versions = plan.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion");
@@ -572,7 +549,10 @@ describe("stack configuration", () => {
           .filter((k) => k.startsWith("proxyValidator"))
           .map((k) => `  ${NS}:${k}:\n    secure: v1:AAAAAAAAAAAAAAAA:${k}`)
           .join("\n");
-        writeFileSync(file, `${readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8").trimEnd()}\n${secure}\n`);
+        // The validator's value now comes from Pulumi: its out-of-band declaration goes.
+        const committed = readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
+        assert.ok(committed.includes("    proxyValidator: pending\n"));
+        writeFileSync(file, `${committed.replace("    proxyValidator: pending\n", "").trimEnd()}\n${secure}\n`);
         const plan = await planWith("dev", {}, file);
         const versions = plan.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion");
         assert.deepEqual(versions.map((v) => [v.name.startsWith("proxy-validator"), v.inputs.secretString, v.secretInputs.includes("secretString")]), [[true, "[secret]", true]]);
@@ -594,7 +574,7 @@ describe("stack configuration", () => {
   describe("knownKeys", () => {
     it("lists the top-level keys, the secrets included", () => {
       const keys = knownKeys(StackConfigSchema, []);
-      const sections = ["environment", "protect", "network", "dns", "cluster", "proxyRouter", "futures", "monitoring", "github", "deployIdentity"];
+      const sections = ["environment", "protect", "network", "dns", "cluster", "proxyRouter", "futures", "monitoring", "github", "deployIdentity", "outOfBandSecrets"];
       for (const k of [...sections, ...Object.keys(SECRET_KEYS)]) assert.ok(keys.includes(k), k);
       assert.equal(keys.length, sections.length + Object.keys(SECRET_KEYS).length);
     });

@@ -43,6 +43,7 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       throw new Error(`two resources of type ${args.type} share the logical name "${args.name}"; logical names must be unique per type`);
     }
     const inputs = (args.inputs ?? {}) as State;
+    refuse(args.type, args.name, inputs);
     const { id, state } = this.make(args.type, args.name, inputs);
     const full = { ...inputs, ...state };
     this.records.set(key, { type: args.type, name: args.name, id, inputs, state: full });
@@ -277,6 +278,10 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       }
       case "aws:cloudwatch/eventRule:EventRule":
         return { id: named(), state: { name: named(), arn: arnOf("events", `rule/${named()}`) } };
+      case "aws:sfn/stateMachine:StateMachine": {
+        const arn = arnOf("states", `stateMachine:${named()}`);
+        return { id: arn, state: { arn, name: named(), status: "ACTIVE" } };
+      }
       case "aws:cloudwatch/eventTarget:EventTarget":
         return { id: `${inputs.rule}-${inputs.targetId ?? hex(seed, 8)}`, state: {} };
       case "aws:sqs/queue:Queue": {
@@ -317,6 +322,46 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
         return { id, state: service ? { arn: arnOf(service, `${type.split(":").pop()?.toLowerCase()}/${id}`) } : {} };
       }
     }
+  }
+}
+
+/** What the AWS APIs refuse at creation, for the resources whose mistakes the plan would otherwise hide. */
+function refuse(type: string, name: string, inputs: State): void {
+  const fail = (why: string) => {
+    throw new Error(`${type} ${name}: ${why}`);
+  };
+  const json = (value: unknown): unknown => {
+    try {
+      return typeof value === "string" ? JSON.parse(value) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+  switch (type) {
+    case "aws:sfn/stateMachine:StateMachine": {
+      // CreateStateMachine: InvalidDefinition, and a role is required.
+      const definition = json(inputs.definition);
+      if (!isObject(definition) || !isObject(definition.States) || typeof definition.StartAt !== "string" || !(definition.StartAt in definition.States)) {
+        fail("InvalidDefinition: the definition must be JSON whose StartAt names one of its States");
+      }
+      if (typeof inputs.roleArn !== "string" || inputs.roleArn === "") fail("roleArn is required");
+      return;
+    }
+    case "aws:cloudwatch/eventRule:EventRule": {
+      // PutRule: a rule has an event pattern (a JSON object) or a schedule, and a known state.
+      if (inputs.eventPattern === undefined && inputs.scheduleExpression === undefined) fail("ValidationException: a rule needs an event pattern or a schedule expression");
+      if (inputs.eventPattern !== undefined && !isObject(json(inputs.eventPattern))) fail("InvalidEventPatternException: the event pattern must be a JSON object");
+      if (inputs.state !== undefined && !["ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"].includes(String(inputs.state))) fail(`ValidationException: state "${String(inputs.state)}"`);
+      return;
+    }
+    case "aws:cloudwatch/eventTarget:EventTarget": {
+      // PutTargets: EventBridge needs a role to start a Step Functions execution (or run an ECS task).
+      if (/^arn:aws[a-z-]*:(states|ecs):/.test(String(inputs.arn)) && typeof inputs.roleArn !== "string") fail(`ValidationException: RoleArn is required for target ${String(inputs.arn)}`);
+      return;
+    }
+    default:
+      return;
   }
 }
 

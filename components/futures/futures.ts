@@ -42,6 +42,11 @@ export interface FuturesArgs {
   readonly protect: boolean;
   /** The monitoring's alarms roll the services' deployments back (they exist when monitoring alarms are on). */
   readonly deploymentAlarms: boolean;
+  /**
+   * Secrets whose value is still to be put in out of band: their service is created
+   * without tasks, the margin call without its schedules. Default none.
+   */
+  readonly pendingSecrets?: ReadonlySet<"marketMaker" | "notifications" | "marginCall">;
 }
 
 /**
@@ -106,6 +111,7 @@ export class Futures extends pulumi.ComponentResource {
     if (cfg.marketMaker.enabled && this.cluster) {
       const mm = cfg.marketMaker;
       const image = required(args.images.marketMaker, "marketMaker");
+      const tasks = args.pendingSecrets?.has("marketMaker") ? 0 : mm.workerQuantity;
       this.marketMaker = new MarketMaker(
         `${name}-market-maker`,
         {
@@ -117,7 +123,7 @@ export class Futures extends pulumi.ComponentResource {
           imageTag: image.tag,
           cpu: mm.cpu,
           memory: mm.memory,
-          desiredCount: mm.workerQuantity,
+          desiredCount: tasks,
           chainId: cfg.chainId,
           contracts: cfg.contracts,
           trading: mm,
@@ -125,7 +131,7 @@ export class Futures extends pulumi.ComponentResource {
           logRetentionDays: mm.logRetentionDays,
           enableExecuteCommand: mm.enableExecuteCommand,
           ...(args.deploymentAlarms
-            ? { deploymentAlarmNames: deploymentAlarmNames("market-maker", env.name, { runningTasks: mm.workerQuantity > 0, loadBalancer5xx: false }) }
+            ? { deploymentAlarmNames: deploymentAlarmNames("market-maker", env.name, { runningTasks: tasks > 0, loadBalancer5xx: false }) }
             : {}),
           secretsKmsKeyArn: args.platformKeyArn,
           ...(args.secretValues.marketMaker
@@ -172,6 +178,7 @@ export class Futures extends pulumi.ComponentResource {
             : {}),
           ...(mc.artifact ? { artifact: mc.artifact } : {}),
           protect: args.protect,
+          schedulesEnabled: !args.pendingSecrets?.has("marginCall"),
         },
         { parent: this },
       );
@@ -195,7 +202,10 @@ export class Futures extends pulumi.ComponentResource {
           logLevel: n.logLevel,
           logRetentionDays: n.logRetentionDays,
           enableExecuteCommand: n.enableExecuteCommand,
-          ...(args.deploymentAlarms ? { deploymentAlarmNames: deploymentAlarmNames("notifications", env.name, { runningTasks: true, loadBalancer5xx: true }) } : {}),
+          ...(args.deploymentAlarms
+            ? { deploymentAlarmNames: deploymentAlarmNames("notifications", env.name, { runningTasks: !args.pendingSecrets?.has("notifications"), loadBalancer5xx: true }) }
+            : {}),
+          desiredCount: args.pendingSecrets?.has("notifications") ? 0 : 1,
           secretsKmsKeyArn: args.platformKeyArn,
           ...(args.secretValues.notifications?.telegram_bot_token
             ? { telegramBotToken: pulumi.output(args.secretValues.notifications.telegram_bot_token) }

@@ -140,6 +140,12 @@ export interface MarginCallArgs {
   };
   /** Production: `protect` the secret, and keep it 30 days after deletion (7 otherwise). */
   readonly protect: boolean;
+  /**
+   * Whether the two schedules invoke the function. Off while the secret's value is
+   * still to be put in out of band: every run would fail reading it.
+   * @default true
+   */
+  readonly schedulesEnabled?: boolean;
 }
 
 /**
@@ -296,9 +302,11 @@ export class MarginCall extends pulumi.ComponentResource {
     );
 
     // ---------------------------------------------------------------- schedules
+    // Stated either way: the provider keeps a rule's last state when the input is absent.
+    const state = (args.schedulesEnabled ?? true) ? "ENABLED" : "DISABLED";
     this.scheduleRule = new aws.cloudwatch.EventRule(
       `${name}-schedule`,
-      { name: names.scheduleRule, description: `Every ${plural(args.intervalMinutes, "minute")}: check margins`, scheduleExpression: rateExpression(args.intervalMinutes) },
+      { name: names.scheduleRule, description: `Every ${plural(args.intervalMinutes, "minute")}: check margins`, scheduleExpression: rateExpression(args.intervalMinutes), state },
       parent,
     );
     this.dailyRule = new aws.cloudwatch.EventRule(
@@ -307,6 +315,7 @@ export class MarginCall extends pulumi.ComponentResource {
         name: names.dailyRule,
         description: `Daily at ${pad(args.daily.hour)}:${pad(args.daily.minute)} UTC: execute margin calls`,
         scheduleExpression: dailyExpression(args.daily.hour, args.daily.minute),
+        state,
       },
       parent,
     );

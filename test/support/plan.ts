@@ -1,6 +1,9 @@
 /** Plans for specs: the same harness and program as `npm run plan`, with overrides per case. */
+import { strict as assert } from "node:assert";
+import { ConfigError } from "../../config/load";
 import type { CapturedResource, Plan } from "../../tools/harness";
 import { PlanStackOptions, planFiles, planStack } from "../../tools/plan-stack";
+import { SECRET_GROUPS } from "../../config/schema";
 
 const cache = new Map<string, Promise<Plan>>();
 
@@ -10,6 +13,27 @@ export function committedPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
   if (!plan) {
     plan = planStack(planFiles(stack));
     cache.set(stack, plan);
+  }
+  return plan;
+}
+
+const filledCache = new Map<string, Promise<Plan>>();
+
+/** Every secret the program creates, declared `filled` out of band: the stack once an operator has put every value in. */
+export const ALL_SECRETS_FILLED: Readonly<Record<string, string>> = {
+  "lumerin-infra:outOfBandSecrets": JSON.stringify(Object.fromEntries(SECRET_GROUPS.map((group) => [group, "filled"]))),
+};
+
+/**
+ * The plan of a committed stack file once every secret is filled (cached): the steady
+ * state, with every service's tasks and schedules on. The committed files declare
+ * their secrets `pending` (nothing starts before the values are in).
+ */
+export function filledPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
+  let plan = filledCache.get(stack);
+  if (!plan) {
+    plan = planStack(planFiles(stack), { overrides: ALL_SECRETS_FILLED });
+    filledCache.set(stack, plan);
   }
   return plan;
 }
@@ -70,4 +94,30 @@ export function registeredInLastRun(): string[] {
   const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
   const monitor = pulumi.runtime.getMonitor() as unknown as { resources?: Map<string, unknown> } | undefined;
   return [...(monitor?.resources?.keys() ?? [])];
+}
+
+export function stackUrn(stack: string): string {
+  return `urn:pulumi:${stack}::lumerin-infra::pulumi:pulumi:Stack::lumerin-infra-${stack}`;
+}
+
+/**
+ * What the mock monitor registered in the failed run. The stack resource itself
+ * is registered asynchronously, so this waits until it shows up (the run is
+ * really over), then one more timer tick for anything else in flight.
+ */
+export async function registeredAfterFailure(stack: string): Promise<string[]> {
+  for (let i = 0; i < 400 && !registeredInLastRun().includes(stackUrn(stack)); i++) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 10));
+  return registeredInLastRun();
+}
+
+/** Runs the program on a bad config; returns the ConfigError, after checking that nothing but the stack was registered. */
+export async function configError(stack: string, overrides: Record<string, string | undefined>, extraSecretKeys: string[] = []): Promise<ConfigError> {
+  const error = await planWith(stack, { overrides, extraSecretKeys }).then(
+    (plan: Plan) => assert.fail(`the ${stack} plan should have failed; it registered ${plan.resources.length} resources`),
+    (err: unknown) => err,
+  );
+  assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+  assert.deepEqual(await registeredAfterFailure(stack), [stackUrn(stack)], "no resource registered besides the stack itself");
+  return error;
 }
