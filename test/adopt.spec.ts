@@ -365,3 +365,66 @@ describe("npm run adopt: comparing on Pulumi input paths", () => {
     assert.equal(nlb.changes.find((c) => c.path === "internal"), undefined, "equal values are no change");
   });
 });
+
+describe("npm run adopt: the import id of each type, in the form the provider takes", () => {
+  const id = (type: string, attributes: Record<string, unknown>): string | undefined => RULE_BY_PULUMI_TYPE.get(type)?.importId(attributes);
+  const cases: [string, Record<string, unknown>, string][] = [
+    ["aws:iam/rolePolicy:RolePolicy", { role: "margin-call-lambda-role-v2-dev", name: "margin-call", id: "ignored" }, "margin-call-lambda-role-v2-dev:margin-call"],
+    ["aws:iam/rolePolicyAttachment:RolePolicyAttachment", { role: "lumerin-infra-preview-dev", policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess", id: "lumerin-infra-preview-dev-20260101" }, "lumerin-infra-preview-dev/arn:aws:iam::aws:policy/ReadOnlyAccess"],
+    ["aws:lambda/permission:Permission", { function_name: "margin-call-v2-dev", statement_id: "AllowEventBridge-schedule", qualifier: "" }, "margin-call-v2-dev/AllowEventBridge-schedule"],
+    ["aws:lambda/permission:Permission", { function_name: "arn:aws:lambda:us-east-1:434960487817:function:margin-call-v2-dev", statement_id: "s", qualifier: "live" }, "margin-call-v2-dev:live/s"],
+    ["aws:cloudwatch/eventTarget:EventTarget", { rule: "margin-call-schedule-v2-dev", target_id: "margin-call-lambda-v2", event_bus_name: "default", id: "x" }, "margin-call-schedule-v2-dev/margin-call-lambda-v2"],
+    ["aws:cloudwatch/eventTarget:EventTarget", { rule: "r", target_id: "t", event_bus_name: "orders" }, "orders/r/t"],
+    ["aws:cloudwatch/eventRule:EventRule", { name: "margin-call-schedule-v2-dev", event_bus_name: "default" }, "margin-call-schedule-v2-dev"],
+    ["aws:ecs/service:Service", { cluster: "arn:aws:ecs:us-east-1:434960487817:cluster/ecs-proxy-router-dev-use1", name: "svc-proxy-router-dev-use1", id: "arn:aws:ecs:…" }, "ecs-proxy-router-dev-use1/svc-proxy-router-dev-use1"],
+    ["aws:ecs/cluster:Cluster", { name: "ecs-proxy-router-dev-use1", id: "arn:aws:ecs:us-east-1:434960487817:cluster/ecs-proxy-router-dev-use1" }, "ecs-proxy-router-dev-use1"],
+    ["aws:ecs/taskDefinition:TaskDefinition", { family: "tsk-proxy-router", arn: "arn:aws:ecs:us-east-1:434960487817:task-definition/tsk-proxy-router:14", id: "tsk-proxy-router" }, "arn:aws:ecs:us-east-1:434960487817:task-definition/tsk-proxy-router:14"],
+    ["aws:route53/record:Record", { zone_id: "Z0QADW1INC7YKJ3XGM5LY", name: "proxy.dev.lumerin.io", type: "A", set_identifier: "", id: "" }, "Z0QADW1INC7YKJ3XGM5LY_proxy.dev.lumerin.io_A"],
+    ["aws:route53/record:Record", { zone_id: "Z1", fqdn: "api.example.com", name: "api", type: "CNAME", set_identifier: "blue", id: "" }, "Z1_api.example.com_CNAME_blue"],
+    ["aws:lb/listener:Listener", { arn: "arn:aws:elasticloadbalancing:us-east-1:434960487817:listener/net/n/0123456789abcdef/fedcba9876543210", port: 7301 }, "arn:aws:elasticloadbalancing:us-east-1:434960487817:listener/net/n/0123456789abcdef/fedcba9876543210"],
+    ["aws:s3/bucketPolicy:BucketPolicy", { bucket: "s3futures.dev.lumerin.io", id: "s3futures.dev.lumerin.io" }, "s3futures.dev.lumerin.io"],
+    ["aws:s3/bucketVersioning:BucketVersioning", { bucket: "b", expected_bucket_owner: "434960487817" }, "b,434960487817"],
+    ["aws:secretsmanager/secretVersion:SecretVersion", { id: "arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf|629a680f", secret_id: "arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf", version_id: "629a680f" }, "arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf|629a680f"],
+    ["aws:secretsmanager/secretVersion:SecretVersion", { id: "other", secret_id: "arn:s", version_id: "v1" }, "arn:s|v1"],
+    ["aws:secretsmanager/secret:Secret", { name: "market-maker-secrets-v3-dev", arn: "arn:aws:secretsmanager:us-east-1:434960487817:secret:market-maker-secrets-v3-dev-x7iBkw" }, "arn:aws:secretsmanager:us-east-1:434960487817:secret:market-maker-secrets-v3-dev-x7iBkw"],
+    ["aws:wafv2/webAcl:WebAcl", { id: "a1b2", name: "futures-ui-dev", scope: "CLOUDFRONT" }, "a1b2/futures-ui-dev/CLOUDFRONT"],
+    ["aws:cloudwatch/logMetricFilter:LogMetricFilter", { log_group_name: "bedrock-dev-proxy-router-log-group", name: "Seller-Error" }, "bedrock-dev-proxy-router-log-group:Seller-Error"],
+    ["aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", { function_name: "margin-call-v2-dev", qualifier: "" }, "margin-call-v2-dev"],
+    ["aws:cloudfront/monitoringSubscription:MonitoringSubscription", { distribution_id: "E5V2COABMDY61V", id: "E5V2COABMDY61V" }, "E5V2COABMDY61V"],
+    ["aws:sqs/queue:Queue", { name: "q", url: "https://sqs.us-east-1.amazonaws.com/434960487817/q", id: "https://sqs.us-east-1.amazonaws.com/434960487817/q" }, "https://sqs.us-east-1.amazonaws.com/434960487817/q"],
+    ["aws:kms/key:Key", { key_id: "ffc0ce60-2f14-4abc-98a9-8bd464109acb", arn: "arn:aws:kms:…" }, "ffc0ce60-2f14-4abc-98a9-8bd464109acb"],
+    ["aws:rds/instance:Instance", { identifier: "notifications-v2-dev", id: "db-YSZPFM35XBUSVWWBLOP2VORJP3" }, "notifications-v2-dev"],
+    ["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { security_group_rule_id: "sgr-0e130f1845ce9016e", id: "sgrule-8767906265" }, "sgr-0e130f1845ce9016e"],
+  ];
+  for (const [type, attributes, expected] of cases) {
+    it(`${type.split(":").pop()}: ${expected}`, () => assert.equal(id(type, attributes), expected));
+  }
+});
+
+describe("npm run adopt: a state the stack adopts without a blocker", () => {
+  it("exits 0, says so, and imports the one match under its components", async function () {
+    this.timeout(120000);
+    const dir = mkdtempSync(path.join(tmpdir(), "lumerin-adopt-ok-"));
+    try {
+      const file = path.join(dir, "one.tfstate.json");
+      const name = "bedrock-dev-proxy-router-log-group";
+      writeFileSync(file, JSON.stringify(state([{ type: "aws_cloudwatch_log_group", name: "proxy_router", attributes: { name, arn: `arn:aws:logs:us-east-1:434960487817:log-group:${name}`, id: name, retention_in_days: 30, kms_key_id: "" } }])));
+      const out = path.join(dir, "import.json");
+      const cli = await adoptCli("--stack", "dev", "--tfstate", file, "--import-file", out);
+      assert.equal(cli.code, 0, cli.stdout + cli.stderr);
+      assert.match(cli.stdout, /OK: the stack adopts everything it plans/);
+      const imported = JSON.parse(readFileSync(out, "utf8")) as { resources: { type: string; name: string; id?: string; parent?: string; component?: boolean }[] };
+      assert.deepEqual(
+        imported.resources.map((r) => [r.type, r.name, r.parent ?? null, r.id ?? null, r.component ?? false]),
+        [
+          ["lumerin:proxy:ProxyRouter", "proxy", null, null, true],
+          ["lumerin:proxy:ProxyService", "proxy-router", "proxy", null, true],
+          ["lumerin:ecs:ContainerService", "proxy-router-svc", "proxy-router", null, true],
+          ["aws:cloudwatch/logGroup:LogGroup", "proxy-router-svc-logs", "proxy-router-svc", name, false],
+        ],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
