@@ -235,6 +235,17 @@ describe("npm run adopt: matching the Terraform estate to the plan", () => {
     });
   }
 
+  it("warns about matches Terraform made through a provider alias whose account the state does not show (lmn's records in the root zone)", async () => {
+    const { report } = await adoption("lmn");
+    assert.deepEqual(report.warnings.map((w) => w.address).sort(), [
+      "aws_route53_record.marketplace[0]",
+      "aws_route53_record.marketplace_origin_alias[0]",
+      "aws_route53_record.proxy_router_ext_use1_1[0]",
+      "aws_route53_record.proxy_validator_ext_use1_1[0]",
+    ]);
+    assert.match(report.warnings[0].message, /through provider\["registry\.terraform\.io\/hashicorp\/aws"\]\.special-dns, whose account the state does not show/);
+  });
+
   it("adopts the live proxy secrets once the stack names them as the live ones (their blockers go, and they import by ARN)", async () => {
     const plan = await planWith("dev", {
       overrides: {

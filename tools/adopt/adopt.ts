@@ -86,6 +86,14 @@ export interface AdoptReport {
   readonly unmatchedLive: readonly UnmatchedLive[];
   readonly plannedOnly: readonly PlannedOnly[];
   readonly blockers: readonly Blocker[];
+  /** What to check by hand before importing (not blockers). */
+  readonly warnings: readonly Warning[];
+}
+
+export interface Warning {
+  readonly address: string;
+  readonly urn: string;
+  readonly message: string;
 }
 
 /** Types whose replacement clients notice (a new address, a new name, a gap in service). */
@@ -156,6 +164,8 @@ export function adopt(plan: Plan, sources: readonly TfSource[], target: StackTar
   const unmatchedLive = unmatched.map(({ instance, why }) => classifyUnmatched(instance, why, planIndex));
   blockers.push(...leftBehindBlockers(unmatched.map((u) => u.instance), plannedOnly, planIndex));
 
+  const warnings = providerWarnings(matches, managed, target, new Map(plan.resources.map((r) => [r.urn, r])));
+
   const byAddress = (a: { address: string }, b: { address: string }) => a.address.localeCompare(b.address);
   return {
     stack: plan.stack,
@@ -164,7 +174,35 @@ export function adopt(plan: Plan, sources: readonly TfSource[], target: StackTar
     unmatchedLive: unmatchedLive.sort(byAddress),
     plannedOnly: plannedOnly.sort((a, b) => a.urn.localeCompare(b.urn)),
     blockers,
+    warnings,
   };
+}
+
+/**
+ * A Terraform provider alias may reach another account (the lmn records live in the account
+ * that owns the parent zone), and a state does not say which: only ARNs carry accounts.
+ * A match through an alias that no ARN of the stack's account vouches for gets a warning
+ * naming the provider the import will use.
+ */
+function providerWarnings(matches: readonly Match[], managed: readonly TfInstance[], target: StackTarget, byUrn: ReadonlyMap<string, CapturedResource>): Warning[] {
+  const vouched = new Set<string>();
+  for (const i of managed) {
+    const arn = typeof i.attributes.arn === "string" ? i.attributes.arn : "";
+    const account = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):/.exec(arn)?.[1];
+    if (account && target.accountIds.includes(account)) vouched.add(i.provider);
+  }
+  const byAddress = new Map(managed.map((i) => [`${i.file}#${i.address}`, i]));
+  return matches
+    .filter((m) => byAddress.get(`${m.file}#${m.address}`)?.providerAlias && !vouched.has(m.tfProvider))
+    .map((m) => {
+      const provider = byUrn.get(m.urn)?.provider;
+      const uses = provider ? `the program's provider ${provider.split("::").pop()}` : "the stack's default provider";
+      return {
+        address: m.address,
+        urn: m.urn,
+        message: `Terraform managed it through ${m.tfProvider}, whose account the state does not show; the import uses ${uses}: check that it reaches the account holding ${m.importId}`,
+      };
+    });
 }
 
 function liveIndex(managed: readonly TfInstance[]): LiveIndex {

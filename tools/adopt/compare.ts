@@ -9,7 +9,15 @@
 import { canonical, replacementReasons } from "../../lib/force-new";
 import { isObject } from "./tfstate";
 
-/** Pulumi input names that are not the camelCase of the Terraform attribute. */
+const SECURITY_GROUP_RULE = {
+  cidrIpv4: "cidr_blocks",
+  cidrIpv6: "ipv6_cidr_blocks",
+  prefixListId: "prefix_list_ids",
+  ipProtocol: "protocol",
+  referencedSecurityGroupId: "source_security_group_id",
+};
+
+/** Pulumi input names that are not the camelCase of the Terraform attribute (tried first; the camelCase one next). */
 const RENAMED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   "aws:cloudwatch/metricAlarm:MetricAlarm": { name: "alarm_name" },
   "aws:lambda/function:Function": { name: "function_name" },
@@ -17,6 +25,9 @@ const RENAMED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   "aws:route53/record:Record": { aliases: "alias" },
   "aws:lb/loadBalancer:LoadBalancer": { subnets: "subnets", securityGroups: "security_groups" },
   "aws:sqs/queue:Queue": { messageRetentionSeconds: "message_retention_seconds" },
+  // A rule Terraform keeps as aws_security_group_rule (an aws_vpc_security_group_*_rule uses the plain names).
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": SECURITY_GROUP_RULE,
+  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": SECURITY_GROUP_RULE,
 };
 
 /** Inputs never compared: tags differ by design (Terraform's default tags vs the stack's), and assets are code. */
@@ -64,7 +75,8 @@ export function shapeLike(planned: unknown, live: unknown): unknown {
   if (isObject(planned)) {
     let node = live;
     if (Array.isArray(node) && node.length <= 1) node = node[0]; // a block with at most one item
-    if (typeof node === "string") node = parseJson(node) ?? node;
+    // A JSON document (a policy) is already in the API's shape, as the program writes it.
+    if (typeof node === "string") return parseJson(node) ?? node;
     if (!isObject(node)) return node;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(planned)) {
@@ -105,11 +117,11 @@ export function sameMeaning(planned: unknown, live: unknown): boolean {
   }
   if (typeof planned === "string" && (isObject(live) || Array.isArray(live))) {
     const p = parseJson(planned);
-    return p !== undefined && sameMeaning(p, live);
+    if (p !== undefined) return sameMeaning(p, live);
   }
   if ((isObject(planned) || Array.isArray(planned)) && typeof live === "string") {
     const l = parseJson(live);
-    return l !== undefined && sameMeaning(planned, l);
+    if (l !== undefined) return sameMeaning(planned, l);
   }
   if (Array.isArray(planned) && !Array.isArray(live)) return planned.length === 1 && sameMeaning(planned[0], live);
   if (!Array.isArray(planned) && Array.isArray(live)) return live.length === 1 && sameMeaning(planned, live[0]);

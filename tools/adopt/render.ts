@@ -70,6 +70,10 @@ export function renderSummary(report: AdoptReport): string {
     lines.push("", `Live, not adopted: ${action}`);
     for (const item of items) lines.push(`  ${item}`);
   }
+  if (report.warnings.length) {
+    lines.push("", "Check before importing");
+    for (const w of report.warnings) lines.push(`  ${w.address}: ${w.message}`);
+  }
   lines.push("");
   if (report.blockers.length) {
     lines.push(`BLOCKED: ${report.blockers.length} problem(s) stop a safe adoption`);
@@ -90,6 +94,10 @@ export function renderReportMarkdown(report: AdoptReport): string {
   if (report.blockers.length) {
     out.push("", "### Blockers", "");
     report.blockers.forEach((b, i) => out.push(`${i + 1}. ${cell(b.problem)}  `, `   **Fix:** ${cell(b.fix)}`));
+  }
+  if (report.warnings.length) {
+    out.push("", "### Check before importing", "");
+    for (const w of report.warnings) out.push(`- \`${cell(w.address)}\`: ${cell(w.message)}`);
   }
   out.push("", "### Matches", "", "| Terraform | Pulumi | import id | changes |", "|---|---|---|---|");
   for (const m of report.matches) {
