@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { AdoptReport, adopt, stackTarget } from "../tools/adopt/adopt";
+import { sameMeaning } from "../tools/adopt/compare";
 import { buildImportFile, importedUrns } from "../tools/adopt/import-file";
 import { renderReportMarkdown, renderSummary, scrubber } from "../tools/adopt/render";
 import { TfSource, TfStateError, parseTfState, readTfState, sensitiveValues } from "../tools/adopt/tfstate";
@@ -437,5 +438,59 @@ describe("npm run adopt: a state the stack adopts without a blocker", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("npm run adopt: reading what Terraform writes", () => {
+  it("takes numbers as strings, a list of one as its scalar, JSON as the document it holds, and sets in any order", () => {
+    assert.ok(sameMeaning(300, "300"));
+    assert.ok(sameMeaning("0.0.0.0/0", ["0.0.0.0/0"]));
+    assert.ok(sameMeaning({ Version: "2012-10-17", Statement: [] }, '{"Statement":[],"Version":"2012-10-17"}'));
+    assert.ok(sameMeaning(["b", "a"], ["a", "b"]));
+    assert.ok(sameMeaning("", null), "Terraform's zero value and an absent value are both empty");
+    assert.ok(!sameMeaning("OVERRIDE", "DEFAULT"));
+    assert.ok(!sameMeaning(["a"], ["a", "b"]));
+    assert.ok(!sameMeaning({ a: 1 }, { a: 1, b: 2 }), "objects compare whole: the live side is shaped to the planned keys before");
+  });
+
+  it("reports unknown types and instances without an identity, and does not crash on odd attributes", async () => {
+    const plan = await committedPlan("dev");
+    const source = parseTfState(
+      "odd.tfstate.json",
+      state([
+        { type: "aws_fancy_new_thing", name: "x", attributes: { id: "x-1", arn: "arn:aws:fancy:us-east-1:434960487817:thing/x-1" } },
+        { type: "aws_lb", name: "nameless", attributes: { id: "arn:aws:elasticloadbalancing:us-east-1:434960487817:loadbalancer/net/x/0123456789abcdef", name: null, security_groups: null } },
+        { type: "aws_security_group_rule", name: "two_peers", attributes: { type: "ingress", security_group_id: "sg-1", cidr_blocks: ["10.0.0.0/8", "172.16.0.0/12"], protocol: "tcp", from_port: 1, to_port: 2 } },
+      ]),
+    );
+    const report = adopt(plan, [source], stackTarget(plan, planFiles("dev").config));
+    const reasons = Object.fromEntries(report.unmatchedLive.map((u) => [u.address, [u.action, u.reason]]));
+    assert.deepEqual(reasons["aws_fancy_new_thing.x"], ["leave in Terraform", "type aws_fancy_new_thing is unknown to the adoption table: the program does not manage it"]);
+    assert.deepEqual(reasons["aws_lb.nameless"], ["delete after cut-over", "no planned LoadBalancer has its identity: the program's own resources take its place"]);
+    assert.deepEqual(reasons["aws_security_group_rule.two_peers"], ["delete after cut-over", "no planned SecurityGroupIngressRule has its identity: the program's own resources take its place"]);
+    assert.equal(report.matches.length, 0);
+  });
+
+  it("keeps a Terraform rule with several peers when one of its AWS rules is one the program plans, and finds that rule outside Terraform", async () => {
+    const plan = await committedPlan("dev");
+    const source = parseTfState(
+      "rules.tfstate.json",
+      state([
+        { type: "aws_security_group", name: "alb", attributes: { id: "sg-0aaa", arn: "arn:aws:ec2:us-east-1:434960487817:security-group/sg-0aaa", name: "notifications-alb-int-v2-dev", ingress: [], egress: [] } },
+        { type: "aws_security_group_rule", name: "https", attributes: { type: "ingress", security_group_id: "sg-0aaa", cidr_blocks: ["10.12.0.0/16", "172.18.0.0/19"], protocol: "tcp", from_port: 443, to_port: 443, security_group_rule_id: "" } },
+        { type: "aws_security_group_rule", name: "egress", attributes: { type: "egress", security_group_id: "sg-0aaa", cidr_blocks: ["0.0.0.0/0", "::/0"], protocol: "-1", from_port: 0, to_port: 0 } },
+      ]),
+    );
+    const report = adopt(plan, [source], stackTarget(plan, planFiles("dev").config));
+    const https = report.unmatchedLive.find((u) => u.address === "aws_security_group_rule.https");
+    assert.equal(https?.action, "terraform state rm and keep");
+    assert.match(https?.reason ?? "", /futures-notifications-alb-in-https-from-cidrs.*destroying it would revoke them/);
+    assert.deepEqual(
+      [report.unmatchedLive.find((u) => u.address === "aws_security_group_rule.egress")?.action, report.unmatchedLive.find((u) => u.address === "aws_security_group_rule.egress")?.reason],
+      ["delete after cut-over", "no planned SecurityGroupEgressRule has its identity: the program's own resources take its place"],
+    );
+    const outside = report.plannedOnly.find((p) => p.name === "futures-notifications-alb-in-https-from-cidrs");
+    assert.equal(outside?.status, "exists outside Terraform");
+    assert.match(outside?.note ?? "", /describe-security-group-rules --filters Name=group-id,Values=sg-0aaa/);
   });
 });

@@ -161,7 +161,13 @@ export function adopt(plan: Plan, sources: readonly TfSource[], target: StackTar
   const matchedUrns = new Set(matches.map((m) => m.urn));
 
   const plannedOnly = candidates.filter((r) => !matchedUrns.has(r.urn)).map((r) => classifyPlannedOnly(r, managed, planIndex, live, matches));
-  const unmatchedLive = unmatched.map(({ instance, why }) => classifyUnmatched(instance, why, planIndex));
+  const plannedRules = new Map<string, string>();
+  for (const r of candidates) {
+    if (!r.type.startsWith("aws:vpc/securityGroup")) continue;
+    const key = RULE_BY_PULUMI_TYPE.get(r.type)?.planned(r, planIndex);
+    if (key) plannedRules.set(key, r.name);
+  }
+  const unmatchedLive = unmatched.map(({ instance, why }) => classifyUnmatched(instance, why, planIndex, live, plannedRules));
   blockers.push(...leftBehindBlockers(unmatched.map((u) => u.instance), plannedOnly, planIndex));
 
   const warnings = providerWarnings(matches, managed, target, new Map(plan.resources.map((r) => [r.urn, r])));
@@ -441,14 +447,23 @@ function expandedRuleKeys(a: Attributes, direction: "ingress" | "egress", live: 
   return peers.map((peer) => ruleKey(direction, group, normalizeProtocol(typeof a.protocol === "string" ? a.protocol : undefined), a.from_port, a.to_port, peer)).filter((k): k is string => !!k);
 }
 
-function classifyUnmatched(instance: TfInstance, why: string | undefined, plan: PlanIndex): UnmatchedLive {
+function classifyUnmatched(instance: TfInstance, why: string | undefined, plan: PlanIndex, live: LiveIndex, plannedRules: ReadonlyMap<string, string>): UnmatchedLive {
   const base = { address: instance.address, file: instance.file, tfType: instance.type };
   if (why) return { ...base, reason: why, action: "terraform state rm and keep" };
+  if (instance.type === "aws_security_group_rule") {
+    // One Terraform rule with several peers is several AWS rules: deleting it would revoke one the program plans.
+    const direction = instance.attributes.type === "egress" ? "egress" : "ingress";
+    const kept = expandedRuleKeys(instance.attributes, direction, live).map((k) => plannedRules.get(k)).filter((n): n is string => !!n);
+    if (kept.length > 0) {
+      return { ...base, reason: `its AWS rules include ones the program plans (${kept.join(", ")}): destroying it would revoke them`, action: "terraform state rm and keep" };
+    }
+  }
   const nothing = NOTHING_TO_ADOPT[instance.type];
   if (nothing) return { ...base, reason: `nothing to adopt: ${nothing}`, action: "terraform state rm and keep" };
   const rules = rulesForTfType(instance.type);
   if (rules.length === 0) return { ...base, reason: `type ${instance.type} is unknown to the adoption table: the program does not manage it`, action: "leave in Terraform" };
-  const types = rules.map((r) => r.pulumiType);
+  // aws_security_group_rule holds either direction: name the one it is.
+  const types = rules.map((r) => r.pulumiType).sort((a, b) => Number(!a.toLowerCase().includes(String(instance.attributes.type))) - Number(!b.toLowerCase().includes(String(instance.attributes.type))));
   const name = liveName(instance.attributes);
   const what = name ? `no planned ${short(types[0])} is named ${name}` : `no planned ${short(types[0])} has its identity`;
   if (types.some((t) => STATEFUL_TYPES[t]?.protectRequired)) {
