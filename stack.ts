@@ -10,6 +10,8 @@ import type { ReleaseSource } from "./lib/github-releases";
 import { AwsContext } from "./lib/iam";
 import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
 import { pinnedTagPattern } from "./lib/image-tags";
+import { rolloutDeadlineMinutes } from "./lib/rollout";
+import { deploymentAlarmWindowMinutes } from "./config/monitoring";
 import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository } from "./components/deploy-identity";
@@ -52,6 +54,8 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
   });
 
   const monitors = config.monitoring.enabled && config.monitoring.alarms;
+  // A code deploy waits for ECS's bake time, which the deployment alarms' evaluation windows set.
+  const rolloutDeadline = rolloutDeadlineMinutes(monitors ? [deploymentAlarmWindowMinutes(config.monitoring)] : []);
   const network = new Network("network", { config: config.network, vpcName: appEnv("lumerin", env.name) });
   const dns = dnsTarget(config);
 
@@ -111,6 +115,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
         secretValues: { marketMaker: config.secrets.marketMaker, notifications: config.secrets.notifications, marginCall: config.secrets.marginCall },
         protect: config.protect,
         deploymentAlarms: monitors,
+        rolloutDeadlineMinutes: rolloutDeadline,
       })
     : undefined;
 
@@ -186,6 +191,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
               // The workflow refuses a tag that is not a release of this environment, exactly as the program does.
               tagPattern: pinnedTagPattern({ prefix: config.proxyRouter.github.tagPrefix, suffix: env.tagSuffix }),
               imageTagParameter: s.imageTagParameterName,
+              rolloutDeadlineMinutes: rolloutDeadline,
             })),
           ),
         },

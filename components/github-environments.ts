@@ -28,6 +28,8 @@ export interface EcsDeployTarget {
   readonly tagPattern: string;
   /** SSM parameter recording the tag it runs. */
   readonly imageTagParameter: string;
+  /** How long the workflow waits for ECS to complete a rollout, bake time included (`rolloutDeadlineMinutes` in lib/rollout.ts). */
+  readonly rolloutDeadlineMinutes: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export function ecsDeployTargetsVariable(targets: readonly EcsDeployTarget[]): p
           image: targets[i].image,
           tagPattern: targets[i].tagPattern,
           imageTagParameter: targets[i].imageTagParameter,
+          rolloutDeadlineMinutes: targets[i].rolloutDeadlineMinutes,
         })),
       ),
     );

@@ -6,7 +6,8 @@
  * inputs it needs as far as they parse, so one run shows every problem.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MonitoringConfig, resolveMonitoring } from "./monitoring";
+import { MonitoringConfig, deploymentAlarmWindowMinutes, resolveMonitoring } from "./monitoring";
+import { BAKE_MARGIN_MINUTES, IMAGE_DEPLOY_JOB_MINUTES, STEADY_STATE_MINUTES, imageDeployRunMinutes, rolloutDeadlineMinutes } from "../lib/rollout";
 import { FuturesConfig, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
 import { z } from "zod";
 import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
@@ -151,6 +152,9 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
   const cfg = parsed.data;
 
   const env = environment(cfg.environment);
+  const monitoring = resolveMonitoring(cfg.monitoring, env);
+  const budget = rolloutBudgetIssue(cfg.proxyRouter, monitoring, prefix);
+  if (budget) throw new ConfigError([budget]);
   const secrets: Partial<Record<SecretGroup, SecretValues>> = {};
   for (const [key, { secret, jsonKey }] of Object.entries(SECRET_KEYS) as [SecretKey, (typeof SECRET_KEYS)[SecretKey]][]) {
     const value = cfg[key];
@@ -172,9 +176,29 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     deployIdentity: cfg.deployIdentity,
     github: cfg.github,
     ...(cfg.futures ? { futures: cfg.futures } : {}),
-    monitoring: resolveMonitoring(cfg.monitoring, env),
+    monitoring,
     secrets,
   });
+}
+
+/**
+ * A code deploy of the proxy image rolls out the router and the validator one
+ * after the other, each waiting for ECS's bake time (the deployment alarms'
+ * window): the run must fit in image-deploy's job timeout.
+ */
+function rolloutBudgetIssue(proxy: ProxyRouterConfig, monitoring: MonitoringConfig, prefix: string): ConfigIssue | undefined {
+  if (!monitoring.enabled || !monitoring.alarms) return undefined;
+  const services = [proxy.router, proxy.validator].filter((s) => s.enabled).length;
+  const deadline = rolloutDeadlineMinutes([deploymentAlarmWindowMinutes(monitoring)]);
+  const run = imageDeployRunMinutes(Array.from({ length: Math.max(services, 1) }, () => deadline));
+  if (run <= IMAGE_DEPLOY_JOB_MINUTES) return undefined;
+  return {
+    key: `${prefix}monitoring.unhealthyWindowMinutes`,
+    message:
+      `${monitoring.unhealthyWindowMinutes} minutes makes ECS's bake time so long that a code deploy of ${services} service(s) ` +
+      `(${deadline} minutes each: ${STEADY_STATE_MINUTES} to steady state + the alarm window + ${BAKE_MARGIN_MINUTES}) would take ${run} minutes, ` +
+      `more than image-deploy's ${IMAGE_DEPLOY_JOB_MINUTES}-minute job; use a shorter window`,
+  };
 }
 
 /**

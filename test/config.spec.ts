@@ -94,6 +94,13 @@ interface BadCase {
 
 const BAD: readonly BadCase[] = [
   {
+    name: "an unhealthy window whose bake time no code deploy could wait out",
+    // Two proxy services × (20 + 150 + 5) minutes + 10 = 360 > 350.
+    overrides: () => ({ [`${NS}:monitoring`]: JSON.stringify({ unhealthyWindowMinutes: 150 }) }),
+    key: `${NS}:monitoring.unhealthyWindowMinutes`,
+    message: /150 minutes makes ECS's bake time so long that a code deploy of 2 service\(s\) \(175 minutes each: 20 to steady state \+ the alarm window \+ 5\) would take 360 minutes, more than image-deploy's 350-minute job/,
+  },
+  {
     name: "a futures contract address that is not 0x and 40 hex digits",
     overrides: () => futures("dev", (c) => (c.contracts.futures = "0xec76867e96d942282fc7aafe3f778de34d41a31")),
     key: `${FUTURES}.contracts.futures`,

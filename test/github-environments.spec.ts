@@ -62,7 +62,8 @@ describe("GitHubEnvironments", () => {
       ECS_CLUSTER: "ecs-proxy-router-stg-use1",
       ECS_SERVICES: "svc-proxy-router-stg-use1,svc-proxy-validator-stg-use1",
       // What the image-deploy workflow reads: services in order, each with its container, image,
-      // release-tag pattern (the program's own pin check) and tag parameter.
+      // release-tag pattern (the program's own pin check), tag parameter and rollout deadline
+      // (stg: 20 minutes to steady state + the 30-minute alarm window + 5).
       ECS_DEPLOY_TARGETS: JSON.stringify(
         ["proxy-router", "proxy-validator"].map((app) => ({
           service: `svc-${app}-stg-use1`,
@@ -70,6 +71,7 @@ describe("GitHubEnvironments", () => {
           image: "ghcr.io/lumerin-protocol/proxy-router",
           tagPattern: "^(proxy-router-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$",
           imageTagParameter: `/${app}/stg/image-tag`,
+          rolloutDeadlineMinutes: 55,
         })),
       ),
     });

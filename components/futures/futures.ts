@@ -42,6 +42,8 @@ export interface FuturesArgs {
   readonly protect: boolean;
   /** The monitoring's alarms roll the services' deployments back (they exist when monitoring alarms are on). */
   readonly deploymentAlarms: boolean;
+  /** How long a code deploy waits for one service's rollout, bake time included (`rolloutDeadlineMinutes` in lib/rollout.ts). */
+  readonly rolloutDeadlineMinutes: number;
 }
 
 /**
@@ -247,6 +249,7 @@ export class Futures extends pulumi.ComponentResource {
         image: cfg.marketMaker.image,
         tagPattern: pinnedTagPattern({ prefix: cfg.marketMaker.tagPrefix, suffix: env.tagSuffix }),
         imageTagParameter: names.marketMaker.imageTagParameter,
+        rolloutDeadlineMinutes: args.rolloutDeadlineMinutes,
       });
     }
     if (this.notifications) {
@@ -256,6 +259,7 @@ export class Futures extends pulumi.ComponentResource {
         image: cfg.notifications.image,
         tagPattern: pinnedTagPattern({ prefix: cfg.notifications.tagPrefix, suffix: env.tagSuffix }),
         imageTagParameter: this.notifications.imageTagParameterName,
+        rolloutDeadlineMinutes: args.rolloutDeadlineMinutes,
       });
     }
     if (this.marginCall) variables.MARGIN_CALL_FUNCTION = this.marginCall.functionName;
