@@ -28,6 +28,7 @@ import {
   StackConfigSchema,
 } from "./schema";
 import { describePattern, parsePinnedTag } from "../lib/image-tags";
+import { derivedNameIssues } from "./derived-names";
 
 export const PROJECT = "lumerin-infra";
 
@@ -153,8 +154,14 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
 
   const env = environment(cfg.environment);
   const monitoring = resolveMonitoring(cfg.monitoring, env);
-  const budget = rolloutBudgetIssue(cfg.proxyRouter, monitoring, prefix);
-  if (budget) throw new ConfigError([budget]);
+  // Checks on what the values make: the names derived from them, and how long a code deploy waits.
+  const derived: ConfigIssue[] = [
+    ...derivedNameIssues({ env, region: region as string, proxyRouter: cfg.proxyRouter, dns: cfg.dns, ...(cfg.futures ? { futures: cfg.futures } : {}) }).map(
+      (issue) => ({ key: `${prefix}${issue.key}`, message: issue.message }),
+    ),
+    ...[rolloutBudgetIssue(cfg.proxyRouter, monitoring, prefix)].filter((issue): issue is ConfigIssue => issue !== undefined),
+  ];
+  if (derived.length > 0) throw new ConfigError(derived);
   const secrets: Partial<Record<SecretGroup, SecretValues>> = {};
   for (const [key, { secret, jsonKey }] of Object.entries(SECRET_KEYS) as [SecretKey, (typeof SECRET_KEYS)[SecretKey]][]) {
     const value = cfg[key];

@@ -155,6 +155,7 @@ export class Futures extends pulumi.ComponentResource {
           names: names.marginCall,
           timeoutSeconds: mc.timeoutSeconds,
           memoryMb: mc.memoryMb,
+          reservedConcurrency: mc.reservedConcurrency,
           intervalMinutes: mc.intervalMinutes,
           daily: { hour: mc.dailyHour, minute: mc.dailyMinute },
           environment: {
