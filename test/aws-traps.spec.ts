@@ -107,6 +107,48 @@ const DECISIONS: Readonly<Record<string, Decision>> = {
   "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": { kind: "unnamed", why: "replaced only with its group" },
 };
 
+
+/** A physical name's limits as AWS enforces them (terraform-provider-aws validates the same). */
+interface NameLimit {
+  readonly input: string;
+  readonly pattern: RegExp;
+  readonly max: number;
+  readonly refused?: RegExp;
+}
+const ecs: Omit<NameLimit, "input"> = { pattern: /^[A-Za-z0-9_-]+$/, max: 255 };
+const NAME_LIMITS: Readonly<Record<string, NameLimit>> = {
+  "aws:lb/loadBalancer:LoadBalancer": { input: "name", pattern: /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, max: 32, refused: /^internal-/ },
+  "aws:lb/targetGroup:TargetGroup": { input: "name", pattern: /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, max: 32 },
+  "aws:iam/role:Role": { input: "name", pattern: /^[\w+=,.@-]+$/, max: 64 },
+  "aws:iam/rolePolicy:RolePolicy": { input: "name", pattern: /^[\w+=,.@-]+$/, max: 128 },
+  "aws:cloudwatch/logGroup:LogGroup": { input: "name", pattern: /^[.\-_/#A-Za-z0-9]+$/, max: 512 },
+  "aws:cloudwatch/logMetricFilter:LogMetricFilter": { input: "name", pattern: /^[^:*]+$/, max: 512 },
+  "aws:cloudwatch/metricAlarm:MetricAlarm": { input: "name", pattern: /^\S(.*\S)?$/, max: 255 },
+  "aws:cloudwatch/compositeAlarm:CompositeAlarm": { input: "alarmName", pattern: /^\S(.*\S)?$/, max: 255 },
+  "aws:cloudwatch/dashboard:Dashboard": { input: "dashboardName", pattern: /^[A-Za-z0-9_-]+$/, max: 255 },
+  "aws:cloudwatch/eventRule:EventRule": { input: "name", pattern: /^[.\-_A-Za-z0-9]+$/, max: 64 },
+  "aws:cloudwatch/eventTarget:EventTarget": { input: "targetId", pattern: /^[.\-_A-Za-z0-9]+$/, max: 64 },
+  "aws:ssm/parameter:Parameter": { input: "name", pattern: /^\/[A-Za-z0-9_.\-/]+$/, max: 1011, refused: /^\/?(aws|ssm)/i },
+  "aws:secretsmanager/secret:Secret": { input: "name", pattern: /^[A-Za-z0-9/_+=.@-]+$/, max: 512 },
+  "aws:s3/bucket:Bucket": { input: "bucket", pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, max: 63, refused: /\.\./ },
+  "aws:ecs/cluster:Cluster": { input: "name", ...ecs },
+  "aws:ecs/service:Service": { input: "name", ...ecs },
+  "aws:ecs/taskDefinition:TaskDefinition": { input: "family", ...ecs },
+  "aws:lambda/function:Function": { input: "name", pattern: /^[A-Za-z0-9_-]+$/, max: 64 },
+  "aws:lambda/permission:Permission": { input: "statementId", pattern: /^[A-Za-z0-9_-]+$/, max: 100 },
+  "aws:ec2/securityGroup:SecurityGroup": { input: "name", pattern: /^[\x20-\x7E]+$/, max: 255, refused: /^sg-/i },
+  "aws:sqs/queue:Queue": { input: "name", pattern: /^[A-Za-z0-9_-]+$/, max: 80 },
+  "aws:sns/topic:Topic": { input: "name", pattern: /^[A-Za-z0-9_-]+$/, max: 256 },
+  "aws:rds/instance:Instance": { input: "identifier", pattern: /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/, max: 63, refused: /--/ },
+  "aws:rds/parameterGroup:ParameterGroup": { input: "name", pattern: /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/, max: 255, refused: /--/ },
+  "aws:rds/subnetGroup:SubnetGroup": { input: "name", pattern: /^[a-z0-9 ._-]+$/, max: 255 },
+  "aws:synthetics/canary:Canary": { input: "name", pattern: /^[0-9a-z_-]+$/, max: 255 },
+  "aws:wafv2/webAcl:WebAcl": { input: "name", pattern: /^[\w-]+$/, max: 128 },
+  "aws:cloudfront/originAccessControl:OriginAccessControl": { input: "name", pattern: /^\S+$/, max: 64 },
+  "aws:kms/alias:Alias": { input: "name", pattern: /^alias\/[A-Za-z0-9/_-]+$/, max: 256, refused: /^alias\/aws\// },
+  "aws:route53/record:Record": { input: "name", pattern: /^[A-Za-z0-9.*_-]+$/, max: 253 },
+};
+
 const custom = (plan: Plan) => plan.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
 const byOutput = (plan: Plan, type: string, key: string, value: unknown) => resourcesOfType(plan, type).find((r) => r.outputs[key] === value);
 
@@ -158,6 +200,23 @@ describe("replacements and ordering (every stack's plan)", () => {
     }
     // No stale entries: each decision is about something the program registers.
     assert.deepEqual(Object.keys(DECISIONS).filter((t) => !seen.has(t)), []);
+  });
+
+  it("every physical name in every plan is inside the limits AWS enforces for it", () => {
+    let checked = 0;
+    for (const [stack, plan] of all()) {
+      for (const r of custom(plan)) {
+        const limit = NAME_LIMITS[r.type];
+        const name = limit ? r.inputs[limit.input] : undefined;
+        if (!limit || typeof name !== "string") continue;
+        checked++;
+        const where = `${stack}: ${r.type} ${r.name} ${limit.input} "${name}"`;
+        assert.ok(name.length <= limit.max, `${where} is longer than ${limit.max}`);
+        assert.match(name, limit.pattern, where);
+        if (limit.refused) assert.doesNotMatch(name, limit.refused, where);
+      }
+    }
+    assert.ok(checked > 400, `names checked: ${checked}`);
   });
 
   it("a proxy target group's port is in its name, so a port change creates the new group before the old one goes", async () => {
