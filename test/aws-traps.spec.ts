@@ -219,6 +219,21 @@ describe("replacements and ordering (every stack's plan)", () => {
     assert.ok(checked > 400, `names checked: ${checked}`);
   });
 
+  it("every IAM document fits IAM's size quotas: a role's inline policies 10,240 characters together, its trust policy 2,048 (without whitespace)", () => {
+    const size = (document: unknown) => (typeof document === "string" ? document : JSON.stringify(document)).replace(/\s+/g, "").length;
+    let roles = 0;
+    for (const [stack, plan] of all()) {
+      for (const role of resourcesOfType(plan, "aws:iam/role:Role")) {
+        roles++;
+        assert.ok(size(role.inputs.assumeRolePolicy) <= 2048, `${stack}: ${role.name}'s trust policy is ${size(role.inputs.assumeRolePolicy)} characters`);
+        const inline = resourcesOfType(plan, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.outputs.id || p.inputs.role === role.inputs.name);
+        const total = inline.reduce((n, p) => n + size(p.inputs.policy), 0);
+        assert.ok(total <= 10240, `${stack}: ${role.name}'s inline policies are ${total} characters`);
+      }
+    }
+    assert.ok(roles > 30, `roles checked: ${roles}`);
+  });
+
   it("a proxy target group's port is in its name, so a port change creates the new group before the old one goes", async () => {
     const committed = resourcesOfType(plans.stg as Plan, "aws:lb/targetGroup:TargetGroup").map((r) => [r.name, r.inputs.name, r.inputs.port]);
     assert.deepEqual(committed.filter(([name]) => String(name).startsWith("proxy")), [
