@@ -564,10 +564,10 @@ describe("workflows", () => {
         assert.match(result.summary, /\| `svc-proxy-router-stg-use1` \| rollout COMPLETED on `proxy-router-v3\.2\.1-stg`, recorded in `\/proxy-router\/stg\/image-tag` \|/);
       });
 
-      it("fails when the deployment FAILED (an alarm fired during the bake), with ECS's reason", () => {
+      it("fails when the deployment FAILED (an alarm fired during the bake), with ECS's reason (on one line)", () => {
         const failed = described(
           deployment("rollback", "PRIMARY", OLD, "IN_PROGRESS", 0, "ECS deployment ecs-svc/rollback in progress."),
-          deployment("new", "ACTIVE", NEW, "FAILED", 1, "ECS deployment ecs-svc/new failed: alarm proxy-router-memory-high-stg is in ALARM state.", { failedTasks: 0 }),
+          deployment("new", "ACTIVE", NEW, "FAILED", 1, "ECS deployment ecs-svc/new failed:\nalarm proxy-router-memory-high-stg is in ALARM state.", { failedTasks: 0 }),
         );
         const result = watch([starting, baking, failed]);
         refused(result, /deployment ecs-svc\/new FAILED \(ECS deployment ecs-svc\/new failed: alarm proxy-router-memory-high-stg is in ALARM state\.\); ECS rolls the service back/);
