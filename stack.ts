@@ -11,6 +11,8 @@ import type { ReleaseSource } from "./lib/github-releases";
 import { AwsContext } from "./lib/iam";
 import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
 import { pinnedTagPattern } from "./lib/image-tags";
+import { rolloutDeadlineMinutes } from "./lib/rollout";
+import { deploymentAlarmWindowMinutes } from "./config/monitoring";
 import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository } from "./components/deploy-identity";
@@ -53,6 +55,8 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
   });
 
   const monitors = config.monitoring.enabled && config.monitoring.alarms;
+  // A code deploy waits for ECS's bake time, which the deployment alarms' evaluation windows set.
+  const rolloutDeadline = rolloutDeadlineMinutes(monitors ? [deploymentAlarmWindowMinutes(config.monitoring)] : []);
   const network = new Network("network", { config: config.network, vpcName: appEnv("lumerin", env.name) });
   const dns = dnsTarget(config);
 
@@ -119,6 +123,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
         protect: config.protect,
         deploymentAlarms: monitors,
         pendingSecrets: new Set((["marketMaker", "notifications", "marginCall"] as const).filter((group) => secretPending(config, group))),
+        rolloutDeadlineMinutes: rolloutDeadline,
       })
     : undefined;
 
@@ -194,6 +199,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
               // The workflow refuses a tag that is not a release of this environment, exactly as the program does.
               tagPattern: pinnedTagPattern({ prefix: config.proxyRouter.github.tagPrefix, suffix: env.tagSuffix }),
               imageTagParameter: s.imageTagParameterName,
+              rolloutDeadlineMinutes: rolloutDeadline,
             })),
           ),
         },
@@ -226,6 +232,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
       repositories: environmentRepositories,
       productionReviewers: { users: config.github.productionReviewerUsers, teams: config.github.productionReviewerTeams },
       productionWaitTimerMinutes: config.github.productionWaitTimerMinutes,
+      ...(config.githubToken ? { token: config.githubToken } : {}),
     });
   }
 

@@ -30,7 +30,7 @@ export type { DeployedServiceRef } from "./service-parts";
 
 /** Physical names for one service: the estate's defaults with the stack's overrides. */
 export function resolvedProxyNames(kind: ProxyServiceKind, env: Environment, region: string, cfg: ProxyServiceConfig): ProxyServiceNames {
-  return { ...proxyServiceNames(kind, env.name, region), ...cfg.names };
+  return { ...proxyServiceNames(kind, env.name, region, cfg.stratumPort), ...cfg.names };
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Environment } from "../config/environments";
 import { PROXY_RESERVED_ENV, ProxyRouterConfig, ProxyServiceConfig } from "../config/schema";
 import type { SecretValues } from "../config/load";
 import { AwsContext } from "../lib/iam";
-import { ProxyServiceKind, ProxyServiceNames } from "../lib/naming";
+import { ProxyServiceKind, ProxyServiceNames, defaultProxyHostLabel } from "../lib/naming";
 import type { ClusterRef } from "./cluster";
 import { ContainerSecret, ContainerService, SecurityGroupRule, addSecurityGroupRules } from "./container-service";
 import { appSecret, imageTagParameter } from "./service-parts";
@@ -164,7 +164,7 @@ export class ProxyService extends pulumi.ComponentResource {
         },
         parent,
       );
-      const label = endpoint.hostLabel ?? (args.kind === "router" ? "proxy" : "validator");
+      const label = endpoint.hostLabel ?? defaultProxyHostLabel(args.kind);
       this.hostName = `${label}.${args.dns.zoneName}`;
       new aws.route53.Record(
         `${name}-dns`,

@@ -6,7 +6,8 @@
  * inputs it needs as far as they parse, so one run shows every problem.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MonitoringConfig, resolveMonitoring } from "./monitoring";
+import { MonitoringConfig, deploymentAlarmWindowMinutes, resolveMonitoring } from "./monitoring";
+import { BAKE_MARGIN_MINUTES, IMAGE_DEPLOY_JOB_MINUTES, STEADY_STATE_MINUTES, imageDeployRunMinutes, rolloutDeadlineMinutes } from "../lib/rollout";
 import { FuturesConfig, MarginCallSchema, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
 import { z } from "zod";
 import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
@@ -30,6 +31,7 @@ import {
   StackConfigSchema,
 } from "./schema";
 import { describePattern, parsePinnedTag } from "../lib/image-tags";
+import { derivedNameIssues } from "./derived-names";
 
 export const PROJECT = "lumerin-infra";
 
@@ -57,14 +59,26 @@ export interface ConfigSource {
   readonly values: Readonly<Record<string, string>>;
   /** Whether the key arrived encrypted (`secure:` in the stack file). */
   isSecret(key: string): boolean;
+  /**
+   * The process environment variables configuration may read (only `GITHUB_TOKEN`, which the
+   * GitHub provider falls back to); absent: none. Components never read the environment.
+   */
+  readonly environment?: { readonly GITHUB_TOKEN?: string };
 }
+
+/** The GitHub provider's token in stack config (`pulumi config set --secret github:token …`). */
+export const GITHUB_TOKEN_KEY = "github:token";
+
+/** What managing GitHub environments asks of the token, for the error and the docs. */
+export const GITHUB_ADMIN_TOKEN_PERMISSIONS =
+  'a fine-grained personal access token or a GitHub App installation token for the repositories, with the repository permissions "Administration: Read and write", "Environments: Read and write" and "Variables: Read and write" (and "Metadata: Read"); a workflow\'s own GITHUB_TOKEN cannot manage environments';
 
 interface RuntimeConfigInternals {
   isConfigSecret?: (key: string) => boolean;
 }
 
 /** The Pulumi runtime's configuration: what `pulumi up` passes, or what the offline plan set with `setAllConfig`. */
-export function pulumiConfigSource(): ConfigSource {
+export function pulumiConfigSource(environment: Readonly<Record<string, string | undefined>> = process.env): ConfigSource {
   // The CLI tells the program which keys are secret through PULUMI_CONFIG_SECRET_KEYS, which
   // the SDK reads with this (internal) function. Without it we could not refuse plaintext secrets,
   // so a future SDK that drops it must fail here rather than let a secret through unchecked.
@@ -79,6 +93,7 @@ export function pulumiConfigSource(): ConfigSource {
     stack: pulumi.getStack(),
     values: pulumi.runtime.allConfig(),
     isSecret: (key) => isConfigSecret(key),
+    environment: environment.GITHUB_TOKEN ? { GITHUB_TOKEN: environment.GITHUB_TOKEN } : {},
   };
 }
 
@@ -107,6 +122,8 @@ export interface StackConfig {
   readonly proxyRouter: ProxyRouterConfig;
   readonly deployIdentity: DeployIdentityConfig;
   readonly github: GitHubConfig;
+  /** The GitHub provider's token when stack config gives one (`github:token`, a secret); otherwise the provider reads GITHUB_TOKEN. */
+  readonly githubToken?: pulumi.Output<string>;
   /** The futures marketplace; absent when the stack runs none of it. */
   readonly futures?: FuturesConfig;
   /** Monitoring, every default settled for this environment. */
@@ -170,6 +187,15 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
   const cfg = parsed.data;
 
   const env = environment(cfg.environment);
+  const monitoring = resolveMonitoring(cfg.monitoring, env);
+  // Checks on what the values make: the names derived from them, and how long a code deploy waits.
+  const derived: ConfigIssue[] = [
+    ...derivedNameIssues({ env, region: region as string, proxyRouter: cfg.proxyRouter, dns: cfg.dns, ...(cfg.futures ? { futures: cfg.futures } : {}) }).map(
+      (issue) => ({ key: `${prefix}${issue.key}`, message: issue.message }),
+    ),
+    ...[rolloutBudgetIssue(cfg.proxyRouter, monitoring, prefix)].filter((issue): issue is ConfigIssue => issue !== undefined),
+  ];
+  if (derived.length > 0) throw new ConfigError(derived);
   const secrets: Partial<Record<SecretGroup, SecretValues>> = {};
   for (const [key, { secret, jsonKey }] of Object.entries(SECRET_KEYS) as [SecretKey, (typeof SECRET_KEYS)[SecretKey]][]) {
     const value = cfg[key];
@@ -190,11 +216,32 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     proxyRouter: cfg.proxyRouter,
     deployIdentity: cfg.deployIdentity,
     github: cfg.github,
+    ...(source.values[GITHUB_TOKEN_KEY] ? { githubToken: pulumi.secret(source.values[GITHUB_TOKEN_KEY]) } : {}),
     ...(cfg.futures ? { futures: cfg.futures } : {}),
-    monitoring: resolveMonitoring(cfg.monitoring, env),
+    monitoring,
     secrets,
     outOfBandSecrets: cfg.outOfBandSecrets,
   });
+}
+
+/**
+ * A code deploy of the proxy image rolls out the router and the validator one
+ * after the other, each waiting for ECS's bake time (the deployment alarms'
+ * window): the run must fit in image-deploy's job timeout.
+ */
+function rolloutBudgetIssue(proxy: ProxyRouterConfig, monitoring: MonitoringConfig, prefix: string): ConfigIssue | undefined {
+  if (!monitoring.enabled || !monitoring.alarms) return undefined;
+  const services = [proxy.router, proxy.validator].filter((s) => s.enabled).length;
+  const deadline = rolloutDeadlineMinutes([deploymentAlarmWindowMinutes(monitoring)]);
+  const run = imageDeployRunMinutes(Array.from({ length: Math.max(services, 1) }, () => deadline));
+  if (run <= IMAGE_DEPLOY_JOB_MINUTES) return undefined;
+  return {
+    key: `${prefix}monitoring.unhealthyWindowMinutes`,
+    message:
+      `${monitoring.unhealthyWindowMinutes} minutes makes ECS's bake time so long that a code deploy of ${services} service(s) ` +
+      `(${deadline} minutes each: ${STEADY_STATE_MINUTES} to steady state + the alarm window + ${BAKE_MARGIN_MINUTES}) would take ${run} minutes, ` +
+      `more than image-deploy's ${IMAGE_DEPLOY_JOB_MINUTES}-minute job; use a shorter window`,
+  };
 }
 
 /**
@@ -332,6 +379,22 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
     issues.push({
       key: `${prefix}environment`,
       message: `is "${env.name}" but the stack is "${source.stack}"; a stack named after an environment must be that environment`,
+    });
+  }
+  const token = source.values[GITHUB_TOKEN_KEY];
+  if (token !== undefined && !source.isSecret(GITHUB_TOKEN_KEY)) {
+    issues.push({
+      key: GITHUB_TOKEN_KEY,
+      message: `holds a secret but is stored in plain text; run \`pulumi config set --secret ${GITHUB_TOKEN_KEY} <token>\``,
+    });
+  }
+  if (inputs.manageEnvironments === true && !token && !source.environment?.GITHUB_TOKEN) {
+    issues.push({
+      key: GITHUB_TOKEN_KEY,
+      message:
+        `${prefix}github.manageEnvironments is on, so this stack manages GitHub environments, their branch policies and variables, ` +
+        `which needs a token with admin rights on the repositories, and none is set (neither ${GITHUB_TOKEN_KEY} nor GITHUB_TOKEN). ` +
+        `Give ${GITHUB_ADMIN_TOKEN_PERMISSIONS}: \`pulumi config set --secret ${GITHUB_TOKEN_KEY} <token>\` or GITHUB_TOKEN=<token>`,
     });
   }
   if (env?.production && inputs.manageEnvironments === true && inputs.productionReviewers === 0) {

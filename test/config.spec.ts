@@ -66,6 +66,86 @@ interface BadCase {
 }
 
 const BAD: readonly BadCase[] = [
+  // Names AWS refuses, given directly or made from other values (limits as terraform-provider-aws validates them).
+  {
+    name: "an ECS service name with a dot",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { service: "svc.proxy-router" })),
+    key: `${PROXY}.router.names.service`,
+    message: /expected 1 to 255 letters, digits, hyphens and underscores \(an ECS name\)/,
+  },
+  {
+    name: "a task role name over IAM's 64 characters",
+    overrides: () => proxyRouter("dev", (c) => (c.validator.names = { taskRole: "r".repeat(65) })),
+    key: `${PROXY}.validator.names.taskRole`,
+    message: /expected 1 to 64 letters, digits and \+ = , \. @ _ - \(an IAM role name\)/,
+  },
+  {
+    name: "a deploy role name with a slash",
+    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ ...JSON.parse(planFiles("dev").config[`${NS}:deployIdentity`]), proxyRouter: { roleName: "ci/deploy" } }) }),
+    key: `${NS}:deployIdentity.proxyRouter.roleName`,
+    message: /an IAM role name/,
+  },
+  {
+    name: "a load balancer name that begins with internal-",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { loadBalancer: "internal-proxy" })),
+    key: `${PROXY}.router.names.loadBalancer`,
+    message: /may not begin with "internal-"/,
+  },
+  {
+    name: "a target group name that ends with a hyphen",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { targetGroup: "tg-proxy-" })),
+    key: `${PROXY}.router.names.targetGroup`,
+    message: /with no hyphen at either end/,
+  },
+  {
+    name: "a stratum port that makes the default target group name longer than 32",
+    overrides: () => proxyRouter("dev", (c) => (c.validator.stratumPort = 65000)),
+    key: `${PROXY}.validator.stratumPort`,
+    message: /makes the default targetGroup name "alb-tg-proxy-validator-65000-use1": expected at most 32 letters/,
+  },
+  {
+    name: "an image-tag parameter under the reserved /aws prefix",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { imageTagParameter: "/aws/proxy-router/image-tag" })),
+    key: `${PROXY}.router.names.imageTagParameter`,
+    message: /SSM refuses parameter names that begin with "aws" or "ssm"/,
+  },
+  {
+    name: "a log group name with a space",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { logGroup: "proxy router" })),
+    key: `${PROXY}.router.names.logGroup`,
+    message: /\(a log group name\)/,
+  },
+  {
+    name: "a secret name with a colon",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { secret: "proxy:config" })),
+    key: `${PROXY}.router.names.secret`,
+    message: /\(a secret name\)/,
+  },
+  {
+    name: "a zone that makes the UI bucket name longer than S3's 63",
+    overrides: () => ({ [`${NS}:dns`]: JSON.stringify({ zoneName: `${"a".repeat(50)}.lumerin.io` }) }),
+    key: `${NS}:dns.zoneName`,
+    message: /makes the UI bucket name "s3futures\.a{50}\.lumerin\.io": expected 3 to 63 lower-case letters, digits, dots and hyphens \(an S3 bucket name\)/,
+  },
+  {
+    name: "no margin-call concurrency reserved as 0 (null means none)",
+    overrides: () => futures("dev", (c) => (c.marginCall = { ...c.marginCall, reservedConcurrency: 0 })),
+    key: `${FUTURES}.marginCall.reservedConcurrency`,
+    message: /expected number to be >=1|Too small|>=1/,
+  },
+  {
+    name: "ECS Exec into the shell-less (FROM scratch) proxy image",
+    overrides: () => proxyRouter("dev", (c) => (c.router.enableExecuteCommand = true)),
+    key: `${PROXY}.router.enableExecuteCommand`,
+    message: /ECS Exec needs a shell \(\/bin\/sh\) in the container, and this image has none \(proxy-router is built FROM scratch\); leave it off, or set imageHasShell: true/,
+  },
+  {
+    name: "an unhealthy window whose bake time no code deploy could wait out",
+    // Two proxy services × (20 + 150 + 5) minutes + 10 = 360 > 350.
+    overrides: () => ({ [`${NS}:monitoring`]: JSON.stringify({ unhealthyWindowMinutes: 150 }) }),
+    key: `${NS}:monitoring.unhealthyWindowMinutes`,
+    message: /150 minutes makes ECS's bake time so long that a code deploy of 2 service\(s\) \(175 minutes each: 20 to steady state \+ the alarm window \+ 5\) would take 360 minutes, more than image-deploy's 350-minute job/,
+  },
   {
     name: "a futures contract address that is not 0x and 40 hex digits",
     overrides: () => futures("dev", (c) => (c.contracts.futures = "0xec76867e96d942282fc7aafe3f778de34d41a31")),

@@ -24,6 +24,8 @@ export interface PlanStackOptions {
   readonly overrides?: Readonly<Record<string, string | undefined>>;
   /** Keys to mark secret in addition to those the files mark. */
   readonly extraSecretKeys?: readonly string[];
+  /** Environment variables the configuration reads (GITHUB_TOKEN); default: this process's. */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
   /** Policy pack configuration (defaults: policy/rules/model.ts). */
   readonly policyConfig?: Partial<PolicyConfig>;
 }
@@ -44,7 +46,7 @@ export async function planStack(files: StackFileConfig, options: PlanStackOption
     config,
     secretKeys: [...files.secretKeys, ...(options.extraSecretKeys ?? [])],
     ssmParameters: options.ssmParameters,
-    program: () => lumerinStack({ config: pulumiConfigSource(), releases: options.releases }),
+    program: () => lumerinStack({ config: pulumiConfigSource(options.environment ?? process.env), releases: options.releases }),
   });
   // The same rules `pulumi preview --policy-pack policy` runs, on everything the program registered.
   const violations = await evaluate(viewsFromPlan(plan), { stack: plan.stack, config: options.policyConfig });

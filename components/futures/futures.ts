@@ -47,6 +47,8 @@ export interface FuturesArgs {
    * without tasks, the margin call without its schedules. Default none.
    */
   readonly pendingSecrets?: ReadonlySet<"marketMaker" | "notifications" | "marginCall">;
+  /** How long a code deploy waits for one service's rollout, bake time included (`rolloutDeadlineMinutes` in lib/rollout.ts). */
+  readonly rolloutDeadlineMinutes: number;
 }
 
 /**
@@ -159,6 +161,7 @@ export class Futures extends pulumi.ComponentResource {
           names: names.marginCall,
           timeoutSeconds: mc.timeoutSeconds,
           memoryMb: mc.memoryMb,
+          reservedConcurrency: mc.reservedConcurrency,
           intervalMinutes: mc.intervalMinutes,
           daily: { hour: mc.dailyHour, minute: mc.dailyMinute },
           environment: {
@@ -257,6 +260,7 @@ export class Futures extends pulumi.ComponentResource {
         image: cfg.marketMaker.image,
         tagPattern: pinnedTagPattern({ prefix: cfg.marketMaker.tagPrefix, suffix: env.tagSuffix }),
         imageTagParameter: names.marketMaker.imageTagParameter,
+        rolloutDeadlineMinutes: args.rolloutDeadlineMinutes,
       });
     }
     if (this.notifications) {
@@ -266,6 +270,7 @@ export class Futures extends pulumi.ComponentResource {
         image: cfg.notifications.image,
         tagPattern: pinnedTagPattern({ prefix: cfg.notifications.tagPrefix, suffix: env.tagSuffix }),
         imageTagParameter: this.notifications.imageTagParameterName,
+        rolloutDeadlineMinutes: args.rolloutDeadlineMinutes,
       });
     }
     if (this.marginCall) variables.MARGIN_CALL_FUNCTION = this.marginCall.functionName;

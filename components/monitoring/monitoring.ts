@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Environment } from "../../config/environments";
-import type { MonitoringConfig } from "../../config/monitoring";
+import { MonitoringConfig, SERVICE_ALARM_PERIOD_SECONDS } from "../../config/monitoring";
 import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
 import { alarmName, appEnv, uiCanaryNames } from "../../lib/naming";
 import { UiCanary } from "./canary";
@@ -139,11 +139,11 @@ export class Monitoring extends pulumi.ComponentResource {
     for (const s of args.services) {
       const dims = { ClusterName: s.clusterName, ServiceName: s.serviceName };
       // No data means no tasks: the running-tasks alarm covers that, so these two stay quiet then.
-      add(s.key, { suffix: "cpu-high", description: `${s.key}: CPU above ${t.ecsCpuPercent} % for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/ECS", metricName: "CPUUtilization", statistic: "Average", dimensions: dims, periodSeconds: FIVE_MINUTES, evaluationPeriods: periods, threshold: t.ecsCpuPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
-      add(s.key, { suffix: "memory-high", description: `${s.key}: memory above ${t.ecsMemoryPercent} % for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/ECS", metricName: "MemoryUtilization", statistic: "Average", dimensions: dims, periodSeconds: FIVE_MINUTES, evaluationPeriods: periods, threshold: t.ecsMemoryPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
+      add(s.key, { suffix: "cpu-high", description: `${s.key}: CPU above ${t.ecsCpuPercent} % for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/ECS", metricName: "CPUUtilization", statistic: "Average", dimensions: dims, periodSeconds: SERVICE_ALARM_PERIOD_SECONDS, evaluationPeriods: periods, threshold: t.ecsCpuPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
+      add(s.key, { suffix: "memory-high", description: `${s.key}: memory above ${t.ecsMemoryPercent} % for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/ECS", metricName: "MemoryUtilization", statistic: "Average", dimensions: dims, periodSeconds: SERVICE_ALARM_PERIOD_SECONDS, evaluationPeriods: periods, threshold: t.ecsMemoryPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
       if (s.desiredCount > 0) {
         // A service with no running task reports nothing: missing data must alarm, not go quiet.
-        add(s.key, { suffix: "running-tasks", description: `${s.key}: no running task for ${cfg.unhealthyWindowMinutes} min`, namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", statistic: "Minimum", dimensions: dims, periodSeconds: FIVE_MINUTES, evaluationPeriods: periods, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching" });
+        add(s.key, { suffix: "running-tasks", description: `${s.key}: no running task for ${cfg.unhealthyWindowMinutes} min`, namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", statistic: "Minimum", dimensions: dims, periodSeconds: SERVICE_ALARM_PERIOD_SECONDS, evaluationPeriods: periods, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching" });
       }
     }
 

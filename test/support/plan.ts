@@ -11,7 +11,7 @@ const cache = new Map<string, Promise<Plan>>();
 export function committedPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
   let plan = cache.get(stack);
   if (!plan) {
-    plan = planStack(planFiles(stack));
+    plan = planStack(planFiles(stack), { environment: {} });
     cache.set(stack, plan);
   }
   return plan;
@@ -32,16 +32,29 @@ export const ALL_SECRETS_FILLED: Readonly<Record<string, string>> = {
 export function filledPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
   let plan = filledCache.get(stack);
   if (!plan) {
-    plan = planStack(planFiles(stack), { overrides: ALL_SECRETS_FILLED });
+    plan = planStack(planFiles(stack), { environment: {}, overrides: ALL_SECRETS_FILLED });
     filledCache.set(stack, plan);
   }
   return plan;
 }
 
-/** A plan of `stack` with config values replaced (full keys; `undefined` removes a key). */
+/**
+ * A plan of `stack` with config values replaced (full keys; `undefined` removes a key). The
+ * process environment is not read unless `options.environment` gives it: a developer's own
+ * GITHUB_TOKEN never changes a spec's result.
+ */
 export function planWith(stack: string, options: PlanStackOptions = {}, configFile?: string): Promise<Plan> {
-  return planStack(planFiles(stack, configFile), options);
+  return planStack(planFiles(stack, configFile), { environment: {}, ...options });
 }
+
+/** An environment that lets a plan manage GitHub environments: an (offline) admin token in GITHUB_TOKEN. */
+export const GITHUB_ADMIN_ENV = { GITHUB_TOKEN: "github_pat_offline_placeholder" } as const;
+
+/** Config that lets a plan manage GitHub environments: an (offline) admin token in `github:token`, as a secret. */
+export const GITHUB_ADMIN_TOKEN: Pick<PlanStackOptions, "overrides" | "extraSecretKeys"> = {
+  overrides: { "github:token": "github_pat_offline_placeholder" },
+  extraSecretKeys: ["github:token"],
+};
 
 /** The one resource of this type and logical name, or a failing assertion that says what exists. */
 export function resource(plan: Plan, type: string, name: string): CapturedResource {
