@@ -143,6 +143,7 @@ const FACTS: Record<string, readonly ForceNewFact[]> = {
   "aws:s3/bucketVersioning:BucketVersioning": schema("bucket", "expectedBucketOwner"),
   "aws:secretsmanager/secret:Secret": named("name", "namePrefix"),
   "aws:secretsmanager/secretVersion:SecretVersion": schema("secretId", "secretString", "secretBinary"),
+  "aws:sfn/stateMachine:StateMachine": [...named("name", "namePrefix"), ...schema("type")],
   "aws:sns/topic:Topic": [...named("name", "namePrefix"), ...schema("fifoTopic")],
   "aws:sns/topicPolicy:TopicPolicy": schema("arn"),
   "aws:sqs/queue:Queue": [...named("name", "namePrefix"), ...schema("fifoQueue")],

@@ -72,6 +72,7 @@ const DECISIONS: Readonly<Record<string, Decision>> = {
   "aws:cloudwatch/metricAlarm:MetricAlarm": { kind: "newName", why: "only the name forces a replacement" },
   "aws:cloudwatch/compositeAlarm:CompositeAlarm": { kind: "newName", why: "only the name forces a replacement" },
   "aws:cloudwatch/dashboard:Dashboard": { kind: "newName", why: "only the name forces a replacement" },
+  "aws:sfn/stateMachine:StateMachine": { kind: "newName", why: "the name, or the workflow type, always STANDARD", fixed: { type: "STANDARD" } },
   "aws:rds/parameterGroup:ParameterGroup": { kind: "newName", why: "the family is the config's one major version (17), which the name carries", fixed: { family: "postgres17" } },
   "aws:rds/subnetGroup:SubnetGroup": { kind: "newName", why: "only the name forces a replacement; its subnets are updated in place" },
   "aws:route53/record:Record": { kind: "newName", why: "the name or the zone; each record's type is fixed in code" },

@@ -75,6 +75,7 @@ const CASES: Record<string, Case> = {
   "aws:secretsmanager/secretVersion:SecretVersion": { base: { secretId: "s", secretString: "[secret]" }, replace: ["secretId", { secretId: "t" }], update: { versionStages: ["AWSCURRENT"] } },
   "aws:sns/topic:Topic": { base: { name: "alerts" }, replace: ["name", { name: "alerts2" }], update: { kmsMasterKeyId: "alias/aws/sns", displayName: "x" } },
   "aws:sns/topicPolicy:TopicPolicy": { base: { arn: arn("sns:t"), policy: "{}" }, replace: ["arn", { arn: arn("sns:u") }], update: { policy: '{"Statement":[]}' } },
+  "aws:sfn/stateMachine:StateMachine": { base: { name: "m", type: "STANDARD", definition: "{}" }, replace: ["type", { type: "EXPRESS" }], update: { definition: '{"StartAt":"A"}' } },
   "aws:sqs/queue:Queue": { base: { name: "q", messageRetentionSeconds: 345600 }, replace: ["fifoQueue", { fifoQueue: true }], update: { messageRetentionSeconds: 1209600, sqsManagedSseEnabled: true } },
   "aws:sqs/queuePolicy:QueuePolicy": { base: { queueUrl: "https://q/1", policy: "{}" }, replace: ["queueUrl", { queueUrl: "https://q/2" }], update: { policy: '{"Statement":[]}' } },
   "aws:ssm/parameter:Parameter": { base: { name: "/app/dev/image-tag", type: "String", insecureValue: "v1" }, replace: ["name", { name: "/app/stg/image-tag" }], update: { insecureValue: "v2", description: "d" } },
