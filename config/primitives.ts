@@ -55,6 +55,13 @@ export const secretArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, "expected a Secrets Manager secret ARN");
 export const awsName = z.string().regex(/^[A-Za-z0-9/_.#-]{1,255}$/, "expected letters, digits and / _ . # -");
+/**
+ * The GitHub organisation as GitHub spells it (`gh api orgs/lumerin-protocol --jq .login`). GitHub's
+ * OIDC `sub` claim carries this exact spelling and IAM's StringEquals compares case-sensitively, so
+ * every trusted subject must use it. Only image names are lower-case (`ghcr.io/lumerin-protocol/...`):
+ * container registries require it.
+ */
+export const GITHUB_OWNER = "Lumerin-protocol";
 export const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "expected a GitHub owner or repository name");
 export const imageRepository = z
   .string()

@@ -94,6 +94,54 @@ interface BadCase {
 
 const BAD: readonly BadCase[] = [
   {
+    name: "a trusted repository whose owner is spelled unlike the releases repository's (GitHub's sub is case-sensitive)",
+    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ proxyRouter: { repository: "lumerin-protocol/proxy-router" } }) }),
+    key: `${NS}:deployIdentity.proxyRouter.repository`,
+    message: /spells the owner "lumerin-protocol" but lumerin-infra:proxyRouter\.github\.owner spells it "Lumerin-protocol"; .*case-sensitively/,
+  },
+  {
+    name: "a releases owner spelled unlike the trusted repository's",
+    overrides: () => proxyRouter("dev", (c) => (c.github = { owner: "LUMERIN-PROTOCOL" })),
+    key: `${NS}:deployIdentity.proxyRouter.repository`,
+    message: /spells the owner "Lumerin-protocol" but lumerin-infra:proxyRouter\.github\.owner spells it "LUMERIN-PROTOCOL"/,
+  },
+  {
+    name: "a trusted repository name in another case than the releases repository",
+    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ proxyRouter: { repository: "Lumerin-protocol/Proxy-Router" } }) }),
+    key: `${NS}:deployIdentity.proxyRouter.repository`,
+    message: /spells the repository "Proxy-Router" but lumerin-infra:proxyRouter\.github\.repo spells it "proxy-router"/,
+  },
+  {
+    name: "the futures deploy repository's owner spelled unlike futures.github.owner",
+    overrides: () => futures("dev", (c) => (c.github = { owner: "lumerin-protocol" })),
+    key: `${NS}:deployIdentity.futures.repository`,
+    message: /spells the owner "Lumerin-protocol" but lumerin-infra:futures\.github\.owner spells it "lumerin-protocol"/,
+  },
+  {
+    name: "this repository spelled unlike github.owner",
+    overrides: () => ({ [`${NS}:github`]: JSON.stringify({ infraRepository: "lumerin-protocol/lumerin-infra" }) }),
+    key: `${NS}:github.infraRepository`,
+    message: /spells the owner "lumerin-protocol" but lumerin-infra:github\.owner spells it "Lumerin-protocol"/,
+  },
+  {
+    name: "an immutable owner id without the repository id",
+    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ infra: { ownerId: 12345 } }) }),
+    key: `${NS}:deployIdentity.infra.repositoryId`,
+    message: /required because deployIdentity\.infra\.ownerId is set: the immutable subject .* needs both \(`gh api repos\/OWNER\/REPO --jq \.id,\.owner\.id`\)/,
+  },
+  {
+    name: "a repository id that is not a number",
+    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ proxyRouter: { ownerId: 1, repositoryId: "proxy-router" } }) }),
+    key: `${NS}:deployIdentity.proxyRouter.repositoryId`,
+    message: /expected number/,
+  },
+  {
+    name: "a state-bucket key given by alias (IAM cannot grant a key by alias)",
+    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ infra: { stateBucket: "titanio-terraform-states", stateBucketKeyArn: "arn:aws:kms:us-east-1:228930573471:alias/foundation-cmk-s3" } }) }),
+    key: `${NS}:deployIdentity.infra.stateBucketKeyArn`,
+    message: /expected a KMS key ARN .*an alias ARN cannot grant use of a key/,
+  },
+  {
     name: "a futures contract address that is not 0x and 40 hex digits",
     overrides: () => futures("dev", (c) => (c.contracts.futures = "0xec76867e96d942282fc7aafe3f778de34d41a31")),
     key: `${FUTURES}.contracts.futures`,

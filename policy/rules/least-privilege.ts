@@ -248,7 +248,7 @@ export function githubTrustStatements(role: ResourceView): IamStatement[] {
 
 export const githubTrustPinned: Rule = {
   name: "github-oidc-trust-pinned",
-  description: "A role GitHub's OIDC provider may assume requires aud sts.amazonaws.com and a sub pinned to one repository of the configured owner; production roles admit only the production environment or branch.",
+  description: "A role GitHub's OIDC provider may assume requires aud sts.amazonaws.com and a sub pinned to one repository of the configured owner, spelled exactly as GitHub spells it (plain or immutable form); production roles admit only the production environment or branch.",
   enforcement: "mandatory",
   remediation: 'Use StringEquals "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" and "…:sub" = "repo:<owner>/<repo>:environment:<env>", with no wildcard in owner or repository.',
   equivalents: ["CKV_AWS_358", "awsguard: none"],
@@ -265,14 +265,17 @@ export const githubTrustPinned: Rule = {
         continue;
       }
       for (const sub of subs) {
-        const m = /^repo:([^/:]+)\/([^:]+):(.+)$/.exec(sub);
+        // repo:<owner>/<repo>:<context>, or GitHub's immutable form repo:<owner>@<id>/<repo>@<id>:<context>.
+        const m = /^repo:([^/:@]+)(?:@\d+)?\/([^:@]+)(?:@\d+)?:(.+)$/.exec(sub);
         if (!m) {
-          findings.push({ message: `${label}: sub "${sub}" is not of the form repo:<owner>/<repo>:<context>` });
+          findings.push({ message: `${label}: sub "${sub}" is not of the form repo:<owner>/<repo>:<context> or repo:<owner>@<id>/<repo>@<id>:<context>` });
           continue;
         }
         const [, owner, repo, context] = m;
         if (/[*?]/.test(owner) || /[*?]/.test(repo)) findings.push({ message: `${label}: sub "${sub}" has a wildcard in owner or repository` });
         else if (owner.toLowerCase() !== ctx.config.githubOwner.toLowerCase()) findings.push({ message: `${label}: sub "${sub}" trusts owner "${owner}", not "${ctx.config.githubOwner}"` });
+        // GitHub's claim carries the owner as GitHub spells it, and StringEquals is case-sensitive: another spelling never matches.
+        else if (owner !== ctx.config.githubOwner) findings.push({ message: `${label}: sub "${sub}" spells the owner "${owner}", but GitHub spells it "${ctx.config.githubOwner}"; the subject is compared case-sensitively, so no token would ever match` });
         if (ctx.production && !ctx.config.productionSubjects.includes(context)) {
           const name = roleName(r);
           const preview = context === "pull_request" && !!name && ctx.config.previewRoles.some((p) => wildcardRegExp(p).test(name));
