@@ -10,7 +10,7 @@ import type { ReleaseSource } from "./lib/github-releases";
 import { AwsContext } from "./lib/iam";
 import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
 import { pinnedTagPattern } from "./lib/image-tags";
-import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, platformKeyAlias } from "./lib/naming";
+import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, infraDeployerRoleName, infraPreviewRoleName, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository, GitHubRepositoryIds } from "./components/deploy-identity";
 import { Futures } from "./components/futures/futures";
@@ -207,8 +207,8 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
                 infra: {
                   repository: config.github.infraRepository,
                   ...githubIds(infraCi),
-                  previewRoleName: infraCi.previewRoleName ?? `lumerin-infra-preview-${env.name}`,
-                  deployerRoleName: infraCi.deployerRoleName ?? `lumerin-infra-deployer-${env.name}`,
+                  previewRoleName: infraCi.previewRoleName ?? infraPreviewRoleName(env.name),
+                  deployerRoleName: infraCi.deployerRoleName ?? infraDeployerRoleName(env.name),
                   driftCheckBranch: infraCi.driftCheckBranch,
                   ...(infraCi.stateBucket
                     ? {

@@ -292,10 +292,11 @@ export function previewStatements(ctx: AwsContext, infra: InfraCiRoles): Stateme
           ...(secretKey
             ? [
                 {
+                  // Secrets Manager decrypts only for a GetSecretValue the role may make, which is limited to those secrets above.
                   Sid: "DecryptThoseSecretsThroughSecretsManagerOnly",
                   Action: ["kms:Decrypt"],
                   Resource: [secretKey],
-                  Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${ctx.region}.amazonaws.com`, "kms:EncryptionContext:SecretARN": [...reads.secretArns] } },
+                  Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${ctx.region}.amazonaws.com` } },
                 },
               ]
             : []),
@@ -312,11 +313,12 @@ export function previewStatements(ctx: AwsContext, infra: InfraCiRoles): Stateme
     ...(secretKey
       ? [
           {
-            Sid: "NeverDecryptOtherSecretsWithThePlatformKey",
+            // The same key encrypts ECS Exec logs and every other secret: never a direct decrypt.
+            Sid: "NeverDecryptWithThePlatformKeyOutsideSecretsManager",
             Effect: "Deny" as const,
             Action: ["kms:Decrypt"],
             Resource: [secretKey],
-            Condition: { StringNotEquals: { "kms:EncryptionContext:SecretARN": [...reads.secretArns] } },
+            Condition: { StringNotEquals: { "kms:ViaService": `secretsmanager.${ctx.region}.amazonaws.com` } },
           },
         ]
       : []),

@@ -28,6 +28,18 @@ export interface StateLocation {
   readonly bucketKeyArn?: string;
 }
 
+/**
+ * The bucket where the team keeps Terraform's state (keys under `state/titanio/...`), in the
+ * titanio-mst account, SSE-KMS with that account's `alias/foundation-cmk-s3`. Pulumi's state
+ * goes beside it under its own prefix.
+ */
+export const TITANIO_STATE_BUCKET = {
+  bucket: "titanio-terraform-states",
+  accountId: "228930573471",
+  region: "us-east-1",
+  keyAlias: "alias/foundation-cmk-s3",
+} as const;
+
 const bucketArn = (l: StateLocation) => `arn:${l.partition}:s3:::${l.bucket}`;
 const root = (l: StateLocation) => `${bucketArn(l)}/${l.prefix}/.pulumi`;
 
@@ -75,12 +87,10 @@ export function keyRegion(keyArn: string): string {
  * key names only; every object read is limited to this stack's keys.
  */
 export function stateIdentityStatements(l: StateLocation, access: "read" | "write"): Statement[] {
-  const objects = access === "read" ? stateReadObjects(l) : [...new Set([...stateReadObjects(l), ...stateWriteObjects(l)])];
   return [
     { Sid: "ListPulumiStateBucketKeyNamesOnly", Action: ["s3:ListBucket"], Resource: [bucketArn(l)] },
-    access === "read"
-      ? { Sid: "ReadOwnStackStateOnly", Action: ["s3:GetObject"], Resource: objects }
-      : { Sid: "ReadWriteOwnStackStateOnly", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: objects },
+    { Sid: "ReadOwnStackStateOnly", Action: ["s3:GetObject"], Resource: stateReadObjects(l) },
+    ...(access === "write" ? [{ Sid: "WriteOwnStackStateOnly", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: stateWriteObjects(l) }] : []),
     ...(l.bucketKeyArn
       ? [
           {
@@ -122,19 +132,31 @@ export function bucketPolicyStatements(l: StateLocation, p: StackStatePrincipals
       Condition: { ArnEquals: { "aws:PrincipalArn": [p.previewRoleArn, ...writers] } },
     },
     {
-      Sid: `LumerinInfra${id}PreviewReadsOwnState`,
+      Sid: `LumerinInfra${id}CiReadsOwnState`,
       Principal: principal,
       Action: ["s3:GetObject"],
       Resource: stateReadObjects(l),
-      Condition: { ArnEquals: { "aws:PrincipalArn": [p.previewRoleArn] } },
+      Condition: { ArnEquals: { "aws:PrincipalArn": [p.previewRoleArn, ...writers] } },
     },
     {
       Sid: `LumerinInfra${id}DeployerWritesOwnState`,
       Principal: principal,
       Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-      Resource: [...new Set([...stateReadObjects(l), ...stateWriteObjects(l)])],
+      Resource: stateWriteObjects(l),
       Condition: { ArnEquals: { "aws:PrincipalArn": writers } },
     },
+    // The first `pulumi login` on an empty prefix writes the layout version; only the people who bootstrap may.
+    ...(p.bootstrapRoleArns.length > 0
+      ? [
+          {
+            Sid: `LumerinInfra${id}BootstrapWritesLayoutVersion`,
+            Principal: principal,
+            Action: ["s3:PutObject"],
+            Resource: [`${root(l)}/meta.yaml`],
+            Condition: { ArnEquals: { "aws:PrincipalArn": [...p.bootstrapRoleArns] } },
+          },
+        ]
+      : []),
   ];
 }
 

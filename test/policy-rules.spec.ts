@@ -769,6 +769,35 @@ describe("policy rules", () => {
         fires(patterns, githubRolesReadNoSecrets, { type: T.rolePolicy, name, level: "mandatory", message: "GitHub-trusted role gh-deploy can read secrets" });
       }
     });
+
+    it("a preview role (previewRoles) may read exactly the secrets whose value the stack writes (in its state already), reported as an exception; any other secret read is mandatory", async () => {
+      const vs = await violations(githubRolesReadNoSecrets, () => {
+        const preview = role("lumerin-infra-preview-dev", pinned("repo:Lumerin-protocol/lumerin-infra:pull_request"));
+        const held = new aws.secretsmanager.Secret("held", { name: "/app/dev/held", kmsKeyId: KEY_ARN });
+        new aws.secretsmanager.SecretVersion("held-value", { secretId: held.id, secretString: pulumi.secret('{"k":"v"}') });
+        const outOfBand = new aws.secretsmanager.Secret("out-of-band", { name: "/app/dev/oob", kmsKeyId: KEY_ARN });
+        new aws.iam.RolePolicy("preview-reads-held", {
+          role: preview.name,
+          policy: doc(
+            allow("secretsmanager:GetSecretValue", held.arn, { Sid: "Held" }),
+            allow("kms:Decrypt", KEY_ARN, { Sid: "ViaSecretsManager", Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } } }),
+          ),
+        });
+        const other = role("lumerin-infra-preview-stg", pinned("repo:Lumerin-protocol/lumerin-infra:pull_request"));
+        new aws.iam.RolePolicy("preview-reads-out-of-band", { role: other.name, policy: doc(allow("secretsmanager:GetSecretValue", outOfBand.arn, { Sid: "OutOfBand" })) });
+        // Decrypt outside Secrets Manager reads every secret of the key: never an exception.
+        const third = role("lumerin-infra-preview-lmn", pinned("repo:Lumerin-protocol/lumerin-infra:pull_request"));
+        new aws.iam.RolePolicy("preview-decrypts-directly", { role: third.name, policy: doc(allow("secretsmanager:GetSecretValue", held.arn, { Sid: "Held" }), allow("kms:Decrypt", KEY_ARN, { Sid: "Direct" })) });
+      });
+      const held = ofRule(vs, githubRolesReadNoSecrets, "preview-reads-held");
+      assert.equal(held.length, 2, show(vs));
+      for (const v of held) {
+        assert.equal(v.level, "advisory");
+        assert.match(v.message, /^allowed exception \(previewRoles\): GitHub-trusted role lumerin-infra-preview-dev can read secrets: .*only those whose values its stack's state already holds$/);
+      }
+      fires(vs, githubRolesReadNoSecrets, { type: T.rolePolicy, name: "preview-reads-out-of-band", level: "mandatory", message: "GitHub-trusted role lumerin-infra-preview-stg can read secrets: secretsmanager:GetSecretValue (OutOfBand)" });
+      fires(vs, githubRolesReadNoSecrets, { type: T.rolePolicy, name: "preview-decrypts-directly", level: "mandatory", message: "GitHub-trusted role lumerin-infra-preview-lmn can read secrets: kms:Decrypt (Direct)" });
+    });
   });
 
   describe("ecs-execution-role-reads-only-referenced-secrets", () => {
