@@ -12,8 +12,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { parse } from "yaml";
 import { pulumiSecretsProviderUrl } from "../lib/naming";
-import { TITANIO_STATE_BUCKET } from "../lib/pulumi-state";
+import { TITANIO_STATE_BUCKET, backendUrl } from "../lib/pulumi-state";
 import { stateBootstrap } from "../tools/bootstrap-state";
 import { renderMarkdown, renderTree } from "../tools/render";
 import type { Plan } from "../tools/harness";
@@ -130,6 +131,31 @@ describe("the S3 state backend", () => {
       assert.match(md, /\*\*Before the first `pulumi up`: 3 missing\*\*/);
       assert.match(md, /- `Pulumi\.dev\.yaml: encryptedkey`: not written yet/);
     });
+  });
+
+  describe("the workflows reach the backend", () => {
+    interface Step { uses?: string; with?: Record<string, unknown>; env?: Record<string, unknown>; run?: string }
+    interface Workflow { env?: Record<string, string>; jobs: Record<string, { steps?: Step[]; env?: Record<string, unknown> }> }
+    for (const name of ["pull-request", "deploy", "drift"]) {
+      it(`${name}.yml logs in to the stacks' S3 backend with the assumed role's credentials, and passes no passphrase or Pulumi token`, () => {
+        const text = readFileSync(path.join(REPO_ROOT, ".github", "workflows", `${name}.yml`), "utf8");
+        const wf = parse(text) as Workflow;
+        for (const stack of STACKS) {
+          const infra = (JSON.parse(planFiles(stack).config["lumerin-infra:deployIdentity"]) as { infra: { stateBucket: string; stateKeyPrefix?: string } }).infra;
+          assert.equal(wf.env?.PULUMI_BACKEND_URL, backendUrl({ bucket: infra.stateBucket, prefix: infra.stateKeyPrefix ?? "pulumi/lumerin-infra" }, TITANIO_STATE_BUCKET.region), stack);
+        }
+        assert.doesNotMatch(text, /PULUMI_CONFIG_PASSPHRASE|PULUMI_ACCESS_TOKEN|vars\.PULUMI_BACKEND_URL/);
+        const pulumiSteps = Object.values(wf.jobs).flatMap((job) => {
+          const steps = job.steps ?? [];
+          return steps.flatMap((step, i) => (step.uses?.startsWith("pulumi/actions@") ? [{ step, before: steps.slice(0, i) }] : []));
+        });
+        assert.ok(pulumiSteps.length > 0);
+        for (const { step, before } of pulumiSteps) {
+          assert.equal(step.with?.["cloud-url"], "${{ env.PULUMI_BACKEND_URL }}");
+          assert.ok(before.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@")), "the role is assumed before pulumi runs");
+        }
+      });
+    }
   });
 
   describe("the CI roles on the state (cross-account, identity and bucket policies together)", () => {
