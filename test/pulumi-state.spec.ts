@@ -158,6 +158,16 @@ describe("the S3 state backend", () => {
     }
   });
 
+  it("docs/deploying.md gives the real backend URL, the stacks' secrets provider and the one-time commands", () => {
+    const docs = readFileSync(path.join(REPO_ROOT, "docs", "deploying.md"), "utf8");
+    assert.ok(docs.includes(`pulumi login '${backendUrl({ bucket: "titanio-terraform-states", prefix: "pulumi/lumerin-infra" }, "us-east-1")}'`));
+    assert.ok(docs.includes('pulumi stack init $STACK --secrets-provider "awskms://alias/lumerin-infra-pulumi-$STACK?region=us-east-1&awssdk=v2"'));
+    assert.equal(pulumiSecretsProviderUrl("dev", "us-east-1"), "awskms://alias/lumerin-infra-pulumi-dev?region=us-east-1&awssdk=v2");
+    for (const text of ["npm run bootstrap-state -- --stack $STACK", "gh api repos/Lumerin-protocol/lumerin-infra --jq .id,.owner.id", "see docs/secrets.md", "see docs/dns.md"]) {
+      assert.ok(docs.includes(text), text);
+    }
+  });
+
   describe("the CI roles on the state (cross-account, identity and bucket policies together)", () => {
     const stack: Stack = "stg";
     const acct = ACCOUNTS[stack];
