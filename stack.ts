@@ -13,6 +13,7 @@ import { pinnedTagPattern } from "./lib/image-tags";
 import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, infraDeployerRoleName, infraPreviewRoleName, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository, GitHubRepositoryIds } from "./components/deploy-identity";
+import { TITANIO_STATE_BUCKET } from "./lib/pulumi-state";
 import { Futures } from "./components/futures/futures";
 import { LOG_METRICS } from "./components/monitoring/log-metrics";
 import { Monitoring } from "./components/monitoring/monitoring";
@@ -216,6 +217,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
                           partition: ctx.partition,
                           bucket: infraCi.stateBucket,
                           prefix: infraCi.stateKeyPrefix,
+                          ...(infraCi.stateBucket === TITANIO_STATE_BUCKET.bucket ? { foreignPrefixes: [TITANIO_STATE_BUCKET.terraformPrefix] } : {}),
                           project: config.project,
                           stack: config.stack,
                           ...(infraCi.stateBucketKeyArn ? { bucketKeyArn: infraCi.stateBucketKeyArn } : {}),

@@ -17,6 +17,8 @@
 import type { ResourceStatement, Statement } from "./iam";
 
 export interface StateLocation {
+  /** Key prefixes of the bucket that belong to others (Terraform's state): denied outright. */
+  readonly foreignPrefixes?: readonly string[];
   readonly partition: string;
   /** The bucket (another account's, reached cross-account). */
   readonly bucket: string;
@@ -38,6 +40,8 @@ export const TITANIO_STATE_BUCKET = {
   accountId: "228930573471",
   region: "us-east-1",
   keyAlias: "alias/foundation-cmk-s3",
+  /** Terraform's state keys; no role of this program may touch them, whatever the bucket's policy says. */
+  terraformPrefix: "state/",
 } as const;
 
 const bucketArn = (l: StateLocation) => `arn:${l.partition}:s3:::${l.bucket}`;
@@ -98,6 +102,16 @@ export function stateIdentityStatements(l: StateLocation, access: "read" | "writ
             Action: access === "read" ? ["kms:Decrypt"] : ["kms:Decrypt", "kms:GenerateDataKey"],
             Resource: [l.bucketKeyArn],
             Condition: { StringEquals: { "kms:ViaService": `s3.${keyRegion(l.bucketKeyArn)}.amazonaws.com` } },
+          },
+        ]
+      : []),
+    ...((l.foreignPrefixes ?? []).length > 0
+      ? [
+          {
+            Sid: "NeverTouchOtherStateInTheBucket",
+            Effect: "Deny" as const,
+            Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            Resource: (l.foreignPrefixes ?? []).map((p) => `${bucketArn(l)}/${p}*`),
           },
         ]
       : []),

@@ -270,6 +270,28 @@ describe("the S3 state backend", () => {
       assert.equal(await kms("deployer")("kms:Decrypt", secretsKey("lmn")), false, "another account's key has no grant for it");
     });
 
+    it("even under a bucket policy that admits the whole account, neither role touches Terraform's state; the preview reads no other stack", async () => {
+      const broad: Doc = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${acct}:root` }, Action: "s3:*", Resource: [`${BUCKET}/*`] }] };
+      const under = (role: "preview" | "deployer", action: string, key: string) =>
+        allowed({
+          role: `lumerin-infra-${role}-${stack}`,
+          account: acct,
+          identity: role === "preview" ? [{ name: "preview", policy: previewInline }, { name: "read-only", policy: READ_ONLY }] : [{ name: "state", policy: deployerState }, { name: "admin", policy: ADMIN }],
+          action,
+          resource: `${BUCKET}/${key}`,
+          resourceAccount: MST,
+          resourcePolicy: broad,
+        });
+      assert.equal(await under("deployer", "s3:PutObject", `${own}/stacks/lumerin-infra/stg.json`), true, "the broad policy admits its own state");
+      for (const role of ["preview", "deployer"] as const) {
+        for (const action of ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]) {
+          assert.equal(await under(role, action, "state/titanio/afs/terraform.tfstate"), false, `${role} ${action}`);
+        }
+      }
+      assert.equal(await under("preview", "s3:GetObject", `${own}/stacks/lumerin-infra/lmn.json`), false);
+      assert.equal(await under("preview", "s3:GetObject", `${own}/stacks/lumerin-infra/stg.json`), true);
+    });
+
     it("the roles' own statements name exactly this stack's objects and keys", () => {
       const statements = (d: unknown) => (d as { Statement: { Sid: string; Action: string[]; Resource?: unknown; Condition?: unknown }[] }).Statement;
       const preview = statements(previewInline);
