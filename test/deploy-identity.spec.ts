@@ -123,6 +123,27 @@ describe("DeployIdentity", () => {
       assert.equal(may(mixed, "deploy-proxy-router-role", `${proxy}:environment:stg`), false);
       assert.equal(may(mixed, "deploy-futures-role", "repo:Lumerin-protocol/futures-marketplace:environment:stg"), true);
     });
+    it("lmn: the immutable subjects of the main environment, and the production rule still reads their context", async () => {
+      const lmnProvider = `arn:aws:iam::${ACCOUNTS.lmn}:oidc-provider/${HOST}`;
+      const lmn = await planWith("lmn", {
+        overrides: {
+          "lumerin-infra:deployIdentity": JSON.stringify({ oidcProviderArn: lmnProvider, proxyRouter: { ownerId: IDS.owner, repositoryId: IDS.proxy }, infra: { ownerId: IDS.owner, repositoryId: IDS.infra } }),
+        },
+      });
+      const mayLmn = (role: string, sub: string) =>
+        doc(resource(lmn, "aws:iam/role:Role", role).inputs.assumeRolePolicy).Statement.some(
+          (st) => (st.Principal as { Federated?: string }).Federated === lmnProvider && conditionsMatch(st.Condition, { [`${HOST}:sub`]: sub, [`${HOST}:aud`]: "sts.amazonaws.com" }),
+        );
+      assert.equal(mayLmn("deploy-proxy-router-role", `${proxy}:environment:main`), true);
+      assert.equal(mayLmn("deploy-proxy-router-role", `${proxy}:environment:stg`), false);
+      assert.equal(mayLmn("deploy-proxy-router-role", "repo:Lumerin-protocol/proxy-router:environment:main"), false);
+      assert.equal(mayLmn("deploy-infra-deployer-role", `${infra}:environment:main`), true);
+      const trust = lmn.violations.filter((v) => v.policy === "github-oidc-trust-pinned");
+      // Only the preview's pull_request trust, reported as the allowed exception, as with the plain form.
+      assert.deepEqual(trust.map((v) => [v.urn.split("::").pop(), v.level]), [["deploy-infra-preview-role", "advisory"]]);
+      assert.match(trust[0].message, new RegExp(`^allowed exception \\(previewRoles\\): .*production role trusts "pull_request"`));
+    });
+
     it("the immutable trust passes the policy pack (no github-oidc-trust-pinned finding)", () => {
       assert.deepEqual(withIds.violations.filter((v) => v.policy === "github-oidc-trust-pinned"), []);
     });
