@@ -141,7 +141,7 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
               Effect: "Allow",
               Principal: { Federated: "arn:aws:iam::464450398935:oidc-provider/token.actions.githubusercontent.com" },
               Action: "sts:AssumeRoleWithWebIdentity",
-              Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:lumerin-protocol/proxy-router:environment:stg" } },
+              Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:Lumerin-protocol/proxy-router:environment:stg" } },
             },
           ],
         }),

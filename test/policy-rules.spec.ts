@@ -584,7 +584,7 @@ describe("policy rules", () => {
 
     it("github-roles-read-no-secrets fires on a secret-reading managed policy or customer policy reaching a GitHub-trusted role through PolicyAttachment or RolePolicyAttachmentsExclusive; passes the run-time role", async () => {
       const vs = await violations(githubRolesReadNoSecrets, () => {
-        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        const gh = role("gh-deploy", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
         const exec = role("app-exec");
         const secret = new aws.secretsmanager.Secret("app-config", { name: "/app/dev/config", kmsKeyId: KEY_ARN });
         new aws.iam.RolePolicyAttachmentsExclusive("gh-exclusive", { roleName: gh.name, policyArns: [managed("SecretsManagerReadWrite")] });
@@ -646,7 +646,7 @@ describe("policy rules", () => {
       const vs = await violations(noUsersOrAccessKeys, () => {
         const user = new aws.iam.User("ci-user", { name: "ci-user" });
         new aws.iam.AccessKey("ci-key", { user: user.name });
-        role("ci-role", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        role("ci-role", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
       });
       fires(vs, noUsersOrAccessKeys, { type: T.user, name: "ci-user", level: "mandatory", message: 'User "ci-user" is a long-lived credential' });
       fires(vs, noUsersOrAccessKeys, { type: T.accessKey, name: "ci-key", level: "mandatory", message: 'AccessKey "ci-key" is a long-lived credential' });
@@ -658,27 +658,39 @@ describe("policy rules", () => {
   describe("github-oidc-trust-pinned", () => {
     it("fires on dev without aud, without sub, with a wildcard owner or repository, or another owner", async () => {
       const vs = await violations(githubTrustPinned, () => {
-        role("gh-no-aud", githubTrust({ StringLike: { [SUB]: "repo:lumerin-protocol/proxy-router:*" } }));
+        role("gh-no-aud", githubTrust({ StringLike: { [SUB]: "repo:Lumerin-protocol/proxy-router:*" } }));
         role("gh-no-sub", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" } }));
         role("gh-any-owner", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "repo:*/proxy-router:*" } }));
-        role("gh-any-repo", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "repo:lumerin-protocol/*:*" } }));
+        role("gh-any-repo", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "repo:Lumerin-protocol/*:*" } }));
         role("gh-other-owner", pinned("repo:someone-else/proxy-router:environment:dev"));
+        // GitHub spells the owner Lumerin-protocol; StringEquals on another spelling never matches a real token.
+        role("gh-lower-case-owner", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        role("gh-lower-case-owner-immutable", pinned("repo:lumerin-protocol@1234/proxy-router@5678:environment:dev"));
         role("gh-not-repo", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "*" } }));
       });
       fires(vs, githubTrustPinned, { type: T.role, name: "gh-no-aud", level: "mandatory", message: 'trust statement GitHubActions: aud must be StringEquals "sts.amazonaws.com"' });
       fires(vs, githubTrustPinned, { type: T.role, name: "gh-no-sub", level: "mandatory", message: "no sub condition, so any repository on GitHub could assume the role" });
       fires(vs, githubTrustPinned, { type: T.role, name: "gh-any-owner", level: "mandatory", message: 'sub "repo:*/proxy-router:*" has a wildcard in owner or repository' });
-      fires(vs, githubTrustPinned, { type: T.role, name: "gh-any-repo", level: "mandatory", message: 'sub "repo:lumerin-protocol/*:*" has a wildcard in owner or repository' });
-      fires(vs, githubTrustPinned, { type: T.role, name: "gh-other-owner", level: "mandatory", message: 'trusts owner "someone-else", not "lumerin-protocol"' });
-      fires(vs, githubTrustPinned, { type: T.role, name: "gh-not-repo", level: "mandatory", message: 'sub "*" is not of the form repo:<owner>/<repo>:<context>' });
+      fires(vs, githubTrustPinned, { type: T.role, name: "gh-any-repo", level: "mandatory", message: 'sub "repo:Lumerin-protocol/*:*" has a wildcard in owner or repository' });
+      fires(vs, githubTrustPinned, { type: T.role, name: "gh-other-owner", level: "mandatory", message: 'trusts owner "someone-else", not "Lumerin-protocol"' });
+      fires(vs, githubTrustPinned, {
+        type: T.role,
+        name: "gh-lower-case-owner",
+        level: "mandatory",
+        message: 'sub "repo:lumerin-protocol/proxy-router:environment:dev" spells the owner "lumerin-protocol", but GitHub spells it "Lumerin-protocol"; the subject is compared case-sensitively',
+      });
+      fires(vs, githubTrustPinned, { type: T.role, name: "gh-lower-case-owner-immutable", level: "mandatory", message: 'spells the owner "lumerin-protocol", but GitHub spells it "Lumerin-protocol"' });
+      fires(vs, githubTrustPinned, { type: T.role, name: "gh-not-repo", level: "mandatory", message: 'sub "*" is not of the form repo:<owner>/<repo>:<context> or repo:<owner>@<id>/<repo>@<id>:<context>' });
       // The no-aud role's sub is fine on dev: exactly one finding.
       assert.equal(ofRule(vs, githubTrustPinned, "gh-no-aud").length, 1, show(vs));
     });
 
     it("passes a pinned repository with aud on dev, and ignores roles GitHub cannot assume", async () => {
       const vs = await violations(githubTrustPinned, () => {
-        role("gh-dev", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
-        role("gh-dev-branches", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "repo:lumerin-protocol/proxy-router:*" } }));
+        role("gh-dev", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
+        // GitHub's immutable subject form (owner and repository ids).
+        role("gh-dev-immutable", pinned("repo:Lumerin-protocol@1234/proxy-router@5678:environment:dev"));
+        role("gh-dev-branches", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "repo:Lumerin-protocol/proxy-router:*" } }));
         role("ecs-task");
       });
       passes(vs, githubTrustPinned);
@@ -688,9 +700,9 @@ describe("policy rules", () => {
       const vs = await violations(
         githubTrustPinned,
         () => {
-          role("gh-lmn-dev", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
-          role("gh-lmn-main", pinned("repo:lumerin-protocol/proxy-router:environment:main"));
-          role("gh-lmn-branch", pinned("repo:lumerin-protocol/proxy-router:ref:refs/heads/main"));
+          role("gh-lmn-dev", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
+          role("gh-lmn-main", pinned("repo:Lumerin-protocol/proxy-router:environment:main"));
+          role("gh-lmn-branch", pinned("repo:Lumerin-protocol/proxy-router:ref:refs/heads/main"));
           role("ecs-task");
         },
         { stack: "lmn" },
@@ -711,7 +723,7 @@ describe("policy rules", () => {
     let vs: PolicyViolation[];
     before(async () => {
       vs = await violations(githubRolesReadNoSecrets, () => {
-        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        const gh = role("gh-deploy", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
         const secret = new aws.secretsmanager.Secret("app-config", { name: "/app/dev/config", kmsKeyId: KEY_ARN });
         const secure = new aws.ssm.Parameter("db-url", { name: "/app/dev/db-url", type: "SecureString", value: pulumi.secret("postgres://db.internal:5432/app") });
         const plain = new aws.ssm.Parameter("image-tag", { name: "/app/dev/image-tag", type: "String", value: "v1.2.3" });
@@ -746,7 +758,7 @@ describe("policy rules", () => {
     it("fires on action patterns that include a secret read (secretsmanager:Get*, kms:Decr*, ssm:Get* on a SecureString)", async () => {
       // SECRET_READS matches only the exact names and "service:*"; the patterns are not expanded (iam-facts could).
       const patterns = await violations(githubRolesReadNoSecrets, () => {
-        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        const gh = role("gh-deploy", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
         const secret = new aws.secretsmanager.Secret("app-config", { name: "/app/dev/config", kmsKeyId: KEY_ARN });
         const secure = new aws.ssm.Parameter("db-url", { name: "/app/dev/db-url", type: "SecureString", value: pulumi.secret("postgres://db.internal:5432/app") });
         new aws.iam.RolePolicy("gh-get-star", { role: gh.name, policy: doc(allow("secretsmanager:Get*", secret.arn, { Sid: "GetStar" })) });
@@ -756,6 +768,35 @@ describe("policy rules", () => {
       for (const name of ["gh-get-star", "gh-decr-star", "gh-ssm-star"]) {
         fires(patterns, githubRolesReadNoSecrets, { type: T.rolePolicy, name, level: "mandatory", message: "GitHub-trusted role gh-deploy can read secrets" });
       }
+    });
+
+    it("a preview role (previewRoles) may read exactly the secrets whose value the stack writes (in its state already), reported as an exception; any other secret read is mandatory", async () => {
+      const vs = await violations(githubRolesReadNoSecrets, () => {
+        const preview = role("lumerin-infra-preview-dev", pinned("repo:Lumerin-protocol/lumerin-infra:pull_request"));
+        const held = new aws.secretsmanager.Secret("held", { name: "/app/dev/held", kmsKeyId: KEY_ARN });
+        new aws.secretsmanager.SecretVersion("held-value", { secretId: held.id, secretString: pulumi.secret('{"k":"v"}') });
+        const outOfBand = new aws.secretsmanager.Secret("out-of-band", { name: "/app/dev/oob", kmsKeyId: KEY_ARN });
+        new aws.iam.RolePolicy("preview-reads-held", {
+          role: preview.name,
+          policy: doc(
+            allow("secretsmanager:GetSecretValue", held.arn, { Sid: "Held" }),
+            allow("kms:Decrypt", KEY_ARN, { Sid: "ViaSecretsManager", Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } } }),
+          ),
+        });
+        const other = role("lumerin-infra-preview-stg", pinned("repo:Lumerin-protocol/lumerin-infra:pull_request"));
+        new aws.iam.RolePolicy("preview-reads-out-of-band", { role: other.name, policy: doc(allow("secretsmanager:GetSecretValue", outOfBand.arn, { Sid: "OutOfBand" })) });
+        // Decrypt outside Secrets Manager reads every secret of the key: never an exception.
+        const third = role("lumerin-infra-preview-lmn", pinned("repo:Lumerin-protocol/lumerin-infra:pull_request"));
+        new aws.iam.RolePolicy("preview-decrypts-directly", { role: third.name, policy: doc(allow("secretsmanager:GetSecretValue", held.arn, { Sid: "Held" }), allow("kms:Decrypt", KEY_ARN, { Sid: "Direct" })) });
+      });
+      const held = ofRule(vs, githubRolesReadNoSecrets, "preview-reads-held");
+      assert.equal(held.length, 2, show(vs));
+      for (const v of held) {
+        assert.equal(v.level, "advisory");
+        assert.match(v.message, /^allowed exception \(previewRoles\): GitHub-trusted role lumerin-infra-preview-dev can read secrets: .*only those whose values its stack's state already holds$/);
+      }
+      fires(vs, githubRolesReadNoSecrets, { type: T.rolePolicy, name: "preview-reads-out-of-band", level: "mandatory", message: "GitHub-trusted role lumerin-infra-preview-stg can read secrets: secretsmanager:GetSecretValue (OutOfBand)" });
+      fires(vs, githubRolesReadNoSecrets, { type: T.rolePolicy, name: "preview-decrypts-directly", level: "mandatory", message: "GitHub-trusted role lumerin-infra-preview-lmn can read secrets: kms:Decrypt (Direct)" });
     });
   });
 

@@ -48,6 +48,8 @@ export interface Plan {
   readonly resources: readonly CapturedResource[];
   readonly outputs: Record<string, unknown>;
   readonly violations: readonly PolicyViolation[];
+  /** One-time steps still missing before the first real `pulumi up` (tools/readiness.ts); the plan itself succeeds. */
+  readonly blockers: readonly { readonly key: string; readonly message: string }[];
 }
 
 export interface CaptureOptions {
@@ -170,6 +172,7 @@ async function captureOnce(options: CaptureOptions): Promise<Plan> {
     resources,
     outputs: plainOutputs(stackOutputs ?? {}, secretOutputs),
     violations: [],
+    blockers: [],
   };
 }
 

@@ -81,7 +81,16 @@ export function renderTree(plan: Plan, configFile: string): string {
   for (const [type, n] of countByType(plan)) lines.push(`  ${String(n).padStart(3)}  ${type}`);
   lines.push("");
   lines.push(...renderViolations(plan));
+  lines.push(...renderBlockers(plan));
   return lines.join("\n");
+}
+
+/** One-time steps the stack still lacks before its first real `pulumi up` (they do not fail the plan). */
+export function renderBlockers(plan: Pick<Plan, "blockers">): string[] {
+  if (plan.blockers.length === 0) return [];
+  const lines = ["", `Before the first pulumi up: ${plan.blockers.length} missing (docs/deploying.md)`];
+  for (const b of plan.blockers) lines.push(`  ✗ ${b.key}`, `      ${b.message}`);
+  return lines;
 }
 
 /** The policy report: every violation with its level, resource and remediation. */
@@ -114,6 +123,11 @@ export function renderMarkdown(plan: Plan): string {
   out.push("");
   out.push(`${custom.length} resources. Mandatory policy violations: ${plan.violations.filter((v) => v.level === "mandatory").length}.`);
   out.push("");
+  if (plan.blockers.length) {
+    out.push(`**Before the first \`pulumi up\`: ${plan.blockers.length} missing** ([docs/deploying.md](docs/deploying.md))`, "");
+    for (const b of plan.blockers) out.push(`- \`${b.key}\`: ${b.message.replace(/\|/g, "\\|")}`);
+    out.push("");
+  }
   out.push("| service | image | tag origin |", "|---|---|---|");
   for (const i of images(plan)) out.push(`| ${i.service} | \`${i.image}\` | ${ORIGIN_TEXT[i.origin] ?? i.origin} |`);
   out.push("");

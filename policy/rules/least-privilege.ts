@@ -248,7 +248,7 @@ export function githubTrustStatements(role: ResourceView): IamStatement[] {
 
 export const githubTrustPinned: Rule = {
   name: "github-oidc-trust-pinned",
-  description: "A role GitHub's OIDC provider may assume requires aud sts.amazonaws.com and a sub pinned to one repository of the configured owner; production roles admit only the production environment or branch.",
+  description: "A role GitHub's OIDC provider may assume requires aud sts.amazonaws.com and a sub pinned to one repository of the configured owner, spelled exactly as GitHub spells it (plain or immutable form); production roles admit only the production environment or branch.",
   enforcement: "mandatory",
   remediation: 'Use StringEquals "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" and "…:sub" = "repo:<owner>/<repo>:environment:<env>", with no wildcard in owner or repository.',
   equivalents: ["CKV_AWS_358", "awsguard: none"],
@@ -265,14 +265,17 @@ export const githubTrustPinned: Rule = {
         continue;
       }
       for (const sub of subs) {
-        const m = /^repo:([^/:]+)\/([^:]+):(.+)$/.exec(sub);
+        // repo:<owner>/<repo>:<context>, or GitHub's immutable form repo:<owner>@<id>/<repo>@<id>:<context>.
+        const m = /^repo:([^/:@]+)(?:@\d+)?\/([^:@]+)(?:@\d+)?:(.+)$/.exec(sub);
         if (!m) {
-          findings.push({ message: `${label}: sub "${sub}" is not of the form repo:<owner>/<repo>:<context>` });
+          findings.push({ message: `${label}: sub "${sub}" is not of the form repo:<owner>/<repo>:<context> or repo:<owner>@<id>/<repo>@<id>:<context>` });
           continue;
         }
         const [, owner, repo, context] = m;
         if (/[*?]/.test(owner) || /[*?]/.test(repo)) findings.push({ message: `${label}: sub "${sub}" has a wildcard in owner or repository` });
         else if (owner.toLowerCase() !== ctx.config.githubOwner.toLowerCase()) findings.push({ message: `${label}: sub "${sub}" trusts owner "${owner}", not "${ctx.config.githubOwner}"` });
+        // GitHub's claim carries the owner as GitHub spells it, and StringEquals is case-sensitive: another spelling never matches.
+        else if (owner !== ctx.config.githubOwner) findings.push({ message: `${label}: sub "${sub}" spells the owner "${owner}", but GitHub spells it "${ctx.config.githubOwner}"; the subject is compared case-sensitively, so no token would ever match` });
         if (ctx.production && !ctx.config.productionSubjects.includes(context)) {
           const name = roleName(r);
           const preview = context === "pull_request" && !!name && ctx.config.previewRoles.some((p) => wildcardRegExp(p).test(name));
@@ -312,10 +315,14 @@ export const githubRolesReadNoSecrets: Rule = {
       .filter((r) => r.type === "aws:ssm/parameter:Parameter" && r.props.type === "SecureString")
       .map((r) => str(r.outputs.arn) ?? "")
       .filter(Boolean);
+    // Secrets whose value the stack itself writes (a SecretVersion): their values are in its state already,
+    // which a preview decrypts anyway. A preview role's refresh may read exactly those, reported as an exception.
+    const stateHeld = stateHeldSecretArns(resources);
     const findings: Finding[] = [];
     for (const policy of identityPolicies(resources)) {
       const roles = policy.roles.filter((r) => githubRoles.has(r));
       if (roles.length === 0) continue;
+      const preview = roles.every((r) => ctx.config.previewRoles.some((p) => wildcardRegExp(p).test(r)));
       for (const s of policy.statements.filter((x) => x.effect === "Allow")) {
         const reads = await grantsAny(s, SECRET_READS);
         const decrypts = await grantsAny(s, DECRYPT);
@@ -324,7 +331,16 @@ export const githubRolesReadNoSecrets: Rule = {
         const readsSecureParam = paramReads.length > 0 && s.resources.some((res) => res === "*" || secureParams.some((p) => matchesArn(res, p)));
         if (reads.length || decryptsSecrets || readsSecureParam) {
           const what = [...reads, ...(decryptsSecrets ? decrypts : []), ...(readsSecureParam ? paramReads : [])].join(", ");
-          findings.push(finding(policy, ctx, `GitHub-trusted role ${roles.join(", ")} can read secrets: ${what} (${s.sid ?? "no Sid"})`));
+          const onlyStateHeld =
+            preview &&
+            !readsSecureParam &&
+            (reads.length === 0 || s.resources.every((res) => stateHeld.has(res))) &&
+            (!decryptsSecrets || onlyThroughSecretsManagerFor(s, stateHeld)) &&
+            readsOnlyStateHeld(policy.statements, stateHeld);
+          findings.push({
+            ...finding(policy, ctx, `${onlyStateHeld ? "allowed exception (previewRoles): " : ""}GitHub-trusted role ${roles.join(", ")} can read secrets: ${what} (${s.sid ?? "no Sid"})${onlyStateHeld ? ", only those whose values its stack's state already holds" : ""}`),
+            ...(onlyStateHeld ? { exception: true } : {}),
+          });
         }
       }
     }
@@ -340,6 +356,34 @@ export const githubRolesReadNoSecrets: Rule = {
     return findings;
   },
 };
+
+/** ARNs of the secrets the stack writes a value into (a SecretVersion names them by ARN or id). */
+function stateHeldSecretArns(resources: readonly ResourceView[]): Set<string> {
+  const versioned = new Set(resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion").map((r) => str(r.props.secretId)).filter((v): v is string => !!v));
+  return new Set(
+    resources
+      .filter((r) => r.type === "aws:secretsmanager/secret:Secret")
+      .flatMap((r) => [str(r.outputs.arn), str(r.outputs.id)].filter((v): v is string => !!v))
+      .filter((arn) => versioned.has(arn)),
+  );
+}
+
+/** Every secret read the policy allows is of a secret whose value the stack's state holds. */
+function readsOnlyStateHeld(statements: readonly IamStatement[], secrets: ReadonlySet<string>): boolean {
+  return statements
+    .filter((x) => x.effect === "Allow" && x.actions.some((a) => /^secretsmanager:(getsecretvalue|batchgetsecretvalue|\*)$/i.test(a) || a === "*"))
+    .every((x) => x.resources.every((r) => secrets.has(r)));
+}
+
+/**
+ * A kms:Decrypt only Secrets Manager may make on the role's behalf (kms:ViaService), so only for a
+ * GetSecretValue the role may call; with a SecretARN encryption context, only for those secrets.
+ */
+function onlyThroughSecretsManagerFor(s: IamStatement, secrets: ReadonlySet<string>): boolean {
+  const via = conditionValues(s, ["StringEquals"], "kms:ViaService");
+  const arns = conditionValues(s, ["StringEquals"], "kms:EncryptionContext:SecretARN");
+  return !!via && via.length > 0 && via.every((v) => /^secretsmanager\.[a-z0-9-]+\.amazonaws\.com$/.test(v)) && (!arns || arns.every((a) => secrets.has(a)));
+}
 
 export const executionRolesReadOwnSecrets: Rule = {
   name: "ecs-execution-role-reads-only-referenced-secrets",

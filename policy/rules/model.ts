@@ -28,7 +28,7 @@ export type Level = "mandatory" | "advisory";
 export interface PolicyConfig {
   /** Stacks whose data-safety rules are mandatory. */
   readonly productionStacks: readonly string[];
-  /** The GitHub owner every OIDC-trusted role must be pinned to. */
+  /** The GitHub owner every OIDC-trusted role must be pinned to, spelled exactly as GitHub spells it (the `sub` claim is case-sensitive). */
   readonly githubOwner: string;
   /** Role names (IAM wildcards allowed) granted broad rights on purpose (the infrastructure deployer); each use is reported as an exception. */
   readonly privilegedRoles: readonly string[];
@@ -40,7 +40,7 @@ export interface PolicyConfig {
 
 export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
   productionStacks: ["lmn"],
-  githubOwner: "lumerin-protocol",
+  githubOwner: "Lumerin-protocol",
   // The one role that runs `pulumi up` from CI (components/deploy-identity.ts).
   privilegedRoles: ["lumerin-infra-deployer-*"],
   productionSubjects: ["environment:main", "ref:refs/heads/main"],
