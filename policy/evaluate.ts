@@ -4,20 +4,29 @@
  * same rules through policy/index.ts.
  */
 import { RULES } from "./rules";
-import { DEFAULT_POLICY_CONFIG, Finding, PolicyConfig, PolicyViolation, ResourceView, Rule, RuleContext, levelFor } from "./rules/model";
+import { DEFAULT_POLICY_CONFIG, Finding, PolicyConfig, PolicyViolation, ResourceView, Rule, RuleContext, levelFor, resolveOptions } from "./rules/model";
 
 export interface EvaluateOptions {
   readonly stack: string;
   readonly config?: Partial<PolicyConfig>;
+  /** Per-rule options by rule name (`{ "rds-hardened": { "productionMinimumBackupRetentionDays": 14 } }`). */
+  readonly ruleOptions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Evaluate only these rules (tests); default all. */
   readonly rules?: readonly Rule[];
 }
 
 export async function evaluate(views: readonly ResourceView[], options: EvaluateOptions): Promise<PolicyViolation[]> {
   const config: PolicyConfig = { ...DEFAULT_POLICY_CONFIG, ...options.config };
-  const ctx: RuleContext = { stack: options.stack, production: config.productionStacks.includes(options.stack), config };
+  const production = config.productionStacks.includes(options.stack);
+  const rules = options.rules ?? RULES;
+  for (const name of Object.keys(options.ruleOptions ?? {})) {
+    if (!RULES.some((r) => r.name === name)) throw new Error(`policy config ${name}: no rule of that name`);
+  }
+  // Every rule's options are checked before any rule runs, so bad configuration fails whole.
+  const contexts = new Map<Rule, RuleContext>(rules.map((rule) => [rule, { stack: options.stack, production, config, options: resolveOptions(rule, options.ruleOptions?.[rule.name]) }]));
   const violations: PolicyViolation[] = [];
-  for (const rule of options.rules ?? RULES) {
+  for (const rule of rules) {
+    const ctx = contexts.get(rule) as RuleContext;
     const level = levelFor(rule, ctx.production);
     const record = (findings: readonly Finding[], fallbackUrn: string) => {
       for (const f of findings) {

@@ -60,7 +60,7 @@ describe("npm run audit (a live stack's export, offline)", () => {
     writeFileSync(file, JSON.stringify(exportOf(await committedPlan("lmn"))));
     const json = path.join(dir, "lmn-report.json");
     assert.equal(await audit([file, "--json", json]), 0);
-    assert.match(output.join("\n"), /Policy lumerin-guard: 0 mandatory, 3 advisory/);
+    assert.match(output.join("\n"), /Policy lumerin-guard: 0 mandatory, 4 advisory/);
     const report = JSON.parse(readFileSync(json, "utf8")) as { stack: string; violations: { level: string; message: string }[] };
     assert.equal(report.stack, "lmn");
     for (const v of report.violations) {

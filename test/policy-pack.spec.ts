@@ -120,6 +120,7 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
       [
         ["allowed-exceptions", ADVISORY, "deploy-infra-deployer-admin", true],
         ["allowed-exceptions", ADVISORY, "deploy-infra-deployer-admin", true],
+        ["allowed-exceptions", ADVISORY, "deploy-infra-deployer-admin", true],
         ["allowed-exceptions", ADVISORY, "deploy-infra-preview-role", true],
       ],
     );

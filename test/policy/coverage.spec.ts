@@ -4,7 +4,10 @@
  * file runs alone or in the whole suite.
  */
 import "./data-safety.spec";
+import "./encryption-logging.spec";
 import "./least-privilege.spec";
+import "./network.spec";
+import "./resource-policies.spec";
 import "./secrets.spec";
 import { committedPlan } from "../support/plan";
 import { strict as assert } from "node:assert";
@@ -29,13 +32,15 @@ describe("policy rules", () => {
           exceptions.map((v) => `${v.policy} ${nameOf(v.urn)}`).sort(),
           [
             ...(stack === "lmn" ? ["github-oidc-trust-pinned deploy-infra-preview-role"] : []),
+            "github-roles-no-iam-escalation deploy-infra-deployer-admin",
             "github-roles-read-no-secrets deploy-infra-deployer-admin",
             "iam-no-wildcard-actions deploy-infra-deployer-admin",
           ],
         );
         const advisory = plan.violations.filter((v) => v.level === "advisory" && !exceptions.includes(v));
-        // Outside production only: unprotected state, and a database that may be deleted without a snapshot (cheap to tear down).
-        const nonProduction = stack === "lmn" ? [] : [statefulProtected.name, "rds-hardened"];
+        // Outside production only: unprotected state, a database that may be deleted without a snapshot (cheap to
+        // tear down), and load balancers without deletion protection.
+        const nonProduction = stack === "lmn" ? [] : [statefulProtected.name, "rds-hardened", "load-balancers-deletion-protected"];
         assert.deepEqual([...new Set(advisory.map((v) => v.policy))].filter((p) => !nonProduction.includes(p)), [], show(advisory));
       });
     }

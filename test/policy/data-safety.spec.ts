@@ -1,8 +1,10 @@
 /** Data safety rules (policy/rules/data-safety.ts). */
 import { strict as assert } from "node:assert";
 import * as aws from "@pulumi/aws";
-import { cloudfrontTls, ecsCircuitBreaker, loadBalancersHttpsOnly, logGroupsRetained, rdsHardened, s3Hardened, statefulProtected } from "../../policy/rules/data-safety";
-import { violations } from "../support/policy";
+import { evaluate } from "../../policy/evaluate";
+import { cloudfrontTls, ecsCircuitBreaker, loadBalancersDeletionProtected, loadBalancersHttpsOnly, logGroupsRetained, rdsHardened, s3Hardened, secretsRecoverable, statefulProtected } from "../../policy/rules/data-safety";
+import { viewsFromPlan } from "../../policy/views";
+import { evaluateProgram, violations } from "../support/policy";
 import { CERT_ARN, KEY_ARN, T, distribution, fires, ofRule, passes, show, taskDefinition } from "./support";
 
 describe("policy rules: data safety", () => {
@@ -31,24 +33,29 @@ describe("policy rules: data safety", () => {
   });
 
   describe("rds-hardened", () => {
+    const hardened = (name: string, extra: Partial<aws.rds.InstanceArgs> = {}) =>
+      new aws.rds.Instance(name, {
+        identifier: name,
+        engine: "postgres",
+        instanceClass: "db.t4g.micro",
+        allocatedStorage: 20,
+        username: "app",
+        manageMasterUserPassword: true,
+        storageEncrypted: true,
+        deletionProtection: true,
+        skipFinalSnapshot: false,
+        finalSnapshotIdentifier: `${name}-final`,
+        backupRetentionPeriod: 14,
+        multiAz: true,
+        ...extra,
+      });
+
     it("fires on an unencrypted, unprotected instance without final snapshot or backups; passes a hardened one", async () => {
       const vs = await violations(
         rdsHardened,
         () => {
           new aws.rds.Instance("db-bare", { identifier: "db-bare", engine: "postgres", instanceClass: "db.t4g.micro", allocatedStorage: 20, username: "app", manageMasterUserPassword: true, skipFinalSnapshot: true });
-          new aws.rds.Instance("db-hardened", {
-            identifier: "db-hardened",
-            engine: "postgres",
-            instanceClass: "db.t4g.micro",
-            allocatedStorage: 20,
-            username: "app",
-            manageMasterUserPassword: true,
-            storageEncrypted: true,
-            deletionProtection: true,
-            skipFinalSnapshot: false,
-            finalSnapshotIdentifier: "db-hardened-final",
-            backupRetentionPeriod: 7,
-          });
+          hardened("db-hardened");
         },
         { stack: "lmn" },
       );
@@ -56,8 +63,32 @@ describe("policy rules: data safety", () => {
       fires(vs, rdsHardened, { ...bare, message: "storage is not encrypted" });
       fires(vs, rdsHardened, { ...bare, message: "deletion protection is off" });
       fires(vs, rdsHardened, { ...bare, message: "no final snapshot" });
-      fires(vs, rdsHardened, { ...bare, message: "backups kept default 1 days (< 7)" });
+      fires(vs, rdsHardened, { ...bare, message: "backups kept default 1 days (< 14)" });
+      fires(vs, rdsHardened, { ...bare, message: "not Multi-AZ" });
       passes(vs, rdsHardened, "db-hardened");
+    });
+
+    it("holds production to 14 days of backups and Multi-AZ (as the configuration does), other stacks to 7 days and single-AZ allowed", async () => {
+      const program = () => {
+        hardened("db-week", { backupRetentionPeriod: 7, multiAz: false });
+      };
+      const lmn = await violations(rdsHardened, program, { stack: "lmn" });
+      fires(lmn, rdsHardened, { type: T.rdsInstance, name: "db-week", stack: "lmn", level: "mandatory", message: "backups kept 7 days (< 14)" });
+      fires(lmn, rdsHardened, { type: T.rdsInstance, name: "db-week", stack: "lmn", level: "mandatory", message: "not Multi-AZ" });
+      passes(await violations(rdsHardened, program, { stack: "dev" }), rdsHardened, "db-week");
+    });
+
+    it("takes its thresholds from its own options, and refuses an option it does not have", async () => {
+      const program = () => {
+        hardened("db-two-weeks");
+      };
+      const plan = await evaluateProgram(rdsHardened, program, { stack: "lmn" });
+      const views = viewsFromPlan(plan.plan);
+      const stricter = await evaluate(views, { stack: "lmn", rules: [rdsHardened], ruleOptions: { "rds-hardened": { productionMinimumBackupRetentionDays: 30 } } });
+      assert.deepEqual(stricter.map((v) => v.message.split(". ")[0]), ["backups kept 14 days (< 30)"]);
+      await assert.rejects(evaluate(views, { stack: "lmn", rules: [rdsHardened], ruleOptions: { "rds-hardened": { backupDays: 30 } } }), /policy config rds-hardened\.backupDays: rds-hardened has no option backupDays/);
+      await assert.rejects(evaluate(views, { stack: "lmn", rules: [rdsHardened], ruleOptions: { "rds-hardened": { minimumBackupRetentionDays: "7" } } }), /policy config rds-hardened\.minimumBackupRetentionDays: expected integer, got string/);
+      await assert.rejects(evaluate(views, { stack: "lmn", ruleOptions: { "rds-hardend": {} } }), /policy config rds-hardend: no rule of that name/);
     });
   });
 
@@ -174,6 +205,57 @@ describe("policy rules: data safety", () => {
       });
       passes(vs, loadBalancersHttpsOnly, "web-http-redirect", "web-https", "stratum-tcp");
       assert.equal(ofRule(vs, loadBalancersHttpsOnly).length, 2, show(vs));
+    });
+
+    it("fires on a listener rule that forwards on a redirecting HTTP listener; passes a redirecting rule there and a forwarding rule on HTTPS", async () => {
+      const vs = await violations(
+        loadBalancersHttpsOnly,
+        () => {
+          const alb = new aws.lb.LoadBalancer("web", { name: "web", loadBalancerType: "application", subnets: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"] });
+          const tg = new aws.lb.TargetGroup("web-tg", { name: "web-tg", port: 3000, protocol: "HTTP", targetType: "ip", vpcId: "vpc-0123456789abcdef0" });
+          const http = new aws.lb.Listener("web-http", { loadBalancerArn: alb.arn, port: 80, protocol: "HTTP", defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] });
+          const https = new aws.lb.Listener("web-https", { loadBalancerArn: alb.arn, port: 443, protocol: "HTTPS", certificateArn: CERT_ARN, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", defaultActions: [{ type: "forward", targetGroupArn: tg.arn }] });
+          const path = [{ pathPattern: { values: ["/api/*"] } }];
+          new aws.lb.ListenerRule("api-over-http", { listenerArn: http.arn, priority: 10, conditions: path, actions: [{ type: "forward", targetGroupArn: tg.arn }] });
+          new aws.lb.ListenerRule("api-redirect", { listenerArn: http.arn, priority: 20, conditions: path, actions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] });
+          new aws.lb.ListenerRule("api-over-https", { listenerArn: https.arn, priority: 10, conditions: path, actions: [{ type: "forward", targetGroupArn: tg.arn }] });
+        },
+        { stack: "lmn" },
+      );
+      fires(vs, loadBalancersHttpsOnly, { type: "aws:lb/listenerRule:ListenerRule", name: "api-over-http", stack: "lmn", level: "mandatory", message: "listener rule api-over-http on an HTTP listener serves traffic instead of redirecting to HTTPS" });
+      passes(vs, loadBalancersHttpsOnly, "api-redirect", "api-over-https", "web-http", "web-https");
+    });
+  });
+
+  describe("secrets-have-recovery-window", () => {
+    const program = () => {
+      new aws.secretsmanager.Secret("instant", { name: "instant", recoveryWindowInDays: 0 });
+      new aws.secretsmanager.Secret("short", { name: "short", recoveryWindowInDays: 3 });
+      new aws.secretsmanager.Secret("week", { name: "week", recoveryWindowInDays: 7 });
+      new aws.secretsmanager.Secret("default-window", { name: "default-window" });
+    };
+
+    it("in production fires under 7 days (or the configured minimum); elsewhere reports only immediate deletion, as advisory", async () => {
+      const lmn = await violations(secretsRecoverable, program, { stack: "lmn" });
+      fires(lmn, secretsRecoverable, { type: T.secret, name: "instant", stack: "lmn", level: "mandatory", message: "recovery window of 0 days (< 7): deleting it deletes it at once" });
+      fires(lmn, secretsRecoverable, { type: T.secret, name: "short", stack: "lmn", level: "mandatory", message: "recovery window of 3 days (< 7)" });
+      passes(lmn, secretsRecoverable, "week", "default-window");
+      const dev = await violations(secretsRecoverable, program, { stack: "dev" });
+      fires(dev, secretsRecoverable, { type: T.secret, name: "instant", level: "advisory", message: "recovery window of 0 days" });
+      passes(dev, secretsRecoverable, "short", "week", "default-window");
+    });
+  });
+
+  describe("load-balancers-deletion-protected", () => {
+    it("fires on a production load balancer without deletion protection (advisory elsewhere); passes one with it", async () => {
+      const program = () => {
+        new aws.lb.LoadBalancer("nlb-open", { name: "nlb-open", loadBalancerType: "network", subnets: ["subnet-0123456789abcdef0"] });
+        new aws.lb.LoadBalancer("nlb-kept", { name: "nlb-kept", loadBalancerType: "network", subnets: ["subnet-0123456789abcdef0"], enableDeletionProtection: true });
+      };
+      const lmn = await violations(loadBalancersDeletionProtected, program, { stack: "lmn" });
+      fires(lmn, loadBalancersDeletionProtected, { type: T.loadBalancer, name: "nlb-open", stack: "lmn", level: "mandatory", message: "load balancer nlb-open has no deletion protection" });
+      passes(lmn, loadBalancersDeletionProtected, "nlb-kept");
+      fires(await violations(loadBalancersDeletionProtected, program), loadBalancersDeletionProtected, { type: T.loadBalancer, name: "nlb-open", level: "advisory", message: "no deletion protection" });
     });
   });
 });

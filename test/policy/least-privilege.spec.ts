@@ -4,7 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { evaluate } from "../../policy/evaluate";
 import { mayAddress, unscopedResource } from "../../policy/rules/iam-facts";
-import { actionsExist, executionRolesReadOwnSecrets, githubRolesReadNoSecrets, githubTrustPinned, noUsersOrAccessKeys, noWildcardActions, passRoleScoped, resourceStarOnlyWhereRequired } from "../../policy/rules/least-privilege";
+import { actionsExist, executionRolesReadOwnSecrets, githubRolesNoIamEscalation, githubRolesReadNoSecrets, githubTrustPinned, noUsersOrAccessKeys, noWildcardActions, passRoleScoped, resourceStarOnlyWhereRequired, taskRoleIsNotExecutionRole } from "../../policy/rules/least-privilege";
 import { globsOverlap } from "../../policy/rules/model";
 import type { PolicyViolation, ResourceView } from "../../policy/rules/model";
 import { ACCOUNT, REGION, urnOf, violations } from "../support/policy";
@@ -161,6 +161,9 @@ describe("policy rules: least privilege", () => {
         "*",
         "arn:aws:secretsmanager:*:*:secret:*",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+        // Every name with Secrets Manager's six-character suffix is every secret.
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:*-??????",
+        "arn:aws:secretsmanager:*:*:secret:?*",
         "arn:aws:s3:::*",
         "arn:aws:s3:::*/*",
         "arn:aws:ssm:*:*:parameter/*",
@@ -183,6 +186,7 @@ describe("policy rules: least privilege", () => {
         "arn:aws:logs:us-east-1:1:log-group:/ecs/proxy-router-dev:log-stream:*",
         "arn:aws:secretsmanager:us-east-1:1:secret:proxy-router-secrets-dev-*",
         "arn:aws:secretsmanager:*:*:secret:proxy-router-secrets-dev-*",
+        "arn:aws:secretsmanager:*:*:secret:proxy-router-secrets-dev-??????",
         "arn:aws:s3:::bucket-name/*",
         "arn:aws:s3:::bucket-name",
         "arn:aws:ecs:us-east-1:1:service/cluster-dev/proxy-router-dev",
@@ -296,6 +300,14 @@ describe("policy rules: least privilege", () => {
         level: "mandatory",
         message: `statement EniAnySubnet grants on "${ARN("ec2", "network-interface/*")}", "${ARN("ec2", "subnet/*")}" actions that take resource ARNs: ec2:CreateNetworkInterface`,
       });
+    });
+
+    it("fires on an Allow with NotResource (every resource but the listed ones)", async () => {
+      const vs = await violations(resourceStarOnlyWhereRequired, () => {
+        const app = role("app-task");
+        new aws.iam.RolePolicy("app-not-resource", { role: app.name, policy: doc({ Sid: "AllButOne", Effect: "Allow", Action: "s3:GetObject", NotResource: "arn:aws:s3:::private/*" }) });
+      });
+      fires(vs, resourceStarOnlyWhereRequired, { type: T.rolePolicy, name: "app-not-resource", level: "mandatory", message: "statement AllButOne allows its actions on every resource except arn:aws:s3:::private/* (Allow with NotResource)" });
     });
 
     it('cloudwatch:PutMetricData on "*" (its dataset type is optional) passes only pinned to a namespace by StringEquals', () => {
@@ -472,6 +484,15 @@ describe("policy rules: least privilege", () => {
       passes(vs, noUsersOrAccessKeys, "ci-role");
       assert.equal(vs.length, 2, show(vs));
     });
+
+    it("fires on a console login profile and a service-specific credential (a CodeCommit password)", async () => {
+      const vs = await violations(noUsersOrAccessKeys, () => {
+        new aws.iam.UserLoginProfile("ops-console", { user: "ops" });
+        new aws.iam.ServiceSpecificCredential("ops-git", { userName: "ops", serviceName: "codecommit.amazonaws.com" });
+      });
+      fires(vs, noUsersOrAccessKeys, { type: "aws:iam/userLoginProfile:UserLoginProfile", name: "ops-console", level: "mandatory", message: 'UserLoginProfile "ops-console" is a long-lived credential' });
+      fires(vs, noUsersOrAccessKeys, { type: "aws:iam/serviceSpecificCredential:ServiceSpecificCredential", name: "ops-git", level: "mandatory", message: 'ServiceSpecificCredential "ops-git" is a long-lived credential' });
+    });
   });
 
   describe("github-oidc-trust-pinned", () => {
@@ -576,6 +597,88 @@ describe("policy rules: least privilege", () => {
         fires(patterns, githubRolesReadNoSecrets, { type: T.rolePolicy, name, level: "mandatory", message: "GitHub-trusted role gh-deploy can read secrets" });
       }
     });
+
+    it("resolves a secret's key given by alias (name or ARN) to the key, so kms:Decrypt on that key fires; a key no secret uses passes", async () => {
+      const vs = await violations(githubRolesReadNoSecrets, () => {
+        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        const key = new aws.kms.Key("secrets-key", { description: "secrets", enableKeyRotation: true });
+        const other = new aws.kms.Key("config-key", { description: "stack config", enableKeyRotation: true });
+        new aws.kms.Alias("secrets-alias", { name: "alias/platform-dev", targetKeyId: key.keyId });
+        new aws.secretsmanager.Secret("by-alias", { name: "/app/dev/by-alias", kmsKeyId: "alias/platform-dev" });
+        new aws.secretsmanager.Secret("by-alias-arn", { name: "/app/dev/by-alias-arn", kmsKeyId: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/platform-dev` });
+        new aws.iam.RolePolicy("gh-decrypt-secrets-key", { role: gh.name, policy: doc(allow("kms:Decrypt", key.arn, { Sid: "DecryptSecretsKey" })) });
+        new aws.iam.RolePolicy("gh-decrypt-config-key", { role: gh.name, policy: doc(allow("kms:Decrypt", other.arn, { Sid: "DecryptConfigKey" })) });
+      });
+      fires(vs, githubRolesReadNoSecrets, { type: T.rolePolicy, name: "gh-decrypt-secrets-key", level: "mandatory", message: "GitHub-trusted role gh-deploy can read secrets: kms:Decrypt (DecryptSecretsKey)" });
+      passes(vs, githubRolesReadNoSecrets, "gh-decrypt-config-key");
+    });
+
+    it("treats a secret whose key alias this stack does not hold as encrypted by any key", async () => {
+      const vs = await violations(githubRolesReadNoSecrets, () => {
+        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        new aws.secretsmanager.Secret("by-foreign-alias", { name: "/app/dev/x", kmsKeyId: "alias/shared-secrets" });
+        new aws.iam.RolePolicy("gh-decrypt-some-key", { role: gh.name, policy: doc(allow("kms:Decrypt", KEY_ARN, { Sid: "DecryptSomeKey" })) });
+      });
+      fires(vs, githubRolesReadNoSecrets, { type: T.rolePolicy, name: "gh-decrypt-some-key", level: "mandatory", message: "can read secrets: kms:Decrypt (DecryptSomeKey)" });
+    });
+  });
+
+  describe("github-roles-no-iam-escalation", () => {
+    let vs: PolicyViolation[];
+    before(async () => {
+      vs = await violations(githubRolesNoIamEscalation, () => {
+        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        const exec = role("svc-exec");
+        const task = role("svc-task");
+        const admin = role("ops-admin");
+        new aws.iam.RolePolicyAttachment("ops-admin-attach", { role: admin.name, policyArn: managed("AdministratorAccess") });
+        const iamWriter = role("iam-writer");
+        new aws.iam.RolePolicy("iam-writer-policy", { role: iamWriter.name, policy: doc(allow("iam:AttachRolePolicy", `arn:aws:iam::${ACCOUNT}:role/app-*`)) });
+        const ecsPass = { Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } } };
+        new aws.iam.RolePolicy("gh-pass-own", { role: gh.name, policy: doc(allow("iam:PassRole", [exec.arn, task.arn], { Sid: "PassOwnTaskRoles", ...ecsPass })) });
+        new aws.iam.RolePolicy("gh-pass-admin", { role: gh.name, policy: doc(allow("iam:PassRole", [task.arn, admin.arn], { Sid: "PassAdmin", ...ecsPass })) });
+        new aws.iam.RolePolicy("gh-pass-iam-writer", { role: gh.name, policy: doc(allow("iam:PassRole", iamWriter.arn, { Sid: "PassIamWriter", ...ecsPass })) });
+        new aws.iam.RolePolicy("gh-own-trust", { role: gh.name, policy: doc(allow("iam:UpdateAssumeRolePolicy", gh.arn, { Sid: "RewriteOwnTrust" })) });
+        new aws.iam.RolePolicy("gh-attach", { role: gh.name, policy: doc(allow("iam:Attach*", `arn:aws:iam::${ACCOUNT}:role/svc-*`, { Sid: "AttachPolicies" })) });
+        new aws.iam.RolePolicy("gh-read-iam", { role: gh.name, policy: doc(allow(["iam:GetRole", "iam:ListRolePolicies"], exec.arn, { Sid: "ReadIam" })) });
+        new aws.iam.RolePolicyAttachment("gh-iam-full", { role: gh.name, policyArn: managed("IAMFullAccess") });
+        // The deployer runs pulumi up: AdministratorAccess on a privilegedRoles role is the allowed exception.
+        const deployer = role("lumerin-infra-deployer-dev", pinned("repo:lumerin-protocol/lumerin-infra:environment:dev"));
+        new aws.iam.RolePolicyAttachment("deployer-admin", { role: deployer.name, policyArn: managed("AdministratorAccess") });
+        // A run-time role that may change IAM is not GitHub's.
+        new aws.iam.RolePolicy("ops-iam", { role: iamWriter.name, policy: doc(allow("iam:UpdateAssumeRolePolicy", iamWriter.arn)) });
+      });
+    });
+
+    it("fires on a GitHub-trusted role that changes IAM (its own trust, attachments, IAMFullAccess)", () => {
+      fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-own-trust", level: "mandatory", message: "GitHub-trusted role gh-deploy (RewriteOwnTrust) can change IAM: iam:UpdateAssumeRolePolicy, including its own trust policy" });
+      fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-attach", level: "mandatory", message: "GitHub-trusted role gh-deploy (AttachPolicies) can change IAM: iam:Attach*" });
+      fires(vs, githubRolesNoIamEscalation, { type: T.attachment, name: "gh-iam-full", level: "mandatory", message: "GitHub-trusted role gh-deploy gets the AWS-managed IAMFullAccess policy, which changes IAM" });
+    });
+
+    it("fires on passing a role with AdministratorAccess or with IAM-changing rights", () => {
+      fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-pass-admin", level: "mandatory", message: "GitHub-trusted role gh-deploy (PassAdmin) can pass more privileged roles: ops-admin (holds AdministratorAccess)" });
+      fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-pass-iam-writer", level: "mandatory", message: "can pass more privileged roles: iam-writer (can change IAM (iam:AttachRolePolicy))" });
+    });
+
+    it("passes passing the service's own roles, reading IAM, and a run-time role's IAM rights; the deployer's admin is an allowed exception", () => {
+      passes(vs, githubRolesNoIamEscalation, "gh-pass-own", "gh-read-iam", "ops-iam", "iam-writer-policy");
+      const deployer = ofRule(vs, githubRolesNoIamEscalation, "deployer-admin");
+      assert.deepEqual(deployer.map((v) => [v.level, v.message]), [["advisory", "allowed exception (privilegedRoles): GitHub-trusted role lumerin-infra-deployer-dev gets the AWS-managed AdministratorAccess policy, which changes IAM"]]);
+    });
+  });
+
+  describe("ecs-task-role-is-not-execution-role", () => {
+    it("fires on a task definition whose task role is its execution role; passes separate roles", async () => {
+      const vs = await violations(taskRoleIsNotExecutionRole, () => {
+        const exec = role("app-exec");
+        const task = role("app-task");
+        taskDefinition("svc-shared-role", [{ name: "app" }], { executionRoleArn: exec.arn, taskRoleArn: exec.arn });
+        taskDefinition("svc-own-roles", [{ name: "app" }], { executionRoleArn: exec.arn, taskRoleArn: task.arn });
+      });
+      fires(vs, taskRoleIsNotExecutionRole, { type: T.taskDefinition, name: "svc-shared-role", level: "mandatory", message: `task definition svc-shared-role uses its execution role arn:aws:iam::${ACCOUNT}:role/app-exec as its task role` });
+      passes(vs, taskRoleIsNotExecutionRole, "svc-own-roles");
+    });
   });
 
   describe("ecs-execution-role-reads-only-referenced-secrets", () => {
@@ -601,6 +704,19 @@ describe("policy rules: least privilege", () => {
       });
       assert.ok(!/secret:\/app\/dev\/a-/.test(hit.message), `secret A is referenced and must not be named: ${hit.message}`);
       passes(vs, executionRolesReadOwnSecrets, "exact-exec-read");
+    });
+
+    it("fires on an action pattern that reads secrets (secretsmanager:Get*) on a secret the task does not reference", async () => {
+      const vs = await violations(executionRolesReadOwnSecrets, () => {
+        const a = new aws.secretsmanager.Secret("secret-a", { name: "/app/dev/a" });
+        const b = new aws.secretsmanager.Secret("secret-b", { name: "/app/dev/b" });
+        const exec = role("pattern-exec");
+        taskDefinition("svc-pattern", [{ name: "app", secrets: [{ name: "DB_PASSWORD", valueFrom: pulumi.interpolate`${a.arn}:password::` }] }], { executionRoleArn: exec.arn });
+        new aws.iam.RolePolicy("pattern-exec-get", { role: exec.name, policy: doc(allow("secretsmanager:Get*", [a.arn, b.arn], { Sid: "GetStar" })) });
+        new aws.iam.RolePolicy("pattern-exec-describe", { role: exec.name, policy: doc(allow("secretsmanager:Describe*", b.arn, { Sid: "DescribeOnly" })) });
+      });
+      fires(vs, executionRolesReadOwnSecrets, { type: T.rolePolicy, name: "pattern-exec-get", level: "mandatory", message: "execution role pattern-exec can read secrets its task definitions (svc-pattern) do not reference: arn:aws:secretsmanager:" });
+      passes(vs, executionRolesReadOwnSecrets, "pattern-exec-describe");
     });
 
     it("passes an execution role shared by two task definitions that together reference every secret it reads", async () => {

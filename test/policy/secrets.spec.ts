@@ -4,7 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { evaluate } from "../../policy/evaluate";
 import type { PolicyViolation, ResourceView } from "../../policy/rules/model";
-import { containerSecretsByReference, noSecretsInPlainEnvironment, noSecretsInTagsOrOutputs, secretValuesAreSecret } from "../../policy/rules/secrets";
+import { containerSecretsByReference, noSecretsInPlainEnvironment, noSecretsInTagsOrOutputs, secretValuesAreSecret, secretsUseCustomerManagedKeys, ssmSecretsAreSecureStrings } from "../../policy/rules/secrets";
 import { ACCOUNT, REGION, violations } from "../support/policy";
 import { ALCHEMY_URL, ACCESS_KEY_ID, GRAPH_KEY, HEX_KEY, KEY_ARN, STACK_URN, T, fires, lambda, ofRule, passes, show, taskDefinition } from "./support";
 
@@ -39,6 +39,35 @@ describe("policy rules: secret handling", () => {
     it("fires on a Lambda variable with an Alchemy-style /v2/<key> URL, and on a Lambda variable that is a Pulumi secret", () => {
       fires(vs, noSecretsInPlainEnvironment, { type: T.lambda, name: "price-feed", level: "mandatory", message: "Lambda environment: the value of ETH_NODE_URL looks like a URL carrying an API key" });
       fires(vs, noSecretsInPlainEnvironment, { type: T.lambda, name: "notifier", level: "mandatory", message: "Lambda environment holds a Pulumi secret" });
+    });
+
+    it("fires on a secret in a container's command or entry point, and on a canary's secret-looking environment variable", async () => {
+      const vs = await violations(noSecretsInPlainEnvironment, () => {
+        taskDefinition("cmd-flag", [{ name: "signer", command: ["node", "sign.js", `--private-key=${HEX_KEY}`] }]);
+        taskDefinition("cmd-split-flag", [{ name: "db", entryPoint: ["psql", "--password", "hunter2-hunter2"] }]);
+        taskDefinition("cmd-url", [{ name: "indexer", command: ["indexer", "--rpc", ALCHEMY_URL] }]);
+        taskDefinition("cmd-plain", [{ name: "app", command: ["node", "server.js", "--port", "3000", "--log-level=info"], entryPoint: ["/usr/bin/tini", "--"] }]);
+        const canary = (name: string, environmentVariables: Record<string, string>) =>
+          new aws.synthetics.Canary(name, {
+            name,
+            artifactS3Location: "s3://artifacts/canary/",
+            executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/canary`,
+            handler: "index.handler",
+            runtimeVersion: "syn-nodejs-puppeteer-15.0",
+            schedule: { expression: "rate(15 minutes)" },
+            s3Bucket: "artifacts",
+            s3Key: "code/canary.zip",
+            runConfig: { environmentVariables },
+          });
+        canary("canary-token", { TARGET_URL: "https://futures.lumerin.io", LOGIN_TOKEN: "abc" });
+        canary("canary-plain", { TARGET_URL: "https://futures.lumerin.io" });
+      });
+      fires(vs, noSecretsInPlainEnvironment, { type: T.taskDefinition, name: "cmd-flag", level: "mandatory", message: "container signer command: argument 2 looks like a 32-byte hex private key" });
+      fires(vs, noSecretsInPlainEnvironment, { type: T.taskDefinition, name: "cmd-flag", level: "mandatory", message: "container signer command: argument 2 passes private-key on the command line" });
+      fires(vs, noSecretsInPlainEnvironment, { type: T.taskDefinition, name: "cmd-split-flag", level: "mandatory", message: "container db entryPoint: argument 1 passes password on the command line" });
+      fires(vs, noSecretsInPlainEnvironment, { type: T.taskDefinition, name: "cmd-url", level: "mandatory", message: "container indexer command: argument 2 looks like a URL carrying an API key" });
+      fires(vs, noSecretsInPlainEnvironment, { type: "aws:synthetics/canary:Canary", name: "canary-token", level: "mandatory", message: "canary environment: LOGIN_TOKEN is named like a secret" });
+      passes(vs, noSecretsInPlainEnvironment, "cmd-plain", "canary-plain");
     });
 
     it("fires on a task definition whose containerDefinitions is a Pulumi secret", async () => {
@@ -128,6 +157,15 @@ describe("policy rules: secret handling", () => {
       assert.equal(onStack.length, 2, `appUrl and nested.apiUrl are plain: ${show(onStack)}`);
     });
 
+    it("fires on a tag named like a secret that holds a value; passes a tag naming a secret by reference", async () => {
+      const vs = await violations(noSecretsInTagsOrOutputs, () => {
+        new aws.cloudwatch.LogGroup("tagged-password", { name: "/app/tagged-password", retentionInDays: 14, tags: { DbPassword: "hunter2" } });
+        new aws.cloudwatch.LogGroup("tagged-secret-name", { name: "/app/tagged-secret-name", retentionInDays: 14, tags: { SecretName: "/app/dev/config" } });
+      });
+      fires(vs, noSecretsInTagsOrOutputs, { type: T.logGroup, name: "tagged-password", level: "mandatory", message: "tag DbPassword is named like a secret and holds a value" });
+      passes(vs, noSecretsInTagsOrOutputs, "tagged-secret-name");
+    });
+
     it("fires on a tag whose value is a Pulumi secret", async () => {
       // A secret tag value makes the whole `tags` map secret: the secret path is "tags", and the rule only looks
       // for paths starting with "tags.".
@@ -152,6 +190,49 @@ describe("policy rules: secret handling", () => {
       fires(leaky, noSecretsInTagsOrOutputs, { type: T.stack, name: "lumerin-infra-stg", stack: "stg", level: "mandatory", message: "stack output bot is a secret" });
       const clean = await evaluate([stackView({ appUrl: "https://app.lumerin.io", cluster: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/c` })], { stack: "stg", rules: [noSecretsInTagsOrOutputs] });
       passes(clean, noSecretsInTagsOrOutputs);
+    });
+  });
+
+  describe("ssm-secrets-are-secure-strings", () => {
+    it("fires on a String parameter named or valued like a secret, and on a SecureString whose value is not a Pulumi secret; passes an image tag and a secret SecureString", async () => {
+      const vs = await violations(ssmSecretsAreSecureStrings, () => {
+        new aws.ssm.Parameter("param-named", { name: "/app/dev/db-password", type: "String", value: "see-vault" });
+        new aws.ssm.Parameter("param-valued", { name: "/app/dev/rpc-url", type: "String", insecureValue: ALCHEMY_URL });
+        new aws.ssm.Parameter("param-secret-plain-type", { name: "/app/dev/signer-url", type: "String", insecureValue: pulumi.secret("https://node.example.com/") });
+        new aws.ssm.Parameter("param-secure-plain", { name: "/app/dev/signer", type: "SecureString", value: "not-a-pulumi-secret" });
+        new aws.ssm.Parameter("param-image-tag", { name: "/app/dev/image-tag", type: "String", insecureValue: "v1.2.3" });
+        new aws.ssm.Parameter("param-secure", { name: "/app/dev/db-url", type: "SecureString", value: pulumi.secret("postgres://db.internal:5432/app") });
+      });
+      fires(vs, ssmSecretsAreSecureStrings, { type: T.parameter, name: "param-named", level: "mandatory", message: "String parameter /app/dev/db-password is named like a secret" });
+      fires(vs, ssmSecretsAreSecureStrings, { type: T.parameter, name: "param-valued", level: "mandatory", message: "String parameter /app/dev/rpc-url: its value looks like a URL carrying an API key" });
+      fires(vs, ssmSecretsAreSecureStrings, { type: T.parameter, name: "param-secret-plain-type", level: "mandatory", message: "String parameter /app/dev/signer-url holds a Pulumi secret, which SSM stores in plain text" });
+      passes(vs, ssmSecretsAreSecureStrings, "param-image-tag", "param-secure");
+      // @pulumi/aws marks every SecureString value secret itself, so the plain case is an audit of drifted state.
+      const drifted: ResourceView = {
+        type: T.parameter,
+        name: "param-secure-plain",
+        urn: "urn:pulumi:dev::lumerin-infra::aws:ssm/parameter:Parameter::param-secure-plain",
+        props: { name: "/app/dev/signer", type: "SecureString", value: "plain" },
+        outputs: {},
+        secretPaths: new Set(),
+        protect: false,
+      };
+      fires(await evaluate([drifted], { stack: "dev", rules: [ssmSecretsAreSecureStrings] }), ssmSecretsAreSecureStrings, { type: T.parameter, name: "param-secure-plain", level: "mandatory", message: "SecureString /app/dev/signer: its value is not a Pulumi secret" });
+    });
+  });
+
+  describe("secrets-use-customer-managed-keys", () => {
+    it("fires in production on a secret without a key or with the AWS-managed key; passes a customer-managed key", async () => {
+      const program = () => {
+        new aws.secretsmanager.Secret("secret-default-key", { name: "default-key" });
+        new aws.secretsmanager.Secret("secret-aws-key", { name: "aws-key", kmsKeyId: "alias/aws/secretsmanager" });
+        new aws.secretsmanager.Secret("secret-cmk", { name: "cmk", kmsKeyId: KEY_ARN });
+      };
+      const lmn = await violations(secretsUseCustomerManagedKeys, program, { stack: "lmn" });
+      fires(lmn, secretsUseCustomerManagedKeys, { type: T.secret, name: "secret-default-key", stack: "lmn", level: "mandatory", message: "secret default-key is encrypted with the AWS-managed key" });
+      fires(lmn, secretsUseCustomerManagedKeys, { type: T.secret, name: "secret-aws-key", stack: "lmn", level: "mandatory", message: "secret aws-key is encrypted with the AWS-managed key" });
+      passes(lmn, secretsUseCustomerManagedKeys, "secret-cmk");
+      fires(await violations(secretsUseCustomerManagedKeys, program), secretsUseCustomerManagedKeys, { type: T.secret, name: "secret-default-key", level: "advisory", message: "AWS-managed key" });
     });
   });
 });

@@ -81,6 +81,9 @@ export const T = {
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
   distribution: "aws:cloudfront/distribution:Distribution",
   listener: "aws:lb/listener:Listener",
+  loadBalancer: "aws:lb/loadBalancer:LoadBalancer",
+  secret: "aws:secretsmanager/secret:Secret",
+  parameter: "aws:ssm/parameter:Parameter",
   stack: "pulumi:pulumi:Stack",
 } as const;
 
@@ -126,6 +129,9 @@ export interface Container {
   environment?: { name: string; value: pulumi.Input<string> }[];
   secrets?: { name: string; valueFrom: pulumi.Input<string> }[];
   repositoryCredentials?: { credentialsParameter: pulumi.Input<string> };
+  logConfiguration?: { logDriver: string; options: Record<string, string> };
+  command?: string[];
+  entryPoint?: string[];
 }
 
 export function taskDefinition(name: string, containers: Container[], extra: Partial<aws.ecs.TaskDefinitionArgs> = {}): aws.ecs.TaskDefinition {
