@@ -44,3 +44,30 @@ export async function evaluate(views: readonly ResourceView[], options: Evaluate
   }
   return violations;
 }
+
+/**
+ * A policy configuration file (`npm run audit --policy-config`): the shared keys at the top level
+ * (`productionStacks`, `privilegedRoles`...), and each rule's options under its name, as in the CLI's
+ * `--policy-pack-config` (`{ "rds-hardened": { "productionMinimumBackupRetentionDays": 30 } }`). Throws,
+ * naming the key, on anything else.
+ */
+export function splitPolicyConfig(raw: unknown): { config: Partial<PolicyConfig>; ruleOptions: Record<string, Record<string, unknown>> } {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new Error("policy config: expected a JSON object");
+  const config: Record<string, unknown> = {};
+  const ruleOptions: Record<string, Record<string, unknown>> = {};
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (key in DEFAULT_POLICY_CONFIG) {
+      const expected = DEFAULT_POLICY_CONFIG[key as keyof PolicyConfig];
+      if (Array.isArray(expected) !== Array.isArray(value) || (!Array.isArray(value) && typeof value !== typeof expected)) {
+        throw new Error(`policy config ${key}: expected ${Array.isArray(expected) ? "an array" : `a ${typeof expected}`}`);
+      }
+      config[key] = value;
+    } else if (RULES.some((r) => r.name === key)) {
+      if (!value || typeof value !== "object" || Array.isArray(value)) throw new Error(`policy config ${key}: expected an object of ${key}'s options`);
+      ruleOptions[key] = value as Record<string, unknown>;
+    } else {
+      throw new Error(`policy config ${key}: neither a shared key (${Object.keys(DEFAULT_POLICY_CONFIG).join(", ")}) nor a rule name`);
+    }
+  }
+  return { config: config as Partial<PolicyConfig>, ruleOptions };
+}
