@@ -17,7 +17,7 @@ export const statefulProtected: Rule = {
   description: "Databases, buckets, secrets and KMS keys are protected from deletion by `pulumi up`/`destroy`.",
   enforcement: "production-only",
   remediation: "Set protect: true on the resource (the components do so when the stack's protect is on).",
-  equivalents: ["Pulumi protect (no scanner equivalent)"],
+  equivalents: [],
   checkResource: (r) => (STATEFUL.includes(r.type) && !r.protect ? [{ message: `${r.type.split(":").pop()} ${r.name} is not protected` }] : []),
 };
 
@@ -40,7 +40,7 @@ export const rdsHardened: Rule = {
     "RDS is encrypted, has deletion protection, takes a final snapshot, keeps backups (7 days, 14 in production: options minimumBackupRetentionDays and productionMinimumBackupRetentionDays) and, in production, runs Multi-AZ.",
   enforcement: "production-only",
   remediation: "Set storageEncrypted, deletionProtection, skipFinalSnapshot: false with a finalSnapshotIdentifier, backupRetentionPeriod at or above the threshold, and multiAz in production.",
-  equivalents: ["CKV_AWS_16", "CKV_AWS_293", "CKV_AWS_157", "CKV_AWS_133", "awsguard:rds-instance-storage-encrypted", "awsguard:rds-instance-multi-az-enabled", "awsguard:rds-instance-backup-retention-period...", "AwsSolutions-RDS10", "AwsSolutions-RDS11", "AVD-AWS-0080", "AVD-AWS-0077", "[RDS.3]", "[RDS.5]", "[RDS.8]", "[RDS.11]"],
+  equivalents: ["CKV_AWS_16", "CKV_AWS_293", "CKV_AWS_157", "CKV_AWS_133", "awsguard:rds-storage-encrypted", "awsguard:rds-instance-multi-az-enabled", "awsguard:rds-instance-backup-enabled", "AwsSolutions-RDS2", "AwsSolutions-RDS3", "AwsSolutions-RDS10", "AwsSolutions-RDS13", "AVD-AWS-0080", "AVD-AWS-0077", "AVD-AWS-0177", "[RDS.3]", "[RDS.5]", "[RDS.8]", "[RDS.11]"],
   options: RDS_OPTIONS,
   checkResource: (r, ctx) => {
     const instance = propsOf(r, aws.rds.Instance);
@@ -70,7 +70,7 @@ export const s3Hardened: Rule = {
   description: "Every bucket is versioned, encrypted by explicit configuration, and blocks all public access.",
   enforcement: "production-only",
   remediation: "Add BucketVersioning (Enabled), BucketServerSideEncryptionConfiguration and BucketPublicAccessBlock with all four settings true.",
-  equivalents: ["CKV_AWS_21", "CKV_AWS_145", "CKV_AWS_53..56", "awsguard:s3-bucket-*", "AwsSolutions-S1/S2/S10"],
+  equivalents: ["CKV_AWS_21", "CKV_AWS_145 (stricter: KMS)", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV2_AWS_6", "AwsSolutions-S2", "AVD-AWS-0088", "AVD-AWS-0090", "AVD-AWS-0086", "AVD-AWS-0087", "AVD-AWS-0091", "AVD-AWS-0093", "[S3.8]", "[S3.14]"],
   checkStack: (resources) => {
     const findings: Finding[] = [];
     const byBucket = (type: RegExp) => resources.filter((r) => type.test(r.type));
@@ -96,7 +96,7 @@ export const logGroupsRetained: Rule = {
   description: "Every log group has a retention period (none would keep logs, and cost, forever).",
   enforcement: "production-only",
   remediation: "Set retentionInDays.",
-  equivalents: ["CKV_AWS_338", "awsguard: none"],
+  equivalents: ["CKV_AWS_338 (stricter: a year)", "[CloudWatch.16]"],
   checkResource: (r) =>
     r.type === "aws:cloudwatch/logGroup:LogGroup" && !(typeof r.props.retentionInDays === "number" && r.props.retentionInDays > 0)
       ? [{ message: `log group ${str(r.props.name) ?? r.name} keeps logs forever` }]
@@ -108,7 +108,7 @@ export const ecsCircuitBreaker: Rule = {
   description: "ECS services deploy with the circuit breaker and automatic rollback.",
   enforcement: "production-only",
   remediation: "Set deploymentCircuitBreaker: { enable: true, rollback: true }.",
-  equivalents: ["terraform-aws-modules/ecs default", "AwsSolutions: none"],
+  equivalents: [],
   checkResource: (r) => {
     if (r.type !== "aws:ecs/service:Service") return [];
     const cb = r.props.deploymentCircuitBreaker as { enable?: boolean; rollback?: boolean } | undefined;
@@ -123,7 +123,7 @@ export const cloudfrontTls: Rule = {
   description: "CloudFront serves HTTPS only (redirect or https-only) with TLS 1.2 or newer.",
   enforcement: "production-only",
   remediation: "Set viewerProtocolPolicy to redirect-to-https in every cache behaviour and minimumProtocolVersion to TLSv1.2_2021.",
-  equivalents: ["CKV_AWS_34", "CKV_AWS_174", "awsguard:cloudfront-distribution-https-only", "AwsSolutions-CFR4"],
+  equivalents: ["CKV_AWS_34", "CKV_AWS_174", "AwsSolutions-CFR4", "AVD-AWS-0012", "AVD-AWS-0013", "[CloudFront.3]"],
   checkResource: (r) => {
     if (r.type !== "aws:cloudfront/distribution:Distribution") return [];
     const p = r.props;
@@ -155,7 +155,7 @@ export const loadBalancersHttpsOnly: Rule = {
     "Application load balancers listen on HTTPS (TLS 1.2+) or redirect HTTP to HTTPS, and no listener rule on an HTTP listener serves instead of redirecting; TLS listeners use a TLS 1.2+ policy. Plain TCP on network load balancers (stratum) is not HTTP and is allowed.",
   enforcement: "production-only",
   remediation: "Use protocol HTTPS with an ELBSecurityPolicy-TLS13-1-2-* policy, or make the HTTP listener's default action and every rule on it a redirect to HTTPS.",
-  equivalents: ["CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20", "AwsSolutions-ELB (none)", "AVD-AWS-0054", "AVD-AWS-0047", "[ELB.1]"],
+  equivalents: ["CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20", "awsguard:alb-http-to-https-redirection", "AVD-AWS-0054", "AVD-AWS-0047", "[ELB.1]", "[ELB.17]"],
   checkStack: (resources) => {
     const findings: Finding[] = [];
     const httpListeners = new Set<string>();
@@ -193,7 +193,7 @@ export const secretsRecoverable: Rule = {
   description: "A deleted secret stays recoverable: recoveryWindowInDays is at least productionMinimumRecoveryWindowDays (7) in production; elsewhere (advisory) only 0, immediate deletion, is reported.",
   enforcement: "production-only",
   remediation: "Set recoveryWindowInDays to 7 or more (30 is the AWS default).",
-  equivalents: ["Checkov: none", "awsguard: none", "AwsSolutions: none", "[SecretsManager] (none)"],
+  equivalents: [],
   options: RECOVERY_OPTIONS,
   checkResource: (r, ctx) => {
     const p = propsOf(r, aws.secretsmanager.Secret);
@@ -212,7 +212,7 @@ export const loadBalancersDeletionProtected: Rule = {
   description: "Production load balancers have deletion protection (their DNS names are what miners and callers use).",
   enforcement: "production-only",
   remediation: "Set enableDeletionProtection: true.",
-  equivalents: ["CKV_AWS_150", "AVD-AWS-0xxx (none)", "[ELB.6]"],
+  equivalents: ["CKV_AWS_150", "awsguard:elb-deletion-protection-enabled", "[ELB.6]"],
   checkResource: (r) => {
     if (!LOAD_BALANCERS.includes(r.type)) return [];
     return r.props.enableDeletionProtection === true ? [] : [{ message: `load balancer ${str(r.props.name) ?? r.name} has no deletion protection` }];

@@ -7,7 +7,7 @@ export const queuesAndTopicsEncrypted: Rule = {
   description: "SQS queues are encrypted at rest (SQS-managed SSE or a KMS key); SNS topics have a KMS key.",
   enforcement: "mandatory",
   remediation: "On aws.sqs.Queue set sqsManagedSseEnabled: true or kmsMasterKeyId; on aws.sns.Topic set kmsMasterKeyId.",
-  equivalents: ["CKV_AWS_27", "CKV_AWS_26", "awsguard: none", "AwsSolutions-SQS2", "AwsSolutions-SNS2", "AVD-AWS-0096", "AVD-AWS-0095", "[SQS.1]", "[SNS.1]"],
+  equivalents: ["CKV_AWS_27", "CKV_AWS_26", "AwsSolutions-SQS2", "AVD-AWS-0096", "AVD-AWS-0095", "[SQS.1]", "[SNS.1]"],
   checkResource: (r) => {
     const queue = propsOf(r, aws.sqs.Queue);
     if (queue) return queue.sqsManagedSseEnabled === true || str(queue.kmsMasterKeyId) ? [] : [{ message: `queue ${str(queue.name) ?? r.name} is not encrypted at rest` }];
@@ -22,7 +22,7 @@ export const kmsKeysRotate: Rule = {
   description: "Symmetric customer-managed KMS keys rotate their key material.",
   enforcement: "mandatory",
   remediation: "Set enableKeyRotation: true (and rotationPeriodInDays if a year is too long).",
-  equivalents: ["CKV_AWS_7", "awsguard: none", "AwsSolutions-KMS5", "AVD-AWS-0065", "[KMS.4]"],
+  equivalents: ["CKV_AWS_7", "awsguard:cmk-backing-key-rotation-enabled", "AwsSolutions-KMS5", "AVD-AWS-0065", "[KMS.4]"],
   checkResource: (r) => {
     const key = propsOf(r, aws.kms.Key);
     if (!key) return [];
@@ -41,7 +41,7 @@ export const ecsExecLogged: Rule = {
   enforcement: "mandatory",
   remediation:
     "Set configuration.executeCommandConfiguration: { kmsKeyId, logging: \"OVERRIDE\", logConfiguration: { cloudWatchLogGroupName, cloudWatchEncryptionEnabled: true } } (the Cluster component does).",
-  equivalents: ["CKV_AWS_224", "AVD-AWS-0xxx (none)", "[ECS] (none)"],
+  equivalents: ["CKV_AWS_224"],
   checkResource: (r) => {
     const cluster = propsOf(r, aws.ecs.Cluster);
     if (!cluster) return [];
@@ -65,7 +65,7 @@ export const containersLog: Rule = {
   description: "Every container of every task definition sends its output to a log driver.",
   enforcement: "mandatory",
   remediation: 'Give each container a logConfiguration (logDriver "awslogs" with its log group), as ContainerService does.',
-  equivalents: ["CKV_AWS_97 (related)", "AwsSolutions-ECS7", "AVD-AWS-0xxx (none)", "[ECS.9]"],
+  equivalents: ["AwsSolutions-ECS7", "[ECS.9]"],
   checkResource: (r) => {
     if (!propsOf(r, aws.ecs.TaskDefinition)) return [];
     if (r.secretPaths?.has("containerDefinitions")) return []; // no-secrets-in-plain-environment reports it; it cannot be read
@@ -90,7 +90,7 @@ export const rdsExportsLogs: Rule = {
   description: "Databases export their engine log to CloudWatch Logs (PostgreSQL: postgresql; MySQL/MariaDB: error and audit).",
   enforcement: "mandatory",
   remediation: 'Set enabledCloudwatchLogsExports (for PostgreSQL ["postgresql", "upgrade"]).',
-  equivalents: ["CKV_AWS_129", "CKV_AWS_324", "AwsSolutions-RDS (none; Aurora: AwsSolutions-RDS16)", "AVD-AWS-0xxx (none)", "[RDS.9]"],
+  equivalents: ["CKV_AWS_129", "CKV_AWS_324", "[RDS.9]"],
   checkResource: (r) => {
     const p = propsOf(r, aws.rds.Instance) ?? propsOf(r, aws.rds.Cluster);
     if (!p) return [];
@@ -108,7 +108,7 @@ export const cloudfrontOriginsHttps: Rule = {
   description: "CloudFront reaches custom origins over HTTPS only, with TLS 1.2 (no SSLv3, TLSv1, TLSv1.1).",
   enforcement: "mandatory",
   remediation: 'Set customOriginConfig.originProtocolPolicy "https-only" and originSslProtocols ["TLSv1.2"]; S3 origins use an origin access control.',
-  equivalents: ["CKV_AWS_34 (viewer side)", "AwsSolutions-CFR5", "AVD-AWS-0013 (related)", "[CloudFront.9]", "[CloudFront.10]"],
+  equivalents: ["AwsSolutions-CFR5", "[CloudFront.9]", "[CloudFront.10]"],
   checkResource: (r) => {
     const p = propsOf(r, aws.cloudfront.Distribution);
     if (!p) return [];
@@ -133,7 +133,7 @@ export const rdsRequiresTls: Rule = {
   description: "PostgreSQL databases refuse unencrypted connections (rds.force_ssl = 1 in their parameter group; MySQL/MariaDB: require_secure_transport = ON).",
   enforcement: "mandatory",
   remediation: "Give the database its own parameter group with rds.force_ssl = 1 (PostgreSQL) or require_secure_transport = ON (MySQL, MariaDB).",
-  equivalents: ["CKV2_AWS_69", "AwsSolutions-RDS (none)", "AVD-AWS-0xxx (none)", "[RDS] (none)"],
+  equivalents: ["CKV2_AWS_69"],
   checkStack: (resources) => {
     const groups = new Map<string, ResourceView>();
     for (const { view, props } of [...ofClass(resources, aws.rds.ParameterGroup), ...ofClass(resources, aws.rds.ClusterParameterGroup)]) {
@@ -177,7 +177,7 @@ export const bucketsRequireTls: Rule = {
   description: 'Every bucket\'s policy denies all requests without TLS (Deny "*" s3:* on the bucket and its objects when aws:SecureTransport is false).',
   enforcement: "mandatory",
   remediation: 'Add a BucketPolicy statement: Effect Deny, Principal "*", Action s3:*, Resource [bucket ARN, bucket ARN/*], Condition Bool aws:SecureTransport false (privateBucket does).',
-  equivalents: ["CKV2_AWS_? (none)", "AwsSolutions-S10", "AVD-AWS-0xxx (none)", "[S3.5]"],
+  equivalents: ["AwsSolutions-S10", "[S3.5]"],
   checkStack: (resources) => {
     const policies = ofClass(resources, aws.s3.BucketPolicy);
     const findings: Finding[] = [];

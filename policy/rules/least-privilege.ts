@@ -58,7 +58,7 @@ export const noWildcardActions: Rule = {
     'No identity policy allows "*" or "service:*", and no principal gets an AWS-managed admin policy (AdministratorAccess, PowerUserAccess, IAMFullAccess) by any attachment: only a privilegedRoles role may, never a user or group.',
   enforcement: "mandatory",
   remediation: "List the exact actions the principal needs. Only a role named in the privilegedRoles configuration may hold broad rights; users and groups never do.",
-  equivalents: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_290", "awsguard:iam-no-policies-with-wildcard-actions", "AwsSolutions-IAM5"],
+  equivalents: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_1", "CKV_AWS_49", "CKV_AWS_274", "AwsSolutions-IAM5", "AVD-AWS-0057", "[IAM.1]", "[IAM.21]"],
   checkStack: (resources, ctx) => {
     const findings: Finding[] = [];
     for (const policy of identityPolicies(resources)) {
@@ -138,7 +138,7 @@ export const resourceStarOnlyWhereRequired: Rule = {
   enforcement: "mandatory",
   remediation:
     'Name the resource ARNs (a name prefix such as secret:<name>-* or task-definition/<family>:* is scoped). Keep "*" only in a statement whose actions all accept no resource ARN, and say so in its Sid. A resource the action creates may stay type-wide (network-interface/*) when the statement pins another resource the action requires (the subnet), or when its Condition pins the container by ArnEquals/StringEquals on ec2:Vpc or ec2:Subnet. An action whose resource types are all optional may keep "*" when its Condition pins one of the action\'s own keys to exact values (cloudwatch:PutMetricData with cloudwatch:namespace).',
-  equivalents: ["CKV_AWS_111", "CKV_AWS_356", "AwsSolutions-IAM5"],
+  equivalents: ["CKV_AWS_355", "CKV_AWS_356", "CKV_AWS_111 (related)", "CKV_AWS_290 (related)", "AwsSolutions-IAM5", "AVD-AWS-0057"],
   checkStack: async (resources, ctx) => {
     const findings: Finding[] = [];
     for (const policy of identityPolicies(resources)) {
@@ -179,7 +179,7 @@ export const actionsExist: Rule = {
   description: "Every action in every IAM policy exists (a typo such as ecs:UpdateServices silently grants nothing).",
   enforcement: "mandatory",
   remediation: "Correct the action name; the service authorization reference lists the valid ones.",
-  equivalents: ["Access Analyzer: INVALID_ACTION"],
+  equivalents: ["IAM Access Analyzer policy validation"],
   checkStack: async (resources) => {
     const findings: Finding[] = [];
     for (const policy of identityPolicies(resources)) {
@@ -198,7 +198,7 @@ export const passRoleScoped: Rule = {
   description: "iam:PassRole (however spelled: iam:Pass*, iam:*Role, iam:*, *) names role ARNs and carries an iam:PassedToService condition.",
   enforcement: "mandatory",
   remediation: 'List the exact role ARNs and add Condition StringEquals "iam:PassedToService" (e.g. ecs-tasks.amazonaws.com).',
-  equivalents: ["CKV_AWS_286", "AwsSolutions-IAM5"],
+  equivalents: ["AVD-AWS-0342", "CKV_AWS_286 (related)", "CKV_AWS_110 (related)", "AwsSolutions-IAM5"],
   checkStack: async (resources, ctx) => {
     const findings: Finding[] = [];
     for (const policy of identityPolicies(resources)) {
@@ -220,7 +220,7 @@ export const noUsersOrAccessKeys: Rule = {
   description: "No IAM users and no long-lived credentials (access keys, console login profiles, service-specific credentials such as CodeCommit or Keyspaces passwords, signing certificates, SSH keys), nor policies for users (inline, attached, exclusive, or through a PolicyAttachment's users): people use SSO, GitHub Actions uses OIDC.",
   enforcement: "mandatory",
   remediation: "Remove the user or key; grant GitHub Actions a role trusted by the GitHub OIDC provider instead.",
-  equivalents: ["CKV_AWS_273", "AwsSolutions-IAM4"],
+  equivalents: ["CKV_AWS_273", "CKV_AWS_40 (related)", "AVD-AWS-0143 (related)", "[IAM.2] (related)", "awsguard:access-keys-rotated (weaker)", "awsguard:mfa-enabled-for-iam-console-access (weaker)"],
   checkResource: (r) => {
     if (USER_RESOURCES.includes(r.type)) return [{ message: `${r.type.split(":").pop()} "${r.name}" is a long-lived credential` }];
     if (r.type === "aws:iam/policyAttachment:PolicyAttachment") {
@@ -258,7 +258,7 @@ export const githubTrustPinned: Rule = {
   description: "A role GitHub's OIDC provider may assume requires aud sts.amazonaws.com and a sub pinned to one repository of the configured owner; production roles admit only the production environment or branch.",
   enforcement: "mandatory",
   remediation: 'Use StringEquals "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" and "…:sub" = "repo:<owner>/<repo>:environment:<env>", with no wildcard in owner or repository.',
-  equivalents: ["CKV_AWS_358", "awsguard: none"],
+  equivalents: ["CKV_AWS_358"],
   checkResource: (r, ctx) => {
     if (r.type !== "aws:iam/role:Role") return [];
     const findings: Finding[] = [];
@@ -305,7 +305,7 @@ export const githubRolesReadNoSecrets: Rule = {
   description: "A role GitHub may assume never reads a secret: no secretsmanager:GetSecretValue, no kms:Decrypt, no ssm:GetParameter* on a SecureString (however the action is spelled), and no managed policy that grants them.",
   enforcement: "mandatory",
   remediation: "Secrets are read by ECS or Lambda at run time with their own roles; remove the grant from the deploy role. Deployment facts belong in GitHub variables or plain SSM String parameters.",
-  equivalents: ["seed 000: secrets are not read by GitHub Actions"],
+  equivalents: [],
   checkStack: async (resources, ctx) => {
     const githubRoleViews = resources.filter((r) => r.type === "aws:iam/role:Role" && githubTrustStatements(r).length > 0);
     // kms:Decrypt reads a secret when it is on "*" or on a key that encrypts Secrets Manager secrets
@@ -354,7 +354,7 @@ export const executionRolesReadOwnSecrets: Rule = {
   description: "A task execution role may read only the secrets its task definitions reference.",
   enforcement: "mandatory",
   remediation: "Limit secretsmanager:GetSecretValue on the execution role to the secret ARNs named in the containers' secrets[].valueFrom and repositoryCredentials.",
-  equivalents: ["AwsSolutions-ECS2 (related)"],
+  equivalents: [],
   checkStack: async (resources) => {
     const findings: Finding[] = [];
     const policies = identityPolicies(resources);
@@ -432,7 +432,7 @@ export const githubRolesNoIamEscalation: Rule = {
   enforcement: "mandatory",
   remediation:
     "A deploy role registers task definitions and updates its own services; IAM changes go through pulumi up by the deployer role (privilegedRoles). Pass only the services' own execution and task roles.",
-  equivalents: ["CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_288", "CKV_AWS_289", "AwsSolutions-IAM5 (related)", "IAM Access Analyzer (privilege escalation)"],
+  equivalents: ["CKV_AWS_286", "CKV_AWS_110", "CKV_AWS_289", "CKV_AWS_109", "AVD-AWS-0342 (related)"],
   checkStack: async (resources, ctx) => {
     const githubRoles = new Set(resources.filter((r) => r.type === "aws:iam/role:Role" && githubTrustStatements(r).length > 0).map(roleName).filter((n): n is string => !!n));
     if (githubRoles.size === 0) return [];
@@ -474,7 +474,7 @@ export const taskRoleIsNotExecutionRole: Rule = {
   description: "A task definition's task role (the application's identity) is not its execution role (which ECS uses to pull the image and read the task's secrets).",
   enforcement: "mandatory",
   remediation: "Give the task its own task role with only what the application calls; keep secret reads on the execution role.",
-  equivalents: ["AwsSolutions-ECS (none)", "Checkov: none", "ECS best practices (separate task and execution roles)"],
+  equivalents: ["CKV_AWS_249"],
   checkResource: (r) => {
     if (r.type !== "aws:ecs/taskDefinition:TaskDefinition") return [];
     const task = str(r.props.taskRoleArn);

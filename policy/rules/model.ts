@@ -157,7 +157,11 @@ export interface Rule {
   readonly enforcement: Level | "production-only";
   /** What to change when it fires. */
   readonly remediation: string;
-  /** Checkov / awsguard / cdk-nag ids that check the same thing, for the README table. */
+  /**
+   * Peer checks of the same thing, each verified against the peer's own source: Checkov `CKV_AWS_*`/`CKV2_AWS_*`,
+   * awsguard (`awsguard:<name>`), cdk-nag `AwsSolutions-*`, Trivy `AVD-AWS-*`, Security Hub `[Service.n]`. Empty when
+   * no peer checks it. policy/README.md lists them (a test keeps the table in step).
+   */
   readonly equivalents?: readonly string[];
   /** This rule's own configuration (thresholds, allow-lists), each with a default. */
   readonly options?: RuleOptions;

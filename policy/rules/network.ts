@@ -111,7 +111,7 @@ export const rdsNotPublic: Rule = {
   description: "No database instance is publicly accessible.",
   enforcement: "mandatory",
   remediation: "Set publiclyAccessible: false; reach the database from the VPC (its security group admits the service only).",
-  equivalents: ["CKV_AWS_17", "awsguard:rds-instance-public-access-check", "AwsSolutions-RDS2 (related)", "AVD-AWS-0180", "[RDS.2]"],
+  equivalents: ["CKV_AWS_17", "awsguard:rds-instance-public-access", "AVD-AWS-0180", "[RDS.2]"],
   checkResource: (r) => {
     const p = propsOf(r, aws.rds.Instance) ?? propsOf(r, aws.rds.ClusterInstance);
     return p?.publiclyAccessible === true ? [{ message: `database ${str(p.identifier) ?? r.name} is publicly accessible` }] : [];
@@ -123,7 +123,7 @@ export const ecsNoPublicIp: Rule = {
   description: "ECS services do not assign public IP addresses to their tasks.",
   enforcement: "mandatory",
   remediation: "Set networkConfiguration.assignPublicIp: false and run tasks in private subnets (a load balancer or NAT reaches the internet).",
-  equivalents: ["CKV_AWS_333", "AVD-AWS-0014 (none)", "[ECS.2]"],
+  equivalents: ["CKV_AWS_333", "[ECS.2]"],
   checkResource: (r) => {
     const p = propsOf(r, aws.ecs.Service);
     return p?.networkConfiguration?.assignPublicIp === true ? [{ message: `service ${str(p.name) ?? r.name} assigns public IPs to its tasks` }] : [];
@@ -147,7 +147,7 @@ export const internetFacingAlbsHaveWaf: Rule = {
   description: "Every internet-facing application load balancer has a WAFv2 web ACL associated.",
   enforcement: "mandatory",
   remediation: "Associate a web ACL (aws.wafv2.WebAclAssociation with resourceArn = the load balancer's ARN), or make the load balancer internal.",
-  equivalents: ["CKV2_AWS_28", "AwsSolutions-ELB (none)", "[ELB.16] (none)"],
+  equivalents: ["CKV2_AWS_28", "[ELB.16]"],
   checkStack: (resources) => {
     const associated = new Set(ofClass(resources, aws.wafv2.WebAclAssociation).map(({ props }) => str(props.resourceArn)));
     const findings: Finding[] = [];
@@ -165,7 +165,7 @@ export const cloudfrontHasWaf: Rule = {
   description: "Every CloudFront distribution is associated with a WAFv2 web ACL.",
   enforcement: "mandatory",
   remediation: "Set webAclId to the ARN of a CLOUDFRONT-scope aws.wafv2.WebAcl.",
-  equivalents: ["CKV_AWS_68", "AwsSolutions-CFR2", "AVD-AWS-0011", "[CloudFront.6] (none)"],
+  equivalents: ["CKV_AWS_68", "AwsSolutions-CFR2", "AVD-AWS-0011", "[CloudFront.6]"],
   checkResource: (r) => {
     const p = propsOf(r, aws.cloudfront.Distribution);
     return p && !str(p.webAclId) ? [{ message: `distribution ${str(p.comment) ?? r.name} has no WAF web ACL` }] : [];
@@ -177,7 +177,7 @@ export const wafAclsHaveRules: Rule = {
   description: "A WAFv2 web ACL that allows by default has at least one rule (an empty ACL filters nothing).",
   enforcement: "mandatory",
   remediation: "Add rules (AWS managed rule groups, a rate limit) or make the default action block.",
-  equivalents: ["CKV_AWS_175 (related)", "[WAF.10]"],
+  equivalents: ["CKV_AWS_175", "[WAF.10]"],
   checkResource: (r) => {
     const p = propsOf(r, aws.wafv2.WebAcl);
     if (!p) return [];

@@ -64,7 +64,7 @@ export const resourcePoliciesPinCaller: Rule = {
   enforcement: "mandatory",
   remediation:
     "Name the principal (an account or role ARN), or add a Condition on aws:SourceArn / aws:SourceAccount (a service acting for this account: EventBridge rules, the CloudFront distribution of an origin access control) or aws:PrincipalOrgID. On aws.lambda.Permission set sourceArn or sourceAccount.",
-  equivalents: ["CKV_AWS_70", "CKV_AWS_72", "CKV_AWS_168", "CKV_AWS_169", "CKV_AWS_301", "awsguard: none", "AwsSolutions-SQS (none)", "AVD-AWS-0095 (related)", "[Lambda.1]", "[S3.2]/[S3.3] (related)", "[SNS] (none)", "[KMS] (none)"],
+  equivalents: ["CKV_AWS_70", "CKV_AWS_168", "CKV_AWS_169", "CKV_AWS_283", "CKV_AWS_301", "AwsSolutions-S5 (related)", "AVD-AWS-0067", "[Lambda.1]"],
   checkResource: (r) => {
     const permission = propsOf(r, aws.lambda.Permission);
     if (permission) {
@@ -98,7 +98,7 @@ export const trustPoliciesPinned: Rule = {
     'A role trusts no one at large: a trust statement for "*" (or AWS "*") pins the caller by aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:SourceArn or aws:SourceAccount, and one for a federated identity provider (other than GitHub, which github-oidc-trust-pinned checks) requires an exact audience (`<provider>:aud`).',
   enforcement: "mandatory",
   remediation: 'Trust named principals (an account root, a role ARN, a service), or add the pinning Condition; for an OIDC or SAML provider add StringEquals "<provider>:aud" (SAML:aud) with the expected audience.',
-  equivalents: ["CKV_AWS_60", "CKV_AWS_61", "CKV_AWS_358 (GitHub)", "AVD-AWS-0057 (related)", "IAM Access Analyzer external access"],
+  equivalents: ["CKV_AWS_60", "CKV_AWS_61", "IAM Access Analyzer external access"],
   checkResource: (r) => {
     const role = propsOf(r, aws.iam.Role);
     if (!role) return [];
@@ -121,7 +121,7 @@ export const lambdaUrlsUseIam: Rule = {
   description: "A Lambda function URL requires IAM authorization (AWS_IAM), never NONE.",
   enforcement: "mandatory",
   remediation: "Set authorizationType: AWS_IAM on the function URL, or put the function behind API Gateway or CloudFront with its own authorization.",
-  equivalents: ["CKV_AWS_258", "AVD-AWS-0xxx (none)", "[Lambda.1] (related)"],
+  equivalents: ["CKV_AWS_258"],
   checkResource: (r) => {
     const url = propsOf(r, aws.lambda.FunctionUrl);
     return url && url.authorizationType !== "AWS_IAM" ? [{ message: `function URL of ${str(url.functionName) ?? r.name} has authorizationType ${String(url.authorizationType ?? "unset")}: anyone on the internet can invoke it` }] : [];

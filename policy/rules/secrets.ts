@@ -53,7 +53,7 @@ export const noSecretsInPlainEnvironment: Rule = {
     "No secret-looking name or value in an ECS container's environment, command or entry point, a Lambda's variables or a Synthetics canary's environment variables, and no Pulumi secret baked into a task definition.",
   enforcement: "mandatory",
   remediation: "Put the value in Secrets Manager and pass it as a container secret (valueFrom <secret-arn>:<json-key>::), or read it at run time by ARN from a Lambda.",
-  equivalents: ["CKV_AWS_45 (Lambda)", "CKV_AWS_336 (related)", "AwsSolutions-ECS2"],
+  equivalents: ["CKV_AWS_45", "AVD-AWS-0036", "AwsSolutions-ECS2 (stricter: any variable)", "[ECS.8]"],
   checkResource: (r) => {
     const canary = propsOf(r, aws.synthetics.Canary);
     if (canary) {
@@ -85,7 +85,7 @@ export const containerSecretsByReference: Rule = {
   description: "Container secrets reference Secrets Manager (or SSM) by ARN; registry credentials come from Secrets Manager.",
   enforcement: "mandatory",
   remediation: "Set valueFrom to the secret's full ARN followed by :<json-key>:: and credentialsParameter to a Secrets Manager secret ARN.",
-  equivalents: ["AwsSolutions-ECS2 (related)"],
+  equivalents: [],
   checkResource: (r) =>
     (containerDefinitions(r) ?? []).flatMap((c) => [
       ...(c.secrets ?? [])
@@ -102,7 +102,7 @@ export const secretValuesAreSecret: Rule = {
   description: "Secrets Manager values are Pulumi secrets (encrypted in state); databases use managed master passwords and take no password input.",
   enforcement: "mandatory",
   remediation: "Pass secret values through pulumi.secret() / `pulumi config set --secret`; on RDS set manageMasterUserPassword: true and remove password.",
-  equivalents: ["CKV_AWS_149 (related)", "AwsSolutions-SMG4 (related)", "AwsSolutions-RDS (related)"],
+  equivalents: [],
   checkResource: (r) => {
     if (r.type === "aws:secretsmanager/secretVersion:SecretVersion") {
       const known = r.secretPaths;
@@ -127,7 +127,7 @@ export const noSecretsInTagsOrOutputs: Rule = {
   description: "No secret value in a resource tag or a stack output.",
   enforcement: "mandatory",
   remediation: "Tags and outputs are readable by anyone with describe/read access to the stack: keep secrets out of them.",
-  equivalents: ["CKV_SECRET_* (related)"],
+  equivalents: ["Checkov secrets scanning (related)"],
   checkResource: (r) => {
     if (r.type === "pulumi:pulumi:Stack") {
       const findings: Finding[] = [...(r.secretPaths ?? [])].map((p) => ({ message: `stack output ${p} is a secret` }));
@@ -163,7 +163,7 @@ export const ssmSecretsAreSecureStrings: Rule = {
     "An SSM parameter whose name or value looks like a secret is a SecureString, and a SecureString's value is a Pulumi secret (a plain value would sit in the state in plain text).",
   enforcement: "mandatory",
   remediation: "Use type SecureString with value: pulumi.secret(...) (or a Secrets Manager secret); keep plain String parameters for facts such as image tags.",
-  equivalents: ["CKV2_AWS_34", "AVD-AWS-0xxx (none)", "AwsSolutions-SMG4 (related)"],
+  equivalents: ["CKV2_AWS_34", "CKV_AWS_337 (related)"],
   checkResource: (r) => {
     const p = propsOf(r, aws.ssm.Parameter);
     if (!p) return [];
@@ -192,7 +192,7 @@ export const secretsUseCustomerManagedKeys: Rule = {
   description: "Secrets Manager secrets are encrypted with a customer-managed KMS key (its key policy decides who may decrypt), not the AWS-managed aws/secretsmanager key.",
   enforcement: "production-only",
   remediation: "Set kmsKeyId to the platform key (PlatformKey) or another customer-managed key.",
-  equivalents: ["CKV_AWS_149", "AwsSolutions-SMG4 (related)", "AVD-AWS-0098"],
+  equivalents: ["CKV_AWS_149", "AVD-AWS-0098"],
   checkResource: (r) => {
     const p = propsOf(r, aws.secretsmanager.Secret);
     if (!p) return [];
