@@ -4,7 +4,7 @@
  * same rules through policy/index.ts.
  */
 import { RULES } from "./rules";
-import { DEFAULT_POLICY_CONFIG, Finding, PolicyConfig, PolicyViolation, ResourceView, Rule, RuleContext, levelFor, resolveOptions } from "./rules/model";
+import { DEFAULT_POLICY_CONFIG, Finding, PolicyConfig, PolicyViolation, ResourceView, Rule, RuleContext, levelFor, resolveOptions, typeToken } from "./rules/model";
 
 export interface EvaluateOptions {
   readonly stack: string;
@@ -39,7 +39,8 @@ export async function evaluate(views: readonly ResourceView[], options: Evaluate
         });
       }
     };
-    if (rule.checkResource) for (const view of views) record(await rule.checkResource(view, ctx), view.urn);
+    const types = rule.resourceClasses?.map(typeToken);
+    if (rule.checkResource) for (const view of views) if (!types || types.includes(view.type)) record(await rule.checkResource(view, ctx), view.urn);
     if (rule.checkStack) record(await rule.checkStack(views, ctx), `urn:pulumi:${options.stack}::stack`);
   }
   return violations;

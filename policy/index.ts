@@ -16,6 +16,7 @@ import {
   ReportViolation,
   ResourceValidationArgs,
   StackValidationArgs,
+  validateResourceOfType,
 } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { RULES } from "./rules";
@@ -71,13 +72,16 @@ function policiesFor(rule: Rule): Policies {
     const checkResource = rule.checkResource;
     const checkStack = rule.checkStack;
     if (checkResource) {
+      const validate = async (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
+        const ctx = context(args.urn, rule, () => args.getConfig<Record<string, unknown>>());
+        if (!mode.applies(ctx.production)) return;
+        report(await checkResource(view(args), ctx), rule, reportViolation);
+      };
+      // A rule about certain classes is registered per class, with @pulumi/policy's typed helper.
+      const classes = rule.resourceClasses;
       return {
         ...base,
-        validateResource: async (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-          const ctx = context(args.urn, rule, () => args.getConfig<Record<string, unknown>>());
-          if (!mode.applies(ctx.production)) return;
-          report(await checkResource(view(args), ctx), rule, reportViolation);
-        },
+        validateResource: classes ? classes.map((cls) => validateResourceOfType(cls, (_props, args, reportViolation) => validate(args, reportViolation))) : validate,
       };
     }
     if (!checkStack) throw new Error(`rule ${rule.name} checks nothing`);
@@ -113,6 +117,6 @@ const allowedExceptions: Policies[number] = {
 };
 
 new PolicyPack("lumerin-guard", {
-  description: "Least privilege, secret handling and data safety for lumerin-infra.",
+  description: "Least privilege, resource and trust policies, network exposure, secret handling, encryption and logging, and data safety for lumerin-infra.",
   policies: [...RULES.flatMap(policiesFor), allowedExceptions],
 });

@@ -42,6 +42,7 @@ export const rdsHardened: Rule = {
   remediation: "Set storageEncrypted, deletionProtection, skipFinalSnapshot: false with a finalSnapshotIdentifier, backupRetentionPeriod at or above the threshold, and multiAz in production.",
   equivalents: ["CKV_AWS_16", "CKV_AWS_293", "CKV_AWS_157", "CKV_AWS_133", "awsguard:rds-storage-encrypted", "awsguard:rds-instance-multi-az-enabled", "awsguard:rds-instance-backup-enabled", "AwsSolutions-RDS2", "AwsSolutions-RDS3", "AwsSolutions-RDS10", "AwsSolutions-RDS13", "AVD-AWS-0080", "AVD-AWS-0077", "AVD-AWS-0177", "[RDS.3]", "[RDS.5]", "[RDS.8]", "[RDS.11]"],
   options: RDS_OPTIONS,
+  resourceClasses: [aws.rds.Instance, aws.rds.Cluster],
   checkResource: (r, ctx) => {
     const instance = propsOf(r, aws.rds.Instance);
     const cluster = propsOf(r, aws.rds.Cluster);
@@ -195,6 +196,7 @@ export const secretsRecoverable: Rule = {
   remediation: "Set recoveryWindowInDays to 7 or more (30 is the AWS default).",
   equivalents: [],
   options: RECOVERY_OPTIONS,
+  resourceClasses: [aws.secretsmanager.Secret],
   checkResource: (r, ctx) => {
     const p = propsOf(r, aws.secretsmanager.Secret);
     if (!p) return [];
@@ -213,6 +215,7 @@ export const loadBalancersDeletionProtected: Rule = {
   enforcement: "production-only",
   remediation: "Set enableDeletionProtection: true.",
   equivalents: ["CKV_AWS_150", "awsguard:elb-deletion-protection-enabled", "[ELB.6]"],
+  resourceClasses: [aws.lb.LoadBalancer, aws.alb.LoadBalancer],
   checkResource: (r) => {
     if (!LOAD_BALANCERS.includes(r.type)) return [];
     return r.props.enableDeletionProtection === true ? [] : [{ message: `load balancer ${str(r.props.name) ?? r.name} has no deletion protection` }];

@@ -8,9 +8,14 @@ export const queuesAndTopicsEncrypted: Rule = {
   enforcement: "mandatory",
   remediation: "On aws.sqs.Queue set sqsManagedSseEnabled: true or kmsMasterKeyId; on aws.sns.Topic set kmsMasterKeyId.",
   equivalents: ["CKV_AWS_27", "CKV_AWS_26", "AwsSolutions-SQS2", "AVD-AWS-0096", "AVD-AWS-0095", "[SQS.1]", "[SNS.1]"],
+  resourceClasses: [aws.sqs.Queue, aws.sns.Topic],
   checkResource: (r) => {
     const queue = propsOf(r, aws.sqs.Queue);
-    if (queue) return queue.sqsManagedSseEnabled === true || str(queue.kmsMasterKeyId) ? [] : [{ message: `queue ${str(queue.name) ?? r.name} is not encrypted at rest` }];
+    if (queue) {
+      if (queue.sqsManagedSseEnabled === true || str(queue.kmsMasterKeyId)) return [];
+      const why = queue.sqsManagedSseEnabled === false ? "is not encrypted at rest" : "does not say how it is encrypted at rest (set sqsManagedSseEnabled or kmsMasterKeyId)";
+      return [{ message: `queue ${str(queue.name) ?? r.name} ${why}` }];
+    }
     const topic = propsOf(r, aws.sns.Topic);
     if (topic) return str(topic.kmsMasterKeyId) ? [] : [{ message: `topic ${str(topic.name) ?? r.name} is not encrypted at rest` }];
     return [];
@@ -23,6 +28,7 @@ export const kmsKeysRotate: Rule = {
   enforcement: "mandatory",
   remediation: "Set enableKeyRotation: true (and rotationPeriodInDays if a year is too long).",
   equivalents: ["CKV_AWS_7", "awsguard:cmk-backing-key-rotation-enabled", "AwsSolutions-KMS5", "AVD-AWS-0065", "[KMS.4]"],
+  resourceClasses: [aws.kms.Key],
   checkResource: (r) => {
     const key = propsOf(r, aws.kms.Key);
     if (!key) return [];
@@ -42,6 +48,7 @@ export const ecsExecLogged: Rule = {
   remediation:
     "Set configuration.executeCommandConfiguration: { kmsKeyId, logging: \"OVERRIDE\", logConfiguration: { cloudWatchLogGroupName, cloudWatchEncryptionEnabled: true } } (the Cluster component does).",
   equivalents: ["CKV_AWS_224"],
+  resourceClasses: [aws.ecs.Cluster],
   checkResource: (r) => {
     const cluster = propsOf(r, aws.ecs.Cluster);
     if (!cluster) return [];
@@ -66,6 +73,7 @@ export const containersLog: Rule = {
   enforcement: "mandatory",
   remediation: 'Give each container a logConfiguration (logDriver "awslogs" with its log group), as ContainerService does.',
   equivalents: ["AwsSolutions-ECS7", "[ECS.9]"],
+  resourceClasses: [aws.ecs.TaskDefinition],
   checkResource: (r) => {
     if (!propsOf(r, aws.ecs.TaskDefinition)) return [];
     if (r.secretPaths?.has("containerDefinitions")) return []; // no-secrets-in-plain-environment reports it; it cannot be read
@@ -91,6 +99,7 @@ export const rdsExportsLogs: Rule = {
   enforcement: "mandatory",
   remediation: 'Set enabledCloudwatchLogsExports (for PostgreSQL ["postgresql", "upgrade"]).',
   equivalents: ["CKV_AWS_129", "CKV_AWS_324", "[RDS.9]"],
+  resourceClasses: [aws.rds.Instance, aws.rds.Cluster],
   checkResource: (r) => {
     const p = propsOf(r, aws.rds.Instance) ?? propsOf(r, aws.rds.Cluster);
     if (!p) return [];
@@ -109,6 +118,7 @@ export const cloudfrontOriginsHttps: Rule = {
   enforcement: "mandatory",
   remediation: 'Set customOriginConfig.originProtocolPolicy "https-only" and originSslProtocols ["TLSv1.2"]; S3 origins use an origin access control.',
   equivalents: ["AwsSolutions-CFR5", "[CloudFront.9]", "[CloudFront.10]"],
+  resourceClasses: [aws.cloudfront.Distribution],
   checkResource: (r) => {
     const p = propsOf(r, aws.cloudfront.Distribution);
     if (!p) return [];

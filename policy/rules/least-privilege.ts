@@ -1,4 +1,5 @@
 /** Least privilege: who can do what, to which resources. */
+import * as aws from "@pulumi/aws";
 import { ActionResourceType, accessLevelOf, actionConditionKeysOf, actionExists, expandAction, mayAddress, resourceTypesOf, unscopedResource } from "./iam-facts";
 import {
   Finding,
@@ -475,6 +476,7 @@ export const taskRoleIsNotExecutionRole: Rule = {
   enforcement: "mandatory",
   remediation: "Give the task its own task role with only what the application calls; keep secret reads on the execution role.",
   equivalents: ["CKV_AWS_249"],
+  resourceClasses: [aws.ecs.TaskDefinition],
   checkResource: (r) => {
     if (r.type !== "aws:ecs/taskDefinition:TaskDefinition") return [];
     const task = str(r.props.taskRoleArn);

@@ -1,4 +1,4 @@
-import type { Resource, Unwrap } from "@pulumi/pulumi";
+import type { CustomResourceOptions, Resource, Unwrap } from "@pulumi/pulumi";
 
 /**
  * What a rule sees, whatever runs it: the real policy pack under the Pulumi CLI
@@ -107,7 +107,7 @@ export function resolveOptions(rule: Rule, given: Readonly<Record<string, unknow
 
 /** A resource class of `@pulumi/aws` (its type token is the class's `__pulumiType`, as `validateResourceOfType` reads it). */
 export interface ResourceClass<TArgs> {
-  new (name: string, args: TArgs, ...rest: never[]): Resource;
+  new (name: string, args: TArgs, opts?: CustomResourceOptions): Resource;
 }
 
 /**
@@ -165,6 +165,11 @@ export interface Rule {
   readonly equivalents?: readonly string[];
   /** This rule's own configuration (thresholds, allow-lists), each with a default. */
   readonly options?: RuleOptions;
+  /**
+   * The `@pulumi/aws` classes `checkResource` looks at, when it looks at certain classes only: the pack then
+   * registers it through `validateResourceOfType` per class, and the evaluator skips other resources.
+   */
+  readonly resourceClasses?: readonly ResourceClass<never>[];
   readonly checkResource?: (resource: ResourceView, ctx: RuleContext) => Checked;
   readonly checkStack?: (resources: readonly ResourceView[], ctx: RuleContext) => Checked;
 }

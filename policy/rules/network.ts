@@ -112,6 +112,7 @@ export const rdsNotPublic: Rule = {
   enforcement: "mandatory",
   remediation: "Set publiclyAccessible: false; reach the database from the VPC (its security group admits the service only).",
   equivalents: ["CKV_AWS_17", "awsguard:rds-instance-public-access", "AVD-AWS-0180", "[RDS.2]"],
+  resourceClasses: [aws.rds.Instance, aws.rds.ClusterInstance],
   checkResource: (r) => {
     const p = propsOf(r, aws.rds.Instance) ?? propsOf(r, aws.rds.ClusterInstance);
     return p?.publiclyAccessible === true ? [{ message: `database ${str(p.identifier) ?? r.name} is publicly accessible` }] : [];
@@ -124,6 +125,7 @@ export const ecsNoPublicIp: Rule = {
   enforcement: "mandatory",
   remediation: "Set networkConfiguration.assignPublicIp: false and run tasks in private subnets (a load balancer or NAT reaches the internet).",
   equivalents: ["CKV_AWS_333", "[ECS.2]"],
+  resourceClasses: [aws.ecs.Service],
   checkResource: (r) => {
     const p = propsOf(r, aws.ecs.Service);
     return p?.networkConfiguration?.assignPublicIp === true ? [{ message: `service ${str(p.name) ?? r.name} assigns public IPs to its tasks` }] : [];
@@ -139,6 +141,7 @@ export const albDropsInvalidHeaders: Rule = {
   enforcement: "mandatory",
   remediation: "Set dropInvalidHeaderFields: true on the application load balancer.",
   equivalents: ["CKV_AWS_131", "AVD-AWS-0052", "[ELB.4]"],
+  resourceClasses: [aws.lb.LoadBalancer, aws.alb.LoadBalancer],
   checkResource: (r) => (isApplication(r) && r.props.dropInvalidHeaderFields !== true ? [{ message: `application load balancer ${str(r.props.name) ?? r.name} does not drop invalid header fields` }] : []),
 };
 
@@ -166,6 +169,7 @@ export const cloudfrontHasWaf: Rule = {
   enforcement: "mandatory",
   remediation: "Set webAclId to the ARN of a CLOUDFRONT-scope aws.wafv2.WebAcl.",
   equivalents: ["CKV_AWS_68", "AwsSolutions-CFR2", "AVD-AWS-0011", "[CloudFront.6]"],
+  resourceClasses: [aws.cloudfront.Distribution],
   checkResource: (r) => {
     const p = propsOf(r, aws.cloudfront.Distribution);
     return p && !str(p.webAclId) ? [{ message: `distribution ${str(p.comment) ?? r.name} has no WAF web ACL` }] : [];
@@ -178,6 +182,7 @@ export const wafAclsHaveRules: Rule = {
   enforcement: "mandatory",
   remediation: "Add rules (AWS managed rule groups, a rate limit) or make the default action block.",
   equivalents: ["CKV_AWS_175", "[WAF.10]"],
+  resourceClasses: [aws.wafv2.WebAcl],
   checkResource: (r) => {
     const p = propsOf(r, aws.wafv2.WebAcl);
     if (!p) return [];

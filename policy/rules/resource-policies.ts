@@ -65,6 +65,7 @@ export const resourcePoliciesPinCaller: Rule = {
   remediation:
     "Name the principal (an account or role ARN), or add a Condition on aws:SourceArn / aws:SourceAccount (a service acting for this account: EventBridge rules, the CloudFront distribution of an origin access control) or aws:PrincipalOrgID. On aws.lambda.Permission set sourceArn or sourceAccount.",
   equivalents: ["CKV_AWS_70", "CKV_AWS_168", "CKV_AWS_169", "CKV_AWS_283", "CKV_AWS_301", "AwsSolutions-S5 (related)", "AVD-AWS-0067", "[Lambda.1]"],
+  resourceClasses: [aws.lambda.Permission, aws.s3.BucketPolicy, aws.sqs.QueuePolicy, aws.sqs.Queue, aws.sns.TopicPolicy, aws.sns.Topic, aws.kms.Key, aws.kms.KeyPolicy, aws.secretsmanager.SecretPolicy, aws.secretsmanager.Secret],
   checkResource: (r) => {
     const permission = propsOf(r, aws.lambda.Permission);
     if (permission) {
@@ -99,6 +100,7 @@ export const trustPoliciesPinned: Rule = {
   enforcement: "mandatory",
   remediation: 'Trust named principals (an account root, a role ARN, a service), or add the pinning Condition; for an OIDC or SAML provider add StringEquals "<provider>:aud" (SAML:aud) with the expected audience.',
   equivalents: ["CKV_AWS_60", "CKV_AWS_61", "IAM Access Analyzer external access"],
+  resourceClasses: [aws.iam.Role],
   checkResource: (r) => {
     const role = propsOf(r, aws.iam.Role);
     if (!role) return [];
@@ -122,6 +124,7 @@ export const lambdaUrlsUseIam: Rule = {
   enforcement: "mandatory",
   remediation: "Set authorizationType: AWS_IAM on the function URL, or put the function behind API Gateway or CloudFront with its own authorization.",
   equivalents: ["CKV_AWS_258"],
+  resourceClasses: [aws.lambda.FunctionUrl],
   checkResource: (r) => {
     const url = propsOf(r, aws.lambda.FunctionUrl);
     return url && url.authorizationType !== "AWS_IAM" ? [{ message: `function URL of ${str(url.functionName) ?? r.name} has authorizationType ${String(url.authorizationType ?? "unset")}: anyone on the internet can invoke it` }] : [];

@@ -164,6 +164,7 @@ export const ssmSecretsAreSecureStrings: Rule = {
   enforcement: "mandatory",
   remediation: "Use type SecureString with value: pulumi.secret(...) (or a Secrets Manager secret); keep plain String parameters for facts such as image tags.",
   equivalents: ["CKV2_AWS_34", "CKV_AWS_337 (related)"],
+  resourceClasses: [aws.ssm.Parameter],
   checkResource: (r) => {
     const p = propsOf(r, aws.ssm.Parameter);
     if (!p) return [];
@@ -193,6 +194,7 @@ export const secretsUseCustomerManagedKeys: Rule = {
   enforcement: "production-only",
   remediation: "Set kmsKeyId to the platform key (PlatformKey) or another customer-managed key.",
   equivalents: ["CKV_AWS_149", "AVD-AWS-0098"],
+  resourceClasses: [aws.secretsmanager.Secret],
   checkResource: (r) => {
     const p = propsOf(r, aws.secretsmanager.Secret);
     if (!p) return [];

@@ -30,6 +30,7 @@ describe("policy rules: encryption and logging", () => {
     before(async () => {
       vs = await violations([queuesAndTopicsEncrypted, kmsKeysRotate], () => {
         new aws.sqs.Queue("queue-plain", { name: "queue-plain", sqsManagedSseEnabled: false });
+        new aws.sqs.Queue("queue-unsaid", { name: "queue-unsaid" });
         new aws.sqs.Queue("queue-sse", { name: "queue-sse", sqsManagedSseEnabled: true });
         new aws.sqs.Queue("queue-kms", { name: "queue-kms", kmsMasterKeyId: KEY_ARN });
         new aws.sns.Topic("topic-plain", { name: "topic-plain" });
@@ -42,6 +43,7 @@ describe("policy rules: encryption and logging", () => {
 
     it("fires on an unencrypted queue and topic and a symmetric key that does not rotate", () => {
       fires(vs, queuesAndTopicsEncrypted, { type: E.queue, name: "queue-plain", level: "mandatory", message: "queue queue-plain is not encrypted at rest" });
+      fires(vs, queuesAndTopicsEncrypted, { type: E.queue, name: "queue-unsaid", level: "mandatory", message: "queue queue-unsaid does not say how it is encrypted at rest (set sqsManagedSseEnabled or kmsMasterKeyId)" });
       fires(vs, queuesAndTopicsEncrypted, { type: E.topic, name: "topic-plain", level: "mandatory", message: "topic topic-plain is not encrypted at rest" });
       fires(vs, kmsKeysRotate, { type: T.kmsKey, name: "key-static", level: "mandatory", message: "key static does not rotate" });
     });
