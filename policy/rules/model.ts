@@ -87,9 +87,38 @@ function jsonType(value: unknown): string {
   return typeof value;
 }
 
+type Schema = Readonly<Record<string, unknown>>;
+
 /**
- * A rule's options from configuration, defaults filled in. Throws, naming `<rule>.<key>`, on an option
- * the rule does not have or a value of the wrong JSON type.
+ * What is wrong with a value against the small JSON-schema subset options use (type, minimum, maximum,
+ * items, additionalProperties), as `<path>: expected ...`; `undefined` when nothing is.
+ */
+function schemaProblem(value: unknown, schema: Schema, path: string): string | undefined {
+  const want = typeof schema.type === "string" ? schema.type : undefined;
+  const got = jsonType(value);
+  if (want && got !== want && !(want === "number" && got === "integer")) return `${path}: expected ${want}, got ${got}`;
+  if (typeof value === "number") {
+    if (typeof schema.minimum === "number" && value < schema.minimum) return `${path}: expected at least ${schema.minimum}, got ${value}`;
+    if (typeof schema.maximum === "number" && value > schema.maximum) return `${path}: expected at most ${schema.maximum}, got ${value}`;
+  }
+  if (Array.isArray(value) && schema.items && typeof schema.items === "object") {
+    for (const [i, v] of value.entries()) {
+      const problem = schemaProblem(v, schema.items as Schema, `${path}[${i}]`);
+      if (problem) return problem;
+    }
+  }
+  if (got === "object" && schema.additionalProperties && typeof schema.additionalProperties === "object") {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const problem = schemaProblem(v, schema.additionalProperties as Schema, `${path}.${k}`);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A rule's options from configuration, defaults filled in. Throws, naming `<rule>.<key>` (and the element),
+ * on an option the rule does not have or a value its schema refuses.
  */
 export function resolveOptions(rule: Rule, given: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
   const spec = rule.options ?? {};
@@ -97,9 +126,8 @@ export function resolveOptions(rule: Rule, given: Readonly<Record<string, unknow
   for (const [key, value] of Object.entries(given ?? {})) {
     const option = spec[key];
     if (!option) throw new Error(`policy config ${rule.name}.${key}: ${rule.name} has no option ${key}${Object.keys(spec).length ? ` (it has ${Object.keys(spec).join(", ")})` : ""}`);
-    const want = String(option.schema.type);
-    const got = jsonType(value);
-    if (got !== want && !(want === "number" && got === "integer")) throw new Error(`policy config ${rule.name}.${key}: expected ${want}, got ${got}`);
+    const problem = schemaProblem(value, option.schema, `${rule.name}.${key}`);
+    if (problem) throw new Error(`policy config ${problem}`);
     out[key] = value;
   }
   return out;

@@ -2,10 +2,10 @@
 import { strict as assert } from "node:assert";
 import * as aws from "@pulumi/aws";
 import { albDropsInvalidHeaders, cloudfrontHasWaf, ecsNoPublicIp, internetFacingAlbsHaveWaf, rdsNotPublic, securityGroupsNotOpenToTheWorld, wafAclsHaveRules } from "../../policy/rules/network";
-import type { PolicyViolation } from "../../policy/rules/model";
+import type { PolicyViolation, ResourceView } from "../../policy/rules/model";
 import { evaluate } from "../../policy/evaluate";
 import { viewsFromPlan } from "../../policy/views";
-import { evaluateProgram, violations } from "../support/policy";
+import { evaluateProgram, nameOf, violations } from "../support/policy";
 import { CERT_ARN, T, fires, ofRule, passes, show } from "./support";
 
 const VPC = "vpc-0123456789abcdef0";
@@ -70,6 +70,24 @@ describe("policy rules: network exposure", () => {
       const { plan } = await evaluateProgram(securityGroupsNotOpenToTheWorld, program);
       const allowed = await evaluate(viewsFromPlan(plan), { stack: "dev", rules: [securityGroupsNotOpenToTheWorld], ruleOptions: { [securityGroupsNotOpenToTheWorld.name]: { publicIngressPorts: { "web-*": [443] } } } });
       assert.deepEqual(allowed, []);
+      await assert.rejects(
+        evaluate(viewsFromPlan(plan), { stack: "dev", rules: [securityGroupsNotOpenToTheWorld], ruleOptions: { [securityGroupsNotOpenToTheWorld.name]: { publicIngressPorts: { "web-*": ["443"] } } } }),
+        /policy config security-groups-not-open-to-the-world\.publicIngressPorts\.web-\*\[0\]: expected integer, got string/,
+      );
+    });
+
+    it("where no group of the stack shows the rule's group id (the CLI passes no ids), allows only ports some allow-listed group may open", async () => {
+      const rule = (name: string, port: number): ResourceView => ({
+        type: N.ingress,
+        name,
+        urn: `urn:pulumi:dev::lumerin-infra::${N.ingress}::${name}`,
+        props: { securityGroupId: "sg-0123456789abcdef0", ipProtocol: "tcp", fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0" },
+        outputs: {},
+        secretPaths: undefined,
+        protect: false,
+      });
+      const found = await evaluate([rule("miners", 7301), rule("ssh", 22)], { stack: "dev", rules: [securityGroupsNotOpenToTheWorld] });
+      assert.deepEqual(found.map((v) => [nameOf(v.urn), v.message.split(". ")[0]]), [["ssh", "rule ssh of security group sg-0123456789abcdef0 admits 0.0.0.0/0 on tcp port 22, which publicIngressPorts does not list for it"]]);
     });
   });
 
