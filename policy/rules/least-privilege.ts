@@ -429,7 +429,7 @@ async function privilegedRoleNames(resources: readonly ResourceView[], ctx: Rule
 export const githubRolesNoIamEscalation: Rule = {
   name: "github-roles-no-iam-escalation",
   description:
-    "A role GitHub may assume cannot change IAM (no iam: Write or Permissions management action, which includes changing its own trust with iam:UpdateAssumeRolePolicy, no IAMFullAccess or AdministratorAccess) and cannot pass a role more privileged than itself (one with admin, wildcard or IAM-changing rights, or a privilegedRoles role).",
+    "A role GitHub may assume cannot change IAM (no iam: Write or Permissions management action, which includes changing its own trust with iam:UpdateAssumeRolePolicy, no IAMFullAccess or AdministratorAccess) and cannot pass or assume a role more privileged than itself (one with admin, wildcard or IAM-changing rights, or a privilegedRoles role).",
   enforcement: "mandatory",
   remediation:
     "A deploy role registers task definitions and updates its own services; IAM changes go through pulumi up by the deployer role (privilegedRoles). Pass only the services' own execution and task roles.",
@@ -455,9 +455,13 @@ export const githubRolesNoIamEscalation: Rule = {
           const ownTrust = (await grantsAny(s, [/^iam:updateassumerolepolicy$/i])).length > 0 && s.resources.some((res) => roles.some((role) => matchesArn(res, roleArns.get(role) ?? `arn:aws:iam::*:role/${role}`)));
           findings.push(finding(policy, ctx, `${label} can change IAM: ${changes.join(", ")}${ownTrust ? ", including its own trust policy" : ""}`));
         }
-        if ((await grantsAny(s, [/^iam:passrole$/i])).length === 0) continue;
-        const passed = [...privilegedRoles].filter(([name]) => !roles.includes(name) && s.resources.some((res) => matchesArn(res, roleArns.get(name) ?? `arn:aws:iam::*:role/${name}`)));
-        if (passed.length) findings.push(finding(policy, ctx, `${label} can pass more privileged roles: ${passed.map(([n, w]) => `${n} (${w})`).join(", ")}`));
+        // Passing a role to a service, or assuming it (role chaining), hands on its rights.
+        const passes = (await grantsAny(s, [/^iam:passrole$/i])).length > 0;
+        const assumes = (await grantsAny(s, [/^sts:assumerole$/i])).length > 0;
+        if (!passes && !assumes) continue;
+        const reached = [...privilegedRoles].filter(([name]) => !roles.includes(name) && s.resources.some((res) => matchesArn(res, roleArns.get(name) ?? `arn:aws:iam::*:role/${name}`)));
+        const verb = passes && assumes ? "pass or assume" : passes ? "pass" : "assume";
+        if (reached.length) findings.push(finding(policy, ctx, `${label} can ${verb} more privileged roles: ${reached.map(([n, w]) => `${n} (${w})`).join(", ")}`));
       }
     }
     for (const a of managedAttachments(resources)) {

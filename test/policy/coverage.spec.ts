@@ -61,20 +61,21 @@ describe("policy rules", () => {
       assert.equal(new Set(RULES.map((r) => r.name)).size, RULES.length, "rule names are unique");
     });
 
-    it("policy/README.md lists every rule once, at its level, with exactly its peers' ids and its options' defaults", () => {
+    it("policy/README.md lists every rule once, with its description and level, exactly its peers' ids, and its options' defaults", () => {
       const readme = readFileSync(path.join(REPO_ROOT, "policy", "README.md"), "utf8");
       const rows = new Map<string, string[]>();
       for (const line of readme.split("\n")) {
-        const m = /^\| `([a-z0-9-]+)` \| .* \| (mandatory|advisory|production-only) \| (.*) \|$/.exec(line);
+        const m = /^\| `([a-z0-9-]+)` \| (?!`)(.*) \| (mandatory|advisory|production-only) \| (.*) \|$/.exec(line);
         if (m) {
           assert.ok(!rows.has(m[1]), `${m[1]} is listed twice`);
-          rows.set(m[1], [m[2], m[3]]);
+          rows.set(m[1], [m[3], m[4], m[2]]);
         }
       }
       assert.deepEqual([...rows.keys()].sort(), RULES.map((r) => r.name).sort());
       for (const rule of RULES) {
-        const [level, peers] = rows.get(rule.name) as string[];
+        const [level, peers, description] = rows.get(rule.name) as string[];
         assert.equal(level, rule.enforcement, rule.name);
+        assert.equal(description, rule.description.replace(/\|/g, "\\|"), `${rule.name}: the README says what the rule says`);
         assert.deepEqual(peers === "none" ? [] : peers.split(", "), [...(rule.equivalents ?? [])], rule.name);
         for (const [key, option] of Object.entries(rule.options ?? {})) {
           assert.ok(readme.includes(`| \`${rule.name}\` | \`${key}\` | \`${JSON.stringify(option.default)}\` |`), `${rule.name}.${key} and its default are documented`);

@@ -638,6 +638,8 @@ describe("policy rules: least privilege", () => {
         new aws.iam.RolePolicy("gh-pass-own", { role: gh.name, policy: doc(allow("iam:PassRole", [exec.arn, task.arn], { Sid: "PassOwnTaskRoles", ...ecsPass })) });
         new aws.iam.RolePolicy("gh-pass-admin", { role: gh.name, policy: doc(allow("iam:PassRole", [task.arn, admin.arn], { Sid: "PassAdmin", ...ecsPass })) });
         new aws.iam.RolePolicy("gh-pass-iam-writer", { role: gh.name, policy: doc(allow("iam:PassRole", iamWriter.arn, { Sid: "PassIamWriter", ...ecsPass })) });
+        new aws.iam.RolePolicy("gh-assume-admin", { role: gh.name, policy: doc(allow("sts:AssumeRole", admin.arn, { Sid: "ChainToAdmin" })) });
+        new aws.iam.RolePolicy("gh-assume-task", { role: gh.name, policy: doc(allow("sts:AssumeRole", task.arn, { Sid: "ChainToTask" })) });
         new aws.iam.RolePolicy("gh-own-trust", { role: gh.name, policy: doc(allow("iam:UpdateAssumeRolePolicy", gh.arn, { Sid: "RewriteOwnTrust" })) });
         new aws.iam.RolePolicy("gh-attach", { role: gh.name, policy: doc(allow("iam:Attach*", `arn:aws:iam::${ACCOUNT}:role/svc-*`, { Sid: "AttachPolicies" })) });
         new aws.iam.RolePolicy("gh-read-iam", { role: gh.name, policy: doc(allow(["iam:GetRole", "iam:ListRolePolicies"], exec.arn, { Sid: "ReadIam" })) });
@@ -656,13 +658,14 @@ describe("policy rules: least privilege", () => {
       fires(vs, githubRolesNoIamEscalation, { type: T.attachment, name: "gh-iam-full", level: "mandatory", message: "GitHub-trusted role gh-deploy gets the AWS-managed IAMFullAccess policy, which changes IAM" });
     });
 
-    it("fires on passing a role with AdministratorAccess or with IAM-changing rights", () => {
+    it("fires on passing a role with AdministratorAccess or with IAM-changing rights, or on assuming one", () => {
+      fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-assume-admin", level: "mandatory", message: "GitHub-trusted role gh-deploy (ChainToAdmin) can assume more privileged roles: ops-admin (holds AdministratorAccess)" });
       fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-pass-admin", level: "mandatory", message: "GitHub-trusted role gh-deploy (PassAdmin) can pass more privileged roles: ops-admin (holds AdministratorAccess)" });
       fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-pass-iam-writer", level: "mandatory", message: "can pass more privileged roles: iam-writer (can change IAM (iam:AttachRolePolicy))" });
     });
 
     it("passes passing the service's own roles, reading IAM, and a run-time role's IAM rights; the deployer's admin is an allowed exception", () => {
-      passes(vs, githubRolesNoIamEscalation, "gh-pass-own", "gh-read-iam", "ops-iam", "iam-writer-policy");
+      passes(vs, githubRolesNoIamEscalation, "gh-pass-own", "gh-assume-task", "gh-read-iam", "ops-iam", "iam-writer-policy");
       const deployer = ofRule(vs, githubRolesNoIamEscalation, "deployer-admin");
       assert.deepEqual(deployer.map((v) => [v.level, v.message]), [["advisory", "allowed exception (privilegedRoles): GitHub-trusted role lumerin-infra-deployer-dev gets the AWS-managed AdministratorAccess policy, which changes IAM"]]);
     });
