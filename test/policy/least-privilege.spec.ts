@@ -485,13 +485,17 @@ describe("policy rules: least privilege", () => {
       assert.equal(vs.length, 2, show(vs));
     });
 
-    it("fires on a console login profile and a service-specific credential (a CodeCommit password)", async () => {
+    it("fires on a console login profile, a service-specific credential (a CodeCommit password), an SSH key and a signing certificate", async () => {
       const vs = await violations(noUsersOrAccessKeys, () => {
         new aws.iam.UserLoginProfile("ops-console", { user: "ops" });
         new aws.iam.ServiceSpecificCredential("ops-git", { userName: "ops", serviceName: "codecommit.amazonaws.com" });
+        new aws.iam.SshKey("ops-ssh", { username: "ops", encoding: "SSH", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleOnlyNotARealKeyAtAll ops" });
+        new aws.iam.SigningCertificate("ops-cert", { userName: "ops", certificateBody: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----" });
       });
       fires(vs, noUsersOrAccessKeys, { type: "aws:iam/userLoginProfile:UserLoginProfile", name: "ops-console", level: "mandatory", message: 'UserLoginProfile "ops-console" is a long-lived credential' });
       fires(vs, noUsersOrAccessKeys, { type: "aws:iam/serviceSpecificCredential:ServiceSpecificCredential", name: "ops-git", level: "mandatory", message: 'ServiceSpecificCredential "ops-git" is a long-lived credential' });
+      fires(vs, noUsersOrAccessKeys, { type: "aws:iam/sshKey:SshKey", name: "ops-ssh", level: "mandatory", message: 'SshKey "ops-ssh" is a long-lived credential' });
+      fires(vs, noUsersOrAccessKeys, { type: "aws:iam/signingCertificate:SigningCertificate", name: "ops-cert", level: "mandatory", message: 'SigningCertificate "ops-cert" is a long-lived credential' });
     });
   });
 
