@@ -336,7 +336,7 @@ describe("DeployIdentity", () => {
       assert.equal(admin.inputs.policyArn, "arn:aws:iam::aws:policy/AdministratorAccess");
       assert.equal(resource(plan, "aws:iam/role:Role", "deploy-infra-deployer-role").inputs.maxSessionDuration, 7200);
       const reported = plan.violations.filter((v) => v.urn === admin.urn);
-      assert.deepEqual(reported.map((v) => [v.policy, v.level]).sort(), [["github-roles-read-no-secrets", "advisory"], ["iam-no-wildcard-actions", "advisory"]]);
+      assert.deepEqual(reported.map((v) => [v.policy, v.level]).sort(), [["github-roles-no-iam-escalation", "advisory"], ["github-roles-read-no-secrets", "advisory"], ["iam-no-wildcard-actions", "advisory"]]);
     });
   });
 });
