@@ -14,7 +14,7 @@ import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, platformKeyAl
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository } from "./components/deploy-identity";
 import { Futures } from "./components/futures/futures";
-import { LOG_METRICS } from "./components/monitoring/log-metrics";
+import { LOG_METRICS, MARKET_MAKER_FUNCTION_LOG_METRICS } from "./components/monitoring/log-metrics";
 import { Monitoring } from "./components/monitoring/monitoring";
 import { EnvironmentRepository, GitHubEnvironments, ecsDeployTargetsVariable } from "./components/github-environments";
 import { Network } from "./components/network";
@@ -254,10 +254,14 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
           loadBalancers: futures?.notifications
             ? [{ key: "notifications", loadBalancerArnSuffix: futures.notifications.loadBalancerArnSuffix, targetGroupArnSuffix: futures.notifications.targetGroupArnSuffix }]
             : [],
-          functions:
-            futures?.marginCall && config.futures
+          functions: [
+            ...(futures?.marketMaker?.function && config.futures
+              ? [{ key: "market-maker", functionName: futures.marketMaker.function.functionName, timeoutSeconds: config.futures.marketMaker.lambda.timeoutSeconds, intervalMinutes: config.futures.marketMaker.lambda.scheduleMinutes, failureQueueName: futures.marketMaker.function.failureQueueName }]
+              : []),
+            ...(futures?.marginCall && config.futures
               ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes, failureQueueName: futures.marginCall.failureQueue.name }]
-              : [],
+              : []),
+          ],
           ...(futures?.ui ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futures.ui.siteName } } : {}),
           logs: [
             ...(["router", "validator"] as const).flatMap((kind) => {
@@ -266,6 +270,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
               return ref ? [{ key, logGroupName: ref.logGroupName, metrics: LOG_METRICS[key] }] : [];
             }),
             ...(futures?.refs.marketMaker ? [{ key: "market-maker", logGroupName: futures.refs.marketMaker.logGroupName, metrics: LOG_METRICS["market-maker"] }] : []),
+            ...(futures?.marketMaker?.function ? [{ key: "market-maker", logGroupName: futures.marketMaker.function.logGroupName, metrics: MARKET_MAKER_FUNCTION_LOG_METRICS }] : []),
             ...(futures?.refs.notifications ? [{ key: "notifications", logGroupName: futures.refs.notifications.logGroupName, metrics: LOG_METRICS.notifications }] : []),
             ...(futures?.marginCall ? [{ key: "margin-call", logGroupName: futures.marginCall.logGroupName, metrics: LOG_METRICS["margin-call"] }] : []),
           ],
@@ -296,6 +301,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
           notificationsUrl: futures.notifications?.url,
           databaseIdentifier: futures.notifications?.databaseIdentifier,
           marginCallFunction: futures.marginCall?.functionName,
+          marketMakerFunction: futures.marketMaker?.function?.functionName,
           marginCallFailureQueue: futures.marginCall?.failureQueue.name,
         }
       : undefined,
@@ -341,11 +347,12 @@ function futuresImageRequests(config: StackConfig): ImageRequest[] {
   const names = futuresNames(config.env.name);
   const github = { owner: cfg.github.owner, repo: cfg.github.repo };
   const parts = [
-    { key: "market-maker", part: cfg.marketMaker, parameter: names.marketMaker.imageTagParameter },
-    { key: "futures-notifications", part: cfg.notifications, parameter: names.notifications.imageTagParameter },
+    // The Lambda runtime has no image: the pipeline uploads its code.
+    { key: "market-maker", part: cfg.marketMaker, enabled: cfg.marketMaker.enabled && cfg.marketMaker.runtime === "ecs", parameter: names.marketMaker.imageTagParameter },
+    { key: "futures-notifications", part: cfg.notifications, enabled: cfg.notifications.enabled, parameter: names.notifications.imageTagParameter },
   ];
   return parts
-    .filter(({ part }) => part.enabled)
+    .filter(({ enabled }) => enabled)
     .map(({ key, part, parameter }) => ({
       key,
       repository: part.image,

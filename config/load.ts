@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringConfig, resolveMonitoring } from "./monitoring";
-import { FuturesConfig, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
+import { FuturesConfig, MARKET_MAKER_ECS_ONLY_KEYS, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
 import { z } from "zod";
 import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
 import {
@@ -202,6 +202,13 @@ interface CrossCheckInputs {
   readonly databaseBackupRetentionDays?: number;
   /** Secret-bearing keys that are set at all (empty or not). */
   readonly secretKeysGiven: ReadonlySet<SecretKey>;
+  /** `futures.marketMaker.runtime` as parsed, and which runtime-specific keys the stack sets. */
+  readonly marketMaker?: {
+    readonly runtime: "ecs" | "lambda";
+    readonly enabled: boolean;
+    readonly ecsKeysGiven: readonly string[];
+    readonly lambdaGiven: boolean;
+  };
 }
 
 function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInputs {
@@ -237,6 +244,22 @@ function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInp
       NotificationsDatabaseSchema.shape.backupRetentionDays,
     )?.value,
     secretKeysGiven: new Set((Object.keys(SECRET_KEYS) as SecretKey[]).filter((key) => raw[key] !== undefined)),
+    ...marketMakerInputs(raw),
+  };
+}
+
+function marketMakerInputs(raw: Readonly<Record<string, unknown>>): Pick<CrossCheckInputs, "marketMaker"> {
+  const mm = rawAt(raw, ["futures", "marketMaker"]);
+  const runtime = parsedAt(raw, ["futures", "marketMaker", "runtime"], MarketMakerSchema.shape.runtime)?.value;
+  const enabled = parsedAt(raw, ["futures", "marketMaker", "enabled"], MarketMakerSchema.shape.enabled)?.value;
+  if (!isPlainObject(mm) || runtime === undefined || enabled === undefined) return {};
+  return {
+    marketMaker: {
+      runtime,
+      enabled,
+      ecsKeysGiven: MARKET_MAKER_ECS_ONLY_KEYS.filter((key) => mm[key] !== undefined),
+      lambdaGiven: mm.lambda !== undefined,
+    },
   };
 }
 
@@ -314,6 +337,23 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
     issues.push({
       key: `${prefix}futures.notifications.database.backupRetentionDays`,
       message: `is ${inputs.databaseBackupRetentionDays}; production keeps at least 14 days of backups`,
+    });
+  }
+
+  // One wallet key, one market maker: settings of the other runtime would describe a second bot.
+  const mm = inputs.marketMaker;
+  if (mm?.enabled && mm.runtime === "lambda") {
+    for (const key of mm.ecsKeysGiven) {
+      issues.push({
+        key: `${prefix}futures.marketMaker.${key}`,
+        message: `configures the ECS service, but ${prefix}futures.marketMaker.runtime is "lambda": a stack runs the market maker once (both would trade with one wallet key); remove ${key} or set runtime "ecs"`,
+      });
+    }
+  }
+  if (mm?.enabled && mm.runtime === "ecs" && mm.lambdaGiven) {
+    issues.push({
+      key: `${prefix}futures.marketMaker.lambda`,
+      message: `configures the Lambda, but ${prefix}futures.marketMaker.runtime is "ecs": a stack runs the market maker once (both would trade with one wallet key); remove lambda or set runtime "lambda"`,
     });
   }
 

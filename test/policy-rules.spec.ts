@@ -10,7 +10,7 @@ import { strict as assert } from "node:assert";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { evaluate } from "../policy/evaluate";
-import { cloudfrontTls, ecsCircuitBreaker, loadBalancersHttpsOnly, logGroupsRetained, rdsHardened, s3Hardened, statefulProtected } from "../policy/rules/data-safety";
+import { cloudfrontTls, ecsCircuitBreaker, loadBalancersHttpsOnly, logGroupsRetained, nlbSecurityGroups, rdsHardened, rdsStorageStackKey, s3Hardened, statefulProtected } from "../policy/rules/data-safety";
 import { RULES } from "../policy/rules/index";
 import { mayAddress, unscopedResource } from "../policy/rules/iam-facts";
 import {
@@ -23,7 +23,7 @@ import {
   passRoleScoped,
   resourceStarOnlyWhereRequired,
 } from "../policy/rules/least-privilege";
-import { globsOverlap } from "../policy/rules/model";
+import { globsOverlap, policyExceptionTag } from "../policy/rules/model";
 import type { Level, PolicyViolation, ResourceView, Rule } from "../policy/rules/model";
 import { containerSecretsByReference, noSecretsInPlainEnvironment, noSecretsInTagsOrOutputs, secretValuesAreSecret } from "../policy/rules/secrets";
 import { ACCOUNT, REGION, TestStack, nameOf, urnOf, violations } from "./support/policy";
@@ -1116,6 +1116,65 @@ describe("policy rules", () => {
     });
   });
 
+  describe("rds-storage-stack-key", () => {
+    const db = (name: string, extra: Partial<aws.rds.InstanceArgs>) =>
+      new aws.rds.Instance(name, { identifier: name, engine: "postgres", instanceClass: "db.t4g.micro", allocatedStorage: 20, username: "app", manageMasterUserPassword: true, storageEncrypted: true, ...extra });
+    const AWS_RDS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0c0ffee0-0000-4000-8000-000000000001`;
+
+    it("fires on storage under aws/rds (no key) or a key the stack does not manage; an adoption tag makes it a visible exception naming the config key", async () => {
+      const vs = await violations(
+        rdsStorageStackKey,
+        () => {
+          const key = new aws.kms.Key("stack-key", { enableKeyRotation: true });
+          db("db-stack-key", { kmsKeyId: key.arn });
+          db("db-default-key", {});
+          db("db-foreign-key", { kmsKeyId: AWS_RDS_KEY });
+          db("db-adopted", { kmsKeyId: AWS_RDS_KEY, tags: { [policyExceptionTag("rds-storage-stack-key")]: "futures.notifications.database.kmsKeyArn" } });
+        },
+        { stack: "lmn" },
+      );
+      fires(vs, rdsStorageStackKey, { type: T.rdsInstance, name: "db-default-key", stack: "lmn", level: "mandatory", message: "db-default-key is encrypted with the account's aws/rds key (no kmsKeyId)" });
+      fires(vs, rdsStorageStackKey, { type: T.rdsInstance, name: "db-foreign-key", stack: "lmn", level: "mandatory", message: `db-foreign-key is encrypted with ${AWS_RDS_KEY}, which is not a key this stack manages` });
+      const adopted = fires(vs, rdsStorageStackKey, {
+        type: T.rdsInstance,
+        name: "db-adopted",
+        stack: "lmn",
+        level: "advisory",
+        message: /^allowed exception \(adopted, futures\.notifications\.database\.kmsKeyArn\): db-adopted is encrypted with /,
+      });
+      assert.ok(!adopted.message.endsWith(rdsStorageStackKey.remediation), "an exception is no call to fix");
+      passes(vs, rdsStorageStackKey, "db-stack-key");
+      assert.equal(ofRule(vs, rdsStorageStackKey).length, 3, show(vs));
+    });
+  });
+
+  describe("nlb-security-groups", () => {
+    it("fires on an NLB without security groups, reports a tagged (adopted) one as an exception, and passes one with a group and an ALB", async () => {
+      const vs = await violations(
+        nlbSecurityGroups,
+        () => {
+          const sg = new aws.ec2.SecurityGroup("nlb-sg", { vpcId: "vpc-0123456789abcdef0", description: "nlb" });
+          const subnets = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"];
+          new aws.lb.LoadBalancer("nlb-bare", { name: "nlb-bare", loadBalancerType: "network", subnets });
+          new aws.lb.LoadBalancer("nlb-adopted", { name: "nlb-adopted", loadBalancerType: "network", subnets, tags: { [policyExceptionTag("nlb-security-groups")]: "proxyRouter.router.publicEndpoint.securityGroups" } });
+          new aws.lb.LoadBalancer("nlb-guarded", { name: "nlb-guarded", loadBalancerType: "network", subnets, securityGroups: [sg.id] });
+          new aws.lb.LoadBalancer("alb-plain", { name: "alb-plain", loadBalancerType: "application", subnets });
+        },
+        { stack: "lmn" },
+      );
+      const nlb = "aws:lb/loadBalancer:LoadBalancer";
+      fires(vs, nlbSecurityGroups, { type: nlb, name: "nlb-bare", stack: "lmn", level: "mandatory", message: "network load balancer nlb-bare has no security group" });
+      fires(vs, nlbSecurityGroups, {
+        type: nlb,
+        name: "nlb-adopted",
+        stack: "lmn",
+        level: "advisory",
+        message: "allowed exception (adopted, proxyRouter.router.publicEndpoint.securityGroups): network load balancer nlb-adopted has no security group",
+      });
+      passes(vs, nlbSecurityGroups, "nlb-guarded", "alb-plain");
+    });
+  });
+
   // ------------------------------------------------------------------ the committed stacks
 
   describe("the committed stacks", () => {
@@ -1133,7 +1192,11 @@ describe("policy rules", () => {
             ...(stack === "lmn" ? ["github-oidc-trust-pinned deploy-infra-preview-role"] : []),
             "github-roles-read-no-secrets deploy-infra-deployer-admin",
             "iam-no-wildcard-actions deploy-infra-deployer-admin",
-          ],
+            // The adoption switches of the stack file: the live NLBs have no security group, the live database the aws/rds key.
+            "nlb-security-groups proxy-router-nlb",
+            "nlb-security-groups proxy-validator-nlb",
+            "rds-storage-stack-key futures-notifications-db",
+          ].sort(),
         );
         const advisory = plan.violations.filter((v) => v.level === "advisory" && !exceptions.includes(v));
         // Outside production only: unprotected state, and a database that may be deleted without a snapshot (cheap to tear down).

@@ -14,6 +14,42 @@ export function committedPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
   return plan;
 }
 
+/**
+ * The committed stack's config with every adoption switch back at the program's default: what a
+ * new estate in that account gets (NLBs with security groups, the stack's key on the database,
+ * the program's names and descriptions, the market maker on ECS). Full keys → JSON values.
+ */
+export function freshEstateConfig(stack: "dev" | "stg" | "lmn"): Record<string, string> {
+  const files = planFiles(stack);
+  const proxy = JSON.parse(files.config["lumerin-infra:proxyRouter"]) as Record<string, Record<string, unknown>>;
+  for (const kind of ["router", "validator"]) {
+    const service = proxy[kind];
+    delete service.names;
+    const endpoint = service.publicEndpoint as Record<string, unknown> | undefined;
+    if (endpoint) delete endpoint.securityGroups;
+  }
+  const futures = JSON.parse(files.config["lumerin-infra:futures"]) as Record<string, Record<string, unknown>>;
+  delete futures.marketMaker.runtime;
+  delete futures.marketMaker.lambda;
+  delete futures.notifications.securityGroupDescriptions;
+  const database = futures.notifications.database as Record<string, unknown>;
+  delete database.kmsKeyArn;
+  delete database.parameterGroupDescription;
+  delete futures.marginCall.securityGroupDescription;
+  return { "lumerin-infra:proxyRouter": JSON.stringify(proxy), "lumerin-infra:futures": JSON.stringify(futures) };
+}
+
+/** The plan of {@link freshEstateConfig} (cached). */
+export function freshEstatePlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
+  const key = `fresh:${stack}`;
+  let plan = cache.get(key);
+  if (!plan) {
+    plan = planStack(planFiles(stack), { overrides: freshEstateConfig(stack) });
+    cache.set(key, plan);
+  }
+  return plan;
+}
+
 /** A plan of `stack` with config values replaced (full keys; `undefined` removes a key). */
 export function planWith(stack: string, options: PlanStackOptions = {}, configFile?: string): Promise<Plan> {
   return planStack(planFiles(stack, configFile), options);
