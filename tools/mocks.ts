@@ -62,17 +62,17 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
         return { name: region, region, id: region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
       case "aws:route53/getZone:getZone": {
         const name = String(inputs.name ?? "example.com");
-        const zoneId = `Z${hex(`zone:${name}`, 13).toUpperCase()}`;
+        const zoneId = mockZoneId(name);
         return { id: zoneId, zoneId, name, arn: `arn:aws:route53:::hostedzone/${zoneId}`, privateZone: false, nameServers: [], resourceRecordSetCount: 10 };
       }
       case "aws:ec2/getVpc:getVpc": {
         const tag = tagName(inputs) ?? String(inputs.id ?? "default");
-        const id = String(inputs.id ?? `vpc-${hex(`vpc:${tag}`, 17)}`);
+        const id = String(inputs.id ?? mockVpcId(tag));
         return { id, cidrBlock: "10.1.0.0/16", arn: `arn:aws:ec2:${region}:${accountId}:vpc/${id}`, tags: inputs.tags ?? {}, default: false, state: "available" };
       }
       case "aws:ec2/getSubnet:getSubnet": {
         const tag = tagName(inputs) ?? String(inputs.id ?? "subnet");
-        const id = String(inputs.id ?? `subnet-${hex(`subnet:${tag}`, 17)}`);
+        const id = String(inputs.id ?? mockSubnetId(tag));
         const azIndex = Number(/(\d+)$/.exec(tag)?.[1] ?? "1") - 1;
         return {
           id,
@@ -319,6 +319,11 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
     }
   }
 }
+
+/** The ids the mocks answer for a VPC, a subnet (by Name tag) and a hosted zone (by name) that the program looks up. */
+export const mockVpcId = (nameTag: string): string => `vpc-${hex(`vpc:${nameTag}`, 17)}`;
+export const mockSubnetId = (nameTag: string): string => `subnet-${hex(`subnet:${nameTag}`, 17)}`;
+export const mockZoneId = (zoneName: string): string => `Z${hex(`zone:${zoneName}`, 13).toUpperCase()}`;
 
 function tagName(inputs: State): string | undefined {
   const tags = inputs.tags as Record<string, unknown> | undefined;
