@@ -36,7 +36,9 @@ export function freshEstateConfig(stack: "dev" | "stg" | "lmn"): Record<string, 
   delete database.kmsKeyArn;
   delete database.parameterGroupDescription;
   delete futures.marginCall.securityGroupDescription;
-  return { "lumerin-infra:proxyRouter": JSON.stringify(proxy), "lumerin-infra:futures": JSON.stringify(futures) };
+  const monitoring = JSON.parse(files.config["lumerin-infra:monitoring"]) as Record<string, unknown>;
+  delete monitoring.healthCheckMeasuresLatency;
+  return { "lumerin-infra:proxyRouter": JSON.stringify(proxy), "lumerin-infra:futures": JSON.stringify(futures), "lumerin-infra:monitoring": JSON.stringify(monitoring) };
 }
 
 /** The plan of {@link freshEstateConfig} (cached). */
