@@ -289,7 +289,9 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     platformKeyAlias: key.aliasName,
     proxyRouter: serviceOutputs(proxy.refs.router, images.get("proxy-router")),
     proxyValidator: serviceOutputs(proxy.refs.validator, images.get("proxy-validator")),
-    marketMaker: serviceOutputs(futures?.refs.marketMaker, images.get("market-maker")),
+    marketMaker:
+      serviceOutputs(futures?.refs.marketMaker, images.get("market-maker")) ??
+      (futures?.marketMaker?.function ? { functionName: futures.marketMaker.function.functionName, secretArn: futures.marketMaker.secret.arn } : undefined),
     futuresNotifications: serviceOutputs(futures?.refs.notifications, images.get("futures-notifications")),
     // Deployment facts of the futures marketplace (also its GitHub environment's variables); none is a secret.
     futures: futures

@@ -87,6 +87,8 @@ describe("market maker as the scheduled Lambda (runtime: lambda)", () => {
         assert.deepEqual(resourcesOfType(p, type).filter((r) => r.name.startsWith("futures-market-maker")), [], `no ${type}`);
       }
       assert.equal(byName(p, "aws:ssm/parameter:Parameter", `/market-maker/${stack}/image-tag`), undefined, "no image, no image tag");
+      const output = p.outputs.marketMaker as { functionName: string; secretArn: string };
+      assert.deepEqual(output, { functionName: `market-maker-${stack}`, secretArn: resource(p, "aws:secretsmanager/secret:Secret", "futures-market-maker-secret").outputs.arn });
     });
 
     it(`${stack}: Lambda alarms (errors, duration, throttles, failed runs, not running) and its log filters in the market-maker-${stack} composite`, () => {

@@ -110,7 +110,7 @@ export interface MarketMakerLambdaArgs extends MarketMakerCommonArgs {
 export type MarketMakerArgs = MarketMakerEcsArgs | MarketMakerLambdaArgs;
 
 /**
- * The market-making bot (seed 004, issue 6 §3), in one of two runtimes, never
+ * The market-making bot, in one of two runtimes, never
  * both (they would trade with the same wallet key):
  * - `ecs`: a singleton Fargate service: never two tasks at once, no inbound
  *   traffic at all, outbound HTTPS only (RPC, subgraphs, AWS APIs). Its wallet
