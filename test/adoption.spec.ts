@@ -6,7 +6,9 @@
  */
 import { strict as assert } from "node:assert";
 import type { Plan } from "../tools/harness";
-import { committedPlan, freshEstatePlan, resource } from "./support/plan";
+import { ConfigError } from "../config/load";
+import { planFiles } from "../tools/plan-stack";
+import { committedPlan, freshEstatePlan, planWith, resource } from "./support/plan";
 import { policyExceptionTag } from "../policy/rules/model";
 
 const STACKS = ["dev", "stg", "lmn"] as const;
@@ -106,4 +108,28 @@ describe("adoption: the committed stacks take over the live estate in place", ()
       assert.ok(a.has(resource(fresh[stack], "aws:secretsmanager/secret:Secret", "futures-market-maker-secret").urn), "the wallet key's secret keeps its URN in both runtimes");
     });
   }
+
+  describe("bad switch values are refused before any resource, naming the key", () => {
+    const refusal = async (edit: (futures: Record<string, Record<string, unknown>>) => void): Promise<ConfigError> => {
+      const futures = JSON.parse(planFiles("dev").config["lumerin-infra:futures"]) as Record<string, Record<string, unknown>>;
+      edit(futures);
+      const error = await planWith("dev", { overrides: { "lumerin-infra:futures": JSON.stringify(futures) } }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+      return error;
+    };
+
+    it("a key alias instead of the key ARN RDS reports (an alias would differ from it, and replace the database)", async () => {
+      const error = await refusal((f) => ((f.notifications.database as Record<string, unknown>).kmsKeyArn = "alias/aws/rds"));
+      assert.deepEqual(error.issues.map((i) => i.key), ["lumerin-infra:futures.notifications.database.kmsKeyArn"]);
+      assert.match(error.issues[0].message, /not an alias: RDS reports the key ARN/);
+    });
+
+    it("a security group description EC2 would refuse", async () => {
+      const error = await refusal((f) => ((f.notifications.securityGroupDescriptions as Record<string, unknown>).alb = "caf\u00e9 <group>"));
+      assert.deepEqual(error.issues.map((i) => i.key), ["lumerin-infra:futures.notifications.securityGroupDescriptions.alb"]);
+    });
+  });
 });
