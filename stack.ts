@@ -18,7 +18,7 @@ import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository, GitHubRepositoryIds } from "./components/deploy-identity";
 import { TITANIO_STATE_BUCKET } from "./lib/pulumi-state";
 import { Futures } from "./components/futures/futures";
-import { LOG_METRICS } from "./components/monitoring/log-metrics";
+import { LOG_METRICS, MARKET_MAKER_FUNCTION_LOG_METRICS } from "./components/monitoring/log-metrics";
 import { Monitoring } from "./components/monitoring/monitoring";
 import { EnvironmentRepository, GitHubEnvironments, ecsDeployTargetsVariable } from "./components/github-environments";
 import { Network } from "./components/network";
@@ -161,10 +161,22 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
           loadBalancers: futures?.notifications
             ? [{ key: "notifications", loadBalancerArnSuffix: futures.notifications.loadBalancerArnSuffix, targetGroupArnSuffix: futures.notifications.targetGroupArnSuffix }]
             : [],
-          functions:
-            futures?.marginCall && config.futures
+          functions: [
+            ...(futures?.marketMaker?.function && config.futures
+              ? [
+                  {
+                    key: "market-maker",
+                    functionName: futures.marketMaker.function.functionName,
+                    timeoutSeconds: config.futures.marketMaker.lambda.timeoutSeconds,
+                    intervalMinutes: config.futures.marketMaker.lambda.scheduleMinutes,
+                    failureQueueName: futures.marketMaker.function.failureQueueName,
+                  },
+                ]
+              : []),
+            ...(futures?.marginCall && config.futures
               ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes, failureQueueName: futures.marginCall.failureQueue.name, scheduled: !secretPending(config, "marginCall") }]
-              : [],
+              : []),
+          ],
           workflows: futures?.notifications
             ? [
                 {
@@ -183,6 +195,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
               return ref ? [{ key, logGroupName: ref.logGroupName, metrics: LOG_METRICS[key] }] : [];
             }),
             ...(futures?.refs.marketMaker ? [{ key: "market-maker", logGroupName: futures.refs.marketMaker.logGroupName, metrics: LOG_METRICS["market-maker"] }] : []),
+            ...(futures?.marketMaker?.function ? [{ key: "market-maker", logGroupName: futures.marketMaker.function.logGroupName, metrics: MARKET_MAKER_FUNCTION_LOG_METRICS }] : []),
             ...(futures?.refs.notifications ? [{ key: "notifications", logGroupName: futures.refs.notifications.logGroupName, metrics: LOG_METRICS.notifications }] : []),
             ...(futures?.marginCall ? [{ key: "margin-call", logGroupName: futures.marginCall.logGroupName, metrics: LOG_METRICS["margin-call"] }] : []),
           ],
@@ -335,7 +348,9 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     platformKeyAlias: key.aliasName,
     proxyRouter: serviceOutputs(proxy.refs.router, images.get("proxy-router")),
     proxyValidator: serviceOutputs(proxy.refs.validator, images.get("proxy-validator")),
-    marketMaker: serviceOutputs(futures?.refs.marketMaker, images.get("market-maker")),
+    marketMaker:
+      serviceOutputs(futures?.refs.marketMaker, images.get("market-maker")) ??
+      (futures?.marketMaker?.function ? { functionName: futures.marketMaker.function.functionName, secretArn: futures.marketMaker.secret.arn } : undefined),
     futuresNotifications: serviceOutputs(futures?.refs.notifications, images.get("futures-notifications")),
     // Deployment facts of the futures marketplace (also its GitHub environment's variables); none is a secret.
     futures: futures
@@ -347,6 +362,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
           notificationsUrl: futures.notifications?.url,
           databaseIdentifier: futures.notifications?.databaseIdentifier,
           marginCallFunction: futures.marginCall?.functionName,
+          marketMakerFunction: futures.marketMaker?.function?.functionName,
           marginCallFailureQueue: futures.marginCall?.failureQueue.name,
         }
       : undefined,
@@ -457,11 +473,12 @@ function futuresImageRequests(config: StackConfig): ImageRequest[] {
   const names = futuresNames(config.env.name);
   const github = { owner: cfg.github.owner, repo: cfg.github.repo };
   const parts = [
-    { key: "market-maker", part: cfg.marketMaker, parameter: names.marketMaker.imageTagParameter },
-    { key: "futures-notifications", part: cfg.notifications, parameter: names.notifications.imageTagParameter },
+    // The Lambda runtime has no image: the pipeline uploads its code.
+    { key: "market-maker", part: cfg.marketMaker, enabled: cfg.marketMaker.enabled && cfg.marketMaker.runtime === "ecs", parameter: names.marketMaker.imageTagParameter },
+    { key: "futures-notifications", part: cfg.notifications, enabled: cfg.notifications.enabled, parameter: names.notifications.imageTagParameter },
   ];
   return parts
-    .filter(({ part }) => part.enabled)
+    .filter(({ enabled }) => enabled)
     .map(({ key, part, parameter }) => ({
       key,
       repository: part.image,

@@ -72,6 +72,11 @@ export interface ContainerServiceArgs {
   readonly vpcId: pulumi.Input<string>;
   readonly subnetIds: pulumi.Input<string[]>;
   readonly securityGroupName: string;
+  /**
+   * The security group's description (EC2 cannot change one: a new description is a new group).
+   * @default "<serviceName> tasks"
+   */
+  readonly securityGroupDescription?: string;
   /** Inbound rules; none by default. */
   readonly ingress?: readonly SecurityGroupRule[];
   /** Outbound rules; HTTPS anywhere by default (registries, Secrets Manager, RPC). */
@@ -136,7 +141,7 @@ export class ContainerService extends pulumi.ComponentResource {
     // ---------------------------------------------------------------- network
     this.securityGroup = new aws.ec2.SecurityGroup(
       `${name}-sg`,
-      { name: args.securityGroupName, description: `${args.serviceName} tasks`, vpcId: args.vpcId, tags: { Name: args.securityGroupName } },
+      { name: args.securityGroupName, description: args.securityGroupDescription ?? `${args.serviceName} tasks`, vpcId: args.vpcId, tags: { Name: args.securityGroupName } },
       parent,
     );
     addRules(`${name}-in`, "ingress", this.securityGroup.id, args.ingress ?? [], this);

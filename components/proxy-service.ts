@@ -6,6 +6,7 @@ import type { SecretValues } from "../config/load";
 import { AwsContext } from "../lib/iam";
 import { ProxyServiceKind, ProxyServiceNames, defaultProxyHostLabel } from "../lib/naming";
 import type { ClusterRef } from "./cluster";
+import { policyExceptionTag } from "../policy/rules/model";
 import { ContainerSecret, ContainerService, SecurityGroupRule, addSecurityGroupRules } from "./container-service";
 import { appSecret, imageTagParameter } from "./service-parts";
 
@@ -98,7 +99,7 @@ export class ProxyService extends pulumi.ComponentResource {
     const endpoint = cfg.publicEndpoint;
     let nlbSecurityGroup: aws.ec2.SecurityGroup | undefined;
     let listener: aws.lb.Listener | undefined;
-    if (endpoint.enabled) {
+    if (endpoint.enabled && endpoint.securityGroups) {
       nlbSecurityGroup = new aws.ec2.SecurityGroup(
         `${name}-nlb-sg`,
         {
@@ -116,7 +117,8 @@ export class ProxyService extends pulumi.ComponentResource {
         [{ key: "miners", description: "Miners connect to the stratum listener", protocol: "tcp", fromPort: endpoint.listenerPort, toPort: endpoint.listenerPort, cidrBlocks: endpoint.allowedCidrs }],
         this,
       );
-
+    }
+    if (endpoint.enabled) {
       this.loadBalancer = new aws.lb.LoadBalancer(
         `${name}-nlb`,
         {
@@ -124,7 +126,10 @@ export class ProxyService extends pulumi.ComponentResource {
           loadBalancerType: "network",
           internal: false,
           subnets: args.network.publicSubnetIds,
-          securityGroups: [nlbSecurityGroup.id],
+          // An NLB takes security groups only at creation: adopting one made without keeps it without.
+          ...(nlbSecurityGroup
+            ? { securityGroups: [nlbSecurityGroup.id] }
+            : { tags: { [policyExceptionTag("nlb-security-groups")]: `proxyRouter.${args.kind}.publicEndpoint.securityGroups` } }),
           enableCrossZoneLoadBalancing: true,
           enableDeletionProtection: endpoint.deletionProtection ?? args.env.production,
         },
@@ -182,6 +187,9 @@ export class ProxyService extends pulumi.ComponentResource {
     const ingress: SecurityGroupRule[] = [];
     if (nlbSecurityGroup) {
       ingress.push({ key: "stratum-from-nlb", description: "Stratum from the load balancer", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, securityGroupId: nlbSecurityGroup.id });
+    } else if (endpoint.enabled) {
+      // An NLB without a security group passes the miners' own addresses (preserved client IP) to the tasks.
+      ingress.push({ key: "stratum-from-miners", description: "Stratum from miners through the load balancer (it has no security group)", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, cidrBlocks: endpoint.allowedCidrs });
     }
     if (cfg.apiIngressCidrs.length > 0) {
       ingress.push({ key: "api-from-operators", description: "Web API from operators (VPN/VPC)", protocol: "tcp", fromPort: cfg.webPort, toPort: cfg.webPort, cidrBlocks: cfg.apiIngressCidrs });

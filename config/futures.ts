@@ -21,6 +21,12 @@ const rdsMaintenanceWindow = z
     /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/,
     "expected ddd:hh:mm-ddd:hh:mm (UTC), such as sun:04:00-sun:05:00",
   );
+/** What EC2 accepts as a security group description (it cannot be changed later). */
+const sgDescription = z
+  .string()
+  .regex(/^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/, "expected at most 255 characters EC2 accepts in a security group description");
+/** A KMS key by ARN, exactly as RDS reports it (an alias would differ from the ARN RDS stores, and differ means a new database). */
+const kmsKeyArn = z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>), not an alias: RDS reports the key ARN");
 const s3BucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name");
 
 /** The futures-marketplace repository tags each image `<prefix>vX.Y.Z[-env]`. */
@@ -57,10 +63,56 @@ export const FuturesUiSchema = z.strictObject({
     .describe("WAF: requests one IP may make in 5 minutes before it is blocked."),
 });
 
+/** The market maker as the scheduled Lambda the live estate runs (`runtime: lambda`). */
+export const MarketMakerLambdaSchema = z.strictObject({
+  /** Minutes between runs (`rate(N minutes)`); the live estate runs every 5 minutes in dev, every minute in stg and lmn. */
+  scheduleMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(1440)
+    .default(1)
+    .describe("Minutes between runs (`rate(N minutes)`); the live estate runs every 5 minutes in dev, every minute in stg and lmn."),
+  /** Lambda timeout in seconds; at most the interval, so a run ends before the next is due. */
+  timeoutSeconds: z.number().int().min(1).max(900).default(60).describe("Lambda timeout in seconds; at most the interval, so a run ends before the next is due."),
+  /** Lambda memory (MB). */
+  memoryMb: z.number().int().min(128).max(10240).default(1024).describe("Lambda memory (MB)."),
+  /** The function's security group description. EC2 cannot change a description: adopting a live group needs its own text. */
+  securityGroupDescription: sgDescription
+    .optional()
+    .describe("The function's security group description. EC2 cannot change a description: adopting a live group needs its own text."),
+  /** The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly. */
+  artifact: z
+    .strictObject({
+      /** Bucket holding the zip. */
+      s3Bucket: s3BucketName.describe("Bucket holding the zip."),
+      /** Key of the zip. */
+      s3Key: z.string().min(1).describe("Key of the zip."),
+    })
+    .optional()
+    .describe("The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly."),
+});
+
+/** Keys of `futures.marketMaker` that only the ECS service reads: with `runtime: lambda` they would describe a second bot. */
+export const MARKET_MAKER_ECS_ONLY_KEYS = ["image", "imageTag", "tagPrefix", "cpu", "memory", "workerQuantity", "loopIntervalMs", "enableExecuteCommand"] as const;
+
 export const MarketMakerSchema = z
   .strictObject({
-    /** Run the market maker (a singleton Fargate service). */
-    enabled: z.boolean().default(true).describe("Run the market maker (a singleton Fargate service)."),
+    /** Run the market maker (a singleton Fargate service, or the scheduled Lambda: see `runtime`). */
+    enabled: z.boolean().default(true).describe("Run the market maker (a singleton Fargate service, or the scheduled Lambda: see `runtime`)."),
+    /**
+     * `ecs`: a singleton Fargate service. `lambda`: the scheduled function the live estate runs
+     * since February 2026 (settings under `lambda`). One or the other, never both: they would trade
+     * with the same wallet key.
+     */
+    runtime: z
+      .enum(["ecs", "lambda"])
+      .default("ecs")
+      .describe(
+        "`ecs`: a singleton Fargate service. `lambda`: the scheduled function the live estate runs since February 2026 (settings under `lambda`). One or the other, never both: they would trade with the same wallet key.",
+      ),
+    /** The scheduled function (`runtime: lambda` only). */
+    lambda: MarketMakerLambdaSchema.prefault({}).describe("The scheduled function (`runtime: lambda` only)."),
     /** Image repository (no tag). */
     image: imageRepository.default("ghcr.io/lumerin-protocol/market-maker").describe("Image repository (no tag)."),
     /** `auto` (newest release for this environment) or a pinned tag (rollback). */
@@ -143,6 +195,24 @@ export const NotificationsDatabaseSchema = z.strictObject({
   multiAz: z.boolean().optional().describe("Standby in a second AZ. Default: on in production."),
   /** `max_connections` in the parameter group. */
   maxConnections: z.number().int().min(10).max(5000).default(100).describe("`max_connections` in the parameter group."),
+  /**
+   * The key that encrypts the instance's storage and Performance Insights. Absent: the stack's
+   * own key (new estates). RDS cannot re-encrypt an instance: a different key than the live
+   * instance's is a new, empty database. Adopting one encrypted with the account's `aws/rds` key
+   * sets that key's ARN here; moving to the stack's key later is a snapshot copy and a restore.
+   */
+  kmsKeyArn: kmsKeyArn
+    .optional()
+    .describe(
+      "The key that encrypts the instance's storage and Performance Insights. Absent: the stack's own key (new estates). RDS cannot re-encrypt an instance: a different key than the live instance's is a new, empty database. Adopting one encrypted with the account's `aws/rds` key sets that key's ARN here; moving to the stack's key later is a snapshot copy and a restore.",
+    ),
+  /** The parameter group's description. RDS cannot change it: adopting the live group (`Managed by Terraform`) needs its text. */
+  parameterGroupDescription: z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe("The parameter group's description. RDS cannot change it: adopting the live group (`Managed by Terraform`) needs its text."),
   /** Days Performance Insights keeps its data (7 is free). */
   performanceInsightsRetentionDays: z
     .union([z.literal(7), z.literal(31), z.literal(62), z.literal(93), z.literal(186), z.literal(372), z.literal(731)], {
@@ -186,6 +256,23 @@ export const NotificationsSchema = z
       .describe("Allow `aws ecs execute-command` into the task (sessions are logged and encrypted)."),
     /** The PostgreSQL database (RDS). */
     database: NotificationsDatabaseSchema.prefault({}).describe("The PostgreSQL database (RDS)."),
+    /**
+     * Descriptions of the three security groups. EC2 cannot change a description (a new one is a
+     * new group), so adopting the live groups needs their text; absent: the program's own.
+     */
+    securityGroupDescriptions: z
+      .strictObject({
+        /** The internal ALB's group. */
+        alb: sgDescription.optional().describe("The internal ALB's group."),
+        /** The tasks' group. */
+        service: sgDescription.optional().describe("The tasks' group."),
+        /** The database's group. */
+        database: sgDescription.optional().describe("The database's group."),
+      })
+      .prefault({})
+      .describe(
+        "Descriptions of the three security groups. EC2 cannot change a description (a new one is a new group), so adopting the live groups needs their text; absent: the program's own.",
+      ),
   })
   .superRefine((n, ctx) => {
     fargateSize(n, ctx);
@@ -239,6 +326,10 @@ export const MarginCallSchema = z.strictObject({
     })
     .optional()
     .describe("The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly."),
+  /** The function's security group description. EC2 cannot change a description: adopting the live group needs its text. */
+  securityGroupDescription: sgDescription
+    .optional()
+    .describe("The function's security group description. EC2 cannot change a description: adopting the live group needs its text."),
 });
 
 export const FuturesSchema = z

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringConfig, deploymentAlarmWindowMinutes, resolveMonitoring } from "./monitoring";
 import { BAKE_MARGIN_MINUTES, IMAGE_DEPLOY_JOB_MINUTES, STEADY_STATE_MINUTES, imageDeployRunMinutes, rolloutDeadlineMinutes } from "../lib/rollout";
-import { FuturesConfig, FuturesSchema, MarginCallSchema, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
+import { FuturesConfig, FuturesSchema, MARKET_MAKER_ECS_ONLY_KEYS, MarginCallSchema, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
 import { z } from "zod";
 import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
 import {
@@ -288,6 +288,13 @@ interface CrossCheckInputs {
   }[];
   /** The immutable-id pairs (`ownerId`, `repositoryId`) under each deployIdentity part. */
   readonly idPairs: readonly { readonly path: string; readonly ownerId?: number; readonly repositoryId?: number }[];
+  /** `futures.marketMaker.runtime` as parsed, and which runtime-specific keys the stack sets. */
+  readonly marketMaker?: {
+    readonly runtime: "ecs" | "lambda";
+    readonly enabled: boolean;
+    readonly ecsKeysGiven: readonly string[];
+    readonly lambdaGiven: boolean;
+  };
 }
 
 /** What an ECS task does when a secret it references has no value. */
@@ -308,11 +315,21 @@ function secretReaders(raw: Readonly<Record<string, unknown>>): Record<SecretGro
   if (futures === undefined) return { ...proxyReaders, marketMaker: false, notifications: false, marginCall: false };
   const marketMakerEnabled = parsedAt(raw, ["futures", "marketMaker", "enabled"], MarketMakerSchema.shape.enabled);
   const workers = parsedAt(raw, ["futures", "marketMaker", "workerQuantity"], MarketMakerSchema.shape.workerQuantity);
+  const runtime = parsedAt(raw, ["futures", "marketMaker", "runtime"], MarketMakerSchema.shape.runtime);
   const notifications = parsedAt(raw, ["futures", "notifications", "enabled"], NotificationsSchema.shape.enabled);
   const marginCall = parsedAt(raw, ["futures", "marginCall", "enabled"], MarginCallSchema.shape.enabled);
   return {
     ...proxyReaders,
-    marketMaker: !marketMakerEnabled || !workers ? undefined : marketMakerEnabled.value && workers.value > 0 ? `the task of futures.marketMaker ${ECS_FAILURE}` : false,
+    marketMaker:
+      !marketMakerEnabled || !workers || !runtime
+        ? undefined
+        : !marketMakerEnabled.value
+          ? false
+          : runtime.value === "lambda"
+            ? "every scheduled run of futures.marketMaker (runtime lambda) would fail reading it"
+            : workers.value > 0
+              ? `the task of futures.marketMaker ${ECS_FAILURE}`
+              : false,
     notifications: !notifications ? undefined : notifications.value ? `the task of futures.notifications ${ECS_FAILURE}` : false,
     marginCall: !marginCall ? undefined : marginCall.value ? "every scheduled run of futures.marginCall would fail reading it" : false,
   };
@@ -362,6 +379,22 @@ function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInp
         repositoryId: parsedAt(raw, ["deployIdentity", part, "repositoryId"], shape.repositoryId)?.value,
       };
     }),
+    ...marketMakerInputs(raw),
+  };
+}
+
+function marketMakerInputs(raw: Readonly<Record<string, unknown>>): Pick<CrossCheckInputs, "marketMaker"> {
+  const mm = rawAt(raw, ["futures", "marketMaker"]);
+  const runtime = parsedAt(raw, ["futures", "marketMaker", "runtime"], MarketMakerSchema.shape.runtime)?.value;
+  const enabled = parsedAt(raw, ["futures", "marketMaker", "enabled"], MarketMakerSchema.shape.enabled)?.value;
+  if (!isPlainObject(mm) || runtime === undefined || enabled === undefined) return {};
+  return {
+    marketMaker: {
+      runtime,
+      enabled,
+      ecsKeysGiven: MARKET_MAKER_ECS_ONLY_KEYS.filter((key) => mm[key] !== undefined),
+      lambdaGiven: mm.lambda !== undefined,
+    },
   };
 }
 
@@ -492,6 +525,23 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
     issues.push({
       key: `${prefix}futures.notifications.database.backupRetentionDays`,
       message: `is ${inputs.databaseBackupRetentionDays}; production keeps at least 14 days of backups`,
+    });
+  }
+
+  // One wallet key, one market maker: settings of the other runtime would describe a second bot.
+  const mm = inputs.marketMaker;
+  if (mm?.enabled && mm.runtime === "lambda") {
+    for (const key of mm.ecsKeysGiven) {
+      issues.push({
+        key: `${prefix}futures.marketMaker.${key}`,
+        message: `configures the ECS service, but ${prefix}futures.marketMaker.runtime is "lambda": a stack runs the market maker once (both would trade with one wallet key); remove ${key} or set runtime "ecs"`,
+      });
+    }
+  }
+  if (mm?.enabled && mm.runtime === "ecs" && mm.lambdaGiven) {
+    issues.push({
+      key: `${prefix}futures.marketMaker.lambda`,
+      message: `configures the Lambda, but ${prefix}futures.marketMaker.runtime is "ecs": a stack runs the market maker once (both would trade with one wallet key); remove lambda or set runtime "lambda"`,
     });
   }
 

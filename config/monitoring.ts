@@ -74,6 +74,16 @@ export const MonitoringSchema = z.strictObject({
     .refine((t) => !(t.arn && t.name), { message: "give the topic's arn or its name, not both" })
     .prefault({})
     .describe("Where composites notify: an existing topic (`arn` or `name`), or none given: a topic this stack creates."),
+  /**
+   * The site's Route53 health check also measures latency. Route53 cannot change this on an
+   * existing check (a change is a new check): adopting the live one, made without, sets `false`.
+   */
+  healthCheckMeasuresLatency: z
+    .boolean()
+    .default(true)
+    .describe(
+      "The site's Route53 health check also measures latency. Route53 cannot change this on an existing check (a change is a new check): adopting the live one, made without, sets `false`.",
+    ),
   /** Seconds each dashboard graph aggregates. */
   dashboardPeriodSeconds: z
     .union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)], { message: "expected 60, 300, 900 or 3600" })
@@ -125,6 +135,8 @@ export interface MonitoringConfig {
   readonly notificationsEnabled: boolean;
   readonly alertTopic: { readonly arn?: string; readonly name?: string };
   readonly dashboardPeriodSeconds: number;
+  /** Whether the site's health check measures latency (fixed at its creation). */
+  readonly healthCheckMeasuresLatency: boolean;
   /** Evaluation periods of 5 minutes that make the unhealthy window (at least 1). */
   readonly evaluationPeriods: number;
   readonly unhealthyWindowMinutes: number;
@@ -145,6 +157,7 @@ export function resolveMonitoring(input: MonitoringInput, env: { readonly name: 
     notificationsEnabled: input.notificationsEnabled ?? env.production,
     alertTopic: { ...input.alertTopic },
     dashboardPeriodSeconds: input.dashboardPeriodSeconds,
+    healthCheckMeasuresLatency: input.healthCheckMeasuresLatency,
     evaluationPeriods: Math.max(1, Math.ceil(window / 5)),
     unhealthyWindowMinutes: window,
     canaryRateMinutes: input.canaryRateMinutes ?? defaults.canaryRate,

@@ -257,6 +257,19 @@ export const ProxyServiceSchema = z
         deletionProtection: z.boolean().optional().describe("Default: on in production."),
         /** Who may connect; default the whole internet. */
         allowedCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]).describe("Who may connect; default the whole internet."),
+        /**
+         * Give the NLB its own security group (miners in, stratum to the tasks only). An NLB takes
+         * security groups only at creation, so the live NLBs (made without) would be replaced, with a
+         * new DNS name and new addresses. `false` adopts them as they are: the tasks then admit stratum
+         * from `allowedCidrs` directly (the NLB's health checks come from inside the VPC, which
+         * `0.0.0.0/0` covers). The later migration is a new NLB behind the same DNS name.
+         */
+        securityGroups: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Give the NLB its own security group (miners in, stratum to the tasks only). An NLB takes security groups only at creation, so the live NLBs (made without) would be replaced, with a new DNS name and new addresses. `false` adopts them as they are: the tasks then admit stratum from `allowedCidrs` directly (the NLB's health checks come from inside the VPC, which `0.0.0.0/0` covers). The later migration is a new NLB behind the same DNS name.",
+          ),
       })
       .prefault({})
       .describe("Internet-facing network load balancer for miners (stratum) and its DNS name."),

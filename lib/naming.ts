@@ -146,7 +146,8 @@ export function futuresNames(env: EnvironmentName) {
       secret: `notifications-secrets-v3-${env}`,
       imageTagParameter: `/futures-notifications/${env}/image-tag`,
       loadBalancer: `alb-futures-notifications-${env}`,
-      targetGroup: `tg-notifications-3000-${env}`,
+      // The live target group's name (one per account, so it carries no environment).
+      targetGroup: "tg-notification-v2-3000",
       albSecurityGroup: `notifications-alb-int-v2-${env}`,
       serviceSecurityGroup: `notifications-ecs-v2-${env}`,
       databaseSecurityGroup: `notifications-rds-v2-${env}`,
@@ -171,6 +172,23 @@ export function futuresNames(env: EnvironmentName) {
       dailyRule: `margin-call-daily-schedule-v2-${env}`,
       dailyTargetId: "margin-call-lambda-daily-v2",
       failureQueue: appEnv("margin-call-failures", env),
+      // The live inline policy and invoke statements, so adopting them changes their content only.
+      rolePolicy: "margin-call-secrets-access",
+      scheduleStatementId: "AllowExecutionFromCloudWatch",
+      dailyStatementId: "AllowExecutionFromCloudWatchDaily",
+    },
+    /** The market maker as the scheduled Lambda the live estate runs since February 2026. */
+    marketMakerLambda: {
+      function: `market-maker-${env}`,
+      role: `market-maker-lambda-role-${env}`,
+      rolePolicy: "market-maker-secrets-access",
+      securityGroup: `market-maker-lambda-${env}`,
+      logGroup: `/aws/lambda/market-maker-${env}`,
+      scheduleRule: `market-maker-schedule-${env}`,
+      scheduleTargetId: "market-maker-lambda",
+      scheduleStatementId: "AllowExecutionFromCloudWatch",
+      // New (`{app}-{env}`): the live function keeps no failed runs.
+      failureQueue: appEnv("market-maker-failures", env),
     },
     deployRole: `github-actions-futures-v3-${env}`,
   } as const;

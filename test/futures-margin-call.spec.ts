@@ -208,16 +208,21 @@ describe("MarginCall", () => {
       assert.deepEqual([dailyExpression(0, 0), dailyExpression(23, 59)], ["cron(0 0 * * ? *)", "cron(59 23 * * ? *)"]);
     });
 
-    it("lets each rule invoke the function by that rule's own ARN, from this account, and nothing else", () => {
+    it("lets each rule invoke the function by that rule's own ARN (which names this account), under the live statement ids, and nothing else", () => {
       const permissions = resourcesOfType(plans.lmn.plan, "aws:lambda/permission:Permission");
       assert.deepEqual(permissions.map((p) => p.name).sort(), ["margin-call-daily-invoke", "margin-call-schedule-invoke"]);
-      for (const [key, ruleName] of [["schedule", "margin-call-schedule-v2-lmn"], ["daily", "margin-call-daily-schedule-v2-lmn"]]) {
+      for (const [key, ruleName, statementId] of [
+        ["schedule", "margin-call-schedule-v2-lmn", "AllowExecutionFromCloudWatch"],
+        ["daily", "margin-call-daily-schedule-v2-lmn", "AllowExecutionFromCloudWatchDaily"],
+      ]) {
         const permission = get("aws:lambda/permission:Permission", `margin-call-${key}-invoke`).inputs;
         const ruleArn = out("aws:cloudwatch/eventRule:EventRule", `margin-call-${key}`);
         assert.equal(ruleArn, arn.rule(ruleName));
+        assert.match(String(ruleArn), new RegExp(`:${ACCOUNT}:rule/`), "the rule's ARN pins this account");
+        // No sourceAccount: the live statements have none, and any difference replaces a permission.
         assert.deepEqual(
-          [permission.action, permission.principal, permission.function, permission.sourceArn, permission.sourceAccount],
-          ["lambda:InvokeFunction", "events.amazonaws.com", "margin-call-v2-lmn", ruleArn, ACCOUNT],
+          [permission.statementId, permission.action, permission.principal, permission.function, permission.sourceArn, permission.sourceAccount],
+          [statementId, "lambda:InvokeFunction", "events.amazonaws.com", "margin-call-v2-lmn", ruleArn, undefined],
         );
         assert.doesNotMatch(String(permission.sourceArn), /\*/);
       }

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { MARKET_MAKER_SECRET_KEYS, MarketMaker, MarketMakerArgs } from "../components/futures/market-maker";
+import { MARKET_MAKER_SECRET_KEYS, MarketMaker, MarketMakerEcsArgs } from "../components/futures/market-maker";
 import { futuresNames } from "../lib/naming";
 import { RULES } from "../policy/rules";
 import type { Plan } from "../tools/harness";
@@ -9,7 +9,7 @@ import { containers, doc, resource, resourcesOfType } from "./support/plan";
 
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
-function args(stack: "dev" | "lmn", overrides: Partial<MarketMakerArgs> = {}): MarketMakerArgs {
+function args(stack: "dev" | "lmn", overrides: Partial<MarketMakerEcsArgs> = {}): MarketMakerEcsArgs {
   return {
     aws: { accountId: ACCOUNT, region: REGION, partition: "aws" },
     cluster: {

@@ -404,7 +404,8 @@ describe("Notifications", () => {
       const tg = resource(evaluated.dev.plan, "aws:lb/targetGroup:TargetGroup", "notifications-tg");
       assert.deepEqual(
         [tg.inputs.name, tg.inputs.port, tg.inputs.protocol, tg.inputs.targetType, tg.inputs.deregistrationDelay],
-        ["tg-notifications-3000-dev", 3000, "HTTP", "ip", 10],
+        // The live target group's name (per account, no environment), so the stack adopts it.
+        ["tg-notification-v2-3000", 3000, "HTTP", "ip", 10],
       );
       const hc = tg.inputs.healthCheck as Record<string, unknown>;
       assert.deepEqual(

@@ -6,8 +6,7 @@
 import { strict as assert } from "node:assert";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { Plan } from "../tools/harness";
-import { planFiles } from "../tools/plan-stack";
-import { GITHUB_ADMIN_ENV, committedPlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
+import { GITHUB_ADMIN_ENV, doc, freshEstateConfig, freshEstatePlan, planWith, resource, resourcesOfType } from "./support/plan";
 
 const STACKS = ["dev", "stg", "lmn"] as const;
 type Stack = (typeof STACKS)[number];
@@ -16,9 +15,9 @@ const FUTURES = "lumerin-infra:futures";
 
 /** The committed stack's futures section with one change, as an override. */
 function futuresWith(stack: Stack, edit: (cfg: Record<string, Record<string, unknown>>) => void): Record<string, string> {
-  const cfg = JSON.parse(planFiles(stack).config[FUTURES]) as Record<string, Record<string, unknown>>;
+  const cfg = JSON.parse(freshEstateConfig(stack)[FUTURES]) as Record<string, Record<string, unknown>>;
   edit(cfg);
-  return { [FUTURES]: JSON.stringify(cfg) };
+  return { ...freshEstateConfig(stack), [FUTURES]: JSON.stringify(cfg) };
 }
 
 const PARTS = {
@@ -28,10 +27,11 @@ const PARTS = {
   marginCall: "lumerin:futures:MarginCall",
 } as const;
 
+// The program's defaults (the market maker on ECS); the committed stacks' Lambda runtime: test/futures-market-maker-lambda.spec.ts.
 describe("futures in the stacks", () => {
   const plans = {} as Record<Stack, Plan>;
   before(async () => {
-    for (const stack of STACKS) plans[stack] = await committedPlan(stack);
+    for (const stack of STACKS) plans[stack] = await freshEstatePlan(stack);
   });
 
   for (const stack of STACKS) {
@@ -113,7 +113,7 @@ describe("futures in the stacks", () => {
         }),
       });
       assert.equal(resourcesOfType(noServices, "aws:ecs/cluster:Cluster").length, 1, "only the proxy cluster");
-      const none = await planWith("dev", { overrides: { [FUTURES]: undefined } });
+      const none = await planWith("dev", { overrides: { ...freshEstateConfig("dev"), [FUTURES]: undefined } });
       assert.equal(none.resources.some((r) => r.urn.includes("lumerin:futures:")), false);
       assert.equal(none.resources.some((r) => r.name === "deploy-futures-role"), false);
     });
@@ -206,7 +206,7 @@ describe("futures in the stacks", () => {
   });
 
   it("gives the futures repository's GitHub environment its deployment facts as variables, never a secret", async () => {
-    const plan = await planWith("stg", { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) }, environment: GITHUB_ADMIN_ENV });
+    const plan = await planWith("stg", { overrides: { ...freshEstateConfig("stg"), "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) }, environment: GITHUB_ADMIN_ENV });
     const vars = Object.fromEntries(
       resourcesOfType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
         .filter((r) => r.name.startsWith("github-futures-"))

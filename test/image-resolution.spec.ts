@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { GitHubReleaseSource, ImageTagLookupError, ReleaseSource } from "../lib/github-releases";
 import { ImageRequest, UNRESOLVED_TAG, resolveImages } from "../lib/image-resolution";
 import { FakeGitHub, releasesOf, startFakeGitHub } from "./support/fake-github";
-import { containers, planWith, registeredInLastRun, resource } from "./support/plan";
+import { containers, freshEstateConfig, planWith, registeredInLastRun, resource } from "./support/plan";
 import { planFiles } from "../tools/plan-stack";
 
 /** The committed stack's proxyRouter config with the validator pinned to `tag` (the router left on auto). */
@@ -115,7 +115,8 @@ describe("image tags in the planned stack (real Octokit against a local GitHub)"
 
   it("resolves auto for both services with one request sequence and puts the tag in the task definitions and SSM", async () => {
     const before = github.requests.length;
-    const plan = await planWith("dev", { releases: new GitHubReleaseSource({ baseUrl: github.baseUrl, perPage: 30 }) });
+    // The market maker on ECS (the program's default): its image follows its own prefix.
+    const plan = await planWith("dev", { overrides: freshEstateConfig("dev"), releases: new GitHubReleaseSource({ baseUrl: github.baseUrl, perPage: 30 }) });
     const requests = github.requests.slice(before);
     const pages = requests.filter((r) => r.path === "/repos/Lumerin-protocol/proxy-router/releases");
     assert.deepEqual(pages.map((r) => r.query.page ?? "1"), ["1", "2", "3"], "one paginated sequence for the repository, not one per service");
@@ -155,7 +156,7 @@ describe("image tags in the planned stack (real Octokit against a local GitHub)"
   });
 
   it("lmn takes only plain vX.Y.Z releases", async () => {
-    const plan = await planWith("lmn", { releases: new GitHubReleaseSource({ baseUrl: github.baseUrl }) });
+    const plan = await planWith("lmn", { overrides: freshEstateConfig("lmn"), releases: new GitHubReleaseSource({ baseUrl: github.baseUrl }) });
     const [c] = containers(resource(plan, "aws:ecs/taskDefinition:TaskDefinition", "proxy-router-svc-task"));
     assert.equal(c.image, "ghcr.io/lumerin-protocol/proxy-router:proxy-router-v3.9.0");
     const [mm] = containers(resource(plan, "aws:ecs/taskDefinition:TaskDefinition", "futures-market-maker-svc-task"));

@@ -6,13 +6,12 @@
  */
 import { strict as assert } from "node:assert";
 import type { CapturedResource, Plan } from "../tools/harness";
-import { planFiles } from "../tools/plan-stack";
 import { compositeRule } from "../components/monitoring/monitoring";
 import { alarmStatusWidget, dashboardBody, metricWidget } from "../components/monitoring/dashboard";
 import { LOG_METRICS, LogMetric } from "../components/monitoring/log-metrics";
 import { matches } from "./support/log-filter";
 import { MONITORING_DEFAULTS, MonitoringSchema, resolveMonitoring } from "../config/monitoring";
-import { ALL_SECRETS_FILLED, doc, filledPlan, planWith, resource, resourcesOfType } from "./support/plan";
+import { doc, freshEstateConfig, freshEstatePlan, planWith, resource, resourcesOfType } from "./support/plan";
 
 const STACKS = ["dev", "stg", "lmn"] as const;
 type Stack = (typeof STACKS)[number];
@@ -36,7 +35,7 @@ const out = (plan: Plan, type: string, name: string, key = "name") => resource(p
 describe("monitoring", () => {
   const plans = {} as Record<Stack, Plan>;
   before(async () => {
-    for (const stack of STACKS) plans[stack] = await filledPlan(stack);
+    for (const stack of STACKS) plans[stack] = await freshEstatePlan(stack);
   });
 
   for (const stack of STACKS) {
@@ -255,7 +254,7 @@ describe("monitoring", () => {
     });
 
     it("metricFilters: false removes the filters and their alarms only", async () => {
-      const plan = await planWith("lmn", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ metricFilters: false }) } });
+      const plan = await planWith("lmn", { overrides: { ...freshEstateConfig("lmn"), "lumerin-infra:monitoring": JSON.stringify({ metricFilters: false }) } });
       assert.deepEqual(resourcesOfType(plan, FILTER), []);
       const names = resourcesOfType(plan, ALARM).map((a) => a.inputs.name as string);
       const logSuffixes = new Set(Object.values(LOG_METRICS).flat().map((m) => m.suffix));
@@ -285,12 +284,12 @@ describe("monitoring", () => {
 
     it("dev and stg run none by default; canary: true in dev runs hourly, and canary: false in lmn removes it and its alarm", async () => {
       for (const stack of ["dev", "stg"] as const) assert.deepEqual(resourcesOfType(plans[stack], CANARY), []);
-      const dev = await planWith("dev", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ canary: true }) } });
+      const dev = await planWith("dev", { overrides: { ...freshEstateConfig("dev"), "lumerin-infra:monitoring": JSON.stringify({ canary: true }) } });
       assert.deepEqual(resource(dev, CANARY, "monitoring-futures-ui-canary-canary").inputs.schedule, { expression: "rate(1 hour)" });
       const a = alarm(dev, "futures-ui", "canary-failed").inputs;
       assert.deepEqual([a.period, a.evaluationPeriods], [3600, 1]);
       assert.deepEqual(dev.violations.filter((v) => v.level === "mandatory"), []);
-      const off = await planWith("lmn", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ canary: false }) } });
+      const off = await planWith("lmn", { overrides: { ...freshEstateConfig("lmn"), "lumerin-infra:monitoring": JSON.stringify({ canary: false }) } });
       assert.deepEqual(resourcesOfType(off, CANARY), []);
       assert.equal(resourcesOfType(off, ALARM).some((x) => x.name.endsWith("canary-failed")), false);
       assert.equal(resource(off, COMPOSITE, "monitoring-futures-ui").inputs.alarmRule, SERVICES["futures-ui"].map((x) => `ALARM("futures-ui-${x}-lmn")`).join(" OR "));
@@ -325,9 +324,9 @@ describe("monitoring", () => {
   });
 
   it("a paused market maker (0 tasks) has no running-tasks alarm, and its composite says so", async () => {
-    const futures = JSON.parse(planFiles("dev").config["lumerin-infra:futures"]) as { marketMaker: Record<string, unknown> };
+    const futures = JSON.parse(freshEstateConfig("dev")["lumerin-infra:futures"]) as { marketMaker: Record<string, unknown> };
     futures.marketMaker.workerQuantity = 0;
-    const plan = await planWith("dev", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:futures": JSON.stringify(futures) } });
+    const plan = await planWith("dev", { overrides: { ...freshEstateConfig("dev"), "lumerin-infra:futures": JSON.stringify(futures) } });
     assert.equal(plan.resources.some((r) => r.name === "monitoring-market-maker-running-tasks"), false);
     assert.equal(
       resource(plan, COMPOSITE, "monitoring-market-maker").inputs.alarmRule,
@@ -338,7 +337,7 @@ describe("monitoring", () => {
   });
 
   it("without a configured topic, creates an encrypted one that only this account's CloudWatch may publish to", async () => {
-    const plan = await planWith("stg", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ notificationsEnabled: true }) } });
+    const plan = await planWith("stg", { overrides: { ...freshEstateConfig("stg"), "lumerin-infra:monitoring": JSON.stringify({ notificationsEnabled: true }) } });
     const topic = resource(plan, "aws:sns/topic:Topic", "monitoring-alerts");
     const key = resource(plan, "aws:kms/key:Key", "platform-key");
     assert.deepEqual([topic.inputs.name, topic.inputs.kmsMasterKeyId], ["lumerin-alerts-stg", key.outputs.arn]);
@@ -362,13 +361,13 @@ describe("monitoring", () => {
   });
 
   it("switched off, registers nothing", async () => {
-    const plan = await planWith("lmn", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ enabled: false }) } });
+    const plan = await planWith("lmn", { overrides: { ...freshEstateConfig("lmn"), "lumerin-infra:monitoring": JSON.stringify({ enabled: false }) } });
     assert.equal(plan.resources.some((r) => r.urn.includes("lumerin:monitoring:")), false);
     for (const service of resourcesOfType(plan, "aws:ecs/service:Service")) assert.equal(service.inputs.alarms, undefined, service.name);
   });
 
   it("with alarms off: no alarm, composite, topic or health check, and no service waits on alarms; the dashboard stays", async () => {
-    const plan = await planWith("lmn", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ alarms: false }) } });
+    const plan = await planWith("lmn", { overrides: { ...freshEstateConfig("lmn"), "lumerin-infra:monitoring": JSON.stringify({ alarms: false }) } });
     for (const type of [ALARM, COMPOSITE, "aws:sns/topic:Topic", "aws:route53/healthCheck:HealthCheck"]) assert.deepEqual(resourcesOfType(plan, type).map((r) => r.name), [], type);
     for (const service of resourcesOfType(plan, "aws:ecs/service:Service")) assert.equal(service.inputs.alarms, undefined, service.name);
     const body = JSON.parse(String(resource(plan, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard").inputs.dashboardBody)) as { widgets: { type: string; properties: { metrics?: string[][] } }[] };
@@ -427,7 +426,7 @@ describe("monitoring: the overview dashboard", () => {
 
   const plans = {} as Record<Stack, Plan>;
   before(async () => {
-    for (const stack of STACKS) plans[stack] = await filledPlan(stack);
+    for (const stack of STACKS) plans[stack] = await freshEstatePlan(stack);
   });
 
   for (const stack of STACKS) {
@@ -489,7 +488,7 @@ describe("monitoring: the overview dashboard", () => {
   });
 
   it("widgets tile the 24-column grid without overlapping, each aggregating over dashboardPeriodSeconds", async () => {
-    const plan = await planWith("stg", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ dashboardPeriodSeconds: 60 }) } });
+    const plan = await planWith("stg", { overrides: { ...freshEstateConfig("stg"), "lumerin-infra:monitoring": JSON.stringify({ dashboardPeriodSeconds: 60 }) } });
     const widgets = bodyOf(plan).widgets;
     for (const w of widgets) {
       assert.ok(w.x >= 0 && w.x + w.width <= 24, JSON.stringify(w.properties.title));
@@ -505,12 +504,12 @@ describe("monitoring: the overview dashboard", () => {
   });
 
   it("dev without futures graphs only the proxy services, and dashboards: false removes it", async () => {
-    const noFutures = await planWith("dev", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:futures": undefined } });
+    const noFutures = await planWith("dev", { overrides: { ...freshEstateConfig("dev"), "lumerin-infra:futures": undefined } });
     const metrics = metricsOf(bodyOf(noFutures));
     assert.deepEqual([...new Set(metrics.map((m) => m.dims.ServiceName).filter(Boolean))].sort(), ["svc-proxy-router-dev-use1", "svc-proxy-validator-dev-use1"]);
     assert.deepEqual([...new Set(metrics.map((m) => m.namespace))].sort(), ["AWS/ECS", "AWS/NetworkELB", "ECS/ContainerInsights", "Lumerin/dev/proxy-router", "Lumerin/dev/proxy-validator"]);
     assert.equal(resourcesOfType(noFutures, "aws:cloudfront/monitoringSubscription:MonitoringSubscription").length, 0);
-    const off = await planWith("dev", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ dashboards: false }) } });
+    const off = await planWith("dev", { overrides: { ...freshEstateConfig("dev"), "lumerin-infra:monitoring": JSON.stringify({ dashboards: false }) } });
     assert.deepEqual(resourcesOfType(off, DASHBOARD), []);
     assert.deepEqual(resourcesOfType(off, "aws:cloudfront/monitoringSubscription:MonitoringSubscription"), []);
   });

@@ -122,6 +122,10 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
         ["allowed-exceptions", ADVISORY, "deploy-infra-deployer-admin", true],
         ["allowed-exceptions", ADVISORY, "deploy-infra-deployer-admin", true],
         ["allowed-exceptions", ADVISORY, "deploy-infra-preview-role", true],
+        // Chosen by the stack file's adoption switches (docs/adoption-switches.md), and tagged on the resource.
+        ["allowed-exceptions", ADVISORY, "futures-notifications-db", true],
+        ["allowed-exceptions", ADVISORY, "proxy-router-nlb", true],
+        ["allowed-exceptions", ADVISORY, "proxy-validator-nlb", true],
       ],
     );
   });

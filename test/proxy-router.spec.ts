@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { Plan } from "../tools/harness";
-import { committedPlan, containers, doc, planWith, resource, resourcesOfType } from "./support/plan";
+import { containers, doc, freshEstateConfig, freshEstatePlan, planWith, resource, resourcesOfType } from "./support/plan";
 
 const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;
 const KINDS = [
@@ -9,10 +9,11 @@ const KINDS = [
 ] as const;
 const STACKS = ["dev", "stg", "lmn"] as const;
 
+// What a new estate gets: the committed stacks adopt the live NLBs and secrets instead (test/adoption.spec.ts).
 describe("ProxyRouter", () => {
   const plans = {} as Record<(typeof STACKS)[number], Plan>;
   before(async () => {
-    for (const stack of STACKS) plans[stack] = await committedPlan(stack);
+    for (const stack of STACKS) plans[stack] = await freshEstatePlan(stack);
   });
 
   for (const stack of STACKS) {
@@ -143,7 +144,7 @@ describe("ProxyRouter", () => {
 
   it("with the health check enabled, the container checks GET /healthcheck on the web port", async () => {
     const plan = await planWith("dev", {
-      overrides: { "lumerin-infra:proxyRouter": JSON.stringify(withService("router", { healthCheck: { enabled: true, startPeriodSeconds: 90 } }, await committedPlan("dev"))) },
+      overrides: { ...freshEstateConfig("dev"), "lumerin-infra:proxyRouter": JSON.stringify(withService("router", { healthCheck: { enabled: true, startPeriodSeconds: 90 } }, await freshEstatePlan("dev"))) },
     });
     const [c] = containers(resource(plan, "aws:ecs/taskDefinition:TaskDefinition", "proxy-router-svc-task"));
     assert.deepEqual(c.healthCheck, {
@@ -156,15 +157,15 @@ describe("ProxyRouter", () => {
   });
 
   it("a disabled service registers nothing, and a disabled public endpoint removes the NLB and its DNS only", async () => {
-    const base = await committedPlan("dev");
+    const base = await freshEstatePlan("dev");
     const without = await planWith("dev", {
-      overrides: { "lumerin-infra:proxyRouter": JSON.stringify(withService("validator", { enabled: false }, base)) },
+      overrides: { ...freshEstateConfig("dev"), "lumerin-infra:proxyRouter": JSON.stringify(withService("validator", { enabled: false }, base)) },
     });
     assert.equal(without.resources.some((r) => r.name.startsWith("proxy-validator")), false);
     assert.equal(without.resources.filter((r) => r.name.startsWith("proxy-router")).length, base.resources.filter((r) => r.name.startsWith("proxy-router")).length);
 
     const noEndpoint = await planWith("dev", {
-      overrides: { "lumerin-infra:proxyRouter": JSON.stringify(withService("router", { publicEndpoint: { enabled: false } }, base)) },
+      overrides: { ...freshEstateConfig("dev"), "lumerin-infra:proxyRouter": JSON.stringify(withService("router", { publicEndpoint: { enabled: false } }, base)) },
     });
     const removed = base.resources.filter((r) => !noEndpoint.resources.some((n) => n.urn === r.urn)).map((r) => r.name).sort();
     assert.deepEqual(removed, [
@@ -182,10 +183,8 @@ describe("ProxyRouter", () => {
   });
 });
 
-/** The committed dev proxyRouter config with one service's settings merged. */
+/** The fresh-estate dev proxyRouter config (adoption switches at their defaults) with one service's settings merged. */
 function withService(kind: "router" | "validator", patch: Record<string, unknown>, _base: Plan): Record<string, unknown> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { planFiles } = require("../tools/plan-stack") as typeof import("../tools/plan-stack");
-  const cfg = JSON.parse(planFiles("dev").config["lumerin-infra:proxyRouter"]) as Record<string, Record<string, unknown>>;
+  const cfg = JSON.parse(freshEstateConfig("dev")["lumerin-infra:proxyRouter"]) as Record<string, Record<string, unknown>>;
   return { ...cfg, [kind]: { ...cfg[kind], ...patch } };
 }

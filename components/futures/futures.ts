@@ -95,7 +95,8 @@ export class Futures extends pulumi.ComponentResource {
     const services: DeployedServiceRef[] = [];
     const refs: { marketMaker?: DeployedServiceRef; notifications?: DeployedServiceRef } = {};
 
-    const needsCluster = cfg.marketMaker.enabled || cfg.notifications.enabled;
+    const ecsMarketMaker = cfg.marketMaker.enabled && cfg.marketMaker.runtime === "ecs";
+    const needsCluster = ecsMarketMaker || cfg.notifications.enabled;
     if (needsCluster) {
       this.cluster = new Cluster(
         `${name}-cluster`,
@@ -110,47 +111,72 @@ export class Futures extends pulumi.ComponentResource {
       );
     }
 
-    if (cfg.marketMaker.enabled && this.cluster) {
+    const functions: DeployableFunction[] = [];
+    if (cfg.marketMaker.enabled) {
       const mm = cfg.marketMaker;
-      const image = required(args.images.marketMaker, "marketMaker");
-      const tasks = args.pendingSecrets?.has("marketMaker") ? 0 : mm.workerQuantity;
-      this.marketMaker = new MarketMaker(
-        `${name}-market-maker`,
-        {
-          aws: args.aws,
-          cluster: this.cluster.ref,
-          network: args.network,
-          names: names.marketMaker,
-          image: image.image,
-          imageTag: image.tag,
-          cpu: mm.cpu,
-          memory: mm.memory,
-          desiredCount: tasks,
-          chainId: cfg.chainId,
-          contracts: cfg.contracts,
-          trading: mm,
-          logLevel: mm.logLevel,
-          logRetentionDays: mm.logRetentionDays,
-          enableExecuteCommand: mm.enableExecuteCommand,
-          ...(args.deploymentAlarms
-            ? { deploymentAlarmNames: deploymentAlarmNames("market-maker", env.name, { runningTasks: tasks > 0, loadBalancer5xx: false }) }
-            : {}),
-          secretsKmsKeyArn: args.platformKeyArn,
-          ...(args.secretValues.marketMaker
-            ? { secretValues: args.secretValues.marketMaker as Readonly<Record<MarketMakerSecretKey, pulumi.Input<string>>> }
-            : {}),
-          protect: args.protect,
-        },
-        { parent: this },
-      );
-      refs.marketMaker = this.marketMaker.ref;
-      services.push(refs.marketMaker);
+      const common = {
+        aws: args.aws,
+        network: args.network,
+        names: names.marketMaker,
+        chainId: cfg.chainId,
+        contracts: cfg.contracts,
+        trading: mm,
+        logLevel: mm.logLevel,
+        logRetentionDays: mm.logRetentionDays,
+        secretsKmsKeyArn: args.platformKeyArn,
+        ...(args.secretValues.marketMaker
+          ? { secretValues: args.secretValues.marketMaker as Readonly<Record<MarketMakerSecretKey, pulumi.Input<string>>> }
+          : {}),
+        protect: args.protect,
+      };
+      if (mm.runtime === "lambda") {
+        this.marketMaker = new MarketMaker(
+          `${name}-market-maker`,
+          {
+            ...common,
+            runtime: "lambda",
+            lambda: {
+              names: names.marketMakerLambda,
+              scheduleMinutes: mm.lambda.scheduleMinutes,
+              timeoutSeconds: mm.lambda.timeoutSeconds,
+              memoryMb: mm.lambda.memoryMb,
+              ...(mm.lambda.securityGroupDescription ? { securityGroupDescription: mm.lambda.securityGroupDescription } : {}),
+              ...(mm.lambda.artifact ? { artifact: mm.lambda.artifact } : {}),
+            },
+          },
+          { parent: this },
+        );
+        if (this.marketMaker.function) functions.push({ functionArn: this.marketMaker.function.functionArn });
+      } else if (this.cluster) {
+        const image = required(args.images.marketMaker, "marketMaker");
+        const tasks = args.pendingSecrets?.has("marketMaker") ? 0 : mm.workerQuantity;
+        this.marketMaker = new MarketMaker(
+          `${name}-market-maker`,
+          {
+            ...common,
+            cluster: this.cluster.ref,
+            image: image.image,
+            imageTag: image.tag,
+            cpu: mm.cpu,
+            memory: mm.memory,
+            desiredCount: tasks,
+            enableExecuteCommand: mm.enableExecuteCommand,
+            ...(args.deploymentAlarms
+              ? { deploymentAlarmNames: deploymentAlarmNames("market-maker", env.name, { runningTasks: tasks > 0, loadBalancer5xx: false }) }
+              : {}),
+          },
+          { parent: this },
+        );
+        if (this.marketMaker.ref) {
+          refs.marketMaker = this.marketMaker.ref;
+          services.push(refs.marketMaker);
+        }
+      }
     }
 
     const hosts = futuresHostNames(env, cfg, args.dns.zoneName);
 
     // The margin call first: the notifications endpoint admits its security group.
-    const functions: DeployableFunction[] = [];
     if (cfg.marginCall.enabled) {
       const mc = cfg.marginCall;
       this.marginCall = new MarginCall(
@@ -180,6 +206,7 @@ export class Futures extends pulumi.ComponentResource {
             ? { secretValues: args.secretValues.marginCall as Readonly<Record<MarginCallSecretKey, pulumi.Input<string>>> }
             : {}),
           ...(mc.artifact ? { artifact: mc.artifact } : {}),
+          ...(mc.securityGroupDescription ? { securityGroupDescription: mc.securityGroupDescription } : {}),
           protect: args.protect,
           schedulesEnabled: !args.pendingSecrets?.has("marginCall"),
         },
@@ -220,6 +247,9 @@ export class Futures extends pulumi.ComponentResource {
             ? [{ key: "margin-call", description: "The margin-call Lambda posts notifications", securityGroupId: this.marginCall.securityGroupId }]
             : [],
           database: n.database,
+          ...(n.database.kmsKeyArn ? { databaseKmsKeyArn: n.database.kmsKeyArn } : {}),
+          ...(n.database.parameterGroupDescription ? { parameterGroupDescription: n.database.parameterGroupDescription } : {}),
+          securityGroupDescriptions: n.securityGroupDescriptions,
           protect: args.protect,
         },
         { parent: this },
@@ -253,7 +283,7 @@ export class Futures extends pulumi.ComponentResource {
 
     const variables: Record<string, pulumi.Input<string>> = {};
     const targets: EcsDeployTarget[] = [];
-    if (this.marketMaker) {
+    if (this.marketMaker?.containerService) {
       targets.push({
         service: this.marketMaker.containerService.serviceName,
         container: names.marketMaker.container,
@@ -274,6 +304,8 @@ export class Futures extends pulumi.ComponentResource {
       });
     }
     if (this.marginCall) variables.MARGIN_CALL_FUNCTION = this.marginCall.functionName;
+    // The market-maker workflow uploads code to this function (runtime lambda) instead of an ECS deploy.
+    if (this.marketMaker?.function) variables.MARKET_MAKER_FUNCTION = this.marketMaker.function.functionName;
     if (this.ui) {
       // Deployment facts, not secrets (issue 6): the UI's workflow syncs, then invalidates.
       variables.UI_BUCKET = this.ui.bucketName;

@@ -28,6 +28,12 @@ export interface MarginCallNames {
   readonly dailyTargetId: string;
   /** The queue that keeps failed runs (new; `{app}-{env}`): `margin-call-failures-{env}`. */
   readonly failureQueue: string;
+  /** The role's inline policy: `margin-call-secrets-access` (the live name). */
+  readonly rolePolicy: string;
+  /** The regular rule's invoke statement on the function: `AllowExecutionFromCloudWatch` (the live id). */
+  readonly scheduleStatementId: string;
+  /** The daily rule's invoke statement: `AllowExecutionFromCloudWatchDaily` (the live id). */
+  readonly dailyStatementId: string;
 }
 
 /** JSON keys of `margin-call-secrets-v3-{env}`: the RPC URL and the subgraph URL (it embeds the Graph API key). */
@@ -152,6 +158,12 @@ export interface MarginCallArgs {
    * @default true
    */
   readonly schedulesEnabled?: boolean;
+  /**
+   * The security group's description. EC2 cannot change a description, so adopting the live
+   * group (`Security group for Margin Call Lambda`) needs its text.
+   * @default "<function>: no inbound; HTTPS out"
+   */
+  readonly securityGroupDescription?: string;
 }
 
 /**
@@ -229,7 +241,7 @@ export class MarginCall extends pulumi.ComponentResource {
     // ---------------------------------------------------------------- network: out only
     this.securityGroup = new aws.ec2.SecurityGroup(
       `${name}-sg`,
-      { name: names.securityGroup, description: `${names.function}: no inbound; HTTPS out`, vpcId: args.network.vpcId, tags: { Name: names.securityGroup } },
+      { name: names.securityGroup, description: args.securityGroupDescription ?? `${names.function}: no inbound; HTTPS out`, vpcId: args.network.vpcId, tags: { Name: names.securityGroup } },
       parent,
     );
     addSecurityGroupRules(
@@ -255,9 +267,9 @@ export class MarginCall extends pulumi.ComponentResource {
       `${name}-policy`,
       {
         role: this.role.id,
-        name: "margin-call",
+        name: names.rolePolicy,
         policy: pulumi.all([args.network.vpcId, args.network.privateSubnetIds, this.securityGroup.id]).apply(([vpcId, subnetIds, securityGroupId]) =>
-          pulumi.output(policyDocument(marginCallStatements(args, { secretArn: this.secret.arn, queueArn: this.failureQueue.arn, vpcId, subnetIds, securityGroupId }))),
+          pulumi.output(policyDocument(scheduledFunctionStatements(args, { logGroup: names.logGroup, secretArn: this.secret.arn, queueArn: this.failureQueue.arn, vpcId, subnetIds, securityGroupId }))),
         ),
       },
       parent,
@@ -267,7 +279,7 @@ export class MarginCall extends pulumi.ComponentResource {
     const code = args.artifact
       ? { s3Bucket: args.artifact.s3Bucket, s3Key: args.artifact.s3Key }
       : { code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(PLACEHOLDER_HANDLER) }) };
-    const reserved = args.reservedConcurrency === undefined ? 1 : args.reservedConcurrency;
+    const reserved = args.reservedConcurrency === undefined ? ONE_RUN_AT_A_TIME : args.reservedConcurrency;
     this.function = new aws.lambda.Function(
       `${name}-function`,
       {
@@ -349,7 +361,7 @@ export class MarginCall extends pulumi.ComponentResource {
       parent,
     );
 
-    const target = (key: string, rule: aws.cloudwatch.EventRule, targetId: string, input?: string) => {
+    const target = (key: string, rule: aws.cloudwatch.EventRule, targetId: string, statementId: string, input?: string) => {
       new aws.cloudwatch.EventTarget(
         `${name}-${key}-target`,
         {
@@ -367,21 +379,16 @@ export class MarginCall extends pulumi.ComponentResource {
       new aws.lambda.Permission(
         `${name}-${key}-invoke`,
         {
-          statementId: `AllowEventBridge-${key}`,
-          action: "lambda:InvokeFunction",
-          function: this.function.name,
-          principal: "events.amazonaws.com",
-          // This rule only: not any rule, and not another account's.
-          sourceArn: rule.arn,
-          sourceAccount: args.aws.accountId,
+          statementId,
+          ...invokeFromRule(this.function.name, rule.arn),
         },
         // The statement id is fixed and a new rule ARN replaces the statement: Lambda refuses a second
         // statement with the same id, so the old one goes first (nothing else refers to it).
         { ...parent, deleteBeforeReplace: true },
       );
     };
-    target("schedule", this.scheduleRule, names.scheduleTargetId);
-    target("daily", this.dailyRule, names.dailyTargetId, JSON.stringify(DAILY_INPUT));
+    target("schedule", this.scheduleRule, names.scheduleTargetId, names.scheduleStatementId);
+    target("daily", this.dailyRule, names.dailyTargetId, names.dailyStatementId, JSON.stringify(DAILY_INPUT));
 
     this.functionName = this.function.name;
     this.functionArn = this.function.arn;
@@ -425,7 +432,26 @@ export function dailyExpression(hour: number, minute: number): string {
   return `cron(${minute} ${hour} * * ? *)`;
 }
 
-interface PolicyRefs {
+/**
+ * Reserved concurrency of a scheduled function: one run at a time. Lambda refuses it in an
+ * account whose unreserved concurrency would drop below 100 (new accounts start at a limit of
+ * 10); such an account needs a quota increase first.
+ */
+export const ONE_RUN_AT_A_TIME = 1;
+
+/**
+ * The invoke permission of one EventBridge rule: this rule's ARN only. The rule's ARN names
+ * this account, so no `sourceAccount` is needed; the live statements have none, and any
+ * difference in a permission replaces it.
+ */
+export function invokeFromRule(functionName: pulumi.Input<string>, ruleArn: pulumi.Input<string>) {
+  return { action: "lambda:InvokeFunction", function: functionName, principal: "events.amazonaws.com", sourceArn: ruleArn };
+}
+
+/** What a scheduled function's role statements name. */
+export interface PolicyRefs {
+  /** The function's log group (its streams are all it may write). */
+  readonly logGroup: string;
   readonly secretArn: pulumi.Input<string>;
   readonly queueArn: pulumi.Input<string>;
   readonly vpcId: string;
@@ -442,7 +468,7 @@ interface PolicyRefs {
  * Lambda's guide lists; creation is limited to this function's subnets and
  * security group, and only the two Describe calls (no resource ARN) stay on "*".
  */
-function marginCallStatements(args: MarginCallArgs, refs: PolicyRefs): Statement[] {
+export function scheduledFunctionStatements(args: { readonly aws: AwsContext; readonly secretsKmsKeyArn: pulumi.Input<string> }, refs: PolicyRefs): Statement[] {
   const ec2 = (resource: string) => `arn:${args.aws.partition}:ec2:${args.aws.region}:${args.aws.accountId}:${resource}`;
   return [
     { Sid: "ReadOwnSecretAtRunTime", Action: ["secretsmanager:GetSecretValue"], Resource: [refs.secretArn] },
@@ -455,7 +481,7 @@ function marginCallStatements(args: MarginCallArgs, refs: PolicyRefs): Statement
     {
       Sid: "WriteOwnLogStreams",
       Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      Resource: [pulumi.interpolate`${logGroupArn(args.aws, args.names.logGroup)}:log-stream:*`],
+      Resource: [pulumi.interpolate`${logGroupArn(args.aws, refs.logGroup)}:log-stream:*`],
     },
     { Sid: "KeepFailedRunsInOwnQueue", Action: ["sqs:SendMessage"], Resource: [refs.queueArn] },
     {

@@ -4,6 +4,7 @@ import { AwsContext } from "../../lib/iam";
 import type { ClusterRef } from "../cluster";
 import { ContainerService } from "../container-service";
 import { DeployedServiceRef, appSecret, deployedServiceRef, imageTagParameter } from "../service-parts";
+import { MarketMakerFunction, MarketMakerFunctionNames } from "./market-maker-function";
 
 /** Physical names (ESTATE.md §8: the market maker as it last ran on ECS). */
 export interface MarketMakerNames {
@@ -55,11 +56,29 @@ export const MARKET_MAKER_SECRET_KEYS = [
 
 export type MarketMakerSecretKey = (typeof MARKET_MAKER_SECRET_KEYS)[number]["jsonKey"];
 
-export interface MarketMakerArgs {
+/** What both runtimes take: where, what it trades, its secret. */
+interface MarketMakerCommonArgs {
   readonly aws: AwsContext;
-  readonly cluster: ClusterRef;
   readonly network: { readonly vpcId: pulumi.Input<string>; readonly privateSubnetIds: pulumi.Input<string[]> };
+  /** The secret's name (`names.secret`) serves both runtimes; the rest names the ECS service. */
   readonly names: MarketMakerNames;
+  readonly chainId: number;
+  readonly contracts: MarketMakerContracts;
+  readonly trading: MarketMakerTrading;
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+  readonly logRetentionDays: number;
+  /** Encrypts the secret; the execution role (or the function's role) may decrypt with it only through Secrets Manager. */
+  readonly secretsKmsKeyArn: pulumi.Input<string>;
+  /** Values from `pulumi config set --secret`; absent when the secret is filled out of band. */
+  readonly secretValues?: Readonly<Record<MarketMakerSecretKey, pulumi.Input<string>>>;
+  readonly protect: boolean;
+}
+
+/** The bot as a singleton Fargate service. */
+export interface MarketMakerEcsArgs extends MarketMakerCommonArgs {
+  /** @default "ecs" */
+  readonly runtime?: "ecs";
+  readonly cluster: ClusterRef;
   /** Full image reference `repository:tag`, and the tag alone (recorded in SSM). */
   readonly image: string;
   readonly imageTag: string;
@@ -67,33 +86,50 @@ export interface MarketMakerArgs {
   readonly memory: number;
   /** 1 to trade, 0 to pause; never more (two bots would trade against each other). */
   readonly desiredCount: 0 | 1;
-  readonly chainId: number;
-  readonly contracts: MarketMakerContracts;
-  readonly trading: MarketMakerTrading;
-  readonly logLevel: "debug" | "info" | "warn" | "error";
-  readonly logRetentionDays: number;
   readonly enableExecuteCommand: boolean;
   /** Alarms that roll a deployment back (the monitoring's, by name). */
   readonly deploymentAlarmNames?: readonly string[];
-  /** Encrypts the secret; the execution role may decrypt with it only through Secrets Manager. */
-  readonly secretsKmsKeyArn: pulumi.Input<string>;
-  /** Values from `pulumi config set --secret`; absent when the secret is filled out of band. */
-  readonly secretValues?: Readonly<Record<MarketMakerSecretKey, pulumi.Input<string>>>;
-  readonly protect: boolean;
 }
 
+/** The bot as the scheduled Lambda the live estate runs since February 2026. */
+export interface MarketMakerLambdaArgs extends MarketMakerCommonArgs {
+  readonly runtime: "lambda";
+  readonly lambda: {
+    readonly names: MarketMakerFunctionNames;
+    /** Minutes between runs. */
+    readonly scheduleMinutes: number;
+    readonly timeoutSeconds: number;
+    readonly memoryMb: number;
+    /** @default "<function>: no inbound; HTTPS out" */
+    readonly securityGroupDescription?: string;
+    /** First code in S3; absent: a placeholder that fails every run. */
+    readonly artifact?: { readonly s3Bucket: string; readonly s3Key: string };
+  };
+}
+
+export type MarketMakerArgs = MarketMakerEcsArgs | MarketMakerLambdaArgs;
+
 /**
- * The market-making bot as a singleton Fargate service (seed 004, issue 6 §3):
- * never two tasks at once, no inbound traffic at all, outbound HTTPS only (RPC,
- * subgraphs, AWS APIs). Its wallet key, RPC URL and both subgraph URLs reach the
- * container as secrets by JSON key; everything else is plain environment.
+ * The market-making bot, in one of two runtimes, never
+ * both (they would trade with the same wallet key):
+ * - `ecs`: a singleton Fargate service: never two tasks at once, no inbound
+ *   traffic at all, outbound HTTPS only (RPC, subgraphs, AWS APIs). Its wallet
+ *   key, RPC URL and both subgraph URLs reach the container as secrets by JSON
+ *   key; everything else is plain environment.
+ * - `lambda`: the scheduled function of {@link MarketMakerFunction}, which reads
+ *   the same secret at run time.
+ * The secret keeps its logical name in both, so switching runtimes keeps the wallet key.
  */
 export class MarketMaker extends pulumi.ComponentResource {
   readonly secret: aws.secretsmanager.Secret;
-  readonly imageTagParameter: aws.ssm.Parameter;
-  readonly containerService: ContainerService;
-  /** What the deploy role, the GitHub variables and the monitoring need. */
-  readonly ref: DeployedServiceRef;
+  /** `ecs` only. */
+  readonly imageTagParameter?: aws.ssm.Parameter;
+  /** `ecs` only. */
+  readonly containerService?: ContainerService;
+  /** What the deploy role, the GitHub variables and the monitoring need of the ECS service (`ecs` only). */
+  readonly ref?: DeployedServiceRef;
+  /** `lambda` only. */
+  readonly function?: MarketMakerFunction;
 
   constructor(name: string, args: MarketMakerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:futures:MarketMaker", name, {}, opts);
@@ -103,13 +139,36 @@ export class MarketMaker extends pulumi.ComponentResource {
       name,
       {
         secretName: names.secret,
-        description: `market maker: ${MARKET_MAKER_SECRET_KEYS.map((k) => k.jsonKey).join(", ")} (read by ECS at task start only)`,
+        description: `market maker: ${MARKET_MAKER_SECRET_KEYS.map((k) => k.jsonKey).join(", ")} (${args.runtime === "lambda" ? "read by the function at run time" : "read by ECS at task start only"})`,
         kmsKeyArn: args.secretsKmsKeyArn,
         values: args.secretValues,
         protect: args.protect,
       },
       this,
     );
+    if (args.runtime === "lambda") {
+      this.function = new MarketMakerFunction(
+        `${name}-lambda`,
+        {
+          aws: args.aws,
+          network: args.network,
+          names: args.lambda.names,
+          scheduleMinutes: args.lambda.scheduleMinutes,
+          timeoutSeconds: args.lambda.timeoutSeconds,
+          memoryMb: args.lambda.memoryMb,
+          environment: marketMakerFunctionEnvironment(args),
+          logLevel: args.logLevel,
+          logRetentionDays: args.logRetentionDays,
+          secretArn: this.secret.arn,
+          secretsKmsKeyArn: args.secretsKmsKeyArn,
+          ...(args.lambda.securityGroupDescription ? { securityGroupDescription: args.lambda.securityGroupDescription } : {}),
+          ...(args.lambda.artifact ? { artifact: args.lambda.artifact } : {}),
+        },
+        { parent: this },
+      );
+      this.registerOutputs({ secretArn: this.secret.arn, functionName: this.function.functionName });
+      return;
+    }
     this.imageTagParameter = imageTagParameter(name, { parameterName: names.imageTagParameter, tag: args.imageTag, serviceName: names.service }, this);
 
     this.containerService = new ContainerService(
@@ -159,8 +218,30 @@ export class MarketMaker extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * The function's plain environment, as the live function has it: chain, futures
+ * contract and trading parameters. No loop interval (the schedule is the loop),
+ * and no key: the function reads the secret named by `SECRETS_ARN`.
+ */
+export function marketMakerFunctionEnvironment(args: Pick<MarketMakerCommonArgs, "chainId" | "contracts" | "trading" | "logLevel">): Record<string, string> {
+  const t = args.trading;
+  return {
+    CHAIN_ID: String(args.chainId),
+    FUTURES_ADDRESS: args.contracts.futures,
+    FLOAT_AMOUNT: t.floatAmount,
+    SPREAD_AMOUNT: t.spreadAmount,
+    GRID_LEVELS: String(t.gridLevels),
+    ACTIVE_QUOTING_AMOUNT_RATIO: String(t.activeQuotingAmountRatio),
+    RISK_AVERSION: t.riskAversion,
+    MAX_POSITION: String(t.maxPosition),
+    MIN_ETH_BALANCE: t.minEthBalance,
+    MIN_USDC_BALANCE: t.minUsdcBalance,
+    LOG_LEVEL: args.logLevel,
+  };
+}
+
 /** The bot's plain environment: chain, contracts and trading parameters (ESTATE.md §8). */
-export function marketMakerEnvironment(args: Pick<MarketMakerArgs, "chainId" | "contracts" | "trading" | "logLevel">): Record<string, string> {
+export function marketMakerEnvironment(args: Pick<MarketMakerCommonArgs, "chainId" | "contracts" | "trading" | "logLevel">): Record<string, string> {
   const t = args.trading;
   return {
     CHAIN_ID: String(args.chainId),

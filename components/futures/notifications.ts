@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AwsContext, policyDocument, serviceTrust, trustDocument } from "../../lib/iam";
+import { policyExceptionTag } from "../../policy/rules/model";
 import type { ClusterRef } from "../cluster";
 import { ContainerService, SecurityGroupRule, addSecurityGroupRules } from "../container-service";
 import { dnsValidatedCertificate } from "../dns-certificate";
@@ -154,6 +155,23 @@ export interface NotificationsArgs {
    * @default 1
    */
   readonly desiredCount?: 0 | 1;
+  /**
+   * The key of the database's storage and Performance Insights. RDS cannot re-encrypt an instance:
+   * a different key than the live one's is a new, empty database. Adopting an instance encrypted
+   * with the account's `aws/rds` key names that key here (the stack's policy pack reports it).
+   * @default secretsKmsKeyArn (the stack's own key)
+   */
+  readonly databaseKmsKeyArn?: string;
+  /**
+   * The parameter group's description (RDS cannot change one).
+   * @default "<identifier>: TLS required, connection limit"
+   */
+  readonly parameterGroupDescription?: string;
+  /**
+   * The security groups' descriptions (EC2 cannot change one).
+   * @default the program's own, naming what each group admits
+   */
+  readonly securityGroupDescriptions?: { readonly alb?: string; readonly service?: string; readonly database?: string };
 }
 
 /** Port the application listens on (hard-coded in the app, ESTATE.md §7). */
@@ -247,13 +265,13 @@ export class Notifications extends pulumi.ComponentResource {
     // so every rule is its own resource, added once both ends exist.
     this.albSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-alb-sg`,
-      { name: names.albSecurityGroup, description: `${names.loadBalancer}: HTTPS from callers, HTTP to ${names.service}`, vpcId: args.network.vpcId, tags: { Name: names.albSecurityGroup } },
+      { name: names.albSecurityGroup, description: args.securityGroupDescriptions?.alb ?? `${names.loadBalancer}: HTTPS from callers, HTTP to ${names.service}`, vpcId: args.network.vpcId, tags: { Name: names.albSecurityGroup } },
       parent,
     );
     // No egress rule: the provider removes AWS's default allow-all, and PostgreSQL only answers.
     this.databaseSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-db-sg`,
-      { name: names.databaseSecurityGroup, description: `${names.database}: PostgreSQL from ${names.service} only`, vpcId: args.network.vpcId, tags: { Name: names.databaseSecurityGroup } },
+      { name: names.databaseSecurityGroup, description: args.securityGroupDescriptions?.database ?? `${names.database}: PostgreSQL from ${names.service} only`, vpcId: args.network.vpcId, tags: { Name: names.databaseSecurityGroup } },
       parent,
     );
 
@@ -268,7 +286,7 @@ export class Notifications extends pulumi.ComponentResource {
       {
         name: names.databaseParameterGroup,
         family: `postgres${db.engineVersion}`,
-        description: `${names.database}: TLS required, connection limit`,
+        description: args.parameterGroupDescription ?? `${names.database}: TLS required, connection limit`,
         parameters: [
           // PostgreSQL 15+ on RDS defaults to 1 already; stated here so the guarantee does not rest on a default.
           // pending-reboot is accepted for static and dynamic parameters alike; a new instance starts with both.
@@ -288,6 +306,8 @@ export class Notifications extends pulumi.ComponentResource {
         ),
     );
 
+    // The stack's key, unless an adopted instance is encrypted with another one (a new key is a new instance).
+    const storageKey = args.databaseKmsKeyArn ?? args.secretsKmsKeyArn;
     this.database = new aws.rds.Instance(
       `${name}-db`,
       {
@@ -309,7 +329,7 @@ export class Notifications extends pulumi.ComponentResource {
         allocatedStorage: db.allocatedStorage,
         maxAllocatedStorage: db.maxAllocatedStorage,
         storageEncrypted: true,
-        kmsKeyId: args.secretsKmsKeyArn,
+        kmsKeyId: storageKey,
         dbSubnetGroupName: subnetGroup.name,
         parameterGroupName: parameterGroup.name,
         vpcSecurityGroupIds: [this.databaseSecurityGroup.id],
@@ -325,9 +345,10 @@ export class Notifications extends pulumi.ComponentResource {
         skipFinalSnapshot: db.skipFinalSnapshot,
         ...(db.skipFinalSnapshot ? {} : { finalSnapshotIdentifier: db.finalSnapshotIdentifier }),
         performanceInsightsEnabled: true,
-        performanceInsightsKmsKeyId: args.secretsKmsKeyArn,
+        performanceInsightsKmsKeyId: storageKey,
         performanceInsightsRetentionPeriod: db.performanceInsightsRetentionDays,
         enabledCloudwatchLogsExports: [...DATABASE_LOG_EXPORTS],
+        ...(args.databaseKmsKeyArn ? { tags: { [policyExceptionTag("rds-storage-stack-key")]: "futures.notifications.database.kmsKeyArn" } } : {}),
       },
       // No retainOnDelete: deleting production already takes two deliberate steps (unprotect, then
       // deletion protection off), and then takes a final snapshot and keeps the automated backups;
@@ -451,6 +472,7 @@ export class Notifications extends pulumi.ComponentResource {
         vpcId: args.network.vpcId,
         subnetIds: args.network.privateSubnetIds,
         securityGroupName: names.serviceSecurityGroup,
+        ...(args.securityGroupDescriptions?.service ? { securityGroupDescription: args.securityGroupDescriptions.service } : {}),
         ingress: [
           { key: "http-from-alb", description: "HTTP and health checks from the internal ALB", protocol: "tcp", fromPort: NOTIFICATIONS_PORT, toPort: NOTIFICATIONS_PORT, securityGroupId: this.albSecurityGroup.id },
         ],

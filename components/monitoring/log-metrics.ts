@@ -104,3 +104,10 @@ export const LOG_METRICS: Readonly<Record<LoggedService, readonly LogMetric[]>> 
     { suffix: "failed-alerts", metricName: "FailedDeficitAlerts", pattern: '"Failed to send deficit alerts"', meaning: "deficit alerts were not sent to the notifications service", kind: "event" },
   ],
 };
+
+/**
+ * The market maker as a Lambda (`runtime: lambda`) writes through Lambda's JSON log format, like
+ * the margin call: `console.error` lines become `"level": "ERROR"`, pino lines pass through. Its
+ * application events are the same as on ECS.
+ */
+export const MARKET_MAKER_FUNCTION_LOG_METRICS: readonly LogMetric[] = [LAMBDA_ERROR_LINES, ...LOG_METRICS["market-maker"].filter((m) => m.kind === "event")];

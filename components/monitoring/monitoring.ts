@@ -198,7 +198,7 @@ export class Monitoring extends pulumi.ComponentResource {
       if (cfg.alarms) {
         healthCheck = new aws.route53.HealthCheck(
           `${name}-${site.key}-health`,
-          { type: "HTTPS", fqdn: site.hostName, port: 443, resourcePath: "/", failureThreshold: 3, requestInterval: 30, measureLatency: true, tags: { Name: `${site.key}-${env.name}` } },
+          { type: "HTTPS", fqdn: site.hostName, port: 443, resourcePath: "/", failureThreshold: 3, requestInterval: 30, measureLatency: cfg.healthCheckMeasuresLatency, tags: { Name: `${site.key}-${env.name}` } },
           parent,
         );
       }

@@ -1,6 +1,6 @@
 /** Data safety and reliability: mandatory in production stacks, advisory elsewhere. */
 import * as aws from "@pulumi/aws";
-import { Finding, ResourceView, Rule, optionsOf, propsOf, str, typeToken } from "./model";
+import { Finding, ResourceView, Rule, optionsOf, policyExceptionOf, propsOf, str, typeToken } from "./model";
 
 /**
  * Resource types that hold data which a replacement or a deletion loses: the one list of
@@ -234,9 +234,62 @@ export const loadBalancersDeletionProtected: Rule = {
   },
 };
 
+/** A finding that a resource's exception tag allows: reported as such, naming the config key that chose it. */
+function allowedBy(resource: ResourceView, rule: string, message: string): Finding {
+  const key = policyExceptionOf(resource, rule);
+  return key ? { message: `allowed exception (adopted, ${key}): ${message}`, exception: true } : { message };
+}
+
+const RDS_STACK_KEY = "rds-storage-stack-key";
+
+export const rdsStorageStackKey: Rule = {
+  name: RDS_STACK_KEY,
+  description:
+    "RDS storage is encrypted with a KMS key this stack manages (its policy, rotation and grants are the stack's), not the account's AWS-managed aws/rds key that every principal with RDS access can use.",
+  enforcement: "production-only",
+  remediation:
+    "Leave futures.notifications.database.kmsKeyArn unset (the stack's key). An adopted instance on another key moves by a snapshot copy with the stack's key and a restore (RDS cannot re-encrypt in place).",
+  equivalents: [],
+  checkStack: (resources) => {
+    const keyArns = new Set(resources.filter((r) => r.type === "aws:kms/key:Key").map((r) => str(r.outputs.arn)).filter((a): a is string => !!a));
+    const findings: Finding[] = [];
+    for (const db of resources.filter((r) => r.type === "aws:rds/instance:Instance" || r.type === "aws:rds/cluster:Cluster")) {
+      if (db.props.storageEncrypted !== true) continue; // rds-hardened reports unencrypted storage
+      const key = str(db.props.kmsKeyId);
+      // Without kmsKeyId RDS picks aws/rds; a key ARN is known in the plan, unknown in a first preview (nothing to tell then).
+      const problem = !key
+        ? `${db.name} is encrypted with the account's aws/rds key (no kmsKeyId)`
+        : keyArns.size > 0 && /^arn:aws[a-z-]*:kms:/.test(key) && !keyArns.has(key)
+          ? `${db.name} is encrypted with ${key}, which is not a key this stack manages`
+          : undefined;
+      if (problem) findings.push({ urn: db.urn, ...allowedBy(db, RDS_STACK_KEY, problem) });
+    }
+    return findings;
+  },
+};
+
+const NLB_SECURITY_GROUPS = "nlb-security-groups";
+
+export const nlbSecurityGroups: Rule = {
+  name: NLB_SECURITY_GROUPS,
+  description:
+    "Network load balancers have security groups, so that the tasks behind them admit the load balancer alone and who may connect is filtered before the tasks.",
+  enforcement: "production-only",
+  remediation:
+    "Leave publicEndpoint.securityGroups on. An adopted NLB made without them gets them only by a new NLB behind the same DNS name (an NLB takes security groups only at creation).",
+  equivalents: [],
+  checkResource: (r) => {
+    if (r.type !== "aws:lb/loadBalancer:LoadBalancer" || r.props.loadBalancerType !== "network") return [];
+    const groups = r.props.securityGroups;
+    if (Array.isArray(groups) && groups.length > 0) return [];
+    return [allowedBy(r, NLB_SECURITY_GROUPS, `network load balancer ${str(r.props.name) ?? r.name} has no security group`)];
+  },
+};
+
 export const DATA_SAFETY_RULES: readonly Rule[] = [
   statefulProtected,
   rdsHardened,
+  rdsStorageStackKey,
   s3Hardened,
   logGroupsRetained,
   ecsCircuitBreaker,
@@ -244,4 +297,5 @@ export const DATA_SAFETY_RULES: readonly Rule[] = [
   loadBalancersHttpsOnly,
   secretsRecoverable,
   loadBalancersDeletionProtected,
+  nlbSecurityGroups,
 ];

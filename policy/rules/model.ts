@@ -243,6 +243,23 @@ export function globsOverlap(a: string, b: string): boolean {
   return false;
 }
 
+/**
+ * The tag by which a resource carries an allowed exception to one rule: its value names the
+ * stack-config key that chose it (an adopted live resource the rule's fix would replace). The
+ * rule reports it as an allowed exception, never silently and never blocking.
+ */
+export function policyExceptionTag(rule: string): string {
+  return `lumerin:exception:${rule}`;
+}
+
+/** The config key a resource's exception tag for `rule` names, if it carries one. */
+export function policyExceptionOf(resource: ResourceView, rule: string): string | undefined {
+  const tags = resource.props.tags;
+  if (typeof tags !== "object" || tags === null) return undefined;
+  const value = (tags as Record<string, unknown>)[policyExceptionTag(rule)];
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
 /** Whether a role name is one of the configured privileged roles. */
 export function isPrivilegedRole(role: string, config: PolicyConfig): boolean {
   return config.privilegedRoles.some((pattern) => wildcardRegExp(pattern).test(role));

@@ -2,9 +2,10 @@
 import { strict as assert } from "node:assert";
 import * as aws from "@pulumi/aws";
 import { evaluate } from "../../policy/evaluate";
-import { cloudfrontTls, ecsCircuitBreaker, loadBalancersDeletionProtected, loadBalancersHttpsOnly, logGroupsRetained, rdsHardened, s3Hardened, secretsRecoverable, statefulProtected } from "../../policy/rules/data-safety";
+import { cloudfrontTls, ecsCircuitBreaker, loadBalancersDeletionProtected, loadBalancersHttpsOnly, logGroupsRetained, nlbSecurityGroups, rdsHardened, rdsStorageStackKey, s3Hardened, secretsRecoverable, statefulProtected } from "../../policy/rules/data-safety";
+import { policyExceptionTag } from "../../policy/rules/model";
 import { viewsFromPlan } from "../../policy/views";
-import { evaluateProgram, violations } from "../support/policy";
+import { ACCOUNT, REGION, evaluateProgram, violations } from "../support/policy";
 import { CERT_ARN, KEY_ARN, T, distribution, fires, ofRule, passes, show, taskDefinition } from "./support";
 
 describe("policy rules: data safety", () => {
@@ -258,4 +259,64 @@ describe("policy rules: data safety", () => {
       fires(await violations(loadBalancersDeletionProtected, program), loadBalancersDeletionProtected, { type: T.loadBalancer, name: "nlb-open", level: "advisory", message: "no deletion protection" });
     });
   });
+
+  describe("rds-storage-stack-key", () => {
+    const db = (name: string, extra: Partial<aws.rds.InstanceArgs>) =>
+      new aws.rds.Instance(name, { identifier: name, engine: "postgres", instanceClass: "db.t4g.micro", allocatedStorage: 20, username: "app", manageMasterUserPassword: true, storageEncrypted: true, ...extra });
+    const AWS_RDS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0c0ffee0-0000-4000-8000-000000000001`;
+
+    it("fires on storage under aws/rds (no key) or a key the stack does not manage; an adoption tag makes it a visible exception naming the config key", async () => {
+      const vs = await violations(
+        rdsStorageStackKey,
+        () => {
+          const key = new aws.kms.Key("stack-key", { enableKeyRotation: true });
+          db("db-stack-key", { kmsKeyId: key.arn });
+          db("db-default-key", {});
+          db("db-foreign-key", { kmsKeyId: AWS_RDS_KEY });
+          db("db-adopted", { kmsKeyId: AWS_RDS_KEY, tags: { [policyExceptionTag("rds-storage-stack-key")]: "futures.notifications.database.kmsKeyArn" } });
+        },
+        { stack: "lmn" },
+      );
+      fires(vs, rdsStorageStackKey, { type: T.rdsInstance, name: "db-default-key", stack: "lmn", level: "mandatory", message: "db-default-key is encrypted with the account's aws/rds key (no kmsKeyId)" });
+      fires(vs, rdsStorageStackKey, { type: T.rdsInstance, name: "db-foreign-key", stack: "lmn", level: "mandatory", message: `db-foreign-key is encrypted with ${AWS_RDS_KEY}, which is not a key this stack manages` });
+      const adopted = fires(vs, rdsStorageStackKey, {
+        type: T.rdsInstance,
+        name: "db-adopted",
+        stack: "lmn",
+        level: "advisory",
+        message: /^allowed exception \(adopted, futures\.notifications\.database\.kmsKeyArn\): db-adopted is encrypted with /,
+      });
+      assert.ok(!adopted.message.endsWith(rdsStorageStackKey.remediation), "an exception is no call to fix");
+      passes(vs, rdsStorageStackKey, "db-stack-key");
+      assert.equal(ofRule(vs, rdsStorageStackKey).length, 3, show(vs));
+    });
+  });
+
+  describe("nlb-security-groups", () => {
+    it("fires on an NLB without security groups, reports a tagged (adopted) one as an exception, and passes one with a group and an ALB", async () => {
+      const vs = await violations(
+        nlbSecurityGroups,
+        () => {
+          const sg = new aws.ec2.SecurityGroup("nlb-sg", { vpcId: "vpc-0123456789abcdef0", description: "nlb" });
+          const subnets = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"];
+          new aws.lb.LoadBalancer("nlb-bare", { name: "nlb-bare", loadBalancerType: "network", subnets });
+          new aws.lb.LoadBalancer("nlb-adopted", { name: "nlb-adopted", loadBalancerType: "network", subnets, tags: { [policyExceptionTag("nlb-security-groups")]: "proxyRouter.router.publicEndpoint.securityGroups" } });
+          new aws.lb.LoadBalancer("nlb-guarded", { name: "nlb-guarded", loadBalancerType: "network", subnets, securityGroups: [sg.id] });
+          new aws.lb.LoadBalancer("alb-plain", { name: "alb-plain", loadBalancerType: "application", subnets });
+        },
+        { stack: "lmn" },
+      );
+      const nlb = "aws:lb/loadBalancer:LoadBalancer";
+      fires(vs, nlbSecurityGroups, { type: nlb, name: "nlb-bare", stack: "lmn", level: "mandatory", message: "network load balancer nlb-bare has no security group" });
+      fires(vs, nlbSecurityGroups, {
+        type: nlb,
+        name: "nlb-adopted",
+        stack: "lmn",
+        level: "advisory",
+        message: "allowed exception (adopted, proxyRouter.router.publicEndpoint.securityGroups): network load balancer nlb-adopted has no security group",
+      });
+      passes(vs, nlbSecurityGroups, "nlb-guarded", "alb-plain");
+    });
+  });
+
 });

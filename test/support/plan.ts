@@ -39,6 +39,44 @@ export function filledPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
 }
 
 /**
+ * The committed stack's config with every adoption switch back at the program's default: what a
+ * new estate in that account gets (NLBs with security groups, the stack's key on the database,
+ * the program's names and descriptions, the market maker on ECS). Full keys → JSON values.
+ */
+export function freshEstateConfig(stack: "dev" | "stg" | "lmn"): Record<string, string> {
+  const files = planFiles(stack);
+  const proxy = JSON.parse(files.config["lumerin-infra:proxyRouter"]) as Record<string, Record<string, unknown>>;
+  for (const kind of ["router", "validator"]) {
+    const service = proxy[kind];
+    delete service.names;
+    const endpoint = service.publicEndpoint as Record<string, unknown> | undefined;
+    if (endpoint) delete endpoint.securityGroups;
+  }
+  const futures = JSON.parse(files.config["lumerin-infra:futures"]) as Record<string, Record<string, unknown>>;
+  delete futures.marketMaker.runtime;
+  delete futures.marketMaker.lambda;
+  delete futures.notifications.securityGroupDescriptions;
+  const database = futures.notifications.database as Record<string, unknown>;
+  delete database.kmsKeyArn;
+  delete database.parameterGroupDescription;
+  delete futures.marginCall.securityGroupDescription;
+  const monitoring = JSON.parse(files.config["lumerin-infra:monitoring"]) as Record<string, unknown>;
+  delete monitoring.healthCheckMeasuresLatency;
+  return { "lumerin-infra:proxyRouter": JSON.stringify(proxy), "lumerin-infra:futures": JSON.stringify(futures), "lumerin-infra:monitoring": JSON.stringify(monitoring) };
+}
+
+/** The plan of {@link freshEstateConfig} (cached). */
+export function freshEstatePlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
+  const key = `fresh:${stack}`;
+  let plan = cache.get(key);
+  if (!plan) {
+    plan = planStack(planFiles(stack), { environment: {}, overrides: freshEstateConfig(stack) });
+    cache.set(key, plan);
+  }
+  return plan;
+}
+
+/**
  * A plan of `stack` with config values replaced (full keys; `undefined` removes a key). The
  * process environment is not read unless `options.environment` gives it: a developer's own
  * GITHUB_TOKEN never changes a spec's result.
