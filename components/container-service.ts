@@ -27,6 +27,8 @@ export interface SecurityGroupRule {
   readonly cidrBlocks?: readonly string[];
   /** ... or another security group. */
   readonly securityGroupId?: pulumi.Input<string>;
+  /** Tags of the rule resource (an adoption's policy exception tag, for one). @default none */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface ContainerHealthCheck {
@@ -390,6 +392,7 @@ function addRules(
         ipProtocol: rule.protocol,
         ...(rule.protocol === "-1" ? {} : { fromPort: rule.fromPort, toPort: rule.toPort }),
         ...target,
+        ...(rule.tags ? { tags: { ...rule.tags } } : {}),
       };
       const logical = `${prefix}-${rule.key}${targets.length > 1 ? `-${t}` : ""}`;
       if (direction === "ingress") new aws.vpc.SecurityGroupIngressRule(logical, ruleArgs, { parent });

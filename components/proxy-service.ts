@@ -189,7 +189,16 @@ export class ProxyService extends pulumi.ComponentResource {
       ingress.push({ key: "stratum-from-nlb", description: "Stratum from the load balancer", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, securityGroupId: nlbSecurityGroup.id });
     } else if (endpoint.enabled) {
       // An NLB without a security group passes the miners' own addresses (preserved client IP) to the tasks.
-      ingress.push({ key: "stratum-from-miners", description: "Stratum from miners through the load balancer (it has no security group)", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, cidrBlocks: endpoint.allowedCidrs });
+      // The tasks then admit the miners' addresses themselves: the adoption's visible policy exception.
+      ingress.push({
+        key: "stratum-from-miners",
+        description: "Stratum from miners through the load balancer (it has no security group)",
+        protocol: "tcp",
+        fromPort: cfg.stratumPort,
+        toPort: cfg.stratumPort,
+        cidrBlocks: endpoint.allowedCidrs,
+        tags: { [policyExceptionTag("security-groups-not-open-to-the-world")]: `proxyRouter.${args.kind}.publicEndpoint.securityGroups` },
+      });
     }
     if (cfg.apiIngressCidrs.length > 0) {
       ingress.push({ key: "api-from-operators", description: "Web API from operators (VPN/VPC)", protocol: "tcp", fromPort: cfg.webPort, toPort: cfg.webPort, cidrBlocks: cfg.apiIngressCidrs });

@@ -61,8 +61,9 @@ describe("npm run audit (a live stack's export, offline)", () => {
     const json = path.join(dir, "lmn-report.json");
     assert.equal(await audit([file, "--json", json]), 0);
     // The configured exceptions (the deployer's admin rights twice, the lmn preview role's pull_request trust and
-    // refresh reads), and the three the stack file's adoption switches chose (both NLBs, the database's key).
-    assert.match(output.join("\n"), /Policy lumerin-guard: 0 mandatory, 7 advisory/);
+    // refresh reads), and the five the stack file's adoption switches chose (both NLBs and the stratum
+    // rules behind them, the database's key).
+    assert.match(output.join("\n"), /Policy lumerin-guard: 0 mandatory, 9 advisory/);
     const report = JSON.parse(readFileSync(json, "utf8")) as { stack: string; violations: { level: string; message: string }[] };
     assert.equal(report.stack, "lmn");
     for (const v of report.violations) {
@@ -232,9 +233,9 @@ const CASES: readonly AreaCase[] = [
     area: "least privilege",
     what: "a task that runs as its execution role",
     rule: "ecs-task-role-is-not-execution-role",
-    resource: "futures-market-maker-svc-task",
+    resource: "futures-notifications-svc-task",
     insecure: (e) => {
-      const task = named(e, "futures-market-maker-svc-task");
+      const task = named(e, "futures-notifications-svc-task");
       task.inputs.taskRoleArn = task.inputs.executionRoleArn;
     },
   },
@@ -250,9 +251,9 @@ const CASES: readonly AreaCase[] = [
     area: "secret handling",
     what: "a private key on a container's command line",
     rule: "no-secrets-in-plain-environment",
-    resource: "futures-market-maker-svc-task",
-    insecure: (e) => editContainers(named(e, "futures-market-maker-svc-task"), (c) => void (c[0].command = ["node", "bot.js", `--private-key=0x${"1f".repeat(32)}`])),
-    secure: (e) => editContainers(named(e, "futures-market-maker-svc-task"), (c) => void (c[0].command = ["node", "bot.js", "--log-level=info"])),
+    resource: "futures-notifications-svc-task",
+    insecure: (e) => editContainers(named(e, "futures-notifications-svc-task"), (c) => void (c[0].command = ["node", "bot.js", `--private-key=0x${"1f".repeat(32)}`])),
+    secure: (e) => editContainers(named(e, "futures-notifications-svc-task"), (c) => void (c[0].command = ["node", "bot.js", "--log-level=info"])),
   },
   {
     area: "secret handling",

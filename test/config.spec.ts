@@ -679,8 +679,8 @@ describe("stack configuration", () => {
           .join("\n");
         // The validator's value now comes from Pulumi: its out-of-band declaration goes.
         const committed = readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
-        assert.ok(committed.includes("    proxyValidator: pending\n"));
-        writeFileSync(file, `${committed.replace("    proxyValidator: pending\n", "").trimEnd()}\n${secure}\n`);
+        assert.ok(committed.includes("    proxyValidator: filled\n"));
+        writeFileSync(file, `${committed.replace("    proxyValidator: filled\n", "").trimEnd()}\n${secure}\n`);
         const plan = await planWith("dev", {}, file);
         const versions = plan.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion");
         assert.deepEqual(versions.map((v) => [v.name.startsWith("proxy-validator"), v.inputs.secretString, v.secretInputs.includes("secretString")]), [[true, "[secret]", true]]);

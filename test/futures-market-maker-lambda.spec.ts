@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { ConfigError } from "../config/load";
 import type { CapturedResource, Plan } from "../tools/harness";
-import { doc, freshEstatePlan, committedPlan, planWith, resource, resourcesOfType } from "./support/plan";
+import { GITHUB_ADMIN_ENV, doc, freshEstatePlan, committedPlan, planWith, resource, resourcesOfType } from "./support/plan";
 import { planFiles } from "../tools/plan-stack";
 
 const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;
@@ -200,7 +200,7 @@ describe("market maker as the scheduled Lambda (runtime: lambda)", () => {
           .filter((r) => r.name.startsWith("github-futures-"))
           .map((r) => [r.inputs.variableName as string, r.inputs.value as string]),
       );
-    const lambda = variables(await planWith("stg", { overrides: github }));
+    const lambda = variables(await planWith("stg", { overrides: github, environment: GITHUB_ADMIN_ENV }));
     assert.equal(lambda.MARKET_MAKER_FUNCTION, "market-maker-stg");
     assert.equal(lambda.ECS_SERVICES, "svc-futures-notifications-stg");
     const targets = JSON.parse(lambda.ECS_DEPLOY_TARGETS) as { service: string }[];
@@ -210,7 +210,7 @@ describe("market maker as the scheduled Lambda (runtime: lambda)", () => {
     const futures = JSON.parse(files.config[FUTURES]) as { marketMaker: Record<string, unknown> };
     delete futures.marketMaker.runtime;
     delete futures.marketMaker.lambda;
-    const ecs = variables(await planWith("stg", { overrides: { ...github, [FUTURES]: JSON.stringify(futures) } }));
+    const ecs = variables(await planWith("stg", { overrides: { ...github, [FUTURES]: JSON.stringify(futures) }, environment: GITHUB_ADMIN_ENV }));
     assert.equal(ecs.MARKET_MAKER_FUNCTION, undefined);
     assert.deepEqual((JSON.parse(ecs.ECS_DEPLOY_TARGETS) as { service: string }[]).map((t) => t.service), ["svc-market-maker-stg", "svc-futures-notifications-stg"]);
   });
@@ -222,7 +222,9 @@ describe("market maker as the scheduled Lambda (runtime: lambda)", () => {
       "lumerin-infra:futuresMarketMakerFuturesSubgraphUrl": "https://gateway.thegraph.com/api/k/subgraphs/id/a",
       "lumerin-infra:futuresMarketMakerOraclesSubgraphUrl": "https://gateway.thegraph.com/api/k/subgraphs/id/b",
     };
-    const plan = await planWith("dev", { overrides: secrets, extraSecretKeys: Object.keys(secrets) });
+    // The value comes through Pulumi, so the secret is no longer declared out of band.
+    const outOfBand = { "lumerin-infra:outOfBandSecrets": JSON.stringify({ proxyRouter: "filled", proxyValidator: "filled", notifications: "filled", marginCall: "filled" }) };
+    const plan = await planWith("dev", { overrides: { ...secrets, ...outOfBand }, extraSecretKeys: Object.keys(secrets) });
     assert.ok(!JSON.stringify(fn(plan).inputs).includes(PRIVATE_KEY), "not in the function's inputs");
     const version = resource(plan, "aws:secretsmanager/secretVersion:SecretVersion", "futures-market-maker-secret-value");
     assert.ok(version.secretInputs.includes("secretString"), "the secret string is a Pulumi secret");

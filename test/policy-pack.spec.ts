@@ -125,7 +125,9 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
         // Chosen by the stack file's adoption switches (docs/adoption-switches.md), and tagged on the resource.
         ["allowed-exceptions", ADVISORY, "futures-notifications-db", true],
         ["allowed-exceptions", ADVISORY, "proxy-router-nlb", true],
+        ["allowed-exceptions", ADVISORY, "proxy-router-svc-in-stratum-from-miners", true],
         ["allowed-exceptions", ADVISORY, "proxy-validator-nlb", true],
+        ["allowed-exceptions", ADVISORY, "proxy-validator-svc-in-stratum-from-miners", true],
       ],
     );
   });

@@ -12,7 +12,7 @@ import type { Plan } from "../tools/harness";
 import { planFiles } from "../tools/plan-stack";
 import { renderMarkdown, renderTree } from "../tools/render";
 import type { SecretToDo } from "../stack";
-import { committedPlan, configError, filledPlan, planWith, resource, resourcesOfType } from "./support/plan";
+import { configError, filledPlan, freshEstateConfig, planWith, resource, resourcesOfType } from "./support/plan";
 
 const NS = "lumerin-infra";
 const OUT_OF_BAND = `${NS}:outOfBandSecrets`;
@@ -30,15 +30,33 @@ const SERVICE_OF: Readonly<Record<Exclude<SecretGroup, "marginCall">, string>> =
 };
 const MARGIN_CALL_RULES = ["futures-margin-call-schedule", "futures-margin-call-daily"];
 
+/**
+ * The committed stack's config with the adoption switches back at the program's defaults: a new
+ * estate, whose secrets an operator has yet to fill (the committed stacks adopt the live
+ * estate, whose secrets are filled already).
+ */
+const planFresh = (stack: "dev" | "stg" | "lmn", options: { overrides?: Record<string, string | undefined>; extraSecretKeys?: string[] } = {}) =>
+  planWith(stack, { ...options, overrides: { ...freshEstateConfig(stack), ...options.overrides } });
+const pendingCache = new Map<string, Promise<Plan>>();
+/** A new estate with every secret declared pending. */
+const pendingPlan = (stack: "dev" | "stg" | "lmn"): Promise<Plan> => {
+  let plan = pendingCache.get(stack);
+  if (!plan) {
+    plan = planFresh(stack, { overrides: { [OUT_OF_BAND]: JSON.stringify(Object.fromEntries(SECRET_GROUPS.map((g) => [g, "pending"]))) } });
+    pendingCache.set(stack, plan);
+  }
+  return plan;
+};
+
 const declared = (states: Partial<Record<SecretGroup, string>>) => ({ [OUT_OF_BAND]: JSON.stringify(states) });
 const allExcept = (group: SecretGroup, state = "pending") => Object.fromEntries(SECRET_GROUPS.filter((g) => g !== group).map((g) => [g, state]));
 const editFutures = (stack: string, edit: (cfg: Record<string, Record<string, unknown>>) => void) => {
-  const cfg = JSON.parse(planFiles(stack).config[`${NS}:futures`]) as Record<string, Record<string, unknown>>;
+  const cfg = JSON.parse(freshEstateConfig(stack as "dev" | "stg" | "lmn")[`${NS}:futures`]) as Record<string, Record<string, unknown>>;
   edit(cfg);
   return { [`${NS}:futures`]: JSON.stringify(cfg) };
 };
 const editProxy = (stack: string, edit: (cfg: Record<string, Record<string, unknown>>) => void) => {
-  const cfg = JSON.parse(planFiles(stack).config[`${NS}:proxyRouter`]) as Record<string, Record<string, unknown>>;
+  const cfg = JSON.parse(freshEstateConfig(stack as "dev" | "stg" | "lmn")[`${NS}:proxyRouter`]) as Record<string, Record<string, unknown>>;
   edit(cfg);
   return { [`${NS}:proxyRouter`]: JSON.stringify(cfg) };
 };
@@ -85,7 +103,7 @@ describe("secret values before the first pulumi up", () => {
 
   describe("nothing reads the secret: no declaration needed", () => {
     it("a proxy service with desiredCount 0, a paused market maker, notifications and the margin call switched off", async () => {
-      const plan = await planWith("dev", {
+      const plan = await planFresh("dev", {
         overrides: {
           [OUT_OF_BAND]: undefined,
           ...editProxy("dev", (c) => {
@@ -107,11 +125,11 @@ describe("secret values before the first pulumi up", () => {
   describe("a secret declared pending: its workload is created without tasks, so the first up starts nothing that would fail", () => {
     const plans = {} as Record<(typeof STACKS)[number], Plan>;
     before(async () => {
-      for (const stack of STACKS) plans[stack] = await committedPlan(stack);
+      for (const stack of STACKS) plans[stack] = await pendingPlan(stack);
     });
 
     for (const stack of STACKS) {
-      it(`${stack} (as committed: every secret pending): every service at 0 tasks, the margin call's schedules off, with no mandatory violation`, () => {
+      it(`${stack} (a new estate: every secret pending): every service at 0 tasks, the margin call's schedules off, with no mandatory violation`, () => {
         const plan = plans[stack];
         for (const name of Object.values(SERVICE_OF)) assert.equal(resource(plan, SERVICE, name).inputs.desiredCount, 0, name);
         for (const name of MARGIN_CALL_RULES) assert.equal(resource(plan, RULE, name).inputs.state, "DISABLED", name);
@@ -134,7 +152,7 @@ describe("secret values before the first pulumi up", () => {
     });
 
     it("filled: the configured tasks and schedules, and their alarms", async () => {
-      const plan = await filledPlan("lmn");
+      const plan = await planFresh("lmn", { overrides: { [OUT_OF_BAND]: JSON.stringify(Object.fromEntries(SECRET_GROUPS.map((g) => [g, "filled"]))) } });
       const configured = JSON.parse(planFiles("lmn").config[`${NS}:proxyRouter`]) as { router: { desiredCount?: number } };
       assert.equal(resource(plan, SERVICE, SERVICE_OF.proxyRouter).inputs.desiredCount, configured.router.desiredCount ?? 1);
       for (const name of [SERVICE_OF.marketMaker, SERVICE_OF.notifications, SERVICE_OF.proxyValidator]) assert.equal(resource(plan, SERVICE, name).inputs.desiredCount, 1, name);
@@ -145,7 +163,7 @@ describe("secret values before the first pulumi up", () => {
     });
 
     it("one secret pending, the others filled: only its workload waits", async () => {
-      const plan = await planWith("stg", { overrides: declared({ ...allExcept("marketMaker", "filled"), marketMaker: "pending" }) });
+      const plan = await planFresh("stg", { overrides: declared({ ...allExcept("marketMaker", "filled"), marketMaker: "pending" }) });
       assert.equal(resource(plan, SERVICE, SERVICE_OF.marketMaker).inputs.desiredCount, 0);
       for (const name of [SERVICE_OF.proxyRouter, SERVICE_OF.proxyValidator, SERVICE_OF.notifications]) assert.equal(resource(plan, SERVICE, name).inputs.desiredCount, 1, name);
       for (const name of MARGIN_CALL_RULES) assert.equal(resource(plan, RULE, name).inputs.state, "ENABLED", name);
@@ -155,7 +173,7 @@ describe("secret values before the first pulumi up", () => {
 
   describe("the operator's to-do, in the plan and in the stack outputs", () => {
     it("lists each pending secret with its name, JSON keys, and the commands in order: fill, start, declare filled", async () => {
-      const plan = await committedPlan("lmn");
+      const plan = await pendingPlan("lmn");
       const todo = todoOf(plan);
       assert.deepEqual(todo.map((t) => t.configKey), SECRET_GROUPS.map((g) => `${OUT_OF_BAND}.${g}`));
       const router = todo[0];
@@ -183,11 +201,11 @@ describe("secret values before the first pulumi up", () => {
     });
 
     it("the printed plan and the pull-request summary show it; a stack with every value in shows none", async () => {
-      const tree = renderTree(await committedPlan("dev"), "Pulumi.dev.yaml");
+      const tree = renderTree(await pendingPlan("dev"), "Pulumi.dev.yaml");
       assert.match(tree, /^Operator to-do: 5 secrets to fill out of band \(docs\/secrets\.md\)$/m);
       assert.match(tree, /^ {2}lumerin-infra:outOfBandSecrets\.notifications: pending; notifications-secrets-v3-dev is created empty/m);
       assert.match(tree, /^ {4}1\. aws secretsmanager put-secret-value --region us-east-1 --secret-id \/proxy-router\/dev\/config /m);
-      assert.match(renderMarkdown(await committedPlan("dev")), /\*\*Operator to-do:\*\* 5 secrets to fill out of band/);
+      assert.match(renderMarkdown(await pendingPlan("dev")), /\*\*Operator to-do:\*\* 5 secrets to fill out of band/);
       const filled = await filledPlan("dev");
       assert.doesNotMatch(renderTree(filled, "Pulumi.dev.yaml"), /Operator to-do/);
     });

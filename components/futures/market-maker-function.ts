@@ -252,7 +252,9 @@ function schedule(name: string, args: MarketMakerFunctionArgs, fn: aws.lambda.Fu
     },
     { parent, dependsOn: [queuePolicy] },
   );
-  new aws.lambda.Permission(`${name}-schedule-invoke`, { statementId: names.scheduleStatementId, ...invokeFromRule(fn.name, rule.arn) }, opts);
+  // The statement id is fixed and a new rule ARN replaces the statement: Lambda refuses a second
+  // statement with the same id, so the old one goes first (nothing else refers to it).
+  new aws.lambda.Permission(`${name}-schedule-invoke`, { statementId: names.scheduleStatementId, ...invokeFromRule(fn.name, rule.arn) }, { ...opts, deleteBeforeReplace: true });
   return rule;
 }
 

@@ -1,6 +1,6 @@
 /** Network exposure: what the internet can reach, and what stands in front of it. */
 import * as aws from "@pulumi/aws";
-import { Finding, ResourceView, Rule, ofClass, optionsOf, propsOf, str, typeToken, wildcardRegExp } from "./model";
+import { Finding, ResourceView, Rule, ofClass, optionsOf, policyExceptionOf, propsOf, str, typeToken, wildcardRegExp } from "./model";
 
 const WORLD = ["0.0.0.0/0", "::/0"];
 const ALL_PROTOCOLS = ["-1", "all"];
@@ -100,7 +100,11 @@ export const securityGroupsNotOpenToTheWorld: Rule = {
       const allowed = allowedFor(name);
       const ports = from === to ? `port ${from}` : `ports ${from}-${to}`;
       const everyPortAllowed = to - from < 1024 && Array.from({ length: to - from + 1 }, (_, i) => from + i).every((p) => allowed.includes(p));
-      if (!everyPortAllowed) findings.push({ urn: rule.source.urn, message: `${where} admits ${world.join(", ")} on ${rule.protocol} ${ports}, which publicIngressPorts does not list for it` });
+      if (everyPortAllowed) continue;
+      const message = `${where} admits ${world.join(", ")} on ${rule.protocol} ${ports}, which publicIngressPorts does not list for it`;
+      // A rule an adoption switch chose (its config key in the exception tag) is reported, never silent.
+      const adoptedBy = policyExceptionOf(rule.source, "security-groups-not-open-to-the-world");
+      findings.push(adoptedBy ? { urn: rule.source.urn, message: `allowed exception (adopted, ${adoptedBy}): ${message}`, exception: true } : { urn: rule.source.urn, message });
     }
     return findings;
   },
