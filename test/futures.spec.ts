@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { Plan } from "../tools/harness";
 import { planFiles } from "../tools/plan-stack";
-import { committedPlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
+import { deployablePlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
 
 const STACKS = ["dev", "stg", "lmn"] as const;
 type Stack = (typeof STACKS)[number];
@@ -31,7 +31,7 @@ const PARTS = {
 describe("futures in the stacks", () => {
   const plans = {} as Record<Stack, Plan>;
   before(async () => {
-    for (const stack of STACKS) plans[stack] = await committedPlan(stack);
+    for (const stack of STACKS) plans[stack] = await deployablePlan(stack);
   });
 
   for (const stack of STACKS) {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { Plan } from "../tools/harness";
-import { committedPlan, containers, doc, planWith, resource, resourcesOfType } from "./support/plan";
+import { committedPlan, deployablePlan, containers, doc, planWith, resource, resourcesOfType } from "./support/plan";
 
 const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;
 const KINDS = [
@@ -12,7 +12,7 @@ const STACKS = ["dev", "stg", "lmn"] as const;
 describe("ProxyRouter", () => {
   const plans = {} as Record<(typeof STACKS)[number], Plan>;
   before(async () => {
-    for (const stack of STACKS) plans[stack] = await committedPlan(stack);
+    for (const stack of STACKS) plans[stack] = await deployablePlan(stack);
   });
 
   for (const stack of STACKS) {

@@ -4,6 +4,7 @@
  * `npm run bench` and the tests.
  */
 import * as path from "node:path";
+import type { DeployBlocker } from "../config/dns";
 import { pulumiConfigSource } from "../config/load";
 import type { ReleaseSource } from "../lib/github-releases";
 import { evaluate } from "../policy/evaluate";
@@ -38,15 +39,17 @@ export async function planStack(files: StackFileConfig, options: PlanStackOption
     if (value === undefined) delete config[key];
     else config[key] = value;
   }
+  const blockers: DeployBlocker[] = [];
   const plan = await capture({
     project: files.project,
     stack: files.stack,
     config,
     secretKeys: [...files.secretKeys, ...(options.extraSecretKeys ?? [])],
     ssmParameters: options.ssmParameters,
-    program: () => lumerinStack({ config: pulumiConfigSource(), releases: options.releases }),
+    // The plan is a report: a blocker is listed (and what it withholds left out), where `pulumi up` refuses.
+    program: () => lumerinStack({ config: pulumiConfigSource(), releases: options.releases, blockers: (found) => blockers.push(...found) }),
   });
   // The same rules `pulumi preview --policy-pack policy` runs, on everything the program registered.
   const violations = await evaluate(viewsFromPlan(plan), { stack: plan.stack, config: options.policyConfig });
-  return { ...plan, violations };
+  return { ...plan, violations, blockers };
 }

@@ -14,6 +14,30 @@ export function committedPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
   return plan;
 }
 
+/** titanio-prd's account id is not known to this repository: the specs' stand-in for it. */
+export const TITANIO_PRD_STAND_IN = "210987654321";
+/** The stand-in id of the `lumerin.io` zone in titanio-prd. */
+export const LUMERIN_IO_ZONE_ID = "Z04LUMERINIOTITANIOPRD";
+export const LMN_DNS_ROLE_ARN = `arn:aws:iam::${TITANIO_PRD_STAND_IN}:role/lumerin-infra-dns-lmn`;
+/** `lumerin-infra:dns` of lmn once the role in titanio-prd exists (docs/dns.md). */
+export const LMN_DNS_CONFIGURED = JSON.stringify({ assumeRoleArn: LMN_DNS_ROLE_ARN, zoneId: LUMERIN_IO_ZONE_ID });
+
+const deployable = new Map<string, Promise<Plan>>();
+
+/**
+ * What `pulumi up` would deploy: the committed stack file, except that lmn's DNS
+ * role (pending in the file until it exists in titanio-prd) is configured.
+ */
+export function deployablePlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
+  if (stack !== "lmn") return committedPlan(stack);
+  let plan = deployable.get(stack);
+  if (!plan) {
+    plan = planStack(planFiles(stack), { overrides: { "lumerin-infra:dns": LMN_DNS_CONFIGURED } });
+    deployable.set(stack, plan);
+  }
+  return plan;
+}
+
 /** A plan of `stack` with config values replaced (full keys; `undefined` removes a key). */
 export function planWith(stack: string, options: PlanStackOptions = {}, configFile?: string): Promise<Plan> {
   return planStack(planFiles(stack, configFile), options);
