@@ -53,6 +53,7 @@ export function renderTree(plan: Plan, configFile: string): string {
   const custom = plan.resources.filter((r) => r.custom).length;
   lines.push(`Plan of ${plan.project}/${plan.stack} (${configFile}): ${custom} resources in ${plan.resources.length - custom} components`);
   lines.push("");
+  lines.push(...renderBlockers(plan));
   lines.push("Images");
   for (const i of images(plan)) lines.push(`  ${i.service.padEnd(16)} ${i.image}   (${ORIGIN_TEXT[i.origin] ?? i.origin})`);
   lines.push("");
@@ -75,6 +76,18 @@ export function renderTree(plan: Plan, configFile: string): string {
   return lines.join("\n");
 }
 
+/** One-time steps still to do: each blocks `pulumi up`, and what it withholds is not in the plan. */
+export function renderBlockers(plan: Pick<Plan, "blockers">): string[] {
+  if (plan.blockers.length === 0) return [];
+  const lines = [`BLOCKED: pulumi up refuses this stack until ${plan.blockers.length === 1 ? "this is done" : `these ${plan.blockers.length} are done`}`];
+  for (const b of plan.blockers) {
+    lines.push(`  ✗ ${b.key}`, `      ${b.message}`);
+    if (b.withheld.length > 0) lines.push(`      not in this plan meanwhile (${b.withheld.length}): ${b.withheld.join(", ")}`);
+  }
+  lines.push("");
+  return lines;
+}
+
 /** The policy report: every violation with its level, resource and remediation. */
 export function renderViolations(plan: Pick<Plan, "violations">): string[] {
   const mandatory = plan.violations.filter((v) => v.level === "mandatory");
@@ -93,6 +106,14 @@ export function renderMarkdown(plan: Plan): string {
   out.push("");
   out.push(`${custom.length} resources. Mandatory policy violations: ${plan.violations.filter((v) => v.level === "mandatory").length}.`);
   out.push("");
+  if (plan.blockers.length) {
+    out.push(`> **Blocked:** \`pulumi up\` refuses this stack until ${plan.blockers.length === 1 ? "this is done" : "these are done"}.`);
+    for (const b of plan.blockers) {
+      out.push(`> - \`${b.key}\`: ${b.message}`);
+      if (b.withheld.length > 0) out.push(`>   Not in this plan meanwhile: ${b.withheld.map((w) => `\`${w}\``).join(", ")}.`);
+    }
+    out.push("");
+  }
   out.push("| service | image | tag origin |", "|---|---|---|");
   for (const i of images(plan)) out.push(`| ${i.service} | \`${i.image}\` | ${ORIGIN_TEXT[i.origin] ?? i.origin} |`);
   out.push("");
