@@ -172,6 +172,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
                   driftCheckBranch: infraCi.driftCheckBranch,
                   ...(infraCi.stateBucket ? { stateBucket: infraCi.stateBucket } : {}),
                   ...(infraCi.secretsProviderKeyArn ? { secretsProviderKeyArn: infraCi.secretsProviderKeyArn } : {}),
+                  ...(config.dns.assumeRoleArn && config.dns.assumeRoleArn !== DNS_ROLE_PENDING ? { dnsRoleArn: config.dns.assumeRoleArn } : {}),
                 },
               }
             : {}),

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Environment } from "../config/environments";
+import { DNS_ACCESS_TAG, DnsAccess } from "../lib/dns-access";
 import { AwsContext, Statement, policyDocument, trustDocument } from "../lib/iam";
 
 export const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
@@ -59,6 +60,11 @@ export interface InfraCiRoles {
    * `schedule` workflows on the default branch, subject `ref:refs/heads/<branch>`).
    */
   readonly driftCheckBranch: string;
+  /**
+   * The role in the account that hosts the stack's zone (`dns.assumeRoleArn`);
+   * the deployer may assume it to write records, the preview only to read them.
+   */
+  readonly dnsRoleArn?: string;
 }
 
 export interface DeployIdentityArgs {
@@ -204,6 +210,7 @@ function infraRoles(
     bucket
       ? { Sid: "NeverReadOtherObjects", Effect: "Deny", Action: ["s3:GetObject"], NotResource: [`${bucket}/*`] }
       : { Sid: "NeverReadObjects", Effect: "Deny", Action: ["s3:GetObject"], Resource: "*" },
+    ...(infra.dnsRoleArn ? zoneRoleStatements(infra.dnsRoleArn, "read") : []),
   ];
   new aws.iam.RolePolicy(`${name}-infra-preview-policy`, { role: preview.id, name: "preview", policy: policyDocument(statements) }, { parent });
 
@@ -219,7 +226,28 @@ function infraRoles(
     { parent },
   );
   new aws.iam.RolePolicyAttachment(`${name}-infra-deployer-admin`, { role: deployer.name, policyArn: managed("AdministratorAccess") }, { parent });
+  if (infra.dnsRoleArn) {
+    // Stated although AdministratorAccess covers it: the deployer's way into the zone's account stays explicit.
+    new aws.iam.RolePolicy(`${name}-infra-deployer-dns`, { role: deployer.id, name: "zone-records", policy: policyDocument(zoneRoleStatements(infra.dnsRoleArn, "write")) }, { parent });
+  }
   return { preview, deployer };
+}
+
+/**
+ * Assume exactly the zone's role, tagging the session only with `access`: the
+ * zone role's trust admits the preview as `read` and the deployer as `write`.
+ */
+function zoneRoleStatements(dnsRoleArn: string, access: DnsAccess): Statement[] {
+  const verb = access === "read" ? "Read" : "Change";
+  return [
+    { Sid: `AssumeTheZoneRoleTo${verb}Records`, Action: ["sts:AssumeRole"], Resource: [dnsRoleArn] },
+    {
+      Sid: `TagZoneSessionsAs${pascal(access)}Only`,
+      Action: ["sts:TagSession"],
+      Resource: [dnsRoleArn],
+      Condition: { StringEquals: { [`aws:RequestTag/${DNS_ACCESS_TAG}`]: access }, "ForAllValues:StringEquals": { "aws:TagKeys": [DNS_ACCESS_TAG] } },
+    },
+  ];
 }
 
 /**

@@ -14,7 +14,7 @@ import { SECRET_KEYS, StackConfigSchema } from "../config/schema";
 import type { Plan } from "../tools/harness";
 import { REPO_ROOT, planFiles } from "../tools/plan-stack";
 import { END_MARKER, START_MARKER, STALE_MESSAGE, configRows, main as configDoc, renderConfigReference, replaceConfigBlock } from "../tools/config-doc";
-import { planWith, registeredInLastRun } from "./support/plan";
+import { planWith, registeredAfterFailure } from "./support/plan";
 
 type StackName = "dev" | "stg" | "lmn";
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -51,21 +51,6 @@ function withValues(values: Readonly<Record<string, string>>, changes: Record<st
   return out;
 }
 
-function stackUrn(stack: string): string {
-  return `urn:pulumi:${stack}::${NS}::pulumi:pulumi:Stack::${NS}-${stack}`;
-}
-
-/**
- * What the mock monitor registered in the failed run. The stack resource itself
- * is registered asynchronously, so this waits until it shows up (the run is
- * really over), then one more timer tick for anything else in flight.
- */
-async function registeredAfterFailure(stack: string): Promise<string[]> {
-  for (let i = 0; i < 400 && !registeredInLastRun().includes(stackUrn(stack)); i++) await new Promise((r) => setTimeout(r, 5));
-  await new Promise((r) => setTimeout(r, 10));
-  return registeredInLastRun();
-}
-
 /** Runs the program on a bad config; returns the ConfigError, after checking that nothing but the stack was registered. */
 async function configError(stack: StackName, overrides: Record<string, string | undefined>, extraSecretKeys: string[] = []): Promise<ConfigError> {
   const error = await planWith(stack, { overrides, extraSecretKeys }).then(
@@ -73,7 +58,7 @@ async function configError(stack: StackName, overrides: Record<string, string | 
     (err: unknown) => err,
   );
   assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-  assert.deepEqual(await registeredAfterFailure(stack), [stackUrn(stack)], "no resource registered besides the stack itself");
+  assert.deepEqual(await registeredAfterFailure(stack), [`urn:pulumi:${stack}::${NS}::pulumi:pulumi:Stack::${NS}-${stack}`], "no resource registered besides the stack itself");
   return error;
 }
 

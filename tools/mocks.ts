@@ -120,9 +120,18 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
   }
 
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+    this.invokes.push({ token: args.token, ...(args.provider ? { provider: args.provider } : {}) });
+    try {
+      return this.answer(args);
+    } catch (err) {
+      // The SDK reports a failed invoke by its gRPC `details`, as the engine passes the provider's error.
+      throw Object.assign(err as Error, { details: (err as Error).message });
+    }
+  }
+
+  private answer(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
     const { accountId, region } = this.settings;
     const inputs = (args.inputs ?? {}) as State;
-    this.invokes.push({ token: args.token, ...(args.provider ? { provider: args.provider } : {}) });
     switch (args.token) {
       case "aws:index/getCallerIdentity:getCallerIdentity":
         return { accountId, arn: `arn:aws:sts::${accountId}:assumed-role/offline-plan/lumerin-infra`, userId: "AROAOFFLINEPLAN:lumerin-infra", id: accountId };

@@ -12,6 +12,7 @@ import type { PolicyConfig } from "../policy/rules/model";
 import { viewsFromPlan } from "../policy/views";
 import { lumerinStack } from "../stack";
 import { Plan, capture } from "./harness";
+import type { HostedZone } from "./mocks";
 import { StackFileConfig, readStackConfig } from "./stack-files";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -25,6 +26,8 @@ export interface PlanStackOptions {
   readonly overrides?: Readonly<Record<string, string | undefined>>;
   /** Keys to mark secret in addition to those the files mark. */
   readonly extraSecretKeys?: readonly string[];
+  /** Public hosted zones per account the mocks answer for (default: the estate's, see tools/mocks.ts). */
+  readonly hostedZones?: Readonly<Record<string, readonly HostedZone[]>>;
   /** Policy pack configuration (defaults: policy/rules/model.ts). */
   readonly policyConfig?: Partial<PolicyConfig>;
 }
@@ -46,6 +49,7 @@ export async function planStack(files: StackFileConfig, options: PlanStackOption
     config,
     secretKeys: [...files.secretKeys, ...(options.extraSecretKeys ?? [])],
     ssmParameters: options.ssmParameters,
+    ...(options.hostedZones ? { hostedZones: options.hostedZones } : {}),
     // The plan is a report: a blocker is listed (and what it withholds left out), where `pulumi up` refuses.
     program: () => lumerinStack({ config: pulumiConfigSource(), releases: options.releases, blockers: (found) => blockers.push(...found) }),
   });

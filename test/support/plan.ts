@@ -95,3 +95,18 @@ export function registeredInLastRun(): string[] {
   const monitor = pulumi.runtime.getMonitor() as unknown as { resources?: Map<string, unknown> } | undefined;
   return [...(monitor?.resources?.keys() ?? [])];
 }
+
+function stackUrn(stack: string): string {
+  return `urn:pulumi:${stack}::lumerin-infra::pulumi:pulumi:Stack::lumerin-infra-${stack}`;
+}
+
+/**
+ * What the mock monitor registered in the failed run. The stack resource itself
+ * is registered asynchronously, so this waits until it shows up (the run is
+ * really over), then one more timer tick for anything else in flight.
+ */
+export async function registeredAfterFailure(stack: string): Promise<string[]> {
+  for (let i = 0; i < 400 && !registeredInLastRun().includes(stackUrn(stack)); i++) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 10));
+  return registeredInLastRun();
+}
