@@ -41,6 +41,10 @@ export async function dnsRoleSetup(options: { stack: string; zoneId: string; acc
   if (!/^Z[A-Z0-9]{4,31}$/.test(options.zoneId)) throw new DnsRoleInputError(`--zone-id: expected a Route53 hosted zone id such as Z0123456789ABC, got "${options.zoneId}"`);
   if (!/^\d{12}$/.test(options.account)) throw new DnsRoleInputError(`--account: expected the 12-digit id of the zone's account, got "${options.account}"`);
   const files = planFiles(options.stack, options.configFile);
+  const allowedAccounts = JSON.parse(files.config["aws:allowedAccountIds"] ?? "[]") as unknown;
+  if (Array.isArray(allowedAccounts) && allowedAccounts.includes(options.account)) {
+    throw new DnsRoleInputError(`--account: ${options.account} is the stack's own account; the role belongs in the account that hosts the zone`);
+  }
   const envName = files.config["lumerin-infra:environment"];
   const roleName = options.roleName ?? (isEnvironmentName(envName) ? dnsZoneRoleName(envName) : `lumerin-infra-dns-${options.stack}`);
   if (!/^[\w+=,.@-]{1,64}$/.test(roleName)) throw new DnsRoleInputError(`--role-name: "${roleName}" is not an IAM role name`);
@@ -56,7 +60,6 @@ export async function dnsRoleSetup(options: { stack: string; zoneId: string; acc
     return arn.slice(arn.lastIndexOf("/") + 1);
   };
   const stackAccountId = String(outputs.accountId);
-  if (stackAccountId === options.account) throw new DnsRoleInputError(`--account: ${options.account} is the stack's own account; the role belongs in the account that hosts the zone`);
   const zoneName = typeof dns.zoneName === "string" ? dns.zoneName : isEnvironmentName(envName) ? environment(envName).dnsZone : "";
   const args: DnsRoleArgs = {
     partition,
