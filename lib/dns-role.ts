@@ -77,6 +77,12 @@ export interface DnsRoleArgs {
   readonly stackAccountId: string;
   readonly deployerRoleName: string;
   readonly previewRoleName: string;
+  /**
+   * Principals of the stack's account that may also write, for the first
+   * `pulumi up`, which an administrator runs before the deployer role exists.
+   * Remove them once the deployer has run (re-run the command without them).
+   */
+  readonly bootstrapPrincipalArns?: readonly string[];
   readonly records: ZoneRecords;
 }
 
@@ -91,17 +97,25 @@ export function hostedZoneArn(partition: string, zoneId: string): string {
 /** Who may assume the zone role, and with which session tag. */
 export function dnsRoleTrust(args: DnsRoleArgs) {
   const role = (name: string) => `arn:${args.partition}:iam::${args.stackAccountId}:role/${name}`;
-  const admit = (sid: string, roleName: string, access: DnsAccess): TrustStatement => ({
+  const admit = (sid: string, principals: string | readonly string[], access: DnsAccess): TrustStatement => ({
     Sid: sid,
     Principal: { AWS: `arn:${args.partition}:iam::${args.stackAccountId}:root` },
     Action: ["sts:AssumeRole", "sts:TagSession"],
     Condition: {
-      ArnEquals: { "aws:PrincipalArn": role(roleName) },
+      ArnEquals: { "aws:PrincipalArn": typeof principals === "string" ? principals : [...principals] },
       StringEquals: { [`aws:RequestTag/${DNS_ACCESS_TAG}`]: access },
       "ForAllValues:StringEquals": { "aws:TagKeys": [DNS_ACCESS_TAG] },
     },
   });
-  return trustDocument([admit("DeployerMayChangeRecords", args.deployerRoleName, "write"), admit("PreviewMayOnlyRead", args.previewRoleName, "read")]);
+  const bootstrap = args.bootstrapPrincipalArns ?? [];
+  for (const arn of bootstrap) {
+    if (!arn.startsWith(`arn:${args.partition}:iam::${args.stackAccountId}:`)) throw new Error(`bootstrap principal ${arn} is not of the stack's account ${args.stackAccountId}`);
+  }
+  return trustDocument([
+    admit("DeployerMayChangeRecords", role(args.deployerRoleName), "write"),
+    admit("PreviewMayOnlyRead", role(args.previewRoleName), "read"),
+    ...(bootstrap.length > 0 ? [admit("FirstDeployByAnAdministratorRemoveAfterwards", bootstrap, "write")] : []),
+  ]);
 }
 
 /** What a session of the zone role may do: read the zone; with `write`, change exactly the stack's records. */

@@ -199,6 +199,24 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
       }
     });
 
+    it("an administrator's role for the first pulumi up only when given (--bootstrap-principal), and only as writer", async () => {
+      const admin = `arn:aws:iam::${LMN}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef`;
+      assert.equal(await assume(admin, [adminEverything], "sts:TagSession", { [TAG]: "write" }), false, "not without the option");
+      const first = await dnsRoleSetup({ stack: "lmn", zoneId: LUMERIN_IO_ZONE_ID, account: TITANIO_PRD_STAND_IN, out, bootstrapPrincipals: [admin] });
+      const withAdmin = (principal: string, tag: string) =>
+        allowed(
+          { principal, action: "sts:TagSession", resource: LMN_DNS_ROLE_ARN, account: TITANIO_PRD_STAND_IN, context: { "aws:PrincipalArn": principal, [`aws:RequestTag/${TAG}`]: tag, "aws:TagKeys": [TAG] } },
+          { identity: [adminEverything], resource: first.trust },
+        );
+      assert.equal(await withAdmin(admin, "write"), true);
+      assert.equal(await withAdmin(admin, "admin"), false);
+      assert.equal(await withAdmin(role("lumerin-infra-preview-lmn"), "write"), false, "the preview stays a reader");
+      await assert.rejects(
+        dnsRoleSetup({ stack: "lmn", zoneId: LUMERIN_IO_ZONE_ID, account: TITANIO_PRD_STAND_IN, out, bootstrapPrincipals: [`arn:aws:iam::434960487817:role/admin`] }),
+        /--bootstrap-principal: expected a role ARN of the stack's account 330280307271/,
+      );
+    });
+
     it("the deployer and preview may assume exactly that role, no other in titanio-prd", async () => {
       for (const [name, tag] of [["deployer", "write"], ["preview", "read"]] as const) {
         const identity = await identityOf(name);

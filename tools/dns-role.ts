@@ -15,7 +15,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { DnsRoleArgs } from "../lib/dns-role";
 
-const USAGE = "usage: npm run dns-role -- --stack <stack> --zone-id <Z...> --account <12-digit id of the zone's account> [--role-name <name>] [--out <dir>]";
+const USAGE =
+  "usage: npm run dns-role -- --stack <stack> --zone-id <Z...> --account <12-digit id of the zone's account> [--role-name <name>] [--out <dir>] [--bootstrap-principal <role arn in the stack's account>]...";
 
 export interface DnsRoleSetup {
   readonly args: DnsRoleArgs;
@@ -31,7 +32,16 @@ export interface DnsRoleSetup {
 export class DnsRoleInputError extends Error {}
 
 /** Everything the set-up needs, from the stack file and the zone's facts. */
-export async function dnsRoleSetup(options: { stack: string; zoneId: string; account: string; roleName?: string; out: string; configFile?: string }): Promise<DnsRoleSetup> {
+export async function dnsRoleSetup(options: {
+  stack: string;
+  zoneId: string;
+  account: string;
+  roleName?: string;
+  out: string;
+  configFile?: string;
+  /** Administrators' roles that may also write, for the first `pulumi up` (before the deployer exists). */
+  bootstrapPrincipals?: readonly string[];
+}): Promise<DnsRoleSetup> {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { planFiles, planStack } = require("./plan-stack") as typeof import("./plan-stack");
   const { dnsRoleArn, dnsRoleCommands, dnsRolePermissions, dnsRoleTrust, zoneRecordsOf } = require("../lib/dns-role") as typeof import("../lib/dns-role");
@@ -70,8 +80,14 @@ export async function dnsRoleSetup(options: { stack: string; zoneId: string; acc
     stackAccountId,
     deployerRoleName: roleNameOf("infra-deployer"),
     previewRoleName: roleNameOf("infra-preview"),
+    ...(options.bootstrapPrincipals?.length ? { bootstrapPrincipalArns: [...options.bootstrapPrincipals] } : {}),
     records: zoneRecordsOf(plan, zoneName),
   };
+  for (const arn of options.bootstrapPrincipals ?? []) {
+    if (!new RegExp(`^arn:${partition}:iam::${stackAccountId}:role/[\\w+=,.@/-]+$`).test(arn)) {
+      throw new DnsRoleInputError(`--bootstrap-principal: expected a role ARN of the stack's account ${stackAccountId}, got "${arn}"`);
+    }
+  }
   const trustFile = path.join(options.out, "trust.json");
   const permissionsFile = path.join(options.out, "permissions.json");
   return {
@@ -95,6 +111,7 @@ async function main(): Promise<number> {
         "role-name": { type: "string" },
         out: { type: "string" },
         "config-file": { type: "string" },
+        "bootstrap-principal": { type: "string", multiple: true },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -115,7 +132,7 @@ async function main(): Promise<number> {
   const stack = values.stack as string;
   const out = values.out ?? `dns-role-${stack}`;
   try {
-    const setup = await dnsRoleSetup({ stack, zoneId: values["zone-id"] as string, account: values.account as string, roleName: values["role-name"], out, configFile: values["config-file"] });
+    const setup = await dnsRoleSetup({ stack, zoneId: values["zone-id"] as string, account: values.account as string, roleName: values["role-name"], out, configFile: values["config-file"], bootstrapPrincipals: values["bootstrap-principal"] ?? [] });
     mkdirSync(out, { recursive: true });
     writeFileSync(path.join(out, "trust.json"), JSON.stringify(setup.trust, null, 2) + "\n");
     writeFileSync(path.join(out, "permissions.json"), JSON.stringify(setup.permissions, null, 2) + "\n");
@@ -137,6 +154,13 @@ async function main(): Promise<number> {
         "2. Then point the stack at it (and commit the stack file):",
         ...setup.configCommands.map((c) => `   ${c}`),
         "",
+        ...(args.bootstrapPrincipalArns?.length
+          ? [
+              `3. After the first pulumi up, drop ${args.bootstrapPrincipalArns.join(", ")} from the trust: re-run this command without --bootstrap-principal, then`,
+              `   aws iam update-assume-role-policy --role-name ${args.roleName} --policy-document file://${path.join(out, "trust.json")}`,
+              "",
+            ]
+          : []),
       ].join("\n"),
     );
     return 0;
