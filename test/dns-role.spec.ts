@@ -7,15 +7,12 @@
  * preview roles may assume exactly that role.
  */
 import { strict as assert } from "node:assert";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { normalizedRecordName } from "../lib/dns-role";
-import { REPO_ROOT } from "../tools/plan-stack";
-import { DnsRoleInputError, DnsRoleSetup, dnsRoleSetup } from "../tools/dns-role";
+import { DnsRoleInputError, DnsRoleSetup, dnsRoleSetup, runDnsRole } from "../tools/dns-role";
 import { LMN_DNS_ROLE_ARN, LUMERIN_IO_ZONE_ID, TITANIO_PRD_STAND_IN, committedPlan, deployablePlan, doc, resource, resourcesOfType } from "./support/plan";
 
 const LMN = "330280307271";
@@ -23,7 +20,6 @@ const ZONE_ARN = `arn:aws:route53:::hostedzone/${LUMERIN_IO_ZONE_ID}`;
 const OTHER_ZONE_ARN = "arn:aws:route53:::hostedzone/Z0OTHERZONE0001";
 const TAG = "lumerin-infra-dns-access";
 const SESSION = `arn:aws:sts::${TITANIO_PRD_STAND_IN}:assumed-role/lumerin-infra-dns-lmn/lumerin-infra-lmn-dns`;
-const run = promisify(execFile);
 
 type Context = Record<string, string | string[]>;
 
@@ -257,11 +253,11 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
     it("prints both policies and the exact commands, and writes the files the commands read", async () => {
       const dir = mkdtempSync(path.join(tmpdir(), "dns-role-cli-"));
       try {
-        const { stdout } = await run(
-          process.execPath,
-          [require.resolve("ts-node/dist/bin"), "--transpile-only", "tools/dns-role.ts", "--stack", "lmn", "--zone-id", LUMERIN_IO_ZONE_ID, "--account", TITANIO_PRD_STAND_IN, "--out", dir],
-          { cwd: REPO_ROOT, env: { ...process.env, GITHUB_TOKEN: "" } },
-        );
+        const printed: string[] = [];
+        const errors: string[] = [];
+        const code = await runDnsRole(["--stack", "lmn", "--zone-id", LUMERIN_IO_ZONE_ID, "--account", TITANIO_PRD_STAND_IN, "--out", dir], { out: (t) => printed.push(t), err: (t) => errors.push(t) });
+        assert.equal(code, 0, errors.join("\n"));
+        const stdout = printed.join("\n");
         const trust = path.join(dir, "trust.json");
         const permissions = path.join(dir, "permissions.json");
         assert.deepEqual(JSON.parse(readFileSync(trust, "utf8")), setup.trust);
@@ -276,6 +272,15 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    it("exits 2 on missing options and on bad input, naming the option", async () => {
+      const errors: string[] = [];
+      const print = { out: () => undefined, err: (t: string) => errors.push(t) };
+      assert.equal(await runDnsRole(["--stack", "lmn"], print), 2);
+      assert.match(errors.join("\n"), /--zone-id, --account required/);
+      assert.equal(await runDnsRole(["--stack", "lmn", "--zone-id", "Z04LUMERINIOTITANIOPRD", "--account", "12"], print), 2);
+      assert.match(errors.join("\n"), /--account: expected the 12-digit id/);
     });
 
     it("refuses a bad zone id, a bad account, and the stack's own account", async () => {

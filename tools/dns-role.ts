@@ -100,10 +100,12 @@ export async function dnsRoleSetup(options: {
   };
 }
 
-async function main(): Promise<number> {
+/** The command: `argv` without node and the script; prints with `out`/`err`; returns the exit code. */
+export async function runDnsRole(argv: readonly string[], print: { out: (text: string) => void; err: (text: string) => void } = { out: console.log, err: console.error }): Promise<number> {
   let values;
   try {
     values = parseArgs({
+      args: [...argv],
       options: {
         stack: { type: "string" },
         "zone-id": { type: "string" },
@@ -117,16 +119,16 @@ async function main(): Promise<number> {
       strict: true,
     }).values;
   } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
+    print.err(`${(err as Error).message}\n${USAGE}`);
     return 2;
   }
   if (values.help) {
-    console.log(USAGE);
+    print.out(USAGE);
     return 0;
   }
   const missing = (["stack", "zone-id", "account"] as const).filter((k) => !values[k]);
   if (missing.length > 0) {
-    console.error(`${missing.map((k) => `--${k}`).join(", ")} required\n${USAGE}`);
+    print.err(`${missing.map((k) => `--${k}`).join(", ")} required\n${USAGE}`);
     return 2;
   }
   const stack = values.stack as string;
@@ -137,7 +139,7 @@ async function main(): Promise<number> {
     writeFileSync(path.join(out, "trust.json"), JSON.stringify(setup.trust, null, 2) + "\n");
     writeFileSync(path.join(out, "permissions.json"), JSON.stringify(setup.permissions, null, 2) + "\n");
     const { args } = setup;
-    console.log(
+    print.out(
       [
         `Role ${setup.roleArn}: the ${stack} stack's records in ${args.zoneName} (${args.zoneId}).`,
         `Assumed by ${args.deployerRoleName} (changes records) and ${args.previewRoleName} (reads only), both in ${args.stackAccountId}.`,
@@ -165,17 +167,17 @@ async function main(): Promise<number> {
     );
     return 0;
   } catch (err) {
-    console.error(`✗ dns-role ${stack}: ${(err as Error).message}`);
+    print.err(`✗ dns-role ${stack}: ${(err as Error).message}`);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ConfigError } = require("../config/load") as typeof import("../config/load");
     if (err instanceof DnsRoleInputError || err instanceof ConfigError || /Pulumi\..*\.yaml/.test((err as Error).message)) return 2;
-    if (process.env.DEBUG) console.error((err as Error).stack);
+    if (process.env.DEBUG) print.err(String((err as Error).stack));
     return 1;
   }
 }
 
 if (require.main === module) {
-  main().then(
+  runDnsRole(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
       console.error(err);
