@@ -10,6 +10,7 @@
  * (and `dns.zoneId`: the role may read only its one zone), or `pending`, which
  * withholds every record and blocks `pulumi up`.
  */
+import { dnsZoneRoleName } from "../lib/naming";
 import type { Environment } from "./environments";
 import { DNS_ROLE_PENDING } from "./schema";
 
@@ -33,7 +34,7 @@ export function zoneAccountElsewhere(env: Environment, zoneName: string): string
 const ROLE_STEPS = "create it once (`npm run dns-role`, docs/dns.md) and set its ARN here";
 
 /** Cross-key problems of `dns`: a zone in another account without a way into it, or a way that cannot work. */
-export function dnsIssues(env: Environment, stack: string, dns: DnsInputs): DnsIssue[] {
+export function dnsIssues(env: Environment, dns: DnsInputs): DnsIssue[] {
   const zoneName = dns.zoneName ?? env.dnsZone;
   const elsewhere = zoneAccountElsewhere(env, zoneName);
   const issues: DnsIssue[] = [];
@@ -42,7 +43,7 @@ export function dnsIssues(env: Environment, stack: string, dns: DnsInputs): DnsI
       key: "dns.assumeRoleArn",
       message:
         `required: the zone ${zoneName} is hosted in the ${elsewhere} account, not in this stack's, so its lookup and records need a role there; ` +
-        `${ROLE_STEPS} (pulumi config set --path dns.assumeRoleArn arn:aws:iam::<${elsewhere} account id>:role/lumerin-infra-dns-${stack}), ` +
+        `${ROLE_STEPS} (pulumi config set --path dns.assumeRoleArn arn:aws:iam::<${elsewhere} account id>:role/${dnsZoneRoleName(env.name)}), ` +
         `or set "${DNS_ROLE_PENDING}" to plan without the zone's records until it exists (pulumi up refuses while it is pending)`,
     });
   }
@@ -79,8 +80,9 @@ export function pendingDnsBlocker(env: Environment, stack: string, zoneName: str
     key: `${prefix}dns.assumeRoleArn`,
     message:
       `"${DNS_ROLE_PENDING}": the zone ${zoneName} is hosted in the ${account} account and no role there is configured yet, ` +
-      `so no record is registered in it and pulumi up refuses to run; ` +
-      `${ROLE_STEPS} (npm run dns-role -- --stack ${stack} --zone-id <id> --account <${account} account id>)`,
+      `so no record is registered in it and pulumi up refuses to run; create the role once with ` +
+      `\`npm run dns-role -- --stack ${stack} --zone-id <id> --account <${account} account id>\` (docs/dns.md), ` +
+      `then set this key to its ARN and dns.zoneId to the zone's id`,
     withheld: [...withheld],
   };
 }

@@ -298,7 +298,7 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
   }
   // A zone in another account needs a role there (or `pending`); see config/dns.ts.
   if (env && inputs.dns) {
-    issues.push(...dnsIssues(env, source.stack, inputs.dns).map((issue) => ({ key: `${prefix}${issue.key}`, message: issue.message })));
+    issues.push(...dnsIssues(env, inputs.dns).map((issue) => ({ key: `${prefix}${issue.key}`, message: issue.message })));
   }
   if (env?.production && inputs.protect === false) {
     issues.push({ key: `${prefix}protect`, message: "cannot be false in production: stateful resources there are always protected" });
