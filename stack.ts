@@ -5,14 +5,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { ConfigError, ConfigSource, StackConfig, loadStackConfig } from "./config/load";
+import { ConfigError, ConfigSource, StackConfig, initialTaskCount, loadStackConfig, secretPending } from "./config/load";
 import { DeployBlockedError, DeployBlocker, pendingDnsBlocker } from "./config/dns";
-import { DNS_ROLE_PENDING } from "./config/schema";
+import { DNS_ROLE_PENDING, SECRET_KEYS, SecretGroup, secretKeysOf } from "./config/schema";
 import { DNS_ACCESS_TAG, dnsAccessOf } from "./lib/dns-access";
 import type { ReleaseSource } from "./lib/github-releases";
 import { AwsContext } from "./lib/iam";
 import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
 import { pinnedTagPattern } from "./lib/image-tags";
+import { rolloutDeadlineMinutes } from "./lib/rollout";
+import { deploymentAlarmWindowMinutes } from "./config/monitoring";
 import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository } from "./components/deploy-identity";
@@ -67,6 +69,8 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
   });
 
   const monitors = config.monitoring.enabled && config.monitoring.alarms;
+  // A code deploy waits for ECS's bake time, which the deployment alarms' evaluation windows set.
+  const rolloutDeadline = rolloutDeadlineMinutes(monitors ? [deploymentAlarmWindowMinutes(config.monitoring)] : []);
   const network = new Network("network", { config: config.network, vpcName: appEnv("lumerin", env.name) });
   const dns = await dnsTarget(config, identity.arn);
 
@@ -78,6 +82,11 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     kmsKeyArn: key.arn,
   });
 
+  // A service whose secret's value is still pending out of band is created without tasks.
+  const proxyTasks = {
+    router: initialTaskCount(config, "proxyRouter", config.proxyRouter.router.desiredCount),
+    validator: initialTaskCount(config, "proxyValidator", config.proxyRouter.validator.desiredCount),
+  };
   const proxy = new ProxyRouter("proxy", {
     aws: ctx,
     env,
@@ -91,12 +100,13 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     dns,
     secretsKmsKeyArn: key.arn,
     secretValues: { router: config.secrets.proxyRouter, validator: config.secrets.proxyValidator },
+    desiredCounts: proxyTasks,
     // The monitoring's alarms roll deployments back, besides the circuit breaker.
     ...(monitors
       ? {
           deploymentAlarmNames: {
-            router: deploymentAlarmNames("proxy-router", env.name, { runningTasks: config.proxyRouter.router.desiredCount > 0, loadBalancer5xx: false }),
-            validator: deploymentAlarmNames("proxy-validator", env.name, { runningTasks: config.proxyRouter.validator.desiredCount > 0, loadBalancer5xx: false }),
+            router: deploymentAlarmNames("proxy-router", env.name, { runningTasks: proxyTasks.router > 0, loadBalancer5xx: false }),
+            validator: deploymentAlarmNames("proxy-validator", env.name, { runningTasks: proxyTasks.validator > 0, loadBalancer5xx: false }),
           },
         }
       : {}),
@@ -126,6 +136,8 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
         secretValues: { marketMaker: config.secrets.marketMaker, notifications: config.secrets.notifications, marginCall: config.secrets.marginCall },
         protect: config.protect,
         deploymentAlarms: monitors,
+        pendingSecrets: new Set((["marketMaker", "notifications", "marginCall"] as const).filter((group) => secretPending(config, group))),
+        rolloutDeadlineMinutes: rolloutDeadline,
       })
     : undefined;
 
@@ -201,6 +213,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
               // The workflow refuses a tag that is not a release of this environment, exactly as the program does.
               tagPattern: pinnedTagPattern({ prefix: config.proxyRouter.github.tagPrefix, suffix: env.tagSuffix }),
               imageTagParameter: s.imageTagParameterName,
+              rolloutDeadlineMinutes: rolloutDeadline,
             })),
           ),
         },
@@ -233,6 +246,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
       repositories: environmentRepositories,
       productionReviewers: { users: config.github.productionReviewerUsers, teams: config.github.productionReviewerTeams },
       productionWaitTimerMinutes: config.github.productionWaitTimerMinutes,
+      ...(config.githubToken ? { token: config.githubToken } : {}),
     });
   }
 
@@ -247,13 +261,13 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
             ...(["router", "validator"] as const).flatMap((kind) => {
               const ref = proxy.refs[kind];
               const keyOf = PROXY_SERVICE_KEY[kind];
-              return ref ? [{ key: keyOf, clusterName: cluster.cluster.name, serviceName: ref.serviceName, desiredCount: config.proxyRouter[kind].desiredCount }] : [];
+              return ref ? [{ key: keyOf, clusterName: cluster.cluster.name, serviceName: ref.serviceName, desiredCount: proxyTasks[kind] }] : [];
             }),
             ...(futures?.cluster && futures.refs.marketMaker && config.futures
-              ? [{ key: "market-maker", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.marketMaker.serviceName, desiredCount: config.futures.marketMaker.workerQuantity }]
+              ? [{ key: "market-maker", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.marketMaker.serviceName, desiredCount: initialTaskCount(config, "marketMaker", config.futures.marketMaker.workerQuantity) }]
               : []),
             ...(futures?.cluster && futures.refs.notifications
-              ? [{ key: "notifications", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.notifications.serviceName, desiredCount: 1 }]
+              ? [{ key: "notifications", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.notifications.serviceName, desiredCount: futures.notifications?.desiredCount ?? 1 }]
               : []),
           ],
           databases:
@@ -271,8 +285,18 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
             : [],
           functions:
             futures?.marginCall && config.futures
-              ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes, failureQueueName: futures.marginCall.failureQueue.name }]
+              ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes, failureQueueName: futures.marginCall.failureQueue.name, scheduled: !secretPending(config, "marginCall") }]
               : [],
+          workflows: futures?.notifications
+            ? [
+                {
+                  key: "notifications",
+                  suffix: "redeploy",
+                  failureMeans: "the service still runs with the database password from before the last rotation; force a new deployment by hand (docs/secrets.md)",
+                  stateMachineArn: futures.notifications.rotationRedeploy.stateMachine.arn,
+                },
+              ]
+            : [],
           ...(futures?.ui ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futures.ui.siteName } } : {}),
           logs: [
             ...(["router", "validator"] as const).flatMap((kind) => {
@@ -323,7 +347,67 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     oidcProviderArn: deploy?.oidcProviderArn,
     ...(monitoring?.topicArn ? { alertTopicArn: monitoring.topicArn } : {}),
     alarms: monitoring ? monitoring.alarmNames : {},
+    // What an operator still has to do by hand: each secret declared pending out of band.
+    operatorToDo: operatorToDo(config),
   };
+}
+
+/** One secret whose value an operator still has to put in, and the steps that bring its workload up. */
+export interface SecretToDo {
+  /** The config key that declares it: `lumerin-infra:outOfBandSecrets.<secret>`. */
+  readonly configKey: string;
+  /** The Secrets Manager secret's name. */
+  readonly secretName: string;
+  /** The JSON keys the secret's value must hold. */
+  readonly jsonKeys: readonly string[];
+  /** Commands and edits, in order. */
+  readonly steps: readonly string[];
+}
+
+/**
+ * The to-do of every secret declared `pending` whose workload this stack runs, with the
+ * commands spelled out for this stack's names, in the order that keeps every start
+ * clean: fill the secret, start the workload, then declare it `filled`.
+ */
+export function operatorToDo(config: StackConfig): SecretToDo[] {
+  const env = config.env;
+  const region = config.region;
+  const todo: SecretToDo[] = [];
+  const add = (group: SecretGroup, secretName: string, start: string[]): void => {
+    if (!secretPending(config, group)) return;
+    const jsonKeys = secretKeysOf(group).map((key) => SECRET_KEYS[key].jsonKey);
+    const configKey = `${config.project}:outOfBandSecrets.${group}`;
+    todo.push({
+      configKey,
+      secretName,
+      jsonKeys,
+      steps: [
+        `aws secretsmanager put-secret-value --region ${region} --secret-id ${secretName} --secret-string file://${group}-${env.name}.json   # a JSON object with ${jsonKeys.join(", ")}`,
+        ...start,
+        `set ${configKey} to filled in Pulumi.${config.stack}.yaml, then pulumi up`,
+      ],
+    });
+  };
+  const ecsStart = (cluster: string, service: string, tasks: number): string[] =>
+    tasks > 0 ? [`aws ecs update-service --region ${region} --cluster ${cluster} --service ${service} --desired-count ${tasks} --force-new-deployment`] : [];
+
+  const proxyCluster = config.cluster.name ?? clusterNames(env.name, region).cluster;
+  for (const [kind, group] of [["router", "proxyRouter"], ["validator", "proxyValidator"]] as const) {
+    const cfg = config.proxyRouter[kind];
+    if (!cfg.enabled) continue;
+    const names = resolvedProxyNames(kind, env, region, cfg);
+    add(group, names.secret, ecsStart(proxyCluster, names.service, cfg.desiredCount));
+  }
+  const futures = config.futures;
+  if (futures) {
+    const names = futuresNames(env.name);
+    const futuresCluster = futures.cluster.name ?? names.cluster;
+    if (futures.marketMaker.enabled) add("marketMaker", names.marketMaker.secret, ecsStart(futuresCluster, names.marketMaker.service, futures.marketMaker.workerQuantity));
+    if (futures.notifications.enabled) add("notifications", names.notifications.secret, ecsStart(futuresCluster, names.notifications.service, 1));
+    // The margin call needs no start of its own: `filled` turns its schedules on.
+    if (futures.marginCall.enabled) add("marginCall", names.marginCall.secret, []);
+  }
+  return todo;
 }
 
 /** A service's stack output: what runs (image and where its tag came from) and where to find it. */

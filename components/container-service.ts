@@ -153,7 +153,7 @@ export class ContainerService extends pulumi.ComponentResource {
       },
       parent,
     );
-    new aws.iam.RolePolicy(
+    const executionRolePolicy = new aws.iam.RolePolicy(
       `${name}-execution-policy`,
       { role: this.executionRole.id, name: "start-task", policy: executionPolicy(args, this.logGroup.arn) },
       parent,
@@ -170,12 +170,14 @@ export class ContainerService extends pulumi.ComponentResource {
       parent,
     );
     const taskStatements = [...(args.taskRoleStatements ?? []), ...(args.enableExecuteCommand ? execStatements(args.cluster) : [])];
+    const taskRolePolicies: aws.iam.RolePolicy[] = [];
     if (taskStatements.length > 0) {
-      new aws.iam.RolePolicy(
+      const taskRolePolicy = new aws.iam.RolePolicy(
         `${name}-task-policy`,
         { role: this.taskRole.id, name: "application", policy: policyDocument(taskStatements) },
         parent,
       );
+      taskRolePolicies.push(taskRolePolicy);
     }
 
     // ---------------------------------------------------------------- task
@@ -266,8 +268,14 @@ export class ContainerService extends pulumi.ComponentResource {
         propagateTags: "SERVICE",
         enableEcsManagedTags: true,
       },
-      // Scaling belongs to people and autoscaling, not to the last `pulumi up`.
-      { parent: this, ignoreChanges: ["desiredCount"] },
+      {
+        parent: this,
+        // Scaling belongs to people and autoscaling, not to the last `pulumi up`.
+        ignoreChanges: ["desiredCount"],
+        // A role exists before its inline policy does: without these, the first tasks could start
+        // while the execution role may not yet pull the image, read the secrets or write logs.
+        dependsOn: [executionRolePolicy, ...taskRolePolicies],
+      },
     );
 
     this.serviceArn = this.service.arn;

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import type { Environment } from "../config/environments";
 import { DNS_ACCESS_TAG, DnsAccess } from "../lib/dns-access";
 import { AwsContext, Statement, policyDocument, trustDocument } from "../lib/iam";
+import { IMAGE_DEPLOY_SESSION_SECONDS } from "../lib/rollout";
 
 export const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
@@ -117,7 +118,8 @@ export class DeployIdentity extends pulumi.ComponentResource {
           name: repo.roleName,
           description: `GitHub Actions of ${repo.repository} (environment ${args.env.githubEnvironment}) deploy code to ${args.env.name}`,
           assumeRolePolicy: githubTrust(this.oidcProviderArn, repo, args.env),
-          maxSessionDuration: 3600,
+          // A code deploy waits out ECS's bake time per service and writes the last tag at its end.
+          maxSessionDuration: IMAGE_DEPLOY_SESSION_SECONDS,
         },
         { parent: this },
       );

@@ -28,6 +28,8 @@ export interface EcsDeployTarget {
   readonly tagPattern: string;
   /** SSM parameter recording the tag it runs. */
   readonly imageTagParameter: string;
+  /** How long the workflow waits for ECS to complete a rollout, bake time included (`rolloutDeadlineMinutes` in lib/rollout.ts). */
+  readonly rolloutDeadlineMinutes: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export function ecsDeployTargetsVariable(targets: readonly EcsDeployTarget[]): p
           image: targets[i].image,
           tagPattern: targets[i].tagPattern,
           imageTagParameter: targets[i].imageTagParameter,
+          rolloutDeadlineMinutes: targets[i].rolloutDeadlineMinutes,
         })),
       ),
     );
@@ -60,6 +63,11 @@ export interface GitHubEnvironmentsArgs {
   readonly productionReviewers: { readonly users: readonly number[]; readonly teams: readonly number[] };
   /** Minutes a production deployment waits after approval. */
   readonly productionWaitTimerMinutes: number;
+  /**
+   * A token with admin rights on the repositories (Administration, Environments and Variables: read
+   * and write), from stack config. Absent: the provider reads GITHUB_TOKEN, which config has checked is set.
+   */
+  readonly token?: pulumi.Input<string>;
 }
 
 /**
@@ -75,7 +83,7 @@ export class GitHubEnvironments extends pulumi.ComponentResource {
 
   constructor(name: string, args: GitHubEnvironmentsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:github:GitHubEnvironments", name, {}, opts);
-    const provider = new github.Provider(`${name}-provider`, { owner: args.owner }, { parent: this });
+    const provider = new github.Provider(`${name}-provider`, { owner: args.owner, ...(args.token ? { token: args.token } : {}) }, { parent: this });
     const child = { parent: this, provider };
     const production = args.env.production;
     const environments: Record<string, github.RepositoryEnvironment> = {};

@@ -19,6 +19,8 @@ export interface ProxyRouterArgs {
   readonly dns: DnsTarget;
   readonly secretsKmsKeyArn: pulumi.Input<string>;
   readonly secretValues: Readonly<Partial<Record<ProxyServiceKind, SecretValues>>>;
+  /** Per service, the tasks it is created with. @default each service's `desiredCount` */
+  readonly desiredCounts?: Readonly<Partial<Record<ProxyServiceKind, number>>>;
   /** Per service, the alarms that roll its deployments back (the monitoring's, by name). */
   readonly deploymentAlarmNames?: Readonly<Partial<Record<ProxyServiceKind, readonly string[]>>>;
   readonly protect: boolean;
@@ -28,7 +30,7 @@ export type { DeployedServiceRef } from "./service-parts";
 
 /** Physical names for one service: the estate's defaults with the stack's overrides. */
 export function resolvedProxyNames(kind: ProxyServiceKind, env: Environment, region: string, cfg: ProxyServiceConfig): ProxyServiceNames {
-  return { ...proxyServiceNames(kind, env.name, region), ...cfg.names };
+  return { ...proxyServiceNames(kind, env.name, region, cfg.stratumPort), ...cfg.names };
 }
 
 /**
@@ -67,6 +69,7 @@ export class ProxyRouter extends pulumi.ComponentResource {
           secretsKmsKeyArn: args.secretsKmsKeyArn,
           secretValues: args.secretValues[kind],
           ...(args.deploymentAlarmNames?.[kind] ? { deploymentAlarmNames: args.deploymentAlarmNames[kind] } : {}),
+          ...(args.desiredCounts?.[kind] !== undefined ? { desiredCount: args.desiredCounts[kind] } : {}),
           protect: args.protect,
         },
         { parent: this },

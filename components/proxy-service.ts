@@ -4,7 +4,7 @@ import type { Environment } from "../config/environments";
 import { PROXY_RESERVED_ENV, ProxyRouterConfig, ProxyServiceConfig } from "../config/schema";
 import type { SecretValues } from "../config/load";
 import { AwsContext } from "../lib/iam";
-import { ProxyServiceKind, ProxyServiceNames } from "../lib/naming";
+import { ProxyServiceKind, ProxyServiceNames, defaultProxyHostLabel } from "../lib/naming";
 import type { ClusterRef } from "./cluster";
 import { ContainerSecret, ContainerService, SecurityGroupRule, addSecurityGroupRules } from "./container-service";
 import { appSecret, imageTagParameter } from "./service-parts";
@@ -39,6 +39,12 @@ export interface ProxyServiceArgs {
   readonly protect: boolean;
   /** Alarms that roll a deployment back (the monitoring's, by name). */
   readonly deploymentAlarmNames?: readonly string[];
+  /**
+   * Tasks the service is created with: 0 while its secret's value is still to be put in
+   * out of band. Later changes of the running count are left alone.
+   * @default config.desiredCount
+   */
+  readonly desiredCount?: number;
 }
 
 /** JSON keys of the service secret and the variables the application reads them into (seed 000). */
@@ -153,7 +159,7 @@ export class ProxyService extends pulumi.ComponentResource {
         },
         parent,
       );
-      const label = endpoint.hostLabel ?? (args.kind === "router" ? "proxy" : "validator");
+      const label = endpoint.hostLabel ?? defaultProxyHostLabel(args.kind);
       this.hostName = `${label}.${args.dns.zoneName}`;
       zoneRecord(
         `${name}-dns`,
@@ -195,7 +201,7 @@ export class ProxyService extends pulumi.ComponentResource {
         image: args.image,
         cpu: cfg.cpu,
         memory: cfg.memory,
-        desiredCount: cfg.desiredCount,
+        desiredCount: args.desiredCount ?? cfg.desiredCount,
         environment: proxyEnvironment(cfg, args.contracts),
         secrets,
         repositoryCredentialsSecretArn: args.repositoryCredentialsSecretArn,

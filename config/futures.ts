@@ -6,7 +6,7 @@
  * flat `futures*` keys of the stack config (see `SECRET_KEYS` in schema.ts).
  */
 import { z } from "zod";
-import { FARGATE_SIZES, MULTICALL3, awsName, cidr, cpu, dnsLabel, ethAddress, githubName, imageRepository, imageTag, retentionDays } from "./primitives";
+import { FARGATE_SIZES, MULTICALL3, cidr, ecsName, cpu, dnsLabel, ethAddress, githubName, imageRepository, imageTag, retentionDays } from "./primitives";
 
 const logLevel = z.enum(["debug", "info", "warn", "error"]);
 /** An unsigned integer as a string: token amounts exceed JavaScript's safe integers. */
@@ -207,6 +207,22 @@ export const MarginCallSchema = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(900).default(300).describe("Lambda timeout in seconds."),
   /** Lambda memory (MB). */
   memoryMb: z.number().int().min(128).max(10240).default(512).describe("Lambda memory (MB)."),
+  /**
+   * Executions reserved for the function; 1 (the default) means two runs never overlap. `null` reserves none,
+   * so runs may overlap. Lambda always leaves 10 executions of the account unreserved, so an account still at
+   * the default limit of 10 concurrent executions (a new account) refuses any reservation ("decreases account's
+   * UnreservedConcurrentExecution below its minimum value of [10]"): use `null` there, or raise the account's
+   * limit with a Service Quotas request first.
+   */
+  reservedConcurrency: z
+    .number()
+    .int()
+    .min(1)
+    .nullable()
+    .default(1)
+    .describe(
+      "Executions reserved for the function; 1 (the default) means two runs never overlap. `null` reserves none, so runs may overlap. Lambda always leaves 10 executions of the account unreserved, so an account still at the default limit of 10 concurrent executions (a new account) refuses any reservation (\"decreases account's UnreservedConcurrentExecution below its minimum value of [10]\"): use `null` there, or raise the account's limit with a Service Quotas request first.",
+    ),
   /** `MARGIN_UTILIZATION_WARNING_PERCENT`. */
   warningPercent: z.number().int().min(1).max(100).default(80).describe("`MARGIN_UTILIZATION_WARNING_PERCENT`."),
   /** `LOG_LEVEL`. */
@@ -258,7 +274,7 @@ export const FuturesSchema = z
     cluster: z
       .strictObject({
         /** Cluster name. Default `ecs-futures-marketplace-{env}` (the live name). */
-        name: awsName.optional().describe("Cluster name. Default `ecs-futures-marketplace-{env}` (the live name)."),
+        name: ecsName.optional().describe("Cluster name. Default `ecs-futures-marketplace-{env}` (the live name)."),
         /** Days CloudWatch Logs keeps ECS Exec session transcripts. */
         execLogRetentionDays: retentionDays.default(90).describe("Days CloudWatch Logs keeps ECS Exec session transcripts."),
         /** Container Insights level. */

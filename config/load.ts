@@ -6,8 +6,9 @@
  * inputs it needs as far as they parse, so one run shows every problem.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MonitoringConfig, resolveMonitoring } from "./monitoring";
-import { FuturesConfig, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
+import { MonitoringConfig, deploymentAlarmWindowMinutes, resolveMonitoring } from "./monitoring";
+import { BAKE_MARGIN_MINUTES, IMAGE_DEPLOY_JOB_MINUTES, STEADY_STATE_MINUTES, imageDeployRunMinutes, rolloutDeadlineMinutes } from "../lib/rollout";
+import { FuturesConfig, MarginCallSchema, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
 import { z } from "zod";
 import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
 import {
@@ -18,6 +19,9 @@ import {
   GitHubConfig,
   GitHubSchema,
   NetworkConfig,
+  OutOfBandSecretsConfig,
+  OutOfBandSecretsSchema,
+  OutOfBandState,
   PROXY_RESERVED_ENV,
   ProxyRouterConfig,
   ProxyRouterSchema,
@@ -29,6 +33,7 @@ import {
 } from "./schema";
 import { describePattern, parsePinnedTag } from "../lib/image-tags";
 import { DnsInputs, dnsIssues } from "./dns";
+import { derivedNameIssues } from "./derived-names";
 
 export const PROJECT = "lumerin-infra";
 
@@ -56,14 +61,26 @@ export interface ConfigSource {
   readonly values: Readonly<Record<string, string>>;
   /** Whether the key arrived encrypted (`secure:` in the stack file). */
   isSecret(key: string): boolean;
+  /**
+   * The process environment variables configuration may read (only `GITHUB_TOKEN`, which the
+   * GitHub provider falls back to); absent: none. Components never read the environment.
+   */
+  readonly environment?: { readonly GITHUB_TOKEN?: string };
 }
+
+/** The GitHub provider's token in stack config (`pulumi config set --secret github:token …`). */
+export const GITHUB_TOKEN_KEY = "github:token";
+
+/** What managing GitHub environments asks of the token, for the error and the docs. */
+export const GITHUB_ADMIN_TOKEN_PERMISSIONS =
+  'a fine-grained personal access token or a GitHub App installation token for the repositories, with the repository permissions "Administration: Read and write", "Environments: Read and write" and "Variables: Read and write" (and "Metadata: Read"); a workflow\'s own GITHUB_TOKEN cannot manage environments';
 
 interface RuntimeConfigInternals {
   isConfigSecret?: (key: string) => boolean;
 }
 
 /** The Pulumi runtime's configuration: what `pulumi up` passes, or what the offline plan set with `setAllConfig`. */
-export function pulumiConfigSource(): ConfigSource {
+export function pulumiConfigSource(environment: Readonly<Record<string, string | undefined>> = process.env): ConfigSource {
   // The CLI tells the program which keys are secret through PULUMI_CONFIG_SECRET_KEYS, which
   // the SDK reads with this (internal) function. Without it we could not refuse plaintext secrets,
   // so a future SDK that drops it must fail here rather than let a secret through unchecked.
@@ -78,6 +95,7 @@ export function pulumiConfigSource(): ConfigSource {
     stack: pulumi.getStack(),
     values: pulumi.runtime.allConfig(),
     isSecret: (key) => isConfigSecret(key),
+    environment: environment.GITHUB_TOKEN ? { GITHUB_TOKEN: environment.GITHUB_TOKEN } : {},
   };
 }
 
@@ -106,12 +124,30 @@ export interface StackConfig {
   readonly proxyRouter: ProxyRouterConfig;
   readonly deployIdentity: DeployIdentityConfig;
   readonly github: GitHubConfig;
+  /** The GitHub provider's token when stack config gives one (`github:token`, a secret); otherwise the provider reads GITHUB_TOKEN. */
+  readonly githubToken?: pulumi.Output<string>;
   /** The futures marketplace; absent when the stack runs none of it. */
   readonly futures?: FuturesConfig;
   /** Monitoring, every default settled for this environment. */
   readonly monitoring: MonitoringConfig;
   /** Secret values given through `pulumi config set --secret`, per Secrets Manager secret; absent when set out of band. */
   readonly secrets: Readonly<Partial<Record<SecretGroup, SecretValues>>>;
+  /** Secrets whose value is put into Secrets Manager outside Pulumi, as the stack declares them. */
+  readonly outOfBandSecrets: OutOfBandSecretsConfig;
+}
+
+/**
+ * Whether a secret's value is still to be put in out of band (`outOfBandSecrets.<secret>:
+ * pending`). Its workload is then created without tasks (a Lambda: with its schedules
+ * off), so that the first `pulumi up` starts nothing that cannot read its secret.
+ */
+export function secretPending(config: Pick<StackConfig, "outOfBandSecrets">, group: SecretGroup): boolean {
+  return config.outOfBandSecrets[group] === "pending";
+}
+
+/** The task count a service is created with: `configured`, or 0 while its secret's value is pending. */
+export function initialTaskCount<N extends number>(config: Pick<StackConfig, "outOfBandSecrets">, group: SecretGroup, configured: N): N | 0 {
+  return secretPending(config, group) ? 0 : configured;
 }
 
 export function loadStackConfig(source: ConfigSource): StackConfig {
@@ -153,6 +189,15 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
   const cfg = parsed.data;
 
   const env = environment(cfg.environment);
+  const monitoring = resolveMonitoring(cfg.monitoring, env);
+  // Checks on what the values make: the names derived from them, and how long a code deploy waits.
+  const derived: ConfigIssue[] = [
+    ...derivedNameIssues({ env, region: region as string, proxyRouter: cfg.proxyRouter, dns: cfg.dns, ...(cfg.futures ? { futures: cfg.futures } : {}) }).map(
+      (issue) => ({ key: `${prefix}${issue.key}`, message: issue.message }),
+    ),
+    ...[rolloutBudgetIssue(cfg.proxyRouter, monitoring, prefix)].filter((issue): issue is ConfigIssue => issue !== undefined),
+  ];
+  if (derived.length > 0) throw new ConfigError(derived);
   const secrets: Partial<Record<SecretGroup, SecretValues>> = {};
   for (const [key, { secret, jsonKey }] of Object.entries(SECRET_KEYS) as [SecretKey, (typeof SECRET_KEYS)[SecretKey]][]) {
     const value = cfg[key];
@@ -173,10 +218,32 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     proxyRouter: cfg.proxyRouter,
     deployIdentity: cfg.deployIdentity,
     github: cfg.github,
+    ...(source.values[GITHUB_TOKEN_KEY] ? { githubToken: pulumi.secret(source.values[GITHUB_TOKEN_KEY]) } : {}),
     ...(cfg.futures ? { futures: cfg.futures } : {}),
-    monitoring: resolveMonitoring(cfg.monitoring, env),
+    monitoring,
     secrets,
+    outOfBandSecrets: cfg.outOfBandSecrets,
   });
+}
+
+/**
+ * A code deploy of the proxy image rolls out the router and the validator one
+ * after the other, each waiting for ECS's bake time (the deployment alarms'
+ * window): the run must fit in image-deploy's job timeout.
+ */
+function rolloutBudgetIssue(proxy: ProxyRouterConfig, monitoring: MonitoringConfig, prefix: string): ConfigIssue | undefined {
+  if (!monitoring.enabled || !monitoring.alarms) return undefined;
+  const services = [proxy.router, proxy.validator].filter((s) => s.enabled).length;
+  const deadline = rolloutDeadlineMinutes([deploymentAlarmWindowMinutes(monitoring)]);
+  const run = imageDeployRunMinutes(Array.from({ length: Math.max(services, 1) }, () => deadline));
+  if (run <= IMAGE_DEPLOY_JOB_MINUTES) return undefined;
+  return {
+    key: `${prefix}monitoring.unhealthyWindowMinutes`,
+    message:
+      `${monitoring.unhealthyWindowMinutes} minutes makes ECS's bake time so long that a code deploy of ${services} service(s) ` +
+      `(${deadline} minutes each: ${STEADY_STATE_MINUTES} to steady state + the alarm window + ${BAKE_MARGIN_MINUTES}) would take ${run} minutes, ` +
+      `more than image-deploy's ${IMAGE_DEPLOY_JOB_MINUTES}-minute job; use a shorter window`,
+  };
 }
 
 /**
@@ -206,6 +273,41 @@ interface CrossCheckInputs {
   readonly secretKeysGiven: ReadonlySet<SecretKey>;
   /** `dns`, each key as parsed (absent when malformed). */
   readonly dns?: DnsInputs;
+  /** `outOfBandSecrets` (`{}` when absent), undefined when it is malformed. */
+  readonly outOfBand?: OutOfBandSecretsConfig;
+  /**
+   * Per secret, whether something reads it once deployed: a service with tasks, or the
+   * margin-call function; undefined when the keys that decide it did not parse.
+   */
+  readonly secretReaders: Readonly<Record<SecretGroup, string | false | undefined>>;
+}
+
+/** What an ECS task does when a secret it references has no value. */
+const ECS_FAILURE =
+  'could not start (ECS: "ResourceInitializationError: unable to pull secrets or registry auth", and the failed deployment does not recover when the secret is filled later)';
+
+/** Who reads each secret, as the config decides: what would fail without a value, false for no reader, undefined when unknown. */
+function secretReaders(raw: Readonly<Record<string, unknown>>): Record<SecretGroup, string | false | undefined> {
+  const proxy = ProxyServiceSchema.shape;
+  const proxyReader = (kind: "router" | "validator"): string | false | undefined => {
+    const enabled = parsedAt(raw, ["proxyRouter", kind, "enabled"], proxy.enabled);
+    const count = parsedAt(raw, ["proxyRouter", kind, "desiredCount"], proxy.desiredCount);
+    if (!enabled || !count) return undefined;
+    return enabled.value && count.value > 0 ? `the tasks of proxyRouter.${kind} ${ECS_FAILURE}` : false;
+  };
+  const proxyReaders = { proxyRouter: proxyReader("router"), proxyValidator: proxyReader("validator") };
+  const futures = rawAt(raw, ["futures"]);
+  if (futures === undefined) return { ...proxyReaders, marketMaker: false, notifications: false, marginCall: false };
+  const marketMakerEnabled = parsedAt(raw, ["futures", "marketMaker", "enabled"], MarketMakerSchema.shape.enabled);
+  const workers = parsedAt(raw, ["futures", "marketMaker", "workerQuantity"], MarketMakerSchema.shape.workerQuantity);
+  const notifications = parsedAt(raw, ["futures", "notifications", "enabled"], NotificationsSchema.shape.enabled);
+  const marginCall = parsedAt(raw, ["futures", "marginCall", "enabled"], MarginCallSchema.shape.enabled);
+  return {
+    ...proxyReaders,
+    marketMaker: !marketMakerEnabled || !workers ? undefined : marketMakerEnabled.value && workers.value > 0 ? `the task of futures.marketMaker ${ECS_FAILURE}` : false,
+    notifications: !notifications ? undefined : notifications.value ? `the task of futures.notifications ${ECS_FAILURE}` : false,
+    marginCall: !marginCall ? undefined : marginCall.value ? "every scheduled run of futures.marginCall would fail reading it" : false,
+  };
 }
 
 function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInputs {
@@ -250,6 +352,8 @@ function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInp
           },
         }
       : {}),
+    outOfBand: parsedAt(raw, ["outOfBandSecrets"], OutOfBandSecretsSchema.prefault({}))?.value,
+    secretReaders: secretReaders(raw),
   };
 }
 
@@ -288,6 +392,22 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
     issues.push({
       key: `${prefix}environment`,
       message: `is "${env.name}" but the stack is "${source.stack}"; a stack named after an environment must be that environment`,
+    });
+  }
+  const token = source.values[GITHUB_TOKEN_KEY];
+  if (token !== undefined && !source.isSecret(GITHUB_TOKEN_KEY)) {
+    issues.push({
+      key: GITHUB_TOKEN_KEY,
+      message: `holds a secret but is stored in plain text; run \`pulumi config set --secret ${GITHUB_TOKEN_KEY} <token>\``,
+    });
+  }
+  if (inputs.manageEnvironments === true && !token && !source.environment?.GITHUB_TOKEN) {
+    issues.push({
+      key: GITHUB_TOKEN_KEY,
+      message:
+        `${prefix}github.manageEnvironments is on, so this stack manages GitHub environments, their branch policies and variables, ` +
+        `which needs a token with admin rights on the repositories, and none is set (neither ${GITHUB_TOKEN_KEY} nor GITHUB_TOKEN). ` +
+        `Give ${GITHUB_ADMIN_TOKEN_PERMISSIONS}: \`pulumi config set --secret ${GITHUB_TOKEN_KEY} <token>\` or GITHUB_TOKEN=<token>`,
     });
   }
   if (env?.production && inputs.manageEnvironments === true && inputs.productionReviewers === 0) {
@@ -353,6 +473,24 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
     byGroup.set(secret, entry);
   }
   for (const [group, { given, missing }] of byGroup) {
+    const declared: OutOfBandState | undefined = inputs.outOfBand?.[group];
+    const reader = inputs.secretReaders[group];
+    if (given.length > 0 && declared !== undefined) {
+      issues.push({
+        key: `${prefix}outOfBandSecrets.${group}`,
+        message: `is "${declared}", but ${given.join(", ")} ${given.length === 1 ? "is" : "are"} set: the ${group} secret's value comes from Pulumi or from outside, not both (unset one side)`,
+      });
+    }
+    // When outOfBandSecrets itself is malformed the schema reports it; no declaration is guessed.
+    if (given.length === 0 && declared === undefined && reader && inputs.outOfBand !== undefined) {
+      issues.push({
+        key: `${prefix}outOfBandSecrets.${group}`,
+        message:
+          `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} unset, so the ${group} secret would be created empty, and ${reader}. ` +
+          `Set ${missing.length === 1 ? "it" : "them"} with \`pulumi config set --secret\`, or declare the value out of band with \`outOfBandSecrets.${group}: pending\` ` +
+          `(then nothing that reads it starts until you fill it; docs/secrets.md)`,
+      });
+    }
     if (given.length > 0 && missing.length > 0) {
       for (const key of missing) {
         issues.push({

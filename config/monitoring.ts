@@ -151,3 +151,16 @@ export function resolveMonitoring(input: MonitoringInput, env: { readonly name: 
     thresholds: { ...defaults.thresholds, ...given },
   };
 }
+
+/** The period (seconds) of the ECS services' CPU, memory and running-task alarms. */
+export const SERVICE_ALARM_PERIOD_SECONDS = 300;
+
+/**
+ * The longest evaluation window (minutes: evaluationPeriods × period) of the
+ * alarms that roll an ECS deployment back: CPU, memory and running tasks, each
+ * over the unhealthy window in 5-minute periods (a load balancer's 5xx alarm
+ * evaluates one period). ECS's bake time follows from it (lib/rollout.ts).
+ */
+export function deploymentAlarmWindowMinutes(cfg: MonitoringConfig): number {
+  return (cfg.evaluationPeriods * SERVICE_ALARM_PERIOD_SECONDS) / 60;
+}

@@ -54,7 +54,26 @@ export const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=
 export const secretArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, "expected a Secrets Manager secret ARN");
-export const awsName = z.string().regex(/^[A-Za-z0-9/_.#-]{1,255}$/, "expected letters, digits and / _ . # -");
+// Physical names, each with the limits AWS (and terraform-provider-aws's validations) enforce for it.
+/** ECS clusters, services, task families and container names: up to 255 letters, digits, hyphens and underscores. */
+export const ecsName = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, "expected 1 to 255 letters, digits, hyphens and underscores (an ECS name)");
+/** IAM role names: up to 64 of letters, digits and + = , . @ _ -. */
+export const iamRoleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, "expected 1 to 64 letters, digits and + = , . @ _ - (an IAM role name)");
+/** CloudWatch Logs log group names: up to 512 of letters, digits and . - _ / #. */
+export const logGroupName = z.string().regex(/^[.\-_/#A-Za-z0-9]{1,512}$/, "expected 1 to 512 letters, digits and . - _ / # (a log group name)");
+/** Secrets Manager secret names: up to 512 of letters, digits and / _ + = . @ -. */
+export const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, "expected 1 to 512 letters, digits and / _ + = . @ - (a secret name)");
+/** Load balancer and target group names: up to 32 letters, digits and hyphens, not at either end. */
+export const elbName = z
+  .string()
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/, "expected at most 32 letters, digits and hyphens, with no hyphen at either end");
+/** SSM parameter names as paths: `/a/b`, at most 1011 characters and 15 levels, not under `aws` or `ssm`. */
+export const ssmParameterPath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9_.\-/]+$/, "expected an SSM parameter path starting with /")
+  .max(1011, "expected at most 1011 characters (an SSM parameter name)")
+  .refine((v) => v.split("/").length - 1 <= 15, "expected at most 15 levels (an SSM parameter name)")
+  .refine((v) => !/^\/?(aws|ssm)/i.test(v), 'SSM refuses parameter names that begin with "aws" or "ssm"');
 export const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "expected a GitHub owner or repository name");
 export const imageRepository = z
   .string()

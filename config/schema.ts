@@ -13,7 +13,12 @@ import { ENVIRONMENT_NAMES } from "./environments";
 import {
   FARGATE_SIZES,
   MULTICALL3,
-  awsName,
+  ecsName,
+  elbName,
+  iamRoleName,
+  logGroupName,
+  secretName,
+  ssmParameterPath,
   cidr,
   cpu,
   dnsLabel,
@@ -103,9 +108,9 @@ export const DnsSchema = z.strictObject({
 
 export const ClusterSchema = z.strictObject({
   /** ECS cluster name. Default `ecs-proxy-router-{env}-{region}` (the live name). */
-  name: awsName.optional().describe("ECS cluster name. Default `ecs-proxy-router-{env}-{region}` (the live name)."),
+  name: ecsName.optional().describe("ECS cluster name. Default `ecs-proxy-router-{env}-{region}` (the live name)."),
   /** Log group for ECS Exec session transcripts. */
-  execLogGroupName: awsName.optional().describe("Log group for ECS Exec session transcripts."),
+  execLogGroupName: logGroupName.optional().describe("Log group for ECS Exec session transcripts."),
   /** Days CloudWatch Logs keeps the ECS Exec session transcripts. */
   execLogRetentionDays: retentionDays.default(90).describe("Days CloudWatch Logs keeps the ECS Exec session transcripts."),
   /** Container Insights level (`enhanced` adds per-task metrics at extra cost). */
@@ -118,34 +123,27 @@ export const ClusterSchema = z.strictObject({
 const NamesSchema = z
   .strictObject({
     /** ECS service name. Default `svc-{app}-{env}-{region short}`. */
-    service: awsName.describe("ECS service name. Default `svc-{app}-{env}-{region short}`."),
+    service: ecsName.describe("ECS service name. Default `svc-{app}-{env}-{region short}`."),
     /** Task definition family. Default `tsk-{app}`. */
-    taskFamily: awsName.describe("Task definition family. Default `tsk-{app}`."),
+    taskFamily: ecsName.describe("Task definition family. Default `tsk-{app}`."),
     /** Container name in the task definition. Default `proxy-router-container` (both services). */
-    container: awsName.describe("Container name in the task definition. Default `proxy-router-container` (both services)."),
+    container: ecsName.describe("Container name in the task definition. Default `proxy-router-container` (both services)."),
     /** Log group of the service's containers. Default `bedrock-{env}-{app}-log-group`. */
-    logGroup: awsName.describe("Log group of the service's containers. Default `bedrock-{env}-{app}-log-group`."),
+    logGroup: logGroupName.describe("Log group of the service's containers. Default `bedrock-{env}-{app}-log-group`."),
     /** Secrets Manager secret the containers read. Default `/{app}/{env}/config`. */
-    secret: awsName.describe("Secrets Manager secret the containers read. Default `/{app}/{env}/config`."),
+    secret: secretName.describe("Secrets Manager secret the containers read. Default `/{app}/{env}/config`."),
     /** Network load balancer name. Default `alb-{app}-ext-{region short}`. */
-    loadBalancer: z
-      .string()
-      .regex(/^[A-Za-z0-9-]{1,32}$/, "expected at most 32 letters, digits and hyphens")
+    loadBalancer: elbName
+      .refine((v) => !v.startsWith("internal-"), 'a load balancer name may not begin with "internal-"')
       .describe("Network load balancer name. Default `alb-{app}-ext-{region short}`."),
-    /** Target group name. Default `alb-tg-{app}-3333-{region short}`. */
-    targetGroup: z
-      .string()
-      .regex(/^[A-Za-z0-9-]{1,32}$/, "expected at most 32 letters, digits and hyphens")
-      .describe("Target group name. Default `alb-tg-{app}-3333-{region short}`."),
+    /** Target group name. Default `alb-tg-{app}-{stratumPort}-{region short}` (`alb-tg-proxy-router-3333-use1` live): the port in the name lets a port change create the new group before the old one goes. */
+    targetGroup: elbName.describe("Target group name. Default `alb-tg-{app}-{stratumPort}-{region short}` (`alb-tg-proxy-router-3333-use1` live): the port in the name lets a port change create the new group before the old one goes."),
     /** SSM parameter holding the deployed image tag. Default `/{app}/{env}/image-tag`. */
-    imageTagParameter: z
-      .string()
-      .regex(/^\/[A-Za-z0-9_.\-/]+$/, "expected an SSM parameter path starting with /")
-      .describe("SSM parameter holding the deployed image tag. Default `/{app}/{env}/image-tag`."),
+    imageTagParameter: ssmParameterPath.describe("SSM parameter holding the deployed image tag. Default `/{app}/{env}/image-tag`."),
     /** Task execution role name. Default `{app}-{env}-execution`. */
-    executionRole: awsName.describe("Task execution role name. Default `{app}-{env}-execution`."),
+    executionRole: iamRoleName.describe("Task execution role name. Default `{app}-{env}-execution`."),
     /** Task role name. Default `{app}-{env}-task`. */
-    taskRole: awsName.describe("Task role name. Default `{app}-{env}-task`."),
+    taskRole: iamRoleName.describe("Task role name. Default `{app}-{env}-task`."),
   })
   .partial();
 
@@ -207,11 +205,23 @@ export const ProxyServiceSchema = z
       .describe("`nofile` soft and hard limit (many miner connections)."),
     /** Days CloudWatch Logs keeps the service's container logs. */
     logRetentionDays: retentionDays.default(90).describe("Days CloudWatch Logs keeps the service's container logs."),
-    /** Allow `aws ecs execute-command` into the task (sessions are logged and encrypted). */
+    /**
+     * Allow `aws ecs execute-command` into the task (sessions are logged and encrypted).
+     * Needs `imageHasShell`: ECS Exec runs a command in the container, and a shell is the one that makes it useful.
+     */
     enableExecuteCommand: z
       .boolean()
       .default(false)
-      .describe("Allow `aws ecs execute-command` into the task (sessions are logged and encrypted)."),
+      .describe(
+        "Allow `aws ecs execute-command` into the task (sessions are logged and encrypted). Needs `imageHasShell`: ECS Exec runs a command in the container, and a shell is the one that makes it useful.",
+      ),
+    /** The image has `/bin/sh`. proxy-router's image is built `FROM scratch` (one static binary, no shell), so ECS Exec would only open sessions that cannot run anything. */
+    imageHasShell: z
+      .boolean()
+      .default(false)
+      .describe(
+        "The image has `/bin/sh`. proxy-router's image is built `FROM scratch` (one static binary, no shell), so ECS Exec would only open sessions that cannot run anything.",
+      ),
     /** The container's own health check (ECS restarts an unhealthy task). */
     healthCheck: z
       .strictObject({
@@ -278,6 +288,15 @@ export const ProxyServiceSchema = z
     }
     if (service.stratumPort === service.webPort) {
       ctx.addIssue({ code: "custom", path: ["webPort"], message: "must differ from stratumPort" });
+    }
+    if (service.enableExecuteCommand && !service.imageHasShell) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["enableExecuteCommand"],
+        message:
+          "ECS Exec needs a shell (/bin/sh) in the container, and this image has none (proxy-router is built FROM scratch); " +
+          "leave it off, or set imageHasShell: true for an image that ships one",
+      });
     }
   });
 
@@ -360,7 +379,7 @@ export const DeployIdentitySchema = z.strictObject({
       /** The repository whose workflows deploy the proxy services. */
       repository: githubRepository.default("lumerin-protocol/proxy-router").describe("The repository whose workflows deploy the proxy services."),
       /** Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name). */
-      roleName: awsName.optional().describe("Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name)."),
+      roleName: iamRoleName.optional().describe("Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name)."),
       /** More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config. */
       extraSubjects: z
         .array(oidcSubject)
@@ -379,7 +398,7 @@ export const DeployIdentitySchema = z.strictObject({
         .default("lumerin-protocol/futures-marketplace")
         .describe("The repository whose workflows deploy the futures code."),
       /** Role name. Default `github-actions-futures-v3-{env}` (the live name). */
-      roleName: awsName.optional().describe("Role name. Default `github-actions-futures-v3-{env}` (the live name)."),
+      roleName: iamRoleName.optional().describe("Role name. Default `github-actions-futures-v3-{env}` (the live name)."),
       /** More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config. */
       extraSubjects: z
         .array(oidcSubject)
@@ -394,9 +413,9 @@ export const DeployIdentitySchema = z.strictObject({
       /** Create this repository's preview and deployer roles. */
       enabled: z.boolean().default(true).describe("Create this repository's preview and deployer roles."),
       /** Preview role name. Default `lumerin-infra-preview-{env}`. */
-      previewRoleName: awsName.optional().describe("Preview role name. Default `lumerin-infra-preview-{env}`."),
+      previewRoleName: iamRoleName.optional().describe("Preview role name. Default `lumerin-infra-preview-{env}`."),
       /** Deployer role name. Default `lumerin-infra-deployer-{env}`. */
-      deployerRoleName: awsName.optional().describe("Deployer role name. Default `lumerin-infra-deployer-{env}`."),
+      deployerRoleName: iamRoleName.optional().describe("Deployer role name. Default `lumerin-infra-deployer-{env}`."),
       /** Pulumi state bucket (S3 backend) the preview reads; leave out with Pulumi Cloud. */
       stateBucket: z
         .string()
@@ -423,11 +442,11 @@ export const DeployIdentitySchema = z.strictObject({
 // ---------------------------------------------------------------- GitHub environments
 
 export const GitHubSchema = z.strictObject({
-  /** Manage the GitHub environments of the application repositories and of this repository (needs a GitHub token with admin rights on them). */
+  /** Manage the GitHub environments of the application repositories and of this repository. Needs a token with admin rights on them (`github:token` as a secret, or GITHUB_TOKEN): a fine-grained PAT or GitHub App token with Administration, Environments and Variables read and write; a workflow's own GITHUB_TOKEN cannot. */
   manageEnvironments: z
     .boolean()
     .default(false)
-    .describe("Manage the GitHub environments of the application repositories and of this repository (needs a GitHub token with admin rights on them)."),
+    .describe("Manage the GitHub environments of the application repositories and of this repository. Needs a token with admin rights on them (`github:token` as a secret, or GITHUB_TOKEN): a fine-grained PAT or GitHub App token with Administration, Environments and Variables read and write; a workflow's own GITHUB_TOKEN cannot."),
   /** The GitHub organisation every managed repository belongs to. */
   owner: githubName.default("lumerin-protocol").describe("The GitHub organisation every managed repository belongs to."),
   /** This repository, whose own environments gate `pulumi up`. */
@@ -479,6 +498,36 @@ const secretShape = Object.fromEntries(
   ]),
 ) as Record<SecretKey, z.ZodOptional<typeof secretString>>;
 
+/** The Secrets Manager secrets the program creates, by the name their keys use in `SECRET_KEYS`. */
+export const SECRET_GROUPS = ["proxyRouter", "proxyValidator", "marketMaker", "notifications", "marginCall"] as const satisfies readonly SecretGroup[];
+
+/**
+ * A secret whose value is put into Secrets Manager outside Pulumi
+ * (`aws secretsmanager put-secret-value`): `pending` until it is there, then `filled`.
+ */
+export const OUT_OF_BAND_STATES = ["pending", "filled"] as const;
+export type OutOfBandState = (typeof OUT_OF_BAND_STATES)[number];
+
+const outOfBandState = z.enum(OUT_OF_BAND_STATES);
+export const OutOfBandSecretsSchema = z.strictObject(
+  Object.fromEntries(
+    SECRET_GROUPS.map((group) => [
+      group,
+      outOfBandState
+        .optional()
+        .describe(
+          `The ${group} secret's value is set outside Pulumi (keys ${secretKeysOf(group).join(", ")} unset): \`pending\` creates its workload without tasks (or schedules) until you fill it, \`filled\` runs it (docs/secrets.md).`,
+        ),
+    ]),
+  ) as Record<SecretGroup, z.ZodOptional<typeof outOfBandState>>,
+);
+export type OutOfBandSecretsConfig = z.output<typeof OutOfBandSecretsSchema>;
+
+/** The flat config keys of one secret, in `SECRET_KEYS` order. */
+export function secretKeysOf(group: SecretGroup): SecretKey[] {
+  return (Object.keys(SECRET_KEYS) as SecretKey[]).filter((key) => SECRET_KEYS[key].secret === group);
+}
+
 // ---------------------------------------------------------------- the stack
 
 export const StackConfigSchema = z.strictObject({
@@ -505,6 +554,10 @@ export const StackConfigSchema = z.strictObject({
   /** GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository. */
   deployIdentity: DeployIdentitySchema.prefault({}).describe(
     "GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository.",
+  ),
+  /** Secrets whose value you put into Secrets Manager yourself, per secret: `pending` or `filled` (docs/secrets.md). */
+  outOfBandSecrets: OutOfBandSecretsSchema.prefault({}).describe(
+    "Secrets whose value you put into Secrets Manager yourself, per secret: `pending` or `filled` (docs/secrets.md).",
   ),
   ...secretShape,
 });

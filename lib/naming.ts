@@ -43,7 +43,14 @@ export interface ProxyServiceNames {
 
 export type ProxyServiceKind = "router" | "validator";
 
-export function proxyServiceNames(kind: ProxyServiceKind, env: EnvironmentName, region: string): ProxyServiceNames {
+/**
+ * `stratumPort` is part of the target group's name (3333 live): the port is the one property of the group
+ * a config change would replace it for, and with the port in its name the new group gets a new name, so it
+ * is created, the listener and the service move to it, and only then the old one is deleted. With a fixed
+ * name the new group could not be created while the old one exists, and the old one cannot be deleted
+ * first while the listener forwards to it.
+ */
+export function proxyServiceNames(kind: ProxyServiceKind, env: EnvironmentName, region: string, stratumPort: number): ProxyServiceNames {
   const app = kind === "router" ? "proxy-router" : "proxy-validator";
   const short = regionShort(region);
   return {
@@ -55,7 +62,7 @@ export function proxyServiceNames(kind: ProxyServiceKind, env: EnvironmentName, 
     // Seed 000's names; the live secrets are `{dev|stg|prd}-<app>-config` (override to adopt).
     secret: `/${app}/${env}/config`,
     loadBalancer: `alb-${app}-ext-${short}`,
-    targetGroup: `alb-tg-${app}-3333-${short}`,
+    targetGroup: `alb-tg-${app}-${stratumPort}-${short}`,
     // Seed 003: the tag a code deploy last rolled out, `/{app}/{env}/image-tag`.
     imageTagParameter: `/${app}/${env}/image-tag`,
     executionRole: `${appEnv(app, env)}-execution`,
@@ -63,6 +70,11 @@ export function proxyServiceNames(kind: ProxyServiceKind, env: EnvironmentName, 
     serviceSecurityGroup: `${appEnv(app, env)}-service`,
     loadBalancerSecurityGroup: `${appEnv(app, env)}-nlb`,
   };
+}
+
+/** The DNS label of a proxy service's public endpoint when config names none: `proxy.<zone>`, `validator.<zone>`. */
+export function defaultProxyHostLabel(kind: ProxyServiceKind): string {
+  return kind === "router" ? "proxy" : "validator";
 }
 
 export interface ClusterNames {
@@ -123,6 +135,10 @@ export function futuresNames(env: EnvironmentName) {
       databaseParameterGroup: `notifications-pg17-v2-${env}`,
       executionRole: appEnv("futures-notifications", env) + "-execution",
       taskRole: appEnv("futures-notifications", env) + "-task",
+      rotationRule: appEnv("futures-notifications-db-rotated", env),
+      rotationRuleRole: appEnv("futures-notifications-db-rotated", env) + "-events",
+      redeployStateMachine: appEnv("futures-notifications-redeploy", env),
+      redeployRole: appEnv("futures-notifications-redeploy", env) + "-sfn",
     },
     marginCall: {
       function: `margin-call-v2-${env}`,

@@ -11,10 +11,9 @@ import * as path from "node:path";
 import * as ts from "typescript";
 import { ConfigError, ConfigIssue, knownKeys, loadStackConfig } from "../config/load";
 import { SECRET_KEYS, StackConfigSchema } from "../config/schema";
-import type { Plan } from "../tools/harness";
 import { REPO_ROOT, planFiles } from "../tools/plan-stack";
 import { END_MARKER, START_MARKER, STALE_MESSAGE, configRows, main as configDoc, renderConfigReference, replaceConfigBlock } from "../tools/config-doc";
-import { planWith, registeredAfterFailure } from "./support/plan";
+import { configError, planWith } from "./support/plan";
 
 type StackName = "dev" | "stg" | "lmn";
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -51,17 +50,6 @@ function withValues(values: Readonly<Record<string, string>>, changes: Record<st
   return out;
 }
 
-/** Runs the program on a bad config; returns the ConfigError, after checking that nothing but the stack was registered. */
-async function configError(stack: StackName, overrides: Record<string, string | undefined>, extraSecretKeys: string[] = []): Promise<ConfigError> {
-  const error = await planWith(stack, { overrides, extraSecretKeys }).then(
-    (plan: Plan) => assert.fail(`the ${stack} plan should have failed; it registered ${plan.resources.length} resources`),
-    (err: unknown) => err,
-  );
-  assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-  assert.deepEqual(await registeredAfterFailure(stack), [`urn:pulumi:${stack}::${NS}::pulumi:pulumi:Stack::${NS}-${stack}`], "no resource registered besides the stack itself");
-  return error;
-}
-
 function issueFor(error: ConfigError, key: string): ConfigIssue {
   const issue = error.issues.find((i) => i.key === key);
   assert.ok(issue, `no issue for ${key}; issues: ${JSON.stringify(error.issues, null, 1)}`);
@@ -78,6 +66,86 @@ interface BadCase {
 }
 
 const BAD: readonly BadCase[] = [
+  // Names AWS refuses, given directly or made from other values (limits as terraform-provider-aws validates them).
+  {
+    name: "an ECS service name with a dot",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { service: "svc.proxy-router" })),
+    key: `${PROXY}.router.names.service`,
+    message: /expected 1 to 255 letters, digits, hyphens and underscores \(an ECS name\)/,
+  },
+  {
+    name: "a task role name over IAM's 64 characters",
+    overrides: () => proxyRouter("dev", (c) => (c.validator.names = { taskRole: "r".repeat(65) })),
+    key: `${PROXY}.validator.names.taskRole`,
+    message: /expected 1 to 64 letters, digits and \+ = , \. @ _ - \(an IAM role name\)/,
+  },
+  {
+    name: "a deploy role name with a slash",
+    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ ...JSON.parse(planFiles("dev").config[`${NS}:deployIdentity`]), proxyRouter: { roleName: "ci/deploy" } }) }),
+    key: `${NS}:deployIdentity.proxyRouter.roleName`,
+    message: /an IAM role name/,
+  },
+  {
+    name: "a load balancer name that begins with internal-",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { loadBalancer: "internal-proxy" })),
+    key: `${PROXY}.router.names.loadBalancer`,
+    message: /may not begin with "internal-"/,
+  },
+  {
+    name: "a target group name that ends with a hyphen",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { targetGroup: "tg-proxy-" })),
+    key: `${PROXY}.router.names.targetGroup`,
+    message: /with no hyphen at either end/,
+  },
+  {
+    name: "a stratum port that makes the default target group name longer than 32",
+    overrides: () => proxyRouter("dev", (c) => (c.validator.stratumPort = 65000)),
+    key: `${PROXY}.validator.stratumPort`,
+    message: /makes the default targetGroup name "alb-tg-proxy-validator-65000-use1": expected at most 32 letters/,
+  },
+  {
+    name: "an image-tag parameter under the reserved /aws prefix",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { imageTagParameter: "/aws/proxy-router/image-tag" })),
+    key: `${PROXY}.router.names.imageTagParameter`,
+    message: /SSM refuses parameter names that begin with "aws" or "ssm"/,
+  },
+  {
+    name: "a log group name with a space",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { logGroup: "proxy router" })),
+    key: `${PROXY}.router.names.logGroup`,
+    message: /\(a log group name\)/,
+  },
+  {
+    name: "a secret name with a colon",
+    overrides: () => proxyRouter("dev", (c) => (c.router.names = { secret: "proxy:config" })),
+    key: `${PROXY}.router.names.secret`,
+    message: /\(a secret name\)/,
+  },
+  {
+    name: "a zone that makes the UI bucket name longer than S3's 63",
+    overrides: () => ({ [`${NS}:dns`]: JSON.stringify({ zoneName: `${"a".repeat(50)}.lumerin.io` }) }),
+    key: `${NS}:dns.zoneName`,
+    message: /makes the UI bucket name "s3futures\.a{50}\.lumerin\.io": expected 3 to 63 lower-case letters, digits, dots and hyphens \(an S3 bucket name\)/,
+  },
+  {
+    name: "no margin-call concurrency reserved as 0 (null means none)",
+    overrides: () => futures("dev", (c) => (c.marginCall = { ...c.marginCall, reservedConcurrency: 0 })),
+    key: `${FUTURES}.marginCall.reservedConcurrency`,
+    message: /expected number to be >=1|Too small|>=1/,
+  },
+  {
+    name: "ECS Exec into the shell-less (FROM scratch) proxy image",
+    overrides: () => proxyRouter("dev", (c) => (c.router.enableExecuteCommand = true)),
+    key: `${PROXY}.router.enableExecuteCommand`,
+    message: /ECS Exec needs a shell \(\/bin\/sh\) in the container, and this image has none \(proxy-router is built FROM scratch\); leave it off, or set imageHasShell: true/,
+  },
+  {
+    name: "an unhealthy window whose bake time no code deploy could wait out",
+    // Two proxy services × (20 + 150 + 5) minutes + 10 = 360 > 350.
+    overrides: () => ({ [`${NS}:monitoring`]: JSON.stringify({ unhealthyWindowMinutes: 150 }) }),
+    key: `${NS}:monitoring.unhealthyWindowMinutes`,
+    message: /150 minutes makes ECS's bake time so long that a code deploy of 2 service\(s\) \(175 minutes each: 20 to steady state \+ the alarm window \+ 5\) would take 360 minutes, more than image-deploy's 350-minute job/,
+  },
   {
     name: "a futures contract address that is not 0x and 40 hex digits",
     overrides: () => futures("dev", (c) => (c.contracts.futures = "0xec76867e96d942282fc7aafe3f778de34d41a31")),
@@ -537,7 +605,11 @@ describe("stack configuration", () => {
     it("takes secrets given as secure values and keeps them secret in the plan", async () => {
       const values = [PRIVATE_KEY, "https://arb-mainnet.example/rpc/node-7", SUBGRAPH_URL];
       const plan = await planWith("dev", {
-        overrides: Object.fromEntries(ROUTER_SECRETS.map((key, i) => [key, values[i]])),
+        overrides: {
+          ...Object.fromEntries(ROUTER_SECRETS.map((key, i) => [key, values[i]])),
+          // The router's value now comes from Pulumi: it is no longer declared out of band.
+          [`${NS}:outOfBandSecrets`]: JSON.stringify({ proxyValidator: "pending", marketMaker: "pending", notifications: "pending", marginCall: "pending" }),
+        },
         extraSecretKeys: ROUTER_SECRETS,
       });
       const versions = plan.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion");
@@ -557,7 +629,10 @@ describe("stack configuration", () => {
           .filter((k) => k.startsWith("proxyValidator"))
           .map((k) => `  ${NS}:${k}:\n    secure: v1:AAAAAAAAAAAAAAAA:${k}`)
           .join("\n");
-        writeFileSync(file, `${readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8").trimEnd()}\n${secure}\n`);
+        // The validator's value now comes from Pulumi: its out-of-band declaration goes.
+        const committed = readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
+        assert.ok(committed.includes("    proxyValidator: pending\n"));
+        writeFileSync(file, `${committed.replace("    proxyValidator: pending\n", "").trimEnd()}\n${secure}\n`);
         const plan = await planWith("dev", {}, file);
         const versions = plan.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion");
         assert.deepEqual(versions.map((v) => [v.name.startsWith("proxy-validator"), v.inputs.secretString, v.secretInputs.includes("secretString")]), [[true, "[secret]", true]]);
@@ -579,7 +654,7 @@ describe("stack configuration", () => {
   describe("knownKeys", () => {
     it("lists the top-level keys, the secrets included", () => {
       const keys = knownKeys(StackConfigSchema, []);
-      const sections = ["environment", "protect", "network", "dns", "cluster", "proxyRouter", "futures", "monitoring", "github", "deployIdentity"];
+      const sections = ["environment", "protect", "network", "dns", "cluster", "proxyRouter", "futures", "monitoring", "github", "deployIdentity", "outOfBandSecrets"];
       for (const k of [...sections, ...Object.keys(SECRET_KEYS)]) assert.ok(keys.includes(k), k);
       assert.equal(keys.length, sections.length + Object.keys(SECRET_KEYS).length);
     });

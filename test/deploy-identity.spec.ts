@@ -153,7 +153,8 @@ describe("DeployIdentity", () => {
     );
     const role = resource(plan, "aws:iam/role:Role", "deploy-proxy-router-role");
     assert.equal(role.inputs.name, "github-actions-proxy-router-deploy-dev");
-    assert.equal(role.inputs.maxSessionDuration, 3600);
+    // Six hours: image-deploy waits out ECS's bake time per service and records the last tag at its end.
+    assert.equal(role.inputs.maxSessionDuration, 6 * 3600);
   });
 
   it("reuses the account's OIDC provider when the stack names it, and creates it (protected in lmn) otherwise", async () => {

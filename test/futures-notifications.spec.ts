@@ -4,9 +4,12 @@ import * as aws from "@pulumi/aws";
 import { NOTIFICATIONS_TLS_POLICY, Notifications, NotificationsArgs, NotificationsDatabase, resolveDatabase } from "../components/futures/notifications";
 import { futuresNames } from "../lib/naming";
 import { RULES } from "../policy/rules";
+import type { PolicyViolation } from "../policy/rules/model";
 import type { CapturedResource, Plan } from "../tools/harness";
 import { ACCOUNT, REGION, evaluateProgram } from "./support/policy";
 import { containers, doc, resource, resourcesOfType } from "./support/plan";
+import { eventMatches } from "./support/event-pattern";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
 
 type Stack = "dev" | "lmn";
 
@@ -109,7 +112,7 @@ function sg(plan: Plan, name: string): CapturedResource {
 }
 
 describe("Notifications", () => {
-  const evaluated = {} as Record<Stack, { plan: Plan; mandatory: string[]; advisory: string[] }>;
+  const evaluated = {} as Record<Stack, { plan: Plan; mandatory: string[]; advisory: string[]; violations: PolicyViolation[] }>;
   before(async () => {
     {
       for (const stack of ["dev", "lmn"] as const) {
@@ -141,7 +144,7 @@ describe("Notifications", () => {
           { stack },
         );
         const format = (level: string) => violations.filter((v) => v.level === level).map((v) => `${v.policy}: ${v.message}`);
-        evaluated[stack] = { plan, mandatory: format("mandatory"), advisory: format("advisory") };
+        evaluated[stack] = { plan, mandatory: format("mandatory"), advisory: format("advisory"), violations };
       }
     }
   });
@@ -479,6 +482,194 @@ describe("Notifications", () => {
     assert.deepEqual([out.imageTagParameterName, out.imageTagParameterArn], ["/futures-notifications/lmn/image-tag", resource(plan, "aws:ssm/parameter:Parameter", "notifications-image-tag").outputs.arn]);
     assert.deepEqual([out.secretArn, out.databaseSecretArn], [appSecretArn("lmn"), dbSecretArn("lmn")]);
     assert.deepEqual([out.serviceSecurityGroupId, out.albSecurityGroupId], [sg(plan, "notifications-svc-sg").id, sg(plan, "notifications-alb-sg").id]);
+  });
+
+
+  describe("the database password rotates under the running service: each rotation forces a new deployment", () => {
+    const R = {
+      rule: "aws:cloudwatch/eventRule:EventRule",
+      target: "aws:cloudwatch/eventTarget:EventTarget",
+      machine: "aws:sfn/stateMachine:StateMachine",
+      role: "aws:iam/role:Role",
+      policy: "aws:iam/rolePolicy:RolePolicy",
+    } as const;
+    const get = (stack: Stack, type: string, name: string) => resource(evaluated[stack].plan, type, name);
+    const clusterArn = (stack: Stack) => `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/ecs-futures-marketplace-${stack}`;
+    const serviceArn = (stack: Stack) => String(get(stack, "aws:ecs/service:Service", "notifications-svc-service").outputs.arn);
+    const machineArn = (stack: Stack) => String(get(stack, R.machine, "notifications-redeploy").outputs.arn);
+    const ruleArn = (stack: Stack) => String(get(stack, R.rule, "notifications-db-rotated").outputs.arn);
+    const task = (stack: Stack) => containers(get(stack, "aws:ecs/taskDefinition:TaskDefinition", "notifications-svc-task"))[0];
+
+    /**
+     * Secrets Manager's CloudTrail record of a finished rotation, as EventBridge delivers
+     * it, in the shape the Secrets Manager guide documents ("Log entries for rotation"):
+     * a service event, the secret's ARN in additionalEventData.SecretId.
+     */
+    const rotationEvent = (secretId: string, eventName = "RotationSucceeded", detailType = "AWS Service Event via CloudTrail") => ({
+      version: "0",
+      id: "6f1d0b2e-2c4a-4f0e-9d3b-6a8e5c1f2b7d",
+      "detail-type": detailType,
+      source: "aws.secretsmanager",
+      account: ACCOUNT,
+      time: "2026-11-24T04:12:31Z",
+      region: REGION,
+      resources: [],
+      detail: {
+        eventVersion: "1.08",
+        userIdentity: { accountId: ACCOUNT, invokedBy: "secretsmanager.amazonaws.com" },
+        eventTime: "2026-11-24T04:12:31Z",
+        eventSource: "secretsmanager.amazonaws.com",
+        eventName,
+        awsRegion: REGION,
+        sourceIPAddress: "secretsmanager.amazonaws.com",
+        userAgent: "secretsmanager.amazonaws.com",
+        requestParameters: null,
+        responseElements: null,
+        additionalEventData: { SecretId: secretId },
+        requestID: "2b7c1d93-5f0a-4c1e-8e2d-7a9b3c4d5e6f",
+        eventID: "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+        readOnly: false,
+        eventType: "AwsServiceEvent",
+        managementEvent: true,
+        recipientAccountId: ACCOUNT,
+        eventCategory: "Management",
+      },
+    });
+
+    it("the rule matches a RotationSucceeded of the database secret, and no other secret's, no other step, no API call", () => {
+      for (const stack of ["dev", "lmn"] as const) {
+        const rule = get(stack, R.rule, "notifications-db-rotated");
+        assert.deepEqual([rule.inputs.name, rule.inputs.state, rule.inputs.scheduleExpression], [`futures-notifications-db-rotated-${stack}`, "ENABLED", undefined]);
+        const pattern = String(rule.inputs.eventPattern);
+        assert.equal(eventMatches(pattern, rotationEvent(dbSecretArn(stack))), true, `${stack}: its own secret's rotation`);
+        // The application secret, another database's managed secret, another account's.
+        assert.equal(eventMatches(pattern, rotationEvent(appSecretArn(stack))), false);
+        assert.equal(eventMatches(pattern, rotationEvent(`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-00000000-0000-4000-a000-000000000000-AbCdEf`)), false);
+        assert.equal(eventMatches(pattern, rotationEvent(dbSecretArn(stack).replace(ACCOUNT, "444455556666"))), false);
+        // Its name alone, or another case: EventBridge compares exactly.
+        assert.equal(eventMatches(pattern, rotationEvent(dbSecretArn(stack).toUpperCase())), false);
+        // Rotation that has not finished, or failed: the old password still holds.
+        for (const step of ["RotationStarted", "RotationFailed", "RotationAbandoned"]) assert.equal(eventMatches(pattern, rotationEvent(dbSecretArn(stack), step)), false, step);
+        // An API call record with the same name is not the service's rotation event.
+        assert.equal(eventMatches(pattern, rotationEvent(dbSecretArn(stack), "RotationSucceeded", "AWS API Call via CloudTrail")), false);
+        const { detail: _detail, ...envelope } = rotationEvent(dbSecretArn(stack));
+        assert.equal(eventMatches(pattern, envelope), false, "no detail, no match");
+      }
+    });
+
+    it("the rule watches the very secret the task reads PGUSER and PGPASSWORD from", () => {
+      for (const stack of ["dev", "lmn"] as const) {
+        const [user, password] = task(stack).secrets;
+        const watched = (JSON.parse(String(get(stack, R.rule, "notifications-db-rotated").inputs.eventPattern)) as { detail: { additionalEventData: { SecretId: string[] } } }).detail.additionalEventData.SecretId;
+        assert.deepEqual([user.valueFrom, password.valueFrom], [`${watched[0]}:username::`, `${watched[0]}:password::`]);
+        assert.deepEqual(watched, [dbSecretArn(stack)]);
+      }
+    });
+
+    it("its target starts the redeploy state machine with the rule's own role, passing only the rotated secret's id", () => {
+      for (const stack of ["dev", "lmn"] as const) {
+        const target = get(stack, R.target, "notifications-db-rotated-target");
+        assert.deepEqual(
+          [target.inputs.rule, target.inputs.arn, target.inputs.roleArn, target.inputs.inputPath, target.inputs.input, target.inputs.inputTransformer],
+          [`futures-notifications-db-rotated-${stack}`, machineArn(stack), get(stack, R.role, "notifications-db-rotated-role").outputs.arn, "$.detail.additionalEventData", undefined, undefined],
+        );
+        assert.match(machineArn(stack), new RegExp(`^arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:futures-notifications-redeploy-${stack}$`));
+      }
+    });
+
+    it("the state machine does exactly one thing: ECS UpdateService of this service with forceNewDeployment, whatever its input", () => {
+      for (const stack of ["dev", "lmn"] as const) {
+        const machine = get(stack, R.machine, "notifications-redeploy");
+        assert.deepEqual([machine.inputs.type, machine.inputs.roleArn], ["STANDARD", get(stack, R.role, "notifications-redeploy-role").outputs.arn]);
+        const definition = JSON.parse(String(machine.inputs.definition)) as { StartAt: string; States: Record<string, Record<string, unknown>> };
+        assert.deepEqual(Object.keys(definition.States), [definition.StartAt]);
+        const state = definition.States[definition.StartAt];
+        assert.deepEqual([state.Type, state.Resource, state.End], ["Task", "arn:aws:states:::aws-sdk:ecs:updateService", true]);
+        assert.deepEqual(state.Parameters, { Cluster: clusterArn(stack), Service: `svc-futures-notifications-${stack}`, ForceNewDeployment: true });
+        // Nothing is taken from the input (no "<key>.$" paths): starting it can do nothing else.
+        assert.doesNotMatch(JSON.stringify(definition), /\.\$"/);
+        assert.deepEqual(Object.keys(state).sort(), ["End", "Parameters", "Resource", "Retry", "Type"]);
+        assert.ok(machine.options.dependsOn.includes(get(stack, R.policy, "notifications-redeploy-policy").urn), "its rights exist before Step Functions checks them");
+      }
+    });
+
+    describe("each role can do that one thing, as IAM evaluates it (@cloud-copilot/iam-simulate)", () => {
+      const stack = "lmn" as const;
+      const allowed = async (role: string, policy: string, action: string, target: string) => {
+        const result = await runSimulation(
+          {
+            request: { principal: String(get(stack, R.role, role).outputs.arn), action, resource: { resource: target, accountId: ACCOUNT }, contextVariables: {} },
+            identityPolicies: [{ name: policy, policy: doc(get(stack, R.policy, policy).inputs.policy) }],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+          },
+          {},
+        );
+        assert.equal(result.resultType, "single", JSON.stringify(result).slice(0, 300));
+        return result.resultType === "single" && result.overallResult === "Allowed";
+      };
+      const otherService = () => serviceArn(stack).replace("svc-futures-notifications-lmn", "svc-market-maker-lmn");
+      const cases: [string, string, string, () => string, boolean][] = [
+        ["state machine", "ecs:UpdateService", "its service", () => serviceArn(stack), true],
+        ["state machine", "ecs:UpdateService", "another service of the cluster", otherService, false],
+        ["state machine", "ecs:UpdateService", "the same name in another cluster", () => serviceArn(stack).replace("ecs-futures-marketplace-lmn", "ecs-proxy-router-lmn-use1"), false],
+        ["state machine", "ecs:DeleteService", "its service", () => serviceArn(stack), false],
+        ["state machine", "ecs:RegisterTaskDefinition", "its family", () => `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/tsk-futures-notifications:1`, false],
+        ["state machine", "iam:PassRole", "the task role", () => String(get(stack, R.role, "notifications-svc-task-role").outputs.arn), false],
+        ["state machine", "secretsmanager:GetSecretValue", "the database secret", () => dbSecretArn(stack), false],
+        ["rule", "states:StartExecution", "the redeploy state machine", () => machineArn(stack), true],
+        ["rule", "states:StartExecution", "another state machine", () => machineArn(stack).replace("futures-notifications-redeploy-lmn", "other-lmn"), false],
+        ["rule", "ecs:UpdateService", "the service", () => serviceArn(stack), false],
+      ];
+      for (const [who, action, what, target, expected] of cases) {
+        it(`the ${who}'s role ${expected ? "may" : "may not"} ${action} on ${what}`, async () => {
+          const [role, policy] = who === "rule" ? ["notifications-db-rotated-role", "notifications-db-rotated-policy"] : ["notifications-redeploy-role", "notifications-redeploy-policy"];
+          assert.equal(await allowed(role, policy, action, target()), expected);
+        });
+      }
+
+      const assumable = async (role: string, service: string, context: Record<string, string>) => {
+        const result = await runSimulation(
+          {
+            request: { principal: service, action: "sts:AssumeRole", resource: { resource: String(get(stack, R.role, role).outputs.arn), accountId: ACCOUNT }, contextVariables: context },
+            identityPolicies: [],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            resourcePolicy: doc(get(stack, R.role, role).inputs.assumeRolePolicy),
+          },
+          {},
+        );
+        return result.resultType === "single" && result.overallResult === "Allowed";
+      };
+      it("EventBridge may assume the rule's role for this rule only; Step Functions the state machine's, for this account only", async () => {
+        assert.equal(await assumable("notifications-db-rotated-role", "events.amazonaws.com", { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": ruleArn(stack) }), true);
+        assert.equal(await assumable("notifications-db-rotated-role", "events.amazonaws.com", { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": ruleArn(stack).replace("db-rotated-lmn", "db-rotated-stg") }), false);
+        assert.equal(await assumable("notifications-db-rotated-role", "states.amazonaws.com", { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": ruleArn(stack) }), false);
+        assert.equal(await assumable("notifications-redeploy-role", "states.amazonaws.com", { "aws:SourceAccount": ACCOUNT }), true);
+        assert.equal(await assumable("notifications-redeploy-role", "states.amazonaws.com", { "aws:SourceAccount": "444455556666" }), false);
+        assert.equal(await assumable("notifications-redeploy-role", "events.amazonaws.com", { "aws:SourceAccount": ACCOUNT }), false);
+      });
+    });
+
+    it("the offline plan refuses what AWS refuses here: a definition without its start state, a Step Functions target without a role, a pattern that is no JSON object", async () => {
+      const machine = "arn:aws:states:us-east-1:111122223333:stateMachine:x";
+      await assert.rejects(
+        evaluateProgram([], () => void new aws.sfn.StateMachine("bad", { roleArn: "arn:aws:iam::111122223333:role/r", definition: JSON.stringify({ StartAt: "A", States: { B: { Type: "Succeed" } } }) })),
+        /InvalidDefinition/,
+      );
+      await assert.rejects(evaluateProgram([], () => void new aws.cloudwatch.EventTarget("bad", { rule: "r", arn: machine })), /RoleArn is required for target/);
+      await assert.rejects(evaluateProgram([], () => void new aws.cloudwatch.EventRule("bad", { eventPattern: JSON.stringify(["aws.secretsmanager"]) })), /InvalidEventPatternException/);
+      await assert.rejects(evaluateProgram([], () => void new aws.cloudwatch.EventRule("bad", { eventPattern: JSON.stringify({ source: ["aws.ecs"] }), state: "ON" })), /ValidationException: state "ON"/);
+    });
+
+    it("the policy pack finds nothing to say about any of it", () => {
+      for (const stack of ["dev", "lmn"] as const) {
+        const mine = evaluated[stack].violations.filter((v) => /::notifications-(redeploy|db-rotated)/.test(v.urn));
+        assert.deepEqual(mine, []);
+        // The pack did look at them: its resources are in the plan it evaluated.
+        assert.equal(resourcesOfType(evaluated[stack].plan, R.role).filter((r) => /redeploy|db-rotated/.test(r.name)).length, 2);
+      }
+    });
   });
 
   for (const stack of ["dev", "lmn"] as const) {

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { Plan } from "../tools/harness";
 import { planFiles } from "../tools/plan-stack";
-import { deployablePlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
+import { GITHUB_ADMIN_ENV, deployablePlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
 
 const STACKS = ["dev", "stg", "lmn"] as const;
 type Stack = (typeof STACKS)[number];
@@ -206,7 +206,7 @@ describe("futures in the stacks", () => {
   });
 
   it("gives the futures repository's GitHub environment its deployment facts as variables, never a secret", async () => {
-    const plan = await planWith("stg", { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) } });
+    const plan = await planWith("stg", { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) }, environment: GITHUB_ADMIN_ENV });
     const vars = Object.fromEntries(
       resourcesOfType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
         .filter((r) => r.name.startsWith("github-futures-"))

@@ -1,9 +1,10 @@
 import { strict as assert } from "node:assert";
 import type { Plan } from "../tools/harness";
-import { committedPlan, planWith, resource, resourcesOfType } from "./support/plan";
+import { GITHUB_ADMIN_ENV, GITHUB_ADMIN_TOKEN, committedPlan, planWith, registeredInLastRun, resource, resourcesOfType } from "./support/plan";
+import { ConfigError } from "../config/load";
 
 const ENV = "lumerin-infra:github";
-const manage = (extra: Record<string, unknown> = {}) => ({ overrides: { [ENV]: JSON.stringify({ manageEnvironments: true, ...extra }) } });
+const manage = (extra: Record<string, unknown> = {}) => ({ overrides: { [ENV]: JSON.stringify({ manageEnvironments: true, ...extra }) }, environment: GITHUB_ADMIN_ENV });
 const BRANCH = { dev: "dev", stg: "stg", lmn: "main" } as const;
 const GITHUB_ENV = { dev: "dev", stg: "stg", lmn: "main" } as const;
 
@@ -62,7 +63,8 @@ describe("GitHubEnvironments", () => {
       ECS_CLUSTER: "ecs-proxy-router-stg-use1",
       ECS_SERVICES: "svc-proxy-router-stg-use1,svc-proxy-validator-stg-use1",
       // What the image-deploy workflow reads: services in order, each with its container, image,
-      // release-tag pattern (the program's own pin check) and tag parameter.
+      // release-tag pattern (the program's own pin check), tag parameter and rollout deadline
+      // (stg: 20 minutes to steady state + the 30-minute alarm window + 5).
       ECS_DEPLOY_TARGETS: JSON.stringify(
         ["proxy-router", "proxy-validator"].map((app) => ({
           service: `svc-${app}-stg-use1`,
@@ -70,6 +72,7 @@ describe("GitHubEnvironments", () => {
           image: "ghcr.io/lumerin-protocol/proxy-router",
           tagPattern: "^(proxy-router-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$",
           imageTagParameter: `/${app}/stg/image-tag`,
+          rolloutDeadlineMinutes: 55,
         })),
       ),
     });
@@ -86,5 +89,47 @@ describe("GitHubEnvironments", () => {
     );
     assert.equal(plan.resources.some((r) => r.type === "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"), false, "no GitHub secrets at all");
     assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
+  });
+
+  describe("the token (managing environments needs admin rights, which a workflow's GITHUB_TOKEN has not)", () => {
+    const managed = JSON.stringify({ manageEnvironments: true });
+    it("refuses to plan without one, naming github:token and the permissions, before any resource is registered", async () => {
+      const error = await planWith("stg", { overrides: { [ENV]: managed } }).then(
+        () => assert.fail("planned without a token"),
+        (err: unknown) => err,
+      );
+      assert.ok(error instanceof ConfigError, String(error));
+      const issue = error.issues.find((i) => i.key === "github:token");
+      assert.ok(issue, JSON.stringify(error.issues));
+      assert.match(issue.message, /lumerin-infra:github\.manageEnvironments is on/);
+      assert.match(issue.message, /neither github:token nor GITHUB_TOKEN/);
+      assert.match(issue.message, /"Administration: Read and write", "Environments: Read and write" and "Variables: Read and write"/);
+      assert.match(issue.message, /a workflow's own GITHUB_TOKEN cannot manage environments/);
+      assert.equal(registeredInLastRun().some((urn) => urn.includes("github:")), false);
+    });
+
+    it("takes github:token (a secret) and hands it to the GitHub provider as a secret", async () => {
+      const plan = await planWith("stg", { ...GITHUB_ADMIN_TOKEN, overrides: { ...GITHUB_ADMIN_TOKEN.overrides, [ENV]: managed } });
+      const provider = plan.resources.find((r) => r.type === "pulumi:providers:github");
+      assert.ok(provider, "the plan has the GitHub provider");
+      assert.equal(provider.inputs.token, "[secret]");
+      assert.ok(provider.secretInputs.includes("token"));
+      assert.equal(JSON.stringify(plan).includes("github_pat_offline_placeholder"), false);
+    });
+
+    it("takes GITHUB_TOKEN from the environment, which the provider reads itself (no token in its inputs)", async () => {
+      const plan = await planWith("stg", manage());
+      const provider = plan.resources.find((r) => r.type === "pulumi:providers:github");
+      assert.equal(provider?.inputs.token, undefined);
+    });
+
+    it("refuses github:token in plain text", async () => {
+      const error = await planWith("stg", { overrides: { ...GITHUB_ADMIN_TOKEN.overrides, [ENV]: managed } }).then(
+        () => assert.fail("planned with a plain-text token"),
+        (err: unknown) => err,
+      );
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.issues.find((i) => i.key === "github:token")?.message ?? "", /holds a secret but is stored in plain text/);
+    });
   });
 });

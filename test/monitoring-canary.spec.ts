@@ -5,19 +5,21 @@
  */
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import {
-  CANARY_ARCHIVE_LAYOUT,
+  CANARY_FILE_NAME,
   CANARY_HANDLER,
   CANARY_RUNTIME_VERSION,
   CANARY_SCRIPT_PATH,
   CANARY_URL_VARIABLE,
   UiCanary,
   UiCanaryArgs,
+  canaryArchiveHash,
   canaryScheduleExpression,
 } from "../components/monitoring/canary";
 import * as script from "../components/monitoring/canary-script/index.js";
@@ -48,8 +50,12 @@ const T = {
 
 const URL_OF: Record<Stack, string> = { dev: "https://futures.dev.lumerin.io", lmn: "https://futures.lumerin.io" };
 const names = (stack: Stack = "lmn") => ({ canary: `futures-ui-${stack}`, role: `futures-synthetics-canary-role-${stack}`, bucket: `futures-synthetics-${ACCOUNT}-${stack}` });
-/** `sha256sum components/monitoring/canary-script/index.js | cut -c1-16`. */
-const SCRIPT_HASH = createHash("sha256").update(readFileSync(path.join(__dirname, "..", "components", "monitoring", "canary-script", "index.js"))).digest("hex").slice(0, 16);
+/** sha256 over the archive's one entry, its path in the zip, NUL, the script's bytes; 16 hex digits. */
+const ARCHIVE_HASH = createHash("sha256")
+  .update("nodejs/node_modules/futuresUiCanary.js\0")
+  .update(readFileSync(path.join(__dirname, "..", "components", "monitoring", "canary-script", "index.js")))
+  .digest("hex")
+  .slice(0, 16);
 
 function args(stack: Stack, overrides: Partial<UiCanaryArgs> = {}): UiCanaryArgs {
   return {
@@ -112,7 +118,7 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
   });
   const get = (type: string, name: string, stack: Stack = "lmn") => resource(plans[stack].plan, type, name);
   const bucketArn = (stack: Stack = "lmn") => `arn:aws:s3:::${names(stack).bucket}`;
-  const codeKey = (stack: Stack = "lmn") => `code/${names(stack).canary}/${SCRIPT_HASH}.zip`;
+  const codeKey = (stack: Stack = "lmn") => `code/${names(stack).canary}/${ARCHIVE_HASH}.zip`;
   const canary = (stack: Stack = "lmn") => get(T.canary, "futures-ui-canary-canary", stack);
   const statements = (stack: Stack = "lmn") => doc(get(T.rolePolicy, "futures-ui-canary-policy", stack).inputs.policy).Statement;
 
@@ -173,17 +179,42 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
   });
 
   describe("its code", () => {
-    it("is the repository's script, zipped as index.js at the root (the layout of syn-nodejs-puppeteer-11.0+), for handler index.handler", async () => {
+    it("is the repository's script, zipped as exactly nodejs/node_modules/futuresUiCanary.js (where the Puppeteer runtimes load it), for handler futuresUiCanary.handler", async () => {
       const assets = (await plans.lmn.archive.assets) as Record<string, pulumi.asset.FileAsset>;
-      assert.deepEqual(Object.keys(assets), ["index.js"]);
-      assert.equal(await assets["index.js"].path, CANARY_SCRIPT_PATH);
+      assert.deepEqual(Object.keys(assets), ["nodejs/node_modules/futuresUiCanary.js"]);
+      assert.equal(await assets["nodejs/node_modules/futuresUiCanary.js"].path, CANARY_SCRIPT_PATH);
       assert.equal(CANARY_SCRIPT_PATH, path.resolve(__dirname, "..", "components", "monitoring", "canary-script", "index.js"));
       assert.ok(existsSync(CANARY_SCRIPT_PATH));
-      assert.deepEqual(CANARY_ARCHIVE_LAYOUT, { "index.js": CANARY_SCRIPT_PATH });
-      // The handler names a file at the zip's root and a function the script exports.
-      const [file, fn] = CANARY_HANDLER.split(".");
-      assert.ok(`${file}.js` in assets, `${CANARY_HANDLER} names a file of the zip`);
-      assert.equal(typeof (script as unknown as Record<string, unknown>)[fn], "function");
+      assert.equal(CANARY_HANDLER, "futuresUiCanary.handler");
+      assert.equal(canary().inputs.handler, "futuresUiCanary.handler");
+    });
+
+    it("has a handler that Synthetics' loader resolves in the unpacked archive: <file> under nodejs/node_modules, exporting the function", async () => {
+      // Unpack the archive as the runtime's layer does (under /opt), then load the handler the
+      // way the runtime names it: require("<layer>/nodejs/node_modules/<file>")[<function>].
+      const assets = (await plans.lmn.archive.assets) as Record<string, pulumi.asset.FileAsset>;
+      const layer = mkdtempSync(path.join(tmpdir(), "canary-layer-"));
+      try {
+        for (const [inZip, asset] of Object.entries(assets)) {
+          const target = path.join(layer, inZip);
+          mkdirSync(path.dirname(target), { recursive: true });
+          copyFileSync(await asset.path, target);
+        }
+        const handler = String(canary().inputs.handler);
+        const dot = handler.lastIndexOf(".");
+        const [file, fn] = [handler.slice(0, dot), handler.slice(dot + 1)];
+        const loaded = require(path.join(layer, "nodejs", "node_modules", file)) as Record<string, unknown>;
+        assert.equal(typeof loaded[fn], "function", `${handler} is a function of nodejs/node_modules/${file}.js`);
+        // A root-level file (the old layout) would not be found there.
+        assert.ok(!existsSync(path.join(layer, `${file}.js`)));
+      } finally {
+        rmSync(layer, { recursive: true, force: true });
+      }
+    });
+
+    it("names its code by the archive's hash: a moved file is a new key, like a changed script", () => {
+      assert.equal(canaryArchiveHash(), ARCHIVE_HASH);
+      assert.notEqual(canaryArchiveHash({ [`${CANARY_FILE_NAME}.js`]: CANARY_SCRIPT_PATH }), ARCHIVE_HASH);
     });
 
     it("goes to code/<canary>/<sha256 of the script, 16 hex digits>.zip in the artifact bucket, so a changed script is a new key and redeploys the canary", () => {
@@ -292,9 +323,9 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
   });
 
   describe("the canary", () => {
-    it(`runs ${CANARY_RUNTIME_VERSION} (Node.js 22, Puppeteer) with handler index.handler, 60 s and 1024 MB a run, no tracing, the site's URL as TARGET_URL`, () => {
+    it(`runs ${CANARY_RUNTIME_VERSION} (Node.js 22, Puppeteer) with handler futuresUiCanary.handler, 60 s and 1024 MB a run, no tracing, the site's URL as TARGET_URL`, () => {
       const c = canary().inputs;
-      assert.deepEqual([c.name, c.runtimeVersion, c.handler, c.executionRoleArn], ["futures-ui-lmn", "syn-nodejs-puppeteer-15.0", "index.handler", String(get(T.role, "futures-ui-canary-role").outputs.arn)]);
+      assert.deepEqual([c.name, c.runtimeVersion, c.handler, c.executionRoleArn], ["futures-ui-lmn", "syn-nodejs-puppeteer-15.0", "futuresUiCanary.handler", String(get(T.role, "futures-ui-canary-role").outputs.arn)]);
       assert.deepEqual(c.runConfig, { timeoutInSeconds: 60, memoryInMb: 1024, activeTracing: false, environmentVariables: { TARGET_URL: "https://futures.lumerin.io" } });
       assert.equal(CANARY_URL_VARIABLE, script.URL_VARIABLE, "the component sets the variable the script reads");
       assert.equal(canary("dev").inputs.name, "futures-ui-dev");

@@ -12,7 +12,7 @@ import { alarmStatusWidget, dashboardBody, metricWidget } from "../components/mo
 import { LOG_METRICS, LogMetric } from "../components/monitoring/log-metrics";
 import { matches } from "./support/log-filter";
 import { MONITORING_DEFAULTS, MonitoringSchema, resolveMonitoring } from "../config/monitoring";
-import { committedPlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
+import { ALL_SECRETS_FILLED, doc, filledPlan, planWith, resource, resourcesOfType } from "./support/plan";
 
 const STACKS = ["dev", "stg", "lmn"] as const;
 type Stack = (typeof STACKS)[number];
@@ -23,7 +23,7 @@ const SERVICES = {
   "proxy-router": ["cpu-high", "memory-high", "running-tasks", "error-lines", "crashes"],
   "proxy-validator": ["cpu-high", "memory-high", "running-tasks", "error-lines", "crashes"],
   "market-maker": ["cpu-high", "memory-high", "running-tasks", "error-lines", "order-failures", "insufficient-funds"],
-  notifications: ["cpu-high", "memory-high", "running-tasks", "rds-cpu", "rds-storage", "rds-connections", "alb-5xx", "alb-unhealthy", "error-lines", "send-failures"],
+  notifications: ["cpu-high", "memory-high", "running-tasks", "rds-cpu", "rds-storage", "rds-connections", "alb-5xx", "alb-unhealthy", "redeploy-failed", "error-lines", "send-failures"],
   "margin-call": ["errors", "duration", "throttles", "failed-runs", "not-running", "error-lines", "failed-calls", "failed-alerts"],
   "futures-ui": ["5xx-errors", "4xx-errors", "unreachable"],
 } as const;
@@ -36,7 +36,7 @@ const out = (plan: Plan, type: string, name: string, key = "name") => resource(p
 describe("monitoring", () => {
   const plans = {} as Record<Stack, Plan>;
   before(async () => {
-    for (const stack of STACKS) plans[stack] = await committedPlan(stack);
+    for (const stack of STACKS) plans[stack] = await filledPlan(stack);
   });
 
   for (const stack of STACKS) {
@@ -112,6 +112,12 @@ describe("monitoring", () => {
       assert.match(String(lb), /^app\//);
       assert.deepEqual(alarm(p, "notifications", "alb-5xx").inputs.dimensions, { LoadBalancer: lb });
       assert.deepEqual(alarm(p, "notifications", "alb-unhealthy").inputs.dimensions, { LoadBalancer: lb, TargetGroup: tg });
+      // A redeploy after a database password rotation that failed: the service runs on the old password.
+      const redeploy = alarm(p, "notifications", "redeploy-failed").inputs;
+      assert.deepEqual(
+        [redeploy.namespace, redeploy.metricName, redeploy.statistic, redeploy.dimensions, redeploy.threshold, redeploy.comparisonOperator, redeploy.treatMissingData],
+        ["AWS/States", "ExecutionsFailed", "Sum", { StateMachineArn: out(p, "aws:sfn/stateMachine:StateMachine", "futures-notifications-redeploy", "arn") }, 0, "GreaterThanThreshold", "notBreaching"],
+      );
       const fn = out(p, "aws:lambda/function:Function", "futures-margin-call-function");
       for (const suffix of ["errors", "duration", "throttles", "not-running"]) assert.deepEqual(alarm(p, "margin-call", suffix).inputs.dimensions, { FunctionName: fn });
       // A run lost after its retries sits in the failure queue: that pages too.
@@ -249,7 +255,7 @@ describe("monitoring", () => {
     });
 
     it("metricFilters: false removes the filters and their alarms only", async () => {
-      const plan = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ metricFilters: false }) } });
+      const plan = await planWith("lmn", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ metricFilters: false }) } });
       assert.deepEqual(resourcesOfType(plan, FILTER), []);
       const names = resourcesOfType(plan, ALARM).map((a) => a.inputs.name as string);
       const logSuffixes = new Set(Object.values(LOG_METRICS).flat().map((m) => m.suffix));
@@ -279,12 +285,12 @@ describe("monitoring", () => {
 
     it("dev and stg run none by default; canary: true in dev runs hourly, and canary: false in lmn removes it and its alarm", async () => {
       for (const stack of ["dev", "stg"] as const) assert.deepEqual(resourcesOfType(plans[stack], CANARY), []);
-      const dev = await planWith("dev", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ canary: true }) } });
+      const dev = await planWith("dev", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ canary: true }) } });
       assert.deepEqual(resource(dev, CANARY, "monitoring-futures-ui-canary-canary").inputs.schedule, { expression: "rate(1 hour)" });
       const a = alarm(dev, "futures-ui", "canary-failed").inputs;
       assert.deepEqual([a.period, a.evaluationPeriods], [3600, 1]);
       assert.deepEqual(dev.violations.filter((v) => v.level === "mandatory"), []);
-      const off = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ canary: false }) } });
+      const off = await planWith("lmn", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ canary: false }) } });
       assert.deepEqual(resourcesOfType(off, CANARY), []);
       assert.equal(resourcesOfType(off, ALARM).some((x) => x.name.endsWith("canary-failed")), false);
       assert.equal(resource(off, COMPOSITE, "monitoring-futures-ui").inputs.alarmRule, SERVICES["futures-ui"].map((x) => `ALARM("futures-ui-${x}-lmn")`).join(" OR "));
@@ -321,7 +327,7 @@ describe("monitoring", () => {
   it("a paused market maker (0 tasks) has no running-tasks alarm, and its composite says so", async () => {
     const futures = JSON.parse(planFiles("dev").config["lumerin-infra:futures"]) as { marketMaker: Record<string, unknown> };
     futures.marketMaker.workerQuantity = 0;
-    const plan = await planWith("dev", { overrides: { "lumerin-infra:futures": JSON.stringify(futures) } });
+    const plan = await planWith("dev", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:futures": JSON.stringify(futures) } });
     assert.equal(plan.resources.some((r) => r.name === "monitoring-market-maker-running-tasks"), false);
     assert.equal(
       resource(plan, COMPOSITE, "monitoring-market-maker").inputs.alarmRule,
@@ -332,7 +338,7 @@ describe("monitoring", () => {
   });
 
   it("without a configured topic, creates an encrypted one that only this account's CloudWatch may publish to", async () => {
-    const plan = await planWith("stg", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ notificationsEnabled: true }) } });
+    const plan = await planWith("stg", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ notificationsEnabled: true }) } });
     const topic = resource(plan, "aws:sns/topic:Topic", "monitoring-alerts");
     const key = resource(plan, "aws:kms/key:Key", "platform-key");
     assert.deepEqual([topic.inputs.name, topic.inputs.kmsMasterKeyId], ["lumerin-alerts-stg", key.outputs.arn]);
@@ -356,13 +362,13 @@ describe("monitoring", () => {
   });
 
   it("switched off, registers nothing", async () => {
-    const plan = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ enabled: false }) } });
+    const plan = await planWith("lmn", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ enabled: false }) } });
     assert.equal(plan.resources.some((r) => r.urn.includes("lumerin:monitoring:")), false);
     for (const service of resourcesOfType(plan, "aws:ecs/service:Service")) assert.equal(service.inputs.alarms, undefined, service.name);
   });
 
   it("with alarms off: no alarm, composite, topic or health check, and no service waits on alarms; the dashboard stays", async () => {
-    const plan = await planWith("lmn", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ alarms: false }) } });
+    const plan = await planWith("lmn", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ alarms: false }) } });
     for (const type of [ALARM, COMPOSITE, "aws:sns/topic:Topic", "aws:route53/healthCheck:HealthCheck"]) assert.deepEqual(resourcesOfType(plan, type).map((r) => r.name), [], type);
     for (const service of resourcesOfType(plan, "aws:ecs/service:Service")) assert.equal(service.inputs.alarms, undefined, service.name);
     const body = JSON.parse(String(resource(plan, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard").inputs.dashboardBody)) as { widgets: { type: string; properties: { metrics?: string[][] } }[] };
@@ -421,7 +427,7 @@ describe("monitoring: the overview dashboard", () => {
 
   const plans = {} as Record<Stack, Plan>;
   before(async () => {
-    for (const stack of STACKS) plans[stack] = await committedPlan(stack);
+    for (const stack of STACKS) plans[stack] = await filledPlan(stack);
   });
 
   for (const stack of STACKS) {
@@ -483,7 +489,7 @@ describe("monitoring: the overview dashboard", () => {
   });
 
   it("widgets tile the 24-column grid without overlapping, each aggregating over dashboardPeriodSeconds", async () => {
-    const plan = await planWith("stg", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ dashboardPeriodSeconds: 60 }) } });
+    const plan = await planWith("stg", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ dashboardPeriodSeconds: 60 }) } });
     const widgets = bodyOf(plan).widgets;
     for (const w of widgets) {
       assert.ok(w.x >= 0 && w.x + w.width <= 24, JSON.stringify(w.properties.title));
@@ -499,12 +505,12 @@ describe("monitoring: the overview dashboard", () => {
   });
 
   it("dev without futures graphs only the proxy services, and dashboards: false removes it", async () => {
-    const noFutures = await planWith("dev", { overrides: { "lumerin-infra:futures": undefined } });
+    const noFutures = await planWith("dev", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:futures": undefined } });
     const metrics = metricsOf(bodyOf(noFutures));
     assert.deepEqual([...new Set(metrics.map((m) => m.dims.ServiceName).filter(Boolean))].sort(), ["svc-proxy-router-dev-use1", "svc-proxy-validator-dev-use1"]);
     assert.deepEqual([...new Set(metrics.map((m) => m.namespace))].sort(), ["AWS/ECS", "AWS/NetworkELB", "ECS/ContainerInsights", "Lumerin/dev/proxy-router", "Lumerin/dev/proxy-validator"]);
     assert.equal(resourcesOfType(noFutures, "aws:cloudfront/monitoringSubscription:MonitoringSubscription").length, 0);
-    const off = await planWith("dev", { overrides: { "lumerin-infra:monitoring": JSON.stringify({ dashboards: false }) } });
+    const off = await planWith("dev", { overrides: { ...ALL_SECRETS_FILLED, "lumerin-infra:monitoring": JSON.stringify({ dashboards: false }) } });
     assert.deepEqual(resourcesOfType(off, DASHBOARD), []);
     assert.deepEqual(resourcesOfType(off, "aws:cloudfront/monitoringSubscription:MonitoringSubscription"), []);
   });

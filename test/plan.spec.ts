@@ -106,6 +106,8 @@ describe("the offline plan", () => {
         "lumerin-infra:proxyRouterWalletPrivateKey": "0x" + "ab".repeat(32),
         "lumerin-infra:proxyRouterEthNodeAddress": "https://arb-sepolia.example/v2/key",
         "lumerin-infra:proxyRouterFuturesSubgraphUrl": "https://gateway.thegraph.com/api/k/subgraphs/id/x",
+        // The router's value comes from Pulumi here, so it is not declared out of band.
+        "lumerin-infra:outOfBandSecrets": JSON.stringify({ proxyValidator: "pending", marketMaker: "pending", notifications: "pending", marginCall: "pending" }),
       },
       extraSecretKeys: [
         "lumerin-infra:proxyRouterWalletPrivateKey",

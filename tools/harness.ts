@@ -199,8 +199,15 @@ function firstAllowedAccount(config: Readonly<Record<string, string>>): string |
   }
 }
 
+/**
+ * The value of an output, from the runtime's own promise of it: that rejects when the
+ * registration failed (a call the mocks refuse, as AWS would), where `apply` would
+ * never run and the capture would wait forever.
+ */
 function resolve<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((done) => output.apply((value) => done(value)));
+  const internal = output as unknown as { promise?: () => Promise<T> };
+  if (typeof internal.promise !== "function") throw new Error("@pulumi/pulumi no longer exposes Output.promise; the capture cannot tell a failed registration from a slow one");
+  return internal.promise();
 }
 
 const SIG_KEY = pulumi.runtime.specialSigKey;

@@ -112,6 +112,7 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
     }
     const inputs = (args.inputs ?? {}) as State;
     if (args.type === "aws:route53/record:Record") this.checkRecord(inputs, this.accountOf(args.provider));
+    refuse(args.type, args.name, inputs);
     const { id, state } = this.make(args.type, args.name, inputs);
     if (args.type === "pulumi:providers:aws") this.providerAccounts.set(id, assumedAccount(inputs) ?? this.settings.accountId);
     const full = { ...inputs, ...state };
@@ -152,12 +153,12 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       }
       case "aws:ec2/getVpc:getVpc": {
         const tag = tagName(inputs) ?? String(inputs.id ?? "default");
-        const id = String(inputs.id ?? `vpc-${hex(`vpc:${tag}`, 17)}`);
+        const id = String(inputs.id ?? mockVpcId(tag));
         return { id, cidrBlock: "10.1.0.0/16", arn: `arn:aws:ec2:${region}:${accountId}:vpc/${id}`, tags: inputs.tags ?? {}, default: false, state: "available" };
       }
       case "aws:ec2/getSubnet:getSubnet": {
         const tag = tagName(inputs) ?? String(inputs.id ?? "subnet");
-        const id = String(inputs.id ?? `subnet-${hex(`subnet:${tag}`, 17)}`);
+        const id = String(inputs.id ?? mockSubnetId(tag));
         const azIndex = Number(/(\d+)$/.exec(tag)?.[1] ?? "1") - 1;
         return {
           id,
@@ -377,6 +378,10 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       }
       case "aws:cloudwatch/eventRule:EventRule":
         return { id: named(), state: { name: named(), arn: arnOf("events", `rule/${named()}`) } };
+      case "aws:sfn/stateMachine:StateMachine": {
+        const arn = arnOf("states", `stateMachine:${named()}`);
+        return { id: arn, state: { arn, name: named(), status: "ACTIVE" } };
+      }
       case "aws:cloudwatch/eventTarget:EventTarget":
         return { id: `${inputs.rule}-${inputs.targetId ?? hex(seed, 8)}`, state: {} };
       case "aws:sqs/queue:Queue": {
@@ -434,6 +439,50 @@ function assumedAccount(inputs: State): string | undefined {
   const first = Array.isArray(roles) ? (roles[0] as { roleArn?: unknown } | undefined) : undefined;
   return typeof first?.roleArn === "string" ? accountOfArn(first.roleArn) : undefined;
 }
+
+/** What the AWS APIs refuse at creation, for the resources whose mistakes the plan would otherwise hide. */
+function refuse(type: string, name: string, inputs: State): void {
+  const fail = (why: string) => {
+    throw new Error(`${type} ${name}: ${why}`);
+  };
+  const json = (value: unknown): unknown => {
+    try {
+      return typeof value === "string" ? JSON.parse(value) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+  switch (type) {
+    case "aws:sfn/stateMachine:StateMachine": {
+      // CreateStateMachine: InvalidDefinition, and a role is required.
+      const definition = json(inputs.definition);
+      if (!isObject(definition) || !isObject(definition.States) || typeof definition.StartAt !== "string" || !(definition.StartAt in definition.States)) {
+        fail("InvalidDefinition: the definition must be JSON whose StartAt names one of its States");
+      }
+      if (typeof inputs.roleArn !== "string" || inputs.roleArn === "") fail("roleArn is required");
+      return;
+    }
+    case "aws:cloudwatch/eventRule:EventRule": {
+      // PutRule: a rule has an event pattern (a JSON object) or a schedule, and a known state.
+      if (inputs.eventPattern === undefined && inputs.scheduleExpression === undefined) fail("ValidationException: a rule needs an event pattern or a schedule expression");
+      if (inputs.eventPattern !== undefined && !isObject(json(inputs.eventPattern))) fail("InvalidEventPatternException: the event pattern must be a JSON object");
+      if (inputs.state !== undefined && !["ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"].includes(String(inputs.state))) fail(`ValidationException: state "${String(inputs.state)}"`);
+      return;
+    }
+    case "aws:cloudwatch/eventTarget:EventTarget": {
+      // PutTargets: EventBridge needs a role to start a Step Functions execution (or run an ECS task).
+      if (/^arn:aws[a-z-]*:(states|ecs):/.test(String(inputs.arn)) && typeof inputs.roleArn !== "string") fail(`ValidationException: RoleArn is required for target ${String(inputs.arn)}`);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** The ids the mocks answer for a VPC, a subnet (by Name tag) and a hosted zone (by name) that the program looks up. */
+export const mockVpcId = (nameTag: string): string => `vpc-${hex(`vpc:${nameTag}`, 17)}`;
+export const mockSubnetId = (nameTag: string): string => `subnet-${hex(`subnet:${nameTag}`, 17)}`;
 
 function tagName(inputs: State): string | undefined {
   const tags = inputs.tags as Record<string, unknown> | undefined;

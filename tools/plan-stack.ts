@@ -28,6 +28,8 @@ export interface PlanStackOptions {
   readonly extraSecretKeys?: readonly string[];
   /** Public hosted zones per account the mocks answer for (default: the estate's, see tools/mocks.ts). */
   readonly hostedZones?: Readonly<Record<string, readonly HostedZone[]>>;
+  /** Environment variables the configuration reads (GITHUB_TOKEN); default: this process's. */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
   /** Policy pack configuration (defaults: policy/rules/model.ts). */
   readonly policyConfig?: Partial<PolicyConfig>;
 }
@@ -51,7 +53,7 @@ export async function planStack(files: StackFileConfig, options: PlanStackOption
     ssmParameters: options.ssmParameters,
     ...(options.hostedZones ? { hostedZones: options.hostedZones } : {}),
     // The plan is a report: a blocker is listed (and what it withholds left out), where `pulumi up` refuses.
-    program: () => lumerinStack({ config: pulumiConfigSource(), releases: options.releases, blockers: (found) => blockers.push(...found) }),
+    program: () => lumerinStack({ config: pulumiConfigSource(options.environment ?? process.env), releases: options.releases, blockers: (found) => blockers.push(...found) }),
   });
   // The same rules `pulumi preview --policy-pack policy` runs, on everything the program registered.
   const violations = await evaluate(viewsFromPlan(plan), { stack: plan.stack, config: options.policyConfig });

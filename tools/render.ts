@@ -57,6 +57,15 @@ export function renderTree(plan: Plan, configFile: string): string {
   lines.push("Images");
   for (const i of images(plan)) lines.push(`  ${i.service.padEnd(16)} ${i.image}   (${ORIGIN_TEXT[i.origin] ?? i.origin})`);
   lines.push("");
+  const todo = operatorToDo(plan);
+  if (todo.length > 0) {
+    lines.push(`Operator to-do: ${todo.length} secret${todo.length === 1 ? "" : "s"} to fill out of band (docs/secrets.md)`);
+    for (const t of todo) {
+      lines.push(`  ${t.configKey}: pending; ${t.secretName} is created empty and its workload starts nothing`);
+      t.steps.forEach((step, i) => lines.push(`    ${i + 1}. ${step}`));
+    }
+    lines.push("");
+  }
   const kids = children(plan);
   const walk = (parent: string, indent: string): void => {
     const list = kids.get(parent) ?? [];
@@ -99,6 +108,18 @@ export function renderViolations(plan: Pick<Plan, "violations">): string[] {
   return lines;
 }
 
+interface ToDoLine {
+  readonly configKey: string;
+  readonly secretName: string;
+  readonly steps: readonly string[];
+}
+
+/** The stack output `operatorToDo`: the secrets still to be filled out of band. */
+function operatorToDo(plan: Pick<Plan, "outputs">): ToDoLine[] {
+  const list = plan.outputs.operatorToDo;
+  return Array.isArray(list) ? (list as ToDoLine[]) : [];
+}
+
 export function renderMarkdown(plan: Plan): string {
   const custom = plan.resources.filter((r) => r.custom);
   const out: string[] = [];
@@ -117,6 +138,12 @@ export function renderMarkdown(plan: Plan): string {
   out.push("| service | image | tag origin |", "|---|---|---|");
   for (const i of images(plan)) out.push(`| ${i.service} | \`${i.image}\` | ${ORIGIN_TEXT[i.origin] ?? i.origin} |`);
   out.push("");
+  const todo = operatorToDo(plan);
+  if (todo.length) {
+    out.push(`**Operator to-do:** ${todo.length} secret${todo.length === 1 ? "" : "s"} to fill out of band ([docs/secrets.md](docs/secrets.md)); each workload starts nothing until then.`, "");
+    for (const t of todo) out.push(`- \`${t.configKey}\`: \`${t.secretName}\``);
+    out.push("");
+  }
   const guarded = custom.filter((r) => r.options.protect || r.options.ignoreChanges.length);
   if (guarded.length) {
     out.push("<details><summary>Protected and drift-tolerant resources</summary>", "", "| resource | protect | ignoreChanges |", "|---|---|---|");

@@ -42,6 +42,13 @@ export interface FuturesArgs {
   readonly protect: boolean;
   /** The monitoring's alarms roll the services' deployments back (they exist when monitoring alarms are on). */
   readonly deploymentAlarms: boolean;
+  /**
+   * Secrets whose value is still to be put in out of band: their service is created
+   * without tasks, the margin call without its schedules. Default none.
+   */
+  readonly pendingSecrets?: ReadonlySet<"marketMaker" | "notifications" | "marginCall">;
+  /** How long a code deploy waits for one service's rollout, bake time included (`rolloutDeadlineMinutes` in lib/rollout.ts). */
+  readonly rolloutDeadlineMinutes: number;
 }
 
 /**
@@ -106,6 +113,7 @@ export class Futures extends pulumi.ComponentResource {
     if (cfg.marketMaker.enabled && this.cluster) {
       const mm = cfg.marketMaker;
       const image = required(args.images.marketMaker, "marketMaker");
+      const tasks = args.pendingSecrets?.has("marketMaker") ? 0 : mm.workerQuantity;
       this.marketMaker = new MarketMaker(
         `${name}-market-maker`,
         {
@@ -117,7 +125,7 @@ export class Futures extends pulumi.ComponentResource {
           imageTag: image.tag,
           cpu: mm.cpu,
           memory: mm.memory,
-          desiredCount: mm.workerQuantity,
+          desiredCount: tasks,
           chainId: cfg.chainId,
           contracts: cfg.contracts,
           trading: mm,
@@ -125,7 +133,7 @@ export class Futures extends pulumi.ComponentResource {
           logRetentionDays: mm.logRetentionDays,
           enableExecuteCommand: mm.enableExecuteCommand,
           ...(args.deploymentAlarms
-            ? { deploymentAlarmNames: deploymentAlarmNames("market-maker", env.name, { runningTasks: mm.workerQuantity > 0, loadBalancer5xx: false }) }
+            ? { deploymentAlarmNames: deploymentAlarmNames("market-maker", env.name, { runningTasks: tasks > 0, loadBalancer5xx: false }) }
             : {}),
           secretsKmsKeyArn: args.platformKeyArn,
           ...(args.secretValues.marketMaker
@@ -153,6 +161,7 @@ export class Futures extends pulumi.ComponentResource {
           names: names.marginCall,
           timeoutSeconds: mc.timeoutSeconds,
           memoryMb: mc.memoryMb,
+          reservedConcurrency: mc.reservedConcurrency,
           intervalMinutes: mc.intervalMinutes,
           daily: { hour: mc.dailyHour, minute: mc.dailyMinute },
           environment: {
@@ -172,6 +181,7 @@ export class Futures extends pulumi.ComponentResource {
             : {}),
           ...(mc.artifact ? { artifact: mc.artifact } : {}),
           protect: args.protect,
+          schedulesEnabled: !args.pendingSecrets?.has("marginCall"),
         },
         { parent: this },
       );
@@ -195,7 +205,10 @@ export class Futures extends pulumi.ComponentResource {
           logLevel: n.logLevel,
           logRetentionDays: n.logRetentionDays,
           enableExecuteCommand: n.enableExecuteCommand,
-          ...(args.deploymentAlarms ? { deploymentAlarmNames: deploymentAlarmNames("notifications", env.name, { runningTasks: true, loadBalancer5xx: true }) } : {}),
+          ...(args.deploymentAlarms
+            ? { deploymentAlarmNames: deploymentAlarmNames("notifications", env.name, { runningTasks: !args.pendingSecrets?.has("notifications"), loadBalancer5xx: true }) }
+            : {}),
+          desiredCount: args.pendingSecrets?.has("notifications") ? 0 : 1,
           secretsKmsKeyArn: args.platformKeyArn,
           ...(args.secretValues.notifications?.telegram_bot_token
             ? { telegramBotToken: pulumi.output(args.secretValues.notifications.telegram_bot_token) }
@@ -247,6 +260,7 @@ export class Futures extends pulumi.ComponentResource {
         image: cfg.marketMaker.image,
         tagPattern: pinnedTagPattern({ prefix: cfg.marketMaker.tagPrefix, suffix: env.tagSuffix }),
         imageTagParameter: names.marketMaker.imageTagParameter,
+        rolloutDeadlineMinutes: args.rolloutDeadlineMinutes,
       });
     }
     if (this.notifications) {
@@ -256,6 +270,7 @@ export class Futures extends pulumi.ComponentResource {
         image: cfg.notifications.image,
         tagPattern: pinnedTagPattern({ prefix: cfg.notifications.tagPrefix, suffix: env.tagSuffix }),
         imageTagParameter: this.notifications.imageTagParameterName,
+        rolloutDeadlineMinutes: args.rolloutDeadlineMinutes,
       });
     }
     if (this.marginCall) variables.MARGIN_CALL_FUNCTION = this.marginCall.functionName;

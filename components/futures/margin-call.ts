@@ -97,8 +97,14 @@ export interface MarginCallArgs {
   };
   /** Physical names: `futuresNames(env).marginCall`. */
   readonly names: MarginCallNames;
-  /** Lambda timeout, 1 to 900 s. A run that outlasts `intervalMinutes` delays the next one (reserved concurrency 1). */
+  /** Lambda timeout, 1 to 900 s. With reserved concurrency 1, a run that outlasts `intervalMinutes` delays the next one. */
   readonly timeoutSeconds: number;
+  /**
+   * Executions reserved for the function (1: runs never overlap); `null` reserves none, for an
+   * account still at Lambda's default limit of 10, which refuses any reservation.
+   * @default 1
+   */
+  readonly reservedConcurrency?: number | null;
   /** Lambda memory, 128 to 10240 MB (CPU scales with it). */
   readonly memoryMb: number;
   /** Minutes between regular runs (a whole number, at least 1): `rate(1 minute)`, `rate(15 minutes)`. */
@@ -140,11 +146,17 @@ export interface MarginCallArgs {
   };
   /** Production: `protect` the secret, and keep it 30 days after deletion (7 otherwise). */
   readonly protect: boolean;
+  /**
+   * Whether the two schedules invoke the function. Off while the secret's value is
+   * still to be put in out of band: every run would fail reading it.
+   * @default true
+   */
+  readonly schedulesEnabled?: boolean;
 }
 
 /**
  * The margin-call Lambda of seed 004 (issue 6 §5): Node.js 22 in the private
- * subnets, one run at a time (reserved concurrency 1), on two EventBridge
+ * subnets, one run at a time (reserved concurrency 1, unless configured otherwise), on two EventBridge
  * schedules, each allowed to invoke it by its own ARN. Asynchronous failures
  * are retried, then kept in an encrypted SQS queue, as are events EventBridge
  * could not deliver: a failed run is never lost silently. The RPC and subgraph
@@ -255,6 +267,7 @@ export class MarginCall extends pulumi.ComponentResource {
     const code = args.artifact
       ? { s3Bucket: args.artifact.s3Bucket, s3Key: args.artifact.s3Key }
       : { code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(PLACEHOLDER_HANDLER) }) };
+    const reserved = args.reservedConcurrency === undefined ? 1 : args.reservedConcurrency;
     this.function = new aws.lambda.Function(
       `${name}-function`,
       {
@@ -268,8 +281,9 @@ export class MarginCall extends pulumi.ComponentResource {
         ...code,
         timeout: args.timeoutSeconds,
         memorySize: args.memoryMb,
-        // Two runs never overlap: a run that outlasts the interval delays the next instead of racing it.
-        reservedConcurrentExecutions: 1,
+        // With 1, two runs never overlap: a run that outlasts the interval delays the next instead of racing it.
+        // Without a reservation (null), Lambda's default of -1 leaves the function unreserved.
+        ...(reserved === null ? {} : { reservedConcurrentExecutions: reserved }),
         vpcConfig: { subnetIds: args.network.privateSubnetIds, securityGroupIds: [this.securityGroup.id] },
         environment: { variables: { ...definedOnly(args.environment), SECRETS_ARN: this.secret.arn } },
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: args.logLevel.toUpperCase(), systemLogLevel: "WARN" },
@@ -296,9 +310,11 @@ export class MarginCall extends pulumi.ComponentResource {
     );
 
     // ---------------------------------------------------------------- schedules
+    // Stated either way: the provider keeps a rule's last state when the input is absent.
+    const state = (args.schedulesEnabled ?? true) ? "ENABLED" : "DISABLED";
     this.scheduleRule = new aws.cloudwatch.EventRule(
       `${name}-schedule`,
-      { name: names.scheduleRule, description: `Every ${plural(args.intervalMinutes, "minute")}: check margins`, scheduleExpression: rateExpression(args.intervalMinutes) },
+      { name: names.scheduleRule, description: `Every ${plural(args.intervalMinutes, "minute")}: check margins`, scheduleExpression: rateExpression(args.intervalMinutes), state },
       parent,
     );
     this.dailyRule = new aws.cloudwatch.EventRule(
@@ -307,6 +323,7 @@ export class MarginCall extends pulumi.ComponentResource {
         name: names.dailyRule,
         description: `Daily at ${pad(args.daily.hour)}:${pad(args.daily.minute)} UTC: execute margin calls`,
         scheduleExpression: dailyExpression(args.daily.hour, args.daily.minute),
+        state,
       },
       parent,
     );
@@ -358,7 +375,9 @@ export class MarginCall extends pulumi.ComponentResource {
           sourceArn: rule.arn,
           sourceAccount: args.aws.accountId,
         },
-        parent,
+        // The statement id is fixed and a new rule ARN replaces the statement: Lambda refuses a second
+        // statement with the same id, so the old one goes first (nothing else refers to it).
+        { ...parent, deleteBeforeReplace: true },
       );
     };
     target("schedule", this.scheduleRule, names.scheduleTargetId);
@@ -479,8 +498,12 @@ function validate(args: MarginCallArgs): void {
   }
   if (problems.length > 0) throw new Error(`${where}: ${problems.join("; ")}`);
   if (args.timeoutSeconds > args.intervalMinutes * 60) {
-    // Not an error (reserved concurrency 1 keeps runs apart), but the schedule would throttle: say so.
-    pulumi.log.warn(`${where}: the timeout (${args.timeoutSeconds} s) exceeds the interval (${args.intervalMinutes} min); a run that long delays the next (throttled and retried), never overlaps it`);
+    // Not an error, but the schedule would throttle (reserved concurrency 1) or overlap (none): say so.
+    pulumi.log.warn(
+      args.reservedConcurrency === null
+        ? `${where}: the timeout (${args.timeoutSeconds} s) exceeds the interval (${args.intervalMinutes} min) and no concurrency is reserved; a run that long overlaps the next`
+        : `${where}: the timeout (${args.timeoutSeconds} s) exceeds the interval (${args.intervalMinutes} min); a run that long delays the next (throttled and retried), never overlaps it`,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { AwsContext } from "../../lib/iam";
+import { AwsContext, policyDocument, serviceTrust, trustDocument } from "../../lib/iam";
 import type { ClusterRef } from "../cluster";
 import { ContainerService, SecurityGroupRule, addSecurityGroupRules } from "../container-service";
 import { dnsValidatedCertificate } from "../dns-certificate";
@@ -41,6 +41,14 @@ export interface NotificationsNames {
   readonly executionRole: string;
   /** The application's own role (it needs no AWS API; ECS Exec when enabled). */
   readonly taskRole: string;
+  /** EventBridge rule on the database secret's rotation, `futures-notifications-db-rotated-{env}`. */
+  readonly rotationRule: string;
+  /** The role that rule starts the redeploy with, `futures-notifications-db-rotated-{env}-events`. */
+  readonly rotationRuleRole: string;
+  /** The state machine that forces a new deployment, `futures-notifications-redeploy-{env}`. */
+  readonly redeployStateMachine: string;
+  /** Its role (`ecs:UpdateService` on this one service), `futures-notifications-redeploy-{env}-sfn`. */
+  readonly redeployRole: string;
 }
 
 /** The PostgreSQL database (ESTATE.md §7 has today's values per environment). */
@@ -139,6 +147,13 @@ export interface NotificationsArgs {
   readonly database: NotificationsDatabase;
   /** Production data: protects the database and the secret, and turns on every database safeguard. */
   readonly protect: boolean;
+  /**
+   * Tasks the service is created with: 1 (one bot), or 0 while the application secret's
+   * value is still to be put in out of band. Later changes of the running count are
+   * left alone.
+   * @default 1
+   */
+  readonly desiredCount?: 0 | 1;
 }
 
 /** Port the application listens on (hard-coded in the app, ESTATE.md §7). */
@@ -175,6 +190,8 @@ export class Notifications extends pulumi.ComponentResource {
   readonly targetGroup: aws.lb.TargetGroup;
   readonly listener: aws.lb.Listener;
   readonly certificate: aws.acm.Certificate;
+  /** On each rotation of the database secret, a forced new deployment: see {@link rotationRedeploy}. */
+  readonly rotationRedeploy: RotationRedeploy;
 
   readonly serviceArn: pulumi.Output<string>;
   readonly serviceName: pulumi.Output<string>;
@@ -200,6 +217,8 @@ export class Notifications extends pulumi.ComponentResource {
   readonly hostName: string;
   /** `https://<hostName>`: what callers (the margin-call Lambda) use. */
   readonly url: string;
+  /** Tasks the service is created with (see {@link NotificationsArgs.desiredCount}). */
+  readonly desiredCount: 0 | 1;
 
   constructor(name: string, args: NotificationsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:futures:Notifications", name, {}, opts);
@@ -207,6 +226,7 @@ export class Notifications extends pulumi.ComponentResource {
     const db = resolveDatabase(args.database, args.names.database, args.protect);
     const { names } = args;
     const parent = { parent: this };
+    this.desiredCount = args.desiredCount ?? 1;
 
     this.secret = appSecret(
       name,
@@ -413,7 +433,7 @@ export class Notifications extends pulumi.ComponentResource {
         cpu: args.cpu,
         memory: args.memory,
         // Only one Telegram bot may poll at a time.
-        desiredCount: 1,
+        desiredCount: this.desiredCount,
         singleton: true,
         // PGHOST is known only once RDS has created the instance. ContainerService types its
         // environment as plain strings but serialises it with pulumi.jsonStringify, which resolves
@@ -449,6 +469,20 @@ export class Notifications extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.listener] },
     );
     const serviceSgId = this.containerService.securityGroupId;
+
+    // ---------------------------------------------------------------- the password rotates under the service
+    this.rotationRedeploy = rotationRedeploy(
+      name,
+      {
+        aws: args.aws,
+        names,
+        databaseSecretArn: this.databaseSecretArn,
+        clusterArn: args.cluster.arn,
+        serviceName: this.containerService.serviceName,
+        serviceArn: this.containerService.serviceArn,
+      },
+      this,
+    );
 
     // ---------------------------------------------------------------- rules that need both ends
     const albIngress: SecurityGroupRule[] = [];
@@ -519,6 +553,165 @@ export class Notifications extends pulumi.ComponentResource {
       url: this.url,
     });
   }
+}
+
+/** What the rotation redeploy acts on. */
+export interface RotationRedeployArgs {
+  readonly aws: AwsContext;
+  readonly names: Pick<NotificationsNames, "rotationRule" | "rotationRuleRole" | "redeployStateMachine" | "redeployRole" | "service" | "database">;
+  /** The RDS-managed master secret: its rotations, and only its, trigger the redeploy. */
+  readonly databaseSecretArn: pulumi.Input<string>;
+  readonly clusterArn: pulumi.Input<string>;
+  readonly serviceName: pulumi.Input<string>;
+  readonly serviceArn: pulumi.Input<string>;
+}
+
+export interface RotationRedeploy {
+  readonly rule: aws.cloudwatch.EventRule;
+  readonly target: aws.cloudwatch.EventTarget;
+  readonly stateMachine: aws.sfn.StateMachine;
+  readonly ruleRole: aws.iam.Role;
+  readonly stateMachineRole: aws.iam.Role;
+}
+
+/** The Step Functions SDK integration that calls ECS UpdateService. */
+export const UPDATE_SERVICE_TASK = "arn:aws:states:::aws-sdk:ecs:updateService";
+
+/**
+ * The CloudTrail record Secrets Manager writes when a rotation of `secretArn` has
+ * finished, as EventBridge matches it: a service event (not an API call), whose
+ * `additionalEventData.SecretId` is the secret's ARN.
+ */
+export function rotationSucceededPattern(secretArn: string): Record<string, unknown> {
+  return {
+    source: ["aws.secretsmanager"],
+    "detail-type": ["AWS Service Event via CloudTrail"],
+    detail: {
+      eventSource: ["secretsmanager.amazonaws.com"],
+      eventName: ["RotationSucceeded"],
+      additionalEventData: { SecretId: [secretArn] },
+    },
+  };
+}
+
+/** One state, one call: ECS UpdateService of exactly this service with forceNewDeployment, retried; the execution's input is never read. */
+export function redeployDefinition(clusterArn: string, serviceName: string, database: string): Record<string, unknown> {
+  return {
+    Comment: `Start ${serviceName}'s tasks again after RDS rotated ${database}'s master password: ECS reads secrets only at task start`,
+    StartAt: "ForceNewDeployment",
+    States: {
+      ForceNewDeployment: {
+        Type: "Task",
+        Resource: UPDATE_SERVICE_TASK,
+        Parameters: { Cluster: clusterArn, Service: serviceName, ForceNewDeployment: true },
+        // A deployment already in progress, or a throttle: try again, for about half an hour in all.
+        Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: 6 }],
+        End: true,
+      },
+    },
+  };
+}
+
+/**
+ * RDS rotates the managed master password (every 7 days by default), and ECS injects
+ * `PGPASSWORD` only when a task starts: after a rotation the running task's new
+ * connections would fail. So each `RotationSucceeded` of the database secret starts a
+ * Step Functions execution that forces a new deployment of the service, whose new task
+ * reads the new password. No code: the state machine calls ECS through the SDK
+ * integration. Each identity can do one thing: the rule's role may start only this
+ * state machine, and the state machine's role may only call `ecs:UpdateService` on this
+ * service. The state machine ignores its input, so whoever starts it can do no more
+ * than that one redeploy. Standard workflow: each redeploy stays in the execution
+ * history for 90 days.
+ */
+export function rotationRedeploy(name: string, args: RotationRedeployArgs, parent: pulumi.Resource): RotationRedeploy {
+  const { names } = args;
+  const opts = { parent };
+
+  const stateMachineRole = new aws.iam.Role(
+    `${name}-redeploy-role`,
+    {
+      name: names.redeployRole,
+      description: `${names.redeployStateMachine}: forces a new deployment of ${names.service}, nothing else`,
+      assumeRolePolicy: serviceTrust("states.amazonaws.com", args.aws.accountId, "StepFunctionsAssumesForThisAccountOnly"),
+      maxSessionDuration: 3600,
+    },
+    opts,
+  );
+  const stateMachinePolicy = new aws.iam.RolePolicy(
+    `${name}-redeploy-policy`,
+    {
+      role: stateMachineRole.id,
+      name: "force-new-deployment",
+      policy: policyDocument([{ Sid: "ForceNewDeploymentOfThisServiceOnly", Action: ["ecs:UpdateService"], Resource: [args.serviceArn] }]),
+    },
+    opts,
+  );
+  const stateMachine = new aws.sfn.StateMachine(
+    `${name}-redeploy`,
+    {
+      name: names.redeployStateMachine,
+      type: "STANDARD",
+      roleArn: stateMachineRole.arn,
+      definition: pulumi.all([args.clusterArn, args.serviceName]).apply(([cluster, service]) => JSON.stringify(redeployDefinition(cluster, service, names.database))),
+    },
+    // Step Functions checks the role's rights when the state machine is created.
+    { parent, dependsOn: [stateMachinePolicy] },
+  );
+
+  const rule = new aws.cloudwatch.EventRule(
+    `${name}-db-rotated`,
+    {
+      name: names.rotationRule,
+      description: `${names.database}'s master password rotated: force a new deployment of ${names.service}`,
+      eventPattern: pulumi.output(args.databaseSecretArn).apply((arn) => JSON.stringify(rotationSucceededPattern(arn))),
+      // ENABLED matches every event but read-only management events; a rotation is neither read-only nor an API call.
+      state: "ENABLED",
+    },
+    opts,
+  );
+  const ruleRole = new aws.iam.Role(
+    `${name}-db-rotated-role`,
+    {
+      name: names.rotationRuleRole,
+      description: `${names.rotationRule}: starts ${names.redeployStateMachine}, nothing else`,
+      assumeRolePolicy: pulumi.output(rule.arn).apply((ruleArn) =>
+        trustDocument([
+          {
+            Sid: "EventBridgeAssumesForThisRuleOnly",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": args.aws.accountId, "aws:SourceArn": ruleArn } },
+          },
+        ]),
+      ),
+      maxSessionDuration: 3600,
+    },
+    opts,
+  );
+  const rulePolicy = new aws.iam.RolePolicy(
+    `${name}-db-rotated-policy`,
+    {
+      role: ruleRole.id,
+      name: "start-redeploy",
+      policy: policyDocument([{ Sid: "StartThisRedeployOnly", Action: ["states:StartExecution"], Resource: [stateMachine.arn] }]),
+    },
+    opts,
+  );
+  const target = new aws.cloudwatch.EventTarget(
+    `${name}-db-rotated-target`,
+    {
+      rule: rule.name,
+      targetId: "force-new-deployment",
+      arn: stateMachine.arn,
+      roleArn: ruleRole.arn,
+      // The execution records which secret's rotation started it; the state machine reads nothing from it.
+      inputPath: "$.detail.additionalEventData",
+      retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 185 },
+    },
+    { parent, dependsOn: [rulePolicy] },
+  );
+  return { rule, target, stateMachine, ruleRole, stateMachineRole };
 }
 
 /** Log types the database exports to CloudWatch Logs. */

@@ -19,14 +19,22 @@ export const CANARY_RUNTIME_VERSION = "syn-nodejs-puppeteer-15.0";
 export const CANARY_SCRIPT_PATH = path.join(__dirname, "canary-script", "index.js");
 
 /**
- * The zip's layout: the handler file at the root, as the Puppeteer runtimes take it
- * from syn-nodejs-puppeteer-11.0 ("Packaging your Node.js canary files"; the older
- * `nodejs/node_modules/<file>.js` layout is also still accepted). Archive path → file.
+ * The file name the script has inside the zip (and so in the canary's Lambda layer,
+ * under `/opt/nodejs/node_modules/`). Specific rather than `index`, so that it can
+ * never shadow a module of the Synthetics runtime's own layer, which shares that folder.
  */
-export const CANARY_ARCHIVE_LAYOUT: Readonly<Record<string, string>> = { "index.js": CANARY_SCRIPT_PATH };
+export const CANARY_FILE_NAME = "futuresUiCanary";
 
-/** `<file>.<function>` for the root-level `index.js`. */
-export const CANARY_HANDLER = "index.handler";
+/**
+ * The zip's layout: archive path → repository file. Synthetics' Node.js Puppeteer
+ * runtimes load the script from `nodejs/node_modules/<file>.js` in the zip: the layout
+ * the Synthetics API reference (`CanaryCodeInput`) requires for Node.js canaries and
+ * every Puppeteer runtime accepts (11.0 and later also take a file at the root).
+ */
+export const CANARY_ARCHIVE_LAYOUT: Readonly<Record<string, string>> = { [`nodejs/node_modules/${CANARY_FILE_NAME}.js`]: CANARY_SCRIPT_PATH };
+
+/** `<file>.<function>`: Synthetics resolves `<file>` under `nodejs/node_modules/` and calls the script's exported `handler`. */
+export const CANARY_HANDLER = `${CANARY_FILE_NAME}.handler`;
 
 /** The environment variable the script reads the site's URL from (the script's `URL_VARIABLE`). */
 export const CANARY_URL_VARIABLE = "TARGET_URL";
@@ -77,8 +85,8 @@ export interface UiCanaryArgs {
  * the site in Chrome every `rateMinutes`, checks that it answers 2xx with a title
  * and a rendered app (#root, #app, else body, has children), and keeps screenshots
  * of passing and failing runs. Its script is `canary-script/index.js`, zipped by
- * the program and uploaded under a key with the script's hash, so a changed script
- * redeploys the canary. Artifacts go to a private, TLS-only, SSE-S3 bucket that
+ * the program as `nodejs/node_modules/futuresUiCanary.js` and uploaded under a key
+ * with the archive's hash, so a changed script redeploys the canary. Artifacts go to a private, TLS-only, SSE-S3 bucket that
  * expires them; the run's role writes only there, its own log group and the
  * `CloudWatchSynthetics` metrics, and cannot touch its code. No X-Ray.
  *
@@ -103,7 +111,7 @@ export class UiCanary extends pulumi.ComponentResource {
   /** One run's interval in seconds: the period of an alarm on `SuccessPercent` (one datapoint per run). */
   readonly periodSeconds: number;
   readonly scheduleExpression: string;
-  /** `code/<canary>/<first 16 hex digits of the script's sha256>.zip`. */
+  /** `code/<canary>/<first 16 hex digits of the archive's sha256>.zip` ({@link canaryArchiveHash}). */
   readonly codeKey: string;
 
   constructor(name: string, args: UiCanaryArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -117,7 +125,7 @@ export class UiCanary extends pulumi.ComponentResource {
     this.rateMinutes = args.rateMinutes;
     this.periodSeconds = args.rateMinutes * 60;
     this.scheduleExpression = canaryScheduleExpression(args.rateMinutes);
-    this.codeKey = canaryCodeKey(names.canary, scriptHash());
+    this.codeKey = canaryCodeKey(names.canary, canaryArchiveHash());
 
     // ---------------------------------------------------------------- artifact bucket
     // SSE-S3: the canary may run in another region than the platform CMK (a key serves its own
@@ -263,21 +271,26 @@ export function canaryArchive(): pulumi.asset.AssetArchive {
 export const CODE_HASH_HEX_DIGITS = 16;
 
 /**
- * The first {@link CODE_HASH_HEX_DIGITS} hex digits of the sha256 of the script's
- * bytes (`sha256sum index.js | cut -c1-16`). Not all 64: a 64-digit hex string in a
- * key, an output or a tag reads as a private key to the policy pack's secret checks.
+ * The first {@link CODE_HASH_HEX_DIGITS} hex digits of the sha256 over the archive's
+ * entries, each its path in the zip, a NUL byte, and the file's bytes, in path order.
+ * A changed script or a moved file is a new hash. Not all 64 digits: a 64-digit hex
+ * string in a key, an output or a tag reads as a private key to the policy pack's
+ * secret checks.
  */
-function scriptHash(): string {
-  return createHash("sha256").update(readFileSync(CANARY_SCRIPT_PATH)).digest("hex").slice(0, CODE_HASH_HEX_DIGITS);
+export function canaryArchiveHash(layout: Readonly<Record<string, string>> = CANARY_ARCHIVE_LAYOUT): string {
+  const hash = createHash("sha256");
+  for (const inZip of Object.keys(layout).sort()) {
+    hash.update(inZip).update("\0").update(readFileSync(layout[inZip]));
+  }
+  return hash.digest("hex").slice(0, CODE_HASH_HEX_DIGITS);
 }
 
 /**
- * A key per script content: a changed script is a new key, so the canary itself
- * changes (`s3Key`) and Synthetics takes the new code. The layout is fixed by
- * {@link CANARY_ARCHIVE_LAYOUT}, and a change of it changes the handler too.
+ * A key per archive content: a changed script or layout is a new key, so the canary
+ * itself changes (`s3Key`) and Synthetics takes the new code.
  */
-export function canaryCodeKey(canaryName: string, scriptHashHex: string): string {
-  return `${CODE_PREFIX}${canaryName}/${scriptHashHex}.zip`;
+export function canaryCodeKey(canaryName: string, archiveHashHex: string): string {
+  return `${CODE_PREFIX}${canaryName}/${archiveHashHex}.zip`;
 }
 
 /**

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Environment } from "../../config/environments";
-import type { MonitoringConfig } from "../../config/monitoring";
+import { MonitoringConfig, SERVICE_ALARM_PERIOD_SECONDS } from "../../config/monitoring";
 import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
 import { alarmName, appEnv, uiCanaryNames } from "../../lib/naming";
 import { UiCanary } from "./canary";
@@ -45,6 +45,17 @@ export interface WatchedFunction {
   readonly intervalMinutes: number;
   /** The queue that keeps its failed asynchronous runs: a message there is an alarm. */
   readonly failureQueueName?: pulumi.Input<string>;
+  /** Whether its schedules run it; without them, not being invoked is no alarm. @default true */
+  readonly scheduled?: boolean;
+}
+/** A Step Functions workflow a service depends on (a redeploy): a failed execution joins the service's composite. */
+export interface WatchedWorkflow {
+  readonly key: string;
+  /** `redeploy`: the alarm is `<service>-<suffix>-failed-<env>`. */
+  readonly suffix: string;
+  /** What a failed execution means, for the alarm's description. */
+  readonly failureMeans: string;
+  readonly stateMachineArn: pulumi.Input<string>;
 }
 /** A service's log group and what its lines are counted for; each metric's alarm joins the service's composite. */
 export interface WatchedLogs {
@@ -72,6 +83,7 @@ export interface MonitoringArgs {
   /** Network load balancers in front of a service (the proxies' stratum port): graphed, their service's alarms cover them. */
   readonly networkLoadBalancers?: readonly WatchedLoadBalancer[];
   readonly functions?: readonly WatchedFunction[];
+  readonly workflows?: readonly WatchedWorkflow[];
   readonly site?: WatchedSite;
   readonly logs?: readonly WatchedLogs[];
 }
@@ -127,11 +139,11 @@ export class Monitoring extends pulumi.ComponentResource {
     for (const s of args.services) {
       const dims = { ClusterName: s.clusterName, ServiceName: s.serviceName };
       // No data means no tasks: the running-tasks alarm covers that, so these two stay quiet then.
-      add(s.key, { suffix: "cpu-high", description: `${s.key}: CPU above ${t.ecsCpuPercent} % for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/ECS", metricName: "CPUUtilization", statistic: "Average", dimensions: dims, periodSeconds: FIVE_MINUTES, evaluationPeriods: periods, threshold: t.ecsCpuPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
-      add(s.key, { suffix: "memory-high", description: `${s.key}: memory above ${t.ecsMemoryPercent} % for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/ECS", metricName: "MemoryUtilization", statistic: "Average", dimensions: dims, periodSeconds: FIVE_MINUTES, evaluationPeriods: periods, threshold: t.ecsMemoryPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
+      add(s.key, { suffix: "cpu-high", description: `${s.key}: CPU above ${t.ecsCpuPercent} % for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/ECS", metricName: "CPUUtilization", statistic: "Average", dimensions: dims, periodSeconds: SERVICE_ALARM_PERIOD_SECONDS, evaluationPeriods: periods, threshold: t.ecsCpuPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
+      add(s.key, { suffix: "memory-high", description: `${s.key}: memory above ${t.ecsMemoryPercent} % for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/ECS", metricName: "MemoryUtilization", statistic: "Average", dimensions: dims, periodSeconds: SERVICE_ALARM_PERIOD_SECONDS, evaluationPeriods: periods, threshold: t.ecsMemoryPercent, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
       if (s.desiredCount > 0) {
         // A service with no running task reports nothing: missing data must alarm, not go quiet.
-        add(s.key, { suffix: "running-tasks", description: `${s.key}: no running task for ${cfg.unhealthyWindowMinutes} min`, namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", statistic: "Minimum", dimensions: dims, periodSeconds: FIVE_MINUTES, evaluationPeriods: periods, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching" });
+        add(s.key, { suffix: "running-tasks", description: `${s.key}: no running task for ${cfg.unhealthyWindowMinutes} min`, namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", statistic: "Minimum", dimensions: dims, periodSeconds: SERVICE_ALARM_PERIOD_SECONDS, evaluationPeriods: periods, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching" });
       }
     }
 
@@ -152,6 +164,12 @@ export class Monitoring extends pulumi.ComponentResource {
       add(lb.key, { suffix: "alb-unhealthy", description: `${lb.key}: an unhealthy target for ${cfg.unhealthyWindowMinutes} min`, namespace: "AWS/ApplicationELB", metricName: "UnHealthyHostCount", statistic: "Maximum", dimensions: { LoadBalancer: lb.loadBalancerArnSuffix, TargetGroup: lb.targetGroupArnSuffix }, periodSeconds: 60, evaluationPeriods: cfg.unhealthyWindowMinutes, threshold: 1, comparison: "GreaterThanOrEqualToThreshold", treatMissingData: "breaching" });
     }
 
+    // ---------------------------------------------------------------- workflows
+    for (const w of args.workflows ?? []) {
+      // Executions are rare (one per rotation): no execution is no data, and quiet.
+      add(w.key, { suffix: `${w.suffix}-failed`, description: `${w.key}: a ${w.suffix} execution failed after its retries: ${w.failureMeans}`, namespace: "AWS/States", metricName: "ExecutionsFailed", statistic: "Sum", dimensions: { StateMachineArn: w.stateMachineArn }, periodSeconds: FIVE_MINUTES, evaluationPeriods: 1, threshold: 0, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
+    }
+
     // ---------------------------------------------------------------- functions
     for (const f of args.functions ?? []) {
       const dims = { FunctionName: f.functionName };
@@ -165,7 +183,7 @@ export class Monitoring extends pulumi.ComponentResource {
         // Retries exhausted: a run is lost unless someone looks. An idle, empty queue reports nothing.
         add(f.key, { suffix: "failed-runs", description: `${f.key}: a run failed after its retries (see its failure queue)`, namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", dimensions: { QueueName: f.failureQueueName }, periodSeconds: FIVE_MINUTES, evaluationPeriods: 1, threshold: 0, comparison: "GreaterThanThreshold", treatMissingData: "notBreaching" });
       }
-      add(f.key, { suffix: "not-running", description: `${f.key}: not invoked for ${silence} min`, namespace: "AWS/Lambda", metricName: "Invocations", statistic: "Sum", dimensions: dims, periodSeconds: 60 * silence, evaluationPeriods: 1, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching" });
+      if (f.scheduled !== false) add(f.key, { suffix: "not-running", description: `${f.key}: not invoked for ${silence} min`, namespace: "AWS/Lambda", metricName: "Invocations", statistic: "Sum", dimensions: dims, periodSeconds: 60 * silence, evaluationPeriods: 1, threshold: 1, comparison: "LessThanThreshold", treatMissingData: "breaching" });
     }
 
     // ---------------------------------------------------------------- the site (us-east-1 metrics)

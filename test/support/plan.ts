@@ -1,6 +1,9 @@
 /** Plans for specs: the same harness and program as `npm run plan`, with overrides per case. */
+import { strict as assert } from "node:assert";
+import { ConfigError } from "../../config/load";
 import type { CapturedResource, Plan } from "../../tools/harness";
 import { PlanStackOptions, planFiles, planStack } from "../../tools/plan-stack";
+import { SECRET_GROUPS } from "../../config/schema";
 
 const cache = new Map<string, Promise<Plan>>();
 
@@ -8,7 +11,7 @@ const cache = new Map<string, Promise<Plan>>();
 export function committedPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
   let plan = cache.get(stack);
   if (!plan) {
-    plan = planStack(planFiles(stack));
+    plan = planStack(planFiles(stack), { environment: {} });
     cache.set(stack, plan);
   }
   return plan;
@@ -32,16 +35,52 @@ export function deployablePlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
   if (stack !== "lmn") return committedPlan(stack);
   let plan = deployable.get(stack);
   if (!plan) {
-    plan = planStack(planFiles(stack), { overrides: { "lumerin-infra:dns": LMN_DNS_CONFIGURED } });
+    plan = planStack(planFiles(stack), { environment: {}, overrides: { "lumerin-infra:dns": LMN_DNS_CONFIGURED } });
     deployable.set(stack, plan);
   }
   return plan;
 }
 
-/** A plan of `stack` with config values replaced (full keys; `undefined` removes a key). */
-export function planWith(stack: string, options: PlanStackOptions = {}, configFile?: string): Promise<Plan> {
-  return planStack(planFiles(stack, configFile), options);
+const filledCache = new Map<string, Promise<Plan>>();
+
+/** Every secret the program creates, declared `filled` out of band: the stack once an operator has put every value in. */
+export const ALL_SECRETS_FILLED: Readonly<Record<string, string>> = {
+  "lumerin-infra:outOfBandSecrets": JSON.stringify(Object.fromEntries(SECRET_GROUPS.map((group) => [group, "filled"]))),
+};
+
+/**
+ * The plan of a committed stack file once every secret is filled (cached): the steady
+ * state, with every service's tasks and schedules on. The committed files declare
+ * their secrets `pending` (nothing starts before the values are in). In lmn the DNS
+ * role in titanio-prd is configured too (the committed file has it `pending`).
+ */
+export function filledPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
+  let plan = filledCache.get(stack);
+  if (!plan) {
+    const dns = stack === "lmn" ? { "lumerin-infra:dns": LMN_DNS_CONFIGURED } : {};
+    plan = planStack(planFiles(stack), { environment: {}, overrides: { ...ALL_SECRETS_FILLED, ...dns } });
+    filledCache.set(stack, plan);
+  }
+  return plan;
 }
+
+/**
+ * A plan of `stack` with config values replaced (full keys; `undefined` removes a key). The
+ * process environment is not read unless `options.environment` gives it: a developer's own
+ * GITHUB_TOKEN never changes a spec's result.
+ */
+export function planWith(stack: string, options: PlanStackOptions = {}, configFile?: string): Promise<Plan> {
+  return planStack(planFiles(stack, configFile), { environment: {}, ...options });
+}
+
+/** An environment that lets a plan manage GitHub environments: an (offline) admin token in GITHUB_TOKEN. */
+export const GITHUB_ADMIN_ENV = { GITHUB_TOKEN: "github_pat_offline_placeholder" } as const;
+
+/** Config that lets a plan manage GitHub environments: an (offline) admin token in `github:token`, as a secret. */
+export const GITHUB_ADMIN_TOKEN: Pick<PlanStackOptions, "overrides" | "extraSecretKeys"> = {
+  overrides: { "github:token": "github_pat_offline_placeholder" },
+  extraSecretKeys: ["github:token"],
+};
 
 /** The one resource of this type and logical name, or a failing assertion that says what exists. */
 export function resource(plan: Plan, type: string, name: string): CapturedResource {
@@ -96,7 +135,7 @@ export function registeredInLastRun(): string[] {
   return [...(monitor?.resources?.keys() ?? [])];
 }
 
-function stackUrn(stack: string): string {
+export function stackUrn(stack: string): string {
   return `urn:pulumi:${stack}::lumerin-infra::pulumi:pulumi:Stack::lumerin-infra-${stack}`;
 }
 
@@ -109,4 +148,15 @@ export async function registeredAfterFailure(stack: string): Promise<string[]> {
   for (let i = 0; i < 400 && !registeredInLastRun().includes(stackUrn(stack)); i++) await new Promise((r) => setTimeout(r, 5));
   await new Promise((r) => setTimeout(r, 10));
   return registeredInLastRun();
+}
+
+/** Runs the program on a bad config; returns the ConfigError, after checking that nothing but the stack was registered. */
+export async function configError(stack: string, overrides: Record<string, string | undefined>, extraSecretKeys: string[] = []): Promise<ConfigError> {
+  const error = await planWith(stack, { overrides, extraSecretKeys }).then(
+    (plan: Plan) => assert.fail(`the ${stack} plan should have failed; it registered ${plan.resources.length} resources`),
+    (err: unknown) => err,
+  );
+  assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+  assert.deepEqual(await registeredAfterFailure(stack), [stackUrn(stack)], "no resource registered besides the stack itself");
+  return error;
 }

@@ -1,7 +1,8 @@
 // The futures UI canary: a CloudWatch Synthetics script for syn-nodejs-puppeteer-15.0
-// (Node.js 22, CommonJS). lumerin-infra packages this file as `index.js` at the root of
-// the canary's zip (the layout syn-nodejs-puppeteer-11.0 and later take), handler
-// `index.handler` (components/monitoring/canary.ts).
+// (Node.js 22, CommonJS). lumerin-infra packages this file as
+// `nodejs/node_modules/futuresUiCanary.js` in the canary's zip, the folder the Node.js
+// Puppeteer runtimes load scripts from, with handler `futuresUiCanary.handler`
+// (components/monitoring/canary.ts). It requires no file of its own beside it.
 //
 // Each run opens the site in Chrome, waits for the page to load and for the app to
 // mount, and fails unless the response is 2xx, the page has a title, and the app's
