@@ -15,9 +15,10 @@ import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from ".
 import { pinnedTagPattern } from "./lib/image-tags";
 import { rolloutDeadlineMinutes } from "./lib/rollout";
 import { deploymentAlarmWindowMinutes } from "./config/monitoring";
-import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, platformKeyAlias } from "./lib/naming";
+import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, infraDeployerRoleName, infraPreviewRoleName, platformKeyAlias } from "./lib/naming";
 import { Cluster } from "./components/cluster";
-import { DeployIdentity, DeployRepository } from "./components/deploy-identity";
+import { DeployIdentity, DeployRepository, GitHubRepositoryIds } from "./components/deploy-identity";
+import { TITANIO_STATE_BUCKET } from "./lib/pulumi-state";
 import { Futures } from "./components/futures/futures";
 import { LOG_METRICS } from "./components/monitoring/log-metrics";
 import { Monitoring } from "./components/monitoring/monitoring";
@@ -141,6 +142,67 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
       })
     : undefined;
 
+  const monitoring = watches
+      ? new Monitoring("monitoring", {
+          aws: ctx,
+          env,
+          config: config.monitoring,
+          kmsKeyArn: key.arn,
+          ...(global ? { globalProvider: global } : {}),
+          services: [
+            ...(["router", "validator"] as const).flatMap((kind) => {
+              const ref = proxy.refs[kind];
+              const keyOf = PROXY_SERVICE_KEY[kind];
+              return ref ? [{ key: keyOf, clusterName: cluster.cluster.name, serviceName: ref.serviceName, desiredCount: proxyTasks[kind] }] : [];
+            }),
+            ...(futures?.cluster && futures.refs.marketMaker && config.futures
+              ? [{ key: "market-maker", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.marketMaker.serviceName, desiredCount: initialTaskCount(config, "marketMaker", config.futures.marketMaker.workerQuantity) }]
+              : []),
+            ...(futures?.cluster && futures.refs.notifications
+              ? [{ key: "notifications", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.notifications.serviceName, desiredCount: futures.notifications?.desiredCount ?? 1 }]
+              : []),
+          ],
+          databases:
+            futures?.notifications && config.futures
+              ? [{ key: "notifications", identifier: futures.notifications.databaseIdentifier, maxConnections: config.futures.notifications.database.maxConnections }]
+              : [],
+          networkLoadBalancers: (["router", "validator"] as const).flatMap((kind) => {
+            const service = proxy.services[kind];
+            return service?.loadBalancer && service.targetGroup
+              ? [{ key: PROXY_SERVICE_KEY[kind], loadBalancerArnSuffix: service.loadBalancer.arnSuffix, targetGroupArnSuffix: service.targetGroup.arnSuffix }]
+              : [];
+          }),
+          loadBalancers: futures?.notifications
+            ? [{ key: "notifications", loadBalancerArnSuffix: futures.notifications.loadBalancerArnSuffix, targetGroupArnSuffix: futures.notifications.targetGroupArnSuffix }]
+            : [],
+          functions:
+            futures?.marginCall && config.futures
+              ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes, failureQueueName: futures.marginCall.failureQueue.name, scheduled: !secretPending(config, "marginCall") }]
+              : [],
+          workflows: futures?.notifications
+            ? [
+                {
+                  key: "notifications",
+                  suffix: "redeploy",
+                  failureMeans: "the service still runs with the database password from before the last rotation; force a new deployment by hand (docs/secrets.md)",
+                  stateMachineArn: futures.notifications.rotationRedeploy.stateMachine.arn,
+                },
+              ]
+            : [],
+          ...(futures?.ui ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futures.ui.siteName } } : {}),
+          logs: [
+            ...(["router", "validator"] as const).flatMap((kind) => {
+              const ref = proxy.refs[kind];
+              const key = PROXY_SERVICE_KEY[kind];
+              return ref ? [{ key, logGroupName: ref.logGroupName, metrics: LOG_METRICS[key] }] : [];
+            }),
+            ...(futures?.refs.marketMaker ? [{ key: "market-maker", logGroupName: futures.refs.marketMaker.logGroupName, metrics: LOG_METRICS["market-maker"] }] : []),
+            ...(futures?.refs.notifications ? [{ key: "notifications", logGroupName: futures.refs.notifications.logGroupName, metrics: LOG_METRICS.notifications }] : []),
+            ...(futures?.marginCall ? [{ key: "margin-call", logGroupName: futures.marginCall.logGroupName, metrics: LOG_METRICS["margin-call"] }] : []),
+          ],
+        })
+      : undefined;
+
   // GitHub Actions reach AWS only through OIDC, each repository with a role scoped to its own services.
   const proxyServices = (["router", "validator"] as const).flatMap((kind) => {
     const ref = proxy.refs[kind];
@@ -152,6 +214,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     repositories.push({
       key: "proxy-router",
       repository: deployCfg.proxyRouter.repository,
+      ...githubIds(deployCfg.proxyRouter),
       roleName: deployCfg.proxyRouter.roleName ?? `github-actions-proxy-router-deploy-${env.name}`,
       extraSubjects: deployCfg.proxyRouter.extraSubjects,
       services: proxyServices,
@@ -162,6 +225,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     repositories.push({
       key: "futures",
       repository: deployCfg.futures.repository,
+      ...githubIds(deployCfg.futures),
       roleName: deployCfg.futures.roleName ?? futuresNames(env.name).deployRole,
       extraSubjects: deployCfg.futures.extraSubjects,
       ...futuresDeploys,
@@ -180,11 +244,37 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
             ? {
                 infra: {
                   repository: config.github.infraRepository,
-                  ...infraRoleNames(config),
+                  ...githubIds(infraCi),
+                  previewRoleName: infraCi.previewRoleName ?? infraPreviewRoleName(env.name),
+                  deployerRoleName: infraCi.deployerRoleName ?? infraDeployerRoleName(env.name),
                   driftCheckBranch: infraCi.driftCheckBranch,
-                  ...(infraCi.stateBucket ? { stateBucket: infraCi.stateBucket } : {}),
+                  ...(infraCi.stateBucket
+                    ? {
+                        state: {
+                          partition: ctx.partition,
+                          bucket: infraCi.stateBucket,
+                          prefix: infraCi.stateKeyPrefix,
+                          ...(infraCi.stateBucket === TITANIO_STATE_BUCKET.bucket ? { foreignPrefixes: [TITANIO_STATE_BUCKET.terraformPrefix] } : {}),
+                          project: config.project,
+                          stack: config.stack,
+                          ...(infraCi.stateBucketKeyArn ? { bucketKeyArn: infraCi.stateBucketKeyArn } : {}),
+                        },
+                      }
+                    : {}),
                   ...(infraCi.secretsProviderKeyArn ? { secretsProviderKeyArn: infraCi.secretsProviderKeyArn } : {}),
                   ...(config.dns.assumeRoleArn && config.dns.assumeRoleArn !== DNS_ROLE_PENDING ? { dnsRoleArn: config.dns.assumeRoleArn } : {}),
+                  refreshReads: {
+                    // Only the secrets this stack writes a value into; the ones filled out of band stay unreadable.
+                    secretArns: [
+                      ...(config.secrets.proxyRouter && proxy.services.router ? [proxy.services.router.secret.arn] : []),
+                      ...(config.secrets.proxyValidator && proxy.services.validator ? [proxy.services.validator.secret.arn] : []),
+                      ...(config.secrets.marketMaker && futures?.marketMaker ? [futures.marketMaker.secret.arn] : []),
+                      ...(config.secrets.notifications && futures?.notifications ? [futures.notifications.secret.arn] : []),
+                      ...(config.secrets.marginCall && futures?.marginCall ? [futures.marginCall.secret.arn] : []),
+                    ],
+                    secretsKmsKeyArn: key.arn,
+                    objectArns: monitoring?.canary ? [pulumi.interpolate`arn:${ctx.partition}:s3:::${monitoring.canary.code.bucket}/${monitoring.canary.code.key}`] : [],
+                  },
                 },
               }
             : {}),
@@ -249,69 +339,6 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
       ...(config.githubToken ? { token: config.githubToken } : {}),
     });
   }
-
-  const monitoring = watches
-      ? new Monitoring("monitoring", {
-          aws: ctx,
-          env,
-          config: config.monitoring,
-          kmsKeyArn: key.arn,
-          ...(global ? { globalProvider: global } : {}),
-          services: [
-            ...(["router", "validator"] as const).flatMap((kind) => {
-              const ref = proxy.refs[kind];
-              const keyOf = PROXY_SERVICE_KEY[kind];
-              return ref ? [{ key: keyOf, clusterName: cluster.cluster.name, serviceName: ref.serviceName, desiredCount: proxyTasks[kind] }] : [];
-            }),
-            ...(futures?.cluster && futures.refs.marketMaker && config.futures
-              ? [{ key: "market-maker", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.marketMaker.serviceName, desiredCount: initialTaskCount(config, "marketMaker", config.futures.marketMaker.workerQuantity) }]
-              : []),
-            ...(futures?.cluster && futures.refs.notifications
-              ? [{ key: "notifications", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.notifications.serviceName, desiredCount: futures.notifications?.desiredCount ?? 1 }]
-              : []),
-          ],
-          databases:
-            futures?.notifications && config.futures
-              ? [{ key: "notifications", identifier: futures.notifications.databaseIdentifier, maxConnections: config.futures.notifications.database.maxConnections }]
-              : [],
-          networkLoadBalancers: (["router", "validator"] as const).flatMap((kind) => {
-            const service = proxy.services[kind];
-            return service?.loadBalancer && service.targetGroup
-              ? [{ key: PROXY_SERVICE_KEY[kind], loadBalancerArnSuffix: service.loadBalancer.arnSuffix, targetGroupArnSuffix: service.targetGroup.arnSuffix }]
-              : [];
-          }),
-          loadBalancers: futures?.notifications
-            ? [{ key: "notifications", loadBalancerArnSuffix: futures.notifications.loadBalancerArnSuffix, targetGroupArnSuffix: futures.notifications.targetGroupArnSuffix }]
-            : [],
-          functions:
-            futures?.marginCall && config.futures
-              ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes, failureQueueName: futures.marginCall.failureQueue.name, scheduled: !secretPending(config, "marginCall") }]
-              : [],
-          workflows: futures?.notifications
-            ? [
-                {
-                  key: "notifications",
-                  suffix: "redeploy",
-                  failureMeans: "the service still runs with the database password from before the last rotation; force a new deployment by hand (docs/secrets.md)",
-                  stateMachineArn: futures.notifications.rotationRedeploy.stateMachine.arn,
-                },
-              ]
-            : [],
-          ...(futures?.ui ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futures.ui.siteName } } : {}),
-          logs: [
-            ...(["router", "validator"] as const).flatMap((kind) => {
-              const ref = proxy.refs[kind];
-              const key = PROXY_SERVICE_KEY[kind];
-              return ref ? [{ key, logGroupName: ref.logGroupName, metrics: LOG_METRICS[key] }] : [];
-            }),
-            ...(futures?.refs.marketMaker ? [{ key: "market-maker", logGroupName: futures.refs.marketMaker.logGroupName, metrics: LOG_METRICS["market-maker"] }] : []),
-            ...(futures?.refs.notifications ? [{ key: "notifications", logGroupName: futures.refs.notifications.logGroupName, metrics: LOG_METRICS.notifications }] : []),
-            ...(futures?.marginCall ? [{ key: "margin-call", logGroupName: futures.marginCall.logGroupName, metrics: LOG_METRICS["margin-call"] }] : []),
-          ],
-        })
-      : undefined;
-
-
 
   if (dns.withheld && deps.blockers !== "refuse") {
     deps.blockers([pendingDnsBlocker(env, config.stack, config.dns.zoneName, `${config.project}:`, dns.withheld)]);
@@ -408,6 +435,11 @@ export function operatorToDo(config: StackConfig): SecretToDo[] {
     if (futures.marginCall.enabled) add("marginCall", names.marginCall.secret, []);
   }
   return todo;
+}
+
+/** The repository's immutable ids, when config gives both. */
+function githubIds(cfg: { readonly ownerId?: number; readonly repositoryId?: number }): { ids?: GitHubRepositoryIds } {
+  return cfg.ownerId !== undefined && cfg.repositoryId !== undefined ? { ids: { ownerId: cfg.ownerId, repositoryId: cfg.repositoryId } } : {};
 }
 
 /** A service's stack output: what runs (image and where its tag came from) and where to find it. */
@@ -510,8 +542,8 @@ function globalProvider(config: StackConfig): aws.Provider {
 function infraRoleNames(config: StackConfig): { readonly previewRoleName: string; readonly deployerRoleName: string } {
   const infra = config.deployIdentity.infra;
   return {
-    previewRoleName: infra.previewRoleName ?? `lumerin-infra-preview-${config.env.name}`,
-    deployerRoleName: infra.deployerRoleName ?? `lumerin-infra-deployer-${config.env.name}`,
+    previewRoleName: infra.previewRoleName ?? infraPreviewRoleName(config.env.name),
+    deployerRoleName: infra.deployerRoleName ?? infraDeployerRoleName(config.env.name),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Environment } from "../config/environments";
 import { DNS_ACCESS_TAG, DnsAccess } from "../lib/dns-access";
 import { AwsContext, Statement, policyDocument, trustDocument } from "../lib/iam";
 import { IMAGE_DEPLOY_SESSION_SECONDS } from "../lib/rollout";
+import { StateLocation, stateIdentityStatements, stateReadObjects } from "../lib/pulumi-state";
 
 export const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
@@ -30,13 +31,26 @@ export interface DeployableFunction {
   readonly functionArn: pulumi.Input<string>;
 }
 
+/**
+ * GitHub's numeric ids of a repository and its owner. With them the OIDC subject
+ * is GitHub's immutable form, `repo:<owner>@<ownerId>/<repo>@<repositoryId>:<context>`
+ * (the default for repositories created or renamed since mid-2026, and for any
+ * repository or organisation that opts in), and a role trusts that form only.
+ */
+export interface GitHubRepositoryIds {
+  readonly ownerId: number;
+  readonly repositoryId: number;
+}
+
 export interface DeployRepository {
   /** Stable key: part of logical names (`proxy-router`). */
   readonly key: string;
-  /** `owner/repo`. */
+  /** `owner/repo`, spelled exactly as GitHub spells it (the subject claim is compared case-sensitively). */
   readonly repository: string;
+  /** The repository's immutable ids; absent: the subject is `repo:<owner>/<repo>:...`. */
+  readonly ids?: GitHubRepositoryIds;
   readonly roleName: string;
-  /** Exact subjects trusted beyond `repo:<owner>/<repo>:environment:<github-env>`. */
+  /** Exact subjects trusted beyond the environment's own subject. */
   readonly extraSubjects?: readonly string[];
   /** ECS services it deploys images to. */
   readonly services: readonly DeployableService[];
@@ -46,16 +60,30 @@ export interface DeployRepository {
   readonly functions?: readonly DeployableFunction[];
 }
 
+/** What `pulumi preview --refresh` reads besides the state: the values this stack itself writes. */
+export interface PreviewRefreshReads {
+  /** Secrets whose value the stack writes (a SecretVersion from `pulumi config set --secret`): their values are already in its state. */
+  readonly secretArns: readonly pulumi.Input<string>[];
+  /** The key those secrets are encrypted with (Secrets Manager decrypts with it on the caller's behalf). */
+  readonly secretsKmsKeyArn?: pulumi.Input<string>;
+  /** S3 objects the stack uploads (the canary's code), whose refresh reads them. */
+  readonly objectArns: readonly pulumi.Input<string>[];
+}
+
 /** This repository's own CI: a read-only preview role for pull requests and the deployer that runs `pulumi up`. */
 export interface InfraCiRoles {
-  /** `owner/repo` of this repository. */
+  /** `owner/repo` of this repository, spelled exactly as GitHub spells it. */
   readonly repository: string;
+  /** Its immutable ids; absent: the subject is `repo:<owner>/<repo>:...`. */
+  readonly ids?: GitHubRepositoryIds;
   readonly previewRoleName: string;
   readonly deployerRoleName: string;
-  /** The Pulumi state bucket the preview reads (the S3 backend); absent with Pulumi Cloud. */
-  readonly stateBucket?: string;
-  /** The KMS key of the stack's secrets provider (`awskms://...`); the preview decrypts stack config with it. */
+  /** The stack's Pulumi state in the S3 backend; absent with Pulumi Cloud. */
+  readonly state?: StateLocation;
+  /** The KMS key of the stack's secrets provider (`awskms://...`); the preview decrypts stack config with it, the deployer also encrypts. */
   readonly secretsProviderKeyArn?: string;
+  /** What a refresh reads beyond the state. @default nothing */
+  readonly refreshReads?: PreviewRefreshReads;
   /**
    * The branch whose scheduled drift check may use the preview role (GitHub runs
    * `schedule` workflows on the default branch, subject `ref:refs/heads/<branch>`).
@@ -143,9 +171,20 @@ export class DeployIdentity extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * The repository part of GitHub's `sub` claim: `Owner/repo`, or with the ids
+ * `Owner@<ownerId>/repo@<repositoryId>` (GitHub's immutable form). Names keep
+ * GitHub's spelling: IAM's StringEquals is case-sensitive.
+ */
+export function subjectRepository(repository: string, ids?: GitHubRepositoryIds): string {
+  const [owner, name] = repository.split("/");
+  if (!owner || !name) throw new Error(`expected owner/repository, got "${repository}"`);
+  return ids ? `${owner}@${ids.ownerId}/${name}@${ids.repositoryId}` : `${owner}/${name}`;
+}
+
 /** The subjects a repository's deploy role trusts in this environment. */
 export function trustedSubjects(repo: DeployRepository, env: Environment): string[] {
-  return [`repo:${repo.repository}:environment:${env.githubEnvironment}`, ...(repo.extraSubjects ?? [])];
+  return [`repo:${subjectRepository(repo.repository, repo.ids)}:environment:${env.githubEnvironment}`, ...(repo.extraSubjects ?? [])];
 }
 
 function githubTrust(providerArn: pulumi.Input<string>, repo: DeployRepository, env: Environment): aws.types.input.iam.PolicyDocument {
@@ -170,7 +209,13 @@ function oidcTrust(providerArn: pulumi.Input<string>, sid: string, subjects: rea
 
 /** Pull requests (previews) and the default branch's scheduled drift check: both read-only. */
 export function previewSubjects(infra: InfraCiRoles): string[] {
-  return [`repo:${infra.repository}:pull_request`, `repo:${infra.repository}:ref:refs/heads/${infra.driftCheckBranch}`];
+  const repo = subjectRepository(infra.repository, infra.ids);
+  return [`repo:${repo}:pull_request`, `repo:${repo}:ref:refs/heads/${infra.driftCheckBranch}`];
+}
+
+/** The one subject the deployer trusts: this repository's GitHub environment of the stack. */
+export function deployerSubjects(infra: InfraCiRoles, env: Environment): string[] {
+  return [`repo:${subjectRepository(infra.repository, infra.ids)}:environment:${env.githubEnvironment}`];
 }
 
 /**
@@ -201,38 +246,99 @@ function infraRoles(
     { parent },
   );
   new aws.iam.RolePolicyAttachment(`${name}-infra-preview-read`, { role: preview.name, policyArn: managed("ReadOnlyAccess") }, { parent });
-  const bucket = infra.stateBucket ? `arn:${ctx.partition}:s3:::${infra.stateBucket}` : undefined;
-  const statements: Statement[] = [
-    ...(bucket ? [{ Sid: "ReadPulumiState", Action: ["s3:GetObject", "s3:ListBucket"], Resource: [bucket, `${bucket}/*`] }] : []),
-    ...(infra.secretsProviderKeyArn ? [{ Sid: "DecryptStackConfig", Action: ["kms:Decrypt"], Resource: [infra.secretsProviderKeyArn] }] : []),
-    { Sid: "NeverReadSecretValues", Effect: "Deny", Action: ["secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"], Resource: "*" },
-    infra.secretsProviderKeyArn
-      ? { Sid: "NeverDecryptWithOtherKeys", Effect: "Deny", Action: ["kms:Decrypt"], NotResource: [infra.secretsProviderKeyArn] }
-      : { Sid: "NeverDecrypt", Effect: "Deny", Action: ["kms:Decrypt"], Resource: "*" },
-    bucket
-      ? { Sid: "NeverReadOtherObjects", Effect: "Deny", Action: ["s3:GetObject"], NotResource: [`${bucket}/*`] }
-      : { Sid: "NeverReadObjects", Effect: "Deny", Action: ["s3:GetObject"], Resource: "*" },
-    ...(infra.dnsRoleArn ? zoneRoleStatements(infra.dnsRoleArn, "read") : []),
-  ];
-  new aws.iam.RolePolicy(`${name}-infra-preview-policy`, { role: preview.id, name: "preview", policy: policyDocument(statements) }, { parent });
-
+  new aws.iam.RolePolicy(`${name}-infra-preview-policy`, { role: preview.id, name: "preview", policy: policyDocument(previewStatements(ctx, infra)) }, { parent });
   const deployer = new aws.iam.Role(
     `${name}-infra-deployer-role`,
     {
       name: infra.deployerRoleName,
       description: `pulumi up of ${env.name} from ${infra.repository}'s ${env.githubEnvironment} environment`,
-      assumeRolePolicy: oidcTrust(providerArn, `GitHub${pascal(env.githubEnvironment)}EnvironmentOfThisRepositoryOnly`, [`repo:${infra.repository}:environment:${env.githubEnvironment}`]),
+      assumeRolePolicy: oidcTrust(providerArn, `GitHub${pascal(env.githubEnvironment)}EnvironmentOfThisRepositoryOnly`, deployerSubjects(infra, env)),
       // An RDS Multi-AZ change alone can take most of an hour.
       maxSessionDuration: 7200,
     },
     { parent },
   );
   new aws.iam.RolePolicyAttachment(`${name}-infra-deployer-admin`, { role: deployer.name, policyArn: managed("AdministratorAccess") }, { parent });
+  if (infra.state) {
+    // The state bucket is another account's: AdministratorAccess covers the identity side, but the
+    // grant is stated here so that it reads in the plan; the bucket's own policy bounds it to this stack.
+    const stateGrants: Statement[] = [
+      ...stateIdentityStatements(infra.state, "write"),
+      ...(infra.secretsProviderKeyArn
+        ? [{ Sid: "EncryptAndDecryptStackSecrets", Action: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], Resource: [infra.secretsProviderKeyArn] }]
+        : []),
+    ];
+    new aws.iam.RolePolicy(`${name}-infra-deployer-state`, { role: deployer.id, name: "pulumi-state", policy: policyDocument(stateGrants) }, { parent });
+  }
   if (infra.dnsRoleArn) {
     // Stated although AdministratorAccess covers it: the deployer's way into the zone's account stays explicit.
     new aws.iam.RolePolicy(`${name}-infra-deployer-dns`, { role: deployer.id, name: "zone-records", policy: policyDocument(zoneRoleStatements(infra.dnsRoleArn, "write")) }, { parent });
   }
   return { preview, deployer };
+}
+
+/**
+ * The preview role's own statements on top of ReadOnlyAccess. It reads this
+ * stack's state and decrypts its config; a refresh also reads what the stack
+ * writes itself (secret values set through `pulumi config set --secret`, which
+ * the state already holds, and the canary's code object). Explicit denies keep
+ * it from every other secret value, key and object: a pull request can run any code.
+ */
+export function previewStatements(ctx: AwsContext, infra: InfraCiRoles): Statement[] {
+  const reads = infra.refreshReads ?? { secretArns: [], objectArns: [] };
+  const state = infra.state;
+  const stateObjects = state ? stateReadObjects(state) : [];
+  const objects = [...stateObjects, ...reads.objectArns];
+  const secretKey = reads.secretArns.length > 0 ? reads.secretsKmsKeyArn : undefined;
+  const keys: pulumi.Input<string>[] = [
+    ...(infra.secretsProviderKeyArn ? [infra.secretsProviderKeyArn] : []),
+    ...(state?.bucketKeyArn ? [state.bucketKeyArn] : []),
+    ...(secretKey ? [secretKey] : []),
+  ];
+  return [
+    ...(state ? stateIdentityStatements(state, "read") : []),
+    ...(infra.secretsProviderKeyArn ? [{ Sid: "DecryptStackConfig", Action: ["kms:Decrypt"], Resource: [infra.secretsProviderKeyArn] }] : []),
+    ...(reads.secretArns.length > 0
+      ? [
+          { Sid: "RefreshReadsSecretValuesItsStateAlreadyHolds", Action: ["secretsmanager:GetSecretValue"], Resource: [...reads.secretArns] },
+          ...(secretKey
+            ? [
+                {
+                  // Secrets Manager decrypts only for a GetSecretValue the role may make, which is limited to those secrets above.
+                  Sid: "DecryptThoseSecretsThroughSecretsManagerOnly",
+                  Action: ["kms:Decrypt"],
+                  Resource: [secretKey],
+                  Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${ctx.region}.amazonaws.com` } },
+                },
+              ]
+            : []),
+        ]
+      : []),
+    ...(reads.objectArns.length > 0 ? [{ Sid: "RefreshReadsObjectsTheStackUploads", Action: ["s3:GetObject"], Resource: [...reads.objectArns] }] : []),
+    reads.secretArns.length > 0
+      ? { Sid: "NeverReadOtherSecretValues", Effect: "Deny", Action: ["secretsmanager:GetSecretValue"], NotResource: [...reads.secretArns] }
+      : { Sid: "NeverReadSecretValues", Effect: "Deny", Action: ["secretsmanager:GetSecretValue"], Resource: "*" },
+    { Sid: "NeverBatchReadSecretValues", Effect: "Deny", Action: ["secretsmanager:BatchGetSecretValue"], Resource: "*" },
+    keys.length > 0
+      ? { Sid: "NeverDecryptWithOtherKeys", Effect: "Deny", Action: ["kms:Decrypt"], NotResource: keys }
+      : { Sid: "NeverDecrypt", Effect: "Deny", Action: ["kms:Decrypt"], Resource: "*" },
+    ...(secretKey
+      ? [
+          {
+            // The same key encrypts ECS Exec logs and every other secret: never a direct decrypt.
+            Sid: "NeverDecryptWithThePlatformKeyOutsideSecretsManager",
+            Effect: "Deny" as const,
+            Action: ["kms:Decrypt"],
+            Resource: [secretKey],
+            Condition: { StringNotEquals: { "kms:ViaService": `secretsmanager.${ctx.region}.amazonaws.com` } },
+          },
+        ]
+      : []),
+    objects.length > 0
+      ? { Sid: "NeverReadOtherObjects", Effect: "Deny", Action: ["s3:GetObject"], NotResource: objects }
+      : { Sid: "NeverReadObjects", Effect: "Deny", Action: ["s3:GetObject"], Resource: "*" },
+    ...(infra.dnsRoleArn ? zoneRoleStatements(infra.dnsRoleArn, "read") : []),
+  ];
 }
 
 /**

@@ -6,7 +6,7 @@
  * flat `futures*` keys of the stack config (see `SECRET_KEYS` in schema.ts).
  */
 import { z } from "zod";
-import { FARGATE_SIZES, MULTICALL3, cidr, ecsName, cpu, dnsLabel, ethAddress, githubName, imageRepository, imageTag, retentionDays } from "./primitives";
+import { FARGATE_SIZES, GITHUB_OWNER, MULTICALL3, cidr, ecsName, cpu, dnsLabel, ethAddress, githubName, imageRepository, imageTag, retentionDays } from "./primitives";
 
 const logLevel = z.enum(["debug", "info", "warn", "error"]);
 /** An unsigned integer as a string: token amounts exceed JavaScript's safe integers. */
@@ -263,8 +263,8 @@ export const FuturesSchema = z
     /** The repository whose releases `imageTag: auto` follows and whose workflows deploy the futures code. */
     github: z
       .strictObject({
-        /** Owner of the repository. */
-        owner: githubName.default("lumerin-protocol").describe("Owner of the repository."),
+        /** Owner of the repository, spelled as GitHub spells it. */
+        owner: githubName.default(GITHUB_OWNER).describe("Owner of the repository, spelled as GitHub spells it."),
         /** The repository. */
         repo: githubName.default("futures-marketplace").describe("The repository."),
       })

@@ -8,12 +8,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringConfig, deploymentAlarmWindowMinutes, resolveMonitoring } from "./monitoring";
 import { BAKE_MARGIN_MINUTES, IMAGE_DEPLOY_JOB_MINUTES, STEADY_STATE_MINUTES, imageDeployRunMinutes, rolloutDeadlineMinutes } from "../lib/rollout";
-import { FuturesConfig, MarginCallSchema, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
+import { FuturesConfig, FuturesSchema, MarginCallSchema, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
 import { z } from "zod";
 import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
 import {
   ClusterConfig,
   DeployIdentityConfig,
+  DeployIdentitySchema,
   DnsConfig,
   DnsSchema,
   GitHubConfig,
@@ -280,6 +281,17 @@ interface CrossCheckInputs {
    * margin-call function; undefined when the keys that decide it did not parse.
    */
   readonly secretReaders: Readonly<Record<SecretGroup, string | false | undefined>>;
+  /** A trusted repository (`owner/repo`) and the releases repository whose spelling is canonical, as far as both parsed. */
+  readonly repositorySpellings: readonly {
+    readonly key: string;
+    readonly repository?: string;
+    readonly ownerKey: string;
+    readonly owner?: string;
+    readonly repoKey?: string;
+    readonly repo?: string;
+  }[];
+  /** The immutable-id pairs (`ownerId`, `repositoryId`) under each deployIdentity part. */
+  readonly idPairs: readonly { readonly path: string; readonly ownerId?: number; readonly repositoryId?: number }[];
 }
 
 /** What an ECS task does when a secret it references has no value. */
@@ -354,7 +366,53 @@ function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInp
       : {}),
     outOfBand: parsedAt(raw, ["outOfBandSecrets"], OutOfBandSecretsSchema.prefault({}))?.value,
     secretReaders: secretReaders(raw),
+    repositorySpellings: repositorySpellings(raw),
+    idPairs: (["proxyRouter", "futures", "infra"] as const).map((part) => {
+      const shape = DeployIdentitySchema.shape[part].unwrap().shape;
+      return {
+        path: `deployIdentity.${part}`,
+        ownerId: parsedAt(raw, ["deployIdentity", part, "ownerId"], shape.ownerId)?.value,
+        repositoryId: parsedAt(raw, ["deployIdentity", part, "repositoryId"], shape.repositoryId)?.value,
+      };
+    }),
   };
+}
+
+/** Each trusted repository beside the key that spells its owner (and name) canonically: the releases repository, or the organisation. */
+function repositorySpellings(raw: Readonly<Record<string, unknown>>): CrossCheckInputs["repositorySpellings"] {
+  const deploy = DeployIdentitySchema.shape;
+  const proxyGithub = ProxyRouterSchema.shape.github.unwrap().shape;
+  const futuresGithub = FuturesSchema.shape.github.unwrap().shape;
+  const github = GitHubSchema.shape;
+  const futuresGiven = rawAt(raw, ["futures"]) !== undefined;
+  return [
+    {
+      key: "deployIdentity.proxyRouter.repository",
+      repository: parsedAt(raw, ["deployIdentity", "proxyRouter", "repository"], deploy.proxyRouter.unwrap().shape.repository)?.value,
+      ownerKey: "proxyRouter.github.owner",
+      owner: parsedAt(raw, ["proxyRouter", "github", "owner"], proxyGithub.owner)?.value,
+      repoKey: "proxyRouter.github.repo",
+      repo: parsedAt(raw, ["proxyRouter", "github", "repo"], proxyGithub.repo)?.value,
+    },
+    ...(futuresGiven
+      ? [
+          {
+            key: "deployIdentity.futures.repository",
+            repository: parsedAt(raw, ["deployIdentity", "futures", "repository"], deploy.futures.unwrap().shape.repository)?.value,
+            ownerKey: "futures.github.owner",
+            owner: parsedAt(raw, ["futures", "github", "owner"], futuresGithub.owner)?.value,
+            repoKey: "futures.github.repo",
+            repo: parsedAt(raw, ["futures", "github", "repo"], futuresGithub.repo)?.value,
+          },
+        ]
+      : []),
+    {
+      key: "github.infraRepository",
+      repository: parsedAt(raw, ["github", "infraRepository"], github.infraRepository)?.value,
+      ownerKey: "github.owner",
+      owner: parsedAt(raw, ["github", "owner"], github.owner)?.value,
+    },
+  ];
 }
 
 /** Marks a value below something that is not an object: there is nothing to read there. */
@@ -463,6 +521,35 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
         });
       }
     }
+  }
+
+  // GitHub's OIDC subject carries owner and repository exactly as GitHub spells them, and the trust
+  // compares case-sensitively: a trusted repository spelled unlike its releases repository is a typo
+  // that GitHub's API forgives (it is case-insensitive) and STS does not.
+  for (const { key, repository, ownerKey, owner, repoKey, repo } of inputs.repositorySpellings) {
+    if (repository === undefined) continue;
+    const [trustedOwner, trustedRepo] = repository.split("/");
+    const clash = (theirs: string | undefined, ours: string) => theirs !== undefined && theirs !== ours && theirs.toLowerCase() === ours.toLowerCase();
+    if (owner !== undefined && clash(owner, trustedOwner)) {
+      issues.push({
+        key: `${prefix}${key}`,
+        message: `spells the owner "${trustedOwner}" but ${prefix}${ownerKey} spells it "${owner}"; GitHub's OIDC subject carries the owner exactly as GitHub spells it and the role's trust compares it case-sensitively, so use GitHub's spelling in both (\`gh api repos/${owner}/${trustedRepo} --jq .full_name\` prints it)`,
+      });
+    }
+    if (repoKey && repo !== undefined && clash(repo, trustedRepo)) {
+      issues.push({
+        key: `${prefix}${key}`,
+        message: `spells the repository "${trustedRepo}" but ${prefix}${repoKey} spells it "${repo}"; the OIDC subject is compared case-sensitively, so use GitHub's spelling in both (\`gh api repos/${trustedOwner}/${repo} --jq .full_name\` prints it)`,
+      });
+    }
+  }
+  for (const { path, ownerId, repositoryId } of inputs.idPairs) {
+    if ((ownerId === undefined) === (repositoryId === undefined)) continue;
+    const missing = ownerId === undefined ? "ownerId" : "repositoryId";
+    issues.push({
+      key: `${prefix}${path}.${missing}`,
+      message: `required because ${path}.${missing === "ownerId" ? "repositoryId" : "ownerId"} is set: the immutable subject repo:<owner>@<ownerId>/<repo>@<repositoryId> needs both (\`gh api repos/OWNER/REPO --jq .id,.owner.id\`)`,
+    });
   }
 
   // A Secrets Manager secret's JSON must carry every key its containers read, or the task cannot start.

@@ -74,6 +74,13 @@ export const ssmParameterPath = z
   .max(1011, "expected at most 1011 characters (an SSM parameter name)")
   .refine((v) => v.split("/").length - 1 <= 15, "expected at most 15 levels (an SSM parameter name)")
   .refine((v) => !/^\/?(aws|ssm)/i.test(v), 'SSM refuses parameter names that begin with "aws" or "ssm"');
+/**
+ * The GitHub organisation as GitHub spells it (`gh api orgs/lumerin-protocol --jq .login`). GitHub's
+ * OIDC `sub` claim carries this exact spelling and IAM's StringEquals compares case-sensitively, so
+ * every trusted subject must use it. Only image names are lower-case (`ghcr.io/lumerin-protocol/...`):
+ * container registries require it.
+ */
+export const GITHUB_OWNER = "Lumerin-protocol";
 export const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "expected a GitHub owner or repository name");
 export const imageRepository = z
   .string()

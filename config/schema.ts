@@ -24,6 +24,7 @@ import {
   dnsLabel,
   dnsName,
   ethAddress,
+  GITHUB_OWNER,
   githubName,
   goDuration,
   imageRepository,
@@ -317,8 +318,8 @@ export const ProxyRouterSchema = z.strictObject({
   /** Where releases are looked up for `auto`, and the tag prefix this repository uses. */
   github: z
     .strictObject({
-      /** Owner of the repository whose releases `auto` follows. */
-      owner: githubName.default("lumerin-protocol").describe("Owner of the repository whose releases `auto` follows."),
+      /** Owner of the repository whose releases `auto` follows, spelled as GitHub spells it. */
+      owner: githubName.default(GITHUB_OWNER).describe("Owner of the repository whose releases `auto` follows, spelled as GitHub spells it."),
       /** Repository whose releases `auto` follows. */
       repo: githubName.default("proxy-router").describe("Repository whose releases `auto` follows."),
       /** Release tags are `<prefix>vX.Y.Z[-env]`; the image tag is the whole git tag. */
@@ -362,9 +363,21 @@ const githubRepository = z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-
 const oidcSubject = z
   .string()
   .regex(
-    /^repo:[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+:(environment:[A-Za-z0-9_.-]+|ref:refs\/(heads|tags)\/[^*?\s]+)$/,
-    "expected an exact OIDC subject such as repo:lumerin-protocol/proxy-router:environment:dev (no wildcards, no pull_request)",
+    /^repo:[A-Za-z0-9_.-]+(@\d+)?\/[A-Za-z0-9_.-]+(@\d+)?:(environment:[A-Za-z0-9_.-]+|ref:refs\/(heads|tags)\/[^*?\s]+)$/,
+    "expected an exact OIDC subject such as repo:Lumerin-protocol/proxy-router:environment:dev or repo:Lumerin-protocol@<owner-id>/proxy-router@<repo-id>:environment:dev (no wildcards, no pull_request)",
   );
+const githubId = z.number().int().positive();
+/** GitHub's numeric ids of a repository and its owner: set both, and the role trusts the immutable subject form only. */
+const GITHUB_IDS = {
+  /** Numeric id of the repository's owner (`gh api repos/OWNER/REPO --jq .owner.id`). With `repositoryId`, the role trusts only GitHub's immutable subject `repo:OWNER@<ownerId>/REPO@<repositoryId>:...` (the default for repositories created or renamed since mid-2026, and for any repository or organisation that opts in), and no longer `repo:OWNER/REPO:...`. */
+  ownerId: githubId
+    .optional()
+    .describe(
+      "Numeric id of the repository's owner (`gh api repos/OWNER/REPO --jq .owner.id`). With `repositoryId`, the role trusts only GitHub's immutable subject `repo:OWNER@<ownerId>/REPO@<repositoryId>:...` (the default for repositories created or renamed since mid-2026, and for any repository or organisation that opts in), and no longer `repo:OWNER/REPO:...`.",
+    ),
+  /** Numeric id of the repository (`gh api repos/OWNER/REPO --jq .id`); set together with `ownerId`. */
+  repositoryId: githubId.optional().describe("Numeric id of the repository (`gh api repos/OWNER/REPO --jq .id`); set together with `ownerId`."),
+};
 
 export const DeployIdentitySchema = z.strictObject({
   /** Reuse the account's GitHub OIDC provider by ARN; when absent this stack creates it (there is one per account). */
@@ -377,7 +390,7 @@ export const DeployIdentitySchema = z.strictObject({
       /** Create the deploy role (when at least one proxy service is enabled). */
       enabled: z.boolean().default(true).describe("Create the deploy role (when at least one proxy service is enabled)."),
       /** The repository whose workflows deploy the proxy services. */
-      repository: githubRepository.default("lumerin-protocol/proxy-router").describe("The repository whose workflows deploy the proxy services."),
+      repository: githubRepository.default(`${GITHUB_OWNER}/proxy-router`).describe("The repository whose workflows deploy the proxy services."),
       /** Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name). */
       roleName: iamRoleName.optional().describe("Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name)."),
       /** More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config. */
@@ -385,6 +398,7 @@ export const DeployIdentitySchema = z.strictObject({
         .array(oidcSubject)
         .default([])
         .describe("More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config."),
+      ...GITHUB_IDS,
     })
     .prefault({})
     .describe("The proxy-router repository's deploy role."),
@@ -395,7 +409,7 @@ export const DeployIdentitySchema = z.strictObject({
       enabled: z.boolean().default(true).describe("Create the deploy role (when any futures part is enabled)."),
       /** The repository whose workflows deploy the futures code. */
       repository: githubRepository
-        .default("lumerin-protocol/futures-marketplace")
+        .default(`${GITHUB_OWNER}/futures-marketplace`)
         .describe("The repository whose workflows deploy the futures code."),
       /** Role name. Default `github-actions-futures-v3-{env}` (the live name). */
       roleName: iamRoleName.optional().describe("Role name. Default `github-actions-futures-v3-{env}` (the live name)."),
@@ -404,6 +418,7 @@ export const DeployIdentitySchema = z.strictObject({
         .array(oidcSubject)
         .default([])
         .describe("More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config."),
+      ...GITHUB_IDS,
     })
     .prefault({})
     .describe("The futures-marketplace repository's deploy role (UI, both services, the margin-call code)."),
@@ -416,18 +431,37 @@ export const DeployIdentitySchema = z.strictObject({
       previewRoleName: iamRoleName.optional().describe("Preview role name. Default `lumerin-infra-preview-{env}`."),
       /** Deployer role name. Default `lumerin-infra-deployer-{env}`. */
       deployerRoleName: iamRoleName.optional().describe("Deployer role name. Default `lumerin-infra-deployer-{env}`."),
-      /** Pulumi state bucket (S3 backend) the preview reads; leave out with Pulumi Cloud. */
+      /** Pulumi state bucket (the S3 backend, `PULUMI_BACKEND_URL=s3://<stateBucket>/<stateKeyPrefix>?region=...`); the preview role reads and the deployer writes this stack's state objects in it, and nothing else. Leave out with Pulumi Cloud. */
       stateBucket: z
         .string()
         .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name")
         .optional()
-        .describe("Pulumi state bucket (S3 backend) the preview reads; leave out with Pulumi Cloud."),
-      /** KMS key ARN of the stack's secrets provider; the preview may decrypt with it and no other key. */
+        .describe(
+          "Pulumi state bucket (the S3 backend, `PULUMI_BACKEND_URL=s3://<stateBucket>/<stateKeyPrefix>?region=...`); the preview role reads and the deployer writes this stack's state objects in it, and nothing else. Leave out with Pulumi Cloud.",
+        ),
+      /** Key prefix of the project's Pulumi state in the bucket (the path of the backend URL); Pulumi keeps everything under `<prefix>/.pulumi/`. */
+      stateKeyPrefix: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/, "expected a key prefix such as pulumi/lumerin-infra (no leading or trailing /)")
+        .default("pulumi/lumerin-infra")
+        .describe("Key prefix of the project's Pulumi state in the bucket (the path of the backend URL); Pulumi keeps everything under `<prefix>/.pulumi/`."),
+      /** KMS key ARN of the state bucket's default encryption (SSE-KMS), through S3 only; absent, the roles cannot read the state and the plan reports it as a blocker. `aws kms describe-key --key-id alias/<alias> --query KeyMetadata.Arn --output text` in the bucket's account. */
+      stateBucketKeyArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>; an alias ARN cannot grant use of a key)")
+        .optional()
+        .describe(
+          "KMS key ARN of the state bucket's default encryption (SSE-KMS), through S3 only; absent, the roles cannot read the state and the plan reports it as a blocker. `aws kms describe-key --key-id alias/<alias> --query KeyMetadata.Arn --output text` in the bucket's account.",
+        ),
+      /** KMS key ARN of the stack's secrets provider (`secretsprovider: awskms://...` in the stack file); the preview may decrypt with it and no other key, the deployer also encrypts. Absent, the plan reports a blocker. Created once per stack by `npm run bootstrap-state -- --stack <stack>`'s commands. */
       secretsProviderKeyArn: z
         .string()
-        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, "expected a KMS key ARN")
+        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>; an alias ARN cannot grant use of a key)")
         .optional()
-        .describe("KMS key ARN of the stack's secrets provider; the preview may decrypt with it and no other key."),
+        .describe(
+          "KMS key ARN of the stack's secrets provider (`secretsprovider: awskms://...` in the stack file); the preview may decrypt with it and no other key, the deployer also encrypts. Absent, the plan reports a blocker. Created once per stack by `npm run bootstrap-state -- --stack <stack>`'s commands.",
+        ),
+      ...GITHUB_IDS,
       /** This repository's default branch: its scheduled drift check (subject `ref:refs/heads/<branch>`) may use the preview role. */
       driftCheckBranch: z
         .string()
@@ -447,10 +481,10 @@ export const GitHubSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe("Manage the GitHub environments of the application repositories and of this repository. Needs a token with admin rights on them (`github:token` as a secret, or GITHUB_TOKEN): a fine-grained PAT or GitHub App token with Administration, Environments and Variables read and write; a workflow's own GITHUB_TOKEN cannot."),
-  /** The GitHub organisation every managed repository belongs to. */
-  owner: githubName.default("lumerin-protocol").describe("The GitHub organisation every managed repository belongs to."),
+  /** The GitHub organisation every managed repository belongs to, spelled as GitHub spells it. */
+  owner: githubName.default(GITHUB_OWNER).describe("The GitHub organisation every managed repository belongs to, spelled as GitHub spells it."),
   /** This repository, whose own environments gate `pulumi up`. */
-  infraRepository: githubRepository.default("lumerin-protocol/lumerin-infra").describe("This repository, whose own environments gate `pulumi up`."),
+  infraRepository: githubRepository.default(`${GITHUB_OWNER}/lumerin-infra`).describe("This repository, whose own environments gate `pulumi up`."),
   /** Required reviewers of production deployments: GitHub user ids (`gh api users/<login> --jq .id`). */
   productionReviewerUsers: z
     .array(z.number().int().positive())

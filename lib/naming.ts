@@ -94,6 +94,26 @@ export function platformKeyAlias(env: EnvironmentName): string {
   return `alias/${appEnv("lumerin-platform", env)}`;
 }
 
+/** This repository's read-only CI role of a stack (previews and drift checks). */
+export function infraPreviewRoleName(stack: string): string {
+  return `lumerin-infra-preview-${stack}`;
+}
+
+/** This repository's deploying CI role of a stack (`pulumi up`). */
+export function infraDeployerRoleName(stack: string): string {
+  return `lumerin-infra-deployer-${stack}`;
+}
+
+/** The KMS key alias of a stack's Pulumi secrets provider, in the stack's own account: `alias/lumerin-infra-pulumi-<stack>`. */
+export function pulumiSecretsKeyAlias(stack: string): string {
+  return `alias/lumerin-infra-pulumi-${stack}`;
+}
+
+/** The `secretsprovider:` of a stack file: the stack's own KMS key by alias, in `region`. */
+export function pulumiSecretsProviderUrl(stack: string, region: string): string {
+  return `awskms://${pulumiSecretsKeyAlias(stack)}?region=${region}&awssdk=v2`;
+}
+
 /**
  * The futures marketplace's names as the live deployment has them (ESTATE.md §3),
  * so a stack can adopt them; new resources follow `{app}-{env}`.

@@ -29,20 +29,24 @@ describe("DeployIdentity", () => {
     for (const stack of STACKS) plans[stack] = await committedPlan(stack);
   });
 
-  describe("trust matrix: only the environment's GitHub environment of lumerin-protocol/proxy-router", () => {
+  describe("trust matrix: only the environment's GitHub environment of Lumerin-protocol/proxy-router", () => {
     for (const stack of STACKS) {
       const provider = `arn:aws:iam::${ACCOUNTS[stack]}:oidc-provider/${HOST}`;
-      const own = `repo:lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`;
-      const others = STACKS.filter((s) => s !== stack).map((s) => `repo:lumerin-protocol/proxy-router:environment:${GITHUB_ENV[s]}`);
+      const own = `repo:Lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`;
+      const others = STACKS.filter((s) => s !== stack).map((s) => `repo:Lumerin-protocol/proxy-router:environment:${GITHUB_ENV[s]}`);
       const denied: [string, { sub?: string; aud?: string }][] = [
         ...others.map((sub): [string, { sub: string; aud: string }] => [`another environment (${sub.split(":").pop()})`, { sub, aud: "sts.amazonaws.com" }]),
-        ["the environment's branch without the GitHub environment", { sub: `repo:lumerin-protocol/proxy-router:ref:refs/heads/${stack === "lmn" ? "main" : stack}`, aud: "sts.amazonaws.com" }],
-        ["a pull request", { sub: "repo:lumerin-protocol/proxy-router:pull_request", aud: "sts.amazonaws.com" }],
-        ["a tag", { sub: "repo:lumerin-protocol/proxy-router:ref:refs/tags/v3.2.1", aud: "sts.amazonaws.com" }],
-        ["another repository of the owner", { sub: `repo:lumerin-protocol/futures-marketplace:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
+        ["the environment's branch without the GitHub environment", { sub: `repo:Lumerin-protocol/proxy-router:ref:refs/heads/${stack === "lmn" ? "main" : stack}`, aud: "sts.amazonaws.com" }],
+        ["a pull request", { sub: "repo:Lumerin-protocol/proxy-router:pull_request", aud: "sts.amazonaws.com" }],
+        ["a tag", { sub: "repo:Lumerin-protocol/proxy-router:ref:refs/tags/v3.2.1", aud: "sts.amazonaws.com" }],
+        ["another repository of the owner", { sub: `repo:Lumerin-protocol/futures-marketplace:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
         ["another owner", { sub: `repo:someone-else/proxy-router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
-        ["a look-alike repository", { sub: `repo:lumerin-protocol/proxy-router-fork:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
+        ["a look-alike repository", { sub: `repo:Lumerin-protocol/proxy-router-fork:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
         ["a look-alike owner (case)", { sub: `repo:Lumerin-Protocol/proxy-router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
+        // Image names are lower-case (ghcr.io/lumerin-protocol/...), GitHub's subject is not: the old, wrong spelling.
+        ["the owner in lower case", { sub: `repo:lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
+        ["the repository in another case", { sub: `repo:Lumerin-protocol/Proxy-Router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
+        ["the immutable form while no ids are configured", { sub: `repo:Lumerin-protocol@1234/proxy-router@5678:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
         ["an environment whose name extends this one", { sub: `${own}-hotfix`, aud: "sts.amazonaws.com" }],
         ["a token without aud", { sub: own }],
         ["a token for another audience", { sub: own, aud: "https://github.com/lumerin-protocol" }],
@@ -50,6 +54,99 @@ describe("DeployIdentity", () => {
       it(`${stack}: ${own} may assume the role`, () => assert.equal(mayAssume(plans[stack], { sub: own, aud: "sts.amazonaws.com" }, provider), true));
       for (const [name, claims] of denied) it(`${stack}: denies ${name}`, () => assert.equal(mayAssume(plans[stack], claims, provider), false));
     }
+  });
+
+  describe("trust matrix, immutable subjects: with ids set, exactly repo:Owner@<id>/repo@<id>:<context>", () => {
+    const IDS = { owner: 61234567, proxy: 540012345, futures: 610098765, infra: 990011223 };
+    const stack: Stack = "stg";
+    const provider = `arn:aws:iam::${ACCOUNTS[stack]}:oidc-provider/${HOST}`;
+    const may = (plan: Plan, role: string, sub: string) =>
+      doc(resource(plan, "aws:iam/role:Role", role).inputs.assumeRolePolicy).Statement.some(
+        (s) =>
+          s.Effect === "Allow" &&
+          (s.Principal as { Federated?: string }).Federated === provider &&
+          conditionsMatch(s.Condition, { [`${HOST}:sub`]: sub, [`${HOST}:aud`]: "sts.amazonaws.com" }),
+      );
+    let withIds: Plan;
+    let mixed: Plan;
+    before(async () => {
+      withIds = await planWith(stack, {
+        overrides: {
+          "lumerin-infra:deployIdentity": JSON.stringify({
+            oidcProviderArn: provider,
+            proxyRouter: { ownerId: IDS.owner, repositoryId: IDS.proxy },
+            futures: { ownerId: IDS.owner, repositoryId: IDS.futures },
+            infra: { ownerId: IDS.owner, repositoryId: IDS.infra },
+          }),
+        },
+      });
+      // Ids for one repository only: the others keep the plain form.
+      mixed = await planWith(stack, {
+        overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ oidcProviderArn: provider, infra: { ownerId: IDS.owner, repositoryId: IDS.infra } }) },
+      });
+    });
+    const proxy = `repo:Lumerin-protocol@${IDS.owner}/proxy-router@${IDS.proxy}`;
+    const futures = `repo:Lumerin-protocol@${IDS.owner}/futures-marketplace@${IDS.futures}`;
+    const infra = `repo:Lumerin-protocol@${IDS.owner}/lumerin-infra@${IDS.infra}`;
+    const cases: [string, string, string, boolean][] = [
+      ["proxy-router deploy", "deploy-proxy-router-role", `${proxy}:environment:stg`, true],
+      ["proxy-router deploy", "deploy-proxy-router-role", "repo:Lumerin-protocol/proxy-router:environment:stg", false],
+      ["proxy-router deploy", "deploy-proxy-router-role", `repo:lumerin-protocol@${IDS.owner}/proxy-router@${IDS.proxy}:environment:stg`, false],
+      ["proxy-router deploy", "deploy-proxy-router-role", `repo:Lumerin-protocol@${IDS.owner}/proxy-router@${IDS.proxy + 1}:environment:stg`, false],
+      ["proxy-router deploy", "deploy-proxy-router-role", `repo:Lumerin-protocol@${IDS.owner + 1}/proxy-router@${IDS.proxy}:environment:stg`, false],
+      ["proxy-router deploy", "deploy-proxy-router-role", `repo:Lumerin-protocol@${IDS.proxy}/proxy-router@${IDS.owner}:environment:stg`, false],
+      ["proxy-router deploy", "deploy-proxy-router-role", `${proxy}:environment:dev`, false],
+      ["proxy-router deploy", "deploy-proxy-router-role", `${proxy}:pull_request`, false],
+      ["proxy-router deploy", "deploy-proxy-router-role", `${proxy}:ref:refs/heads/stg`, false],
+      ["proxy-router deploy", "deploy-proxy-router-role", `${futures}:environment:stg`, false],
+      ["futures deploy", "deploy-futures-role", `${futures}:environment:stg`, true],
+      ["futures deploy", "deploy-futures-role", "repo:Lumerin-protocol/futures-marketplace:environment:stg", false],
+      ["futures deploy", "deploy-futures-role", `${proxy}:environment:stg`, false],
+      ["infra preview", "deploy-infra-preview-role", `${infra}:pull_request`, true],
+      ["infra preview", "deploy-infra-preview-role", `${infra}:ref:refs/heads/main`, true],
+      ["infra preview", "deploy-infra-preview-role", "repo:Lumerin-protocol/lumerin-infra:pull_request", false],
+      ["infra preview", "deploy-infra-preview-role", "repo:Lumerin-protocol/lumerin-infra:ref:refs/heads/main", false],
+      ["infra preview", "deploy-infra-preview-role", `${infra}:ref:refs/heads/dev`, false],
+      ["infra preview", "deploy-infra-preview-role", `${infra}:environment:stg`, false],
+      ["infra deployer", "deploy-infra-deployer-role", `${infra}:environment:stg`, true],
+      ["infra deployer", "deploy-infra-deployer-role", "repo:Lumerin-protocol/lumerin-infra:environment:stg", false],
+      ["infra deployer", "deploy-infra-deployer-role", `${infra}:pull_request`, false],
+      ["infra deployer", "deploy-infra-deployer-role", `${infra}:environment:main`, false],
+    ];
+    for (const [what, role, sub, expected] of cases) {
+      it(`${what}: ${expected ? "admits" : "denies"} ${sub}`, () => assert.equal(may(withIds, role, sub), expected));
+    }
+    it("ids on one repository change only that repository's roles", () => {
+      assert.equal(may(mixed, "deploy-infra-deployer-role", `${infra}:environment:stg`), true);
+      assert.equal(may(mixed, "deploy-infra-deployer-role", "repo:Lumerin-protocol/lumerin-infra:environment:stg"), false);
+      assert.equal(may(mixed, "deploy-proxy-router-role", "repo:Lumerin-protocol/proxy-router:environment:stg"), true);
+      assert.equal(may(mixed, "deploy-proxy-router-role", `${proxy}:environment:stg`), false);
+      assert.equal(may(mixed, "deploy-futures-role", "repo:Lumerin-protocol/futures-marketplace:environment:stg"), true);
+    });
+    it("lmn: the immutable subjects of the main environment, and the production rule still reads their context", async () => {
+      const lmnProvider = `arn:aws:iam::${ACCOUNTS.lmn}:oidc-provider/${HOST}`;
+      const lmn = await planWith("lmn", {
+        overrides: {
+          "lumerin-infra:deployIdentity": JSON.stringify({ oidcProviderArn: lmnProvider, proxyRouter: { ownerId: IDS.owner, repositoryId: IDS.proxy }, infra: { ownerId: IDS.owner, repositoryId: IDS.infra } }),
+        },
+      });
+      const mayLmn = (role: string, sub: string) =>
+        doc(resource(lmn, "aws:iam/role:Role", role).inputs.assumeRolePolicy).Statement.some(
+          (st) => (st.Principal as { Federated?: string }).Federated === lmnProvider && conditionsMatch(st.Condition, { [`${HOST}:sub`]: sub, [`${HOST}:aud`]: "sts.amazonaws.com" }),
+        );
+      assert.equal(mayLmn("deploy-proxy-router-role", `${proxy}:environment:main`), true);
+      assert.equal(mayLmn("deploy-proxy-router-role", `${proxy}:environment:stg`), false);
+      assert.equal(mayLmn("deploy-proxy-router-role", "repo:Lumerin-protocol/proxy-router:environment:main"), false);
+      assert.equal(mayLmn("deploy-infra-deployer-role", `${infra}:environment:main`), true);
+      const trust = lmn.violations.filter((v) => v.policy === "github-oidc-trust-pinned");
+      // Only the preview's pull_request trust, reported as the allowed exception, as with the plain form.
+      assert.deepEqual(trust.map((v) => [v.urn.split("::").pop(), v.level]), [["deploy-infra-preview-role", "advisory"]]);
+      assert.match(trust[0].message, new RegExp(`^allowed exception \\(previewRoles\\): .*production role trusts "pull_request"`));
+    });
+
+    it("the immutable trust passes the policy pack (no github-oidc-trust-pinned finding)", () => {
+      assert.deepEqual(withIds.violations.filter((v) => v.policy === "github-oidc-trust-pinned"), []);
+    });
   });
 
   describe("permission matrix (IAM evaluation by @cloud-copilot/iam-simulate)", () => {
@@ -170,12 +267,12 @@ describe("DeployIdentity", () => {
   });
 
   it("trusts extra subjects only by explicit config, and refuses wildcard or pull_request subjects", async () => {
-    const extra = "repo:lumerin-protocol/proxy-router:ref:refs/heads/hotfix";
+    const extra = "repo:Lumerin-protocol/proxy-router:ref:refs/heads/hotfix";
     const plan = await planWith("stg", {
       overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ oidcProviderArn: `arn:aws:iam::${ACCOUNTS.stg}:oidc-provider/${HOST}`, proxyRouter: { extraSubjects: [extra] } }) },
     });
     assert.equal(mayAssume(plan, { sub: extra, aud: "sts.amazonaws.com" }, `arn:aws:iam::${ACCOUNTS.stg}:oidc-provider/${HOST}`), true);
-    for (const bad of ["repo:lumerin-protocol/*:environment:stg", "repo:lumerin-protocol/proxy-router:pull_request"]) {
+    for (const bad of ["repo:Lumerin-protocol/*:environment:stg", "repo:Lumerin-protocol/proxy-router:pull_request"]) {
       await assert.rejects(
         planWith("stg", { overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ proxyRouter: { extraSubjects: [bad] } }) } }),
         /lumerin-infra:deployIdentity\.proxyRouter\.extraSubjects\.0: expected an exact OIDC subject/,
@@ -197,7 +294,7 @@ describe("DeployIdentity", () => {
   });
 
   describe("this repository's CI roles", () => {
-    const infra = "repo:lumerin-protocol/lumerin-infra";
+    const infra = "repo:Lumerin-protocol/lumerin-infra";
     const trustOf = (plan: Plan, name: string) => doc(resource(plan, "aws:iam/role:Role", name).inputs.assumeRolePolicy).Statement;
     const assume = (plan: Plan, name: string, sub: string, stack: Stack) =>
       trustOf(plan, name).some((s) =>
@@ -218,54 +315,20 @@ describe("DeployIdentity", () => {
           `${infra}:ref:refs/heads/dev`,
           `${infra}:ref:refs/heads/main-old`,
           `${infra}:ref:refs/tags/main`,
-          "repo:lumerin-protocol/proxy-router:pull_request",
-          "repo:lumerin-protocol/lumerin-infra-fork:pull_request",
+          "repo:Lumerin-protocol/proxy-router:pull_request",
+          "repo:Lumerin-protocol/lumerin-infra-fork:pull_request",
           "repo:someone-else/lumerin-infra:ref:refs/heads/main",
+          "repo:lumerin-protocol/lumerin-infra:pull_request",
+          "repo:lumerin-protocol/lumerin-infra:ref:refs/heads/main",
         ]) {
           assert.equal(assume(plan, "deploy-infra-preview-role", sub, stack), false, sub);
         }
         assert.equal(assume(plan, "deploy-infra-deployer-role", `${infra}:environment:${GITHUB_ENV[stack]}`, stack), true);
-        for (const sub of [`${infra}:pull_request`, `${infra}:ref:refs/heads/${GITHUB_ENV[stack]}`, `repo:lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`]) {
+        for (const sub of [`${infra}:pull_request`, `${infra}:ref:refs/heads/${GITHUB_ENV[stack]}`, `repo:Lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`]) {
           assert.equal(assume(plan, "deploy-infra-deployer-role", sub, stack), false, sub);
         }
       });
     }
-
-    it("the preview reads, decrypts only the stack's config key, and its denies win over whatever a managed policy allows", async () => {
-      const key = `arn:aws:kms:us-east-1:${ACCOUNTS.stg}:key/0a0a0a0a-1111-2222-3333-444444444444`;
-      const plan = await planWith("stg", {
-        overrides: {
-          "lumerin-infra:deployIdentity": JSON.stringify({
-            oidcProviderArn: `arn:aws:iam::${ACCOUNTS.stg}:oidc-provider/${HOST}`,
-            infra: { stateBucket: "titanio-pulumi-states", secretsProviderKeyArn: key },
-          }),
-        },
-      });
-      assert.equal(resource(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "deploy-infra-preview-read").inputs.policyArn, "arn:aws:iam::aws:policy/ReadOnlyAccess");
-      const inline = doc(resource(plan, "aws:iam/rolePolicy:RolePolicy", "deploy-infra-preview-policy").inputs.policy);
-      // A stand-in for a managed policy that allows every read: the explicit denies must still win.
-      const broadRead = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "kms:Decrypt", "s3:GetObject", "s3:ListBucket"], Resource: "*" }] };
-      // KMS also asks the key's own policy; this is the default one, which lets IAM policies decide.
-      const defaultKeyPolicy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNTS.stg}:root` }, Action: "kms:*", Resource: "*" }] };
-      const can = async (action: string, target: string) => {
-        const result = await runSimulation(
-          {
-            request: { principal: `arn:aws:iam::${ACCOUNTS.stg}:role/lumerin-infra-preview-stg`, action, resource: { resource: target, accountId: ACCOUNTS.stg }, contextVariables: {} },
-            ...(action.startsWith("kms:") ? { resourcePolicy: defaultKeyPolicy } : {}),
-            identityPolicies: [{ name: "preview", policy: inline }, { name: "broad-read", policy: broadRead }],
-            serviceControlPolicies: [],
-            resourceControlPolicies: [],
-          },
-          {},
-        );
-        return result.resultType === "single" && result.overallResult === "Allowed";
-      };
-      assert.equal(await can("s3:GetObject", "arn:aws:s3:::titanio-pulumi-states/.pulumi/stacks/lumerin-infra/stg.json"), true);
-      assert.equal(await can("kms:Decrypt", key), true);
-      assert.equal(await can("secretsmanager:GetSecretValue", `arn:aws:secretsmanager:us-east-1:${ACCOUNTS.stg}:secret:/proxy-router/stg/config-AbCdEf`), false);
-      assert.equal(await can("kms:Decrypt", `arn:aws:kms:us-east-1:${ACCOUNTS.stg}:key/1234abcd-12ab-34cd-56ef-1234567890ab`), false);
-      assert.equal(await can("s3:GetObject", "arn:aws:s3:::s3futures.stg.lumerin.io/index.html"), false);
-    });
 
     it("the deployer holds AdministratorAccess for `pulumi up`, reported by the policy pack as the allowed exception", () => {
       const plan = plans.stg;
@@ -273,7 +336,7 @@ describe("DeployIdentity", () => {
       assert.equal(admin.inputs.policyArn, "arn:aws:iam::aws:policy/AdministratorAccess");
       assert.equal(resource(plan, "aws:iam/role:Role", "deploy-infra-deployer-role").inputs.maxSessionDuration, 7200);
       const reported = plan.violations.filter((v) => v.urn === admin.urn);
-      assert.deepEqual(reported.map((v) => [v.policy, v.level]).sort(), [["github-roles-read-no-secrets", "advisory"], ["iam-no-wildcard-actions", "advisory"]]);
+      assert.deepEqual(reported.map((v) => [v.policy, v.level]).sort(), [["github-roles-no-iam-escalation", "advisory"], ["github-roles-read-no-secrets", "advisory"], ["iam-no-wildcard-actions", "advisory"]]);
     });
   });
 });

@@ -126,7 +126,7 @@ describe("futures in the stacks", () => {
       const role = resource(plans.lmn, "aws:iam/role:Role", "deploy-futures-role");
       assert.equal(role.inputs.name, "github-actions-futures-v3-lmn");
       const trust = doc(role.inputs.assumeRolePolicy).Statement;
-      assert.deepEqual(trust.map((s) => s.Condition?.StringEquals?.["token.actions.githubusercontent.com:sub"]), [["repo:lumerin-protocol/futures-marketplace:environment:main"]]);
+      assert.deepEqual(trust.map((s) => s.Condition?.StringEquals?.["token.actions.githubusercontent.com:sub"]), [["repo:Lumerin-protocol/futures-marketplace:environment:main"]]);
     });
 
     it("grants the UI's sync and invalidation, the two services' deploys, and nothing else", () => {

@@ -117,9 +117,9 @@ describe("image tags in the planned stack (real Octokit against a local GitHub)"
     const before = github.requests.length;
     const plan = await planWith("dev", { releases: new GitHubReleaseSource({ baseUrl: github.baseUrl, perPage: 30 }) });
     const requests = github.requests.slice(before);
-    const pages = requests.filter((r) => r.path === "/repos/lumerin-protocol/proxy-router/releases");
+    const pages = requests.filter((r) => r.path === "/repos/Lumerin-protocol/proxy-router/releases");
     assert.deepEqual(pages.map((r) => r.query.page ?? "1"), ["1", "2", "3"], "one paginated sequence for the repository, not one per service");
-    assert.equal(requests.filter((r) => r.path === "/repos/lumerin-protocol/futures-marketplace/releases").length, 1, "and one for the futures repository");
+    assert.equal(requests.filter((r) => r.path === "/repos/Lumerin-protocol/futures-marketplace/releases").length, 1, "and one for the futures repository");
     const [mm] = containers(resource(plan, "aws:ecs/taskDefinition:TaskDefinition", "futures-market-maker-svc-task"));
     assert.equal(mm.image, "ghcr.io/lumerin-protocol/market-maker:market-maker-v1.5.0-dev", "the market maker follows its own prefix");
     for (const logical of ["proxy-router", "proxy-validator"]) {
@@ -136,7 +136,7 @@ describe("image tags in the planned stack (real Octokit against a local GitHub)"
       overrides: validatorPinned("dev", "proxy-router-v3.1.0-dev"),
       releases: new GitHubReleaseSource({ baseUrl: github.baseUrl, perPage: 30 }),
     });
-    const pages = github.requests.slice(before).filter((r) => r.path === "/repos/lumerin-protocol/proxy-router/releases");
+    const pages = github.requests.slice(before).filter((r) => r.path === "/repos/Lumerin-protocol/proxy-router/releases");
     assert.deepEqual(pages.map((r) => r.query.page ?? "1"), ["1", "2", "3"], "the router's lookup alone: one paginated sequence");
     const image = (logical: string) => containers(resource(plan, "aws:ecs/taskDefinition:TaskDefinition", `${logical}-svc-task`))[0].image;
     assert.equal(image("proxy-router"), "ghcr.io/lumerin-protocol/proxy-router:proxy-router-v3.59.0-dev");
@@ -188,7 +188,7 @@ describe("image tags in the planned stack (real Octokit against a local GitHub)"
         (err: unknown) => err,
       );
       assert.ok(error instanceof ImageTagLookupError);
-      assert.match(error.message, /lumerin-protocol\/proxy-router/);
+      assert.match(error.message, /Lumerin-protocol\/proxy-router/);
       assert.match(error.message, /"stg"/);
       assert.match(error.message, /401/);
       assert.deepEqual(registeredInLastRun(), ["urn:pulumi:stg::lumerin-infra::pulumi:pulumi:Stack::lumerin-infra-stg"], "only the stack itself");

@@ -145,7 +145,7 @@ describe("the offline plan", () => {
         program: () => require("../index") as Promise<Record<string, unknown>>,
       });
       assert.equal((plan.outputs.proxyValidator as { imageTag: string }).imageTag, "proxy-router-v3.4.5-stg");
-      assert.deepEqual(github.requests.map((r) => r.path).sort(), ["/repos/lumerin-protocol/futures-marketplace/releases", "/repos/lumerin-protocol/proxy-router/releases"]);
+      assert.deepEqual(github.requests.map((r) => r.path).sort(), ["/repos/Lumerin-protocol/futures-marketplace/releases", "/repos/Lumerin-protocol/proxy-router/releases"]);
     } finally {
       if (saved === undefined) delete process.env.GITHUB_API_URL;
       else process.env.GITHUB_API_URL = saved;

@@ -120,6 +120,7 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
       [
         ["allowed-exceptions", ADVISORY, "deploy-infra-deployer-admin", true],
         ["allowed-exceptions", ADVISORY, "deploy-infra-deployer-admin", true],
+        ["allowed-exceptions", ADVISORY, "deploy-infra-deployer-admin", true],
         ["allowed-exceptions", ADVISORY, "deploy-infra-preview-role", true],
       ],
     );
@@ -141,7 +142,7 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
               Effect: "Allow",
               Principal: { Federated: "arn:aws:iam::464450398935:oidc-provider/token.actions.githubusercontent.com" },
               Action: "sts:AssumeRoleWithWebIdentity",
-              Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:lumerin-protocol/proxy-router:environment:stg" } },
+              Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:Lumerin-protocol/proxy-router:environment:stg" } },
             },
           ],
         }),
@@ -163,5 +164,43 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
     req.setResourcesList([role, policy].map((r) => resourceMessage(new messages.AnalyzerResource(), r)));
     const found = diagnostics(await analyzeStack(req));
     assert.deepEqual(found.map((d) => [d.policy, d.level, d.urn]), [["github-roles-read-no-secrets", MANDATORY, policy.urn]]);
+  });
+
+  it("gives each policy the shared keys and only its own rule's options, with their defaults, in its configSchema", async () => {
+    const info = await call<Empty, messages.AnalyzerInfo>(client.getAnalyzerInfo, new Empty());
+    const schemaOf = (name: string) => {
+      const policy = info.getPoliciesList().find((p) => p.getName() === name);
+      return (policy?.getConfigschema()?.getProperties()?.toJavaScript() ?? {}) as Record<string, { default?: unknown; type?: string }>;
+    };
+    for (const name of ["rds-hardened", "rds-hardened-nonprod"]) {
+      const schema = schemaOf(name);
+      assert.deepEqual([schema.productionMinimumBackupRetentionDays?.default, schema.minimumBackupRetentionDays?.default], [14, 7], name);
+      assert.deepEqual(schema.productionStacks?.default, ["lmn"]);
+      assert.equal(schema.publicIngressPorts, undefined, `${name} has no other rule's options`);
+    }
+    assert.deepEqual(schemaOf("security-groups-not-open-to-the-world").publicIngressPorts?.default, { "proxy-router-*-nlb": [7301], "proxy-validator-*-nlb": [7301] });
+    assert.equal(schemaOf("iam-no-wildcard-actions").productionMinimumBackupRetentionDays, undefined);
+  });
+
+  // Last: configuring the pack changes it for every later request.
+  it("applies a rule's options from the CLI's policy pack config (Configure), per policy", async () => {
+    const db = resourceMessage(new messages.AnalyzeRequest(), {
+      type: "aws:rds/instance:Instance",
+      name: "db",
+      urn: "urn:pulumi:lmn::lumerin-infra::aws:rds/instance:Instance::db",
+      props: { storageEncrypted: true, deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "db-final", backupRetentionPeriod: 14, multiAz: true, manageMasterUserPassword: true },
+      protect: true,
+    });
+    const hardened = async () => diagnostics(await analyze(db)).filter((d) => d.policy === "rds-hardened");
+    assert.deepEqual(await hardened(), []);
+    const request = new messages.ConfigureAnalyzerRequest();
+    const config = new messages.PolicyConfig();
+    config.setEnforcementlevel(MANDATORY);
+    config.setProperties(Struct.fromJavaScript({ productionMinimumBackupRetentionDays: 30 }));
+    request.getPolicyconfigMap().set("rds-hardened", config);
+    await call<messages.ConfigureAnalyzerRequest, Empty>(client.configure, request);
+    const found = await hardened();
+    assert.deepEqual(found.map((d) => d.level), [MANDATORY]);
+    assert.match(found[0].message, /\nbackups kept 14 days \(< 30\)\. /);
   });
 });

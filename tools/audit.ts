@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { evaluate } from "../policy/evaluate";
+import { evaluate, splitPolicyConfig } from "../policy/evaluate";
 import type { PolicyConfig } from "../policy/rules/model";
 import { viewsFromExport } from "../policy/views";
 import { renderViolations } from "./render";
@@ -35,14 +35,31 @@ export async function audit(argv: readonly string[]): Promise<number> {
   let stack: string;
   let views;
   let config: Partial<PolicyConfig> | undefined;
+  let ruleOptions: Record<string, Record<string, unknown>> | undefined;
   try {
     ({ stack, views } = viewsFromExport(JSON.parse(readFileSync(file, "utf8"))));
-    if (parsed.values["policy-config"]) config = JSON.parse(readFileSync(parsed.values["policy-config"], "utf8")) as Partial<PolicyConfig>;
   } catch (err) {
     console.error(`✗ ${file}: ${(err as Error).message}`);
     return 2;
   }
-  const violations = await evaluate(views, { stack, config });
+  const configFile = parsed.values["policy-config"];
+  if (configFile) {
+    try {
+      ({ config, ruleOptions } = splitPolicyConfig(JSON.parse(readFileSync(configFile, "utf8"))));
+    } catch (err) {
+      console.error(`✗ ${configFile}: ${(err as Error).message}`);
+      return 2;
+    }
+  }
+  let violations;
+  try {
+    violations = await evaluate(views, { stack, config, ruleOptions });
+  } catch (err) {
+    // A rule option the rule does not have, or of the wrong type, named `<rule>.<option>`.
+    if (!/^policy config /.test((err as Error).message)) throw err;
+    console.error(`✗ ${configFile ?? file}: ${(err as Error).message}`);
+    return 2;
+  }
   console.log(`Audit of stack "${stack}" (${file}): ${views.length} resources`);
   console.log(renderViolations({ violations }).join("\n"));
   if (parsed.values.json) writeFileSync(parsed.values.json, JSON.stringify({ stack, violations }, null, 2) + "\n");

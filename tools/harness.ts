@@ -41,7 +41,6 @@ export interface CapturedResource {
 
 export type { PolicyViolation as Violation } from "../policy/rules/model";
 import type { PolicyViolation } from "../policy/rules/model";
-import type { DeployBlocker } from "../config/dns";
 
 export interface Plan {
   readonly stack: string;
@@ -51,8 +50,12 @@ export interface Plan {
   readonly violations: readonly PolicyViolation[];
   /** The data-source calls (lookups) the program made, in order, each with its explicit provider's URN (none: the default). */
   readonly invokes: readonly { readonly token: string; readonly provider?: string }[];
-  /** One-time steps not done yet: the stack plans without what each withholds, and `pulumi up` refuses to run. */
-  readonly blockers: readonly DeployBlocker[];
+  /**
+   * One-time steps still missing before the first real `pulumi up`: from the stack files
+   * (tools/readiness.ts; the plan itself succeeds), and from the program, which lists what
+   * it withholds meanwhile (a pending DNS role: `pulumi up` refuses to run).
+   */
+  readonly blockers: readonly { readonly key: string; readonly message: string; readonly withheld?: readonly string[] }[];
 }
 
 export interface CaptureOptions {

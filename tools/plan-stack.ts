@@ -13,6 +13,7 @@ import { viewsFromPlan } from "../policy/views";
 import { lumerinStack } from "../stack";
 import { Plan, capture } from "./harness";
 import type { HostedZone } from "./mocks";
+import { deploymentBlockers } from "./readiness";
 import { StackFileConfig, readStackConfig } from "./stack-files";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -57,5 +58,5 @@ export async function planStack(files: StackFileConfig, options: PlanStackOption
   });
   // The same rules `pulumi preview --policy-pack policy` runs, on everything the program registered.
   const violations = await evaluate(viewsFromPlan(plan), { stack: plan.stack, config: options.policyConfig });
-  return { ...plan, violations, blockers };
+  return { ...plan, violations, blockers: [...deploymentBlockers({ ...files, config }), ...blockers] };
 }

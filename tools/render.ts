@@ -52,8 +52,8 @@ export function renderTree(plan: Plan, configFile: string): string {
   const lines: string[] = [];
   const custom = plan.resources.filter((r) => r.custom).length;
   lines.push(`Plan of ${plan.project}/${plan.stack} (${configFile}): ${custom} resources in ${plan.resources.length - custom} components`);
-  lines.push("");
   lines.push(...renderBlockers(plan));
+  lines.push("");
   lines.push("Images");
   for (const i of images(plan)) lines.push(`  ${i.service.padEnd(16)} ${i.image}   (${ORIGIN_TEXT[i.origin] ?? i.origin})`);
   lines.push("");
@@ -85,15 +85,17 @@ export function renderTree(plan: Plan, configFile: string): string {
   return lines.join("\n");
 }
 
-/** One-time steps still to do: each blocks `pulumi up`, and what it withholds is not in the plan. */
+/**
+ * One-time steps the stack still lacks before its first real `pulumi up` (they do not fail
+ * the plan), shown first in the tree; what one withholds (a pending DNS role's records) is listed.
+ */
 export function renderBlockers(plan: Pick<Plan, "blockers">): string[] {
   if (plan.blockers.length === 0) return [];
-  const lines = [`BLOCKED: pulumi up refuses this stack until ${plan.blockers.length === 1 ? "this is done" : `these ${plan.blockers.length} are done`}`];
+  const lines = ["", `Before the first pulumi up: ${plan.blockers.length} missing (docs/deploying.md)`];
   for (const b of plan.blockers) {
     lines.push(`  ✗ ${b.key}`, `      ${b.message}`);
-    if (b.withheld.length > 0) lines.push(`      not in this plan meanwhile (${b.withheld.length}): ${b.withheld.join(", ")}`);
+    if (b.withheld?.length) lines.push(`      not in this plan meanwhile (${b.withheld.length}): ${b.withheld.join(", ")}`);
   }
-  lines.push("");
   return lines;
 }
 
@@ -128,10 +130,10 @@ export function renderMarkdown(plan: Plan): string {
   out.push(`${custom.length} resources. Mandatory policy violations: ${plan.violations.filter((v) => v.level === "mandatory").length}.`);
   out.push("");
   if (plan.blockers.length) {
-    out.push(`> **Blocked:** \`pulumi up\` refuses this stack until ${plan.blockers.length === 1 ? "this is done" : "these are done"}.`);
+    out.push(`**Before the first \`pulumi up\`: ${plan.blockers.length} missing** ([docs/deploying.md](docs/deploying.md))`, "");
     for (const b of plan.blockers) {
-      out.push(`> - \`${b.key}\`: ${b.message}`);
-      if (b.withheld.length > 0) out.push(`>   Not in this plan meanwhile: ${b.withheld.map((w) => `\`${w}\``).join(", ")}.`);
+      out.push(`- \`${b.key}\`: ${b.message.replace(/\|/g, "\\|")}`);
+      if (b.withheld?.length) out.push(`  Not in this plan meanwhile: ${b.withheld.map((w) => `\`${w}\``).join(", ")}.`);
     }
     out.push("");
   }

@@ -16,6 +16,10 @@ export interface StackFileConfig {
   readonly configFile: string;
   readonly config: Record<string, string>;
   readonly secretKeys: string[];
+  /** The stack file's `secretsprovider:` (absent: the CLI would ask for a passphrase). */
+  readonly secretsProvider?: string;
+  /** Whether the stack file carries `encryptedkey:`, which only `pulumi stack init` (or change-secrets-provider) writes. */
+  readonly hasEncryptedKey: boolean;
 }
 
 interface Declaration {
@@ -30,9 +34,9 @@ export function readStackConfig(root: string, stack: string, configFile?: string
   if (!project?.name) throw new Error(`${projectFile} has no project name`);
   const ns = project.name;
   const file = configFile ? path.resolve(configFile) : path.join(root, `Pulumi.${stack}.yaml`);
-  let stackDoc: { config?: Record<string, unknown> } | null;
+  let stackDoc: { config?: Record<string, unknown>; secretsprovider?: unknown; encryptedkey?: unknown } | null;
   try {
-    stackDoc = parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    stackDoc = parse(readFileSync(file, "utf8")) as typeof stackDoc;
   } catch (err) {
     throw new Error(`cannot read the config of stack "${stack}" from ${file}: ${(err as Error).message}`);
   }
@@ -72,7 +76,15 @@ export function readStackConfig(root: string, stack: string, configFile?: string
   }
   if (issues.length > 0) throw new ConfigError(issues);
 
-  return { project: ns, stack, configFile: file, config, secretKeys: [...secretKeys].sort() };
+  return {
+    project: ns,
+    stack,
+    configFile: file,
+    config,
+    secretKeys: [...secretKeys].sort(),
+    ...(typeof stackDoc?.secretsprovider === "string" ? { secretsProvider: stackDoc.secretsprovider } : {}),
+    hasEncryptedKey: typeof stackDoc?.encryptedkey === "string" && stackDoc.encryptedkey.length > 0,
+  };
 }
 
 function isSecure(value: unknown): value is { secure: string } {

@@ -1,5 +1,6 @@
 /** Data safety and reliability: mandatory in production stacks, advisory elsewhere. */
-import { Finding, ResourceView, Rule, str } from "./model";
+import * as aws from "@pulumi/aws";
+import { Finding, ResourceView, Rule, optionsOf, propsOf, str, typeToken } from "./model";
 
 /**
  * Resource types that hold data which a replacement or a deletion loses: the one list of
@@ -28,24 +29,47 @@ export const statefulProtected: Rule = {
   description: "Databases, buckets, secrets and KMS keys are protected from deletion by `pulumi up`/`destroy`.",
   enforcement: "production-only",
   remediation: "Set protect: true on the resource (the components do so when the stack's protect is on).",
-  equivalents: ["Pulumi protect (no scanner equivalent)"],
+  equivalents: [],
   checkResource: (r) => (STATEFUL_TYPES[r.type]?.protectRequired && !r.protect ? [{ message: `${r.type.split(":").pop()} ${r.name} is not protected` }] : []),
+};
+
+const RDS_OPTIONS = {
+  minimumBackupRetentionDays: {
+    description: "Days of automated backups every database keeps (the rule is advisory outside production).",
+    schema: { type: "integer", minimum: 1, maximum: 35 },
+    default: 7,
+  },
+  productionMinimumBackupRetentionDays: {
+    description: "Days of automated backups a production database keeps (the configuration refuses fewer than 14).",
+    schema: { type: "integer", minimum: 1, maximum: 35 },
+    default: 14,
+  },
 };
 
 export const rdsHardened: Rule = {
   name: "rds-hardened",
-  description: "RDS is encrypted, has deletion protection, takes a final snapshot and keeps backups for at least 7 days.",
+  description:
+    "RDS is encrypted, has deletion protection, takes a final snapshot, keeps backups (7 days, 14 in production: options minimumBackupRetentionDays and productionMinimumBackupRetentionDays) and, in production, runs Multi-AZ.",
   enforcement: "production-only",
-  remediation: "Set storageEncrypted, deletionProtection, skipFinalSnapshot: false with a finalSnapshotIdentifier, and backupRetentionPeriod >= 7.",
-  equivalents: ["CKV_AWS_16", "CKV_AWS_293", "CKV_AWS_133", "awsguard:rds-instance-storage-encrypted", "AwsSolutions-RDS10", "AwsSolutions-RDS11"],
-  checkResource: (r) => {
-    if (r.type !== "aws:rds/instance:Instance" && r.type !== "aws:rds/cluster:Cluster") return [];
-    const p = r.props;
+  remediation: "Set storageEncrypted, deletionProtection, skipFinalSnapshot: false with a finalSnapshotIdentifier, backupRetentionPeriod at or above the threshold, and multiAz in production.",
+  equivalents: ["CKV_AWS_16", "CKV_AWS_293", "CKV_AWS_157", "CKV_AWS_133", "awsguard:rds-storage-encrypted", "awsguard:rds-instance-multi-az-enabled", "awsguard:rds-instance-backup-enabled", "AwsSolutions-RDS2", "AwsSolutions-RDS3", "AwsSolutions-RDS10", "AwsSolutions-RDS13", "AVD-AWS-0080", "AVD-AWS-0077", "AVD-AWS-0177", "[RDS.3]", "[RDS.5]", "[RDS.8]", "[RDS.11]"],
+  options: RDS_OPTIONS,
+  resourceClasses: [aws.rds.Instance, aws.rds.Cluster],
+  checkResource: (r, ctx) => {
+    const instance = propsOf(r, aws.rds.Instance);
+    const cluster = propsOf(r, aws.rds.Cluster);
+    const p = instance ?? cluster;
+    if (!p) return [];
+    const options = optionsOf(ctx, RDS_OPTIONS);
+    const minimum = ctx.production ? options.productionMinimumBackupRetentionDays : options.minimumBackupRetentionDays;
     const problems: string[] = [];
     if (p.storageEncrypted !== true) problems.push("storage is not encrypted");
     if (p.deletionProtection !== true) problems.push("deletion protection is off");
     if (p.skipFinalSnapshot === true || !str(p.finalSnapshotIdentifier)) problems.push("no final snapshot");
-    if (typeof p.backupRetentionPeriod !== "number" || p.backupRetentionPeriod < 7) problems.push(`backups kept ${String(p.backupRetentionPeriod ?? "default 1")} days (< 7)`);
+    const days = p.backupRetentionPeriod;
+    if (typeof days !== "number" || days < minimum) problems.push(`backups kept ${String(days ?? "default 1")} days (< ${minimum})`);
+    // A cluster spreads its storage over three AZs; an instance needs a standby.
+    if (ctx.production && instance && instance.multiAz !== true) problems.push("not Multi-AZ");
     return problems.map((message) => ({ message }));
   },
 };
@@ -59,7 +83,7 @@ export const s3Hardened: Rule = {
   description: "Every bucket is versioned, encrypted by explicit configuration, and blocks all public access.",
   enforcement: "production-only",
   remediation: "Add BucketVersioning (Enabled), BucketServerSideEncryptionConfiguration and BucketPublicAccessBlock with all four settings true.",
-  equivalents: ["CKV_AWS_21", "CKV_AWS_145", "CKV_AWS_53..56", "awsguard:s3-bucket-*", "AwsSolutions-S1/S2/S10"],
+  equivalents: ["CKV_AWS_21", "CKV_AWS_145 (stricter: KMS)", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV2_AWS_6", "AwsSolutions-S2", "AVD-AWS-0088", "AVD-AWS-0090", "AVD-AWS-0086", "AVD-AWS-0087", "AVD-AWS-0091", "AVD-AWS-0093", "[S3.8]", "[S3.14]"],
   checkStack: (resources) => {
     const findings: Finding[] = [];
     const byBucket = (type: RegExp) => resources.filter((r) => type.test(r.type));
@@ -85,7 +109,7 @@ export const logGroupsRetained: Rule = {
   description: "Every log group has a retention period (none would keep logs, and cost, forever).",
   enforcement: "production-only",
   remediation: "Set retentionInDays.",
-  equivalents: ["CKV_AWS_338", "awsguard: none"],
+  equivalents: ["CKV_AWS_338 (stricter: a year)", "[CloudWatch.16]"],
   checkResource: (r) =>
     r.type === "aws:cloudwatch/logGroup:LogGroup" && !(typeof r.props.retentionInDays === "number" && r.props.retentionInDays > 0)
       ? [{ message: `log group ${str(r.props.name) ?? r.name} keeps logs forever` }]
@@ -97,7 +121,7 @@ export const ecsCircuitBreaker: Rule = {
   description: "ECS services deploy with the circuit breaker and automatic rollback.",
   enforcement: "production-only",
   remediation: "Set deploymentCircuitBreaker: { enable: true, rollback: true }.",
-  equivalents: ["terraform-aws-modules/ecs default", "AwsSolutions: none"],
+  equivalents: [],
   checkResource: (r) => {
     if (r.type !== "aws:ecs/service:Service") return [];
     const cb = r.props.deploymentCircuitBreaker as { enable?: boolean; rollback?: boolean } | undefined;
@@ -112,7 +136,7 @@ export const cloudfrontTls: Rule = {
   description: "CloudFront serves HTTPS only (redirect or https-only) with TLS 1.2 or newer.",
   enforcement: "production-only",
   remediation: "Set viewerProtocolPolicy to redirect-to-https in every cache behaviour and minimumProtocolVersion to TLSv1.2_2021.",
-  equivalents: ["CKV_AWS_34", "CKV_AWS_174", "awsguard:cloudfront-distribution-https-only", "AwsSolutions-CFR4"],
+  equivalents: ["CKV_AWS_34", "CKV_AWS_174", "AwsSolutions-CFR4", "AVD-AWS-0012", "AVD-AWS-0013", "[CloudFront.3]"],
   checkResource: (r) => {
     if (r.type !== "aws:cloudfront/distribution:Distribution") return [];
     const p = r.props;
@@ -131,26 +155,93 @@ export const cloudfrontTls: Rule = {
 
 const TLS12_ELB = /^ELBSecurityPolicy-(TLS13-1-2|TLS13-1-3|FS-1-2|TLS-1-2)/;
 
+const LISTENER_TYPES = [typeToken(aws.lb.Listener), typeToken(aws.alb.Listener)];
+const LISTENER_RULE_TYPES = [typeToken(aws.lb.ListenerRule), typeToken(aws.alb.ListenerRule)];
+
+type Action = { type?: string; redirect?: { protocol?: string } };
+const actionsOf = (v: unknown): Action[] => (Array.isArray(v) ? (v as Action[]) : []);
+const redirectsToHttps = (actions: Action[]) => actions.length > 0 && actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS");
+
 export const loadBalancersHttpsOnly: Rule = {
   name: "load-balancers-https-only",
-  description: "Application load balancers listen on HTTPS (TLS 1.2+) or redirect HTTP to HTTPS; TLS listeners use a TLS 1.2+ policy. Plain TCP on network load balancers (stratum) is not HTTP and is allowed.",
+  description:
+    "Application load balancers listen on HTTPS (TLS 1.2+) or redirect HTTP to HTTPS, and no listener rule on an HTTP listener serves instead of redirecting; TLS listeners use a TLS 1.2+ policy. Plain TCP on network load balancers (stratum) is not HTTP and is allowed.",
   enforcement: "production-only",
-  remediation: "Use protocol HTTPS with an ELBSecurityPolicy-TLS13-1-2-* policy, or make the HTTP listener's default action a redirect to HTTPS.",
-  equivalents: ["CKV_AWS_2", "CKV_AWS_103", "awsguard:elb-*", "AwsSolutions-ELB2 (related)"],
-  checkResource: (r) => {
-    if (r.type !== "aws:lb/listener:Listener" && r.type !== "aws:alb/listener:Listener") return [];
-    const protocol = String(r.props.protocol ?? "HTTP").toUpperCase();
-    const actions = (Array.isArray(r.props.defaultActions) ? r.props.defaultActions : []) as { type?: string; redirect?: { protocol?: string } }[];
-    if (protocol === "HTTP") {
-      const redirects = actions.length > 0 && actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS");
-      return redirects ? [] : [{ message: "HTTP listener serves traffic instead of redirecting to HTTPS" }];
+  remediation: "Use protocol HTTPS with an ELBSecurityPolicy-TLS13-1-2-* policy, or make the HTTP listener's default action and every rule on it a redirect to HTTPS.",
+  equivalents: ["CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20", "awsguard:alb-http-to-https-redirection", "AVD-AWS-0054", "AVD-AWS-0047", "[ELB.1]", "[ELB.17]"],
+  checkStack: (resources) => {
+    const findings: Finding[] = [];
+    const httpListeners = new Set<string>();
+    for (const r of resources.filter((x) => LISTENER_TYPES.includes(x.type))) {
+      const protocol = String(r.props.protocol ?? "HTTP").toUpperCase();
+      if (protocol === "HTTP") {
+        const arn = str(r.outputs.arn);
+        if (arn) httpListeners.add(arn);
+        if (!redirectsToHttps(actionsOf(r.props.defaultActions))) findings.push({ urn: r.urn, message: "HTTP listener serves traffic instead of redirecting to HTTPS" });
+      } else if (protocol === "HTTPS" || protocol === "TLS") {
+        const policy = str(r.props.sslPolicy);
+        if (!policy || !TLS12_ELB.test(policy)) findings.push({ urn: r.urn, message: `${protocol} listener uses ${policy ?? "the default"} security policy; expected TLS 1.2 or newer` });
+      }
     }
-    if (protocol === "HTTPS" || protocol === "TLS") {
-      const policy = str(r.props.sslPolicy);
-      return policy && TLS12_ELB.test(policy) ? [] : [{ message: `${protocol} listener uses ${policy ?? "the default"} security policy; expected TLS 1.2 or newer` }];
+    for (const rule of resources.filter((x) => LISTENER_RULE_TYPES.includes(x.type))) {
+      const listener = str(rule.props.listenerArn);
+      if (listener && httpListeners.has(listener) && !redirectsToHttps(actionsOf(rule.props.actions))) {
+        findings.push({ urn: rule.urn, message: `listener rule ${rule.name} on an HTTP listener serves traffic instead of redirecting to HTTPS` });
+      }
     }
-    return [];
+    return findings;
   },
 };
 
-export const DATA_SAFETY_RULES: readonly Rule[] = [statefulProtected, rdsHardened, s3Hardened, logGroupsRetained, ecsCircuitBreaker, cloudfrontTls, loadBalancersHttpsOnly];
+const RECOVERY_OPTIONS = {
+  productionMinimumRecoveryWindowDays: {
+    description: "Days a deleted production secret can still be restored (7 to 30; 0 would delete at once).",
+    schema: { type: "integer", minimum: 7, maximum: 30 },
+    default: 7,
+  },
+};
+
+export const secretsRecoverable: Rule = {
+  name: "secrets-have-recovery-window",
+  description: "A deleted secret stays recoverable: recoveryWindowInDays is at least productionMinimumRecoveryWindowDays (7) in production; elsewhere (advisory) only 0, immediate deletion, is reported.",
+  enforcement: "production-only",
+  remediation: "Set recoveryWindowInDays to 7 or more (30 is the AWS default).",
+  equivalents: [],
+  options: RECOVERY_OPTIONS,
+  resourceClasses: [aws.secretsmanager.Secret],
+  checkResource: (r, ctx) => {
+    const p = propsOf(r, aws.secretsmanager.Secret);
+    if (!p) return [];
+    const minimum = ctx.production ? optionsOf(ctx, RECOVERY_OPTIONS).productionMinimumRecoveryWindowDays : 1;
+    // Unset means the AWS default, 30 days.
+    const days = typeof p.recoveryWindowInDays === "number" ? p.recoveryWindowInDays : 30;
+    return days < minimum ? [{ message: `secret ${str(p.name) ?? r.name} has a recovery window of ${days} days (< ${minimum})${days === 0 ? ": deleting it deletes it at once" : ""}` }] : [];
+  },
+};
+
+const LOAD_BALANCERS = [typeToken(aws.lb.LoadBalancer), typeToken(aws.alb.LoadBalancer)];
+
+export const loadBalancersDeletionProtected: Rule = {
+  name: "load-balancers-deletion-protected",
+  description: "Production load balancers have deletion protection (their DNS names are what miners and callers use).",
+  enforcement: "production-only",
+  remediation: "Set enableDeletionProtection: true.",
+  equivalents: ["CKV_AWS_150", "awsguard:elb-deletion-protection-enabled", "[ELB.6]"],
+  resourceClasses: [aws.lb.LoadBalancer, aws.alb.LoadBalancer],
+  checkResource: (r) => {
+    if (!LOAD_BALANCERS.includes(r.type)) return [];
+    return r.props.enableDeletionProtection === true ? [] : [{ message: `load balancer ${str(r.props.name) ?? r.name} has no deletion protection` }];
+  },
+};
+
+export const DATA_SAFETY_RULES: readonly Rule[] = [
+  statefulProtected,
+  rdsHardened,
+  s3Hardened,
+  logGroupsRetained,
+  ecsCircuitBreaker,
+  cloudfrontTls,
+  loadBalancersHttpsOnly,
+  secretsRecoverable,
+  loadBalancersDeletionProtected,
+];

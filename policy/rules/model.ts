@@ -1,3 +1,5 @@
+import type { CustomResourceOptions, Resource, Unwrap } from "@pulumi/pulumi";
+
 /**
  * What a rule sees, whatever runs it: the real policy pack under the Pulumi CLI
  * (`pulumi preview --policy-pack policy`), the offline plan, the tests, or an
@@ -28,7 +30,7 @@ export type Level = "mandatory" | "advisory";
 export interface PolicyConfig {
   /** Stacks whose data-safety rules are mandatory. */
   readonly productionStacks: readonly string[];
-  /** The GitHub owner every OIDC-trusted role must be pinned to. */
+  /** The GitHub owner every OIDC-trusted role must be pinned to, spelled exactly as GitHub spells it (the `sub` claim is case-sensitive). */
   readonly githubOwner: string;
   /** Role names (IAM wildcards allowed) granted broad rights on purpose (the infrastructure deployer); each use is reported as an exception. */
   readonly privilegedRoles: readonly string[];
@@ -40,7 +42,7 @@ export interface PolicyConfig {
 
 export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
   productionStacks: ["lmn"],
-  githubOwner: "lumerin-protocol",
+  githubOwner: "Lumerin-protocol",
   // The one role that runs `pulumi up` from CI (components/deploy-identity.ts).
   privilegedRoles: ["lumerin-infra-deployer-*"],
   productionSubjects: ["environment:main", "ref:refs/heads/main"],
@@ -52,6 +54,109 @@ export interface RuleContext {
   readonly stack: string;
   readonly production: boolean;
   readonly config: PolicyConfig;
+  /** This rule's own options (its `options`), defaults filled in. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One option of one rule (a threshold, an allow-list): under the CLI it is a property of that policy's
+ * `configSchema`, with this default; `npm run audit --policy-config` and `evaluate` take it under the
+ * rule's name.
+ */
+export interface RuleOption<T = unknown> {
+  readonly description: string;
+  /** JSON schema of the value, without the default. */
+  readonly schema: Readonly<Record<string, unknown>>;
+  readonly default: T;
+}
+
+export type RuleOptions = Readonly<Record<string, RuleOption>>;
+
+/** A rule's options, typed by its option specs' defaults. */
+export function optionsOf<O extends RuleOptions>(ctx: RuleContext, spec: O): { readonly [K in keyof O]: O[K]["default"] } {
+  const out: Record<string, unknown> = {};
+  for (const [key, option] of Object.entries(spec)) out[key] = key in ctx.options ? ctx.options[key] : option.default;
+  return out as { readonly [K in keyof O]: O[K]["default"] };
+}
+
+/** The JSON type an option value has, for validating configuration. */
+function jsonType(value: unknown): string {
+  if (Array.isArray(value)) return "array";
+  if (value === null) return "null";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  return typeof value;
+}
+
+type Schema = Readonly<Record<string, unknown>>;
+
+/**
+ * What is wrong with a value against the small JSON-schema subset options use (type, minimum, maximum,
+ * items, additionalProperties), as `<path>: expected ...`; `undefined` when nothing is.
+ */
+function schemaProblem(value: unknown, schema: Schema, path: string): string | undefined {
+  const want = typeof schema.type === "string" ? schema.type : undefined;
+  const got = jsonType(value);
+  if (want && got !== want && !(want === "number" && got === "integer")) return `${path}: expected ${want}, got ${got}`;
+  if (typeof value === "number") {
+    if (typeof schema.minimum === "number" && value < schema.minimum) return `${path}: expected at least ${schema.minimum}, got ${value}`;
+    if (typeof schema.maximum === "number" && value > schema.maximum) return `${path}: expected at most ${schema.maximum}, got ${value}`;
+  }
+  if (Array.isArray(value) && schema.items && typeof schema.items === "object") {
+    for (const [i, v] of value.entries()) {
+      const problem = schemaProblem(v, schema.items as Schema, `${path}[${i}]`);
+      if (problem) return problem;
+    }
+  }
+  if (got === "object" && schema.additionalProperties && typeof schema.additionalProperties === "object") {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const problem = schemaProblem(v, schema.additionalProperties as Schema, `${path}.${k}`);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A rule's options from configuration, defaults filled in. Throws, naming `<rule>.<key>` (and the element),
+ * on an option the rule does not have or a value its schema refuses.
+ */
+export function resolveOptions(rule: Rule, given: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+  const spec = rule.options ?? {};
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(spec).map(([k, o]) => [k, o.default]));
+  for (const [key, value] of Object.entries(given ?? {})) {
+    const option = spec[key];
+    if (!option) throw new Error(`policy config ${rule.name}.${key}: ${rule.name} has no option ${key}${Object.keys(spec).length ? ` (it has ${Object.keys(spec).join(", ")})` : ""}`);
+    const problem = schemaProblem(value, option.schema, `${rule.name}.${key}`);
+    if (problem) throw new Error(`policy config ${problem}`);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** A resource class of `@pulumi/aws` (its type token is the class's `__pulumiType`, as `validateResourceOfType` reads it). */
+export interface ResourceClass<TArgs> {
+  new (name: string, args: TArgs, opts?: CustomResourceOptions): Resource;
+}
+
+/**
+ * The props of `r` typed as the class's args when `r` is of that class, else `undefined`: the same test
+ * `validateResourceOfType` of `@pulumi/policy` makes, for rules that the CLI, the plan and the audit share.
+ */
+export function propsOf<TArgs>(r: ResourceView, cls: ResourceClass<TArgs>): Partial<Unwrap<NonNullable<TArgs>>> | undefined {
+  return r.type === typeToken(cls) ? (r.props as Partial<Unwrap<NonNullable<TArgs>>>) : undefined;
+}
+
+/** The type token of a `@pulumi/aws` resource class (`aws:rds/instance:Instance`). */
+export function typeToken<TArgs>(cls: ResourceClass<TArgs>): string {
+  const token = (cls as unknown as { __pulumiType?: unknown }).__pulumiType;
+  if (typeof token !== "string") throw new Error(`${cls.name} is not a Pulumi resource class`);
+  return token;
+}
+
+/** The resources of this class in the stack, each with typed props. */
+export function ofClass<TArgs>(resources: readonly ResourceView[], cls: ResourceClass<TArgs>): { view: ResourceView; props: Partial<Unwrap<NonNullable<TArgs>>> }[] {
+  const token = typeToken(cls);
+  return resources.filter((r) => r.type === token).map((view) => ({ view, props: view.props as Partial<Unwrap<NonNullable<TArgs>>> }));
 }
 
 /** One result of evaluating the pack: the plan JSON's `violations` entries. */
@@ -80,8 +185,19 @@ export interface Rule {
   readonly enforcement: Level | "production-only";
   /** What to change when it fires. */
   readonly remediation: string;
-  /** Checkov / awsguard / cdk-nag ids that check the same thing, for the README table. */
+  /**
+   * Peer checks of the same thing, each verified against the peer's own source: Checkov `CKV_AWS_*`/`CKV2_AWS_*`,
+   * awsguard (`awsguard:<name>`), cdk-nag `AwsSolutions-*`, Trivy `AVD-AWS-*`, Security Hub `[Service.n]`. Empty when
+   * no peer checks it. policy/README.md lists them (a test keeps the table in step).
+   */
   readonly equivalents?: readonly string[];
+  /** This rule's own configuration (thresholds, allow-lists), each with a default. */
+  readonly options?: RuleOptions;
+  /**
+   * The `@pulumi/aws` classes `checkResource` looks at, when it looks at certain classes only: the pack then
+   * registers it through `validateResourceOfType` per class, and the evaluator skips other resources.
+   */
+  readonly resourceClasses?: readonly ResourceClass<never>[];
   readonly checkResource?: (resource: ResourceView, ctx: RuleContext) => Checked;
   readonly checkStack?: (resources: readonly ResourceView[], ctx: RuleContext) => Checked;
 }

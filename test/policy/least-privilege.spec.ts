@@ -1,197 +1,16 @@
-/**
- * Every rule of the policy pack, on real `@pulumi/aws` resources built under the
- * capture harness's mocks: for each rule at least one case where it fires (the
- * policy, level, offending URN and why) and one where it passes. The last test
- * checks that every rule in RULES was exercised both ways, so a rule added
- * without tests fails the suite.
- */
-import { committedPlan } from "./support/plan";
+/** Least privilege rules (policy/rules/least-privilege.ts). */
 import { strict as assert } from "node:assert";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { evaluate } from "../policy/evaluate";
-import { cloudfrontTls, ecsCircuitBreaker, loadBalancersHttpsOnly, logGroupsRetained, rdsHardened, s3Hardened, statefulProtected } from "../policy/rules/data-safety";
-import { RULES } from "../policy/rules/index";
-import { mayAddress, unscopedResource } from "../policy/rules/iam-facts";
-import {
-  actionsExist,
-  executionRolesReadOwnSecrets,
-  githubRolesReadNoSecrets,
-  githubTrustPinned,
-  noUsersOrAccessKeys,
-  noWildcardActions,
-  passRoleScoped,
-  resourceStarOnlyWhereRequired,
-} from "../policy/rules/least-privilege";
-import { globsOverlap } from "../policy/rules/model";
-import type { Level, PolicyViolation, ResourceView, Rule } from "../policy/rules/model";
-import { containerSecretsByReference, noSecretsInPlainEnvironment, noSecretsInTagsOrOutputs, secretValuesAreSecret } from "../policy/rules/secrets";
-import { ACCOUNT, REGION, TestStack, nameOf, urnOf, violations } from "./support/policy";
+import { evaluate } from "../../policy/evaluate";
+import { mayAddress, unscopedResource } from "../../policy/rules/iam-facts";
+import { actionsExist, executionRolesReadOwnSecrets, githubRolesNoIamEscalation, githubRolesReadNoSecrets, githubTrustPinned, noUsersOrAccessKeys, noWildcardActions, passRoleScoped, resourceStarOnlyWhereRequired, taskRoleIsNotExecutionRole } from "../../policy/rules/least-privilege";
+import { globsOverlap } from "../../policy/rules/model";
+import type { PolicyViolation, ResourceView } from "../../policy/rules/model";
+import { ACCOUNT, REGION, urnOf, violations } from "../support/policy";
+import { ARN, AUD, ECS_TASKS_TRUST, KEY_ARN, SUB, T, allow, doc, fires, githubTrust, managed, ofRule, passes, pinned, role, show, taskDefinition } from "./support";
 
-// ------------------------------------------------------------------ coverage bookkeeping
-
-const coverage = new Map<string, { fires: number; passes: number }>();
-/** Off while a known-bug case runs: a case that cannot pass yet covers nothing. */
-function record(rule: Rule, kind: "fires" | "passes"): void {
-  const entry = coverage.get(rule.name) ?? { fires: 0, passes: 0 };
-  entry[kind] += 1;
-  coverage.set(rule.name, entry);
-}
-
-interface Expected {
-  /** The offender's type and logical name (a top-level resource: its URN is computed, not looked up). */
-  readonly type: string;
-  readonly name: string;
-  readonly level: Level;
-  /** A fragment of the message that says why. */
-  readonly message: string | RegExp;
-  readonly stack?: TestStack;
-}
-
-const matches = (message: string, fragment: string | RegExp) => (typeof fragment === "string" ? message.includes(fragment) : fragment.test(message));
-const show = (vs: readonly PolicyViolation[]) => JSON.stringify(vs, null, 2);
-
-/** Asserts `rule` reported `expected` exactly (policy, URN, level, message) and returns that violation. */
-function fires(vs: readonly PolicyViolation[], rule: Rule, expected: Expected): PolicyViolation {
-  const urn = urnOf(expected.type, expected.name, expected.stack ?? "dev");
-  const mine = vs.filter((v) => v.policy === rule.name);
-  const hit = mine.find((v) => v.urn === urn && matches(v.message, expected.message));
-  assert.ok(hit, `expected ${rule.name} to fire on ${urn} saying ${String(expected.message)}; it reported:\n${show(mine)}`);
-  assert.equal(hit.level, expected.level, `level of ${rule.name} on ${expected.name}`);
-  // A blocking finding tells what to change; an allowed exception says it is one.
-  if (hit.level === "mandatory" || !hit.message.startsWith("allowed exception")) assert.ok(hit.message.endsWith(rule.remediation), `remediation missing: ${hit.message}`);
-  record(rule, "fires");
-  return hit;
-}
-
-/** Asserts `rule` reported nothing on the named resources (or nothing at all when none are named). */
-function passes(vs: readonly PolicyViolation[], rule: Rule, ...names: string[]): void {
-  const mine = vs.filter((v) => v.policy === rule.name && (names.length === 0 || names.includes(nameOf(v.urn))));
-  assert.deepEqual(mine, [], `expected ${rule.name} to pass${names.length ? ` on ${names.join(", ")}` : ""}; it reported:\n${show(mine)}`);
-  record(rule, "passes");
-}
-
-function ofRule(vs: readonly PolicyViolation[], rule: Rule, name?: string): PolicyViolation[] {
-  return vs.filter((v) => v.policy === rule.name && (name === undefined || nameOf(v.urn) === name));
-}
-
-// ------------------------------------------------------------------ fixtures
-
-const T = {
-  role: "aws:iam/role:Role",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  policy: "aws:iam/policy:Policy",
-  attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-  policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
-  roleAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
-  groupAttachment: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-  groupAttachmentsExclusive: "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
-  userAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-  userAttachmentsExclusive: "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
-  user: "aws:iam/user:User",
-  accessKey: "aws:iam/accessKey:AccessKey",
-  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
-  service: "aws:ecs/service:Service",
-  lambda: "aws:lambda/function:Function",
-  secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
-  rdsInstance: "aws:rds/instance:Instance",
-  kmsKey: "aws:kms/key:Key",
-  bucket: "aws:s3/bucket:Bucket",
-  logGroup: "aws:cloudwatch/logGroup:LogGroup",
-  distribution: "aws:cloudfront/distribution:Distribution",
-  listener: "aws:lb/listener:Listener",
-  stack: "pulumi:pulumi:Stack",
-} as const;
-
-const STACK_URN = (stack: TestStack) => `urn:pulumi:${stack}::lumerin-infra::pulumi:pulumi:Stack::lumerin-infra-${stack}`;
-
-const GITHUB_PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
-const AUD = "token.actions.githubusercontent.com:aud";
-const SUB = "token.actions.githubusercontent.com:sub";
-const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-const CERT_ARN = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/0f0e0d0c-0b0a-4909-a808-070605040302`;
-// Fake, obviously so, but shaped like the real thing.
-const HEX_KEY = "0x" + "ab".repeat(32);
-const GRAPH_KEY = "0123456789abcdef".repeat(2);
-const ALCHEMY_URL = "https://eth-mainnet.g.alchemy.com/v2/AbCdEfGhIjKlMnOpQrStUvWxYz012345";
-const ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE";
-/** An AWS-managed policy's ARN. */
-const managed = (name: string) => `arn:aws:iam::aws:policy/${name}`;
-const ARN = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
-
-type Statement = Record<string, unknown>;
-const doc = (...statements: Statement[]) => pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements });
-const allow = (action: string | string[], resource: pulumi.Input<string> | pulumi.Input<string>[], extra: Statement = {}): Statement => ({ Effect: "Allow", Action: action, Resource: resource, ...extra });
-
-const ECS_TASKS_TRUST = JSON.stringify({
-  Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
-});
-
-/** A trust policy for GitHub's OIDC provider with these conditions. */
-function githubTrust(condition?: Record<string, Record<string, string | string[]>>): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{ Sid: "GitHubActions", Effect: "Allow", Principal: { Federated: GITHUB_PROVIDER_ARN }, Action: "sts:AssumeRoleWithWebIdentity", ...(condition ? { Condition: condition } : {}) }],
-  });
-}
-const pinned = (sub: string) => githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com", [SUB]: sub } });
-
-const role = (name: string, assumeRolePolicy: string = ECS_TASKS_TRUST) => new aws.iam.Role(name, { name, assumeRolePolicy });
-
-interface Container {
-  name: string;
-  image?: string;
-  environment?: { name: string; value: pulumi.Input<string> }[];
-  secrets?: { name: string; valueFrom: pulumi.Input<string> }[];
-  repositoryCredentials?: { credentialsParameter: pulumi.Input<string> };
-}
-
-function taskDefinition(name: string, containers: Container[], extra: Partial<aws.ecs.TaskDefinitionArgs> = {}): aws.ecs.TaskDefinition {
-  return new aws.ecs.TaskDefinition(name, {
-    family: name,
-    cpu: "256",
-    memory: "512",
-    networkMode: "awsvpc",
-    requiresCompatibilities: ["FARGATE"],
-    containerDefinitions: pulumi.jsonStringify(containers.map((c) => ({ image: "ghcr.io/lumerin-protocol/app:v1.0.0", essential: true, ...c }))),
-    ...extra,
-  });
-}
-
-function lambda(name: string, variables: Record<string, pulumi.Input<string>>): aws.lambda.Function {
-  const exec = role(`${name}-role`);
-  return new aws.lambda.Function(name, {
-    role: exec.arn,
-    runtime: "nodejs20.x",
-    handler: "index.handler",
-    code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler=()=>0") }),
-    environment: { variables },
-  });
-}
-
-function distribution(name: string, viewerProtocolPolicy: string, minimumProtocolVersion: string, ordered: { pathPattern: string; viewerProtocolPolicy: string }[] = []): aws.cloudfront.Distribution {
-  const behaviour = { targetOriginId: "origin", allowedMethods: ["GET", "HEAD"], cachedMethods: ["GET", "HEAD"], cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6" };
-  return new aws.cloudfront.Distribution(name, {
-    enabled: true,
-    aliases: ["app.example.com"],
-    origins: [
-      {
-        originId: "origin",
-        domainName: "origin.example.com",
-        customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] },
-      },
-    ],
-    defaultCacheBehavior: { ...behaviour, viewerProtocolPolicy },
-    orderedCacheBehaviors: ordered.map((o) => ({ ...behaviour, ...o })),
-    restrictions: { geoRestriction: { restrictionType: "none" } },
-    viewerCertificate: { acmCertificateArn: CERT_ARN, sslSupportMethod: "sni-only", minimumProtocolVersion },
-  });
-}
-
-// ------------------------------------------------------------------ least privilege
-
-describe("policy rules", () => {
+describe("policy rules: least privilege", () => {
   describe("iam-no-wildcard-actions", () => {
     it('fires on a RolePolicy allowing "s3:*", an aws.iam.Policy allowing "*", and an AdministratorAccess attachment or managed ARN', async () => {
       const vs = await violations(noWildcardActions, () => {
@@ -342,6 +161,9 @@ describe("policy rules", () => {
         "*",
         "arn:aws:secretsmanager:*:*:secret:*",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+        // Every name with Secrets Manager's six-character suffix is every secret.
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:*-??????",
+        "arn:aws:secretsmanager:*:*:secret:?*",
         "arn:aws:s3:::*",
         "arn:aws:s3:::*/*",
         "arn:aws:ssm:*:*:parameter/*",
@@ -364,6 +186,7 @@ describe("policy rules", () => {
         "arn:aws:logs:us-east-1:1:log-group:/ecs/proxy-router-dev:log-stream:*",
         "arn:aws:secretsmanager:us-east-1:1:secret:proxy-router-secrets-dev-*",
         "arn:aws:secretsmanager:*:*:secret:proxy-router-secrets-dev-*",
+        "arn:aws:secretsmanager:*:*:secret:proxy-router-secrets-dev-??????",
         "arn:aws:s3:::bucket-name/*",
         "arn:aws:s3:::bucket-name",
         "arn:aws:ecs:us-east-1:1:service/cluster-dev/proxy-router-dev",
@@ -479,6 +302,14 @@ describe("policy rules", () => {
       });
     });
 
+    it("fires on an Allow with NotResource (every resource but the listed ones)", async () => {
+      const vs = await violations(resourceStarOnlyWhereRequired, () => {
+        const app = role("app-task");
+        new aws.iam.RolePolicy("app-not-resource", { role: app.name, policy: doc({ Sid: "AllButOne", Effect: "Allow", Action: "s3:GetObject", NotResource: "arn:aws:s3:::private/*" }) });
+      });
+      fires(vs, resourceStarOnlyWhereRequired, { type: T.rolePolicy, name: "app-not-resource", level: "mandatory", message: "statement AllButOne allows its actions on every resource except arn:aws:s3:::private/* (Allow with NotResource)" });
+    });
+
     it('cloudwatch:PutMetricData on "*" (its dataset type is optional) passes only pinned to a namespace by StringEquals', () => {
       for (const [name, sid] of [["metrics-any-namespace", "MetricsAnyNamespace"], ["metrics-namespace-pattern", "MetricsNamespacePattern"], ["metrics-foreign-key", "MetricsForeignKey"]]) {
         fires(vs, resourceStarOnlyWhereRequired, { type: T.rolePolicy, name, level: "mandatory", message: `statement ${sid} grants on "*" actions that take resource ARNs: cloudwatch:PutMetricData` });
@@ -584,7 +415,7 @@ describe("policy rules", () => {
 
     it("github-roles-read-no-secrets fires on a secret-reading managed policy or customer policy reaching a GitHub-trusted role through PolicyAttachment or RolePolicyAttachmentsExclusive; passes the run-time role", async () => {
       const vs = await violations(githubRolesReadNoSecrets, () => {
-        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        const gh = role("gh-deploy", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
         const exec = role("app-exec");
         const secret = new aws.secretsmanager.Secret("app-config", { name: "/app/dev/config", kmsKeyId: KEY_ARN });
         new aws.iam.RolePolicyAttachmentsExclusive("gh-exclusive", { roleName: gh.name, policyArns: [managed("SecretsManagerReadWrite")] });
@@ -646,39 +477,64 @@ describe("policy rules", () => {
       const vs = await violations(noUsersOrAccessKeys, () => {
         const user = new aws.iam.User("ci-user", { name: "ci-user" });
         new aws.iam.AccessKey("ci-key", { user: user.name });
-        role("ci-role", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        role("ci-role", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
       });
       fires(vs, noUsersOrAccessKeys, { type: T.user, name: "ci-user", level: "mandatory", message: 'User "ci-user" is a long-lived credential' });
       fires(vs, noUsersOrAccessKeys, { type: T.accessKey, name: "ci-key", level: "mandatory", message: 'AccessKey "ci-key" is a long-lived credential' });
       passes(vs, noUsersOrAccessKeys, "ci-role");
       assert.equal(vs.length, 2, show(vs));
     });
+
+    it("fires on a console login profile, a service-specific credential (a CodeCommit password), an SSH key and a signing certificate", async () => {
+      const vs = await violations(noUsersOrAccessKeys, () => {
+        new aws.iam.UserLoginProfile("ops-console", { user: "ops" });
+        new aws.iam.ServiceSpecificCredential("ops-git", { userName: "ops", serviceName: "codecommit.amazonaws.com" });
+        new aws.iam.SshKey("ops-ssh", { username: "ops", encoding: "SSH", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleOnlyNotARealKeyAtAll ops" });
+        new aws.iam.SigningCertificate("ops-cert", { userName: "ops", certificateBody: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----" });
+      });
+      fires(vs, noUsersOrAccessKeys, { type: "aws:iam/userLoginProfile:UserLoginProfile", name: "ops-console", level: "mandatory", message: 'UserLoginProfile "ops-console" is a long-lived credential' });
+      fires(vs, noUsersOrAccessKeys, { type: "aws:iam/serviceSpecificCredential:ServiceSpecificCredential", name: "ops-git", level: "mandatory", message: 'ServiceSpecificCredential "ops-git" is a long-lived credential' });
+      fires(vs, noUsersOrAccessKeys, { type: "aws:iam/sshKey:SshKey", name: "ops-ssh", level: "mandatory", message: 'SshKey "ops-ssh" is a long-lived credential' });
+      fires(vs, noUsersOrAccessKeys, { type: "aws:iam/signingCertificate:SigningCertificate", name: "ops-cert", level: "mandatory", message: 'SigningCertificate "ops-cert" is a long-lived credential' });
+    });
   });
 
   describe("github-oidc-trust-pinned", () => {
     it("fires on dev without aud, without sub, with a wildcard owner or repository, or another owner", async () => {
       const vs = await violations(githubTrustPinned, () => {
-        role("gh-no-aud", githubTrust({ StringLike: { [SUB]: "repo:lumerin-protocol/proxy-router:*" } }));
+        role("gh-no-aud", githubTrust({ StringLike: { [SUB]: "repo:Lumerin-protocol/proxy-router:*" } }));
         role("gh-no-sub", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" } }));
         role("gh-any-owner", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "repo:*/proxy-router:*" } }));
-        role("gh-any-repo", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "repo:lumerin-protocol/*:*" } }));
+        role("gh-any-repo", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "repo:Lumerin-protocol/*:*" } }));
         role("gh-other-owner", pinned("repo:someone-else/proxy-router:environment:dev"));
+        // GitHub spells the owner Lumerin-protocol; StringEquals on another spelling never matches a real token.
+        role("gh-lower-case-owner", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        role("gh-lower-case-owner-immutable", pinned("repo:lumerin-protocol@1234/proxy-router@5678:environment:dev"));
         role("gh-not-repo", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "*" } }));
       });
       fires(vs, githubTrustPinned, { type: T.role, name: "gh-no-aud", level: "mandatory", message: 'trust statement GitHubActions: aud must be StringEquals "sts.amazonaws.com"' });
       fires(vs, githubTrustPinned, { type: T.role, name: "gh-no-sub", level: "mandatory", message: "no sub condition, so any repository on GitHub could assume the role" });
       fires(vs, githubTrustPinned, { type: T.role, name: "gh-any-owner", level: "mandatory", message: 'sub "repo:*/proxy-router:*" has a wildcard in owner or repository' });
-      fires(vs, githubTrustPinned, { type: T.role, name: "gh-any-repo", level: "mandatory", message: 'sub "repo:lumerin-protocol/*:*" has a wildcard in owner or repository' });
-      fires(vs, githubTrustPinned, { type: T.role, name: "gh-other-owner", level: "mandatory", message: 'trusts owner "someone-else", not "lumerin-protocol"' });
-      fires(vs, githubTrustPinned, { type: T.role, name: "gh-not-repo", level: "mandatory", message: 'sub "*" is not of the form repo:<owner>/<repo>:<context>' });
+      fires(vs, githubTrustPinned, { type: T.role, name: "gh-any-repo", level: "mandatory", message: 'sub "repo:Lumerin-protocol/*:*" has a wildcard in owner or repository' });
+      fires(vs, githubTrustPinned, { type: T.role, name: "gh-other-owner", level: "mandatory", message: 'trusts owner "someone-else", not "Lumerin-protocol"' });
+      fires(vs, githubTrustPinned, {
+        type: T.role,
+        name: "gh-lower-case-owner",
+        level: "mandatory",
+        message: 'sub "repo:lumerin-protocol/proxy-router:environment:dev" spells the owner "lumerin-protocol", but GitHub spells it "Lumerin-protocol"; the subject is compared case-sensitively',
+      });
+      fires(vs, githubTrustPinned, { type: T.role, name: "gh-lower-case-owner-immutable", level: "mandatory", message: 'spells the owner "lumerin-protocol", but GitHub spells it "Lumerin-protocol"' });
+      fires(vs, githubTrustPinned, { type: T.role, name: "gh-not-repo", level: "mandatory", message: 'sub "*" is not of the form repo:<owner>/<repo>:<context> or repo:<owner>@<id>/<repo>@<id>:<context>' });
       // The no-aud role's sub is fine on dev: exactly one finding.
       assert.equal(ofRule(vs, githubTrustPinned, "gh-no-aud").length, 1, show(vs));
     });
 
     it("passes a pinned repository with aud on dev, and ignores roles GitHub cannot assume", async () => {
       const vs = await violations(githubTrustPinned, () => {
-        role("gh-dev", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
-        role("gh-dev-branches", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "repo:lumerin-protocol/proxy-router:*" } }));
+        role("gh-dev", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
+        // GitHub's immutable subject form (owner and repository ids).
+        role("gh-dev-immutable", pinned("repo:Lumerin-protocol@1234/proxy-router@5678:environment:dev"));
+        role("gh-dev-branches", githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com" }, StringLike: { [SUB]: "repo:Lumerin-protocol/proxy-router:*" } }));
         role("ecs-task");
       });
       passes(vs, githubTrustPinned);
@@ -688,9 +544,9 @@ describe("policy rules", () => {
       const vs = await violations(
         githubTrustPinned,
         () => {
-          role("gh-lmn-dev", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
-          role("gh-lmn-main", pinned("repo:lumerin-protocol/proxy-router:environment:main"));
-          role("gh-lmn-branch", pinned("repo:lumerin-protocol/proxy-router:ref:refs/heads/main"));
+          role("gh-lmn-dev", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
+          role("gh-lmn-main", pinned("repo:Lumerin-protocol/proxy-router:environment:main"));
+          role("gh-lmn-branch", pinned("repo:Lumerin-protocol/proxy-router:ref:refs/heads/main"));
           role("ecs-task");
         },
         { stack: "lmn" },
@@ -711,7 +567,7 @@ describe("policy rules", () => {
     let vs: PolicyViolation[];
     before(async () => {
       vs = await violations(githubRolesReadNoSecrets, () => {
-        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        const gh = role("gh-deploy", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
         const secret = new aws.secretsmanager.Secret("app-config", { name: "/app/dev/config", kmsKeyId: KEY_ARN });
         const secure = new aws.ssm.Parameter("db-url", { name: "/app/dev/db-url", type: "SecureString", value: pulumi.secret("postgres://db.internal:5432/app") });
         const plain = new aws.ssm.Parameter("image-tag", { name: "/app/dev/image-tag", type: "String", value: "v1.2.3" });
@@ -746,7 +602,7 @@ describe("policy rules", () => {
     it("fires on action patterns that include a secret read (secretsmanager:Get*, kms:Decr*, ssm:Get* on a SecureString)", async () => {
       // SECRET_READS matches only the exact names and "service:*"; the patterns are not expanded (iam-facts could).
       const patterns = await violations(githubRolesReadNoSecrets, () => {
-        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        const gh = role("gh-deploy", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
         const secret = new aws.secretsmanager.Secret("app-config", { name: "/app/dev/config", kmsKeyId: KEY_ARN });
         const secure = new aws.ssm.Parameter("db-url", { name: "/app/dev/db-url", type: "SecureString", value: pulumi.secret("postgres://db.internal:5432/app") });
         new aws.iam.RolePolicy("gh-get-star", { role: gh.name, policy: doc(allow("secretsmanager:Get*", secret.arn, { Sid: "GetStar" })) });
@@ -756,6 +612,120 @@ describe("policy rules", () => {
       for (const name of ["gh-get-star", "gh-decr-star", "gh-ssm-star"]) {
         fires(patterns, githubRolesReadNoSecrets, { type: T.rolePolicy, name, level: "mandatory", message: "GitHub-trusted role gh-deploy can read secrets" });
       }
+    });
+
+    it("a preview role (previewRoles) may read exactly the secrets whose value the stack writes (in its state already), reported as an exception; any other secret read is mandatory", async () => {
+      const vs = await violations(githubRolesReadNoSecrets, () => {
+        const preview = role("lumerin-infra-preview-dev", pinned("repo:Lumerin-protocol/lumerin-infra:pull_request"));
+        const held = new aws.secretsmanager.Secret("held", { name: "/app/dev/held", kmsKeyId: KEY_ARN });
+        new aws.secretsmanager.SecretVersion("held-value", { secretId: held.id, secretString: pulumi.secret('{"k":"v"}') });
+        const outOfBand = new aws.secretsmanager.Secret("out-of-band", { name: "/app/dev/oob", kmsKeyId: KEY_ARN });
+        new aws.iam.RolePolicy("preview-reads-held", {
+          role: preview.name,
+          policy: doc(
+            allow("secretsmanager:GetSecretValue", held.arn, { Sid: "Held" }),
+            allow("kms:Decrypt", KEY_ARN, { Sid: "ViaSecretsManager", Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } } }),
+          ),
+        });
+        const other = role("lumerin-infra-preview-stg", pinned("repo:Lumerin-protocol/lumerin-infra:pull_request"));
+        new aws.iam.RolePolicy("preview-reads-out-of-band", { role: other.name, policy: doc(allow("secretsmanager:GetSecretValue", outOfBand.arn, { Sid: "OutOfBand" })) });
+        // Decrypt outside Secrets Manager reads every secret of the key: never an exception.
+        const third = role("lumerin-infra-preview-lmn", pinned("repo:Lumerin-protocol/lumerin-infra:pull_request"));
+        new aws.iam.RolePolicy("preview-decrypts-directly", { role: third.name, policy: doc(allow("secretsmanager:GetSecretValue", held.arn, { Sid: "Held" }), allow("kms:Decrypt", KEY_ARN, { Sid: "Direct" })) });
+      });
+      const held = ofRule(vs, githubRolesReadNoSecrets, "preview-reads-held");
+      assert.equal(held.length, 2, show(vs));
+      for (const v of held) {
+        assert.equal(v.level, "advisory");
+        assert.match(v.message, /^allowed exception \(previewRoles\): GitHub-trusted role lumerin-infra-preview-dev can read secrets: .*only those whose values its stack's state already holds$/);
+      }
+      fires(vs, githubRolesReadNoSecrets, { type: T.rolePolicy, name: "preview-reads-out-of-band", level: "mandatory", message: "GitHub-trusted role lumerin-infra-preview-stg can read secrets: secretsmanager:GetSecretValue (OutOfBand)" });
+      fires(vs, githubRolesReadNoSecrets, { type: T.rolePolicy, name: "preview-decrypts-directly", level: "mandatory", message: "GitHub-trusted role lumerin-infra-preview-lmn can read secrets: kms:Decrypt (Direct)" });
+    });
+
+    it("resolves a secret's key given by alias (name or ARN) to the key, so kms:Decrypt on that key fires; a key no secret uses passes", async () => {
+      const vs = await violations(githubRolesReadNoSecrets, () => {
+        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        const key = new aws.kms.Key("secrets-key", { description: "secrets", enableKeyRotation: true });
+        const other = new aws.kms.Key("config-key", { description: "stack config", enableKeyRotation: true });
+        new aws.kms.Alias("secrets-alias", { name: "alias/platform-dev", targetKeyId: key.keyId });
+        new aws.secretsmanager.Secret("by-alias", { name: "/app/dev/by-alias", kmsKeyId: "alias/platform-dev" });
+        new aws.secretsmanager.Secret("by-alias-arn", { name: "/app/dev/by-alias-arn", kmsKeyId: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/platform-dev` });
+        new aws.iam.RolePolicy("gh-decrypt-secrets-key", { role: gh.name, policy: doc(allow("kms:Decrypt", key.arn, { Sid: "DecryptSecretsKey" })) });
+        new aws.iam.RolePolicy("gh-decrypt-config-key", { role: gh.name, policy: doc(allow("kms:Decrypt", other.arn, { Sid: "DecryptConfigKey" })) });
+      });
+      fires(vs, githubRolesReadNoSecrets, { type: T.rolePolicy, name: "gh-decrypt-secrets-key", level: "mandatory", message: "GitHub-trusted role gh-deploy can read secrets: kms:Decrypt (DecryptSecretsKey)" });
+      passes(vs, githubRolesReadNoSecrets, "gh-decrypt-config-key");
+    });
+
+    it("treats a secret whose key alias this stack does not hold as encrypted by any key", async () => {
+      const vs = await violations(githubRolesReadNoSecrets, () => {
+        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        new aws.secretsmanager.Secret("by-foreign-alias", { name: "/app/dev/x", kmsKeyId: "alias/shared-secrets" });
+        new aws.iam.RolePolicy("gh-decrypt-some-key", { role: gh.name, policy: doc(allow("kms:Decrypt", KEY_ARN, { Sid: "DecryptSomeKey" })) });
+      });
+      fires(vs, githubRolesReadNoSecrets, { type: T.rolePolicy, name: "gh-decrypt-some-key", level: "mandatory", message: "can read secrets: kms:Decrypt (DecryptSomeKey)" });
+    });
+  });
+
+  describe("github-roles-no-iam-escalation", () => {
+    let vs: PolicyViolation[];
+    before(async () => {
+      vs = await violations(githubRolesNoIamEscalation, () => {
+        const gh = role("gh-deploy", pinned("repo:lumerin-protocol/proxy-router:environment:dev"));
+        const exec = role("svc-exec");
+        const task = role("svc-task");
+        const admin = role("ops-admin");
+        new aws.iam.RolePolicyAttachment("ops-admin-attach", { role: admin.name, policyArn: managed("AdministratorAccess") });
+        const iamWriter = role("iam-writer");
+        new aws.iam.RolePolicy("iam-writer-policy", { role: iamWriter.name, policy: doc(allow("iam:AttachRolePolicy", `arn:aws:iam::${ACCOUNT}:role/app-*`)) });
+        const ecsPass = { Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } } };
+        new aws.iam.RolePolicy("gh-pass-own", { role: gh.name, policy: doc(allow("iam:PassRole", [exec.arn, task.arn], { Sid: "PassOwnTaskRoles", ...ecsPass })) });
+        new aws.iam.RolePolicy("gh-pass-admin", { role: gh.name, policy: doc(allow("iam:PassRole", [task.arn, admin.arn], { Sid: "PassAdmin", ...ecsPass })) });
+        new aws.iam.RolePolicy("gh-pass-iam-writer", { role: gh.name, policy: doc(allow("iam:PassRole", iamWriter.arn, { Sid: "PassIamWriter", ...ecsPass })) });
+        new aws.iam.RolePolicy("gh-assume-admin", { role: gh.name, policy: doc(allow("sts:AssumeRole", admin.arn, { Sid: "ChainToAdmin" })) });
+        new aws.iam.RolePolicy("gh-assume-task", { role: gh.name, policy: doc(allow("sts:AssumeRole", task.arn, { Sid: "ChainToTask" })) });
+        new aws.iam.RolePolicy("gh-own-trust", { role: gh.name, policy: doc(allow("iam:UpdateAssumeRolePolicy", gh.arn, { Sid: "RewriteOwnTrust" })) });
+        new aws.iam.RolePolicy("gh-attach", { role: gh.name, policy: doc(allow("iam:Attach*", `arn:aws:iam::${ACCOUNT}:role/svc-*`, { Sid: "AttachPolicies" })) });
+        new aws.iam.RolePolicy("gh-read-iam", { role: gh.name, policy: doc(allow(["iam:GetRole", "iam:ListRolePolicies"], exec.arn, { Sid: "ReadIam" })) });
+        new aws.iam.RolePolicyAttachment("gh-iam-full", { role: gh.name, policyArn: managed("IAMFullAccess") });
+        // The deployer runs pulumi up: AdministratorAccess on a privilegedRoles role is the allowed exception.
+        const deployer = role("lumerin-infra-deployer-dev", pinned("repo:lumerin-protocol/lumerin-infra:environment:dev"));
+        new aws.iam.RolePolicyAttachment("deployer-admin", { role: deployer.name, policyArn: managed("AdministratorAccess") });
+        // A run-time role that may change IAM is not GitHub's.
+        new aws.iam.RolePolicy("ops-iam", { role: iamWriter.name, policy: doc(allow("iam:UpdateAssumeRolePolicy", iamWriter.arn)) });
+      });
+    });
+
+    it("fires on a GitHub-trusted role that changes IAM (its own trust, attachments, IAMFullAccess)", () => {
+      fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-own-trust", level: "mandatory", message: "GitHub-trusted role gh-deploy (RewriteOwnTrust) can change IAM: iam:UpdateAssumeRolePolicy, including its own trust policy" });
+      fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-attach", level: "mandatory", message: "GitHub-trusted role gh-deploy (AttachPolicies) can change IAM: iam:Attach*" });
+      fires(vs, githubRolesNoIamEscalation, { type: T.attachment, name: "gh-iam-full", level: "mandatory", message: "GitHub-trusted role gh-deploy gets the AWS-managed IAMFullAccess policy, which changes IAM" });
+    });
+
+    it("fires on passing a role with AdministratorAccess or with IAM-changing rights, or on assuming one", () => {
+      fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-assume-admin", level: "mandatory", message: "GitHub-trusted role gh-deploy (ChainToAdmin) can assume more privileged roles: ops-admin (holds AdministratorAccess)" });
+      fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-pass-admin", level: "mandatory", message: "GitHub-trusted role gh-deploy (PassAdmin) can pass more privileged roles: ops-admin (holds AdministratorAccess)" });
+      fires(vs, githubRolesNoIamEscalation, { type: T.rolePolicy, name: "gh-pass-iam-writer", level: "mandatory", message: "can pass more privileged roles: iam-writer (can change IAM (iam:AttachRolePolicy))" });
+    });
+
+    it("passes passing the service's own roles, reading IAM, and a run-time role's IAM rights; the deployer's admin is an allowed exception", () => {
+      passes(vs, githubRolesNoIamEscalation, "gh-pass-own", "gh-assume-task", "gh-read-iam", "ops-iam", "iam-writer-policy");
+      const deployer = ofRule(vs, githubRolesNoIamEscalation, "deployer-admin");
+      assert.deepEqual(deployer.map((v) => [v.level, v.message]), [["advisory", "allowed exception (privilegedRoles): GitHub-trusted role lumerin-infra-deployer-dev gets the AWS-managed AdministratorAccess policy, which changes IAM"]]);
+    });
+  });
+
+  describe("ecs-task-role-is-not-execution-role", () => {
+    it("fires on a task definition whose task role is its execution role; passes separate roles", async () => {
+      const vs = await violations(taskRoleIsNotExecutionRole, () => {
+        const exec = role("app-exec");
+        const task = role("app-task");
+        taskDefinition("svc-shared-role", [{ name: "app" }], { executionRoleArn: exec.arn, taskRoleArn: exec.arn });
+        taskDefinition("svc-own-roles", [{ name: "app" }], { executionRoleArn: exec.arn, taskRoleArn: task.arn });
+      });
+      fires(vs, taskRoleIsNotExecutionRole, { type: T.taskDefinition, name: "svc-shared-role", level: "mandatory", message: `task definition svc-shared-role uses its execution role arn:aws:iam::${ACCOUNT}:role/app-exec as its task role` });
+      passes(vs, taskRoleIsNotExecutionRole, "svc-own-roles");
     });
   });
 
@@ -784,6 +754,19 @@ describe("policy rules", () => {
       passes(vs, executionRolesReadOwnSecrets, "exact-exec-read");
     });
 
+    it("fires on an action pattern that reads secrets (secretsmanager:Get*) on a secret the task does not reference", async () => {
+      const vs = await violations(executionRolesReadOwnSecrets, () => {
+        const a = new aws.secretsmanager.Secret("secret-a", { name: "/app/dev/a" });
+        const b = new aws.secretsmanager.Secret("secret-b", { name: "/app/dev/b" });
+        const exec = role("pattern-exec");
+        taskDefinition("svc-pattern", [{ name: "app", secrets: [{ name: "DB_PASSWORD", valueFrom: pulumi.interpolate`${a.arn}:password::` }] }], { executionRoleArn: exec.arn });
+        new aws.iam.RolePolicy("pattern-exec-get", { role: exec.name, policy: doc(allow("secretsmanager:Get*", [a.arn, b.arn], { Sid: "GetStar" })) });
+        new aws.iam.RolePolicy("pattern-exec-describe", { role: exec.name, policy: doc(allow("secretsmanager:Describe*", b.arn, { Sid: "DescribeOnly" })) });
+      });
+      fires(vs, executionRolesReadOwnSecrets, { type: T.rolePolicy, name: "pattern-exec-get", level: "mandatory", message: "execution role pattern-exec can read secrets its task definitions (svc-pattern) do not reference: arn:aws:secretsmanager:" });
+      passes(vs, executionRolesReadOwnSecrets, "pattern-exec-describe");
+    });
+
     it("passes an execution role shared by two task definitions that together reference every secret it reads", async () => {
       // The rule compares each task definition alone with the role's whole grant, so it reports secret B against
       // task 1 and secret A against task 2, though the role reads only what its task definitions reference.
@@ -796,363 +779,6 @@ describe("policy rules", () => {
         new aws.iam.RolePolicy("shared-exec-read", { role: shared.name, policy: doc(allow("secretsmanager:GetSecretValue", [a.arn, b.arn])) });
       });
       passes(vs, executionRolesReadOwnSecrets, "shared-exec-read");
-    });
-  });
-
-  // ------------------------------------------------------------------ secrets
-
-  describe("no-secrets-in-plain-environment", () => {
-    let vs: PolicyViolation[];
-    before(async () => {
-      vs = await violations(noSecretsInPlainEnvironment, () => {
-        taskDefinition("env-key-name", [{ name: "wallet", environment: [{ name: "WALLET_PRIVATE_KEY", value: "see-config" }] }]);
-        taskDefinition("env-graph-url", [{ name: "indexer", environment: [{ name: "SUBGRAPH_URL", value: `https://gateway.thegraph.com/api/${GRAPH_KEY}/subgraphs/id/x` }] }]);
-        taskDefinition("env-hex-key", [{ name: "signer", environment: [{ name: "SIGNER", value: HEX_KEY }] }]);
-        lambda("price-feed", { ETH_NODE_URL: ALCHEMY_URL });
-        lambda("notifier", { BOT_CHAT: pulumi.secret("12345") });
-        taskDefinition("env-plain", [
-          { name: "app", environment: [{ name: "LOG_LEVEL", value: "info" }, { name: "CLONE_FACTORY_ADDRESS", value: "0x" + "cd".repeat(20) }, { name: "ETH_NODE_URL", value: "https://eth-mainnet.example.com/" }] },
-        ]);
-        lambda("plain-fn", { LOG_LEVEL: "info", ETH_NODE_URL: "wss://node.example.com/ws" });
-      });
-    });
-
-    it("fires on a container variable named like a secret", () => {
-      fires(vs, noSecretsInPlainEnvironment, { type: T.taskDefinition, name: "env-key-name", level: "mandatory", message: "container wallet environment: WALLET_PRIVATE_KEY is named like a secret" });
-    });
-
-    it("fires on a container value carrying a Graph gateway API key, or a 64-hex private key", () => {
-      fires(vs, noSecretsInPlainEnvironment, { type: T.taskDefinition, name: "env-graph-url", level: "mandatory", message: "the value of SUBGRAPH_URL looks like a URL carrying an API key" });
-      fires(vs, noSecretsInPlainEnvironment, { type: T.taskDefinition, name: "env-hex-key", level: "mandatory", message: "the value of SIGNER looks like a 32-byte hex private key" });
-    });
-
-    it("fires on a Lambda variable with an Alchemy-style /v2/<key> URL, and on a Lambda variable that is a Pulumi secret", () => {
-      fires(vs, noSecretsInPlainEnvironment, { type: T.lambda, name: "price-feed", level: "mandatory", message: "Lambda environment: the value of ETH_NODE_URL looks like a URL carrying an API key" });
-      fires(vs, noSecretsInPlainEnvironment, { type: T.lambda, name: "notifier", level: "mandatory", message: "Lambda environment holds a Pulumi secret" });
-    });
-
-    it("fires on a task definition whose containerDefinitions is a Pulumi secret", async () => {
-      // The secret reaches the view as the placeholder "[secret]"; containerDefinitions() fails to parse it and the
-      // rule returns [] before its `secretPaths.has("containerDefinitions")` check.
-      const secretDefs = await violations(noSecretsInPlainEnvironment, () => {
-        taskDefinition("env-secret-defs", [{ name: "app", environment: [{ name: "LOG_LEVEL", value: pulumi.secret("info") }] }]);
-      });
-      fires(secretDefs, noSecretsInPlainEnvironment, { type: T.taskDefinition, name: "env-secret-defs", level: "mandatory", message: "the container definitions hold a Pulumi secret" });
-    });
-
-    it("passes plain settings (LOG_LEVEL, a contract address, a key-less node URL) in containers and Lambdas", () => {
-      passes(vs, noSecretsInPlainEnvironment, "env-plain", "plain-fn");
-    });
-  });
-
-  describe("container-secrets-by-reference", () => {
-    it("fires on a plain-text valueFrom and non-Secrets-Manager registry credentials; passes Secrets Manager and SSM ARNs", async () => {
-      const vs = await violations(containerSecretsByReference, () => {
-        const secret = new aws.secretsmanager.Secret("app-config", { name: "/app/dev/config", kmsKeyId: KEY_ARN });
-        const param = new aws.ssm.Parameter("rpc-url", { name: "/app/dev/rpc-url", type: "SecureString", value: pulumi.secret("https://rpc.example.com") });
-        taskDefinition("by-value", [{ name: "app", secrets: [{ name: "DB_PASSWORD", valueFrom: "plain-text-value" }] }]);
-        taskDefinition("bad-creds", [{ name: "app", repositoryCredentials: { credentialsParameter: "ghcr-token" } }]);
-        taskDefinition("by-reference", [
-          {
-            name: "app",
-            secrets: [
-              { name: "DB_PASSWORD", valueFrom: pulumi.interpolate`${secret.arn}:password::` },
-              { name: "RPC_URL", valueFrom: param.arn },
-            ],
-            repositoryCredentials: { credentialsParameter: secret.arn },
-          },
-        ]);
-      });
-      fires(vs, containerSecretsByReference, { type: T.taskDefinition, name: "by-value", level: "mandatory", message: 'container app secret DB_PASSWORD: valueFrom "plain-text-value" is not a Secrets Manager or SSM ARN' });
-      fires(vs, containerSecretsByReference, { type: T.taskDefinition, name: "bad-creds", level: "mandatory", message: "container app: repositoryCredentials must name a Secrets Manager secret ARN" });
-      passes(vs, containerSecretsByReference, "by-reference");
-    });
-  });
-
-  describe("secret-values-are-pulumi-secrets", () => {
-    it("fires on a SecretVersion whose secretString reaches the engine in plain text, and on an RDS password", async () => {
-      const vs = await violations(secretValuesAreSecret, () => {
-        const secret = new aws.secretsmanager.Secret("app-config", { name: "/app/dev/config", kmsKeyId: KEY_ARN });
-        // @pulumi/aws marks secretString secret itself; a transformation that drops the mark is how plain text
-        // can still reach the engine (as a hand-built registration or an older SDK would).
-        new aws.secretsmanager.SecretVersion(
-          "plain-version",
-          { secretId: secret.id, secretString: '{"password":"hunter2"}' },
-          { transformations: [(args) => ({ props: { ...args.props, secretString: pulumi.unsecret(pulumi.output(args.props.secretString)) }, opts: args.opts })] },
-        );
-        new aws.rds.Instance("db-password", { identifier: "db-password", engine: "postgres", instanceClass: "db.t4g.micro", allocatedStorage: 20, username: "app", password: "correct-horse-battery" });
-      });
-      fires(vs, secretValuesAreSecret, { type: T.secretVersion, name: "plain-version", level: "mandatory", message: "secretString is not a Pulumi secret: it would be stored in plain text in the state" });
-      fires(vs, secretValuesAreSecret, { type: T.rdsInstance, name: "db-password", level: "mandatory", message: "password is set: use manageMasterUserPassword" });
-      fires(vs, secretValuesAreSecret, { type: T.rdsInstance, name: "db-password", level: "mandatory", message: "manageMasterUserPassword is not true" });
-    });
-
-    it("passes a SecretVersion given pulumi.secret (or a plain string the SDK marks secret) and an RDS instance with a managed master password", async () => {
-      const vs = await violations(secretValuesAreSecret, () => {
-        const secret = new aws.secretsmanager.Secret("app-config", { name: "/app/dev/config", kmsKeyId: KEY_ARN });
-        new aws.secretsmanager.SecretVersion("secret-version", { secretId: secret.id, secretString: pulumi.secret('{"password":"hunter2"}') });
-        new aws.secretsmanager.SecretVersion("sdk-marked-version", { secretId: secret.id, secretString: '{"password":"hunter2"}' });
-        new aws.rds.Instance("db-managed", { identifier: "db-managed", engine: "postgres", instanceClass: "db.t4g.micro", allocatedStorage: 20, username: "app", manageMasterUserPassword: true });
-      });
-      passes(vs, secretValuesAreSecret);
-    });
-  });
-
-  describe("no-secrets-in-tags-or-outputs", () => {
-    it("fires on a tag holding an AWS access key id, and on secret or secret-looking stack outputs; passes plain tags and outputs", async () => {
-      const vs = await violations(noSecretsInTagsOrOutputs, () => {
-        new aws.cloudwatch.LogGroup("tagged-key", { name: "/app/tagged-key", retentionInDays: 14, tags: { Owner: ACCESS_KEY_ID } });
-        new aws.cloudwatch.LogGroup("tagged-plain", { name: "/app/tagged-plain", retentionInDays: 14, tags: { Owner: "platform", Project: "lumerin", Commit: "4f3c2b1" } });
-        return {
-          subgraphUrl: `https://gateway.thegraph.com/api/${GRAPH_KEY}/subgraphs/id/x`,
-          adminPassword: pulumi.secret("correct-horse-battery"),
-          appUrl: "https://app.lumerin.io",
-          nested: { apiUrl: "https://api.lumerin.io/v1" },
-        };
-      });
-      fires(vs, noSecretsInTagsOrOutputs, { type: T.logGroup, name: "tagged-key", level: "mandatory", message: "tag Owner looks like an AWS access key id" });
-      passes(vs, noSecretsInTagsOrOutputs, "tagged-plain");
-      fires(vs, noSecretsInTagsOrOutputs, { type: T.stack, name: "lumerin-infra-dev", level: "mandatory", message: "stack output subgraphUrl looks like a URL carrying an API key" });
-      fires(vs, noSecretsInTagsOrOutputs, { type: T.stack, name: "lumerin-infra-dev", level: "mandatory", message: "stack output adminPassword is a secret" });
-      const onStack = ofRule(vs, noSecretsInTagsOrOutputs, "lumerin-infra-dev");
-      assert.equal(onStack.length, 2, `appUrl and nested.apiUrl are plain: ${show(onStack)}`);
-    });
-
-    it("fires on a tag whose value is a Pulumi secret", async () => {
-      // A secret tag value makes the whole `tags` map secret: the secret path is "tags", and the rule only looks
-      // for paths starting with "tags.".
-      const vs = await violations(noSecretsInTagsOrOutputs, () => {
-        new aws.cloudwatch.LogGroup("tagged-secret", { name: "/app/tagged-secret", retentionInDays: 14, tags: { Owner: pulumi.secret("platform") } });
-      });
-      fires(vs, noSecretsInTagsOrOutputs, { type: T.logGroup, name: "tagged-secret", level: "mandatory", message: "holds a Pulumi secret" });
-    });
-
-    it("checks a stack export-style view too: fires on a secret-looking output, passes plain outputs", async () => {
-      const stackView = (outputs: Record<string, unknown>, secretPaths: string[] = []): ResourceView => ({
-        type: "pulumi:pulumi:Stack",
-        name: "lumerin-infra-stg",
-        urn: STACK_URN("stg"),
-        props: outputs,
-        outputs,
-        secretPaths: new Set(secretPaths),
-        protect: false,
-      });
-      const leaky = await evaluate([stackView({ walletKey: HEX_KEY, bot: "[secret]" }, ["bot"])], { stack: "stg", rules: [noSecretsInTagsOrOutputs] });
-      fires(leaky, noSecretsInTagsOrOutputs, { type: T.stack, name: "lumerin-infra-stg", stack: "stg", level: "mandatory", message: "stack output walletKey looks like a 32-byte hex private key" });
-      fires(leaky, noSecretsInTagsOrOutputs, { type: T.stack, name: "lumerin-infra-stg", stack: "stg", level: "mandatory", message: "stack output bot is a secret" });
-      const clean = await evaluate([stackView({ appUrl: "https://app.lumerin.io", cluster: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/c` })], { stack: "stg", rules: [noSecretsInTagsOrOutputs] });
-      passes(clean, noSecretsInTagsOrOutputs);
-    });
-  });
-
-  // ------------------------------------------------------------------ data safety
-
-  describe("stateful-resources-protected", () => {
-    const program = () => {
-      new aws.kms.Key("data-key", { description: "data" });
-      new aws.kms.Key("kept-key", { description: "kept" }, { protect: true });
-      new aws.cloudwatch.LogGroup("not-stateful", { name: "/app/x", retentionInDays: 7 });
-    };
-
-    it("fires as advisory on dev and mandatory on lmn for an unprotected KMS key; passes protect: true", async () => {
-      const dev = await violations(statefulProtected, program);
-      fires(dev, statefulProtected, { type: T.kmsKey, name: "data-key", level: "advisory", message: "Key data-key is not protected" });
-      passes(dev, statefulProtected, "kept-key", "not-stateful");
-      const lmn = await violations(statefulProtected, program, { stack: "lmn" });
-      fires(lmn, statefulProtected, { type: T.kmsKey, name: "data-key", stack: "lmn", level: "mandatory", message: "Key data-key is not protected" });
-      passes(lmn, statefulProtected, "kept-key", "not-stateful");
-    });
-
-    it("follows the productionStacks configuration", async () => {
-      const stg = await violations(statefulProtected, program, { stack: "stg", config: { productionStacks: ["stg", "lmn"] } });
-      fires(stg, statefulProtected, { type: T.kmsKey, name: "data-key", stack: "stg", level: "mandatory", message: "Key data-key is not protected" });
-    });
-  });
-
-  describe("rds-hardened", () => {
-    it("fires on an unencrypted, unprotected instance without final snapshot or backups; passes a hardened one", async () => {
-      const vs = await violations(
-        rdsHardened,
-        () => {
-          new aws.rds.Instance("db-bare", { identifier: "db-bare", engine: "postgres", instanceClass: "db.t4g.micro", allocatedStorage: 20, username: "app", manageMasterUserPassword: true, skipFinalSnapshot: true });
-          new aws.rds.Instance("db-hardened", {
-            identifier: "db-hardened",
-            engine: "postgres",
-            instanceClass: "db.t4g.micro",
-            allocatedStorage: 20,
-            username: "app",
-            manageMasterUserPassword: true,
-            storageEncrypted: true,
-            deletionProtection: true,
-            skipFinalSnapshot: false,
-            finalSnapshotIdentifier: "db-hardened-final",
-            backupRetentionPeriod: 7,
-          });
-        },
-        { stack: "lmn" },
-      );
-      const bare = { type: T.rdsInstance, name: "db-bare", stack: "lmn", level: "mandatory" } as const;
-      fires(vs, rdsHardened, { ...bare, message: "storage is not encrypted" });
-      fires(vs, rdsHardened, { ...bare, message: "deletion protection is off" });
-      fires(vs, rdsHardened, { ...bare, message: "no final snapshot" });
-      fires(vs, rdsHardened, { ...bare, message: "backups kept default 1 days (< 7)" });
-      passes(vs, rdsHardened, "db-hardened");
-    });
-  });
-
-  describe("s3-hardened", () => {
-    it("passes a bucket with versioning, encryption and a full public access block; fires three findings on a bare bucket", async () => {
-      const vs = await violations(s3Hardened, () => {
-        const assets = new aws.s3.Bucket("assets", { bucket: "lumerin-assets-dev" });
-        // Linked by the bucket name (`.bucket`): see the known bug below for `.id` in the offline plan.
-        new aws.s3.BucketVersioning("assets-versioning", { bucket: assets.bucket, versioningConfiguration: { status: "Enabled" } });
-        new aws.s3.BucketServerSideEncryptionConfiguration("assets-sse", { bucket: assets.bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN } }] });
-        new aws.s3.BucketPublicAccessBlock("assets-pab", { bucket: assets.bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
-        new aws.s3.Bucket("bare", { bucket: "lumerin-bare-dev" });
-        const partial = new aws.s3.Bucket("partial", { bucket: "lumerin-partial-dev" });
-        new aws.s3.BucketVersioning("partial-versioning", { bucket: partial.bucket, versioningConfiguration: { status: "Suspended" } });
-        new aws.s3.BucketServerSideEncryptionConfiguration("partial-sse", { bucket: partial.bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] });
-        new aws.s3.BucketPublicAccessBlock("partial-pab", { bucket: partial.bucket, blockPublicAcls: true, blockPublicPolicy: false, ignorePublicAcls: true, restrictPublicBuckets: true });
-      });
-      passes(vs, s3Hardened, "assets");
-      fires(vs, s3Hardened, { type: T.bucket, name: "bare", level: "advisory", message: "bucket bare is not versioned" });
-      fires(vs, s3Hardened, { type: T.bucket, name: "bare", level: "advisory", message: "bucket bare has no explicit server-side encryption configuration" });
-      fires(vs, s3Hardened, { type: T.bucket, name: "bare", level: "advisory", message: "bucket bare does not block all public access" });
-      assert.equal(ofRule(vs, s3Hardened, "bare").length, 3, show(vs));
-      // A suspended versioning and a partial block count as missing; the encryption configuration counts.
-      fires(vs, s3Hardened, { type: T.bucket, name: "partial", level: "advisory", message: "bucket partial is not versioned" });
-      fires(vs, s3Hardened, { type: T.bucket, name: "partial", level: "advisory", message: "bucket partial does not block all public access" });
-      assert.equal(ofRule(vs, s3Hardened, "partial").length, 2, show(vs));
-    });
-
-    it("a bucket whose configurations name it by `bucket.id` (the usual form) passes in the offline plan", async () => {
-      // Views of the offline plan carry no `id` output (the harness keeps it beside the outputs) and the mocks give
-      // a Bucket the id `<logical>-<hash>` rather than its name, so `outputs.id` never links the configurations.
-      const vs = await violations(s3Hardened, () => {
-        const logs = new aws.s3.Bucket("logs", { bucket: "lumerin-logs-dev" });
-        new aws.s3.BucketVersioning("logs-versioning", { bucket: logs.id, versioningConfiguration: { status: "Enabled" } });
-        new aws.s3.BucketServerSideEncryptionConfiguration("logs-sse", { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] });
-        new aws.s3.BucketPublicAccessBlock("logs-pab", { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
-      });
-      passes(vs, s3Hardened, "logs");
-    });
-  });
-
-  describe("log-groups-have-retention", () => {
-    it("fires on a log group without retention; passes one with retentionInDays", async () => {
-      const vs = await violations(logGroupsRetained, () => {
-        new aws.cloudwatch.LogGroup("forever", { name: "/ecs/forever" });
-        new aws.cloudwatch.LogGroup("zero", { name: "/ecs/zero", retentionInDays: 0 });
-        new aws.cloudwatch.LogGroup("retained", { name: "/ecs/retained", retentionInDays: 14 });
-      });
-      fires(vs, logGroupsRetained, { type: T.logGroup, name: "forever", level: "advisory", message: "log group /ecs/forever keeps logs forever" });
-      fires(vs, logGroupsRetained, { type: T.logGroup, name: "zero", level: "advisory", message: "log group /ecs/zero keeps logs forever" });
-      passes(vs, logGroupsRetained, "retained");
-    });
-  });
-
-  describe("ecs-circuit-breaker-rollback", () => {
-    it("fires on a service without circuit breaker or without rollback; passes enable + rollback", async () => {
-      const vs = await violations(
-        ecsCircuitBreaker,
-        () => {
-          const cluster = new aws.ecs.Cluster("c", { name: "c" });
-          const task = taskDefinition("svc", [{ name: "app" }]);
-          const service = (name: string, deploymentCircuitBreaker?: aws.types.input.ecs.ServiceDeploymentCircuitBreaker) =>
-            new aws.ecs.Service(name, { name, cluster: cluster.arn, taskDefinition: task.arn, desiredCount: 1, launchType: "FARGATE", ...(deploymentCircuitBreaker ? { deploymentCircuitBreaker } : {}) });
-          service("svc-none");
-          service("svc-no-rollback", { enable: true, rollback: false });
-          service("svc-safe", { enable: true, rollback: true });
-        },
-        { stack: "lmn" },
-      );
-      fires(vs, ecsCircuitBreaker, { type: T.service, name: "svc-none", stack: "lmn", level: "mandatory", message: "deployment circuit breaker with rollback is not on" });
-      fires(vs, ecsCircuitBreaker, { type: T.service, name: "svc-no-rollback", stack: "lmn", level: "mandatory", message: "deployment circuit breaker with rollback is not on" });
-      passes(vs, ecsCircuitBreaker, "svc-safe");
-    });
-  });
-
-  describe("cloudfront-https-tls12", () => {
-    it("fires on allow-all behaviours and TLSv1; passes redirect-to-https with TLSv1.2_2021", async () => {
-      const vs = await violations(cloudfrontTls, () => {
-        distribution("cdn-open", "allow-all", "TLSv1", [{ pathPattern: "/api/*", viewerProtocolPolicy: "allow-all" }]);
-        distribution("cdn-safe", "redirect-to-https", "TLSv1.2_2021", [{ pathPattern: "/api/*", viewerProtocolPolicy: "https-only" }]);
-      });
-      fires(vs, cloudfrontTls, { type: T.distribution, name: "cdn-open", level: "advisory", message: "cache behaviour default allows plain HTTP" });
-      fires(vs, cloudfrontTls, { type: T.distribution, name: "cdn-open", level: "advisory", message: "cache behaviour /api/* allows plain HTTP" });
-      fires(vs, cloudfrontTls, { type: T.distribution, name: "cdn-open", level: "advisory", message: "minimum TLS is TLSv1" });
-      passes(vs, cloudfrontTls, "cdn-safe");
-    });
-  });
-
-  describe("load-balancers-https-only", () => {
-    it("fires on an ALB HTTP forward and an old TLS policy; passes HTTP→HTTPS redirects, TLS 1.2+ policies and NLB TCP", async () => {
-      const vs = await violations(
-        loadBalancersHttpsOnly,
-        () => {
-          const alb = new aws.lb.LoadBalancer("web", { name: "web", loadBalancerType: "application", subnets: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"] });
-          const nlb = new aws.lb.LoadBalancer("stratum", { name: "stratum", loadBalancerType: "network", subnets: ["subnet-0123456789abcdef0"] });
-          const tg = new aws.lb.TargetGroup("web-tg", { name: "web-tg", port: 3000, protocol: "HTTP", targetType: "ip", vpcId: "vpc-0123456789abcdef0" });
-          const tcp = new aws.lb.TargetGroup("stratum-tg", { name: "stratum-tg", port: 3333, protocol: "TCP", targetType: "ip", vpcId: "vpc-0123456789abcdef0" });
-          const forward = [{ type: "forward", targetGroupArn: tg.arn }];
-          new aws.lb.Listener("web-http-forward", { loadBalancerArn: alb.arn, port: 8080, protocol: "HTTP", defaultActions: forward });
-          new aws.lb.Listener("web-http-redirect", { loadBalancerArn: alb.arn, port: 80, protocol: "HTTP", defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] });
-          new aws.lb.Listener("web-https-old", { loadBalancerArn: alb.arn, port: 8443, protocol: "HTTPS", certificateArn: CERT_ARN, sslPolicy: "ELBSecurityPolicy-2016-08", defaultActions: forward });
-          new aws.lb.Listener("web-https", { loadBalancerArn: alb.arn, port: 443, protocol: "HTTPS", certificateArn: CERT_ARN, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", defaultActions: forward });
-          new aws.lb.Listener("stratum-tcp", { loadBalancerArn: nlb.arn, port: 3333, protocol: "TCP", defaultActions: [{ type: "forward", targetGroupArn: tcp.arn }] });
-        },
-        { stack: "lmn" },
-      );
-      fires(vs, loadBalancersHttpsOnly, { type: T.listener, name: "web-http-forward", stack: "lmn", level: "mandatory", message: "HTTP listener serves traffic instead of redirecting to HTTPS" });
-      fires(vs, loadBalancersHttpsOnly, {
-        type: T.listener,
-        name: "web-https-old",
-        stack: "lmn",
-        level: "mandatory",
-        message: "HTTPS listener uses ELBSecurityPolicy-2016-08 security policy; expected TLS 1.2 or newer",
-      });
-      passes(vs, loadBalancersHttpsOnly, "web-http-redirect", "web-https", "stratum-tcp");
-      assert.equal(ofRule(vs, loadBalancersHttpsOnly).length, 2, show(vs));
-    });
-  });
-
-  // ------------------------------------------------------------------ the committed stacks
-
-  describe("the committed stacks", () => {
-    for (const stack of ["dev", "stg", "lmn"] as const) {
-      it(`${stack} plans with no mandatory violation`, async function () {
-        this.timeout(60_000);
-        const plan = await committedPlan(stack);
-        assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
-        // The configured exceptions, reported and never blocking: the infrastructure deployer's
-        // administrator rights, and (in production) the preview role's pull_request trust.
-        const exceptions = plan.violations.filter((v) => v.message.startsWith("allowed exception"));
-        assert.deepEqual(
-          exceptions.map((v) => `${v.policy} ${nameOf(v.urn)}`).sort(),
-          [
-            ...(stack === "lmn" ? ["github-oidc-trust-pinned deploy-infra-preview-role"] : []),
-            "github-roles-read-no-secrets deploy-infra-deployer-admin",
-            "iam-no-wildcard-actions deploy-infra-deployer-admin",
-          ],
-        );
-        const advisory = plan.violations.filter((v) => v.level === "advisory" && !exceptions.includes(v));
-        // Outside production only: unprotected state, and a database that may be deleted without a snapshot (cheap to tear down).
-        const nonProduction = stack === "lmn" ? [] : [statefulProtected.name, "rds-hardened"];
-        assert.deepEqual([...new Set(advisory.map((v) => v.policy))].filter((p) => !nonProduction.includes(p)), [], show(advisory));
-      });
-    }
-  });
-
-  // ------------------------------------------------------------------ coverage
-
-  describe("coverage", () => {
-    it("exercises every rule in RULES with at least one firing and one passing case", () => {
-      const missing = RULES.flatMap((rule) => {
-        const c = coverage.get(rule.name) ?? { fires: 0, passes: 0 };
-        return [...(c.fires ? [] : [`${rule.name}: no firing case`]), ...(c.passes ? [] : [`${rule.name}: no passing case`])];
-      });
-      assert.deepEqual(missing, []);
-      assert.equal(new Set(RULES.map((r) => r.name)).size, RULES.length, "rule names are unique");
     });
   });
 });
