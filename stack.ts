@@ -5,8 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { ConfigSource, StackConfig, initialTaskCount, loadStackConfig, secretPending } from "./config/load";
-import { SECRET_KEYS, SecretGroup, secretKeysOf } from "./config/schema";
+import { ConfigError, ConfigSource, StackConfig, initialTaskCount, loadStackConfig, secretPending } from "./config/load";
+import { DeployBlockedError, DeployBlocker, pendingDnsBlocker } from "./config/dns";
+import { DNS_ROLE_PENDING, SECRET_KEYS, SecretGroup, secretKeysOf } from "./config/schema";
+import { DNS_ACCESS_TAG, dnsAccessOf } from "./lib/dns-access";
 import type { ReleaseSource } from "./lib/github-releases";
 import { AwsContext } from "./lib/iam";
 import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
@@ -32,15 +34,27 @@ export interface StackDependencies {
   readonly config: ConfigSource;
   /** Release lookups for `imageTag: auto`; `undefined` leaves `auto` visibly unresolved (offline plan). */
   readonly releases: ReleaseSource | undefined;
+  /**
+   * What a deploy blocker (a one-time step not done yet: the role into the zone's
+   * account is `pending`) does. `refuse` (the Pulumi CLI, preview and up alike):
+   * stop before any resource is registered. A function (the offline plan): the
+   * stack is planned without what the blocker withholds, and the function gets
+   * the blockers at the end.
+   */
+  readonly blockers: "refuse" | ((blockers: readonly DeployBlocker[]) => void);
 }
 
 export async function lumerinStack(deps: StackDependencies): Promise<Record<string, unknown>> {
   // Everything that can fail on input happens before the first resource is registered.
   const config = loadStackConfig(deps.config);
+  const env = config.env;
+  const zonePending = config.dns.assumeRoleArn === DNS_ROLE_PENDING;
+  if (zonePending && deps.blockers === "refuse") {
+    throw new DeployBlockedError([pendingDnsBlocker(env, config.stack, config.dns.zoneName, `${config.project}:`, [])]);
+  }
   const images = await resolveStackImages(config, deps.releases);
   const [identity, partition] = await Promise.all([aws.getCallerIdentity(), aws.getPartition()]);
   const ctx: AwsContext = { accountId: identity.accountId, region: config.region, partition: partition.partition };
-  const env = config.env;
 
   const defaults = clusterNames(env.name, config.region);
   const execLogGroupName = config.cluster.execLogGroupName ?? defaults.execLogGroup;
@@ -59,7 +73,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
   // A code deploy waits for ECS's bake time, which the deployment alarms' evaluation windows set.
   const rolloutDeadline = rolloutDeadlineMinutes(monitors ? [deploymentAlarmWindowMinutes(config.monitoring)] : []);
   const network = new Network("network", { config: config.network, vpcName: appEnv("lumerin", env.name) });
-  const dns = dnsTarget(config);
+  const dns = await dnsTarget(config, identity.arn);
 
   const cluster = new Cluster("cluster", {
     name: config.cluster.name ?? defaults.cluster,
@@ -261,6 +275,7 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
                       }
                     : {}),
                   ...(infraCi.secretsProviderKeyArn ? { secretsProviderKeyArn: infraCi.secretsProviderKeyArn } : {}),
+                  ...(config.dns.assumeRoleArn && config.dns.assumeRoleArn !== DNS_ROLE_PENDING ? { dnsRoleArn: config.dns.assumeRoleArn } : {}),
                   refreshReads: {
                     // Only the secrets this stack writes a value into; the ones filled out of band stay unreadable.
                     secretArns: [
@@ -336,6 +351,10 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
       productionWaitTimerMinutes: config.github.productionWaitTimerMinutes,
       ...(config.githubToken ? { token: config.githubToken } : {}),
     });
+  }
+
+  if (dns.withheld && deps.blockers !== "refuse") {
+    deps.blockers([pendingDnsBlocker(env, config.stack, config.dns.zoneName, `${config.project}:`, dns.withheld)]);
   }
 
   return {
@@ -536,18 +555,47 @@ function globalProvider(config: StackConfig): aws.Provider {
   });
 }
 
-function dnsTarget(config: StackConfig): DnsTarget {
+/** The preview and deployer roles of this repository's CI in this stack. */
+function infraRoleNames(config: StackConfig): { readonly previewRoleName: string; readonly deployerRoleName: string } {
+  const infra = config.deployIdentity.infra;
+  return {
+    previewRoleName: infra.previewRoleName ?? infraPreviewRoleName(config.env.name),
+    deployerRoleName: infra.deployerRoleName ?? infraDeployerRoleName(config.env.name),
+  };
+}
+
+/**
+ * The zone every record goes into, looked up (by id when configured, else by name)
+ * before any record is registered, through the provider of the zone's account when
+ * `dns.assumeRoleArn` names a role there. While that role is `pending` there is no
+ * lookup and no zone: records are withheld (see `zoneRecord`).
+ */
+async function dnsTarget(config: StackConfig, callerArn: string): Promise<DnsTarget> {
+  const { zoneName, zoneId, assumeRoleArn } = config.dns;
+  if (assumeRoleArn === DNS_ROLE_PENDING) return { zoneName, withheld: [] };
   const defaultTags = config.providerDefaults.defaultTags;
-  const provider = config.dns.assumeRoleArn
+  const provider = assumeRoleArn
     ? new aws.Provider("dns", {
         // The zone's account is another one: the stack's allowedAccountIds do not apply, its tags do.
         ...(defaultTags ? { defaultTags: { tags: { ...defaultTags.tags } } } : {}),
         region: config.region as aws.Region,
-        assumeRoles: [{ roleArn: config.dns.assumeRoleArn, sessionName: `lumerin-infra-${config.env.name}-dns` }],
+        assumeRoles: [
+          {
+            roleArn: assumeRoleArn,
+            sessionName: `lumerin-infra-${config.env.name}-dns`,
+            // The zone role's trust admits the preview role only as a reader (lib/dns-access.ts).
+            tags: { [DNS_ACCESS_TAG]: dnsAccessOf(callerArn, infraRoleNames(config).previewRoleName) },
+          },
+        ],
       })
     : undefined;
-  const zoneId: pulumi.Input<string> =
-    config.dns.zoneId ??
-    aws.route53.getZoneOutput({ name: config.dns.zoneName, privateZone: false }, provider ? { provider } : undefined).zoneId;
-  return { zoneId, zoneName: config.dns.zoneName, ...(provider ? { provider } : {}) };
+  const through = provider ? { provider } : undefined;
+  const zone = zoneId
+    ? await aws.route53.getZone({ zoneId }, through)
+    : await aws.route53.getZone({ name: zoneName, privateZone: false }, through);
+  const found = zone.name.replace(/\.$/, "").toLowerCase();
+  if (zoneId && found !== zoneName) {
+    throw new ConfigError([{ key: `${config.project}:dns.zoneId`, message: `${zoneId} is the hosted zone ${found}, not ${zoneName}` }]);
+  }
+  return { zoneId: zone.zoneId, zoneName, ...(provider ? { provider } : {}) };
 }

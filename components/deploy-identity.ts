@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Environment } from "../config/environments";
+import { DNS_ACCESS_TAG, DnsAccess } from "../lib/dns-access";
 import { AwsContext, Statement, policyDocument, trustDocument } from "../lib/iam";
 import { IMAGE_DEPLOY_SESSION_SECONDS } from "../lib/rollout";
 import { StateLocation, stateIdentityStatements, stateReadObjects } from "../lib/pulumi-state";
@@ -88,6 +89,11 @@ export interface InfraCiRoles {
    * `schedule` workflows on the default branch, subject `ref:refs/heads/<branch>`).
    */
   readonly driftCheckBranch: string;
+  /**
+   * The role in the account that hosts the stack's zone (`dns.assumeRoleArn`);
+   * the deployer may assume it to write records, the preview only to read them.
+   */
+  readonly dnsRoleArn?: string;
 }
 
 export interface DeployIdentityArgs {
@@ -264,6 +270,10 @@ function infraRoles(
     ];
     new aws.iam.RolePolicy(`${name}-infra-deployer-state`, { role: deployer.id, name: "pulumi-state", policy: policyDocument(stateGrants) }, { parent });
   }
+  if (infra.dnsRoleArn) {
+    // Stated although AdministratorAccess covers it: the deployer's way into the zone's account stays explicit.
+    new aws.iam.RolePolicy(`${name}-infra-deployer-dns`, { role: deployer.id, name: "zone-records", policy: policyDocument(zoneRoleStatements(infra.dnsRoleArn, "write")) }, { parent });
+  }
   return { preview, deployer };
 }
 
@@ -327,6 +337,24 @@ export function previewStatements(ctx: AwsContext, infra: InfraCiRoles): Stateme
     objects.length > 0
       ? { Sid: "NeverReadOtherObjects", Effect: "Deny", Action: ["s3:GetObject"], NotResource: objects }
       : { Sid: "NeverReadObjects", Effect: "Deny", Action: ["s3:GetObject"], Resource: "*" },
+    ...(infra.dnsRoleArn ? zoneRoleStatements(infra.dnsRoleArn, "read") : []),
+  ];
+}
+
+/**
+ * Assume exactly the zone's role, tagging the session only with `access`: the
+ * zone role's trust admits the preview as `read` and the deployer as `write`.
+ */
+function zoneRoleStatements(dnsRoleArn: string, access: DnsAccess): Statement[] {
+  const verb = access === "read" ? "Read" : "Change";
+  return [
+    { Sid: `AssumeTheZoneRoleTo${verb}Records`, Action: ["sts:AssumeRole"], Resource: [dnsRoleArn] },
+    {
+      Sid: `TagZoneSessionsAs${pascal(access)}Only`,
+      Action: ["sts:TagSession"],
+      Resource: [dnsRoleArn],
+      Condition: { StringEquals: { [`aws:RequestTag/${DNS_ACCESS_TAG}`]: access }, "ForAllValues:StringEquals": { "aws:TagKeys": [DNS_ACCESS_TAG] } },
+    },
   ];
 }
 

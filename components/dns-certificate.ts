@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { DnsTarget } from "./proxy-service";
+import { DnsTarget, zoneRecord } from "./dns-zone";
 
 export interface DnsValidatedCertificateArgs {
   /** The names it covers, the first as the certificate's domain; each `key` is part of its record's logical name. */
@@ -39,17 +39,17 @@ export function dnsValidatedCertificate(name: string, args: DnsValidatedCertific
     },
     issuer,
   );
-  const records = args.names.map(({ key, host }) => {
+  const records = args.names.flatMap(({ key, host }) => {
     // ACM answers when the certificate is created (a preview shows these unknown).
     const option = certificate.domainValidationOptions.apply((options) => {
       const found = validationOptionFor(options, host);
       if (!found) throw new Error(`${host}: ACM returned no DNS validation record for the certificate`);
       return found;
     });
-    return new aws.route53.Record(
+    const record = zoneRecord(
       `${name}-certificate-validation-${key}`,
+      args.dns,
       {
-        zoneId: args.dns.zoneId,
         name: option.resourceRecordName,
         type: option.resourceRecordType,
         records: [option.resourceRecordValue],
@@ -58,12 +58,15 @@ export function dnsValidatedCertificate(name: string, args: DnsValidatedCertific
         // certificate that replaces this one (or the live Terraform's) reuses it.
         allowOverwrite: true,
       },
-      { parent: args.parent, ...(args.dns.provider ? { provider: args.dns.provider } : {}) },
+      { parent: args.parent },
+      `ACM's validation CNAME of ${host}`,
     );
+    return record ? [record] : [];
   });
+  // With no record registered (the zone's role is pending) the validation has nothing to name; it is never applied then.
   const validation = new aws.acm.CertificateValidation(
     `${name}-certificate-validation`,
-    { certificateArn: certificate.arn, validationRecordFqdns: records.map((r) => r.fqdn) },
+    { certificateArn: certificate.arn, ...(records.length > 0 ? { validationRecordFqdns: records.map((r) => r.fqdn) } : {}) },
     { ...issuer, dependsOn: records },
   );
   return { certificate, validatedArn: validation.certificateArn };

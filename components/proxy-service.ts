@@ -9,14 +9,9 @@ import type { ClusterRef } from "./cluster";
 import { policyExceptionTag } from "../policy/rules/model";
 import { ContainerSecret, ContainerService, SecurityGroupRule, addSecurityGroupRules } from "./container-service";
 import { appSecret, imageTagParameter } from "./service-parts";
+import { type DnsTarget, zoneRecord } from "./dns-zone";
 
-/** Where public DNS records go. */
-export interface DnsTarget {
-  readonly zoneId: pulumi.Input<string>;
-  readonly zoneName: string;
-  /** Provider for the zone's account when it is not this stack's (lmn: titanio-prd). */
-  readonly provider?: aws.Provider;
-}
+export type { DnsTarget };
 
 export interface NetworkRef {
   readonly vpcId: pulumi.Input<string>;
@@ -171,15 +166,16 @@ export class ProxyService extends pulumi.ComponentResource {
       );
       const label = endpoint.hostLabel ?? defaultProxyHostLabel(args.kind);
       this.hostName = `${label}.${args.dns.zoneName}`;
-      new aws.route53.Record(
+      zoneRecord(
         `${name}-dns`,
+        args.dns,
         {
-          zoneId: args.dns.zoneId,
           name: this.hostName,
           type: "A",
           aliases: [{ name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: true }],
         },
-        { parent: this, ...(args.dns.provider ? { provider: args.dns.provider } : {}) },
+        { parent: this },
+        `${this.hostName} A`,
       );
     }
 

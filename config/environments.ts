@@ -21,6 +21,11 @@ export interface Environment {
   readonly githubEnvironment: string;
   /** The public DNS zone of this environment's host names. */
   readonly dnsZone: string;
+  /**
+   * The account that hosts `dnsZone` when it is not the environment's own
+   * (lmn: `lumerin.io` lives in titanio-prd). Absent: the zone is in the stack's account.
+   */
+  readonly dnsZoneAccount?: string;
   /** Production: stateful resources protected, deletion protection on. */
   readonly production: boolean;
   /** The estate's `account_lifecycle` (lmn is `prd`); the live secrets use it as a prefix. */
@@ -52,6 +57,7 @@ const TABLE: Readonly<Record<EnvironmentName, Environment>> = Object.freeze({
     tagSuffix: "",
     githubEnvironment: "main",
     dnsZone: "lumerin.io",
+    dnsZoneAccount: "titanio-prd",
     production: true,
     lifecycle: "prd",
   }),

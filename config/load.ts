@@ -16,6 +16,7 @@ import {
   DeployIdentityConfig,
   DeployIdentitySchema,
   DnsConfig,
+  DnsSchema,
   GitHubConfig,
   GitHubSchema,
   NetworkConfig,
@@ -32,6 +33,7 @@ import {
   StackConfigSchema,
 } from "./schema";
 import { describePattern, parsePinnedTag } from "../lib/image-tags";
+import { DnsInputs, dnsIssues } from "./dns";
 import { derivedNameIssues } from "./derived-names";
 
 export const PROJECT = "lumerin-infra";
@@ -270,6 +272,8 @@ interface CrossCheckInputs {
   readonly databaseBackupRetentionDays?: number;
   /** Secret-bearing keys that are set at all (empty or not). */
   readonly secretKeysGiven: ReadonlySet<SecretKey>;
+  /** `dns`, each key as parsed (absent when malformed). */
+  readonly dns?: DnsInputs;
   /** `outOfBandSecrets` (`{}` when absent), undefined when it is malformed. */
   readonly outOfBand?: OutOfBandSecretsConfig;
   /**
@@ -368,6 +372,15 @@ function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInp
       NotificationsDatabaseSchema.shape.backupRetentionDays,
     )?.value,
     secretKeysGiven: new Set((Object.keys(SECRET_KEYS) as SecretKey[]).filter((key) => raw[key] !== undefined)),
+    ...(isPlainObject(rawAt(raw, ["dns"])) || rawAt(raw, ["dns"]) === undefined
+      ? {
+          dns: {
+            zoneName: parsedAt(raw, ["dns", "zoneName"], DnsSchema.shape.zoneName)?.value,
+            zoneId: parsedAt(raw, ["dns", "zoneId"], DnsSchema.shape.zoneId)?.value,
+            assumeRoleArn: parsedAt(raw, ["dns", "assumeRoleArn"], DnsSchema.shape.assumeRoleArn)?.value,
+          },
+        }
+      : {}),
     outOfBand: parsedAt(raw, ["outOfBandSecrets"], OutOfBandSecretsSchema.prefault({}))?.value,
     secretReaders: secretReaders(raw),
     repositorySpellings: repositorySpellings(raw),
@@ -493,6 +506,10 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
       key: `${prefix}github.productionReviewerUsers`,
       message: "production's GitHub environment needs at least one required reviewer (user or team id): it is the confirmation gate",
     });
+  }
+  // A zone in another account needs a role there (or `pending`); see config/dns.ts.
+  if (env && inputs.dns) {
+    issues.push(...dnsIssues(env, inputs.dns).map((issue) => ({ key: `${prefix}${issue.key}`, message: issue.message })));
   }
   if (env?.production && inputs.protect === false) {
     issues.push({ key: `${prefix}protect`, message: "cannot be false in production: stateful resources there are always protected" });

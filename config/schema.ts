@@ -82,6 +82,9 @@ export const NetworkSchema = z.discriminatedUnion("mode", [
   }),
 ]);
 
+/** `dns.assumeRoleArn` while the role in the zone's account is still to be created. */
+export const DNS_ROLE_PENDING = "pending";
+
 export const DnsSchema = z.strictObject({
   /** Public hosted zone for this stack's names. Default: the environment table's zone. */
   zoneName: dnsName.optional().describe("Public hosted zone for this stack's names. Default: the environment table's zone."),
@@ -91,10 +94,17 @@ export const DnsSchema = z.strictObject({
     .regex(/^Z[A-Z0-9]{4,31}$/, "expected a Route53 hosted zone id such as Z0123456789ABC")
     .optional()
     .describe("Hosted zone id; when absent the zone is looked up by name."),
-  /** Role to assume for DNS records when the zone lives in another account (lmn: titanio-prd owns lumerin.io). */
-  assumeRoleArn: roleArn
+  /**
+   * Role to assume for the zone's lookup and records when the zone lives in another account (lmn: titanio-prd
+   * owns lumerin.io; `npm run dns-role` prints it). `pending`: that role does not exist yet; the stack registers
+   * no record in the zone, the offline plan lists the blocker and `pulumi up` refuses to run.
+   */
+  assumeRoleArn: z
+    .union([roleArn, z.literal(DNS_ROLE_PENDING)])
     .optional()
-    .describe("Role to assume for DNS records when the zone lives in another account (lmn: titanio-prd owns lumerin.io)."),
+    .describe(
+      "Role to assume for the zone's lookup and records when the zone lives in another account (lmn: titanio-prd owns lumerin.io; `npm run dns-role` prints it). `pending`: that role does not exist yet; the stack registers no record in the zone, the offline plan lists the blocker and `pulumi up` refuses to run.",
+    ),
 });
 
 export const ClusterSchema = z.strictObject({

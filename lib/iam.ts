@@ -22,7 +22,7 @@ export interface Statement {
 export interface TrustStatement {
   readonly Sid: string;
   readonly Principal: { readonly Service: string } | { readonly Federated: pulumi.Input<string> } | { readonly AWS: pulumi.Input<string> };
-  readonly Action: string;
+  readonly Action: string | readonly string[];
   readonly Condition?: ConditionBlock;
 }
 
@@ -83,7 +83,7 @@ export function trustDocument(statements: readonly TrustStatement[]): aws.types.
       Sid: s.Sid,
       Effect: "Allow",
       Principal: s.Principal,
-      Action: s.Action,
+      Action: typeof s.Action === "string" ? s.Action : [...s.Action],
       ...(s.Condition ? { Condition: s.Condition } : {}),
     })),
   };

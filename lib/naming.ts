@@ -217,3 +217,8 @@ export function deploymentAlarmNames(service: string, env: EnvironmentName, has:
     ...(has.loadBalancer5xx ? [alarmName(service, "alb-5xx", env)] : []),
   ];
 }
+
+/** The role in the account that hosts the stack's zone (lmn: titanio-prd) that its deployer and preview assume for the zone. */
+export function dnsZoneRoleName(env: EnvironmentName): string {
+  return `lumerin-infra-dns-${env}`;
+}

@@ -12,7 +12,7 @@ import { TfSource, TfStateError, parseTfState, readTfState, sensitiveValues } fr
 import { RULE_BY_PULUMI_TYPE } from "../tools/adopt/types";
 import type { Plan } from "../tools/harness";
 import { REPO_ROOT, planFiles } from "../tools/plan-stack";
-import { committedPlan, freshEstateConfig, freshEstatePlan, planWith } from "./support/plan";
+import { LMN_DNS_ROLE_ARN, committedPlan, freshEstateConfig, freshEstatePlan, planWith } from "./support/plan";
 
 const run = promisify(execFile);
 const STACKS = ["dev", "stg", "lmn"] as const;
@@ -36,7 +36,16 @@ const reports = new Map<Stack, Promise<{ plan: Plan; report: AdoptReport }>>();
 function adoption(stack: Stack): Promise<{ plan: Plan; report: AdoptReport }> {
   let found = reports.get(stack);
   if (!found) {
-    found = committedPlan(stack).then((plan) => ({ plan, report: adopt(plan, sourcesOf(stack), stackTarget(plan, planFiles(stack).config)) }));
+    // lmn's records exist only once its DNS role in titanio-prd is configured (the committed file has it pending),
+    // with dns.zoneId set to the live zone's id, as the operator sets it.
+    const planned =
+      stack === "lmn"
+        ? planWith(stack, {
+            environment: {},
+            overrides: { "lumerin-infra:dns": JSON.stringify({ assumeRoleArn: LMN_DNS_ROLE_ARN, zoneId: attributesAt(stack, "aws_route53_record.proxy_router_ext_use1_1[0]").zone_id }) },
+          })
+        : committedPlan(stack);
+    found = planned.then((plan) => ({ plan, report: adopt(plan, sourcesOf(stack), stackTarget(plan, planFiles(stack).config)) }));
     reports.set(stack, found);
   }
   return found;

@@ -85,7 +85,7 @@ describe("the offline plan", () => {
 
   it("has the documented JSON shape", async () => {
     const plan: Plan = await committedPlan("dev");
-    assert.deepEqual(Object.keys(plan), ["stack", "project", "resources", "outputs", "violations", "blockers"]);
+    assert.deepEqual(Object.keys(plan), ["stack", "project", "resources", "outputs", "invokes", "violations", "blockers"]);
     const r = plan.resources.find((x) => x.name === "proxy-router-svc-service");
     assert.deepEqual(Object.keys(r ?? {}), ["urn", "type", "name", "id", "parent", "custom", "inputs", "outputs", "secretInputs", "options"]);
     assert.deepEqual(Object.keys(r?.options ?? {}), ["protect", "ignoreChanges", "retainOnDelete", "deleteBeforeReplace", "dependsOn", "aliases"]);

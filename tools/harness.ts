@@ -5,7 +5,7 @@
  * it: one piece of code, not two.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MockRecord, RealisticMocks } from "./mocks";
+import { HostedZone, MockRecord, RealisticMocks, estateHostedZones } from "./mocks";
 
 export const DEFAULT_ACCOUNT_ID = "123456789012";
 export const SECRET_MASK = "[secret]";
@@ -48,8 +48,14 @@ export interface Plan {
   readonly resources: readonly CapturedResource[];
   readonly outputs: Record<string, unknown>;
   readonly violations: readonly PolicyViolation[];
-  /** One-time steps still missing before the first real `pulumi up` (tools/readiness.ts); the plan itself succeeds. */
-  readonly blockers: readonly { readonly key: string; readonly message: string }[];
+  /** The data-source calls (lookups) the program made, in order, each with its explicit provider's URN (none: the default). */
+  readonly invokes: readonly { readonly token: string; readonly provider?: string }[];
+  /**
+   * One-time steps still missing before the first real `pulumi up`: from the stack files
+   * (tools/readiness.ts; the plan itself succeeds), and from the program, which lists what
+   * it withholds meanwhile (a pending DNS role: `pulumi up` refuses to run).
+   */
+  readonly blockers: readonly { readonly key: string; readonly message: string; readonly withheld?: readonly string[] }[];
 }
 
 export interface CaptureOptions {
@@ -62,6 +68,8 @@ export interface CaptureOptions {
   readonly accountId?: string;
   /** SSM parameters the mocked account already holds (e.g. deployed image tags). */
   readonly ssmParameters?: Readonly<Record<string, string>>;
+  /** Public hosted zones per account; default: the estate's, with titanio-prd as the config's DNS role names it. */
+  readonly hostedZones?: Readonly<Record<string, readonly HostedZone[]>>;
   /** The program: runs after config is set, inside the stack. */
   readonly program: () => Promise<Record<string, unknown>>;
 }
@@ -96,7 +104,8 @@ export async function capture(options: CaptureOptions): Promise<Plan> {
 async function captureOnce(options: CaptureOptions): Promise<Plan> {
   const region = options.config["aws:region"] ?? "us-east-1";
   const accountId = options.accountId ?? firstAllowedAccount(options.config) ?? DEFAULT_ACCOUNT_ID;
-  const mocks = new RealisticMocks({ accountId, region, ssmParameters: options.ssmParameters });
+  const hostedZones = options.hostedZones ?? estateHostedZones(options.config, `${options.project}:dns`);
+  const mocks = new RealisticMocks({ accountId, region, ssmParameters: options.ssmParameters, hostedZones });
   await pulumi.runtime.setMocks(mocks, options.project, options.stack, false);
   pulumi.runtime.setAllConfig({ ...options.config }, [...options.secretKeys]);
 
@@ -171,6 +180,12 @@ async function captureOnce(options: CaptureOptions): Promise<Plan> {
     project: options.project,
     resources,
     outputs: plainOutputs(stackOutputs ?? {}, secretOutputs),
+    // A provider reference is `<urn>::<id>`; the id names the provider in the engine's URN form.
+    invokes: mocks.invokes.map(({ token, provider }) => {
+      const id = provider?.slice(provider.lastIndexOf("::") + 2);
+      const urn = id ? resources.find((r) => r.type.startsWith("pulumi:providers:") && r.id === id)?.urn : undefined;
+      return { token, ...(provider ? { provider: urn ?? provider } : {}) };
+    }),
     violations: [],
     blockers: [],
   };

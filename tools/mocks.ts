@@ -12,6 +12,61 @@ export interface MockSettings {
   readonly region: string;
   /** SSM parameters the "account" already holds (deployed image tags), name → value. */
   readonly ssmParameters?: Readonly<Record<string, string>>;
+  /** Public hosted zones per account id (default: `ESTATE_HOSTED_ZONES`); an account not listed has none. */
+  readonly hostedZones?: Readonly<Record<string, readonly HostedZone[]>>;
+}
+
+export interface HostedZone {
+  /** Lower case, no trailing dot. */
+  readonly name: string;
+  readonly id: string;
+}
+
+/** A zone's id as the mocks give it (deterministic per name). */
+export function mockZoneId(name: string): string {
+  return `Z${hex(`zone:${name}`, 13).toUpperCase()}`;
+}
+
+/** The estate's workload accounts and the public zones each hosts: each its own `<env>.lumerin.io`. */
+export const ESTATE_HOSTED_ZONES: Readonly<Record<string, readonly HostedZone[]>> = Object.freeze({
+  "434960487817": [{ name: "dev.lumerin.io", id: mockZoneId("dev.lumerin.io") }],
+  "464450398935": [{ name: "stg.lumerin.io", id: mockZoneId("stg.lumerin.io") }],
+  "330280307271": [{ name: "lmn.lumerin.io", id: mockZoneId("lmn.lumerin.io") }],
+});
+
+/** `lumerin.io` itself, which titanio-prd hosts. */
+export const TITANIO_PRD_ZONE = "lumerin.io";
+
+/**
+ * The zone table for a stack's config: the estate's accounts, and titanio-prd.
+ * titanio-prd's account id (and its zone's id) are not known to this repository;
+ * the stack file names them once configured (`dns.assumeRoleArn`, `dns.zoneId`).
+ * So the account of that role plays titanio-prd, hosting only `lumerin.io`, when
+ * it is none of the workload accounts: a role in dev's account finds no
+ * `lumerin.io`, and no provider without a role finds it at all.
+ */
+export function estateHostedZones(config: Readonly<Record<string, string>>, key = "lumerin-infra:dns"): Record<string, readonly HostedZone[]> {
+  const table: Record<string, readonly HostedZone[]> = { ...ESTATE_HOSTED_ZONES };
+  let dns: { assumeRoleArn?: unknown; zoneId?: unknown } = {};
+  try {
+    dns = JSON.parse(config[key] ?? "{}") as typeof dns;
+  } catch {
+    // Malformed: the program's config check reports it.
+  }
+  const account = typeof dns.assumeRoleArn === "string" ? accountOfArn(dns.assumeRoleArn) : undefined;
+  if (account && !(account in ESTATE_HOSTED_ZONES)) {
+    table[account] = [{ name: TITANIO_PRD_ZONE, id: typeof dns.zoneId === "string" ? dns.zoneId : mockZoneId(TITANIO_PRD_ZONE) }];
+  }
+  return table;
+}
+
+function accountOfArn(arn: string): string | undefined {
+  return /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(arn)?.[1];
+}
+
+/** A name as Route 53 compares it: lower case, without the trailing dot. */
+function normalName(name: string): string {
+  return name.replace(/\.$/, "").toLowerCase();
 }
 
 export interface MockRecord {
@@ -33,9 +88,22 @@ const ALB_ZONE: Readonly<Record<string, string>> = { "us-east-1": "Z35SXDOTRQ7X7
 export class RealisticMocks implements pulumi.runtime.Mocks {
   /** Every resource the program registered, keyed by `type::name`. */
   readonly records = new Map<string, MockRecord>();
-  readonly invokes: string[] = [];
+  /** Every invoke, in order, with the explicit provider it went through (`<urn>::<id>`; absent: the default). */
+  readonly invokes: { readonly token: string; readonly provider?: string }[] = [];
+  /** Explicit providers' ids → the account their calls reach (the assumed role's, else the stack's). */
+  private readonly providerAccounts = new Map<string, string>();
 
   constructor(private readonly settings: MockSettings) {}
+
+  /** The account a call or resource with this provider reference (`<urn>::<id>`) reaches. */
+  accountOf(providerRef: string | undefined): string {
+    const id = providerRef?.split("::").pop();
+    return (id && this.providerAccounts.get(id)) || this.settings.accountId;
+  }
+
+  private zones(account: string): readonly HostedZone[] {
+    return (this.settings.hostedZones ?? ESTATE_HOSTED_ZONES)[account] ?? [];
+  }
 
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
     const key = `${args.type}::${args.name}`;
@@ -43,17 +111,28 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       throw new Error(`two resources of type ${args.type} share the logical name "${args.name}"; logical names must be unique per type`);
     }
     const inputs = (args.inputs ?? {}) as State;
+    if (args.type === "aws:route53/record:Record") this.checkRecord(inputs, this.accountOf(args.provider));
     refuse(args.type, args.name, inputs);
     const { id, state } = this.make(args.type, args.name, inputs);
+    if (args.type === "pulumi:providers:aws") this.providerAccounts.set(id, assumedAccount(inputs) ?? this.settings.accountId);
     const full = { ...inputs, ...state };
     this.records.set(key, { type: args.type, name: args.name, id, inputs, state: full });
     return { id, state: full };
   }
 
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+    this.invokes.push({ token: args.token, ...(args.provider ? { provider: args.provider } : {}) });
+    try {
+      return this.answer(args);
+    } catch (err) {
+      // The SDK reports a failed invoke by its gRPC `details`, as the engine passes the provider's error.
+      throw Object.assign(err as Error, { details: (err as Error).message });
+    }
+  }
+
+  private answer(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
     const { accountId, region } = this.settings;
     const inputs = (args.inputs ?? {}) as State;
-    this.invokes.push(args.token);
     switch (args.token) {
       case "aws:index/getCallerIdentity:getCallerIdentity":
         return { accountId, arn: `arn:aws:sts::${accountId}:assumed-role/offline-plan/lumerin-infra`, userId: "AROAOFFLINEPLAN:lumerin-infra", id: accountId };
@@ -62,9 +141,15 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       case "aws:index/getRegion:getRegion":
         return { name: region, region, id: region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
       case "aws:route53/getZone:getZone": {
-        const name = String(inputs.name ?? "example.com");
-        const zoneId = mockZoneId(name);
-        return { id: zoneId, zoneId, name, arn: `arn:aws:route53:::hostedzone/${zoneId}`, privateZone: false, nameServers: [], resourceRecordSetCount: 10 };
+        // Only the zones the provider's account hosts (all public), by id and/or name, as the provider matches them.
+        const zone = this.zones(this.accountOf(args.provider)).find(
+          (z) =>
+            (inputs.zoneId === undefined || z.id === inputs.zoneId) &&
+            (inputs.name === undefined || z.name === normalName(String(inputs.name))) &&
+            inputs.privateZone !== true,
+        );
+        if (!zone) throw new Error("no matching Route 53 Hosted Zone found");
+        return { id: zone.id, zoneId: zone.id, name: zone.name, arn: `arn:aws:route53:::hostedzone/${zone.id}`, privateZone: false, nameServers: [], resourceRecordSetCount: 10 };
       }
       case "aws:ec2/getVpc:getVpc": {
         const tag = tagName(inputs) ?? String(inputs.id ?? "default");
@@ -112,6 +197,21 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       }
       default:
         throw new Error(`the offline plan has no answer for the invoke ${args.token}; add one to tools/mocks.ts`);
+    }
+  }
+
+  /** Route 53 refuses a record in a zone the caller's account does not host, or outside the zone's name. */
+  private checkRecord(inputs: State, account: string): void {
+    const zoneId = String(inputs.zoneId);
+    const table = this.settings.hostedZones ?? ESTATE_HOSTED_ZONES;
+    const owner = Object.keys(table).find((acct) => table[acct].some((z) => z.id === zoneId));
+    // A zone id the table does not know (a component spec's literal) is taken as the caller's.
+    if (owner === undefined) return;
+    if (owner !== account) throw new Error(`NoSuchHostedZone: No hosted zone found with ID: ${zoneId}`);
+    const zone = table[owner].find((z) => z.id === zoneId) as HostedZone;
+    const name = normalName(String(inputs.name));
+    if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
+      throw new Error(`InvalidChangeBatch: [RRSet with DNS name ${name}. is not permitted in zone ${zone.name}.]`);
     }
   }
 
@@ -325,6 +425,21 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
   }
 }
 
+/** The account of a provider's first assumed role (the engine passes nested provider inputs as JSON). */
+function assumedAccount(inputs: State): string | undefined {
+  const raw = inputs.assumeRoles;
+  let roles: unknown = raw;
+  if (typeof raw === "string") {
+    try {
+      roles = JSON.parse(raw);
+    } catch {
+      return undefined;
+    }
+  }
+  const first = Array.isArray(roles) ? (roles[0] as { roleArn?: unknown } | undefined) : undefined;
+  return typeof first?.roleArn === "string" ? accountOfArn(first.roleArn) : undefined;
+}
+
 /** What the AWS APIs refuse at creation, for the resources whose mistakes the plan would otherwise hide. */
 function refuse(type: string, name: string, inputs: State): void {
   const fail = (why: string) => {
@@ -368,7 +483,6 @@ function refuse(type: string, name: string, inputs: State): void {
 /** The ids the mocks answer for a VPC, a subnet (by Name tag) and a hosted zone (by name) that the program looks up. */
 export const mockVpcId = (nameTag: string): string => `vpc-${hex(`vpc:${nameTag}`, 17)}`;
 export const mockSubnetId = (nameTag: string): string => `subnet-${hex(`subnet:${nameTag}`, 17)}`;
-export const mockZoneId = (zoneName: string): string => `Z${hex(`zone:${zoneName}`, 13).toUpperCase()}`;
 
 function tagName(inputs: State): string | undefined {
   const tags = inputs.tags as Record<string, unknown> | undefined;

@@ -4,6 +4,7 @@
  * `npm run bench` and the tests.
  */
 import * as path from "node:path";
+import type { DeployBlocker } from "../config/dns";
 import { pulumiConfigSource } from "../config/load";
 import type { ReleaseSource } from "../lib/github-releases";
 import { evaluate } from "../policy/evaluate";
@@ -11,6 +12,7 @@ import type { PolicyConfig } from "../policy/rules/model";
 import { viewsFromPlan } from "../policy/views";
 import { lumerinStack } from "../stack";
 import { Plan, capture } from "./harness";
+import type { HostedZone } from "./mocks";
 import { deploymentBlockers } from "./readiness";
 import { StackFileConfig, readStackConfig } from "./stack-files";
 
@@ -25,6 +27,8 @@ export interface PlanStackOptions {
   readonly overrides?: Readonly<Record<string, string | undefined>>;
   /** Keys to mark secret in addition to those the files mark. */
   readonly extraSecretKeys?: readonly string[];
+  /** Public hosted zones per account the mocks answer for (default: the estate's, see tools/mocks.ts). */
+  readonly hostedZones?: Readonly<Record<string, readonly HostedZone[]>>;
   /** Environment variables the configuration reads (GITHUB_TOKEN); default: this process's. */
   readonly environment?: Readonly<Record<string, string | undefined>>;
   /** Policy pack configuration (defaults: policy/rules/model.ts). */
@@ -41,15 +45,18 @@ export async function planStack(files: StackFileConfig, options: PlanStackOption
     if (value === undefined) delete config[key];
     else config[key] = value;
   }
+  const blockers: DeployBlocker[] = [];
   const plan = await capture({
     project: files.project,
     stack: files.stack,
     config,
     secretKeys: [...files.secretKeys, ...(options.extraSecretKeys ?? [])],
     ssmParameters: options.ssmParameters,
-    program: () => lumerinStack({ config: pulumiConfigSource(options.environment ?? process.env), releases: options.releases }),
+    ...(options.hostedZones ? { hostedZones: options.hostedZones } : {}),
+    // The plan is a report: a blocker is listed (and what it withholds left out), where `pulumi up` refuses.
+    program: () => lumerinStack({ config: pulumiConfigSource(options.environment ?? process.env), releases: options.releases, blockers: (found) => blockers.push(...found) }),
   });
   // The same rules `pulumi preview --policy-pack policy` runs, on everything the program registered.
   const violations = await evaluate(viewsFromPlan(plan), { stack: plan.stack, config: options.policyConfig });
-  return { ...plan, violations, blockers: deploymentBlockers({ ...files, config }) };
+  return { ...plan, violations, blockers: [...deploymentBlockers({ ...files, config }), ...blockers] };
 }

@@ -52,6 +52,7 @@ export function renderTree(plan: Plan, configFile: string): string {
   const lines: string[] = [];
   const custom = plan.resources.filter((r) => r.custom).length;
   lines.push(`Plan of ${plan.project}/${plan.stack} (${configFile}): ${custom} resources in ${plan.resources.length - custom} components`);
+  lines.push(...renderBlockers(plan));
   lines.push("");
   lines.push("Images");
   for (const i of images(plan)) lines.push(`  ${i.service.padEnd(16)} ${i.image}   (${ORIGIN_TEXT[i.origin] ?? i.origin})`);
@@ -81,15 +82,20 @@ export function renderTree(plan: Plan, configFile: string): string {
   for (const [type, n] of countByType(plan)) lines.push(`  ${String(n).padStart(3)}  ${type}`);
   lines.push("");
   lines.push(...renderViolations(plan));
-  lines.push(...renderBlockers(plan));
   return lines.join("\n");
 }
 
-/** One-time steps the stack still lacks before its first real `pulumi up` (they do not fail the plan). */
+/**
+ * One-time steps the stack still lacks before its first real `pulumi up` (they do not fail
+ * the plan), shown first in the tree; what one withholds (a pending DNS role's records) is listed.
+ */
 export function renderBlockers(plan: Pick<Plan, "blockers">): string[] {
   if (plan.blockers.length === 0) return [];
   const lines = ["", `Before the first pulumi up: ${plan.blockers.length} missing (docs/deploying.md)`];
-  for (const b of plan.blockers) lines.push(`  ✗ ${b.key}`, `      ${b.message}`);
+  for (const b of plan.blockers) {
+    lines.push(`  ✗ ${b.key}`, `      ${b.message}`);
+    if (b.withheld?.length) lines.push(`      not in this plan meanwhile (${b.withheld.length}): ${b.withheld.join(", ")}`);
+  }
   return lines;
 }
 
@@ -125,7 +131,10 @@ export function renderMarkdown(plan: Plan): string {
   out.push("");
   if (plan.blockers.length) {
     out.push(`**Before the first \`pulumi up\`: ${plan.blockers.length} missing** ([docs/deploying.md](docs/deploying.md))`, "");
-    for (const b of plan.blockers) out.push(`- \`${b.key}\`: ${b.message.replace(/\|/g, "\\|")}`);
+    for (const b of plan.blockers) {
+      out.push(`- \`${b.key}\`: ${b.message.replace(/\|/g, "\\|")}`);
+      if (b.withheld?.length) out.push(`  Not in this plan meanwhile: ${b.withheld.map((w) => `\`${w}\``).join(", ")}.`);
+    }
     out.push("");
   }
   out.push("| service | image | tag origin |", "|---|---|---|");

@@ -5,7 +5,7 @@ import { policyExceptionTag } from "../../policy/rules/model";
 import type { ClusterRef } from "../cluster";
 import { ContainerService, SecurityGroupRule, addSecurityGroupRules } from "../container-service";
 import { dnsValidatedCertificate } from "../dns-certificate";
-import type { DnsTarget } from "../proxy-service";
+import { DnsTarget, zoneRecord } from "../dns-zone";
 import { DeployedServiceRef, appSecret, deployedServiceRef, imageTagParameter } from "../service-parts";
 
 /** Physical names (ESTATE.md §3; `futuresNames(env).notifications` has exactly this shape). */
@@ -244,7 +244,6 @@ export class Notifications extends pulumi.ComponentResource {
     const db = resolveDatabase(args.database, args.names.database, args.protect);
     const { names } = args;
     const parent = { parent: this };
-    const dnsOpts = { parent: this, ...(args.dns.provider ? { provider: args.dns.provider } : {}) };
     this.desiredCount = args.desiredCount ?? 1;
 
     this.secret = appSecret(
@@ -421,15 +420,16 @@ export class Notifications extends pulumi.ComponentResource {
     // better long-term home; the public record stays until the Lambda can resolve one.
     this.hostName = args.hostName;
     this.url = `https://${args.hostName}`;
-    new aws.route53.Record(
+    zoneRecord(
       `${name}-dns`,
+      args.dns,
       {
-        zoneId: args.dns.zoneId,
         name: args.hostName,
         type: "A",
         aliases: [{ name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: true }],
       },
-      dnsOpts,
+      parent,
+      `${args.hostName} A`,
     );
 
     // ---------------------------------------------------------------- the service

@@ -4,7 +4,7 @@ import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/ia
 import type { DeployableSite } from "../deploy-identity";
 import { privateBucket } from "../private-bucket";
 import { dnsValidatedCertificate } from "../dns-certificate";
-import type { DnsTarget } from "../proxy-service";
+import { DnsTarget, zoneRecord } from "../dns-zone";
 
 /**
  * CloudFront's managed cache policy "Managed-CachingOptimized" (no cookies,
@@ -140,7 +140,6 @@ export class FuturesUi extends pulumi.ComponentResource {
     validate(args);
     const parent = { parent: this };
     const global = { parent: this, provider: args.globalProvider };
-    const dns = { parent: this, ...(args.dns.provider ? { provider: args.dns.provider } : {}) };
 
     // ---------------------------------------------------------------- bucket
     // SSE-S3, not a CMK: the objects are the public site's assets (no confidentiality
@@ -303,16 +302,17 @@ export class FuturesUi extends pulumi.ComponentResource {
     const zoneIdOfTarget = this.distribution.hostedZoneId;
     for (const { key, host } of names) {
       for (const type of ["A", "AAAA"] as const) {
-        new aws.route53.Record(
+        zoneRecord(
           `${name}-${key}-${type.toLowerCase()}`,
+          args.dns,
           {
-            zoneId: args.dns.zoneId,
             name: host,
             type,
             // Route 53 refuses EvaluateTargetHealth=true for a CloudFront target (the live Terraform sets true).
             aliases: [{ name: this.distribution.domainName, zoneId: zoneIdOfTarget, evaluateTargetHealth: false }],
           },
-          dns,
+          parent,
+          `${host} ${type}`,
         );
       }
     }

@@ -17,6 +17,30 @@ export function committedPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
   return plan;
 }
 
+/** titanio-prd's account id is not known to this repository: the specs' stand-in for it. */
+export const TITANIO_PRD_STAND_IN = "210987654321";
+/** The stand-in id of the `lumerin.io` zone in titanio-prd. */
+export const LUMERIN_IO_ZONE_ID = "Z04LUMERINIOTITANIOPRD";
+export const LMN_DNS_ROLE_ARN = `arn:aws:iam::${TITANIO_PRD_STAND_IN}:role/lumerin-infra-dns-lmn`;
+/** `lumerin-infra:dns` of lmn once the role in titanio-prd exists (docs/dns.md). */
+export const LMN_DNS_CONFIGURED = JSON.stringify({ assumeRoleArn: LMN_DNS_ROLE_ARN, zoneId: LUMERIN_IO_ZONE_ID });
+
+const deployable = new Map<string, Promise<Plan>>();
+
+/**
+ * What `pulumi up` would deploy: the committed stack file, except that lmn's DNS
+ * role (pending in the file until it exists in titanio-prd) is configured.
+ */
+export function deployablePlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
+  if (stack !== "lmn") return committedPlan(stack);
+  let plan = deployable.get(stack);
+  if (!plan) {
+    plan = planStack(planFiles(stack), { environment: {}, overrides: { "lumerin-infra:dns": LMN_DNS_CONFIGURED } });
+    deployable.set(stack, plan);
+  }
+  return plan;
+}
+
 const filledCache = new Map<string, Promise<Plan>>();
 
 /** Every secret the program creates, declared `filled` out of band: the stack once an operator has put every value in. */
@@ -27,12 +51,14 @@ export const ALL_SECRETS_FILLED: Readonly<Record<string, string>> = {
 /**
  * The plan of a committed stack file once every secret is filled (cached): the steady
  * state, with every service's tasks and schedules on. The committed files declare
- * their secrets `pending` (nothing starts before the values are in).
+ * their secrets `pending` (nothing starts before the values are in). In lmn the DNS
+ * role in titanio-prd is configured too (the committed file has it `pending`).
  */
 export function filledPlan(stack: "dev" | "stg" | "lmn"): Promise<Plan> {
   let plan = filledCache.get(stack);
   if (!plan) {
-    plan = planStack(planFiles(stack), { environment: {}, overrides: ALL_SECRETS_FILLED });
+    const dns = stack === "lmn" ? { "lumerin-infra:dns": LMN_DNS_CONFIGURED } : {};
+    plan = planStack(planFiles(stack), { environment: {}, overrides: { ...ALL_SECRETS_FILLED, ...dns } });
     filledCache.set(stack, plan);
   }
   return plan;
@@ -62,7 +88,13 @@ export function freshEstateConfig(stack: "dev" | "stg" | "lmn"): Record<string, 
   delete futures.marginCall.securityGroupDescription;
   const monitoring = JSON.parse(files.config["lumerin-infra:monitoring"]) as Record<string, unknown>;
   delete monitoring.healthCheckMeasuresLatency;
-  return { "lumerin-infra:proxyRouter": JSON.stringify(proxy), "lumerin-infra:futures": JSON.stringify(futures), "lumerin-infra:monitoring": JSON.stringify(monitoring) };
+  return {
+    "lumerin-infra:proxyRouter": JSON.stringify(proxy),
+    "lumerin-infra:futures": JSON.stringify(futures),
+    "lumerin-infra:monitoring": JSON.stringify(monitoring),
+    // A new production estate is deployable only with the zone account's role (lmn's file has it pending).
+    ...(stack === "lmn" ? { "lumerin-infra:dns": LMN_DNS_CONFIGURED } : {}),
+  };
 }
 
 /** The plan of {@link freshEstateConfig} (cached). */
