@@ -65,8 +65,9 @@ const concrete = (pattern: string): string => (pattern === "*" ? "*" : pattern.r
 
 /** The concrete actions either document can mean. */
 async function probeActions(docs: readonly PolicyDocument[]): Promise<string[]> {
+  // Only what some Allow names can be allowed: a Deny's actions are probed where an Allow reaches them.
   const patterns = new Set<string>();
-  for (const doc of docs) for (const s of doc.Statement) for (const a of [...list(s.Action), ...list(s.NotAction)]) patterns.add(a);
+  for (const doc of docs) for (const s of doc.Statement) if (s.Effect !== "Deny") for (const a of [...list(s.Action), ...list(s.NotAction)]) patterns.add(a);
   const services = new Set([...patterns].filter((p) => p !== "*").map((p) => p.split(":")[0].toLowerCase()));
   const actions = new Set<string>();
   for (const p of patterns) {

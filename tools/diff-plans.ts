@@ -146,6 +146,10 @@ function compareResource(old: CapturedResource | undefined, now: CapturedResourc
   const details = changedPaths(old.inputs, now.inputs, "")
     .filter((d) => !ignored.some((i) => d.path === i || d.path.startsWith(`${i}.`) || d.path.startsWith(`${i}[`)))
     .map((d) => (isSecretPath(d.path, secrets) ? { path: d.path, before: SECRET_MASK, after: SECRET_MASK } : d));
+  // Options that change what a deletion does are part of the change (the engine records them in the state).
+  for (const key of ["protect", "retainOnDelete"] as const) {
+    if (old.options[key] !== now.options[key]) details.push({ path: `options.${key}`, before: old.options[key], after: now.options[key] });
+  }
   const aliasNote = old.urn !== now.urn ? { baseUrn: old.urn } : {};
   const typeChanged = old.type !== now.type;
   const providerChanged = (old.provider ?? "") !== (now.provider ?? "") && !old.urn.includes("pulumi:providers");
