@@ -212,8 +212,8 @@ export interface PrincipalAccessChange extends AccessChange {
 /**
  * A resource policy (bucket, queue, topic, key, secret): per principal either version
  * names, what it may now do on `resourceArn` and the resources the policies name.
- * A principal of another account is given an allow-all identity policy, so that what
- * is decided is the resource policy's grant.
+ * A principal of another account, or a service principal, is given an allow-all identity
+ * policy, so that what is decided is the resource policy's grant.
  */
 export async function compareResourcePolicies(
   before: PolicyDocument | undefined,
@@ -226,8 +226,9 @@ export async function compareResourcePolicies(
   const principals = [...new Set([...principalsOf(old), ...principalsOf(now)])].sort();
   const changes: PrincipalAccessChange[] = [];
   for (const principal of principals) {
+    // Another account's principal, or a service: an allow-all identity side, so the resource policy decides.
     const account = /^arn:aws:iam::(\d{12}):/.exec(principal)?.[1];
-    const identity = account && account !== accountId ? ALLOW_ALL : undefined;
+    const identity = account === accountId ? undefined : ALLOW_ALL;
     const change = await compare(old, now, (doc, action, resource, context) => simulate(action, resource, context, { principal, accountId, identity, resourcePolicy: doc }), accountId, resourceArn ? [resourceArn] : []);
     if (change.widened.length || change.narrowed.length) changes.push({ principal: principal === ANYONE ? "anyone (Principal *)" : principal, ...change });
   }

@@ -99,7 +99,7 @@ export async function diffPlans(base: Plan, head: Plan, baseLabel: string): Prom
     const now = headAll.get(c.urn);
     risks.push(...dataLoss(c, old, now));
     if ((c.change === "replace" || c.change === "delete") && old && isStateful(old.type) && old.options.protect) blocking = true;
-    const access = await accessRisks(c, old, now, account, head);
+    const access = await accessRisks(c, old, now, account);
     risks.push(...access.risks);
     narrowed.push(...access.narrowed);
     risks.push(...exposure(c, old, now));
@@ -309,7 +309,6 @@ async function accessRisks(
   old: CapturedResource | undefined,
   now: CapturedResource | undefined,
   account: string,
-  head: Plan,
 ): Promise<{ risks: Risk[]; narrowed: NarrowedAccess[] }> {
   const risks: Risk[] = [];
   const narrowed: NarrowedAccess[] = [];
@@ -365,7 +364,6 @@ async function accessRisks(
       if (ch.narrowed.length) narrowed.push({ urn: c.urn, detail: `${what}: ${ch.principal} may no longer ${summarize(ch.narrowed)}` });
     }
   }
-  void head;
   return { risks, narrowed };
 }
 
