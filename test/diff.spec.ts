@@ -121,6 +121,21 @@ describe("npm run diff: comparing two plans", function () {
       );
     });
 
+    it("a provider moved to another region replaces the provider and every resource it manages", async () => {
+      const head = clone(lmn);
+      const provider = head.resources.find((r) => r.type === "pulumi:providers:aws")!;
+      provider.inputs.region = "us-west-2";
+      const managed = head.resources.filter((r) => r.provider === provider.urn).map((r) => r.urn);
+      assert.ok(managed.length > 0);
+      const d = await diffPlans(lmn, head, "main");
+      assert.deepEqual(
+        d.changes.map((c) => [c.change, c.urn]).sort(),
+        [["replace", provider.urn], ...managed.map((u) => ["replace", u])].sort(),
+      );
+      const record = d.changes.find((c) => c.urn === managed[0])!;
+      assert.deepEqual(record.reasons.map((r) => [r.path, r.why]), [["(provider)", "its provider is replaced"]]);
+    });
+
     it("replacing a protected stateful resource (lmn's RDS, a new KMS key) blocks: exit 1", async () => {
       const head = clone(lmn);
       named(head, "futures-notifications-db").inputs.kmsKeyId = `arn:aws:kms:us-east-1:${ACCOUNT}:key/other`;

@@ -86,6 +86,7 @@ export async function diffPlans(base: Plan, head: Plan, baseLabel: string): Prom
     if (change) changes.push(change);
   }
   markRenames(changes, base, head);
+  replaceUnderReplacedProviders(changes, head);
   changes.sort((a, b) => ORDER[a.change] - ORDER[b.change] || a.urn.localeCompare(b.urn));
 
   const account = accountOf(head) ?? accountOf(base) ?? "123456789012";
@@ -213,6 +214,26 @@ function asJson(value: unknown): unknown {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === "object" && !Array.isArray(v);
+}
+
+/**
+ * A replaced explicit provider (another region) replaces every resource it manages: the
+ * engine deletes them from the old provider and creates them with the new one.
+ */
+function replaceUnderReplacedProviders(changes: ResourceChange[], head: Plan): void {
+  const replaced = new Set(changes.filter((c) => c.change === "replace" && c.type.startsWith("pulumi:providers:")).map((c) => c.urn));
+  if (replaced.size === 0) return;
+  const index = new Map(changes.map((c, i) => [c.urn, i]));
+  for (const r of head.resources) {
+    if (!r.provider || !replaced.has(r.provider)) continue;
+    const reason: ReplacementReason = { path: "(provider)", before: r.provider, after: r.provider, why: "its provider is replaced" };
+    const at = index.get(r.urn);
+    if (at === undefined) {
+      changes.push({ urn: r.urn, type: r.type, change: "replace", paths: [], details: [], reasons: [reason] });
+    } else if (changes[at].change === "update" || changes[at].change === "replace") {
+      changes[at] = { ...changes[at], change: "replace", reasons: [...changes[at].reasons, reason] };
+    }
+  }
 }
 
 /** Inputs that carry a resource's physical name, per type (first present wins). */
