@@ -10,6 +10,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { resolveBase } from "../tools/diff";
 import { committedPlan } from "./support/plan";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -144,5 +145,12 @@ describe("npm run diff (the CLI, on commits of a temporary repository)", functio
     assert.match(runs[2].stderr, /the base plan .*lmn-plan\.json is of stack "lmn", not "dev"/);
     assert.match(runs[3].stdout, /blocked: a protected stateful resource would be replaced or deleted/);
     assert.match(runs[3].stdout, /data loss: Secret \/proxy-router\/lmn\/old-config \(proxy-router-secret\) is replaced \(name: /);
+  });
+
+  it("a stack the base commit does not have yet: an empty base, so everything in it is a create", async () => {
+    const base = resolveBase("base", "qa", changed);
+    assert.match(base.label, /^base \([0-9a-f]{12}, without stack qa\)$/);
+    assert.deepEqual(await base.plan(), { stack: "qa", project: "", resources: [], outputs: {}, violations: [] });
+    assert.match(resolveBase("base", "dev", changed).label, /^base \([0-9a-f]{12}\)$/);
   });
 });

@@ -18,7 +18,7 @@ import type { Plan } from "./harness";
 const USAGE = "usage: npm run diff -- --stack <dev|stg|lmn> --base <git-ref | plan.json> [--markdown <file>] [--json <file>] [--quiet]";
 const REPO_ROOT = path.resolve(__dirname, "..");
 
-class InputError extends Error {}
+export class InputError extends Error {}
 
 async function main(): Promise<number> {
   let args;
@@ -80,13 +80,13 @@ async function main(): Promise<number> {
   }
 }
 
-interface Base {
+export interface Base {
   readonly label: string;
   plan(): Promise<Plan>;
 }
 
-/** A plan JSON file, or a git ref: which, decided before anything is planned. */
-function resolveBase(base: string, stack: string): Base {
+/** A plan JSON file, or a git ref of the repository at `root`: which, decided before anything is planned. */
+export function resolveBase(base: string, stack: string, root = REPO_ROOT): Base {
   const asFile = path.resolve(base);
   if (base.endsWith(".json") || (existsSync(asFile) && statSync(asFile).isFile())) {
     let plan: Plan;
@@ -101,9 +101,13 @@ function resolveBase(base: string, stack: string): Base {
     if (plan.stack !== stack) throw new InputError(`the base plan ${base} is of stack "${plan.stack}", not "${stack}"`);
     return { label: base, plan: async () => ({ ...plan, violations: plan.violations ?? [] }) };
   }
-  const rev = git(["rev-parse", "--verify", "--quiet", `${base}^{commit}`]);
-  if (rev.status !== 0) throw new InputError(`unknown git ref "${base}" (not a commit in ${REPO_ROOT}, and no such plan file)`);
+  const rev = git(["rev-parse", "--verify", "--quiet", `${base}^{commit}`], root);
+  if (rev.status !== 0) throw new InputError(`unknown git ref "${base}" (not a commit in ${root}, and no such plan file)`);
   const sha = rev.stdout.trim();
+  // A stack the base does not have yet: everything in it is new.
+  if (git(["cat-file", "-e", `${sha}:Pulumi.${stack}.yaml`], root).status !== 0) {
+    return { label: `${base} (${sha.slice(0, 12)}, without stack ${stack})`, plan: async () => ({ stack, project: "", resources: [], outputs: {}, violations: [] }) };
+  }
   return { label: `${base} (${sha.slice(0, 12)})`, plan: () => planAtCommit(sha, stack) };
 }
 
