@@ -238,6 +238,17 @@ describe("npm run diff: comparing two plans", function () {
       ]);
     });
 
+    it("a new role's trust names its principal and subjects", async () => {
+      const head = clone(dev);
+      const role = named(head, "deploy-proxy-router-role");
+      const base = clone(dev);
+      base.resources = base.resources.filter((r) => r.urn !== role.urn);
+      const d = await diffPlans(base, head, "main");
+      assert.deepEqual(risks(d, "access-widened"), [
+        `role ${"github-actions-proxy-router-deploy-dev"} now trusts principal Federated:arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com for subject repo:lumerin-protocol/proxy-router:environment:dev`,
+      ]);
+    });
+
     it("a bucket policy that lets anyone read", async () => {
       const head = clone(dev);
       const r = named(head, "futures-ui-bucket-policy");
@@ -307,6 +318,7 @@ describe("npm run diff: comparing two plans", function () {
     base.violations = [{ policy: "old-rule", level: "advisory", urn: "urn:x::a", message: "Was wrong. Fix it." }];
     head.violations = [{ policy: "new-rule", level: "mandatory", urn: "urn:x::b", message: "Is wrong. Do this." }];
     const d = await diffPlans(base, head, "main");
+    assert.equal(renderSummary(d)[0], "**dev** against `main`: no resource changes.");
     assert.deepEqual(
       d.risks.map((r) => [r.kind, r.detail]),
       [

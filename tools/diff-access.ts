@@ -288,7 +288,11 @@ export function compareTrust(before: PolicyDocument | undefined, after: PolicyDo
   const now = trustPrincipals(after ?? EMPTY);
   const admitted: string[] = [];
   const refused: string[] = [];
-  for (const p of now.keys()) if (!old.has(p)) admitted.push(`principal ${p}`);
+  for (const [p, statements] of now) {
+    if (old.has(p)) continue;
+    const subs = subjectPatterns(statements);
+    admitted.push(`principal ${p}${subs.length ? ` for subject ${subs.join(", ")}` : ""}`);
+  }
   for (const p of old.keys()) if (!now.has(p)) refused.push(`principal ${p}`);
   for (const [principal, statements] of now) {
     const previous = old.get(principal);

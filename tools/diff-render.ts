@@ -31,7 +31,7 @@ const shortType = (type: string) => type.split(":").slice(1).join(":").replace(/
 export function renderSummary(diff: PlanDiff): string[] {
   if (diff.changes.length === 0 && diff.risks.length === 0) return [`**${diff.stack}**: no changes against ${code(diff.base)}.`];
   const counts = (["create", "update", "replace", "delete"] as const).map((k) => [k, diff.changes.filter((c) => c.change === k).length] as const).filter(([, n]) => n > 0);
-  const lines = [`**${diff.stack}** against ${code(diff.base)}: ${counts.map(([k, n]) => `${n} to ${k}`).join(", ")}.`];
+  const lines = [`**${diff.stack}** against ${code(diff.base)}: ${counts.length ? counts.map(([k, n]) => `${n} to ${k}`).join(", ") : "no resource changes"}.`];
   if (diff.blocking) lines.push(`- ⛔ **blocked**: a protected stateful resource would be replaced or deleted.`);
   for (const r of diff.risks) lines.push(`- **${RISK_TITLE[r.kind]}**: ${escapeText(r.detail)}`);
   if (diff.risks.length === 0) lines.push("- no risk found (no data loss, no access or exposure widened, no client-facing name changed, no new policy violation).");
