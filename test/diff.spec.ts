@@ -152,6 +152,18 @@ describe("npm run diff: comparing two plans", function () {
       assert.equal(d.blocking, true);
       assert.match(risks(d, "data-loss")[0], /Secret .* is deleted/);
     });
+
+    it("deleting a stateful resource that has retainOnDelete only forgets it: no data loss", async () => {
+      const base = clone(dev);
+      named(base, "proxy-router-svc-logs").options.retainOnDelete = true;
+      const head = clone(dev);
+      head.resources = head.resources.filter((r) => r.name !== "proxy-router-svc-logs");
+      const d = await diffPlans(base, head, "main");
+      assert.deepEqual(kinds(d), [["delete", "proxy-router-svc-logs"]]);
+      assert.deepEqual(risks(d, "data-loss"), []);
+      named(base, "proxy-router-svc-logs").options.retainOnDelete = false;
+      assert.match(risks(await diffPlans(base, head, "main"), "data-loss")[0], /LogGroup .* is deleted: its log events are lost/);
+    });
   });
 
   describe("logical names", () => {

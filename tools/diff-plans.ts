@@ -286,7 +286,9 @@ function dataLoss(c: ResourceChange, old: CapturedResource | undefined, now: Cap
   const r = old ?? now;
   if (!r) return risks;
   const holds = statefulHolds(r.type);
-  if (holds && (c.change === "replace" || c.change === "delete")) {
+  // retainOnDelete: a delete only forgets the resource; AWS keeps it and its data.
+  const retained = c.change === "delete" && old?.options.retainOnDelete === true;
+  if (holds && !retained && (c.change === "replace" || c.change === "delete")) {
     const why = c.change === "replace" ? `replaced (${c.reasons.map((x) => `${x.path}: ${show(x.before)} → ${show(x.after)}`).join("; ")})` : c.renamed?.to ? `deleted and created again under the logical name ${c.renamed.to.slice(c.renamed.to.lastIndexOf("::") + 2)} (add an alias to keep it)` : "deleted";
     risks.push({ kind: "data-loss", urn: c.urn, detail: `${label(r, c.urn)} is ${why}: its ${holds} ${old?.options.protect ? "are protected (the run will stop at it)" : "are lost"}` });
   }
