@@ -10,7 +10,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { resolveBase } from "../tools/diff";
+import { InputError, resolveBase } from "../tools/diff";
 import { committedPlan } from "./support/plan";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -122,6 +122,10 @@ describe("npm run diff (the CLI, on commits of a temporary repository)", functio
   it("bad input: exit 2 naming the cause (unknown ref, unreadable plan file, plan of another stack); a plan JSON as the base, exit 1 when a protected stateful resource would be replaced", async () => {
     const other = path.join(dir, "lmn-plan.json");
     writeFileSync(other, JSON.stringify({ stack: "lmn", project: "lumerin-infra", resources: [], outputs: {}, violations: [] }));
+    const broken = path.join(dir, "broken.json");
+    writeFileSync(broken, "{ not json");
+    const notAPlan = path.join(dir, "not-a-plan.json");
+    writeFileSync(notAPlan, JSON.stringify({ stack: "dev" }));
     // A base where lmn's protected router secret had another name: the tree renames it, so replaces it.
     const lmn = JSON.parse(JSON.stringify(await committedPlan("lmn"))) as { resources: { name: string; inputs: Record<string, unknown>; options: { protect: boolean } }[] };
     const secret = lmn.resources.find((r) => r.name === "proxy-router-secret");
@@ -129,22 +133,20 @@ describe("npm run diff (the CLI, on commits of a temporary repository)", functio
     secret.inputs.name = "/proxy-router/lmn/old-config";
     const protectedBase = path.join(dir, "lmn-base.json");
     writeFileSync(protectedBase, JSON.stringify(lmn));
-    const runs = await Promise.all([
-      diff(changed, "--stack", "dev", "--base", "no-such-branch"),
-      diff(changed, "--stack", "dev", "--base", path.join(dir, "missing.json")),
-      diff(changed, "--stack", "dev", "--base", other),
-      diff(changed, "--stack", "lmn", "--base", protectedBase),
-    ]);
+    const runs = await Promise.all([diff(changed, "--stack", "dev", "--base", "no-such-branch"), diff(changed, "--stack", "lmn", "--base", protectedBase)]);
     assert.deepEqual(
       runs.map((r) => r.code),
-      [2, 2, 2, 1],
+      [2, 1],
       runs.map((r) => r.stderr).join("\n"),
     );
-    assert.match(runs[0].stderr, /unknown git ref "no-such-branch"/);
-    assert.match(runs[1].stderr, /cannot read the base plan .*missing\.json: ENOENT/);
-    assert.match(runs[2].stderr, /the base plan .*lmn-plan\.json is of stack "lmn", not "dev"/);
-    assert.match(runs[3].stdout, /blocked: a protected stateful resource would be replaced or deleted/);
-    assert.match(runs[3].stdout, /data loss: Secret \/proxy-router\/lmn\/old-config \(proxy-router-secret\) is replaced \(name: /);
+    assert.match(runs[0].stderr, /^✗ unknown git ref "no-such-branch"/);
+    assert.match(runs[1].stdout, /blocked: a protected stateful resource would be replaced or deleted/);
+    assert.match(runs[1].stdout, /data loss: Secret \/proxy-router\/lmn\/old-config \(proxy-router-secret\) is replaced \(name: /);
+    // The other causes, decided before anything is planned (the CLI prints them and exits 2, as above).
+    assert.throws(() => resolveBase(path.join(dir, "missing.json"), "dev", changed), (e: Error) => e instanceof InputError && /cannot read the base plan .*missing\.json: ENOENT/.test(e.message));
+    assert.throws(() => resolveBase(broken, "dev", changed), (e: Error) => e instanceof InputError && /cannot read the base plan .*broken\.json: .*JSON/.test(e.message));
+    assert.throws(() => resolveBase(other, "dev", changed), (e: Error) => e instanceof InputError && /the base plan .*lmn-plan\.json is of stack "lmn", not "dev"/.test(e.message));
+    assert.throws(() => resolveBase(notAPlan, "dev", changed), (e: Error) => e instanceof InputError && /is not a plan written by `npm run plan -- --json`/.test(e.message));
   });
 
   it("a stack the base commit does not have yet: an empty base, so everything in it is a create", async () => {
