@@ -145,9 +145,9 @@ export async function planAtCommit(sha: string, stack: string): Promise<Plan> {
     if (!existsSync(out)) throw new Error(`the plan at ${sha.slice(0, 12)} failed (exit ${result.code}): ${result.stderr.trim().split("\n").slice(-5).join(" / ")}`);
     return JSON.parse(readFileSync(out, "utf8")) as Plan;
   } finally {
+    // Only this worktree: never a prune, which would touch the repository's other worktrees.
     git(["worktree", "remove", "--force", tree]);
     rmSync(dir, { recursive: true, force: true });
-    git(["worktree", "prune"]);
   }
 }
 
