@@ -111,6 +111,9 @@ describe("npm run diff (the CLI, on commits of a temporary repository)", functio
     assert.deepEqual([logs?.change, logs?.paths], ["replace", ["name"]]);
     assert.ok(out.risks.some((r) => r.kind === "access-widened" && r.urn.endsWith("::deploy-proxy-router-policy")));
     assert.ok(out.risks.some((r) => r.kind === "policy-new"));
+    // The base was planned in a temporary worktree, removed afterwards: only the repository's own remain.
+    const worktrees = git(path.join(dir, "base"), "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "));
+    assert.deepEqual(worktrees.map((l) => path.basename(l.slice("worktree ".length))).sort(), ["base", "changed", "reordered"]);
   });
 
   it("a change that only reorders code says nothing changed", async () => {
