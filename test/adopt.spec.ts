@@ -33,6 +33,10 @@ const attributesAt = (stack: Stack, address: string): Record<string, unknown> =>
 };
 
 const reports = new Map<Stack, Promise<{ plan: Plan; report: AdoptReport }>>();
+/** lmn's DNS role configured, with dns.zoneId the live zone's id (as the operator sets it). */
+const liveDns = (stack: Stack): string =>
+  JSON.stringify({ assumeRoleArn: LMN_DNS_ROLE_ARN, zoneId: attributesAt(stack, "aws_route53_record.proxy_router_ext_use1_1[0]").zone_id });
+
 function adoption(stack: Stack): Promise<{ plan: Plan; report: AdoptReport }> {
   let found = reports.get(stack);
   if (!found) {
@@ -42,7 +46,7 @@ function adoption(stack: Stack): Promise<{ plan: Plan; report: AdoptReport }> {
       stack === "lmn"
         ? planWith(stack, {
             environment: {},
-            overrides: { "lumerin-infra:dns": JSON.stringify({ assumeRoleArn: LMN_DNS_ROLE_ARN, zoneId: attributesAt(stack, "aws_route53_record.proxy_router_ext_use1_1[0]").zone_id }) },
+            overrides: { "lumerin-infra:dns": liveDns(stack) },
           })
         : committedPlan(stack);
     found = planned.then((plan) => ({ plan, report: adopt(plan, sourcesOf(stack), stackTarget(plan, planFiles(stack).config)) }));
@@ -56,7 +60,12 @@ const freshReports = new Map<Stack, Promise<{ plan: Plan; report: AdoptReport }>
 function freshAdoption(stack: Stack): Promise<{ plan: Plan; report: AdoptReport }> {
   let found = freshReports.get(stack);
   if (!found) {
-    found = freshEstatePlan(stack).then((plan) => ({ plan, report: adopt(plan, sourcesOf(stack), stackTarget(plan, planFiles(stack).config)) }));
+    // lmn's zone by the live zone's id, as for the committed file: the defaults under test are the adoption switches.
+    const planned =
+      stack === "lmn"
+        ? planWith(stack, { environment: {}, overrides: { ...freshEstateConfig(stack), "lumerin-infra:dns": liveDns(stack) } })
+        : freshEstatePlan(stack);
+    found = planned.then((plan) => ({ plan, report: adopt(plan, sourcesOf(stack), stackTarget(plan, planFiles(stack).config)) }));
     freshReports.set(stack, found);
   }
   return found;

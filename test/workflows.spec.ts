@@ -4,7 +4,7 @@
  * real with bash against the variables the program itself gives GitHub.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -14,6 +14,7 @@ import { ENVIRONMENT_NAMES, environment } from "../config/environments";
 import type { Plan } from "../tools/harness";
 import { GITHUB_ADMIN_ENV, planWith, resource, resourcesOfType } from "./support/plan";
 import { BAKE_MARGIN_MINUTES, IMAGE_DEPLOY_JOB_MINUTES, IMAGE_DEPLOY_OVERHEAD_MINUTES, IMAGE_DEPLOY_SESSION_SECONDS, STEADY_STATE_MINUTES } from "../lib/rollout";
+import { startFakeGitHub, type FakeComment } from "./support/fake-github";
 
 const DIR = path.join(__dirname, "..", ".github", "workflows");
 const FILES = readdirSync(DIR).filter((f) => f.endsWith(".yml")).sort();
@@ -50,7 +51,7 @@ const uses = (step: Step, action: string) => (step.uses ?? "").startsWith(`${act
 const assumesRole = (job: Job) => job.steps.some((s) => uses(s, "aws-actions/configure-aws-credentials"));
 
 /** Runs one `run:` step as GitHub does (bash -eo pipefail), with its outputs and summary captured. */
-function runStep(step: Step, env: Record<string, string>): { status: number; stderr: string; stdout: string; outputs: Record<string, string>; summary: string } {
+function runStep(step: Step, env: Record<string, string>, cwd?: string): { status: number; stderr: string; stdout: string; outputs: Record<string, string>; summary: string } {
   assert.ok(step.run, `step ${step.name} has no script`);
   const dir = mkdtempSync(path.join(tmpdir(), "workflow-step-"));
   try {
@@ -61,6 +62,7 @@ function runStep(step: Step, env: Record<string, string>): { status: number; std
     writeFileSync(output, "");
     writeFileSync(summary, "");
     const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], {
+      cwd,
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...env },
       encoding: "utf8",
     });
@@ -74,6 +76,21 @@ function runStep(step: Step, env: Record<string, string>): { status: number; std
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** runStep without blocking the event loop (for steps that call a server this process runs). */
+async function runStepAsync(step: Step, env: Record<string, string>, cwd: string): Promise<{ status: number; stderr: string; stdout: string }> {
+  assert.ok(step.run, `step ${step.name} has no script`);
+  const script = path.join(cwd, "step.sh");
+  writeFileSync(script, step.run);
+  return new Promise((done) => {
+    const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], { cwd, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("close", (status) => done({ status: status ?? -1, stdout, stderr }));
+  });
 }
 
 function step(job: Job, id: string): Step {
@@ -136,7 +153,7 @@ describe("workflows", () => {
             const allowed = scope === "id-token" ? ["write"] : scope === "pull-requests" ? ["write"] : ["read"];
             assert.ok(allowed.includes(level), `${name}: ${scope}: ${level}`);
           }
-          if (perms["pull-requests"]) assert.ok(job.steps.some((s) => s.with?.["comment-on-pr"] === true), `${name}: pull-requests: write only to comment`);
+          if (perms["pull-requests"]) assert.ok(job.steps.some((s) => s.with?.["comment-on-pr"] === true || /^npm run --silent pr-comment /.test(s.run ?? "")), `${name}: pull-requests: write only to comment`);
           if (perms.packages) assert.ok(job.steps.some((s) => s.run?.includes("docker login ghcr.io")), `${name}: packages: read only to read the image`);
         }
       });
@@ -202,6 +219,119 @@ describe("workflows", () => {
       assert.equal(pulumi?.with?.policyPacks, "policy");
       assert.equal(pulumi?.with?.["comment-on-pr"], true);
       assert.doesNotMatch(text("pull-request.yml"), /AWS_ROLE_ARN\b/, "never the deployer's variable");
+    });
+  });
+
+  describe("pull-request: the offline diff as one sticky comment", () => {
+    const wf = workflow("pull-request.yml");
+    const { diff } = wf.jobs;
+    const TS_NODE = require.resolve("ts-node/dist/bin");
+    const ROOT = path.join(__dirname, "..");
+
+    it("runs after the checks, for pull requests of this repository, with no cloud role, and may only read code and write comments", () => {
+      assert.equal(diff.needs, "checks");
+      assert.match(diff.if ?? "", /head\.repo\.full_name == github\.repository/);
+      assert.equal(assumesRole(diff), false);
+      assert.deepEqual(diff.permissions, { contents: "read", "pull-requests": "write" });
+      const checkout = diff.steps.find((s) => uses(s, "actions/checkout"));
+      assert.equal(checkout?.with?.["fetch-depth"], 2, "the merge commit and the base branch it was made on");
+      assert.match(step(diff, "diff").run ?? "", /npm run --silent diff -- --stack "\$stack" --base HEAD\^1 /);
+      assert.match(step(diff, "diff").run ?? "", /for stack in dev stg lmn; do/);
+    });
+
+    /** `npm` as the steps call it: `run --silent <script> -- args` runs the repository's tool (diff: a stand-in). */
+    function fakeNpm(dir: string, diffScript: string): string {
+      const bin = path.join(dir, "bin");
+      mkdirSync(bin, { recursive: true });
+      writeFileSync(
+        path.join(bin, "npm"),
+        [
+          "#!/usr/bin/env bash",
+          'set -eo pipefail',
+          '[[ "$1 $2 $4" == "run --silent --" ]] || { echo "unexpected npm call: $*" >&2; exit 99; }',
+          'script="$3"; shift 4',
+          `if [[ "$script" == pr-comment ]]; then exec "${process.execPath}" "${TS_NODE}" --transpile-only "${ROOT}/tools/pr-comment.ts" "$@"; fi`,
+          `if [[ "$script" == diff ]]; then ${diffScript}; fi`,
+          'echo "unknown script $script" >&2; exit 98',
+        ].join("\n"),
+        { mode: 0o755 },
+      );
+      return `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`;
+    }
+
+    // The stand-in diff: writes its markdown (and, unless it failed, its JSON) and exits with DIFF_EXIT_<stack>.
+    const STAND_IN = [
+      'while [[ $# -gt 0 ]]; do case "$1" in --stack) stack="$2"; shift 2;; --markdown) md="$2"; shift 2;; --json) json="$2"; shift 2;; *) shift;; esac; done',
+      'code_var="DIFF_EXIT_$stack"; code="${!code_var:-0}"',
+      'printf "### Diff of stack \\`%s\\`\\n\\nchanges of %s\\n" "$stack" "$stack" > "$md"',
+      'if [[ "$code" != 2 ]]; then echo "{}" > "$json"; fi',
+      'exit "$code"',
+    ].join("; ");
+
+    it("the diff step joins the three stacks' diffs, and flags a blocking one (exit 1) or a failed one", () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "diff-step-"));
+      try {
+        const env = { PATH: fakeNpm(dir, STAND_IN) };
+        const clean = runStep(step(diff, "diff"), env, dir);
+        assert.equal(clean.status, 0, clean.stderr);
+        assert.equal(clean.outputs.blocking, "false");
+        const comment = readFileSync(path.join(dir, "plan-output", "diff-comment.md"), "utf8");
+        assert.deepEqual(comment.match(/changes of \w+/g), ["changes of dev", "changes of stg", "changes of lmn"]);
+        assert.equal(clean.summary, comment);
+        const blocked = runStep(step(diff, "diff"), { ...env, DIFF_EXIT_lmn: "1" }, dir);
+        assert.equal(blocked.status, 0, "the comment is still posted; the last step fails the job");
+        assert.equal(blocked.outputs.blocking, "true");
+        const failed = runStep(step(diff, "diff"), { ...env, DIFF_EXIT_stg: "2" }, dir);
+        assert.equal(failed.outputs.blocking, "true");
+        assert.match(readFileSync(path.join(dir, "plan-output", "diff-comment.md"), "utf8"), /### Diff of stack `stg`\n\nThe diff failed \(exit 2\): see the job log\./);
+        const gate = diff.steps[diff.steps.length - 1];
+        assert.equal(gate.if, "steps.diff.outputs.blocking == 'true'");
+        assert.match(gate.run ?? "", /exit 1/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("posts one comment per pull request and updates it on the next push (found by its hidden marker), against a local GitHub", async () => {
+      const human: FakeComment = { id: 1, body: "<!-- lumerin-infra:plan-diff --> quoted by a person", user: { login: "dev", type: "User" } };
+      const other: FakeComment = { id: 2, body: "pulumi preview output", user: { login: "github-actions[bot]", type: "Bot" } };
+      const comments: Record<string, FakeComment[]> = { "lumerin-protocol/lumerin-infra#42": [human, other] };
+      const github = await startFakeGitHub({ repos: {}, comments });
+      const dir = mkdtempSync(path.join(tmpdir(), "diff-comment-"));
+      try {
+        mkdirSync(path.join(dir, "plan-output"));
+        const env = { PATH: fakeNpm(dir, "exit 97"), GITHUB_API_URL: github.baseUrl, GITHUB_TOKEN: "t0ken", PR_NUMBER: "42", REPOSITORY: "lumerin-protocol/lumerin-infra" };
+        const push = async (text: string) => {
+          writeFileSync(path.join(dir, "plan-output", "diff-comment.md"), text);
+          const r = await runStepAsync(step(diff, "comment"), env, dir);
+          assert.equal(r.status, 0, r.stderr);
+          return r.stdout;
+        };
+        assert.match(await push("first push"), /^created comment \d+ on lumerin-protocol\/lumerin-infra#42/);
+        assert.match(await push("second push"), /^updated comment \d+ on lumerin-protocol\/lumerin-infra#42/);
+        const thread = comments["lumerin-protocol/lumerin-infra#42"];
+        assert.equal(thread.length, 3, "one comment added, never a second");
+        assert.deepEqual(thread[2].body, "<!-- lumerin-infra:plan-diff -->\nsecond push");
+        assert.equal(human.body, "<!-- lumerin-infra:plan-diff --> quoted by a person", "a person's comment is never edited");
+        assert.equal(other.body, "pulumi preview output");
+        const writes = github.requests.filter((r) => r.method !== "GET");
+        assert.deepEqual(
+          writes.map((r) => [r.method, r.path]),
+          [
+            ["POST", "/repos/lumerin-protocol/lumerin-infra/issues/42/comments"],
+            ["PATCH", `/repos/lumerin-protocol/lumerin-infra/issues/comments/${thread[2].id}`],
+          ],
+        );
+        assert.ok(github.requests.every((r) => r.authorization === "token t0ken"));
+      } finally {
+        await github.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("the comment step reads the token and the numbers only through env, with the job's own token", () => {
+      const c = step(diff, "comment");
+      assert.deepEqual(c.env, { GITHUB_TOKEN: "${{ github.token }}", PR_NUMBER: "${{ github.event.pull_request.number }}", REPOSITORY: "${{ github.repository }}" });
     });
   });
 

@@ -35,9 +35,22 @@ export type FakeRepoResponse =
   /** Accept the request and never answer (until `close()`). */
   | { readonly hang: true };
 
+/** An issue or pull-request comment as the fake keeps it. */
+export interface FakeComment {
+  readonly id: number;
+  body: string;
+  readonly user: { readonly login: string; readonly type: "User" | "Bot" };
+}
+
 export interface FakeGitHubOptions {
   /** Keyed by `owner/repo` (case-insensitive). Unknown repositories get GitHub's 404. */
   readonly repos: Readonly<Record<string, FakeRepoResponse>>;
+  /**
+   * Issue comments, keyed by `owner/repo#number`: served by `GET .../issues/:n/comments`
+   * (paginated like the releases), added by `POST` there (as `github-actions[bot]`), edited
+   * by `PATCH /repos/:owner/:repo/issues/comments/:id`. The arrays are changed in place.
+   */
+  readonly comments?: Record<string, FakeComment[]>;
   /** Requests answered before the server gives up with 500s; default 1000. */
   readonly maxRequests?: number;
 }
@@ -50,6 +63,8 @@ export interface RecordedRequest {
   /** The `authorization` header, or `undefined` when absent. */
   readonly authorization: string | undefined;
   readonly userAgent: string | undefined;
+  /** The request body (comments' POST and PATCH), parsed as JSON. */
+  readonly body?: unknown;
 }
 
 export interface FakeGitHub {
@@ -107,6 +122,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     });
     if (requests.length > maxRequests) {
       sendJson(res, 500, { message: `fake GitHub: more than ${maxRequests} requests` });
+      return;
+    }
+
+    if (options.comments && /^\/repos\/[^/]+\/[^/]+\/issues\//.test(url.pathname)) {
+      const record = requests[requests.length - 1] as { body?: unknown };
+      let text = "";
+      req.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      req.on("end", () => {
+        const body = text ? (JSON.parse(text) as { body?: string }) : undefined;
+        if (body) record.body = body;
+        answerComments(options.comments ?? {}, req.method ?? "", url, baseUrl, body, res);
+      });
       return;
     }
 
@@ -185,6 +212,43 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return closed;
     },
   };
+}
+
+let nextCommentId = 5000;
+
+function answerComments(store: Record<string, FakeComment[]>, method: string, url: URL, baseUrl: string, body: { body?: string } | undefined, res: http.ServerResponse): void {
+  const list = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(url.pathname);
+  const one = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(url.pathname);
+  const find = (id: number) => Object.values(store).flat().find((c) => c.id === id);
+  if (list && method === "GET") {
+    const all = store[`${list[1]}/${list[2]}#${list[3]}`] ?? [];
+    const perPage = Math.min(positiveInt(url.searchParams.get("per_page"), 30), 100);
+    const page = positiveInt(url.searchParams.get("page"), 1);
+    const lastPage = Math.max(1, Math.ceil(all.length / perPage));
+    const next = new URL(url.pathname, baseUrl);
+    next.searchParams.set("per_page", String(perPage));
+    next.searchParams.set("page", String(page + 1));
+    sendJson(res, 200, all.slice((page - 1) * perPage, page * perPage), page < lastPage ? { link: `<${next}>; rel="next"` } : {});
+    return;
+  }
+  if (list && method === "POST" && typeof body?.body === "string") {
+    const key = `${list[1]}/${list[2]}#${list[3]}`;
+    const comment: FakeComment = { id: nextCommentId++, body: body.body, user: { login: "github-actions[bot]", type: "Bot" } };
+    (store[key] ??= []).push(comment);
+    sendJson(res, 201, comment);
+    return;
+  }
+  if (one && method === "PATCH" && typeof body?.body === "string") {
+    const comment = find(Number(one[3]));
+    if (!comment) {
+      sendJson(res, 404, { message: "Not Found" });
+      return;
+    }
+    comment.body = body.body;
+    sendJson(res, 200, comment);
+    return;
+  }
+  sendJson(res, 404, { message: "Not Found" });
 }
 
 /** `http://127.0.0.1:<port>` where nothing listens (a port just released). */
