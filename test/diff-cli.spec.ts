@@ -155,7 +155,7 @@ describe("npm run diff (the CLI, on commits of a temporary repository)", functio
   it("a stack the base commit does not have yet: an empty base, so everything in it is a create", async () => {
     const base = resolveBase("base", "qa", changed);
     assert.match(base.label, /^base \([0-9a-f]{12}, without stack qa\)$/);
-    assert.deepEqual(await base.plan(), { stack: "qa", project: "", resources: [], outputs: {}, violations: [] });
+    assert.deepEqual(await base.plan(), { stack: "qa", project: "", resources: [], outputs: {}, violations: [], invokes: [], blockers: [] });
     assert.match(resolveBase("base", "dev", changed).label, /^base \([0-9a-f]{12}\)$/);
   });
 });

@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import { diffJson, diffPlans, type PlanDiff } from "../tools/diff-plans";
 import { renderMarkdown, renderSummary } from "../tools/diff-render";
 import type { CapturedResource, Plan } from "../tools/harness";
-import { committedPlan } from "./support/plan";
+import { committedPlan, deployablePlan } from "./support/plan";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 type EditablePlan = Mutable<Plan> & { resources: Mutable<CapturedResource>[] };
@@ -38,7 +38,7 @@ describe("npm run diff: comparing two plans", function () {
   let lmn: EditablePlan;
   before(async () => {
     dev = clone(await committedPlan("dev"));
-    lmn = clone(await committedPlan("lmn"));
+    lmn = clone(await deployablePlan("lmn")); // lmn with its DNS role, so its records are planned
   });
 
   it("the same plan, resources registered in another order (code reordered): no change, and the summary says so", async () => {
@@ -257,7 +257,7 @@ describe("npm run diff: comparing two plans", function () {
       base.resources = base.resources.filter((r) => r.urn !== role.urn);
       const d = await diffPlans(base, head, "main");
       assert.deepEqual(risks(d, "access-widened"), [
-        `role ${"github-actions-proxy-router-deploy-dev"} now trusts principal Federated:arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com for subject repo:lumerin-protocol/proxy-router:environment:dev`,
+        `role ${"github-actions-proxy-router-deploy-dev"} now trusts principal Federated:arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com for subject repo:Lumerin-protocol/proxy-router:environment:dev`,
       ]);
     });
 
