@@ -178,6 +178,10 @@ describe("npm run adopt: matching the Terraform estate to the plan", () => {
         const { report } = await adoption(stack);
         assert.equal(match(report, "proxy-router-svc-service").importId, `ecs-proxy-router-${stack}-use1/svc-proxy-router-${stack}-use1`, "cluster/service");
         assert.equal(match(report, "futures-margin-call-schedule-target").importId, `margin-call-schedule-v2-${stack}/margin-call-lambda-v2`, "rule/targetId");
+        // An unqualified permission (no alias or version) is matched too, by function and statement id.
+        assert.equal(match(report, "futures-margin-call-schedule-invoke").importId, `margin-call-v2-${stack}/AllowExecutionFromCloudWatch`, "function/statementId");
+        assert.equal(match(report, "futures-margin-call-daily-invoke").importId, `margin-call-v2-${stack}/AllowExecutionFromCloudWatchDaily`, "function/statementId");
+        assert.deepEqual(match(report, "futures-margin-call-schedule-invoke").changes, [], "the live statement is the program's");
         const zoneId = attributesAt(stack, "aws_route53_record.proxy_router_ext_use1_1[0]").zone_id;
         assert.equal(match(report, "proxy-router-dns").importId, `${zoneId}_proxy.${zone}_A`, "ZONE_name_type");
         assert.equal(match(report, "proxy-router-svc-task").importId, attributesAt(stack, "aws_ecs_task_definition.proxy_router_use1_1[0]").arn, "task definitions import by ARN with revision");

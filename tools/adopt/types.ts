@@ -41,6 +41,8 @@ export interface TypeRule {
 
 const s = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
 const last = (v: unknown, sep = "/"): string | undefined => s(v)?.split(sep).pop();
+/** The unqualified function in an identity (`join` drops a part that is empty, so "" would match nothing). */
+const NO_QUALIFIER = "$LATEST-or-unqualified";
 const join = (...parts: unknown[]): string | undefined => (parts.every((p) => s(p) !== undefined) ? parts.map((p) => s(p)).join("|") : undefined);
 /** `arn:...:loadbalancer/net/<name>/<hash>` → name. */
 const lbName = (arn: unknown): string | undefined => /:loadbalancer\/(?:net|app|gwy)\/([^/]+)\//.exec(s(arn) ?? "")?.[1];
@@ -203,8 +205,8 @@ export const TYPE_RULES: readonly TypeRule[] = [
     pulumiType: "aws:lambda/permission:Permission",
     tfTypes: ["aws_lambda_permission"],
     importable: true,
-    live: (a) => join(functionName(a.function_name), a.qualifier ?? "", a.statement_id),
-    planned: (r) => join(functionName(inputs(r).function), inputs(r).qualifier ?? "", inputs(r).statementId),
+    live: (a) => join(functionName(a.function_name), s(a.qualifier) ?? NO_QUALIFIER, a.statement_id),
+    planned: (r) => join(functionName(inputs(r).function), s(inputs(r).qualifier) ?? NO_QUALIFIER, inputs(r).statementId),
     importId: (a) => {
       const fn = functionName(a.function_name);
       return fn && s(a.statement_id) ? `${fn}${s(a.qualifier) ? `:${s(a.qualifier)}` : ""}/${s(a.statement_id)}` : undefined;
@@ -214,8 +216,8 @@ export const TYPE_RULES: readonly TypeRule[] = [
     pulumiType: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
     tfTypes: ["aws_lambda_function_event_invoke_config"],
     importable: true,
-    live: (a) => join(functionName(a.function_name), a.qualifier ?? ""),
-    planned: (r) => join(functionName(inputs(r).functionName), inputs(r).qualifier ?? ""),
+    live: (a) => join(functionName(a.function_name), s(a.qualifier) ?? NO_QUALIFIER),
+    planned: (r) => join(functionName(inputs(r).functionName), s(inputs(r).qualifier) ?? NO_QUALIFIER),
     importId: (a) => {
       const fn = functionName(a.function_name);
       return fn ? `${fn}${s(a.qualifier) ? `:${s(a.qualifier)}` : ""}` : undefined;
