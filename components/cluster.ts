@@ -23,8 +23,7 @@ export interface ClusterRef {
 
 /**
  * The shared ECS cluster: Fargate only, Container Insights on, and every
- * `execute-command` session encrypted and written to a log group (ESTATE.md §7,
- * §11: the live clusters do the same with the foundation's key).
+ * `execute-command` session encrypted and written to a log group (docs/estate.md: the live clusters do the same with the foundation's key).
  */
 export class Cluster extends pulumi.ComponentResource {
   readonly cluster: aws.ecs.Cluster;

@@ -109,7 +109,7 @@ export interface DeployIdentityArgs {
 }
 
 /**
- * GitHub Actions' way into AWS (seeds 000 and 001): the account's OIDC provider
+ * GitHub Actions' way into AWS: the account's OIDC provider
  * and, per application repository, a deploy role that the repository's
  * workflows may assume only from the environment's GitHub environment, whose
  * branch policy admits only the environment's branch. The role can do what a

@@ -75,7 +75,7 @@ export interface GitHubEnvironmentsArgs {
  * repository, this stack's GitHub environment (`dev`, `stg`, `main`) admits
  * deployments from the environment's branch only. The deploy role trusts
  * exactly that environment, so the chain holds end to end. Production waits for
- * its reviewers (seed 003's confirmation gate). Variables carry what workflows
+ * its reviewers (the confirmation gate of a production change). Variables carry what workflows
  * need; no AWS credential is ever stored in GitHub.
  */
 export class GitHubEnvironments extends pulumi.ComponentResource {

@@ -34,7 +34,7 @@ export function resolvedProxyNames(kind: ProxyServiceKind, env: Environment, reg
 }
 
 /**
- * The proxy-router system of seed 000: the seller's router and the validator,
+ * The proxy-router system: the seller's router and the validator,
  * each a ProxyService on the shared cluster. A disabled service registers nothing.
  */
 export class ProxyRouter extends pulumi.ComponentResource {

@@ -48,7 +48,7 @@ export interface ProxyServiceArgs {
   readonly desiredCount?: number;
 }
 
-/** JSON keys of the service secret and the variables the application reads them into (seed 000). */
+/** JSON keys of the service secret and the variables the application reads them into. */
 export const PROXY_SECRET_KEYS: readonly { readonly env: string; readonly jsonKey: string }[] = [
   { env: "WALLET_PRIVATE_KEY", jsonKey: "wallet_private_key" },
   { env: "ETH_NODE_ADDRESS", jsonKey: "eth_node_address" },
@@ -60,8 +60,7 @@ export const PROXY_SECRET_KEYS: readonly { readonly env: string; readonly jsonKe
  * One proxy-router process (the seller's router or the validator): its secret,
  * its container service, the SSM parameter recording its deployed tag, and,
  * when enabled, an internet-facing NLB for miners with its DNS name. The web
- * API stays private: no public DNS record points at task addresses (ESTATE.md
- * finding 7).
+ * API stays private: no public DNS record points at task addresses (docs/estate.md#flaw-private-ips-public-dns).
  */
 export class ProxyService extends pulumi.ComponentResource {
   readonly secret: aws.secretsmanager.Secret;
@@ -275,7 +274,7 @@ export class ProxyService extends pulumi.ComponentResource {
   }
 }
 
-/** The non-secret settings the proxy-router binary reads (ESTATE.md §11). */
+/** The non-secret settings the proxy-router binary reads (docs/estate.md). */
 export function proxyEnvironment(cfg: ProxyServiceConfig, contracts: ProxyRouterConfig["contracts"]): Record<string, string> {
   const managed: Record<string, string> = {
     PROXY_ADDRESS: `0.0.0.0:${cfg.stratumPort}`,

@@ -41,7 +41,7 @@ export function appSecret(name: string, args: AppSecretArgs, parent: pulumi.Reso
 }
 
 export interface ImageTagParameterArgs {
-  /** `/{app}/{env}/image-tag` (seed 003). */
+  /** `/{app}/{env}/image-tag`. */
   readonly parameterName: string;
   /** The tag this `pulumi up` deploys. */
   readonly tag: string;

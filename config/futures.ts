@@ -1,5 +1,5 @@
 /**
- * The `futures` section of the stack configuration (issue 6, seed 004): the
+ * The `futures` section of the stack configuration: the
  * futures marketplace's UI, market maker, notifications service with its
  * database, and margin-call Lambda. Each part has its own `enabled` toggle; a
  * disabled part registers nothing. Secret values never live here: they are the

@@ -1,7 +1,6 @@
 /**
- * The `monitoring` section of the stack configuration (issue 7, seed 004's
- * `monitoring` block): toggles, the alert topic, and per-alarm thresholds whose
- * defaults depend on the environment (ESTATE.md section 9 has today's values).
+ * The `monitoring` section of the stack configuration: toggles, the alert topic, and per-alarm thresholds whose
+ * defaults depend on the environment (docs/estate.md has today's values).
  * Every threshold left out takes its environment's default; `resolveMonitoring`
  * returns the settings a stack runs with.
  */
@@ -106,7 +105,7 @@ export const MonitoringSchema = z.strictObject({
 export type MonitoringInput = z.output<typeof MonitoringSchema>;
 export type Thresholds = Required<Omit<z.output<typeof ThresholdsSchema>, "lambdaDurationMs">> & { readonly lambdaDurationMs?: number };
 
-/** Today's values (ESTATE.md §9), per environment; `logErrorLines` is new (today's error filters have no alarm). */
+/** Today's values (docs/estate.md), per environment; `logErrorLines` is new (today's error filters have no alarm). */
 export const MONITORING_DEFAULTS: Readonly<Record<EnvironmentName, { readonly window: number; readonly canaryRate: number; readonly thresholds: Thresholds }>> = {
   dev: {
     window: 60,

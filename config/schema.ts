@@ -180,11 +180,11 @@ export const ProxyServiceSchema = z
     /** Application logging (`LOG_*` variables). */
     log: z
       .strictObject({
-        /** `LOG_LEVEL_APP` (the app ignores `LOG_LEVEL`, ESTATE.md §11). */
+        /** `LOG_LEVEL_APP` (the app ignores `LOG_LEVEL`, docs/estate.md). */
         level: z
           .enum(["debug", "info", "warn", "error"])
           .default("info")
-          .describe("`LOG_LEVEL_APP` (the app ignores `LOG_LEVEL`, ESTATE.md §11)."),
+          .describe("`LOG_LEVEL_APP` (the app ignores `LOG_LEVEL`, docs/estate.md)."),
         /** `LOG_JSON`: JSON lines, which the metric filters parse. */
         json: z.boolean().default(true).describe("`LOG_JSON`: JSON lines, which the metric filters parse."),
         /** `LOG_IS_PROD`. */

@@ -1,6 +1,6 @@
 /**
  * Physical names, derived in one place. Defaults follow the names the existing
- * Terraform gave the live resources (ESTATE.md sections 3 and 11) so that a stack
+ * Terraform gave the live resources (docs/estate.md) so that a stack
  * can adopt them (`pulumi import`) instead of recreating them; new resources
  * follow `{app}-{env}`. Every default here can be overridden per stack.
  */
@@ -115,7 +115,7 @@ export function pulumiSecretsProviderUrl(stack: string, region: string): string 
 }
 
 /**
- * The futures marketplace's names as the live deployment has them (ESTATE.md §3),
+ * The futures marketplace's names as the live deployment has them (docs/estate.md),
  * so a stack can adopt them; new resources follow `{app}-{env}`.
  */
 export function futuresNames(env: EnvironmentName) {
@@ -194,7 +194,7 @@ export function futuresNames(env: EnvironmentName) {
   } as const;
 }
 
-/** The futures UI canary's names as the live estate has them (ESTATE.md §3): the bucket carries the account. */
+/** The futures UI canary's names as the live estate has them (docs/estate.md): the bucket carries the account. */
 export function uiCanaryNames(env: EnvironmentName, accountId: string): { readonly canary: string; readonly role: string; readonly bucket: string } {
   return { canary: `futures-ui-${env}`, role: `futures-synthetics-canary-role-${env}`, bucket: `futures-synthetics-${accountId}-${env}` };
 }
@@ -205,7 +205,7 @@ export function alarmName(service: string, suffix: string, env: EnvironmentName)
 }
 
 /**
- * The alarms that roll a service's deployment back (issue 7 §7): CPU, memory,
+ * The alarms that roll a service's deployment back: CPU, memory,
  * running tasks (when the service should run any) and, behind a load balancer,
  * its 5xx. The monitoring creates them under these names.
  */

@@ -40,7 +40,7 @@ describe("adoption: the committed stacks take over the live estate in place", ()
     it(`${stack}: the live secrets' names (a new name is a new, empty secret)`, () => {
       for (const app of ["proxy-router", "proxy-validator"]) {
         assert.equal(input(adopted[stack], "aws:secretsmanager/secret:Secret", `${app}-secret`, "name"), `${SECRET_PREFIX[stack]}-${app}-config`);
-        assert.equal(input(fresh[stack], "aws:secretsmanager/secret:Secret", `${app}-secret`, "name"), `/${app}/${stack}/config`, "a new estate: seed 000's names");
+        assert.equal(input(fresh[stack], "aws:secretsmanager/secret:Secret", `${app}-secret`, "name"), `/${app}/${stack}/config`, "a new estate: the program's own names");
       }
     });
 

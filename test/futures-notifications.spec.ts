@@ -22,7 +22,7 @@ const ZONES: Record<Stack, { zoneId: string; zoneName: string; hostName: string 
   lmn: { zoneId: "Z0ROOTZONE00001", zoneName: "lumerin.io", hostName: "notifyint.lumerin.io" },
 };
 
-/** ESTATE.md §7: today's values, with the production safeguards of issue 6 coming from `protect`. */
+/** docs/estate.md: today's values, with the production safeguards coming from `protect`. */
 const DATABASES: Record<Stack, NotificationsDatabase> = {
   dev: {
     instanceClass: "db.t3.micro",

@@ -10,7 +10,7 @@ import { doc, resource, resourcesOfType } from "./support/plan";
 
 type Stack = "dev" | "lmn";
 const STACKS = ["dev", "lmn"] as const;
-/** What the environment table gives each stack (ESTATE.md §3, §6). */
+/** What the environment table gives each stack (docs/estate.md). */
 const SITE = {
   dev: { zone: "dev.lumerin.io", zoneId: "Z0DEVLUMERINIO", site: "futures.dev.lumerin.io", bucket: "s3futures.dev.lumerin.io" },
   lmn: { zone: "lumerin.io", zoneId: "Z0LUMERINIO", site: "futures.lumerin.io", bucket: "s3futures.lumerin.io" },

@@ -1,5 +1,5 @@
 /**
- * The futures UI canary (issue 7 §6) as a component: its bucket, its role as IAM
+ * The futures UI canary as a component: its bucket, its role as IAM
  * evaluates it, the canary's inputs, the archive the program uploads, the page
  * check of the script itself (run against a fake page), and the policy pack.
  */

@@ -22,7 +22,7 @@ describe("ProxyRouter", () => {
         const acct = ACCOUNTS[stack];
         const app = logical;
 
-        it("names the service, family, logs and secret as the live estate and seed 000 do", () => {
+        it("names the service, family, logs and secret as the live estate does", () => {
           const p = plans[stack];
           assert.equal(resource(p, "aws:ecs/service:Service", `${logical}-svc-service`).inputs.name, `svc-${app}-${stack}-use1`);
           assert.equal(resource(p, "aws:ecs/taskDefinition:TaskDefinition", `${logical}-svc-task`).inputs.family, `tsk-${app}`);

@@ -4,7 +4,7 @@
  * the resources planned and resources per second; then the in-process time of
  * a warm plan, which is what the test suite pays per plan; and the cold wall time of
  * `npm run adopt` on the stack's Terraform state fixtures (both roots), which plans the
- * stack too and should take at most a few seconds more. Targets (issue 3): each stack's
+ * stack too and should take at most a few seconds more. Targets: each stack's
  * plan under 5 s wall on a 2-core machine. Then, per stack, the wall
  * time of `npm run diff -- --base HEAD` (the base planned in a temporary worktree
  * beside the working tree's plan) against the cold plan: the target is at most

@@ -52,7 +52,7 @@ export interface FuturesArgs {
 }
 
 /**
- * The futures marketplace (seed 004, issue 6), composed from its parts: its own
+ * The futures marketplace, composed from its parts: its own
  * ECS cluster, the market maker, the notifications service with its database,
  * the margin-call Lambda and the trading UI. Each part follows its `enabled`
  * toggle; a disabled part registers nothing, and the cluster exists only while
@@ -307,7 +307,7 @@ export class Futures extends pulumi.ComponentResource {
     // The market-maker workflow uploads code to this function (runtime lambda) instead of an ECS deploy.
     if (this.marketMaker?.function) variables.MARKET_MAKER_FUNCTION = this.marketMaker.function.functionName;
     if (this.ui) {
-      // Deployment facts, not secrets (issue 6): the UI's workflow syncs, then invalidates.
+      // Deployment facts, not secrets: the UI's workflow syncs, then invalidates.
       variables.UI_BUCKET = this.ui.bucketName;
       variables.CLOUDFRONT_DISTRIBUTION_ID = this.ui.distributionId;
       variables.SITE_URL = this.ui.siteUrl;

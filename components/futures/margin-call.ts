@@ -6,7 +6,7 @@ import { isSecretLookingName, secretLookingValue } from "../../lib/secret-patter
 import { addSecurityGroupRules } from "../container-service";
 import { appSecret } from "../service-parts";
 
-/** Physical names (ESTATE.md §3: the live `-v2` function and its rules), from `futuresNames(env).marginCall`. */
+/** Physical names (docs/estate.md: the live `-v2` function and its rules), from `futuresNames(env).marginCall`. */
 export interface MarginCallNames {
   /** The function: `margin-call-v2-{env}`. */
   readonly function: string;
@@ -167,13 +167,13 @@ export interface MarginCallArgs {
 }
 
 /**
- * The margin-call Lambda of seed 004 (issue 6 §5): Node.js 22 in the private
+ * The margin-call Lambda: Node.js 22 in the private
  * subnets, one run at a time (reserved concurrency 1, unless configured otherwise), on two EventBridge
  * schedules, each allowed to invoke it by its own ARN. Asynchronous failures
  * are retried, then kept in an encrypted SQS queue, as are events EventBridge
  * could not deliver: a failed run is never lost silently. The RPC and subgraph
  * URLs stay in its secret, read at run time by ARN (today they are plain
- * environment, ESTATE.md finding 2). The code belongs to the application:
+ * environment variables: docs/estate.md#flaw-plaintext-env). The code belongs to the application:
  * `pulumi up` creates the function and never reverts the pipeline's uploads.
  */
 export class MarginCall extends pulumi.ComponentResource {
@@ -369,7 +369,7 @@ export class MarginCall extends pulumi.ComponentResource {
           targetId,
           arn: this.function.arn,
           ...(input ? { input } : {}),
-          // Delivery itself can fail (permission removed, function renamed: ESTATE.md finding 12):
+          // Delivery itself can fail (permission removed, function renamed: docs/estate.md#flaw-wrong-names):
           // such events land in the same queue instead of only a FailedInvocations metric.
           retryPolicy: { maximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS, maximumRetryAttempts: 185 },
           deadLetterConfig: { arn: this.failureQueue.arn },

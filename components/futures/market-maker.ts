@@ -6,7 +6,7 @@ import { ContainerService } from "../container-service";
 import { DeployedServiceRef, appSecret, deployedServiceRef, imageTagParameter } from "../service-parts";
 import { MarketMakerFunction, MarketMakerFunctionNames } from "./market-maker-function";
 
-/** Physical names (ESTATE.md §8: the market maker as it last ran on ECS). */
+/** Physical names (docs/estate.md: the market maker as it last ran on ECS). */
 export interface MarketMakerNames {
   /** `svc-market-maker-{env}`. */
   readonly service: string;
@@ -240,7 +240,7 @@ export function marketMakerFunctionEnvironment(args: Pick<MarketMakerCommonArgs,
   };
 }
 
-/** The bot's plain environment: chain, contracts and trading parameters (ESTATE.md §8). */
+/** The bot's plain environment: chain, contracts and trading parameters (docs/estate.md). */
 export function marketMakerEnvironment(args: Pick<MarketMakerCommonArgs, "chainId" | "contracts" | "trading" | "logLevel">): Record<string, string> {
   const t = args.trading;
   return {

@@ -8,7 +8,7 @@ import { dnsValidatedCertificate } from "../dns-certificate";
 import { DnsTarget, zoneRecord } from "../dns-zone";
 import { DeployedServiceRef, appSecret, deployedServiceRef, imageTagParameter } from "../service-parts";
 
-/** Physical names (ESTATE.md §3; `futuresNames(env).notifications` has exactly this shape). */
+/** Physical names (docs/estate.md; `futuresNames(env).notifications` has exactly this shape). */
 export interface NotificationsNames {
   /** ECS service, `svc-futures-notifications-{env}`. */
   readonly service: string;
@@ -52,7 +52,7 @@ export interface NotificationsNames {
   readonly redeployRole: string;
 }
 
-/** The PostgreSQL database (ESTATE.md §7 has today's values per environment). */
+/** The PostgreSQL database (docs/estate.md has today's values per environment). */
 export interface NotificationsDatabase {
   /** RDS instance class, e.g. `db.t3.micro` (dev, stg), `db.t3.small` (lmn). */
   readonly instanceClass: string;
@@ -86,7 +86,7 @@ export interface NotificationsDatabase {
   readonly skipFinalSnapshot?: boolean;
   /**
    * Final snapshot name. Default `<identifier>-final`. Deterministic on purpose:
-   * the live Terraform embeds `timestamp()`, a diff on every plan (ESTATE.md finding 14).
+   * the live Terraform embeds `timestamp()`, a diff on every plan (docs/estate.md#flaw-rds-production).
    */
   readonly finalSnapshotIdentifier?: string;
   /** `max_connections` in the parameter group, e.g. 100 (dev) or 200 (lmn). */
@@ -108,7 +108,7 @@ export interface NotificationsArgs {
   readonly aws: AwsContext;
   /** The futures cluster the service runs in. */
   readonly cluster: ClusterRef;
-  /** VPC and the private subnets (ESTATE's "middle" subnets) for the tasks, the ALB and the database. */
+  /** VPC and the private subnets (the foundation's "middle" subnets) for the tasks, the ALB and the database. */
   readonly network: { readonly vpcId: pulumi.Input<string>; readonly privateSubnetIds: pulumi.Input<string[]> };
   readonly names: NotificationsNames;
   /** Full image reference `repository:tag`, e.g. `ghcr.io/lumerin-protocol/futures-notifications:notifications-v1.2.0-dev`. */
@@ -174,14 +174,14 @@ export interface NotificationsArgs {
   readonly securityGroupDescriptions?: { readonly alb?: string; readonly service?: string; readonly database?: string };
 }
 
-/** Port the application listens on (hard-coded in the app, ESTATE.md §7). */
+/** Port the application listens on (hard-coded in the app, docs/estate.md). */
 export const NOTIFICATIONS_PORT = 3000;
 export const POSTGRES_PORT = 5432;
 /** TLS 1.3 and 1.2 only, forward-secret ciphers: AWS's recommended ALB policy. */
 export const NOTIFICATIONS_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 /**
- * The futures notifications service (seed 004, issue 6 §4): a singleton Fargate
+ * The futures notifications service: a singleton Fargate
  * service (one Telegram bot at a time) behind an internal HTTPS-only ALB, with
  * its PostgreSQL 17 database on RDS.
  *
@@ -189,7 +189,7 @@ export const NOTIFICATIONS_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
  * gets the standard libpq variables (`PGHOST`, `PGPORT`, `PGDATABASE`,
  * `PGSSLMODE=require`) as environment and `PGUSER`/`PGPASSWORD` as container
  * secrets by JSON key from that secret. Today's `DATABASE_URL` with the
- * secret's ARN in place of the password (ESTATE.md finding 3) is not carried over.
+ * secret's ARN in place of the password (docs/estate.md#flaw-database-url) is not carried over.
  *
  * Traffic: callers (security groups and CIDRs given) → 443 on the ALB → 3000 on
  * the tasks → 5432 on the database. Nothing else reaches the tasks or the
@@ -415,7 +415,7 @@ export class Notifications extends pulumi.ComponentResource {
       parent,
     );
 
-    // ESTATE.md finding 7: an internal ALB's private addresses published in the PUBLIC zone, as today
+    // docs/estate.md#flaw-private-ips-public-dns: an internal ALB's private addresses published in the PUBLIC zone, as today
     // (the margin-call Lambda resolves this name). A private hosted zone associated with the VPC is the
     // better long-term home; the public record stays until the Lambda can resolve one.
     this.hostName = args.hostName;
@@ -458,7 +458,7 @@ export class Notifications extends pulumi.ComponentResource {
         singleton: true,
         // PGHOST is known only once RDS has created the instance. ContainerService types its
         // environment as plain strings but serialises it with pulumi.jsonStringify, which resolves
-        // outputs; see the report (ContainerServiceArgs.environment should take pulumi.Input<string>).
+        // outputs (ContainerServiceArgs.environment should take pulumi.Input<string>).
         environment: environment as Readonly<Record<string, string>>,
         secrets: [
           { name: "PGUSER", secretArn: this.databaseSecretArn, jsonKey: "username", kmsKeyArn: args.secretsKmsKeyArn },

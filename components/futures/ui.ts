@@ -52,11 +52,11 @@ export interface FuturesUiArgs {
   readonly siteName: string;
   /**
    * The bucket's name, also the distribution's second alias, as the live estate
-   * has it (ESTATE.md §3, §6): `s3futures.dev.lumerin.io`; `s3futures.lumerin.io`
+   * has it (docs/estate.md): `s3futures.dev.lumerin.io`; `s3futures.lumerin.io`
    * in lmn. Must be inside `dns.zoneName`.
    */
   readonly bucketName: string;
-  /** Origin access control name, also the origin id: `titanio-<env>-s3futures` (ESTATE.md §3). */
+  /** Origin access control name, also the origin id: `titanio-<env>-s3futures` (docs/estate.md). */
   readonly originAccessControlName: string;
   /** WAFv2 web ACL name, also its CloudWatch metric name: `futures-ui-<env>`. */
   readonly webAclName: string;
@@ -92,14 +92,14 @@ export interface FuturesUiArgs {
 }
 
 /**
- * The futures trading UI (seed 004, issue 6 §2): a private, versioned S3 bucket
+ * The futures trading UI: a private, versioned S3 bucket
  * that only this CloudFront distribution can read (Origin Access Control,
  * SigV4), served over HTTPS only (TLS 1.2+, HTTP/2 and HTTP/3) with security
  * headers and SPA routing, behind a WAFv2 web ACL (AWS managed rules and a
  * per-IP rate limit), with a DNS-validated ACM certificate from us-east-1 and
  * A/AAAA alias records for the site and bucket names.
  *
- * Departures from the live Terraform (ESTATE.md §6): GET/HEAD only (a static
+ * Departures from the live Terraform (docs/estate.md): GET/HEAD only (a static
  * site takes no POST/PUT/DELETE), a managed cache policy instead of legacy
  * `forwardedValues`, 403 and 404 map to `/index.html` (not 400 and 403), a
  * response-headers policy, TLS-only bucket access, its own certificate for

@@ -49,7 +49,7 @@ export const CANARY_TIMEOUT_SECONDS = 60;
 /** Chromium needs the memory; a multiple of 64 MB, at least 960. */
 export const CANARY_MEMORY_MB = 1024;
 
-/** Physical names, as the live estate has them (ESTATE.md §3). */
+/** Physical names, as the live estate has them (docs/estate.md). */
 export interface UiCanaryNames {
   /** The canary, at most 21 characters of `[a-z0-9_-]`: `futures-ui-<env>`. */
   readonly canary: string;
@@ -81,7 +81,7 @@ export interface UiCanaryArgs {
 }
 
 /**
- * The futures UI canary of issue 7 §6: a CloudWatch Synthetics canary that opens
+ * The futures UI canary: a CloudWatch Synthetics canary that opens
  * the site in Chrome every `rateMinutes`, checks that it answers 2xx with a title
  * and a rendered app (#root, #app, else body, has children), and keeps screenshots
  * of passing and failing runs. Its script is `canary-script/index.js`, zipped by
@@ -300,7 +300,7 @@ export function canaryCodeKey(canaryName: string, archiveHashHex: string): strin
  * `CloudWatchSynthetics` namespace.
  *
  * Left out of the guide's list: `xray:PutTraceSegments` (tracing is off), and
- * `s3:ListAllMyBuckets` (ESTATE.md finding 15). The run writes to a named bucket and
+ * `s3:ListAllMyBuckets` (docs/estate.md#flaw-canary-role). The run writes to a named bucket and
  * asks its region with GetBucketLocation; listing every bucket of the account is
  * nothing this canary does (no visual monitoring, no bucket discovery). The policy
  * pack would accept it (on "*", an action that takes no resource ARN), so if a run

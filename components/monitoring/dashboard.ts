@@ -1,5 +1,5 @@
 /**
- * Typed widgets for a CloudWatch dashboard body (issue 7 §5). A dashboard is
+ * Typed widgets for a CloudWatch dashboard body. A dashboard is
  * built from these, never from JSON glued by hand: a metric line names its
  * namespace, metric and dimensions (resolved from the resource it watches), and
  * `dashboardBody` lays the rows out on CloudWatch's 24-column grid.

@@ -1,8 +1,8 @@
 /**
- * What each service's logs are counted for (issue 7 §4): its error and fatal
+ * What each service's logs are counted for: its error and fatal
  * lines, and the application events that mean a user was let down. Every
  * metric here has an alarm that joins its service's composite; a metric nobody
- * watches (ESTATE finding 15's `TransactionFailures`) is not made.
+ * watches (`TransactionFailures`, docs/estate.md#flaw-monitoring-gaps) is not made.
  *
  * Patterns use CloudWatch Logs filter syntax:
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html

@@ -1,5 +1,5 @@
 /**
- * One `Monitoring` component that watches what the stack runs (issue 7), built
+ * One `Monitoring` component that watches what the stack runs, built
  * from the typed outputs of the other components, never from guessed names:
  * the alert topic, every component alarm, one composite per service whose rule
  * is exactly the OR of that service's alarms (only composites notify, so one
