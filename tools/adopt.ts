@@ -11,7 +11,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { parseCli } from "./cli";
 import { TfSource, TfStateError, readTfState, sensitiveValues } from "./adopt/tfstate";
 import { scrubber } from "./adopt/render";
 import { checkSourceTarget, configTarget } from "./adopt/target";
@@ -21,32 +21,18 @@ const USAGE =
   "usage: npm run adopt -- --stack <dev|stg|lmn> --tfstate <file> [--tfstate <file>...] [--import-file <out.json>] [--json <out.json>] [--markdown <out.md>] [--quiet]";
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        stack: { type: "string" },
-        tfstate: { type: "string", multiple: true },
-        "import-file": { type: "string" },
-        json: { type: "string" },
-        markdown: { type: "string" },
-        quiet: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (!args.stack) {
-    console.error(`--stack is required\n${USAGE}`);
-    return 2;
-  }
+  const options = {
+    stack: { type: "string" },
+    tfstate: { type: "string", multiple: true },
+    "import-file": { type: "string" },
+    json: { type: "string" },
+    markdown: { type: "string" },
+    quiet: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  } as const;
+  const parsed = parseCli(process.argv.slice(2), options, USAGE, ["stack"]);
+  if (parsed.exit !== undefined) return parsed.exit;
+  const args = parsed.values;
   if (!args.tfstate?.length) {
     console.error(`at least one --tfstate is required\n${USAGE}`);
     return 2;

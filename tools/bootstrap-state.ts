@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { parseCli } from "./cli";
 import { DeployIdentitySchema } from "../config/schema";
 import { infraDeployerRoleName, infraPreviewRoleName, pulumiSecretsKeyAlias, pulumiSecretsProviderUrl } from "../lib/naming";
 import { resourcePolicyDocument } from "../lib/iam";
@@ -145,24 +145,10 @@ pulumi stack init ${f.stack} --secrets-provider '${f.provider}'
 }
 
 function main(): number {
-  let args;
-  try {
-    args = parseArgs({
-      options: { stack: { type: "string" }, "admin-role-arn": { type: "string", multiple: true }, json: { type: "string" }, help: { type: "boolean", default: false } },
-      strict: true,
-    }).values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (!args.stack) {
-    console.error(`--stack is required\n${USAGE}`);
-    return 2;
-  }
+  const options = { stack: { type: "string" }, "admin-role-arn": { type: "string", multiple: true }, json: { type: "string" }, help: { type: "boolean", default: false } } as const;
+  const parsed = parseCli(process.argv.slice(2), options, USAGE, ["stack"]);
+  if (parsed.exit !== undefined) return parsed.exit;
+  const args = parsed.values;
   try {
     const plan = stateBootstrap(args.stack, args["admin-role-arn"] ?? []);
     console.log(plan.commands);

@@ -12,7 +12,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { parseCli } from "./cli";
 import type { Plan } from "./harness";
 
 const USAGE = "usage: npm run diff -- --stack <dev|stg|lmn> --base <git-ref | plan.json> [--markdown <file>] [--json <file>] [--quiet]";
@@ -21,31 +21,17 @@ const REPO_ROOT = path.resolve(__dirname, "..");
 export class InputError extends Error {}
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        stack: { type: "string" },
-        base: { type: "string" },
-        json: { type: "string" },
-        markdown: { type: "string" },
-        quiet: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (!args.stack || !args.base) {
-    console.error(`${!args.stack ? "--stack" : "--base"} is required\n${USAGE}`);
-    return 2;
-  }
+  const options = {
+    stack: { type: "string" },
+    base: { type: "string" },
+    json: { type: "string" },
+    markdown: { type: "string" },
+    quiet: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  } as const;
+  const parsed = parseCli(process.argv.slice(2), options, USAGE, ["stack", "base"]);
+  if (parsed.exit !== undefined) return parsed.exit;
+  const args = parsed.values;
   const stack = args.stack;
   const baseArg = args.base;
   try {

@@ -8,39 +8,25 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { parseCli } from "./cli";
 
 const USAGE =
   "usage: npm run plan -- --stack <dev|stg|lmn> [--config-file <path>] [--json <file>] [--markdown <file>] [--github-api-url <url>] [--deployed-tag <ssm-name>=<tag>]... [--quiet]";
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        stack: { type: "string" },
-        "config-file": { type: "string" },
-        json: { type: "string" },
-        markdown: { type: "string" },
-        "github-api-url": { type: "string" },
-        "deployed-tag": { type: "string", multiple: true },
-        quiet: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (!args.stack) {
-    console.error(`--stack is required\n${USAGE}`);
-    return 2;
-  }
+  const options = {
+    stack: { type: "string" },
+    "config-file": { type: "string" },
+    json: { type: "string" },
+    markdown: { type: "string" },
+    "github-api-url": { type: "string" },
+    "deployed-tag": { type: "string", multiple: true },
+    quiet: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  } as const;
+  const parsed = parseCli(process.argv.slice(2), options, USAGE, ["stack"]);
+  if (parsed.exit !== undefined) return parsed.exit;
+  const args = parsed.values;
 
   const ssmParameters: Record<string, string> = {};
   for (const pair of args["deployed-tag"] ?? []) {
