@@ -17,6 +17,7 @@ export = lumerinStack({
   blockers: "refuse",
 }).catch((err: unknown) => {
   // Input errors are reported as their message alone, without a stack trace.
-  if (err instanceof ConfigError || err instanceof ImageTagLookupError || err instanceof DeployBlockedError) throw new pulumi.RunError(err.message);
+  if (err instanceof ConfigError || err instanceof ImageTagLookupError || err instanceof DeployBlockedError)
+    throw new pulumi.RunError(err.message);
   throw err;
 });

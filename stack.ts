@@ -5,7 +5,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { ConfigError, ConfigSource, StackConfig, initialTaskCount, loadStackConfig, secretPending } from "./config/load";
+import {
+  ConfigError,
+  ConfigSource,
+  StackConfig,
+  initialTaskCount,
+  loadStackConfig,
+  secretPending,
+} from "./config/load";
 import { DeployBlockedError, DeployBlocker, pendingDnsBlocker } from "./config/dns";
 import { DNS_ROLE_PENDING, SECRET_KEYS, SecretGroup, secretKeysOf } from "./config/schema";
 import { DNS_ACCESS_TAG, dnsAccessOf } from "./lib/dns-access";
@@ -15,7 +22,15 @@ import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from ".
 import { pinnedTagPattern } from "./lib/image-tags";
 import { rolloutDeadlineMinutes } from "./lib/rollout";
 import { deploymentAlarmWindowMinutes } from "./config/monitoring";
-import { appEnv, clusterNames, deploymentAlarmNames, futuresNames, infraDeployerRoleName, infraPreviewRoleName, platformKeyAlias } from "./lib/naming";
+import {
+  appEnv,
+  clusterNames,
+  deploymentAlarmNames,
+  futuresNames,
+  infraDeployerRoleName,
+  infraPreviewRoleName,
+  platformKeyAlias,
+} from "./lib/naming";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository, GitHubRepositoryIds } from "./components/deploy-identity";
 import { TITANIO_STATE_BUCKET } from "./lib/pulumi-state";
@@ -106,8 +121,14 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     ...(monitors
       ? {
           deploymentAlarmNames: {
-            router: deploymentAlarmNames("proxy-router", env.name, { runningTasks: proxyTasks.router > 0, loadBalancer5xx: false }),
-            validator: deploymentAlarmNames("proxy-validator", env.name, { runningTasks: proxyTasks.validator > 0, loadBalancer5xx: false }),
+            router: deploymentAlarmNames("proxy-router", env.name, {
+              runningTasks: proxyTasks.router > 0,
+              loadBalancer5xx: false,
+            }),
+            validator: deploymentAlarmNames("proxy-validator", env.name, {
+              runningTasks: proxyTasks.validator > 0,
+              loadBalancer5xx: false,
+            }),
           },
         }
       : {}),
@@ -134,87 +155,178 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
           ...(images.has("market-maker") ? { marketMaker: pick(images, "market-maker") } : {}),
           ...(images.has("futures-notifications") ? { notifications: pick(images, "futures-notifications") } : {}),
         },
-        secretValues: { marketMaker: config.secrets.marketMaker, notifications: config.secrets.notifications, marginCall: config.secrets.marginCall },
+        secretValues: {
+          marketMaker: config.secrets.marketMaker,
+          notifications: config.secrets.notifications,
+          marginCall: config.secrets.marginCall,
+        },
         protect: config.protect,
         deploymentAlarms: monitors,
-        pendingSecrets: new Set((["marketMaker", "notifications", "marginCall"] as const).filter((group) => secretPending(config, group))),
+        pendingSecrets: new Set(
+          (["marketMaker", "notifications", "marginCall"] as const).filter((group) => secretPending(config, group)),
+        ),
         rolloutDeadlineMinutes: rolloutDeadline,
       })
     : undefined;
 
   const monitoring = watches
-      ? new Monitoring("monitoring", {
-          aws: ctx,
-          env,
-          config: config.monitoring,
-          kmsKeyArn: key.arn,
-          ...(global ? { globalProvider: global } : {}),
-          services: [
-            ...(["router", "validator"] as const).flatMap((kind) => {
-              const ref = proxy.refs[kind];
-              const keyOf = PROXY_SERVICE_KEY[kind];
-              return ref ? [{ key: keyOf, clusterName: cluster.cluster.name, serviceName: ref.serviceName, desiredCount: proxyTasks[kind] }] : [];
-            }),
-            ...(futures?.cluster && futures.refs.marketMaker && config.futures
-              ? [{ key: "market-maker", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.marketMaker.serviceName, desiredCount: initialTaskCount(config, "marketMaker", config.futures.marketMaker.workerQuantity) }]
-              : []),
-            ...(futures?.cluster && futures.refs.notifications
-              ? [{ key: "notifications", clusterName: futures.cluster.cluster.name, serviceName: futures.refs.notifications.serviceName, desiredCount: futures.notifications?.desiredCount ?? 1 }]
-              : []),
-          ],
-          databases:
-            futures?.notifications && config.futures
-              ? [{ key: "notifications", identifier: futures.notifications.databaseIdentifier, maxConnections: config.futures.notifications.database.maxConnections }]
-              : [],
-          networkLoadBalancers: (["router", "validator"] as const).flatMap((kind) => {
-            const service = proxy.services[kind];
-            return service?.loadBalancer && service.targetGroup
-              ? [{ key: PROXY_SERVICE_KEY[kind], loadBalancerArnSuffix: service.loadBalancer.arnSuffix, targetGroupArnSuffix: service.targetGroup.arnSuffix }]
-              : [];
-          }),
-          loadBalancers: futures?.notifications
-            ? [{ key: "notifications", loadBalancerArnSuffix: futures.notifications.loadBalancerArnSuffix, targetGroupArnSuffix: futures.notifications.targetGroupArnSuffix }]
-            : [],
-          functions: [
-            ...(futures?.marketMaker?.function && config.futures
+    ? new Monitoring("monitoring", {
+        aws: ctx,
+        env,
+        config: config.monitoring,
+        kmsKeyArn: key.arn,
+        ...(global ? { globalProvider: global } : {}),
+        services: [
+          ...(["router", "validator"] as const).flatMap((kind) => {
+            const ref = proxy.refs[kind];
+            const keyOf = PROXY_SERVICE_KEY[kind];
+            return ref
               ? [
                   {
-                    key: "market-maker",
-                    functionName: futures.marketMaker.function.functionName,
-                    timeoutSeconds: config.futures.marketMaker.lambda.timeoutSeconds,
-                    intervalMinutes: config.futures.marketMaker.lambda.scheduleMinutes,
-                    failureQueueName: futures.marketMaker.function.failureQueueName,
+                    key: keyOf,
+                    clusterName: cluster.cluster.name,
+                    serviceName: ref.serviceName,
+                    desiredCount: proxyTasks[kind],
                   },
                 ]
-              : []),
-            ...(futures?.marginCall && config.futures
-              ? [{ key: "margin-call", functionName: futures.marginCall.functionName, timeoutSeconds: config.futures.marginCall.timeoutSeconds, intervalMinutes: config.futures.marginCall.intervalMinutes, failureQueueName: futures.marginCall.failureQueue.name, scheduled: !secretPending(config, "marginCall") }]
-              : []),
-          ],
-          workflows: futures?.notifications
+              : [];
+          }),
+          ...(futures?.cluster && futures.refs.marketMaker && config.futures
+            ? [
+                {
+                  key: "market-maker",
+                  clusterName: futures.cluster.cluster.name,
+                  serviceName: futures.refs.marketMaker.serviceName,
+                  desiredCount: initialTaskCount(config, "marketMaker", config.futures.marketMaker.workerQuantity),
+                },
+              ]
+            : []),
+          ...(futures?.cluster && futures.refs.notifications
             ? [
                 {
                   key: "notifications",
-                  suffix: "redeploy",
-                  failureMeans: "the service still runs with the database password from before the last rotation; force a new deployment by hand (docs/secrets.md)",
-                  stateMachineArn: futures.notifications.rotationRedeploy.stateMachine.arn,
+                  clusterName: futures.cluster.cluster.name,
+                  serviceName: futures.refs.notifications.serviceName,
+                  desiredCount: futures.notifications?.desiredCount ?? 1,
+                },
+              ]
+            : []),
+        ],
+        databases:
+          futures?.notifications && config.futures
+            ? [
+                {
+                  key: "notifications",
+                  identifier: futures.notifications.databaseIdentifier,
+                  maxConnections: config.futures.notifications.database.maxConnections,
                 },
               ]
             : [],
-          ...(futures?.ui ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futures.ui.siteName } } : {}),
-          logs: [
-            ...(["router", "validator"] as const).flatMap((kind) => {
-              const ref = proxy.refs[kind];
-              const key = PROXY_SERVICE_KEY[kind];
-              return ref ? [{ key, logGroupName: ref.logGroupName, metrics: LOG_METRICS[key] }] : [];
-            }),
-            ...(futures?.refs.marketMaker ? [{ key: "market-maker", logGroupName: futures.refs.marketMaker.logGroupName, metrics: LOG_METRICS["market-maker"] }] : []),
-            ...(futures?.marketMaker?.function ? [{ key: "market-maker", logGroupName: futures.marketMaker.function.logGroupName, metrics: MARKET_MAKER_FUNCTION_LOG_METRICS }] : []),
-            ...(futures?.refs.notifications ? [{ key: "notifications", logGroupName: futures.refs.notifications.logGroupName, metrics: LOG_METRICS.notifications }] : []),
-            ...(futures?.marginCall ? [{ key: "margin-call", logGroupName: futures.marginCall.logGroupName, metrics: LOG_METRICS["margin-call"] }] : []),
-          ],
-        })
-      : undefined;
+        networkLoadBalancers: (["router", "validator"] as const).flatMap((kind) => {
+          const service = proxy.services[kind];
+          return service?.loadBalancer && service.targetGroup
+            ? [
+                {
+                  key: PROXY_SERVICE_KEY[kind],
+                  loadBalancerArnSuffix: service.loadBalancer.arnSuffix,
+                  targetGroupArnSuffix: service.targetGroup.arnSuffix,
+                },
+              ]
+            : [];
+        }),
+        loadBalancers: futures?.notifications
+          ? [
+              {
+                key: "notifications",
+                loadBalancerArnSuffix: futures.notifications.loadBalancerArnSuffix,
+                targetGroupArnSuffix: futures.notifications.targetGroupArnSuffix,
+              },
+            ]
+          : [],
+        functions: [
+          ...(futures?.marketMaker?.function && config.futures
+            ? [
+                {
+                  key: "market-maker",
+                  functionName: futures.marketMaker.function.functionName,
+                  timeoutSeconds: config.futures.marketMaker.lambda.timeoutSeconds,
+                  intervalMinutes: config.futures.marketMaker.lambda.scheduleMinutes,
+                  failureQueueName: futures.marketMaker.function.failureQueueName,
+                },
+              ]
+            : []),
+          ...(futures?.marginCall && config.futures
+            ? [
+                {
+                  key: "margin-call",
+                  functionName: futures.marginCall.functionName,
+                  timeoutSeconds: config.futures.marginCall.timeoutSeconds,
+                  intervalMinutes: config.futures.marginCall.intervalMinutes,
+                  failureQueueName: futures.marginCall.failureQueue.name,
+                  scheduled: !secretPending(config, "marginCall"),
+                },
+              ]
+            : []),
+        ],
+        workflows: futures?.notifications
+          ? [
+              {
+                key: "notifications",
+                suffix: "redeploy",
+                failureMeans:
+                  "the service still runs with the database password from before the last rotation; force a new deployment by hand (docs/secrets.md)",
+                stateMachineArn: futures.notifications.rotationRedeploy.stateMachine.arn,
+              },
+            ]
+          : [],
+        ...(futures?.ui
+          ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futures.ui.siteName } }
+          : {}),
+        logs: [
+          ...(["router", "validator"] as const).flatMap((kind) => {
+            const ref = proxy.refs[kind];
+            const key = PROXY_SERVICE_KEY[kind];
+            return ref ? [{ key, logGroupName: ref.logGroupName, metrics: LOG_METRICS[key] }] : [];
+          }),
+          ...(futures?.refs.marketMaker
+            ? [
+                {
+                  key: "market-maker",
+                  logGroupName: futures.refs.marketMaker.logGroupName,
+                  metrics: LOG_METRICS["market-maker"],
+                },
+              ]
+            : []),
+          ...(futures?.marketMaker?.function
+            ? [
+                {
+                  key: "market-maker",
+                  logGroupName: futures.marketMaker.function.logGroupName,
+                  metrics: MARKET_MAKER_FUNCTION_LOG_METRICS,
+                },
+              ]
+            : []),
+          ...(futures?.refs.notifications
+            ? [
+                {
+                  key: "notifications",
+                  logGroupName: futures.refs.notifications.logGroupName,
+                  metrics: LOG_METRICS.notifications,
+                },
+              ]
+            : []),
+          ...(futures?.marginCall
+            ? [
+                {
+                  key: "margin-call",
+                  logGroupName: futures.marginCall.logGroupName,
+                  metrics: LOG_METRICS["margin-call"],
+                },
+              ]
+            : []),
+        ],
+      })
+    : undefined;
 
   // GitHub Actions reach AWS only through OIDC, each repository with a role scoped to its own services.
   const proxyServices = (["router", "validator"] as const).flatMap((kind) => {
@@ -234,7 +346,11 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     });
   }
   const futuresDeploys = futures?.deployables();
-  if (deployCfg.futures.enabled && futuresDeploys && futuresDeploys.services.length + futuresDeploys.sites.length + futuresDeploys.functions.length > 0) {
+  if (
+    deployCfg.futures.enabled &&
+    futuresDeploys &&
+    futuresDeploys.services.length + futuresDeploys.sites.length + futuresDeploys.functions.length > 0
+  ) {
     repositories.push({
       key: "futures",
       repository: deployCfg.futures.repository,
@@ -267,7 +383,9 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
                           partition: ctx.partition,
                           bucket: infraCi.stateBucket,
                           prefix: infraCi.stateKeyPrefix,
-                          ...(infraCi.stateBucket === TITANIO_STATE_BUCKET.bucket ? { foreignPrefixes: [TITANIO_STATE_BUCKET.terraformPrefix] } : {}),
+                          ...(infraCi.stateBucket === TITANIO_STATE_BUCKET.bucket
+                            ? { foreignPrefixes: [TITANIO_STATE_BUCKET.terraformPrefix] }
+                            : {}),
                           project: config.project,
                           stack: config.stack,
                           ...(infraCi.stateBucketKeyArn ? { bucketKeyArn: infraCi.stateBucketKeyArn } : {}),
@@ -275,18 +393,30 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
                       }
                     : {}),
                   ...(infraCi.secretsProviderKeyArn ? { secretsProviderKeyArn: infraCi.secretsProviderKeyArn } : {}),
-                  ...(config.dns.assumeRoleArn && config.dns.assumeRoleArn !== DNS_ROLE_PENDING ? { dnsRoleArn: config.dns.assumeRoleArn } : {}),
+                  ...(config.dns.assumeRoleArn && config.dns.assumeRoleArn !== DNS_ROLE_PENDING
+                    ? { dnsRoleArn: config.dns.assumeRoleArn }
+                    : {}),
                   refreshReads: {
                     // Only the secrets this stack writes a value into; the ones filled out of band stay unreadable.
                     secretArns: [
-                      ...(config.secrets.proxyRouter && proxy.services.router ? [proxy.services.router.secret.arn] : []),
-                      ...(config.secrets.proxyValidator && proxy.services.validator ? [proxy.services.validator.secret.arn] : []),
+                      ...(config.secrets.proxyRouter && proxy.services.router
+                        ? [proxy.services.router.secret.arn]
+                        : []),
+                      ...(config.secrets.proxyValidator && proxy.services.validator
+                        ? [proxy.services.validator.secret.arn]
+                        : []),
                       ...(config.secrets.marketMaker && futures?.marketMaker ? [futures.marketMaker.secret.arn] : []),
-                      ...(config.secrets.notifications && futures?.notifications ? [futures.notifications.secret.arn] : []),
+                      ...(config.secrets.notifications && futures?.notifications
+                        ? [futures.notifications.secret.arn]
+                        : []),
                       ...(config.secrets.marginCall && futures?.marginCall ? [futures.marginCall.secret.arn] : []),
                     ],
                     secretsKmsKeyArn: key.arn,
-                    objectArns: monitoring?.canary ? [pulumi.interpolate`arn:${ctx.partition}:s3:::${monitoring.canary.code.bucket}/${monitoring.canary.code.key}`] : [],
+                    objectArns: monitoring?.canary
+                      ? [
+                          pulumi.interpolate`arn:${ctx.partition}:s3:::${monitoring.canary.code.bucket}/${monitoring.canary.code.key}`,
+                        ]
+                      : [],
                   },
                 },
               }
@@ -347,7 +477,10 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
       env,
       owner: config.github.owner,
       repositories: environmentRepositories,
-      productionReviewers: { users: config.github.productionReviewerUsers, teams: config.github.productionReviewerTeams },
+      productionReviewers: {
+        users: config.github.productionReviewerUsers,
+        teams: config.github.productionReviewerTeams,
+      },
       productionWaitTimerMinutes: config.github.productionWaitTimerMinutes,
       ...(config.githubToken ? { token: config.githubToken } : {}),
     });
@@ -369,7 +502,9 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
     proxyValidator: serviceOutputs(proxy.refs.validator, images.get("proxy-validator")),
     marketMaker:
       serviceOutputs(futures?.refs.marketMaker, images.get("market-maker")) ??
-      (futures?.marketMaker?.function ? { functionName: futures.marketMaker.function.functionName, secretArn: futures.marketMaker.secret.arn } : undefined),
+      (futures?.marketMaker?.function
+        ? { functionName: futures.marketMaker.function.functionName, secretArn: futures.marketMaker.secret.arn }
+        : undefined),
     futuresNotifications: serviceOutputs(futures?.refs.notifications, images.get("futures-notifications")),
     // Deployment facts of the futures marketplace (also its GitHub environment's variables); none is a secret.
     futures: futures
@@ -432,10 +567,17 @@ export function operatorToDo(config: StackConfig): SecretToDo[] {
     });
   };
   const ecsStart = (cluster: string, service: string, tasks: number): string[] =>
-    tasks > 0 ? [`aws ecs update-service --region ${region} --cluster ${cluster} --service ${service} --desired-count ${tasks} --force-new-deployment`] : [];
+    tasks > 0
+      ? [
+          `aws ecs update-service --region ${region} --cluster ${cluster} --service ${service} --desired-count ${tasks} --force-new-deployment`,
+        ]
+      : [];
 
   const proxyCluster = config.cluster.name ?? clusterNames(env.name, region).cluster;
-  for (const [kind, group] of [["router", "proxyRouter"], ["validator", "proxyValidator"]] as const) {
+  for (const [kind, group] of [
+    ["router", "proxyRouter"],
+    ["validator", "proxyValidator"],
+  ] as const) {
     const cfg = config.proxyRouter[kind];
     if (!cfg.enabled) continue;
     const names = resolvedProxyNames(kind, env, region, cfg);
@@ -445,8 +587,14 @@ export function operatorToDo(config: StackConfig): SecretToDo[] {
   if (futures) {
     const names = futuresNames(env.name);
     const futuresCluster = futures.cluster.name ?? names.cluster;
-    if (futures.marketMaker.enabled) add("marketMaker", names.marketMaker.secret, ecsStart(futuresCluster, names.marketMaker.service, futures.marketMaker.workerQuantity));
-    if (futures.notifications.enabled) add("notifications", names.notifications.secret, ecsStart(futuresCluster, names.notifications.service, 1));
+    if (futures.marketMaker.enabled)
+      add(
+        "marketMaker",
+        names.marketMaker.secret,
+        ecsStart(futuresCluster, names.marketMaker.service, futures.marketMaker.workerQuantity),
+      );
+    if (futures.notifications.enabled)
+      add("notifications", names.notifications.secret, ecsStart(futuresCluster, names.notifications.service, 1));
     // The margin call needs no start of its own: `filled` turns its schedules on.
     if (futures.marginCall.enabled) add("marginCall", names.marginCall.secret, []);
   }
@@ -455,7 +603,9 @@ export function operatorToDo(config: StackConfig): SecretToDo[] {
 
 /** The repository's immutable ids, when config gives both. */
 function githubIds(cfg: { readonly ownerId?: number; readonly repositoryId?: number }): { ids?: GitHubRepositoryIds } {
-  return cfg.ownerId !== undefined && cfg.repositoryId !== undefined ? { ids: { ownerId: cfg.ownerId, repositoryId: cfg.repositoryId } } : {};
+  return cfg.ownerId !== undefined && cfg.repositoryId !== undefined
+    ? { ids: { ownerId: cfg.ownerId, repositoryId: cfg.repositoryId } }
+    : {};
 }
 
 /** A service's stack output: what runs (image and where its tag came from) and where to find it. */
@@ -481,7 +631,10 @@ function pick(images: ReadonlyMap<string, ResolvedImage>, key: string): { image:
 }
 
 /** Every container image of the stack, resolved in one pass (one release listing per repository). */
-async function resolveStackImages(config: StackConfig, releases: ReleaseSource | undefined): Promise<ReadonlyMap<string, ResolvedImage>> {
+async function resolveStackImages(
+  config: StackConfig,
+  releases: ReleaseSource | undefined,
+): Promise<ReadonlyMap<string, ResolvedImage>> {
   const requests = [...proxyImageRequests(config), ...futuresImageRequests(config)];
   return resolveImages(requests, { environment: config.env.name, releases, readDeployedTags: readSsmTags });
 }
@@ -493,8 +646,18 @@ function futuresImageRequests(config: StackConfig): ImageRequest[] {
   const github = { owner: cfg.github.owner, repo: cfg.github.repo };
   const parts = [
     // The Lambda runtime has no image: the pipeline uploads its code.
-    { key: "market-maker", part: cfg.marketMaker, enabled: cfg.marketMaker.enabled && cfg.marketMaker.runtime === "ecs", parameter: names.marketMaker.imageTagParameter },
-    { key: "futures-notifications", part: cfg.notifications, enabled: cfg.notifications.enabled, parameter: names.notifications.imageTagParameter },
+    {
+      key: "market-maker",
+      part: cfg.marketMaker,
+      enabled: cfg.marketMaker.enabled && cfg.marketMaker.runtime === "ecs",
+      parameter: names.marketMaker.imageTagParameter,
+    },
+    {
+      key: "futures-notifications",
+      part: cfg.notifications,
+      enabled: cfg.notifications.enabled,
+      parameter: names.notifications.imageTagParameter,
+    },
   ];
   return parts
     .filter(({ enabled }) => enabled)
@@ -595,7 +758,9 @@ async function dnsTarget(config: StackConfig, callerArn: string): Promise<DnsTar
     : await aws.route53.getZone({ name: zoneName, privateZone: false }, through);
   const found = zone.name.replace(/\.$/, "").toLowerCase();
   if (zoneId && found !== zoneName) {
-    throw new ConfigError([{ key: `${config.project}:dns.zoneId`, message: `${zoneId} is the hosted zone ${found}, not ${zoneName}` }]);
+    throw new ConfigError([
+      { key: `${config.project}:dns.zoneId`, message: `${zoneId} is the hosted zone ${found}, not ${zoneName}` },
+    ]);
   }
   return { zoneId: zone.zoneId, zoneName, ...(provider ? { provider } : {}) };
 }

@@ -143,7 +143,12 @@ export class ContainerService extends pulumi.ComponentResource {
     // ---------------------------------------------------------------- network
     this.securityGroup = new aws.ec2.SecurityGroup(
       `${name}-sg`,
-      { name: args.securityGroupName, description: args.securityGroupDescription ?? `${args.serviceName} tasks`, vpcId: args.vpcId, tags: { Name: args.securityGroupName } },
+      {
+        name: args.securityGroupName,
+        description: args.securityGroupDescription ?? `${args.serviceName} tasks`,
+        vpcId: args.vpcId,
+        tags: { Name: args.securityGroupName },
+      },
       parent,
     );
     addRules(`${name}-in`, "ingress", this.securityGroup.id, args.ingress ?? [], this);
@@ -155,7 +160,11 @@ export class ContainerService extends pulumi.ComponentResource {
       {
         name: args.executionRoleName,
         description: `ECS starts ${args.serviceName} tasks: pulls the image, reads its own secrets, writes its own logs`,
-        assumeRolePolicy: serviceTrust("ecs-tasks.amazonaws.com", args.aws.accountId, "EcsTasksAssumeForThisAccountOnly"),
+        assumeRolePolicy: serviceTrust(
+          "ecs-tasks.amazonaws.com",
+          args.aws.accountId,
+          "EcsTasksAssumeForThisAccountOnly",
+        ),
         maxSessionDuration: 3600,
       },
       parent,
@@ -171,12 +180,19 @@ export class ContainerService extends pulumi.ComponentResource {
       {
         name: args.taskRoleName,
         description: `The ${args.serviceName} application's own identity`,
-        assumeRolePolicy: serviceTrust("ecs-tasks.amazonaws.com", args.aws.accountId, "EcsTasksAssumeForThisAccountOnly"),
+        assumeRolePolicy: serviceTrust(
+          "ecs-tasks.amazonaws.com",
+          args.aws.accountId,
+          "EcsTasksAssumeForThisAccountOnly",
+        ),
         maxSessionDuration: 3600,
       },
       parent,
     );
-    const taskStatements = [...(args.taskRoleStatements ?? []), ...(args.enableExecuteCommand ? execStatements(args.cluster) : [])];
+    const taskStatements = [
+      ...(args.taskRoleStatements ?? []),
+      ...(args.enableExecuteCommand ? execStatements(args.cluster) : []),
+    ];
     const taskRolePolicies: aws.iam.RolePolicy[] = [];
     if (taskStatements.length > 0) {
       const taskRolePolicy = new aws.iam.RolePolicy(
@@ -257,7 +273,9 @@ export class ContainerService extends pulumi.ComponentResource {
         launchType: "FARGATE",
         platformVersion: "LATEST",
         deploymentCircuitBreaker: { enable: true, rollback: true },
-        ...(args.deploymentAlarmNames?.length ? { alarms: { alarmNames: [...args.deploymentAlarmNames], enable: true, rollback: true } } : {}),
+        ...(args.deploymentAlarmNames?.length
+          ? { alarms: { alarmNames: [...args.deploymentAlarmNames], enable: true, rollback: true } }
+          : {}),
         deploymentMinimumHealthyPercent: args.singleton ? 0 : 100,
         deploymentMaximumPercent: args.singleton ? 100 : 200,
         networkConfiguration: {
@@ -270,7 +288,9 @@ export class ContainerService extends pulumi.ComponentResource {
           containerName: args.containerName,
           containerPort: lb.containerPort,
         })),
-        ...(args.loadBalancers?.length ? { healthCheckGracePeriodSeconds: args.healthCheckGracePeriodSeconds ?? 60 } : {}),
+        ...(args.loadBalancers?.length
+          ? { healthCheckGracePeriodSeconds: args.healthCheckGracePeriodSeconds ?? 60 }
+          : {}),
         enableExecuteCommand: args.enableExecuteCommand ?? false,
         propagateTags: "SERVICE",
         enableEcsManagedTags: true,
@@ -302,7 +322,9 @@ export class ContainerService extends pulumi.ComponentResource {
 
 function validate(args: ContainerServiceArgs): void {
   if (args.singleton && args.desiredCount > 1) {
-    throw new Error(`${args.serviceName}: a singleton service runs at most one task (desiredCount ${args.desiredCount})`);
+    throw new Error(
+      `${args.serviceName}: a singleton service runs at most one task (desiredCount ${args.desiredCount})`,
+    );
   }
   const secretNames = new Set((args.secrets ?? []).map((s) => s.name));
   for (const name of Object.keys(args.environment ?? {})) {
@@ -314,33 +336,45 @@ function validate(args: ContainerServiceArgs): void {
 }
 
 /** The execution role may read exactly the secrets the task references, and write exactly its own logs. */
-function executionPolicy(args: ContainerServiceArgs, logGroupArn: pulumi.Output<string>): pulumi.Output<aws.types.input.iam.PolicyDocument> {
+function executionPolicy(
+  args: ContainerServiceArgs,
+  logGroupArn: pulumi.Output<string>,
+): pulumi.Output<aws.types.input.iam.PolicyDocument> {
   const secrets = args.secrets ?? [];
-  const secretArns = [...secrets.map((s) => s.secretArn), ...(args.repositoryCredentialsSecretArn ? [args.repositoryCredentialsSecretArn] : [])];
+  const secretArns = [
+    ...secrets.map((s) => s.secretArn),
+    ...(args.repositoryCredentialsSecretArn ? [args.repositoryCredentialsSecretArn] : []),
+  ];
   const keyArns = secrets.flatMap((s) => (s.kmsKeyArn ? [s.kmsKeyArn] : []));
-  return pulumi.all([logGroupArn, pulumi.all(secretArns), pulumi.all(keyArns)]).apply(([logGroup, secretList, keyList]) => {
-    const uniqueSecrets = [...new Set(secretList)].sort();
-    const uniqueKeys = [...new Set(keyList)].sort();
-    const statements: Statement[] = [
-      {
-        Sid: "WriteOwnLogStreams",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: [`${logGroup}:log-stream:*`],
-      },
-    ];
-    if (uniqueSecrets.length > 0) {
-      statements.push({ Sid: "ReadOwnSecretsAtTaskStart", Action: ["secretsmanager:GetSecretValue"], Resource: uniqueSecrets });
-    }
-    if (uniqueKeys.length > 0) {
-      statements.push({
-        Sid: "DecryptOwnSecretsThroughSecretsManagerOnly",
-        Action: ["kms:Decrypt"],
-        Resource: uniqueKeys,
-        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.aws.region}.amazonaws.com` } },
-      });
-    }
-    return policyDocument(statements);
-  });
+  return pulumi
+    .all([logGroupArn, pulumi.all(secretArns), pulumi.all(keyArns)])
+    .apply(([logGroup, secretList, keyList]) => {
+      const uniqueSecrets = [...new Set(secretList)].sort();
+      const uniqueKeys = [...new Set(keyList)].sort();
+      const statements: Statement[] = [
+        {
+          Sid: "WriteOwnLogStreams",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: [`${logGroup}:log-stream:*`],
+        },
+      ];
+      if (uniqueSecrets.length > 0) {
+        statements.push({
+          Sid: "ReadOwnSecretsAtTaskStart",
+          Action: ["secretsmanager:GetSecretValue"],
+          Resource: uniqueSecrets,
+        });
+      }
+      if (uniqueKeys.length > 0) {
+        statements.push({
+          Sid: "DecryptOwnSecretsThroughSecretsManagerOnly",
+          Action: ["kms:Decrypt"],
+          Resource: uniqueKeys,
+          Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.aws.region}.amazonaws.com` } },
+        });
+      }
+      return policyDocument(statements);
+    });
 }
 
 /** What `aws ecs execute-command` needs from the task role (AWS documents these as resource-less). */
@@ -348,7 +382,12 @@ function execStatements(cluster: ClusterRef): Statement[] {
   return [
     {
       Sid: "ExecSessionChannelsAcceptNoResourceArn",
-      Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+      Action: [
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ],
       Resource: "*",
     },
     {
@@ -384,7 +423,8 @@ function addRules(
     const targets: { cidrIpv4?: string; referencedSecurityGroupId?: pulumi.Input<string> }[] = rule.securityGroupId
       ? [{ referencedSecurityGroupId: rule.securityGroupId }]
       : (rule.cidrBlocks ?? []).map((cidrIpv4) => ({ cidrIpv4 }));
-    if (targets.length === 0) throw new Error(`security group rule "${rule.description}" names no CIDR and no security group`);
+    if (targets.length === 0)
+      throw new Error(`security group rule "${rule.description}" names no CIDR and no security group`);
     targets.forEach((target, t) => {
       const ruleArgs = {
         securityGroupId,

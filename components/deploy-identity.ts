@@ -138,7 +138,9 @@ export class DeployIdentity extends pulumi.ComponentResource {
     const roles: Record<string, aws.iam.Role> = {};
     for (const repo of args.repositories) {
       if (repo.services.length + (repo.sites?.length ?? 0) + (repo.functions?.length ?? 0) === 0) {
-        throw new Error(`deploy role ${repo.roleName}: the repository ${repo.repository} deploys nothing (no service, site or function)`);
+        throw new Error(
+          `deploy role ${repo.roleName}: the repository ${repo.repository} deploys nothing (no service, site or function)`,
+        );
       }
       const role = new aws.iam.Role(
         `${name}-${repo.key}-role`,
@@ -184,14 +186,29 @@ export function subjectRepository(repository: string, ids?: GitHubRepositoryIds)
 
 /** The subjects a repository's deploy role trusts in this environment. */
 export function trustedSubjects(repo: DeployRepository, env: Environment): string[] {
-  return [`repo:${subjectRepository(repo.repository, repo.ids)}:environment:${env.githubEnvironment}`, ...(repo.extraSubjects ?? [])];
+  return [
+    `repo:${subjectRepository(repo.repository, repo.ids)}:environment:${env.githubEnvironment}`,
+    ...(repo.extraSubjects ?? []),
+  ];
 }
 
-function githubTrust(providerArn: pulumi.Input<string>, repo: DeployRepository, env: Environment): aws.types.input.iam.PolicyDocument {
-  return oidcTrust(providerArn, `GitHub${pascal(env.githubEnvironment)}EnvironmentOfThisRepositoryOnly`, trustedSubjects(repo, env));
+function githubTrust(
+  providerArn: pulumi.Input<string>,
+  repo: DeployRepository,
+  env: Environment,
+): aws.types.input.iam.PolicyDocument {
+  return oidcTrust(
+    providerArn,
+    `GitHub${pascal(env.githubEnvironment)}EnvironmentOfThisRepositoryOnly`,
+    trustedSubjects(repo, env),
+  );
 }
 
-function oidcTrust(providerArn: pulumi.Input<string>, sid: string, subjects: readonly string[]): aws.types.input.iam.PolicyDocument {
+function oidcTrust(
+  providerArn: pulumi.Input<string>,
+  sid: string,
+  subjects: readonly string[],
+): aws.types.input.iam.PolicyDocument {
   return trustDocument([
     {
       Sid: sid,
@@ -240,39 +257,77 @@ function infraRoles(
     {
       name: infra.previewRoleName,
       description: `pulumi preview of ${env.name} on pull requests to ${infra.repository}: read-only`,
-      assumeRolePolicy: oidcTrust(providerArn, "PullRequestsAndDriftChecksOfThisRepositoryOnly", previewSubjects(infra)),
+      assumeRolePolicy: oidcTrust(
+        providerArn,
+        "PullRequestsAndDriftChecksOfThisRepositoryOnly",
+        previewSubjects(infra),
+      ),
       maxSessionDuration: 3600,
     },
     { parent },
   );
-  new aws.iam.RolePolicyAttachment(`${name}-infra-preview-read`, { role: preview.name, policyArn: managed("ReadOnlyAccess") }, { parent });
-  new aws.iam.RolePolicy(`${name}-infra-preview-policy`, { role: preview.id, name: "preview", policy: policyDocument(previewStatements(ctx, infra)) }, { parent });
+  new aws.iam.RolePolicyAttachment(
+    `${name}-infra-preview-read`,
+    { role: preview.name, policyArn: managed("ReadOnlyAccess") },
+    { parent },
+  );
+  new aws.iam.RolePolicy(
+    `${name}-infra-preview-policy`,
+    { role: preview.id, name: "preview", policy: policyDocument(previewStatements(ctx, infra)) },
+    { parent },
+  );
   const deployer = new aws.iam.Role(
     `${name}-infra-deployer-role`,
     {
       name: infra.deployerRoleName,
       description: `pulumi up of ${env.name} from ${infra.repository}'s ${env.githubEnvironment} environment`,
-      assumeRolePolicy: oidcTrust(providerArn, `GitHub${pascal(env.githubEnvironment)}EnvironmentOfThisRepositoryOnly`, deployerSubjects(infra, env)),
+      assumeRolePolicy: oidcTrust(
+        providerArn,
+        `GitHub${pascal(env.githubEnvironment)}EnvironmentOfThisRepositoryOnly`,
+        deployerSubjects(infra, env),
+      ),
       // An RDS Multi-AZ change alone can take most of an hour.
       maxSessionDuration: 7200,
     },
     { parent },
   );
-  new aws.iam.RolePolicyAttachment(`${name}-infra-deployer-admin`, { role: deployer.name, policyArn: managed("AdministratorAccess") }, { parent });
+  new aws.iam.RolePolicyAttachment(
+    `${name}-infra-deployer-admin`,
+    { role: deployer.name, policyArn: managed("AdministratorAccess") },
+    { parent },
+  );
   if (infra.state) {
     // The state bucket is another account's: AdministratorAccess covers the identity side, but the
     // grant is stated here so that it reads in the plan; the bucket's own policy bounds it to this stack.
     const stateGrants: Statement[] = [
       ...stateIdentityStatements(infra.state, "write"),
       ...(infra.secretsProviderKeyArn
-        ? [{ Sid: "EncryptAndDecryptStackSecrets", Action: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], Resource: [infra.secretsProviderKeyArn] }]
+        ? [
+            {
+              Sid: "EncryptAndDecryptStackSecrets",
+              Action: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+              Resource: [infra.secretsProviderKeyArn],
+            },
+          ]
         : []),
     ];
-    new aws.iam.RolePolicy(`${name}-infra-deployer-state`, { role: deployer.id, name: "pulumi-state", policy: policyDocument(stateGrants) }, { parent });
+    new aws.iam.RolePolicy(
+      `${name}-infra-deployer-state`,
+      { role: deployer.id, name: "pulumi-state", policy: policyDocument(stateGrants) },
+      { parent },
+    );
   }
   if (infra.dnsRoleArn) {
     // Stated although AdministratorAccess covers it: the deployer's way into the zone's account stays explicit.
-    new aws.iam.RolePolicy(`${name}-infra-deployer-dns`, { role: deployer.id, name: "zone-records", policy: policyDocument(zoneRoleStatements(infra.dnsRoleArn, "write")) }, { parent });
+    new aws.iam.RolePolicy(
+      `${name}-infra-deployer-dns`,
+      {
+        role: deployer.id,
+        name: "zone-records",
+        policy: policyDocument(zoneRoleStatements(infra.dnsRoleArn, "write")),
+      },
+      { parent },
+    );
   }
   return { preview, deployer };
 }
@@ -297,10 +352,16 @@ export function previewStatements(ctx: AwsContext, infra: InfraCiRoles): Stateme
   ];
   return [
     ...(state ? stateIdentityStatements(state, "read") : []),
-    ...(infra.secretsProviderKeyArn ? [{ Sid: "DecryptStackConfig", Action: ["kms:Decrypt"], Resource: [infra.secretsProviderKeyArn] }] : []),
+    ...(infra.secretsProviderKeyArn
+      ? [{ Sid: "DecryptStackConfig", Action: ["kms:Decrypt"], Resource: [infra.secretsProviderKeyArn] }]
+      : []),
     ...(reads.secretArns.length > 0
       ? [
-          { Sid: "RefreshReadsSecretValuesItsStateAlreadyHolds", Action: ["secretsmanager:GetSecretValue"], Resource: [...reads.secretArns] },
+          {
+            Sid: "RefreshReadsSecretValuesItsStateAlreadyHolds",
+            Action: ["secretsmanager:GetSecretValue"],
+            Resource: [...reads.secretArns],
+          },
           ...(secretKey
             ? [
                 {
@@ -314,11 +375,23 @@ export function previewStatements(ctx: AwsContext, infra: InfraCiRoles): Stateme
             : []),
         ]
       : []),
-    ...(reads.objectArns.length > 0 ? [{ Sid: "RefreshReadsObjectsTheStackUploads", Action: ["s3:GetObject"], Resource: [...reads.objectArns] }] : []),
+    ...(reads.objectArns.length > 0
+      ? [{ Sid: "RefreshReadsObjectsTheStackUploads", Action: ["s3:GetObject"], Resource: [...reads.objectArns] }]
+      : []),
     reads.secretArns.length > 0
-      ? { Sid: "NeverReadOtherSecretValues", Effect: "Deny", Action: ["secretsmanager:GetSecretValue"], NotResource: [...reads.secretArns] }
+      ? {
+          Sid: "NeverReadOtherSecretValues",
+          Effect: "Deny",
+          Action: ["secretsmanager:GetSecretValue"],
+          NotResource: [...reads.secretArns],
+        }
       : { Sid: "NeverReadSecretValues", Effect: "Deny", Action: ["secretsmanager:GetSecretValue"], Resource: "*" },
-    { Sid: "NeverBatchReadSecretValues", Effect: "Deny", Action: ["secretsmanager:BatchGetSecretValue"], Resource: "*" },
+    {
+      Sid: "NeverBatchReadSecretValues",
+      Effect: "Deny",
+      Action: ["secretsmanager:BatchGetSecretValue"],
+      Resource: "*",
+    },
     keys.length > 0
       ? { Sid: "NeverDecryptWithOtherKeys", Effect: "Deny", Action: ["kms:Decrypt"], NotResource: keys }
       : { Sid: "NeverDecrypt", Effect: "Deny", Action: ["kms:Decrypt"], Resource: "*" },
@@ -353,7 +426,10 @@ function zoneRoleStatements(dnsRoleArn: string, access: DnsAccess): Statement[] 
       Sid: `TagZoneSessionsAs${pascal(access)}Only`,
       Action: ["sts:TagSession"],
       Resource: [dnsRoleArn],
-      Condition: { StringEquals: { [`aws:RequestTag/${DNS_ACCESS_TAG}`]: access }, "ForAllValues:StringEquals": { "aws:TagKeys": [DNS_ACCESS_TAG] } },
+      Condition: {
+        StringEquals: { [`aws:RequestTag/${DNS_ACCESS_TAG}`]: access },
+        "ForAllValues:StringEquals": { "aws:TagKeys": [DNS_ACCESS_TAG] },
+      },
     },
   ];
 }
@@ -364,7 +440,11 @@ function zoneRoleStatements(dnsRoleArn: string, access: DnsAccess): Statement[] 
  * the bucket, invalidate the distribution) and Lambda code. Nothing else.
  */
 export function deployStatements(ctx: AwsContext, repo: DeployRepository): Statement[] {
-  return [...ecsDeployStatements(ctx, repo.services), ...siteDeployStatements(repo.sites ?? []), ...functionDeployStatements(repo.functions ?? [])];
+  return [
+    ...ecsDeployStatements(ctx, repo.services),
+    ...siteDeployStatements(repo.sites ?? []),
+    ...functionDeployStatements(repo.functions ?? []),
+  ];
 }
 
 function siteDeployStatements(sites: readonly DeployableSite[]): Statement[] {
@@ -386,7 +466,13 @@ function siteDeployStatements(sites: readonly DeployableSite[]): Statement[] {
 
 function functionDeployStatements(functions: readonly DeployableFunction[]): Statement[] {
   if (functions.length === 0) return [];
-  return [{ Sid: "UploadOwnFunctionCode", Action: ["lambda:UpdateFunctionCode", "lambda:GetFunction"], Resource: functions.map((f) => f.functionArn) }];
+  return [
+    {
+      Sid: "UploadOwnFunctionCode",
+      Action: ["lambda:UpdateFunctionCode", "lambda:GetFunction"],
+      Resource: functions.map((f) => f.functionArn),
+    },
+  ];
 }
 
 function ecsDeployStatements(ctx: AwsContext, services: readonly DeployableService[]): Statement[] {

@@ -66,7 +66,10 @@ export function dnsValidatedCertificate(name: string, args: DnsValidatedCertific
   // With no record registered (the zone's role is pending) the validation has nothing to name; it is never applied then.
   const validation = new aws.acm.CertificateValidation(
     `${name}-certificate-validation`,
-    { certificateArn: certificate.arn, ...(records.length > 0 ? { validationRecordFqdns: records.map((r) => r.fqdn) } : {}) },
+    {
+      certificateArn: certificate.arn,
+      ...(records.length > 0 ? { validationRecordFqdns: records.map((r) => r.fqdn) } : {}),
+    },
     { ...issuer, dependsOn: records },
   );
   return { certificate, validatedArn: validation.certificateArn };

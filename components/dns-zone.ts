@@ -41,5 +41,9 @@ export function zoneRecord(
     dns.withheld.push(label);
     return undefined;
   }
-  return new aws.route53.Record(name, { ...args, zoneId: dns.zoneId }, { parent: opts.parent, ...(dns.provider ? { provider: dns.provider } : {}) });
+  return new aws.route53.Record(
+    name,
+    { ...args, zoneId: dns.zoneId },
+    { parent: opts.parent, ...(dns.provider ? { provider: dns.provider } : {}) },
+  );
 }

@@ -38,20 +38,18 @@ export interface EcsDeployTarget {
  * the workflow reads it with `jq`.
  */
 export function ecsDeployTargetsVariable(targets: readonly EcsDeployTarget[]): pulumi.Output<string> {
-  return pulumi
-    .all(targets.map((t) => pulumi.output(t.service)))
-    .apply((services) =>
-      JSON.stringify(
-        services.map((service, i) => ({
-          service,
-          container: targets[i].container,
-          image: targets[i].image,
-          tagPattern: targets[i].tagPattern,
-          imageTagParameter: targets[i].imageTagParameter,
-          rolloutDeadlineMinutes: targets[i].rolloutDeadlineMinutes,
-        })),
-      ),
-    );
+  return pulumi.all(targets.map((t) => pulumi.output(t.service))).apply((services) =>
+    JSON.stringify(
+      services.map((service, i) => ({
+        service,
+        container: targets[i].container,
+        image: targets[i].image,
+        tagPattern: targets[i].tagPattern,
+        imageTagParameter: targets[i].imageTagParameter,
+        rolloutDeadlineMinutes: targets[i].rolloutDeadlineMinutes,
+      })),
+    ),
+  );
 }
 
 export interface GitHubEnvironmentsArgs {
@@ -83,7 +81,11 @@ export class GitHubEnvironments extends pulumi.ComponentResource {
 
   constructor(name: string, args: GitHubEnvironmentsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:github:GitHubEnvironments", name, {}, opts);
-    const provider = new github.Provider(`${name}-provider`, { owner: args.owner, ...(args.token ? { token: args.token } : {}) }, { parent: this });
+    const provider = new github.Provider(
+      `${name}-provider`,
+      { owner: args.owner, ...(args.token ? { token: args.token } : {}) },
+      { parent: this },
+    );
     const child = { parent: this, provider };
     const production = args.env.production;
     const environments: Record<string, github.RepositoryEnvironment> = {};

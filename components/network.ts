@@ -33,7 +33,10 @@ export class Network extends pulumi.ComponentResource {
           cidrBlock: cfg.cidrBlock,
           numberOfAvailabilityZones: cfg.availabilityZones,
           enableDnsHostnames: true,
-          natGateways: { strategy: cfg.natGateways === "single" ? awsx.ec2.NatGatewayStrategy.Single : awsx.ec2.NatGatewayStrategy.OnePerAz },
+          natGateways: {
+            strategy:
+              cfg.natGateways === "single" ? awsx.ec2.NatGatewayStrategy.Single : awsx.ec2.NatGatewayStrategy.OnePerAz,
+          },
           subnetStrategy: awsx.ec2.SubnetAllocationStrategy.Auto,
           subnetSpecs: [
             { type: awsx.ec2.SubnetType.Public, name: "public" },
@@ -63,6 +66,10 @@ export class Network extends pulumi.ComponentResource {
       this.privateSubnetIds = subnets(cfg.privateSubnets);
     }
 
-    this.registerOutputs({ vpcId: this.vpcId, publicSubnetIds: this.publicSubnetIds, privateSubnetIds: this.privateSubnetIds });
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      publicSubnetIds: this.publicSubnetIds,
+      privateSubnetIds: this.privateSubnetIds,
+    });
   }
 }

@@ -26,10 +26,20 @@ export interface PrivateBucket {
 
 export function privateBucket(name: string, args: PrivateBucketArgs, parent: pulumi.Resource): PrivateBucket {
   const opts = { parent };
-  const bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: args.bucketName, ...(args.forceDestroy ? { forceDestroy: true } : {}) }, { ...opts, protect: args.protect });
+  const bucket = new aws.s3.Bucket(
+    `${name}-bucket`,
+    { bucket: args.bucketName, ...(args.forceDestroy ? { forceDestroy: true } : {}) },
+    { ...opts, protect: args.protect },
+  );
   const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
     `${name}-bucket-public-access`,
-    { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
     opts,
   );
   const ownership = new aws.s3.BucketOwnershipControls(
@@ -38,7 +48,11 @@ export function privateBucket(name: string, args: PrivateBucketArgs, parent: pul
     { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
     opts,
   );
-  const versioning = new aws.s3.BucketVersioning(`${name}-bucket-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, opts);
+  const versioning = new aws.s3.BucketVersioning(
+    `${name}-bucket-versioning`,
+    { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+    opts,
+  );
   new aws.s3.BucketServerSideEncryptionConfiguration(
     `${name}-bucket-encryption`,
     { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },

@@ -29,7 +29,12 @@ export interface ProxyRouterArgs {
 export type { DeployedServiceRef } from "./service-parts";
 
 /** Physical names for one service: the estate's defaults with the stack's overrides. */
-export function resolvedProxyNames(kind: ProxyServiceKind, env: Environment, region: string, cfg: ProxyServiceConfig): ProxyServiceNames {
+export function resolvedProxyNames(
+  kind: ProxyServiceKind,
+  env: Environment,
+  region: string,
+  cfg: ProxyServiceConfig,
+): ProxyServiceNames {
   return { ...proxyServiceNames(kind, env.name, region, cfg.stratumPort), ...cfg.names };
 }
 

@@ -87,7 +87,11 @@ export class ProxyService extends pulumi.ComponentResource {
       },
       this,
     );
-    this.imageTagParameter = imageTagParameter(name, { parameterName: names.imageTagParameter, tag: args.imageTag, serviceName: names.service }, this);
+    this.imageTagParameter = imageTagParameter(
+      name,
+      { parameterName: names.imageTagParameter, tag: args.imageTag, serviceName: names.service },
+      this,
+    );
 
     // ---------------------------------------------------------------- public endpoint (miners → stratum)
     const endpoint = cfg.publicEndpoint;
@@ -108,7 +112,16 @@ export class ProxyService extends pulumi.ComponentResource {
         `${name}-nlb-in`,
         "ingress",
         nlbSecurityGroup.id,
-        [{ key: "miners", description: "Miners connect to the stratum listener", protocol: "tcp", fromPort: endpoint.listenerPort, toPort: endpoint.listenerPort, cidrBlocks: endpoint.allowedCidrs }],
+        [
+          {
+            key: "miners",
+            description: "Miners connect to the stratum listener",
+            protocol: "tcp",
+            fromPort: endpoint.listenerPort,
+            toPort: endpoint.listenerPort,
+            cidrBlocks: endpoint.allowedCidrs,
+          },
+        ],
         this,
       );
     }
@@ -123,7 +136,11 @@ export class ProxyService extends pulumi.ComponentResource {
           // An NLB takes security groups only at creation: adopting one made without keeps it without.
           ...(nlbSecurityGroup
             ? { securityGroups: [nlbSecurityGroup.id] }
-            : { tags: { [policyExceptionTag("nlb-security-groups")]: `proxyRouter.${args.kind}.publicEndpoint.securityGroups` } }),
+            : {
+                tags: {
+                  [policyExceptionTag("nlb-security-groups")]: `proxyRouter.${args.kind}.publicEndpoint.securityGroups`,
+                },
+              }),
           enableCrossZoneLoadBalancing: true,
           enableDeletionProtection: endpoint.deletionProtection ?? args.env.production,
         },
@@ -181,7 +198,14 @@ export class ProxyService extends pulumi.ComponentResource {
     // ---------------------------------------------------------------- the service
     const ingress: SecurityGroupRule[] = [];
     if (nlbSecurityGroup) {
-      ingress.push({ key: "stratum-from-nlb", description: "Stratum from the load balancer", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, securityGroupId: nlbSecurityGroup.id });
+      ingress.push({
+        key: "stratum-from-nlb",
+        description: "Stratum from the load balancer",
+        protocol: "tcp",
+        fromPort: cfg.stratumPort,
+        toPort: cfg.stratumPort,
+        securityGroupId: nlbSecurityGroup.id,
+      });
     } else if (endpoint.enabled) {
       // An NLB without a security group passes the miners' own addresses (preserved client IP) to the tasks.
       // The tasks then admit the miners' addresses themselves: the adoption's visible policy exception.
@@ -192,11 +216,21 @@ export class ProxyService extends pulumi.ComponentResource {
         fromPort: cfg.stratumPort,
         toPort: cfg.stratumPort,
         cidrBlocks: endpoint.allowedCidrs,
-        tags: { [policyExceptionTag("security-groups-not-open-to-the-world")]: `proxyRouter.${args.kind}.publicEndpoint.securityGroups` },
+        tags: {
+          [policyExceptionTag("security-groups-not-open-to-the-world")]:
+            `proxyRouter.${args.kind}.publicEndpoint.securityGroups`,
+        },
       });
     }
     if (cfg.apiIngressCidrs.length > 0) {
-      ingress.push({ key: "api-from-operators", description: "Web API from operators (VPN/VPC)", protocol: "tcp", fromPort: cfg.webPort, toPort: cfg.webPort, cidrBlocks: cfg.apiIngressCidrs });
+      ingress.push({
+        key: "api-from-operators",
+        description: "Web API from operators (VPN/VPC)",
+        protocol: "tcp",
+        fromPort: cfg.webPort,
+        toPort: cfg.webPort,
+        cidrBlocks: cfg.apiIngressCidrs,
+      });
     }
 
     const secrets: ContainerSecret[] = PROXY_SECRET_KEYS.map((k) => ({
@@ -227,7 +261,10 @@ export class ProxyService extends pulumi.ComponentResource {
         ],
         healthCheck: cfg.healthCheck.enabled
           ? {
-              command: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${cfg.webPort}${cfg.healthCheck.path} || exit 1`],
+              command: [
+                "CMD-SHELL",
+                `wget -q -O /dev/null http://127.0.0.1:${cfg.webPort}${cfg.healthCheck.path} || exit 1`,
+              ],
               intervalSeconds: cfg.healthCheck.intervalSeconds,
               timeoutSeconds: cfg.healthCheck.timeoutSeconds,
               retries: cfg.healthCheck.retries,
@@ -243,8 +280,19 @@ export class ProxyService extends pulumi.ComponentResource {
         securityGroupName: names.serviceSecurityGroup,
         ingress,
         // A proxy forwards hashrate to whichever pool a contract names, on that pool's port.
-        egress: [{ key: "any-tcp", description: "Pools, RPC and AWS APIs on any TCP port", protocol: "tcp", fromPort: 1, toPort: 65535, cidrBlocks: ["0.0.0.0/0"] }],
-        loadBalancers: this.targetGroup ? [{ targetGroupArn: this.targetGroup.arn, containerPort: cfg.stratumPort }] : [],
+        egress: [
+          {
+            key: "any-tcp",
+            description: "Pools, RPC and AWS APIs on any TCP port",
+            protocol: "tcp",
+            fromPort: 1,
+            toPort: 65535,
+            cidrBlocks: ["0.0.0.0/0"],
+          },
+        ],
+        loadBalancers: this.targetGroup
+          ? [{ targetGroupArn: this.targetGroup.arn, containerPort: cfg.stratumPort }]
+          : [],
         healthCheckGracePeriodSeconds: 60,
         enableExecuteCommand: cfg.enableExecuteCommand,
         ...(args.deploymentAlarmNames ? { deploymentAlarmNames: args.deploymentAlarmNames } : {}),
@@ -260,7 +308,16 @@ export class ProxyService extends pulumi.ComponentResource {
         `${name}-nlb-out`,
         "egress",
         nlbSecurityGroup.id,
-        [{ key: "stratum-to-tasks", description: "Stratum and health checks to the tasks", protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort, securityGroupId: this.containerService.securityGroupId }],
+        [
+          {
+            key: "stratum-to-tasks",
+            description: "Stratum and health checks to the tasks",
+            protocol: "tcp",
+            fromPort: cfg.stratumPort,
+            toPort: cfg.stratumPort,
+            securityGroupId: this.containerService.securityGroupId,
+          },
+        ],
         this,
       );
     }
@@ -275,7 +332,10 @@ export class ProxyService extends pulumi.ComponentResource {
 }
 
 /** The non-secret settings the proxy-router binary reads (docs/estate.md). */
-export function proxyEnvironment(cfg: ProxyServiceConfig, contracts: ProxyRouterConfig["contracts"]): Record<string, string> {
+export function proxyEnvironment(
+  cfg: ProxyServiceConfig,
+  contracts: ProxyRouterConfig["contracts"],
+): Record<string, string> {
   const managed: Record<string, string> = {
     PROXY_ADDRESS: `0.0.0.0:${cfg.stratumPort}`,
     WEB_ADDRESS: `0.0.0.0:${cfg.webPort}`,

@@ -50,7 +50,11 @@ export interface ImageTagParameterArgs {
 }
 
 /** `<name>-image-tag`: the tag a service runs, written by `pulumi up` and by the image-deploy workflow. */
-export function imageTagParameter(name: string, args: ImageTagParameterArgs, parent: pulumi.Resource): aws.ssm.Parameter {
+export function imageTagParameter(
+  name: string,
+  args: ImageTagParameterArgs,
+  parent: pulumi.Resource,
+): aws.ssm.Parameter {
   return new aws.ssm.Parameter(
     `${name}-image-tag`,
     {

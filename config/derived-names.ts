@@ -27,7 +27,10 @@ const securityGroupName = z
 /** S3 bucket names: 3 to 63 lower-case letters, digits, dots and hyphens, a letter or digit at each end, no `..`. */
 const s3BucketName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected 3 to 63 lower-case letters, digits, dots and hyphens (an S3 bucket name)")
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    "expected 3 to 63 lower-case letters, digits, dots and hyphens (an S3 bucket name)",
+  )
   .refine((v) => !v.includes(".."), "an S3 bucket name may not contain two dots in a row");
 
 /** DNS names: at most 253 characters. */
@@ -63,7 +66,8 @@ export function derivedNameIssues(input: {
   const zoneKey = input.dns.zoneName ? "dns.zoneName" : undefined;
   const check = (schema: z.ZodType<string>, value: string, key: string, what: string) => {
     const result = schema.safeParse(value);
-    if (!result.success) issues.push({ key, message: `${what} "${value}": ${result.error.issues.map((i) => i.message).join("; ")}` });
+    if (!result.success)
+      issues.push({ key, message: `${what} "${value}": ${result.error.issues.map((i) => i.message).join("; ")}` });
   };
 
   for (const kind of ["router", "validator"] as const satisfies readonly ProxyServiceKind[]) {
@@ -84,14 +88,24 @@ export function derivedNameIssues(input: {
     }
     if (cfg.publicEndpoint.enabled) {
       const label = cfg.publicEndpoint.hostLabel ?? defaultProxyHostLabel(kind);
-      check(recordName, `${label}.${zone}`, zoneKey ?? `proxyRouter.${kind}.publicEndpoint.hostLabel`, "makes the DNS name");
+      check(
+        recordName,
+        `${label}.${zone}`,
+        zoneKey ?? `proxyRouter.${kind}.publicEndpoint.hostLabel`,
+        "makes the DNS name",
+      );
     }
   }
 
   const ui = input.futures?.ui;
   if (ui?.enabled) {
     // The bucket is named after its host (`s3futures.<zone>`), the form a CloudFront S3 origin and the live estate use.
-    check(s3BucketName, hostName(input.env, ui.bucketHostLabel, zone), zoneKey ?? "futures.ui.bucketHostLabel", "makes the UI bucket name");
+    check(
+      s3BucketName,
+      hostName(input.env, ui.bucketHostLabel, zone),
+      zoneKey ?? "futures.ui.bucketHostLabel",
+      "makes the UI bucket name",
+    );
     check(recordName, hostName(input.env, ui.hostLabel, zone), zoneKey ?? "futures.ui.hostLabel", "makes the DNS name");
   }
   return issues;

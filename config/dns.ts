@@ -47,7 +47,12 @@ export function dnsIssues(env: Environment, dns: DnsInputs): DnsIssue[] {
         `or set "${DNS_ROLE_PENDING}" to plan without the zone's records until it exists (pulumi up refuses while it is pending)`,
     });
   }
-  if (elsewhere && dns.assumeRoleArn !== undefined && dns.assumeRoleArn !== DNS_ROLE_PENDING && dns.zoneId === undefined) {
+  if (
+    elsewhere &&
+    dns.assumeRoleArn !== undefined &&
+    dns.assumeRoleArn !== DNS_ROLE_PENDING &&
+    dns.zoneId === undefined
+  ) {
     issues.push({
       key: "dns.zoneId",
       message:
@@ -74,7 +79,13 @@ export interface DeployBlocker {
 }
 
 /** The blocker of a pending zone role, once the program knows which records it withheld. */
-export function pendingDnsBlocker(env: Environment, stack: string, zoneName: string, prefix: string, withheld: readonly string[]): DeployBlocker {
+export function pendingDnsBlocker(
+  env: Environment,
+  stack: string,
+  zoneName: string,
+  prefix: string,
+  withheld: readonly string[],
+): DeployBlocker {
   const account = zoneAccountElsewhere(env, zoneName) ?? "another";
   return {
     key: `${prefix}dns.assumeRoleArn`,

@@ -6,7 +6,20 @@
  * flat `futures*` keys of the stack config (see `SECRET_KEYS` in schema.ts).
  */
 import { z } from "zod";
-import { FARGATE_SIZES, GITHUB_OWNER, MULTICALL3, cidr, ecsName, cpu, dnsLabel, ethAddress, githubName, imageRepository, imageTag, retentionDays } from "./primitives";
+import {
+  FARGATE_SIZES,
+  GITHUB_OWNER,
+  MULTICALL3,
+  cidr,
+  ecsName,
+  cpu,
+  dnsLabel,
+  ethAddress,
+  githubName,
+  imageRepository,
+  imageTag,
+  retentionDays,
+} from "./primitives";
 
 const logLevel = z.enum(["debug", "info", "warn", "error"]);
 /** An unsigned integer as a string: token amounts exceed JavaScript's safe integers. */
@@ -14,7 +27,9 @@ const uintString = z
   .union([z.string(), z.number().int().nonnegative()])
   .transform((v) => String(v))
   .refine((v) => /^(0|[1-9][0-9]*)$/.test(v), "expected a non-negative integer (token amounts in the smallest unit)");
-const rdsWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "expected hh:mm-hh:mm (UTC), such as 03:00-04:00");
+const rdsWindow = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "expected hh:mm-hh:mm (UTC), such as 03:00-04:00");
 const rdsMaintenanceWindow = z
   .string()
   .regex(
@@ -24,18 +39,32 @@ const rdsMaintenanceWindow = z
 /** What EC2 accepts as a security group description (it cannot be changed later). */
 const sgDescription = z
   .string()
-  .regex(/^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/, "expected at most 255 characters EC2 accepts in a security group description");
+  .regex(
+    /^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/,
+    "expected at most 255 characters EC2 accepts in a security group description",
+  );
 /** A KMS key by ARN, exactly as RDS reports it (an alias would differ from the ARN RDS stores, and differ means a new database). */
-const kmsKeyArn = z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>), not an alias: RDS reports the key ARN");
+const kmsKeyArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/,
+    "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>), not an alias: RDS reports the key ARN",
+  );
 const s3BucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name");
 
 /** The futures-marketplace repository tags each image `<prefix>vX.Y.Z[-env]`. */
-const tagPrefix = z.string().regex(/^([a-z0-9][a-z0-9-]*-)?$/, 'expected a lower-case prefix ending in "-" (such as market-maker-), or ""');
+const tagPrefix = z
+  .string()
+  .regex(/^([a-z0-9][a-z0-9-]*-)?$/, 'expected a lower-case prefix ending in "-" (such as market-maker-), or ""');
 
 function fargateSize<T extends { cpu: number; memory: number }>(service: T, ctx: z.RefinementCtx): void {
   const allowed = FARGATE_SIZES[service.cpu];
   if (allowed && !allowed.includes(service.memory)) {
-    ctx.addIssue({ code: "custom", path: ["memory"], message: `${service.memory} MiB is not a Fargate size for cpu ${service.cpu}; expected one of ${allowed.join(", ")}` });
+    ctx.addIssue({
+      code: "custom",
+      path: ["memory"],
+      message: `${service.memory} MiB is not a Fargate size for cpu ${service.cpu}; expected one of ${allowed.join(", ")}`,
+    });
   }
 }
 
@@ -43,7 +72,9 @@ export const FuturesUiSchema = z.strictObject({
   /** Build the trading UI (bucket, CloudFront, WAF, certificate, DNS). */
   enabled: z.boolean().default(true).describe("Build the trading UI (bucket, CloudFront, WAF, certificate, DNS)."),
   /** Site label: `futures` → `futures.dev.lumerin.io` (`futures.lumerin.io` in lmn). */
-  hostLabel: dnsLabel.default("futures").describe("Site label: `futures` → `futures.dev.lumerin.io` (`futures.lumerin.io` in lmn)."),
+  hostLabel: dnsLabel
+    .default("futures")
+    .describe("Site label: `futures` → `futures.dev.lumerin.io` (`futures.lumerin.io` in lmn)."),
   /** Bucket label: `s3futures` → bucket and second alias `s3futures.dev.lumerin.io`. */
   bucketHostLabel: dnsLabel
     .default("s3futures")
@@ -72,15 +103,25 @@ export const MarketMakerLambdaSchema = z.strictObject({
     .min(1)
     .max(1440)
     .default(1)
-    .describe("Minutes between runs (`rate(N minutes)`); the live estate runs every 5 minutes in dev, every minute in stg and lmn."),
+    .describe(
+      "Minutes between runs (`rate(N minutes)`); the live estate runs every 5 minutes in dev, every minute in stg and lmn.",
+    ),
   /** Lambda timeout in seconds; at most the interval, so a run ends before the next is due. */
-  timeoutSeconds: z.number().int().min(1).max(900).default(60).describe("Lambda timeout in seconds; at most the interval, so a run ends before the next is due."),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(900)
+    .default(60)
+    .describe("Lambda timeout in seconds; at most the interval, so a run ends before the next is due."),
   /** Lambda memory (MB). */
   memoryMb: z.number().int().min(128).max(10240).default(1024).describe("Lambda memory (MB)."),
   /** The function's security group description. EC2 cannot change a description: adopting a live group needs its own text. */
   securityGroupDescription: sgDescription
     .optional()
-    .describe("The function's security group description. EC2 cannot change a description: adopting a live group needs its own text."),
+    .describe(
+      "The function's security group description. EC2 cannot change a description: adopting a live group needs its own text.",
+    ),
   /** The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly. */
   artifact: z
     .strictObject({
@@ -90,16 +131,30 @@ export const MarketMakerLambdaSchema = z.strictObject({
       s3Key: z.string().min(1).describe("Key of the zip."),
     })
     .optional()
-    .describe("The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly."),
+    .describe(
+      "The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly.",
+    ),
 });
 
 /** Keys of `futures.marketMaker` that only the ECS service reads: with `runtime: lambda` they would describe a second bot. */
-export const MARKET_MAKER_ECS_ONLY_KEYS = ["image", "imageTag", "tagPrefix", "cpu", "memory", "workerQuantity", "loopIntervalMs", "enableExecuteCommand"] as const;
+export const MARKET_MAKER_ECS_ONLY_KEYS = [
+  "image",
+  "imageTag",
+  "tagPrefix",
+  "cpu",
+  "memory",
+  "workerQuantity",
+  "loopIntervalMs",
+  "enableExecuteCommand",
+] as const;
 
 export const MarketMakerSchema = z
   .strictObject({
     /** Run the market maker (a singleton Fargate service, or the scheduled Lambda: see `runtime`). */
-    enabled: z.boolean().default(true).describe("Run the market maker (a singleton Fargate service, or the scheduled Lambda: see `runtime`)."),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe("Run the market maker (a singleton Fargate service, or the scheduled Lambda: see `runtime`)."),
     /**
      * `ecs`: a singleton Fargate service. `lambda`: the scheduled function the live estate runs
      * since February 2026 (settings under `lambda`). One or the other, never both: they would trade
@@ -116,9 +171,13 @@ export const MarketMakerSchema = z
     /** Image repository (no tag). */
     image: imageRepository.default("ghcr.io/lumerin-protocol/market-maker").describe("Image repository (no tag)."),
     /** `auto` (newest release for this environment) or a pinned tag (rollback). */
-    imageTag: imageTag.default("auto").describe("`auto` (newest release for this environment) or a pinned tag (rollback)."),
+    imageTag: imageTag
+      .default("auto")
+      .describe("`auto` (newest release for this environment) or a pinned tag (rollback)."),
     /** Release tags are `<prefix>vX.Y.Z[-env]`; default `market-maker-`. */
-    tagPrefix: tagPrefix.default("market-maker-").describe("Release tags are `<prefix>vX.Y.Z[-env]`; default `market-maker-`."),
+    tagPrefix: tagPrefix
+      .default("market-maker-")
+      .describe("Release tags are `<prefix>vX.Y.Z[-env]`; default `market-maker-`."),
     /** Fargate CPU units. */
     cpu: cpu.default(256).describe("Fargate CPU units."),
     /** Fargate memory (MiB); must be a size AWS accepts with `cpu`. */
@@ -135,7 +194,12 @@ export const MarketMakerSchema = z
     /** `GRID_LEVELS`. */
     gridLevels: z.number().int().min(1).max(100).default(5).describe("`GRID_LEVELS`."),
     /** `ACTIVE_QUOTING_AMOUNT_RATIO`, between 0 and 1. */
-    activeQuotingAmountRatio: z.number().gt(0).max(1).default(0.4).describe("`ACTIVE_QUOTING_AMOUNT_RATIO`, between 0 and 1."),
+    activeQuotingAmountRatio: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.4)
+      .describe("`ACTIVE_QUOTING_AMOUNT_RATIO`, between 0 and 1."),
     /** `RISK_AVERSION`. */
     riskAversion: uintString.default("15000").describe("`RISK_AVERSION`."),
     /** `MAX_POSITION`. */
@@ -182,9 +246,18 @@ export const NotificationsDatabaseSchema = z.strictObject({
     .default(50)
     .describe("Storage autoscaling ceiling (GiB); must exceed `allocatedStorage`."),
   /** PostgreSQL major version; minor versions upgrade automatically in the maintenance window. */
-  engineVersion: z.literal("17").default("17").describe("PostgreSQL major version; minor versions upgrade automatically in the maintenance window."),
+  engineVersion: z
+    .literal("17")
+    .default("17")
+    .describe("PostgreSQL major version; minor versions upgrade automatically in the maintenance window."),
   /** Days of automated backups (at least 14 in production). */
-  backupRetentionDays: z.number().int().min(1).max(35).default(7).describe("Days of automated backups (at least 14 in production)."),
+  backupRetentionDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(35)
+    .default(7)
+    .describe("Days of automated backups (at least 14 in production)."),
   /** Daily backup window, UTC. */
   backupWindow: rdsWindow.default("03:00-04:00").describe("Daily backup window, UTC."),
   /** Weekly maintenance window, UTC; must not overlap the backup window. */
@@ -212,12 +285,17 @@ export const NotificationsDatabaseSchema = z.strictObject({
     .min(1)
     .max(255)
     .optional()
-    .describe("The parameter group's description. RDS cannot change it: adopting the live group (`Managed by Terraform`) needs its text."),
+    .describe(
+      "The parameter group's description. RDS cannot change it: adopting the live group (`Managed by Terraform`) needs its text.",
+    ),
   /** Days Performance Insights keeps its data (7 is free). */
   performanceInsightsRetentionDays: z
-    .union([z.literal(7), z.literal(31), z.literal(62), z.literal(93), z.literal(186), z.literal(372), z.literal(731)], {
-      message: "expected 7, 31, 62, 93, 186, 372 or 731 (days Performance Insights accepts)",
-    })
+    .union(
+      [z.literal(7), z.literal(31), z.literal(62), z.literal(93), z.literal(186), z.literal(372), z.literal(731)],
+      {
+        message: "expected 7, 31, 62, 93, 186, 372 or 731 (days Performance Insights accepts)",
+      },
+    )
     .default(7)
     .describe("Days Performance Insights keeps its data (7 is free)."),
 });
@@ -225,13 +303,22 @@ export const NotificationsDatabaseSchema = z.strictObject({
 export const NotificationsSchema = z
   .strictObject({
     /** Run the notifications service with its database and internal load balancer. */
-    enabled: z.boolean().default(true).describe("Run the notifications service with its database and internal load balancer."),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe("Run the notifications service with its database and internal load balancer."),
     /** Image repository (no tag). */
-    image: imageRepository.default("ghcr.io/lumerin-protocol/futures-notifications").describe("Image repository (no tag)."),
+    image: imageRepository
+      .default("ghcr.io/lumerin-protocol/futures-notifications")
+      .describe("Image repository (no tag)."),
     /** `auto` (newest release for this environment) or a pinned tag (rollback). */
-    imageTag: imageTag.default("auto").describe("`auto` (newest release for this environment) or a pinned tag (rollback)."),
+    imageTag: imageTag
+      .default("auto")
+      .describe("`auto` (newest release for this environment) or a pinned tag (rollback)."),
     /** Release tags are `<prefix>vX.Y.Z[-env]`; default `notifications-`. */
-    tagPrefix: tagPrefix.default("notifications-").describe("Release tags are `<prefix>vX.Y.Z[-env]`; default `notifications-`."),
+    tagPrefix: tagPrefix
+      .default("notifications-")
+      .describe("Release tags are `<prefix>vX.Y.Z[-env]`; default `notifications-`."),
     /** Fargate CPU units. */
     cpu: cpu.default(256).describe("Fargate CPU units."),
     /** Fargate memory (MiB); must be a size AWS accepts with `cpu`. */
@@ -277,7 +364,11 @@ export const NotificationsSchema = z
   .superRefine((n, ctx) => {
     fargateSize(n, ctx);
     if (n.database.maxAllocatedStorage <= n.database.allocatedStorage) {
-      ctx.addIssue({ code: "custom", path: ["database", "maxAllocatedStorage"], message: "must exceed allocatedStorage (storage autoscaling ceiling)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["database", "maxAllocatedStorage"],
+        message: "must exceed allocatedStorage (storage autoscaling ceiling)",
+      });
     }
   });
 
@@ -287,7 +378,13 @@ export const MarginCallSchema = z.strictObject({
   /** Minutes between regular runs. */
   intervalMinutes: z.number().int().min(1).max(1440).default(15).describe("Minutes between regular runs."),
   /** Daily run with `{"executeMarginCall": true}`: hour (UTC). */
-  dailyHour: z.number().int().min(0).max(23).default(0).describe('Daily run with `{"executeMarginCall": true}`: hour (UTC).'),
+  dailyHour: z
+    .number()
+    .int()
+    .min(0)
+    .max(23)
+    .default(0)
+    .describe('Daily run with `{"executeMarginCall": true}`: hour (UTC).'),
   /** Daily run: minute. */
   dailyMinute: z.number().int().min(0).max(59).default(0).describe("Daily run: minute."),
   /** Lambda timeout in seconds. */
@@ -325,65 +422,70 @@ export const MarginCallSchema = z.strictObject({
       s3Key: z.string().min(1).describe("Key of the zip."),
     })
     .optional()
-    .describe("The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly."),
+    .describe(
+      "The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly.",
+    ),
   /** The function's security group description. EC2 cannot change a description: adopting the live group needs its text. */
   securityGroupDescription: sgDescription
     .optional()
-    .describe("The function's security group description. EC2 cannot change a description: adopting the live group needs its text."),
+    .describe(
+      "The function's security group description. EC2 cannot change a description: adopting the live group needs its text.",
+    ),
 });
 
-export const FuturesSchema = z
-  .strictObject({
-    /** Chain id the bots trade on (`CHAIN_ID`): 421614 Arbitrum Sepolia, 42161 Arbitrum One. */
-    chainId: z
-      .number()
-      .int()
-      .positive()
-      .describe("Chain id the bots trade on (`CHAIN_ID`): 421614 Arbitrum Sepolia, 42161 Arbitrum One."),
-    /** Contract addresses. */
-    contracts: z
-      .strictObject({
-        /** Futures contract (`FUTURES_ADDRESS`). */
-        futures: ethAddress.describe("Futures contract (`FUTURES_ADDRESS`)."),
-        /** Hashrate oracle (`HASHRATE_ORACLE_ADDRESS`). */
-        hashrateOracle: ethAddress.describe("Hashrate oracle (`HASHRATE_ORACLE_ADDRESS`)."),
-        /** Multicall3 (`MULTICALL_ADDRESS`). */
-        multicall: ethAddress.default(MULTICALL3).describe("Multicall3 (`MULTICALL_ADDRESS`)."),
-      })
-      .describe("Contract addresses."),
-    /** The repository whose releases `imageTag: auto` follows and whose workflows deploy the futures code. */
-    github: z
-      .strictObject({
-        /** Owner of the repository, spelled as GitHub spells it. */
-        owner: githubName.default(GITHUB_OWNER).describe("Owner of the repository, spelled as GitHub spells it."),
-        /** The repository. */
-        repo: githubName.default("futures-marketplace").describe("The repository."),
-      })
-      .prefault({})
-      .describe("The repository whose releases `imageTag: auto` follows and whose workflows deploy the futures code."),
-    /** The futures services' own ECS cluster. */
-    cluster: z
-      .strictObject({
-        /** Cluster name. Default `ecs-futures-marketplace-{env}` (the live name). */
-        name: ecsName.optional().describe("Cluster name. Default `ecs-futures-marketplace-{env}` (the live name)."),
-        /** Days CloudWatch Logs keeps ECS Exec session transcripts. */
-        execLogRetentionDays: retentionDays.default(90).describe("Days CloudWatch Logs keeps ECS Exec session transcripts."),
-        /** Container Insights level. */
-        containerInsights: z.enum(["enabled", "enhanced"]).default("enabled").describe("Container Insights level."),
-      })
-      .prefault({})
-      .describe("The futures services' own ECS cluster."),
-    /** The trading UI: S3 + CloudFront + WAF + DNS. */
-    ui: FuturesUiSchema.prefault({}).describe("The trading UI: S3 + CloudFront + WAF + DNS."),
-    /** The market-making bot. */
-    marketMaker: MarketMakerSchema.describe("The market-making bot."),
-    /** The Telegram notifications service, its PostgreSQL database and internal HTTPS endpoint. */
-    notifications: NotificationsSchema.prefault({}).describe(
-      "The Telegram notifications service, its PostgreSQL database and internal HTTPS endpoint.",
-    ),
-    /** The scheduled margin-call Lambda. */
-    marginCall: MarginCallSchema.prefault({}).describe("The scheduled margin-call Lambda."),
-  });
+export const FuturesSchema = z.strictObject({
+  /** Chain id the bots trade on (`CHAIN_ID`): 421614 Arbitrum Sepolia, 42161 Arbitrum One. */
+  chainId: z
+    .number()
+    .int()
+    .positive()
+    .describe("Chain id the bots trade on (`CHAIN_ID`): 421614 Arbitrum Sepolia, 42161 Arbitrum One."),
+  /** Contract addresses. */
+  contracts: z
+    .strictObject({
+      /** Futures contract (`FUTURES_ADDRESS`). */
+      futures: ethAddress.describe("Futures contract (`FUTURES_ADDRESS`)."),
+      /** Hashrate oracle (`HASHRATE_ORACLE_ADDRESS`). */
+      hashrateOracle: ethAddress.describe("Hashrate oracle (`HASHRATE_ORACLE_ADDRESS`)."),
+      /** Multicall3 (`MULTICALL_ADDRESS`). */
+      multicall: ethAddress.default(MULTICALL3).describe("Multicall3 (`MULTICALL_ADDRESS`)."),
+    })
+    .describe("Contract addresses."),
+  /** The repository whose releases `imageTag: auto` follows and whose workflows deploy the futures code. */
+  github: z
+    .strictObject({
+      /** Owner of the repository, spelled as GitHub spells it. */
+      owner: githubName.default(GITHUB_OWNER).describe("Owner of the repository, spelled as GitHub spells it."),
+      /** The repository. */
+      repo: githubName.default("futures-marketplace").describe("The repository."),
+    })
+    .prefault({})
+    .describe("The repository whose releases `imageTag: auto` follows and whose workflows deploy the futures code."),
+  /** The futures services' own ECS cluster. */
+  cluster: z
+    .strictObject({
+      /** Cluster name. Default `ecs-futures-marketplace-{env}` (the live name). */
+      name: ecsName.optional().describe("Cluster name. Default `ecs-futures-marketplace-{env}` (the live name)."),
+      /** Days CloudWatch Logs keeps ECS Exec session transcripts. */
+      execLogRetentionDays: retentionDays
+        .default(90)
+        .describe("Days CloudWatch Logs keeps ECS Exec session transcripts."),
+      /** Container Insights level. */
+      containerInsights: z.enum(["enabled", "enhanced"]).default("enabled").describe("Container Insights level."),
+    })
+    .prefault({})
+    .describe("The futures services' own ECS cluster."),
+  /** The trading UI: S3 + CloudFront + WAF + DNS. */
+  ui: FuturesUiSchema.prefault({}).describe("The trading UI: S3 + CloudFront + WAF + DNS."),
+  /** The market-making bot. */
+  marketMaker: MarketMakerSchema.describe("The market-making bot."),
+  /** The Telegram notifications service, its PostgreSQL database and internal HTTPS endpoint. */
+  notifications: NotificationsSchema.prefault({}).describe(
+    "The Telegram notifications service, its PostgreSQL database and internal HTTPS endpoint.",
+  ),
+  /** The scheduled margin-call Lambda. */
+  marginCall: MarginCallSchema.prefault({}).describe("The scheduled margin-call Lambda."),
+});
 
 export type FuturesConfig = z.output<typeof FuturesSchema>;
 export type MarketMakerConfig = z.output<typeof MarketMakerSchema>;

@@ -7,8 +7,22 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringConfig, deploymentAlarmWindowMinutes, resolveMonitoring } from "./monitoring";
-import { BAKE_MARGIN_MINUTES, IMAGE_DEPLOY_JOB_MINUTES, STEADY_STATE_MINUTES, imageDeployRunMinutes, rolloutDeadlineMinutes } from "../lib/rollout";
-import { FuturesConfig, FuturesSchema, MARKET_MAKER_ECS_ONLY_KEYS, MarginCallSchema, MarketMakerSchema, NotificationsDatabaseSchema, NotificationsSchema } from "./futures";
+import {
+  BAKE_MARGIN_MINUTES,
+  IMAGE_DEPLOY_JOB_MINUTES,
+  STEADY_STATE_MINUTES,
+  imageDeployRunMinutes,
+  rolloutDeadlineMinutes,
+} from "../lib/rollout";
+import {
+  FuturesConfig,
+  FuturesSchema,
+  MARKET_MAKER_ECS_ONLY_KEYS,
+  MarginCallSchema,
+  MarketMakerSchema,
+  NotificationsDatabaseSchema,
+  NotificationsSchema,
+} from "./futures";
 import { z } from "zod";
 import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
 import {
@@ -81,7 +95,9 @@ interface RuntimeConfigInternals {
 }
 
 /** The Pulumi runtime's configuration: what `pulumi up` passes, or what the offline plan set with `setAllConfig`. */
-export function pulumiConfigSource(environment: Readonly<Record<string, string | undefined>> = process.env): ConfigSource {
+export function pulumiConfigSource(
+  environment: Readonly<Record<string, string | undefined>> = process.env,
+): ConfigSource {
   // The CLI tells the program which keys are secret through PULUMI_CONFIG_SECRET_KEYS, which
   // the SDK reads with this (internal) function. Without it we could not refuse plaintext secrets,
   // so a future SDK that drops it must fail here rather than let a secret through unchecked.
@@ -89,7 +105,9 @@ export function pulumiConfigSource(environment: Readonly<Record<string, string |
   const internals = require("@pulumi/pulumi/runtime/config") as RuntimeConfigInternals;
   const isConfigSecret = internals.isConfigSecret;
   if (typeof isConfigSecret !== "function") {
-    throw new Error("@pulumi/pulumi no longer exposes runtime/config.isConfigSecret; cannot verify that secret config keys are encrypted");
+    throw new Error(
+      "@pulumi/pulumi no longer exposes runtime/config.isConfigSecret; cannot verify that secret config keys are encrypted",
+    );
   }
   return {
     project: pulumi.getProject(),
@@ -147,7 +165,11 @@ export function secretPending(config: Pick<StackConfig, "outOfBandSecrets">, gro
 }
 
 /** The task count a service is created with: `configured`, or 0 while its secret's value is pending. */
-export function initialTaskCount<N extends number>(config: Pick<StackConfig, "outOfBandSecrets">, group: SecretGroup, configured: N): N | 0 {
+export function initialTaskCount<N extends number>(
+  config: Pick<StackConfig, "outOfBandSecrets">,
+  group: SecretGroup,
+  configured: N,
+): N | 0 {
   return secretPending(config, group) ? 0 : configured;
 }
 
@@ -193,14 +215,23 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
   const monitoring = resolveMonitoring(cfg.monitoring, env);
   // Checks on what the values make: the names derived from them, and how long a code deploy waits.
   const derived: ConfigIssue[] = [
-    ...derivedNameIssues({ env, region: region as string, proxyRouter: cfg.proxyRouter, dns: cfg.dns, ...(cfg.futures ? { futures: cfg.futures } : {}) }).map(
-      (issue) => ({ key: `${prefix}${issue.key}`, message: issue.message }),
+    ...derivedNameIssues({
+      env,
+      region: region as string,
+      proxyRouter: cfg.proxyRouter,
+      dns: cfg.dns,
+      ...(cfg.futures ? { futures: cfg.futures } : {}),
+    }).map((issue) => ({ key: `${prefix}${issue.key}`, message: issue.message })),
+    ...[rolloutBudgetIssue(cfg.proxyRouter, monitoring, prefix)].filter(
+      (issue): issue is ConfigIssue => issue !== undefined,
     ),
-    ...[rolloutBudgetIssue(cfg.proxyRouter, monitoring, prefix)].filter((issue): issue is ConfigIssue => issue !== undefined),
   ];
   if (derived.length > 0) throw new ConfigError(derived);
   const secrets: Partial<Record<SecretGroup, SecretValues>> = {};
-  for (const [key, { secret, jsonKey }] of Object.entries(SECRET_KEYS) as [SecretKey, (typeof SECRET_KEYS)[SecretKey]][]) {
+  for (const [key, { secret, jsonKey }] of Object.entries(SECRET_KEYS) as [
+    SecretKey,
+    (typeof SECRET_KEYS)[SecretKey],
+  ][]) {
     const value = cfg[key];
     if (value === undefined) continue;
     secrets[secret] = { ...secrets[secret], [jsonKey]: pulumi.secret(value) };
@@ -232,7 +263,11 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
  * after the other, each waiting for ECS's bake time (the deployment alarms'
  * window): the run must fit in image-deploy's job timeout.
  */
-function rolloutBudgetIssue(proxy: ProxyRouterConfig, monitoring: MonitoringConfig, prefix: string): ConfigIssue | undefined {
+function rolloutBudgetIssue(
+  proxy: ProxyRouterConfig,
+  monitoring: MonitoringConfig,
+  prefix: string,
+): ConfigIssue | undefined {
   if (!monitoring.enabled || !monitoring.alarms) return undefined;
   const services = [proxy.router, proxy.validator].filter((s) => s.enabled).length;
   const deadline = rolloutDeadlineMinutes([deploymentAlarmWindowMinutes(monitoring)]);
@@ -334,8 +369,16 @@ function secretReaders(raw: Readonly<Record<string, unknown>>): Record<SecretGro
             : workers.value > 0
               ? `the task of futures.marketMaker ${ECS_FAILURE}`
               : false,
-    notifications: !notifications ? undefined : notifications.value ? `the task of futures.notifications ${ECS_FAILURE}` : false,
-    marginCall: !marginCall ? undefined : marginCall.value ? "every scheduled run of futures.marginCall would fail reading it" : false,
+    notifications: !notifications
+      ? undefined
+      : notifications.value
+        ? `the task of futures.notifications ${ECS_FAILURE}`
+        : false,
+    marginCall: !marginCall
+      ? undefined
+      : marginCall.value
+        ? "every scheduled run of futures.marginCall would fail reading it"
+        : false,
   };
 }
 
@@ -349,7 +392,11 @@ function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInp
     protect: parsedAt(raw, ["protect"], StackConfigSchema.shape.protect)?.value,
     manageEnvironments: parsedAt(raw, ["github", "manageEnvironments"], githubShape.manageEnvironments)?.value,
     ...(users && teams ? { productionReviewers: users.value.length + teams.value.length } : {}),
-    proxyTagPrefix: parsedAt(raw, ["proxyRouter", "github", "tagPrefix"], ProxyRouterSchema.shape.github.unwrap().shape.tagPrefix)?.value,
+    proxyTagPrefix: parsedAt(
+      raw,
+      ["proxyRouter", "github", "tagPrefix"],
+      ProxyRouterSchema.shape.github.unwrap().shape.tagPrefix,
+    )?.value,
     proxyServices: (["router", "validator"] as const).map((kind) => {
       const extra = rawAt(raw, ["proxyRouter", kind, "extraEnvironment"]);
       return {
@@ -421,7 +468,11 @@ function repositorySpellings(raw: Readonly<Record<string, unknown>>): CrossCheck
   return [
     {
       key: "deployIdentity.proxyRouter.repository",
-      repository: parsedAt(raw, ["deployIdentity", "proxyRouter", "repository"], deploy.proxyRouter.unwrap().shape.repository)?.value,
+      repository: parsedAt(
+        raw,
+        ["deployIdentity", "proxyRouter", "repository"],
+        deploy.proxyRouter.unwrap().shape.repository,
+      )?.value,
       ownerKey: "proxyRouter.github.owner",
       owner: parsedAt(raw, ["proxyRouter", "github", "owner"], proxyGithub.owner)?.value,
       repoKey: "proxyRouter.github.repo",
@@ -431,7 +482,11 @@ function repositorySpellings(raw: Readonly<Record<string, unknown>>): CrossCheck
       ? [
           {
             key: "deployIdentity.futures.repository",
-            repository: parsedAt(raw, ["deployIdentity", "futures", "repository"], deploy.futures.unwrap().shape.repository)?.value,
+            repository: parsedAt(
+              raw,
+              ["deployIdentity", "futures", "repository"],
+              deploy.futures.unwrap().shape.repository,
+            )?.value,
             ownerKey: "futures.github.owner",
             owner: parsedAt(raw, ["futures", "github", "owner"], futuresGithub.owner)?.value,
             repoKey: "futures.github.repo",
@@ -467,7 +522,11 @@ function rawAt(raw: unknown, path: readonly string[]): unknown {
 }
 
 /** The value at `path` as `schema` parses it (defaults applied), or undefined when it cannot be read or is invalid. */
-function parsedAt<S extends z.ZodType>(raw: unknown, path: readonly string[], schema: S): { readonly value: z.output<S> } | undefined {
+function parsedAt<S extends z.ZodType>(
+  raw: unknown,
+  path: readonly string[],
+  schema: S,
+): { readonly value: z.output<S> } | undefined {
   const value = rawAt(raw, path);
   if (value === UNREACHABLE) return undefined;
   const result = schema.safeParse(value);
@@ -504,15 +563,21 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
   if (env?.production && inputs.manageEnvironments === true && inputs.productionReviewers === 0) {
     issues.push({
       key: `${prefix}github.productionReviewerUsers`,
-      message: "production's GitHub environment needs at least one required reviewer (user or team id): it is the confirmation gate",
+      message:
+        "production's GitHub environment needs at least one required reviewer (user or team id): it is the confirmation gate",
     });
   }
   // A zone in another account needs a role there (or `pending`); see config/dns.ts.
   if (env && inputs.dns) {
-    issues.push(...dnsIssues(env, inputs.dns).map((issue) => ({ key: `${prefix}${issue.key}`, message: issue.message })));
+    issues.push(
+      ...dnsIssues(env, inputs.dns).map((issue) => ({ key: `${prefix}${issue.key}`, message: issue.message })),
+    );
   }
   if (env?.production && inputs.protect === false) {
-    issues.push({ key: `${prefix}protect`, message: "cannot be false in production: stateful resources there are always protected" });
+    issues.push({
+      key: `${prefix}protect`,
+      message: "cannot be false in production: stateful resources there are always protected",
+    });
   }
 
   // Each service's pin is its own: the validator can be rolled back while the router stays on auto.
@@ -579,7 +644,8 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
   for (const { key, repository, ownerKey, owner, repoKey, repo } of inputs.repositorySpellings) {
     if (repository === undefined) continue;
     const [trustedOwner, trustedRepo] = repository.split("/");
-    const clash = (theirs: string | undefined, ours: string) => theirs !== undefined && theirs !== ours && theirs.toLowerCase() === ours.toLowerCase();
+    const clash = (theirs: string | undefined, ours: string) =>
+      theirs !== undefined && theirs !== ours && theirs.toLowerCase() === ours.toLowerCase();
     if (owner !== undefined && clash(owner, trustedOwner)) {
       issues.push({
         key: `${prefix}${key}`,
@@ -654,7 +720,9 @@ function providerDefaults(source: ConfigSource): StackConfig["providerDefaults"]
     typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
   return {
     ...(typeof tags === "object" && stringRecord(tags.tags) ? { defaultTags: { tags: tags.tags } } : {}),
-    ...(Array.isArray(accounts) && accounts.every((a) => typeof a === "string") ? { allowedAccountIds: accounts as string[] } : {}),
+    ...(Array.isArray(accounts) && accounts.every((a) => typeof a === "string")
+      ? { allowedAccountIds: accounts as string[] }
+      : {}),
   };
 }
 
@@ -704,7 +772,9 @@ function toConfigIssues(issue: z.core.$ZodIssue, prefix: string): ConfigIssue[] 
     const reasons = issue.issues.map((i) => i.message).join("; ");
     return [{ key: key(path), message: `invalid name: ${reasons || issue.message}` }];
   }
-  return [{ key: key(path.length ? path : ["<root>"]), message: issue.message.replace(/^Invalid (input|option): /, "") }];
+  return [
+    { key: key(path.length ? path : ["<root>"]), message: issue.message.replace(/^Invalid (input|option): /, "") },
+  ];
 }
 
 /** The kind of a bad value, never the value itself (it may be a secret). */

@@ -9,7 +9,9 @@ import type { EnvironmentName } from "./environments";
 
 const positive = z.number().positive();
 const percent = z.number().gt(0).max(100);
-const snsTopicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "expected an SNS topic ARN");
+const snsTopicArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "expected an SNS topic ARN");
 const snsTopicName = z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, "expected an SNS topic name");
 
 export const ThresholdsSchema = z.strictObject({
@@ -18,13 +20,30 @@ export const ThresholdsSchema = z.strictObject({
   /** ECS service memory utilisation (%) above which its alarm fires. */
   ecsMemoryPercent: percent.optional().describe("ECS service memory utilisation (%) above which its alarm fires."),
   /** Lambda errors (sum per 5 minutes) above which the alarm fires. */
-  lambdaErrors: z.number().int().min(0).optional().describe("Lambda errors (sum per 5 minutes) above which the alarm fires."),
+  lambdaErrors: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("Lambda errors (sum per 5 minutes) above which the alarm fires."),
   /** Lambda throttles (sum per 5 minutes) above which the alarm fires. */
-  lambdaThrottles: z.number().int().min(0).optional().describe("Lambda throttles (sum per 5 minutes) above which the alarm fires."),
+  lambdaThrottles: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("Lambda throttles (sum per 5 minutes) above which the alarm fires."),
   /** Lambda average duration (ms) above which the alarm fires; default 80 % of the timeout. */
-  lambdaDurationMs: positive.optional().describe("Lambda average duration (ms) above which the alarm fires; default 80 % of the timeout."),
+  lambdaDurationMs: positive
+    .optional()
+    .describe("Lambda average duration (ms) above which the alarm fires; default 80 % of the timeout."),
   /** ALB 5xx responses (sum per 5 minutes) above which the alarm fires. */
-  alb5xx: z.number().int().min(0).optional().describe("ALB 5xx responses (sum per 5 minutes) above which the alarm fires."),
+  alb5xx: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("ALB 5xx responses (sum per 5 minutes) above which the alarm fires."),
   /** RDS CPU utilisation (%) above which its alarm fires. */
   rdsCpuPercent: percent.optional().describe("RDS CPU utilisation (%) above which its alarm fires."),
   /** RDS free storage (GiB) below which its alarm fires. */
@@ -41,7 +60,9 @@ export const ThresholdsSchema = z.strictObject({
     .int()
     .min(0)
     .optional()
-    .describe("Error or fatal log lines (per 5 minutes, over the unhealthy window) above which a service's log alarm fires."),
+    .describe(
+      "Error or fatal log lines (per 5 minutes, over the unhealthy window) above which a service's log alarm fires.",
+    ),
   /** CloudFront 4xx error rate (%) above which the UI alarm fires. */
   cloudFront4xxPercent: percent.optional().describe("CloudFront 4xx error rate (%) above which the UI alarm fires."),
 });
@@ -54,9 +75,15 @@ export const MonitoringSchema = z.strictObject({
   /** Create the overview dashboard `lumerin-overview-<env>`. */
   dashboards: z.boolean().default(true).describe("Create the overview dashboard `lumerin-overview-<env>`."),
   /** Create the log metric filters on the services' log groups, each with its alarm. */
-  metricFilters: z.boolean().default(true).describe("Create the log metric filters on the services' log groups, each with its alarm."),
+  metricFilters: z
+    .boolean()
+    .default(true)
+    .describe("Create the log metric filters on the services' log groups, each with its alarm."),
   /** Run the Synthetics canary on the futures UI (where the stack has one). Default: on in production. */
-  canary: z.boolean().optional().describe("Run the Synthetics canary on the futures UI (where the stack has one). Default: on in production."),
+  canary: z
+    .boolean()
+    .optional()
+    .describe("Run the Synthetics canary on the futures UI (where the stack has one). Default: on in production."),
   /** Composite alarms notify the alert topic (alarm and OK actions). Default: on in production. */
   notificationsEnabled: z
     .boolean()
@@ -72,7 +99,9 @@ export const MonitoringSchema = z.strictObject({
     })
     .refine((t) => !(t.arn && t.name), { message: "give the topic's arn or its name, not both" })
     .prefault({})
-    .describe("Where composites notify: an existing topic (`arn` or `name`), or none given: a topic this stack creates."),
+    .describe(
+      "Where composites notify: an existing topic (`arn` or `name`), or none given: a topic this stack creates.",
+    ),
   /**
    * The site's Route53 health check also measures latency. Route53 cannot change this on an
    * existing check (a change is a new check): adopting the live one, made without, sets `false`.
@@ -85,7 +114,9 @@ export const MonitoringSchema = z.strictObject({
     ),
   /** Seconds each dashboard graph aggregates. */
   dashboardPeriodSeconds: z
-    .union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)], { message: "expected 60, 300, 900 or 3600" })
+    .union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)], {
+      message: "expected 60, 300, 900 or 3600",
+    })
     .default(300)
     .describe("Seconds each dashboard graph aggregates."),
   /** How long (minutes) a service must be unhealthy before its alarm fires. Default 60 dev, 30 stg, 15 lmn. */
@@ -97,30 +128,78 @@ export const MonitoringSchema = z.strictObject({
     .optional()
     .describe("How long (minutes) a service must be unhealthy before its alarm fires. Default 60 dev, 30 stg, 15 lmn."),
   /** Minutes between canary runs. Default 60 dev, 30 stg, 15 lmn. */
-  canaryRateMinutes: z.number().int().min(1).max(60).optional().describe("Minutes between canary runs. Default 60 dev, 30 stg, 15 lmn."),
+  canaryRateMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(60)
+    .optional()
+    .describe("Minutes between canary runs. Default 60 dev, 30 stg, 15 lmn."),
   /** Alarm thresholds; each left out takes its environment's default. */
-  thresholds: ThresholdsSchema.prefault({}).describe("Alarm thresholds; each left out takes its environment's default."),
+  thresholds: ThresholdsSchema.prefault({}).describe(
+    "Alarm thresholds; each left out takes its environment's default.",
+  ),
 });
 
 export type MonitoringInput = z.output<typeof MonitoringSchema>;
-export type Thresholds = Required<Omit<z.output<typeof ThresholdsSchema>, "lambdaDurationMs">> & { readonly lambdaDurationMs?: number };
+export type Thresholds = Required<Omit<z.output<typeof ThresholdsSchema>, "lambdaDurationMs">> & {
+  readonly lambdaDurationMs?: number;
+};
 
 /** Today's values (docs/estate.md), per environment; `logErrorLines` is new (today's error filters have no alarm). */
-export const MONITORING_DEFAULTS: Readonly<Record<EnvironmentName, { readonly window: number; readonly canaryRate: number; readonly thresholds: Thresholds }>> = {
+export const MONITORING_DEFAULTS: Readonly<
+  Record<EnvironmentName, { readonly window: number; readonly canaryRate: number; readonly thresholds: Thresholds }>
+> = {
   dev: {
     window: 60,
     canaryRate: 60,
-    thresholds: { ecsCpuPercent: 90, ecsMemoryPercent: 90, lambdaErrors: 5, lambdaThrottles: 10, alb5xx: 20, rdsCpuPercent: 90, rdsFreeStorageGiB: 5, rdsConnectionsPercent: 90, cloudFront5xxPercent: 5, cloudFront4xxPercent: 10, logErrorLines: 20 },
+    thresholds: {
+      ecsCpuPercent: 90,
+      ecsMemoryPercent: 90,
+      lambdaErrors: 5,
+      lambdaThrottles: 10,
+      alb5xx: 20,
+      rdsCpuPercent: 90,
+      rdsFreeStorageGiB: 5,
+      rdsConnectionsPercent: 90,
+      cloudFront5xxPercent: 5,
+      cloudFront4xxPercent: 10,
+      logErrorLines: 20,
+    },
   },
   stg: {
     window: 30,
     canaryRate: 30,
-    thresholds: { ecsCpuPercent: 85, ecsMemoryPercent: 85, lambdaErrors: 3, lambdaThrottles: 5, alb5xx: 10, rdsCpuPercent: 85, rdsFreeStorageGiB: 5, rdsConnectionsPercent: 85, cloudFront5xxPercent: 3, cloudFront4xxPercent: 8, logErrorLines: 10 },
+    thresholds: {
+      ecsCpuPercent: 85,
+      ecsMemoryPercent: 85,
+      lambdaErrors: 3,
+      lambdaThrottles: 5,
+      alb5xx: 10,
+      rdsCpuPercent: 85,
+      rdsFreeStorageGiB: 5,
+      rdsConnectionsPercent: 85,
+      cloudFront5xxPercent: 3,
+      cloudFront4xxPercent: 8,
+      logErrorLines: 10,
+    },
   },
   lmn: {
     window: 15,
     canaryRate: 15,
-    thresholds: { ecsCpuPercent: 80, ecsMemoryPercent: 85, lambdaErrors: 1, lambdaThrottles: 1, alb5xx: 5, rdsCpuPercent: 80, rdsFreeStorageGiB: 10, rdsConnectionsPercent: 80, cloudFront5xxPercent: 1, cloudFront4xxPercent: 5, logErrorLines: 5 },
+    thresholds: {
+      ecsCpuPercent: 80,
+      ecsMemoryPercent: 85,
+      lambdaErrors: 1,
+      lambdaThrottles: 1,
+      alb5xx: 5,
+      rdsCpuPercent: 80,
+      rdsFreeStorageGiB: 10,
+      rdsConnectionsPercent: 80,
+      cloudFront5xxPercent: 1,
+      cloudFront4xxPercent: 5,
+      logErrorLines: 5,
+    },
   },
 };
 
@@ -143,7 +222,10 @@ export interface MonitoringConfig {
   readonly thresholds: Thresholds;
 }
 
-export function resolveMonitoring(input: MonitoringInput, env: { readonly name: EnvironmentName; readonly production: boolean }): MonitoringConfig {
+export function resolveMonitoring(
+  input: MonitoringInput,
+  env: { readonly name: EnvironmentName; readonly production: boolean },
+): MonitoringConfig {
   const defaults = MONITORING_DEFAULTS[env.name];
   const window = input.unhealthyWindowMinutes ?? defaults.window;
   const given = Object.fromEntries(Object.entries(input.thresholds).filter(([, v]) => v !== undefined));

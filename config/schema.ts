@@ -73,7 +73,13 @@ export const NetworkSchema = z.discriminatedUnion("mode", [
     /** IPv4 CIDR block of the new VPC. */
     cidrBlock: cidr.default("10.40.0.0/16").describe("IPv4 CIDR block of the new VPC."),
     /** Availability zones the new VPC spans (2 or 3). */
-    availabilityZones: z.number().int().min(2).max(3).default(2).describe("Availability zones the new VPC spans (2 or 3)."),
+    availabilityZones: z
+      .number()
+      .int()
+      .min(2)
+      .max(3)
+      .default(2)
+      .describe("Availability zones the new VPC spans (2 or 3)."),
     /** `single` (cheap, one NAT for all AZs) or `onePerAz` (no cross-AZ dependency). */
     natGateways: z
       .enum(["single", "onePerAz"])
@@ -87,7 +93,9 @@ export const DNS_ROLE_PENDING = "pending";
 
 export const DnsSchema = z.strictObject({
   /** Public hosted zone for this stack's names. Default: the environment table's zone. */
-  zoneName: dnsName.optional().describe("Public hosted zone for this stack's names. Default: the environment table's zone."),
+  zoneName: dnsName
+    .optional()
+    .describe("Public hosted zone for this stack's names. Default: the environment table's zone."),
   /** Hosted zone id; when absent the zone is looked up by name. */
   zoneId: z
     .string()
@@ -113,7 +121,9 @@ export const ClusterSchema = z.strictObject({
   /** Log group for ECS Exec session transcripts. */
   execLogGroupName: logGroupName.optional().describe("Log group for ECS Exec session transcripts."),
   /** Days CloudWatch Logs keeps the ECS Exec session transcripts. */
-  execLogRetentionDays: retentionDays.default(90).describe("Days CloudWatch Logs keeps the ECS Exec session transcripts."),
+  execLogRetentionDays: retentionDays
+    .default(90)
+    .describe("Days CloudWatch Logs keeps the ECS Exec session transcripts."),
   /** Container Insights level (`enhanced` adds per-task metrics at extra cost). */
   containerInsights: z
     .enum(["enabled", "enhanced"])
@@ -128,7 +138,9 @@ const NamesSchema = z
     /** Task definition family. Default `tsk-{app}`. */
     taskFamily: ecsName.describe("Task definition family. Default `tsk-{app}`."),
     /** Container name in the task definition. Default `proxy-router-container` (both services). */
-    container: ecsName.describe("Container name in the task definition. Default `proxy-router-container` (both services)."),
+    container: ecsName.describe(
+      "Container name in the task definition. Default `proxy-router-container` (both services).",
+    ),
     /** Log group of the service's containers. Default `bedrock-{env}-{app}-log-group`. */
     logGroup: logGroupName.describe("Log group of the service's containers. Default `bedrock-{env}-{app}-log-group`."),
     /** Secrets Manager secret the containers read. Default `/{app}/{env}/config`. */
@@ -138,9 +150,13 @@ const NamesSchema = z
       .refine((v) => !v.startsWith("internal-"), 'a load balancer name may not begin with "internal-"')
       .describe("Network load balancer name. Default `alb-{app}-ext-{region short}`."),
     /** Target group name. Default `alb-tg-{app}-{stratumPort}-{region short}` (`alb-tg-proxy-router-3333-use1` live): the port in the name lets a port change create the new group before the old one goes. */
-    targetGroup: elbName.describe("Target group name. Default `alb-tg-{app}-{stratumPort}-{region short}` (`alb-tg-proxy-router-3333-use1` live): the port in the name lets a port change create the new group before the old one goes."),
+    targetGroup: elbName.describe(
+      "Target group name. Default `alb-tg-{app}-{stratumPort}-{region short}` (`alb-tg-proxy-router-3333-use1` live): the port in the name lets a port change create the new group before the old one goes.",
+    ),
     /** SSM parameter holding the deployed image tag. Default `/{app}/{env}/image-tag`. */
-    imageTagParameter: ssmParameterPath.describe("SSM parameter holding the deployed image tag. Default `/{app}/{env}/image-tag`."),
+    imageTagParameter: ssmParameterPath.describe(
+      "SSM parameter holding the deployed image tag. Default `/{app}/{env}/image-tag`.",
+    ),
     /** Task execution role name. Default `{app}-{env}-execution`. */
     executionRole: iamRoleName.describe("Task execution role name. Default `{app}-{env}-execution`."),
     /** Task role name. Default `{app}-{env}-task`. */
@@ -155,20 +171,35 @@ export const ProxyServiceSchema = z
     /** This service's image tag: `auto` (newest release for this environment) or a pinned tag (rolls back or holds this service alone). */
     imageTag: imageTag
       .default("auto")
-      .describe("This service's image tag: `auto` (newest release for this environment) or a pinned tag (rolls back or holds this service alone)."),
+      .describe(
+        "This service's image tag: `auto` (newest release for this environment) or a pinned tag (rolls back or holds this service alone).",
+      ),
     /** Fargate CPU units. lmn runs 2048. */
     cpu: cpu.default(256).describe("Fargate CPU units. lmn runs 2048."),
     /** Fargate memory (MiB); must be a size AWS accepts with `cpu`. lmn runs 4096. */
-    memory: z.number().int().default(512).describe("Fargate memory (MiB); must be a size AWS accepts with `cpu`. lmn runs 4096."),
+    memory: z
+      .number()
+      .int()
+      .default(512)
+      .describe("Fargate memory (MiB); must be a size AWS accepts with `cpu`. lmn runs 4096."),
     /** Initial task count; later drift (manual scaling) is left alone. */
-    desiredCount: z.number().int().min(0).max(20).default(1).describe("Initial task count; later drift (manual scaling) is left alone."),
+    desiredCount: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .default(1)
+      .describe("Initial task count; later drift (manual scaling) is left alone."),
     /** Default pool the proxy forwards to, `//account.worker:@host:port`. */
     poolAddress: z
       .string()
       .regex(/^\/\/[^\s@]*@[A-Za-z0-9.-]+:\d{1,5}$/, "expected //user.worker:@host:port")
       .describe("Default pool the proxy forwards to, `//account.worker:@host:port`."),
     /** URL the web API advertises (`WEB_PUBLIC_URL`). */
-    webPublicUrl: z.url({ message: "expected a URL" }).optional().describe("URL the web API advertises (`WEB_PUBLIC_URL`)."),
+    webPublicUrl: z
+      .url({ message: "expected a URL" })
+      .optional()
+      .describe("URL the web API advertises (`WEB_PUBLIC_URL`)."),
     /** Stratum port the proxy listens on (`PROXY_ADDRESS`). */
     stratumPort: port.default(3333).describe("Stratum port the proxy listens on (`PROXY_ADDRESS`)."),
     /** Web API port (`WEB_ADDRESS`), also the container health check's port. */
@@ -227,7 +258,10 @@ export const ProxyServiceSchema = z
     healthCheck: z
       .strictObject({
         /** Container health check: `GET <path>` on the web port from inside the task. */
-        enabled: z.boolean().default(true).describe("Container health check: `GET <path>` on the web port from inside the task."),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe("Container health check: `GET <path>` on the web port from inside the task."),
         /** Path requested on the web port. */
         path: z
           .string()
@@ -237,9 +271,21 @@ export const ProxyServiceSchema = z
         /** Seconds between checks. */
         intervalSeconds: z.number().int().min(5).max(300).default(30).describe("Seconds between checks."),
         /** Seconds before one check counts as failed. */
-        timeoutSeconds: z.number().int().min(2).max(60).default(5).describe("Seconds before one check counts as failed."),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(2)
+          .max(60)
+          .default(5)
+          .describe("Seconds before one check counts as failed."),
         /** Consecutive failures that make the task unhealthy. */
-        retries: z.number().int().min(1).max(10).default(3).describe("Consecutive failures that make the task unhealthy."),
+        retries: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(3)
+          .describe("Consecutive failures that make the task unhealthy."),
         /** Seconds after start during which failures do not count. */
         startPeriodSeconds: z
           .number()
@@ -262,11 +308,17 @@ export const ProxyServiceSchema = z
         /** The port miners connect to (7301 today). */
         listenerPort: port.default(7301).describe("The port miners connect to (7301 today)."),
         /** DNS label: `proxy` / `validator` by default → `proxy.dev.lumerin.io`. */
-        hostLabel: dnsLabel.optional().describe("DNS label: `proxy` / `validator` by default → `proxy.dev.lumerin.io`."),
+        hostLabel: dnsLabel
+          .optional()
+          .describe("DNS label: `proxy` / `validator` by default → `proxy.dev.lumerin.io`."),
         /** Default: on in production. */
         deletionProtection: z.boolean().optional().describe("Default: on in production."),
         /** Who may connect; default the whole internet. */
-        allowedCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]).describe("Who may connect; default the whole internet."),
+        allowedCidrs: z
+          .array(cidr)
+          .min(1)
+          .default(["0.0.0.0/0"])
+          .describe("Who may connect; default the whole internet."),
         /**
          * Give the NLB its own security group (miners in, stratum to the tasks only). An NLB takes
          * security groups only at creation, so the live NLBs (made without) would be replaced, with a
@@ -316,9 +368,22 @@ export const ProxyServiceSchema = z
 
 /** Variables the proxy services set from typed config or secrets; `extraEnvironment` may not redefine them. */
 export const PROXY_RESERVED_ENV = [
-  "PROXY_ADDRESS", "WEB_ADDRESS", "WEB_PUBLIC_URL", "POOL_ADDRESS", "FUTURES_ADDRESS", "CLONE_FACTORY_ADDRESS",
-  "VALIDATOR_REGISTRY_ADDRESS", "MULTICALL_ADDRESS", "HASHRATE_SHARE_TIMEOUT", "ENVIRONMENT", "LOG_LEVEL_APP",
-  "LOG_JSON", "LOG_IS_PROD", "WALLET_PRIVATE_KEY", "ETH_NODE_ADDRESS", "FUTURES_SUBGRAPH_URL",
+  "PROXY_ADDRESS",
+  "WEB_ADDRESS",
+  "WEB_PUBLIC_URL",
+  "POOL_ADDRESS",
+  "FUTURES_ADDRESS",
+  "CLONE_FACTORY_ADDRESS",
+  "VALIDATOR_REGISTRY_ADDRESS",
+  "MULTICALL_ADDRESS",
+  "HASHRATE_SHARE_TIMEOUT",
+  "ENVIRONMENT",
+  "LOG_LEVEL_APP",
+  "LOG_JSON",
+  "LOG_IS_PROD",
+  "WALLET_PRIVATE_KEY",
+  "ETH_NODE_ADDRESS",
+  "FUTURES_SUBGRAPH_URL",
 ] as const;
 
 export { MULTICALL3 } from "./primitives";
@@ -332,7 +397,9 @@ export const ProxyRouterSchema = z.strictObject({
   github: z
     .strictObject({
       /** Owner of the repository whose releases `auto` follows, spelled as GitHub spells it. */
-      owner: githubName.default(GITHUB_OWNER).describe("Owner of the repository whose releases `auto` follows, spelled as GitHub spells it."),
+      owner: githubName
+        .default(GITHUB_OWNER)
+        .describe("Owner of the repository whose releases `auto` follows, spelled as GitHub spells it."),
       /** Repository whose releases `auto` follows. */
       repo: githubName.default("proxy-router").describe("Repository whose releases `auto` follows."),
       /** Release tags are `<prefix>vX.Y.Z[-env]`; the image tag is the whole git tag. */
@@ -358,21 +425,30 @@ export const ProxyRouterSchema = z.strictObject({
       /** `VALIDATOR_REGISTRY_ADDRESS`: the validator registry contract. */
       validatorRegistry: ethAddress.describe("`VALIDATOR_REGISTRY_ADDRESS`: the validator registry contract."),
       /** `MULTICALL_ADDRESS`: Multicall3, at the same address on every chain. */
-      multicall: ethAddress.default(MULTICALL3).describe("`MULTICALL_ADDRESS`: Multicall3, at the same address on every chain."),
+      multicall: ethAddress
+        .default(MULTICALL3)
+        .describe("`MULTICALL_ADDRESS`: Multicall3, at the same address on every chain."),
     })
     .describe("Contract addresses both services read."),
   /** The seller's router (names `proxy-router-*`, host `proxy.<zone>`). */
   router: ProxyServiceSchema.describe("The seller's router (names `proxy-router-*`, host `proxy.<zone>`)."),
   /** The validator, from the same image repository (names `proxy-validator-*`, host `validator.<zone>`). */
-  validator: ProxyServiceSchema.describe("The validator, from the same image repository (names `proxy-validator-*`, host `validator.<zone>`)."),
+  validator: ProxyServiceSchema.describe(
+    "The validator, from the same image repository (names `proxy-validator-*`, host `validator.<zone>`).",
+  ),
 });
 
 // ---------------------------------------------------------------- deploy identity
 
 const oidcProviderArn = z
   .string()
-  .regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, "expected the ARN of the GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)");
-const githubRepository = z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, "expected owner/repository");
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+    "expected the ARN of the GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)",
+  );
+const githubRepository = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, "expected owner/repository");
 const oidcSubject = z
   .string()
   .regex(
@@ -389,28 +465,41 @@ const GITHUB_IDS = {
       "Numeric id of the repository's owner (`gh api repos/OWNER/REPO --jq .owner.id`). With `repositoryId`, the role trusts only GitHub's immutable subject `repo:OWNER@<ownerId>/REPO@<repositoryId>:...` (the default for repositories created or renamed since mid-2026, and for any repository or organisation that opts in), and no longer `repo:OWNER/REPO:...`.",
     ),
   /** Numeric id of the repository (`gh api repos/OWNER/REPO --jq .id`); set together with `ownerId`. */
-  repositoryId: githubId.optional().describe("Numeric id of the repository (`gh api repos/OWNER/REPO --jq .id`); set together with `ownerId`."),
+  repositoryId: githubId
+    .optional()
+    .describe("Numeric id of the repository (`gh api repos/OWNER/REPO --jq .id`); set together with `ownerId`."),
 };
 
 export const DeployIdentitySchema = z.strictObject({
   /** Reuse the account's GitHub OIDC provider by ARN; when absent this stack creates it (there is one per account). */
   oidcProviderArn: oidcProviderArn
     .optional()
-    .describe("Reuse the account's GitHub OIDC provider by ARN; when absent this stack creates it (there is one per account)."),
+    .describe(
+      "Reuse the account's GitHub OIDC provider by ARN; when absent this stack creates it (there is one per account).",
+    ),
   /** The proxy-router repository's deploy role. */
   proxyRouter: z
     .strictObject({
       /** Create the deploy role (when at least one proxy service is enabled). */
-      enabled: z.boolean().default(true).describe("Create the deploy role (when at least one proxy service is enabled)."),
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe("Create the deploy role (when at least one proxy service is enabled)."),
       /** The repository whose workflows deploy the proxy services. */
-      repository: githubRepository.default(`${GITHUB_OWNER}/proxy-router`).describe("The repository whose workflows deploy the proxy services."),
+      repository: githubRepository
+        .default(`${GITHUB_OWNER}/proxy-router`)
+        .describe("The repository whose workflows deploy the proxy services."),
       /** Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name). */
-      roleName: iamRoleName.optional().describe("Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name)."),
+      roleName: iamRoleName
+        .optional()
+        .describe("Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name)."),
       /** More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config. */
       extraSubjects: z
         .array(oidcSubject)
         .default([])
-        .describe("More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config."),
+        .describe(
+          "More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config.",
+        ),
       ...GITHUB_IDS,
     })
     .prefault({})
@@ -425,12 +514,16 @@ export const DeployIdentitySchema = z.strictObject({
         .default(`${GITHUB_OWNER}/futures-marketplace`)
         .describe("The repository whose workflows deploy the futures code."),
       /** Role name. Default `github-actions-futures-v3-{env}` (the live name). */
-      roleName: iamRoleName.optional().describe("Role name. Default `github-actions-futures-v3-{env}` (the live name)."),
+      roleName: iamRoleName
+        .optional()
+        .describe("Role name. Default `github-actions-futures-v3-{env}` (the live name)."),
       /** More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config. */
       extraSubjects: z
         .array(oidcSubject)
         .default([])
-        .describe("More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config."),
+        .describe(
+          "More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config.",
+        ),
       ...GITHUB_IDS,
     })
     .prefault({})
@@ -455,13 +548,21 @@ export const DeployIdentitySchema = z.strictObject({
       /** Key prefix of the project's Pulumi state in the bucket (the path of the backend URL); Pulumi keeps everything under `<prefix>/.pulumi/`. */
       stateKeyPrefix: z
         .string()
-        .regex(/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/, "expected a key prefix such as pulumi/lumerin-infra (no leading or trailing /)")
+        .regex(
+          /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/,
+          "expected a key prefix such as pulumi/lumerin-infra (no leading or trailing /)",
+        )
         .default("pulumi/lumerin-infra")
-        .describe("Key prefix of the project's Pulumi state in the bucket (the path of the backend URL); Pulumi keeps everything under `<prefix>/.pulumi/`."),
+        .describe(
+          "Key prefix of the project's Pulumi state in the bucket (the path of the backend URL); Pulumi keeps everything under `<prefix>/.pulumi/`.",
+        ),
       /** KMS key ARN of the state bucket's default encryption (SSE-KMS), through S3 only; absent, the roles cannot read the state and the plan reports it as a blocker. `aws kms describe-key --key-id alias/<alias> --query KeyMetadata.Arn --output text` in the bucket's account. */
       stateBucketKeyArn: z
         .string()
-        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>; an alias ARN cannot grant use of a key)")
+        .regex(
+          /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/,
+          "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>; an alias ARN cannot grant use of a key)",
+        )
         .optional()
         .describe(
           "KMS key ARN of the state bucket's default encryption (SSE-KMS), through S3 only; absent, the roles cannot read the state and the plan reports it as a blocker. `aws kms describe-key --key-id alias/<alias> --query KeyMetadata.Arn --output text` in the bucket's account.",
@@ -469,7 +570,10 @@ export const DeployIdentitySchema = z.strictObject({
       /** KMS key ARN of the stack's secrets provider (`secretsprovider: awskms://...` in the stack file); the preview may decrypt with it and no other key, the deployer also encrypts. Absent, the plan reports a blocker. Created once per stack by `npm run bootstrap-state -- --stack <stack>`'s commands. */
       secretsProviderKeyArn: z
         .string()
-        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>; an alias ARN cannot grant use of a key)")
+        .regex(
+          /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/,
+          "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>; an alias ARN cannot grant use of a key)",
+        )
         .optional()
         .describe(
           "KMS key ARN of the stack's secrets provider (`secretsprovider: awskms://...` in the stack file); the preview may decrypt with it and no other key, the deployer also encrypts. Absent, the plan reports a blocker. Created once per stack by `npm run bootstrap-state -- --stack <stack>`'s commands.",
@@ -480,10 +584,14 @@ export const DeployIdentitySchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9._/-]+$/, "expected a branch name")
         .default("main")
-        .describe("This repository's default branch: its scheduled drift check (subject `ref:refs/heads/<branch>`) may use the preview role."),
+        .describe(
+          "This repository's default branch: its scheduled drift check (subject `ref:refs/heads/<branch>`) may use the preview role.",
+        ),
     })
     .prefault({})
-    .describe("This repository's CI roles: a read-only preview role for pull requests and the deployer that runs `pulumi up`."),
+    .describe(
+      "This repository's CI roles: a read-only preview role for pull requests and the deployer that runs `pulumi up`.",
+    ),
 });
 
 // ---------------------------------------------------------------- GitHub environments
@@ -493,11 +601,17 @@ export const GitHubSchema = z.strictObject({
   manageEnvironments: z
     .boolean()
     .default(false)
-    .describe("Manage the GitHub environments of the application repositories and of this repository. Needs a token with admin rights on them (`github:token` as a secret, or GITHUB_TOKEN): a fine-grained PAT or GitHub App token with Administration, Environments and Variables read and write; a workflow's own GITHUB_TOKEN cannot."),
+    .describe(
+      "Manage the GitHub environments of the application repositories and of this repository. Needs a token with admin rights on them (`github:token` as a secret, or GITHUB_TOKEN): a fine-grained PAT or GitHub App token with Administration, Environments and Variables read and write; a workflow's own GITHUB_TOKEN cannot.",
+    ),
   /** The GitHub organisation every managed repository belongs to, spelled as GitHub spells it. */
-  owner: githubName.default(GITHUB_OWNER).describe("The GitHub organisation every managed repository belongs to, spelled as GitHub spells it."),
+  owner: githubName
+    .default(GITHUB_OWNER)
+    .describe("The GitHub organisation every managed repository belongs to, spelled as GitHub spells it."),
   /** This repository, whose own environments gate `pulumi up`. */
-  infraRepository: githubRepository.default(`${GITHUB_OWNER}/lumerin-infra`).describe("This repository, whose own environments gate `pulumi up`."),
+  infraRepository: githubRepository
+    .default(`${GITHUB_OWNER}/lumerin-infra`)
+    .describe("This repository, whose own environments gate `pulumi up`."),
   /** Required reviewers of production deployments: GitHub user ids (`gh api users/<login> --jq .id`). */
   productionReviewerUsers: z
     .array(z.number().int().positive())
@@ -507,9 +621,17 @@ export const GitHubSchema = z.strictObject({
   productionReviewerTeams: z
     .array(z.number().int().positive())
     .default([])
-    .describe("Required reviewer teams of production deployments: GitHub team ids (`gh api orgs/<org>/teams/<slug> --jq .id`)."),
+    .describe(
+      "Required reviewer teams of production deployments: GitHub team ids (`gh api orgs/<org>/teams/<slug> --jq .id`).",
+    ),
   /** Minutes a production deployment waits after approval. */
-  productionWaitTimerMinutes: z.number().int().min(0).max(43200).default(0).describe("Minutes a production deployment waits after approval."),
+  productionWaitTimerMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(43200)
+    .default(0)
+    .describe("Minutes a production deployment waits after approval."),
 });
 
 // ---------------------------------------------------------------- secrets
@@ -541,12 +663,22 @@ const secretString = z.string().min(1, "must not be empty");
 const secretShape = Object.fromEntries(
   Object.entries(SECRET_KEYS).map(([key, { secret, jsonKey }]) => [
     key,
-    secretString.optional().describe(`\`${jsonKey}\` of the ${secret} secret (Secrets Manager JSON); set with \`pulumi config set --secret\`.`),
+    secretString
+      .optional()
+      .describe(
+        `\`${jsonKey}\` of the ${secret} secret (Secrets Manager JSON); set with \`pulumi config set --secret\`.`,
+      ),
   ]),
 ) as Record<SecretKey, z.ZodOptional<typeof secretString>>;
 
 /** The Secrets Manager secrets the program creates, by the name their keys use in `SECRET_KEYS`. */
-export const SECRET_GROUPS = ["proxyRouter", "proxyValidator", "marketMaker", "notifications", "marginCall"] as const satisfies readonly SecretGroup[];
+export const SECRET_GROUPS = [
+  "proxyRouter",
+  "proxyValidator",
+  "marketMaker",
+  "notifications",
+  "marginCall",
+] as const satisfies readonly SecretGroup[];
 
 /**
  * A secret whose value is put into Secrets Manager outside Pulumi
@@ -583,21 +715,29 @@ export const StackConfigSchema = z.strictObject({
   /** Protect stateful resources from deletion. Default: on in production. */
   protect: z.boolean().optional().describe("Protect stateful resources from deletion. Default: on in production."),
   /** Where the stack's resources live: the account's existing VPC, or one this stack creates. */
-  network: NetworkSchema.describe("Where the stack's resources live: the account's existing VPC, or one this stack creates."),
+  network: NetworkSchema.describe(
+    "Where the stack's resources live: the account's existing VPC, or one this stack creates.",
+  ),
   /** Public DNS zone of the services' host names. */
   dns: DnsSchema.prefault({}).describe("Public DNS zone of the services' host names."),
   /** The ECS cluster both services run on. */
   cluster: ClusterSchema.prefault({}).describe("The ECS cluster both services run on."),
   /** The proxy-router system: image, contracts, and the router and validator services. */
-  proxyRouter: ProxyRouterSchema.describe("The proxy-router system: image, contracts, and the router and validator services."),
+  proxyRouter: ProxyRouterSchema.describe(
+    "The proxy-router system: image, contracts, and the router and validator services.",
+  ),
   /** The futures marketplace: UI, market maker, notifications with its database, margin-call Lambda. Absent: none of it. */
   futures: FuturesSchema.optional().describe(
     "The futures marketplace: UI, market maker, notifications with its database, margin-call Lambda. Absent: none of it.",
   ),
   /** Alarms, composites, notification (and, next, dashboards, log metrics and the canary). */
-  monitoring: MonitoringSchema.prefault({}).describe("Alarms, composites, notification (and, next, dashboards, log metrics and the canary)."),
+  monitoring: MonitoringSchema.prefault({}).describe(
+    "Alarms, composites, notification (and, next, dashboards, log metrics and the canary).",
+  ),
   /** GitHub environments: branch policies, production reviewers, deployment variables. */
-  github: GitHubSchema.prefault({}).describe("GitHub environments: branch policies, production reviewers, deployment variables."),
+  github: GitHubSchema.prefault({}).describe(
+    "GitHub environments: branch policies, production reviewers, deployment variables.",
+  ),
   /** GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository. */
   deployIdentity: DeployIdentitySchema.prefault({}).describe(
     "GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository.",

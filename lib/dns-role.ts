@@ -42,22 +42,30 @@ export function normalizedRecordName(name: string): string {
  */
 export function zoneRecordsOf(plan: Plan, zoneName: string): ZoneRecords {
   const records = plan.resources.filter((r) => r.type === "aws:route53/record:Record");
-  if (records.length === 0) throw new Error(`the ${plan.stack} plan registers no Route 53 record: is dns.assumeRoleArn still pending?`);
+  if (records.length === 0)
+    throw new Error(`the ${plan.stack} plan registers no Route 53 record: is dns.assumeRoleArn still pending?`);
   const validationNames = new Map<string, string>();
   for (const cert of plan.resources.filter((r) => r.type === "aws:acm/certificate:Certificate")) {
-    for (const option of validationOptions(cert)) validationNames.set(normalizedRecordName(option.resourceRecordName), option.domainName);
+    for (const option of validationOptions(cert))
+      validationNames.set(normalizedRecordName(option.resourceRecordName), option.domainName);
   }
   const exact: Record<string, Set<string>> = {};
   const validation: Record<string, Set<string>> = {};
   for (const record of records) {
     const name = normalizedRecordName(String(record.inputs.name));
     const type = String(record.inputs.type);
-    if (name !== zoneName && !name.endsWith(`.${zoneName}`)) throw new Error(`${record.name}: ${name} is not in the zone ${zoneName}`);
+    if (name !== zoneName && !name.endsWith(`.${zoneName}`))
+      throw new Error(`${record.name}: ${name} is not in the zone ${zoneName}`);
     const domain = validationNames.get(name);
     if (domain) (validation[type] ??= new Set()).add(`_*.${normalizedRecordName(domain)}`);
     else (exact[type] ??= new Set()).add(name);
   }
-  const sorted = (table: Record<string, Set<string>>) => Object.fromEntries(Object.entries(table).sort(([a], [b]) => a.localeCompare(b)).map(([t, names]) => [t, [...names].sort()]));
+  const sorted = (table: Record<string, Set<string>>) =>
+    Object.fromEntries(
+      Object.entries(table)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([t, names]) => [t, [...names].sort()]),
+    );
   return { exact: sorted(exact), validation: sorted(validation) };
 }
 
@@ -109,7 +117,8 @@ export function dnsRoleTrust(args: DnsRoleArgs) {
   });
   const bootstrap = args.bootstrapPrincipalArns ?? [];
   for (const arn of bootstrap) {
-    if (!arn.startsWith(`arn:${args.partition}:iam::${args.stackAccountId}:`)) throw new Error(`bootstrap principal ${arn} is not of the stack's account ${args.stackAccountId}`);
+    if (!arn.startsWith(`arn:${args.partition}:iam::${args.stackAccountId}:`))
+      throw new Error(`bootstrap principal ${arn} is not of the stack's account ${args.stackAccountId}`);
   }
   return trustDocument([
     admit("DeployerMayChangeRecords", role(args.deployerRoleName), "write"),
@@ -121,9 +130,17 @@ export function dnsRoleTrust(args: DnsRoleArgs) {
 /** What a session of the zone role may do: read the zone; with `write`, change exactly the stack's records. */
 export function dnsRolePermissions(args: DnsRoleArgs) {
   const zone = hostedZoneArn(args.partition, args.zoneId);
-  const change = (sid: string, type: string, names: readonly string[], operator: "StringEquals" | "StringLike"): Statement => {
+  const change = (
+    sid: string,
+    type: string,
+    names: readonly string[],
+    operator: "StringEquals" | "StringLike",
+  ): Statement => {
     const namesKey = "route53:ChangeResourceRecordSetsNormalizedRecordNames";
-    const only = { "route53:ChangeResourceRecordSetsRecordTypes": [type], "route53:ChangeResourceRecordSetsActions": [...CHANGE_ACTIONS] };
+    const only = {
+      "route53:ChangeResourceRecordSetsRecordTypes": [type],
+      "route53:ChangeResourceRecordSetsActions": [...CHANGE_ACTIONS],
+    };
     const forAll: ConditionBlock =
       operator === "StringEquals"
         ? { "ForAllValues:StringEquals": { [namesKey]: [...names], ...only } }
@@ -135,17 +152,33 @@ export function dnsRolePermissions(args: DnsRoleArgs) {
       Condition: {
         ...forAll,
         // ForAllValues holds when a key is missing: require all three.
-        Null: { [namesKey]: "false", "route53:ChangeResourceRecordSetsRecordTypes": "false", "route53:ChangeResourceRecordSetsActions": "false" },
+        Null: {
+          [namesKey]: "false",
+          "route53:ChangeResourceRecordSetsRecordTypes": "false",
+          "route53:ChangeResourceRecordSetsActions": "false",
+        },
         StringEquals: { [`aws:PrincipalTag/${DNS_ACCESS_TAG}`]: "write" },
       },
     };
   };
   const statements: Statement[] = [
-    { Sid: "ReadTheZoneItsRecordsAndTags", Action: ["route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"], Resource: [zone] },
+    {
+      Sid: "ReadTheZoneItsRecordsAndTags",
+      Action: ["route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"],
+      Resource: [zone],
+    },
     // A change's id is known only once it is made: GetChange is scoped to changes, which reveal only a status.
-    { Sid: "WatchChangesUntilInsync", Action: ["route53:GetChange"], Resource: [`arn:${args.partition}:route53:::change/*`] },
-    ...Object.entries(args.records.exact).map(([type, names]) => change(`ChangeOwn${pascal(type)}Records`, type, names, "StringEquals")),
-    ...Object.entries(args.records.validation).map(([type, patterns]) => change(`ChangeOwnCertificateValidation${pascal(type)}Records`, type, patterns, "StringLike")),
+    {
+      Sid: "WatchChangesUntilInsync",
+      Action: ["route53:GetChange"],
+      Resource: [`arn:${args.partition}:route53:::change/*`],
+    },
+    ...Object.entries(args.records.exact).map(([type, names]) =>
+      change(`ChangeOwn${pascal(type)}Records`, type, names, "StringEquals"),
+    ),
+    ...Object.entries(args.records.validation).map(([type, patterns]) =>
+      change(`ChangeOwnCertificateValidation${pascal(type)}Records`, type, patterns, "StringLike"),
+    ),
   ];
   return policyDocument(statements);
 }
@@ -155,7 +188,10 @@ function pascal(type: string): string {
 }
 
 /** The AWS CLI commands that create the role, to run once with a profile of the zone's account. */
-export function dnsRoleCommands(args: DnsRoleArgs, files: { readonly trust: string; readonly permissions: string }): string[] {
+export function dnsRoleCommands(
+  args: DnsRoleArgs,
+  files: { readonly trust: string; readonly permissions: string },
+): string[] {
   return [
     `aws iam create-role --role-name ${args.roleName} --max-session-duration 3600 --description "lumerin-infra: records of the stack in ${args.stackAccountId} in ${args.zoneName} (${args.zoneId})" --assume-role-policy-document file://${files.trust}`,
     `aws iam put-role-policy --role-name ${args.roleName} --policy-name zone-records --policy-document file://${files.permissions}`,

@@ -51,7 +51,15 @@ const schema = (...paths: string[]): ForceNewFact[] => paths.map((path) => ({ pa
 
 const FACTS: Record<string, readonly ForceNewFact[]> = {
   "aws:acm/certificate:Certificate": [
-    ...schema("domainName", "subjectAlternativeNames", "validationMethod", "keyAlgorithm", "certificateAuthorityArn", "validationOptions[*].domainName", "validationOptions[*].validationDomain"),
+    ...schema(
+      "domainName",
+      "subjectAlternativeNames",
+      "validationMethod",
+      "keyAlgorithm",
+      "certificateAuthorityArn",
+      "validationOptions[*].domainName",
+      "validationOptions[*].validationDomain",
+    ),
   ],
   "aws:acm/certificateValidation:CertificateValidation": schema("certificateArn", "validationRecordFqdns"),
   "aws:cloudfront/distribution:Distribution": [],
@@ -72,7 +80,10 @@ const FACTS: Record<string, readonly ForceNewFact[]> = {
   ],
   "aws:ecs/cluster:Cluster": named("name"),
   "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": schema("clusterName"),
-  "aws:ecs/service:Service": [...named("name"), ...schema("cluster", "iamRole", "launchType", "schedulingStrategy", "deploymentController.type")],
+  "aws:ecs/service:Service": [
+    ...named("name"),
+    ...schema("cluster", "iamRole", "launchType", "schedulingStrategy", "deploymentController.type"),
+  ],
   "aws:ecs/taskDefinition:TaskDefinition": [
     // A task definition revision is immutable: a "replacement" registers a new revision
     // (and, with skipDestroy, keeps the old one for rollbacks).
@@ -107,7 +118,19 @@ const FACTS: Record<string, readonly ForceNewFact[]> = {
   "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": schema("functionName", "qualifier"),
   "aws:lambda/permission:Permission": [
     // Lambda has no call to change a statement of a function's policy: every argument is ForceNew.
-    ...schema("action", "eventSourceToken", "function", "functionUrlAuthType", "principal", "principalOrgId", "qualifier", "sourceAccount", "sourceArn", "statementId", "statementIdPrefix"),
+    ...schema(
+      "action",
+      "eventSourceToken",
+      "function",
+      "functionUrlAuthType",
+      "principal",
+      "principalOrgId",
+      "qualifier",
+      "sourceAccount",
+      "sourceArn",
+      "statementId",
+      "statementIdPrefix",
+    ),
   ],
   "aws:lb/listener:Listener": schema("loadBalancerArn"),
   "aws:lb/loadBalancer:LoadBalancer": [
@@ -119,19 +142,53 @@ const FACTS: Record<string, readonly ForceNewFact[]> = {
       onlyIf: NLB,
       why: "a Network Load Balancer takes security groups only at creation: adding them to one created without, or removing all, makes a new NLB (changing a non-empty set updates in place)",
     },
-    { path: "subnets", when: "element-removed", onlyIf: NLB, why: "a Network Load Balancer cannot leave a subnet (it can join one)" },
-    { path: "subnetMappings[*].subnetId", when: "element-removed", onlyIf: NLB, why: "a Network Load Balancer cannot leave a subnet (it can join one)" },
+    {
+      path: "subnets",
+      when: "element-removed",
+      onlyIf: NLB,
+      why: "a Network Load Balancer cannot leave a subnet (it can join one)",
+    },
+    {
+      path: "subnetMappings[*].subnetId",
+      when: "element-removed",
+      onlyIf: NLB,
+      why: "a Network Load Balancer cannot leave a subnet (it can join one)",
+    },
   ],
-  "aws:lb/targetGroup:TargetGroup": [...named("name", "namePrefix"), ...schema("port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType")],
+  "aws:lb/targetGroup:TargetGroup": [
+    ...named("name", "namePrefix"),
+    ...schema("port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"),
+  ],
   "aws:rds/instance:Instance": [
     ...named("identifier", "identifierPrefix"),
-    ...schema("availabilityZone", "characterSetName", "ncharCharacterSetName", "customIamInstanceProfile", "dbName", "engine", "restoreToPointInTime", "s3Import", "snapshotIdentifier", "timezone", "username"),
-    { path: "kmsKeyId", why: "RDS cannot re-encrypt an instance in place: a new key is a new instance (restored from a snapshot copy, or empty)" },
+    ...schema(
+      "availabilityZone",
+      "characterSetName",
+      "ncharCharacterSetName",
+      "customIamInstanceProfile",
+      "dbName",
+      "engine",
+      "restoreToPointInTime",
+      "s3Import",
+      "snapshotIdentifier",
+      "timezone",
+      "username",
+    ),
+    {
+      path: "kmsKeyId",
+      why: "RDS cannot re-encrypt an instance in place: a new key is a new instance (restored from a snapshot copy, or empty)",
+    },
     { path: "storageEncrypted", why: "RDS cannot encrypt or decrypt an instance in place" },
   ],
   "aws:rds/parameterGroup:ParameterGroup": [...named("name", "namePrefix"), ...schema("family", "description")],
   "aws:rds/subnetGroup:SubnetGroup": named("name", "namePrefix"),
-  "aws:route53/healthCheck:HealthCheck": schema("type", "requestInterval", "measureLatency", "referenceName", "routingControlArn"),
+  "aws:route53/healthCheck:HealthCheck": schema(
+    "type",
+    "requestInterval",
+    "measureLatency",
+    "referenceName",
+    "routingControlArn",
+  ),
   "aws:route53/record:Record": [...named("name"), ...schema("zoneId")],
   "aws:s3/bucket:Bucket": [...named("bucket", "bucketPrefix"), ...schema("objectLockEnabled")],
   "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": schema("bucket", "expectedBucketOwner"),
@@ -139,7 +196,10 @@ const FACTS: Record<string, readonly ForceNewFact[]> = {
   "aws:s3/bucketOwnershipControls:BucketOwnershipControls": schema("bucket"),
   "aws:s3/bucketPolicy:BucketPolicy": schema("bucket"),
   "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": schema("bucket"),
-  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": schema("bucket", "expectedBucketOwner"),
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": schema(
+    "bucket",
+    "expectedBucketOwner",
+  ),
   "aws:s3/bucketVersioning:BucketVersioning": schema("bucket", "expectedBucketOwner"),
   "aws:secretsmanager/secret:Secret": named("name", "namePrefix"),
   "aws:secretsmanager/secretVersion:SecretVersion": schema("secretId", "secretString", "secretBinary"),
@@ -158,7 +218,12 @@ const FACTS: Record<string, readonly ForceNewFact[]> = {
   "aws:ec2/subnet:Subnet": schema("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "outpostArn"),
   "aws:ec2/routeTable:RouteTable": schema("vpcId"),
   "aws:ec2/routeTableAssociation:RouteTableAssociation": schema("subnetId", "gatewayId"),
-  "aws:ec2/route:Route": schema("routeTableId", "destinationCidrBlock", "destinationIpv6CidrBlock", "destinationPrefixListId"),
+  "aws:ec2/route:Route": schema(
+    "routeTableId",
+    "destinationCidrBlock",
+    "destinationIpv6CidrBlock",
+    "destinationPrefixListId",
+  ),
   "aws:ec2/internetGateway:InternetGateway": [],
   "aws:ec2/natGateway:NatGateway": schema("allocationId", "subnetId", "connectivityType", "privateIp"),
   "aws:ec2/eip:Eip": schema("address", "customerOwnedIpv4Pool", "domain", "networkBorderGroup", "publicIpv4Pool"),
@@ -169,7 +234,10 @@ export const FORCE_NEW: Readonly<Record<string, readonly ForceNewFact[]>> = Obje
   Object.fromEntries([
     ...Object.entries(FACTS).map(([type, facts]) => [type, Object.freeze([...facts, REGION])] as const),
     // The explicit AWS provider: another region (or account) makes the engine replace every resource it manages.
-    ["pulumi:providers:aws", Object.freeze([{ path: "region", why: "a provider for another region replaces every resource it manages" }])],
+    [
+      "pulumi:providers:aws",
+      Object.freeze([{ path: "region", why: "a provider for another region replaces every resource it manages" }]),
+    ],
   ]),
 );
 
@@ -195,7 +263,11 @@ export function statefulHolds(type: string): string | undefined {
  * Empty: an update in place (or no change). Throws for a type the facts do not know,
  * so a new type cannot be judged "updatable" by omission.
  */
-export function replacementReasons(type: string, before: Readonly<Record<string, unknown>>, after: Readonly<Record<string, unknown>>): readonly ReplacementReason[] {
+export function replacementReasons(
+  type: string,
+  before: Readonly<Record<string, unknown>>,
+  after: Readonly<Record<string, unknown>>,
+): readonly ReplacementReason[] {
   const facts = FORCE_NEW[type];
   if (!facts) throw new Error(`force-new facts: unknown resource type ${type} (add it to lib/force-new.ts)`);
   const reasons: ReplacementReason[] = [];
@@ -256,7 +328,8 @@ export function valuesAt(root: unknown, path: string): unknown[] {
     const key = all ? segment.slice(0, -3) : segment;
     const next: unknown[] = [];
     for (const node of current) {
-      const value = node && typeof node === "object" && !Array.isArray(node) ? (node as Record<string, unknown>)[key] : undefined;
+      const value =
+        node && typeof node === "object" && !Array.isArray(node) ? (node as Record<string, unknown>)[key] : undefined;
       if (all) {
         if (Array.isArray(value)) next.push(...value);
       } else next.push(value);
@@ -271,7 +344,12 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 function canonicalMultiset(values: readonly unknown[]): string {
-  return JSON.stringify(values.filter((v) => !isAbsent(v)).map(canonical).sort());
+  return JSON.stringify(
+    values
+      .filter((v) => !isAbsent(v))
+      .map(canonical)
+      .sort(),
+  );
 }
 
 /** JSON with object keys sorted, so key order never reads as a change. */

@@ -11,7 +11,12 @@ export type RequestContext = Readonly<Record<string, string | undefined>>;
 const SUPPORTED = /^(StringEquals|StringNotEquals|StringLike|StringNotLike)(IfExists)?$/;
 
 function like(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  );
   return re.test(value);
 }
 

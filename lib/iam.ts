@@ -21,7 +21,10 @@ export interface Statement {
 
 export interface TrustStatement {
   readonly Sid: string;
-  readonly Principal: { readonly Service: string } | { readonly Federated: pulumi.Input<string> } | { readonly AWS: pulumi.Input<string> };
+  readonly Principal:
+    | { readonly Service: string }
+    | { readonly Federated: pulumi.Input<string> }
+    | { readonly AWS: pulumi.Input<string> };
   readonly Action: string | readonly string[];
   readonly Condition?: ConditionBlock;
 }
@@ -36,12 +39,18 @@ export interface ResourceStatement extends Statement {
 /** A resource's own policy, with the same checks as {@link policyDocument}. */
 export function resourcePolicyDocument(statements: readonly ResourceStatement[]): aws.types.input.iam.PolicyDocument {
   const document = policyDocument(statements);
-  const withPrincipals = (document.Statement as aws.types.input.iam.PolicyStatement[]).map((s, i) => ({ ...s, Principal: statements[i].Principal }));
+  const withPrincipals = (document.Statement as aws.types.input.iam.PolicyStatement[]).map((s, i) => ({
+    ...s,
+    Principal: statements[i].Principal,
+  }));
   return { ...document, Statement: withPrincipals };
 }
 
 /** The guard rail every bucket and queue policy carries: nothing over plain HTTP. */
-export function denyWithoutTls(service: "s3" | "sqs" | "sns", resources: readonly pulumi.Input<string>[]): ResourceStatement {
+export function denyWithoutTls(
+  service: "s3" | "sqs" | "sns",
+  resources: readonly pulumi.Input<string>[],
+): ResourceStatement {
   return {
     Sid: "DenyRequestsWithoutTls",
     Effect: "Deny",
@@ -60,9 +69,12 @@ export function policyDocument(statements: readonly Statement[]): aws.types.inpu
     if (sids.has(s.Sid)) throw new Error(`IAM Sid "${s.Sid}" is used twice in one document`);
     sids.add(s.Sid);
     if (s.Action.length === 0) throw new Error(`IAM statement ${s.Sid} has no actions`);
-    if ((s.Resource === undefined) === (s.NotResource === undefined)) throw new Error(`IAM statement ${s.Sid} needs exactly one of Resource and NotResource`);
-    if (s.Resource !== undefined && s.Resource !== "*" && s.Resource.length === 0) throw new Error(`IAM statement ${s.Sid} has no resources`);
-    if (s.NotResource !== undefined && s.Effect !== "Deny") throw new Error(`IAM statement ${s.Sid}: NotResource only in a Deny`);
+    if ((s.Resource === undefined) === (s.NotResource === undefined))
+      throw new Error(`IAM statement ${s.Sid} needs exactly one of Resource and NotResource`);
+    if (s.Resource !== undefined && s.Resource !== "*" && s.Resource.length === 0)
+      throw new Error(`IAM statement ${s.Sid} has no resources`);
+    if (s.NotResource !== undefined && s.Effect !== "Deny")
+      throw new Error(`IAM statement ${s.Sid}: NotResource only in a Deny`);
   }
   return {
     Version: "2012-10-17",
@@ -70,7 +82,9 @@ export function policyDocument(statements: readonly Statement[]): aws.types.inpu
       Sid: s.Sid,
       Effect: s.Effect ?? "Allow",
       Action: [...s.Action],
-      ...(s.NotResource ? { NotResource: [...s.NotResource] } : { Resource: s.Resource === "*" ? "*" : [...(s.Resource ?? [])] }),
+      ...(s.NotResource
+        ? { NotResource: [...s.NotResource] }
+        : { Resource: s.Resource === "*" ? "*" : [...(s.Resource ?? [])] }),
       ...(s.Condition ? { Condition: s.Condition } : {}),
     })),
   };
@@ -93,7 +107,11 @@ export function trustDocument(statements: readonly TrustStatement[]): aws.types.
  * Trust for a role an AWS service assumes on this account's behalf, with the
  * confused-deputy guard (`aws:SourceAccount`) AWS recommends.
  */
-export function serviceTrust(service: string, accountId: pulumi.Input<string>, sid: string): aws.types.input.iam.PolicyDocument {
+export function serviceTrust(
+  service: string,
+  accountId: pulumi.Input<string>,
+  sid: string,
+): aws.types.input.iam.PolicyDocument {
   return trustDocument([
     {
       Sid: sid,

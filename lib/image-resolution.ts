@@ -74,7 +74,12 @@ export async function resolveImages(
   const resolved = new Map<string, ResolvedImage>();
   for (const request of requests) {
     const deployedTag = deployed.get(request.deployedTagParameter);
-    const pick = choose(request, deployedTag, options.releases ? latest.get(request.key) : undefined, options.releases !== undefined);
+    const pick = choose(
+      request,
+      deployedTag,
+      options.releases ? latest.get(request.key) : undefined,
+      options.releases !== undefined,
+    );
     resolved.set(request.key, {
       key: request.key,
       ...pick,

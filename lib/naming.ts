@@ -50,7 +50,12 @@ export type ProxyServiceKind = "router" | "validator";
  * name the new group could not be created while the old one exists, and the old one cannot be deleted
  * first while the listener forwards to it.
  */
-export function proxyServiceNames(kind: ProxyServiceKind, env: EnvironmentName, region: string, stratumPort: number): ProxyServiceNames {
+export function proxyServiceNames(
+  kind: ProxyServiceKind,
+  env: EnvironmentName,
+  region: string,
+  stratumPort: number,
+): ProxyServiceNames {
   const app = kind === "router" ? "proxy-router" : "proxy-validator";
   const short = regionShort(region);
   return {
@@ -195,8 +200,15 @@ export function futuresNames(env: EnvironmentName) {
 }
 
 /** The futures UI canary's names as the live estate has them (docs/estate.md): the bucket carries the account. */
-export function uiCanaryNames(env: EnvironmentName, accountId: string): { readonly canary: string; readonly role: string; readonly bucket: string } {
-  return { canary: `futures-ui-${env}`, role: `futures-synthetics-canary-role-${env}`, bucket: `futures-synthetics-${accountId}-${env}` };
+export function uiCanaryNames(
+  env: EnvironmentName,
+  accountId: string,
+): { readonly canary: string; readonly role: string; readonly bucket: string } {
+  return {
+    canary: `futures-ui-${env}`,
+    role: `futures-synthetics-canary-role-${env}`,
+    bucket: `futures-synthetics-${accountId}-${env}`,
+  };
 }
 
 /** A component alarm's name: `<service>-<what>-<env>` (the seed's names, suffixed by stack). */
@@ -209,7 +221,11 @@ export function alarmName(service: string, suffix: string, env: EnvironmentName)
  * running tasks (when the service should run any) and, behind a load balancer,
  * its 5xx. The monitoring creates them under these names.
  */
-export function deploymentAlarmNames(service: string, env: EnvironmentName, has: { readonly runningTasks: boolean; readonly loadBalancer5xx: boolean }): string[] {
+export function deploymentAlarmNames(
+  service: string,
+  env: EnvironmentName,
+  has: { readonly runningTasks: boolean; readonly loadBalancer5xx: boolean },
+): string[] {
   return [
     alarmName(service, "cpu-high", env),
     alarmName(service, "memory-high", env),

@@ -94,7 +94,15 @@ export function stateIdentityStatements(l: StateLocation, access: "read" | "writ
   return [
     { Sid: "ListPulumiStateBucketKeyNamesOnly", Action: ["s3:ListBucket"], Resource: [bucketArn(l)] },
     { Sid: "ReadOwnStackStateOnly", Action: ["s3:GetObject"], Resource: stateReadObjects(l) },
-    ...(access === "write" ? [{ Sid: "WriteOwnStackStateOnly", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: stateWriteObjects(l) }] : []),
+    ...(access === "write"
+      ? [
+          {
+            Sid: "WriteOwnStackStateOnly",
+            Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            Resource: stateWriteObjects(l),
+          },
+        ]
+      : []),
     ...(l.bucketKeyArn
       ? [
           {
@@ -179,7 +187,10 @@ export function bucketPolicyStatements(l: StateLocation, p: StackStatePrincipals
  * may use the key only through S3 in the bucket's region (never call KMS on it
  * directly); the preview only decrypts.
  */
-export function bucketKeyPolicyStatements(l: StateLocation & { readonly bucketRegion: string }, p: StackStatePrincipals): ResourceStatement[] {
+export function bucketKeyPolicyStatements(
+  l: StateLocation & { readonly bucketRegion: string },
+  p: StackStatePrincipals,
+): ResourceStatement[] {
   const id = pascal(p.stack);
   const principal = { AWS: `arn:${l.partition}:iam::${p.accountId}:root` };
   const via = { "kms:ViaService": `s3.${l.bucketRegion}.amazonaws.com` };

@@ -20,42 +20,102 @@ import {
 } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { RULES } from "./rules";
-import { DEFAULT_POLICY_CONFIG, Finding, PolicyConfig, ResourceView, Rule, RuleContext, resolveOptions, stackOf } from "./rules/model";
+import {
+  DEFAULT_POLICY_CONFIG,
+  Finding,
+  PolicyConfig,
+  ResourceView,
+  Rule,
+  RuleContext,
+  resolveOptions,
+  stackOf,
+} from "./rules/model";
 
 /** The keys every policy shares (which stacks are production, the GitHub owner, the configured exceptions). */
 const sharedProperties: PolicyConfigSchema["properties"] = {
   productionStacks: { type: "array", items: { type: "string" }, default: [...DEFAULT_POLICY_CONFIG.productionStacks] },
   githubOwner: { type: "string", default: DEFAULT_POLICY_CONFIG.githubOwner },
   privilegedRoles: { type: "array", items: { type: "string" }, default: [...DEFAULT_POLICY_CONFIG.privilegedRoles] },
-  productionSubjects: { type: "array", items: { type: "string" }, default: [...DEFAULT_POLICY_CONFIG.productionSubjects] },
+  productionSubjects: {
+    type: "array",
+    items: { type: "string" },
+    default: [...DEFAULT_POLICY_CONFIG.productionSubjects],
+  },
   previewRoles: { type: "array", items: { type: "string" }, default: [...DEFAULT_POLICY_CONFIG.previewRoles] },
 };
 
 /** A policy's schema: the shared keys, and the rule's own options with their defaults (awsguard's style). */
 function configSchemaOf(rule?: Rule): PolicyConfigSchema {
-  const own = Object.fromEntries(Object.entries(rule?.options ?? {}).map(([key, o]) => [key, { ...(o.schema as PolicyConfigJSONSchema), description: o.description, default: o.default as PolicyConfigJSONSchema["default"] }]));
+  const own = Object.fromEntries(
+    Object.entries(rule?.options ?? {}).map(([key, o]) => [
+      key,
+      {
+        ...(o.schema as PolicyConfigJSONSchema),
+        description: o.description,
+        default: o.default as PolicyConfigJSONSchema["default"],
+      },
+    ]),
+  );
   return { properties: { ...sharedProperties, ...own } };
 }
 
 /** The CLI's view: props only, and no way to tell which were secret (its host unwraps them). */
-function view(r: { type: string; name: string; urn: string; props: Record<string, unknown>; opts: { protect: boolean } }): ResourceView {
-  return { type: r.type, name: r.name, urn: r.urn, props: r.props, outputs: r.props, secretPaths: undefined, protect: r.opts.protect };
+function view(r: {
+  type: string;
+  name: string;
+  urn: string;
+  props: Record<string, unknown>;
+  opts: { protect: boolean };
+}): ResourceView {
+  return {
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    props: r.props,
+    outputs: r.props,
+    secretPaths: undefined,
+    protect: r.opts.protect,
+  };
 }
 
 /** The rule's context from its policy's configuration: the shared keys, and the rule's own options. */
 function context(urn: string, rule: Rule | undefined, getConfig: () => Record<string, unknown>): RuleContext {
   const given = getConfig();
-  const shared = Object.fromEntries(Object.keys(DEFAULT_POLICY_CONFIG).filter((k) => k in given).map((k) => [k, given[k]])) as Partial<PolicyConfig>;
+  const shared = Object.fromEntries(
+    Object.keys(DEFAULT_POLICY_CONFIG)
+      .filter((k) => k in given)
+      .map((k) => [k, given[k]]),
+  ) as Partial<PolicyConfig>;
   const config: PolicyConfig = { ...DEFAULT_POLICY_CONFIG, ...shared };
-  const own = rule ? Object.fromEntries(Object.keys(rule.options ?? {}).filter((k) => k in given).map((k) => [k, given[k]])) : {};
+  const own = rule
+    ? Object.fromEntries(
+        Object.keys(rule.options ?? {})
+          .filter((k) => k in given)
+          .map((k) => [k, given[k]]),
+      )
+    : {};
   const stack = stackOf(urn);
-  return { stack, production: config.productionStacks.includes(stack), config, options: rule ? resolveOptions(rule, own) : {} };
+  return {
+    stack,
+    production: config.productionStacks.includes(stack),
+    config,
+    options: rule ? resolveOptions(rule, own) : {},
+  };
 }
 
-function report(findings: readonly Finding[], rule: Rule, reportViolation: ReportViolation, wantExceptions = false, resourceUrn?: string): void {
+function report(
+  findings: readonly Finding[],
+  rule: Rule,
+  reportViolation: ReportViolation,
+  wantExceptions = false,
+  resourceUrn?: string,
+): void {
   for (const f of findings) {
     if (!!f.exception !== wantExceptions) continue;
-    reportViolation(wantExceptions ? `${rule.name}: ${f.message}` : `${f.message}. ${rule.remediation}`, f.urn ?? resourceUrn);
+    reportViolation(
+      wantExceptions ? `${rule.name}: ${f.message}` : `${f.message}. ${rule.remediation}`,
+      f.urn ?? resourceUrn,
+    );
   }
 }
 
@@ -68,7 +128,13 @@ function policiesFor(rule: Rule): Policies {
         ]
       : [{ name: rule.name, level: rule.enforcement, applies: () => true }];
   return modes.map((mode) => {
-    const base = { name: mode.name, description: rule.description, enforcementLevel: mode.level, remediationSteps: rule.remediation, configSchema: configSchemaOf(rule) };
+    const base = {
+      name: mode.name,
+      description: rule.description,
+      enforcementLevel: mode.level,
+      remediationSteps: rule.remediation,
+      configSchema: configSchemaOf(rule),
+    };
     const checkResource = rule.checkResource;
     const checkStack = rule.checkStack;
     if (checkResource) {
@@ -81,7 +147,11 @@ function policiesFor(rule: Rule): Policies {
       const classes = rule.resourceClasses;
       return {
         ...base,
-        validateResource: classes ? classes.map((cls) => validateResourceOfType(cls, (_props, args, reportViolation) => validate(args, reportViolation))) : validate,
+        validateResource: classes
+          ? classes.map((cls) =>
+              validateResourceOfType(cls, (_props, args, reportViolation) => validate(args, reportViolation)),
+            )
+          : validate,
       };
     }
     if (!checkStack) throw new Error(`rule ${rule.name} checks nothing`);
@@ -91,7 +161,14 @@ function policiesFor(rule: Rule): Policies {
         if (args.resources.length === 0) return;
         const ctx = context(args.resources[0].urn, rule, () => args.getConfig<Record<string, unknown>>());
         if (!mode.applies(ctx.production)) return;
-        report(await checkStack(args.resources.map((r: PolicyResource) => view(r)), ctx), rule, reportViolation);
+        report(
+          await checkStack(
+            args.resources.map((r: PolicyResource) => view(r)),
+            ctx,
+          ),
+          rule,
+          reportViolation,
+        );
       },
     };
   });
@@ -111,12 +188,14 @@ const allowedExceptions: Policies[number] = {
       // This policy sees only the shared keys: every rule runs with its default options here.
       const ctx: RuleContext = { ...shared, options: resolveOptions(rule, {}) };
       if (rule.checkStack) report(await rule.checkStack(views, ctx), rule, reportViolation, true);
-      if (rule.checkResource) for (const v of views) report(await rule.checkResource(v, ctx), rule, reportViolation, true, v.urn);
+      if (rule.checkResource)
+        for (const v of views) report(await rule.checkResource(v, ctx), rule, reportViolation, true, v.urn);
     }
   },
 };
 
 new PolicyPack("lumerin-guard", {
-  description: "Least privilege, resource and trust policies, network exposure, secret handling, encryption and logging, and data safety for lumerin-infra.",
+  description:
+    "Least privilege, resource and trust policies, network exposure, secret handling, encryption and logging, and data safety for lumerin-infra.",
   policies: [...RULES.flatMap(policiesFor), allowedExceptions],
 });

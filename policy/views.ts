@@ -45,10 +45,16 @@ const MASK = "[secret]";
 function collectMasked(value: unknown, path: string, into: Set<string>): void {
   if (value === MASK) into.add(path);
   else if (Array.isArray(value)) value.forEach((v, i) => collectMasked(v, path ? `${path}.${i}` : String(i), into));
-  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) collectMasked(v, path ? `${path}.${k}` : k, into);
+  else if (value && typeof value === "object")
+    for (const [k, v] of Object.entries(value)) collectMasked(v, path ? `${path}.${k}` : k, into);
 }
 
-function stackView(stack: string, project: string, outputs: Record<string, unknown>, secretPaths: Set<string>): ResourceView {
+function stackView(
+  stack: string,
+  project: string,
+  outputs: Record<string, unknown>,
+  secretPaths: Set<string>,
+): ResourceView {
   return {
     type: "pulumi:pulumi:Stack",
     name: `${project}-${stack}`,
@@ -72,7 +78,9 @@ function unwrapState(value: unknown, path: string, secrets: Set<string>): unknow
       secrets.add(path);
       return "[secret]";
     }
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapState(v, path ? `${path}.${k}` : k, secrets)]));
+    return Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => [k, unwrapState(v, path ? `${path}.${k}` : k, secrets)]),
+    );
   }
   return value;
 }
@@ -96,15 +104,28 @@ export function viewsFromExport(exported: unknown): { stack: string; views: Reso
   }
   const resources = doc.deployment.resources.filter((r) => !r.delete && !r.type.startsWith("pulumi:providers:"));
   const stackResource = resources.find((r) => r.type === "pulumi:pulumi:Stack");
-  const stack = (stackResource?.urn ?? resources[0]?.urn ?? "urn:pulumi:unknown::").split("::")[0].replace(/^urn:pulumi:/, "");
+  const stack = (stackResource?.urn ?? resources[0]?.urn ?? "urn:pulumi:unknown::")
+    .split("::")[0]
+    .replace(/^urn:pulumi:/, "");
   const views = resources
     .filter((r) => r.custom !== false || r.type === "pulumi:pulumi:Stack")
     .map((r): ResourceView => {
       const secretPaths = new Set<string>();
-      const source = r.type === "pulumi:pulumi:Stack" ? r.outputs ?? {} : r.inputs ?? {};
+      const source = r.type === "pulumi:pulumi:Stack" ? (r.outputs ?? {}) : (r.inputs ?? {});
       const props = unwrapState(source, "", secretPaths) as Record<string, unknown>;
-      const outputs = unwrapState({ ...(r.id ? { id: r.id } : {}), ...(r.outputs ?? {}) }, "", new Set()) as Record<string, unknown>;
-      return { type: r.type, name: r.urn.split("::").pop() ?? r.urn, urn: r.urn, props, outputs, secretPaths, protect: r.protect === true };
+      const outputs = unwrapState({ ...(r.id ? { id: r.id } : {}), ...(r.outputs ?? {}) }, "", new Set()) as Record<
+        string,
+        unknown
+      >;
+      return {
+        type: r.type,
+        name: r.urn.split("::").pop() ?? r.urn,
+        urn: r.urn,
+        props,
+        outputs,
+        secretPaths,
+        protect: r.protect === true,
+      };
     });
   return { stack, views };
 }

@@ -22,9 +22,16 @@ interface ExportResource {
 
 /** What `pulumi stack export` would hold after `pulumi up` of this plan (secrets as ciphertext). */
 function exportOf(plan: Plan): { version: 3; deployment: { manifest: object; resources: ExportResource[] } } {
-  const cipher = (value: unknown) => (value === "[secret]" ? { [SIG_KEY]: SECRET_SIG, ciphertext: "AAABAKc0...==" } : value);
+  const cipher = (value: unknown) =>
+    value === "[secret]" ? { [SIG_KEY]: SECRET_SIG, ciphertext: "AAABAKc0...==" } : value;
   const resources: ExportResource[] = [
-    { urn: `urn:pulumi:${plan.stack}::${plan.project}::pulumi:pulumi:Stack::${plan.project}-${plan.stack}`, custom: false, type: "pulumi:pulumi:Stack", inputs: {}, outputs: plan.outputs },
+    {
+      urn: `urn:pulumi:${plan.stack}::${plan.project}::pulumi:pulumi:Stack::${plan.project}-${plan.stack}`,
+      custom: false,
+      type: "pulumi:pulumi:Stack",
+      inputs: {},
+      outputs: plan.outputs,
+    },
     ...plan.resources.map((r) => ({
       urn: r.urn,
       custom: r.custom,
@@ -64,11 +71,18 @@ describe("npm run audit (a live stack's export, offline)", () => {
     // refresh reads), and the five the stack file's adoption switches chose (both NLBs and the stratum
     // rules behind them, the database's key).
     assert.match(output.join("\n"), /Policy lumerin-guard: 0 mandatory, 9 advisory/);
-    const report = JSON.parse(readFileSync(json, "utf8")) as { stack: string; violations: { level: string; message: string }[] };
+    const report = JSON.parse(readFileSync(json, "utf8")) as {
+      stack: string;
+      violations: { level: string; message: string }[];
+    };
     assert.equal(report.stack, "lmn");
     for (const v of report.violations) {
       assert.equal(v.level, "advisory");
-      assert.match(v.message, /^allowed exception \((privilegedRoles|previewRoles|adopted, [a-zA-Z.]+)\)/, "only the configured exceptions");
+      assert.match(
+        v.message,
+        /^allowed exception \((privilegedRoles|previewRoles|adopted, [a-zA-Z.]+)\)/,
+        "only the configured exceptions",
+      );
     }
   });
 
@@ -78,7 +92,9 @@ describe("npm run audit (a live stack's export, offline)", () => {
     if (key) delete key.protect;
     const task = exported.deployment.resources.find((r) => r.urn.endsWith("::proxy-router-svc-task"));
     if (task) {
-      const defs = JSON.parse(String(task.inputs.containerDefinitions)) as { environment: { name: string; value: string }[] }[];
+      const defs = JSON.parse(String(task.inputs.containerDefinitions)) as {
+        environment: { name: string; value: string }[];
+      }[];
       defs[0].environment.push({ name: "WALLET_PRIVATE_KEY", value: "0x" + "1f".repeat(32) });
       task.inputs.containerDefinitions = JSON.stringify(defs);
     }
@@ -147,7 +163,9 @@ function named(exported: Exported, name: string): Resource {
 /** A JSON-or-object policy document input, parsed; `edit` changes it in place and it is stored back as given. */
 function editDocument(r: Resource, key: string, edit: (statements: Record<string, unknown>[]) => void): void {
   const raw = r.inputs[key];
-  const parsed = (typeof raw === "string" ? JSON.parse(raw) : structuredClone(raw)) as { Statement: Record<string, unknown>[] };
+  const parsed = (typeof raw === "string" ? JSON.parse(raw) : structuredClone(raw)) as {
+    Statement: Record<string, unknown>[];
+  };
   edit(parsed.Statement);
   r.inputs[key] = typeof raw === "string" ? JSON.stringify(parsed) : parsed;
 }
@@ -226,8 +244,30 @@ const CASES: readonly AreaCase[] = [
     what: "a deploy role that may attach policies to roles",
     rule: "github-roles-no-iam-escalation",
     resource: "deploy-futures-policy",
-    insecure: (e) => editDocument(named(e, "deploy-futures-policy"), "policy", (s) => void s.push({ Sid: "AttachPolicies", Effect: "Allow", Action: ["iam:AttachRolePolicy"], Resource: ["arn:aws:iam::330280307271:role/market-maker-lmn-task"] })),
-    secure: (e) => editDocument(named(e, "deploy-futures-policy"), "policy", (s) => void s.push({ Sid: "ReadRole", Effect: "Allow", Action: ["iam:GetRole"], Resource: ["arn:aws:iam::330280307271:role/market-maker-lmn-task"] })),
+    insecure: (e) =>
+      editDocument(
+        named(e, "deploy-futures-policy"),
+        "policy",
+        (s) =>
+          void s.push({
+            Sid: "AttachPolicies",
+            Effect: "Allow",
+            Action: ["iam:AttachRolePolicy"],
+            Resource: ["arn:aws:iam::330280307271:role/market-maker-lmn-task"],
+          }),
+      ),
+    secure: (e) =>
+      editDocument(
+        named(e, "deploy-futures-policy"),
+        "policy",
+        (s) =>
+          void s.push({
+            Sid: "ReadRole",
+            Effect: "Allow",
+            Action: ["iam:GetRole"],
+            Resource: ["arn:aws:iam::330280307271:role/market-maker-lmn-task"],
+          }),
+      ),
   },
   {
     area: "least privilege",
@@ -244,16 +284,38 @@ const CASES: readonly AreaCase[] = [
     what: "a database password in a plain String parameter",
     rule: "ssm-secrets-are-secure-strings",
     resource: "db-password",
-    insecure: (e) => void e.deployment.resources.push({ urn: `${LMN}::aws:ssm/parameter:Parameter::db-password`, custom: true, type: "aws:ssm/parameter:Parameter", inputs: { name: "/notifications/lmn/db-password", type: "String", insecureValue: "hunter2" }, outputs: {} }),
-    secure: (e) => void e.deployment.resources.push({ urn: `${LMN}::aws:ssm/parameter:Parameter::db-password`, custom: true, type: "aws:ssm/parameter:Parameter", inputs: { name: "/notifications/lmn/db-host", type: "String", insecureValue: "db.internal" }, outputs: {} }),
+    insecure: (e) =>
+      void e.deployment.resources.push({
+        urn: `${LMN}::aws:ssm/parameter:Parameter::db-password`,
+        custom: true,
+        type: "aws:ssm/parameter:Parameter",
+        inputs: { name: "/notifications/lmn/db-password", type: "String", insecureValue: "hunter2" },
+        outputs: {},
+      }),
+    secure: (e) =>
+      void e.deployment.resources.push({
+        urn: `${LMN}::aws:ssm/parameter:Parameter::db-password`,
+        custom: true,
+        type: "aws:ssm/parameter:Parameter",
+        inputs: { name: "/notifications/lmn/db-host", type: "String", insecureValue: "db.internal" },
+        outputs: {},
+      }),
   },
   {
     area: "secret handling",
     what: "a private key on a container's command line",
     rule: "no-secrets-in-plain-environment",
     resource: "futures-notifications-svc-task",
-    insecure: (e) => editContainers(named(e, "futures-notifications-svc-task"), (c) => void (c[0].command = ["node", "bot.js", `--private-key=0x${"1f".repeat(32)}`])),
-    secure: (e) => editContainers(named(e, "futures-notifications-svc-task"), (c) => void (c[0].command = ["node", "bot.js", "--log-level=info"])),
+    insecure: (e) =>
+      editContainers(
+        named(e, "futures-notifications-svc-task"),
+        (c) => void (c[0].command = ["node", "bot.js", `--private-key=0x${"1f".repeat(32)}`]),
+      ),
+    secure: (e) =>
+      editContainers(
+        named(e, "futures-notifications-svc-task"),
+        (c) => void (c[0].command = ["node", "bot.js", "--log-level=info"]),
+      ),
   },
   {
     area: "secret handling",
@@ -304,7 +366,9 @@ const CASES: readonly AreaCase[] = [
     resource: "futures-notifications-db",
     insecure: (e) => {
       const group = named(e, "futures-notifications-db-parameters");
-      group.inputs.parameters = (group.inputs.parameters as { name: string }[]).filter((p) => p.name !== "rds.force_ssl");
+      group.inputs.parameters = (group.inputs.parameters as { name: string }[]).filter(
+        (p) => p.name !== "rds.force_ssl",
+      );
     },
   },
   {
@@ -312,7 +376,19 @@ const CASES: readonly AreaCase[] = [
     what: "the canary bucket's TLS-only deny removed",
     rule: "buckets-require-tls",
     resource: "monitoring-futures-ui-canary-bucket",
-    insecure: (e) => editDocument(named(e, "monitoring-futures-ui-canary-bucket-policy"), "policy", (s) => void s.splice(0, 1, { Sid: "Nothing", Effect: "Deny", Principal: "*", Action: ["s3:DeleteBucket"], Resource: ["arn:aws:s3:::futures-synthetics-330280307271-lmn"] })),
+    insecure: (e) =>
+      editDocument(
+        named(e, "monitoring-futures-ui-canary-bucket-policy"),
+        "policy",
+        (s) =>
+          void s.splice(0, 1, {
+            Sid: "Nothing",
+            Effect: "Deny",
+            Principal: "*",
+            Action: ["s3:DeleteBucket"],
+            Resource: ["arn:aws:s3:::futures-synthetics-330280307271-lmn"],
+          }),
+      ),
   },
   {
     area: "encryption and logging",
@@ -321,11 +397,29 @@ const CASES: readonly AreaCase[] = [
     resource: "futures-ui-distribution",
     insecure: (e) => {
       const d = named(e, "futures-ui-distribution");
-      (d.inputs.origins as Record<string, unknown>[]).push({ originId: "api", domainName: "api.lumerin.io", customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "http-only", originSslProtocols: ["TLSv1.2"] } });
+      (d.inputs.origins as Record<string, unknown>[]).push({
+        originId: "api",
+        domainName: "api.lumerin.io",
+        customOriginConfig: {
+          httpPort: 80,
+          httpsPort: 443,
+          originProtocolPolicy: "http-only",
+          originSslProtocols: ["TLSv1.2"],
+        },
+      });
     },
     secure: (e) => {
       const d = named(e, "futures-ui-distribution");
-      (d.inputs.origins as Record<string, unknown>[]).push({ originId: "api", domainName: "api.lumerin.io", customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] } });
+      (d.inputs.origins as Record<string, unknown>[]).push({
+        originId: "api",
+        domainName: "api.lumerin.io",
+        customOriginConfig: {
+          httpPort: 80,
+          httpsPort: 443,
+          originProtocolPolicy: "https-only",
+          originSslProtocols: ["TLSv1.2"],
+        },
+      });
     },
   },
   {
@@ -380,7 +474,17 @@ describe("npm run audit: each area's insecure pattern fails, naming the resource
   };
 
   it("covers every area of the pack", () => {
-    assert.deepEqual([...new Set(CASES.map((c) => c.area))], ["network exposure", "resource policies", "least privilege", "secret handling", "encryption and logging", "data safety"]);
+    assert.deepEqual(
+      [...new Set(CASES.map((c) => c.area))],
+      [
+        "network exposure",
+        "resource policies",
+        "least privilege",
+        "secret handling",
+        "encryption and logging",
+        "data safety",
+      ],
+    );
   });
 
   for (const [i, c] of CASES.entries()) {
@@ -399,14 +503,20 @@ describe("npm run audit: each area's insecure pattern fails, naming the resource
     const strict = path.join(dir, "strict.json");
     writeFileSync(strict, JSON.stringify({ "rds-hardened": { productionMinimumBackupRetentionDays: 35 } }));
     assert.equal(await audit([file, "--policy-config", strict]), 1);
-    assert.match(output.join("\n"), /\[mandatory\] rds-hardened {2}futures-notifications-db\n\s+backups kept 30 days \(< 35\)/);
+    assert.match(
+      output.join("\n"),
+      /\[mandatory\] rds-hardened {2}futures-notifications-db\n\s+backups kept 30 days \(< 35\)/,
+    );
     const errors: string[] = [];
     const savedError = console.error;
     console.error = (...args: unknown[]) => void errors.push(args.join(" "));
     try {
       for (const [content, message] of [
         [{ "rds-hardend": {} }, /policy config rds-hardend: neither a shared key/],
-        [{ "rds-hardened": { backupDays: 30 } }, /policy config rds-hardened\.backupDays: rds-hardened has no option backupDays/],
+        [
+          { "rds-hardened": { backupDays: 30 } },
+          /policy config rds-hardened\.backupDays: rds-hardened has no option backupDays/,
+        ],
         [{ productionStacks: "lmn" }, /policy config productionStacks: expected an array/],
       ] as const) {
         const bad = path.join(dir, "bad.json");
@@ -419,4 +529,3 @@ describe("npm run audit: each area's insecure pattern fails, naming the resource
     }
   });
 });
-

@@ -35,12 +35,24 @@ type Decision = {
 };
 
 const DECISIONS: Readonly<Record<string, Decision>> = {
-  "aws:lambda/permission:Permission": { kind: "deleteBeforeReplace", why: "statement ids are unique per function; a new rule ARN replaces the statement under the same id" },
+  "aws:lambda/permission:Permission": {
+    kind: "deleteBeforeReplace",
+    why: "statement ids are unique per function; a new rule ARN replaces the statement under the same id",
+  },
 
   "aws:rds/instance:Instance": { kind: "protected", why: "the notifications database" },
-  "aws:secretsmanager/secret:Secret": { kind: "protected", why: "secret values; a deleted name stays reserved through its recovery window" },
-  "aws:kms/key:Key": { kind: "protected", why: "encrypts the secrets and exec logs; deletion is scheduled, never immediate" },
-  "aws:s3/bucket:Bucket": { kind: "protected", why: "the UI's objects and the canary's artifacts; bucket names are global" },
+  "aws:secretsmanager/secret:Secret": {
+    kind: "protected",
+    why: "secret values; a deleted name stays reserved through its recovery window",
+  },
+  "aws:kms/key:Key": {
+    kind: "protected",
+    why: "encrypts the secrets and exec logs; deletion is scheduled, never immediate",
+  },
+  "aws:s3/bucket:Bucket": {
+    kind: "protected",
+    why: "the UI's objects and the canary's artifacts; bucket names are global",
+  },
 
   "aws:ec2/securityGroup:SecurityGroup": {
     kind: "inUse",
@@ -57,57 +69,152 @@ const DECISIONS: Readonly<Record<string, Decision>> = {
   },
 
   "aws:ecs/cluster:Cluster": { kind: "newName", why: "only the name forces a replacement" },
-  "aws:ecs/service:Service": { kind: "newName", why: "the name, or a move to another cluster, where the name is free", fixed: { launchType: "FARGATE" } },
-  "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": { kind: "newName", why: "one per cluster, replaced only with the cluster" },
-  "aws:iam/role:Role": { kind: "newName", why: "only the name (and the path, never set) forces a replacement", fixed: { path: undefined } },
-  "aws:iam/rolePolicy:RolePolicy": { kind: "newName", why: "named within its role; replaced only with the role or by its name" },
-  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { kind: "newName", why: "replaced only for another role or another policy" },
-  "aws:kms/alias:Alias": { kind: "newName", why: "only the name forces a replacement; the target key is updated in place" },
-  "aws:lambda/function:Function": { kind: "newName", why: "the name, or the package type, which is always a zip", fixed: { packageType: undefined } },
-  "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": { kind: "newName", why: "one per function, replaced only with the function" },
-  "aws:cloudwatch/eventRule:EventRule": { kind: "newName", why: "the name, or the event bus, always the default", fixed: { eventBusName: undefined } },
-  "aws:cloudwatch/eventTarget:EventTarget": { kind: "newName", why: "ids are unique per rule; replaced only with the rule or by its id" },
-  "aws:cloudwatch/logGroup:LogGroup": { kind: "newName", why: "only the name forces a replacement (the class is never set); its logs stay until the old group is deleted", fixed: { logGroupClass: undefined } },
-  "aws:cloudwatch/logMetricFilter:LogMetricFilter": { kind: "newName", why: "named within its log group; replaced only with the group or by its name" },
+  "aws:ecs/service:Service": {
+    kind: "newName",
+    why: "the name, or a move to another cluster, where the name is free",
+    fixed: { launchType: "FARGATE" },
+  },
+  "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": {
+    kind: "newName",
+    why: "one per cluster, replaced only with the cluster",
+  },
+  "aws:iam/role:Role": {
+    kind: "newName",
+    why: "only the name (and the path, never set) forces a replacement",
+    fixed: { path: undefined },
+  },
+  "aws:iam/rolePolicy:RolePolicy": {
+    kind: "newName",
+    why: "named within its role; replaced only with the role or by its name",
+  },
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": {
+    kind: "newName",
+    why: "replaced only for another role or another policy",
+  },
+  "aws:kms/alias:Alias": {
+    kind: "newName",
+    why: "only the name forces a replacement; the target key is updated in place",
+  },
+  "aws:lambda/function:Function": {
+    kind: "newName",
+    why: "the name, or the package type, which is always a zip",
+    fixed: { packageType: undefined },
+  },
+  "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": {
+    kind: "newName",
+    why: "one per function, replaced only with the function",
+  },
+  "aws:cloudwatch/eventRule:EventRule": {
+    kind: "newName",
+    why: "the name, or the event bus, always the default",
+    fixed: { eventBusName: undefined },
+  },
+  "aws:cloudwatch/eventTarget:EventTarget": {
+    kind: "newName",
+    why: "ids are unique per rule; replaced only with the rule or by its id",
+  },
+  "aws:cloudwatch/logGroup:LogGroup": {
+    kind: "newName",
+    why: "only the name forces a replacement (the class is never set); its logs stay until the old group is deleted",
+    fixed: { logGroupClass: undefined },
+  },
+  "aws:cloudwatch/logMetricFilter:LogMetricFilter": {
+    kind: "newName",
+    why: "named within its log group; replaced only with the group or by its name",
+  },
   "aws:cloudwatch/metricAlarm:MetricAlarm": { kind: "newName", why: "only the name forces a replacement" },
   "aws:cloudwatch/compositeAlarm:CompositeAlarm": { kind: "newName", why: "only the name forces a replacement" },
   "aws:cloudwatch/dashboard:Dashboard": { kind: "newName", why: "only the name forces a replacement" },
-  "aws:sfn/stateMachine:StateMachine": { kind: "newName", why: "the name, or the workflow type, always STANDARD", fixed: { type: "STANDARD" } },
-  "aws:rds/parameterGroup:ParameterGroup": { kind: "newName", why: "the family is the config's one major version (17), which the name carries", fixed: { family: "postgres17" } },
-  "aws:rds/subnetGroup:SubnetGroup": { kind: "newName", why: "only the name forces a replacement; its subnets are updated in place" },
+  "aws:sfn/stateMachine:StateMachine": {
+    kind: "newName",
+    why: "the name, or the workflow type, always STANDARD",
+    fixed: { type: "STANDARD" },
+  },
+  "aws:rds/parameterGroup:ParameterGroup": {
+    kind: "newName",
+    why: "the family is the config's one major version (17), which the name carries",
+    fixed: { family: "postgres17" },
+  },
+  "aws:rds/subnetGroup:SubnetGroup": {
+    kind: "newName",
+    why: "only the name forces a replacement; its subnets are updated in place",
+  },
   "aws:route53/record:Record": { kind: "newName", why: "the name or the zone; each record's type is fixed in code" },
   "aws:sqs/queue:Queue": { kind: "newName", why: "the name, or FIFO, never set", fixed: { fifoQueue: undefined } },
   "aws:sns/topic:Topic": { kind: "newName", why: "the name, or FIFO, never set", fixed: { fifoTopic: undefined } },
-  "aws:ssm/parameter:Parameter": { kind: "newName", why: "only the name forces a replacement (the data type is never set)", fixed: { dataType: undefined } },
+  "aws:ssm/parameter:Parameter": {
+    kind: "newName",
+    why: "only the name forces a replacement (the data type is never set)",
+    fixed: { dataType: undefined },
+  },
   "aws:synthetics/canary:Canary": { kind: "newName", why: "only the name forces a replacement" },
-  "aws:wafv2/webAcl:WebAcl": { kind: "newName", why: "the name, or the scope, always CLOUDFRONT", fixed: { scope: "CLOUDFRONT" } },
+  "aws:wafv2/webAcl:WebAcl": {
+    kind: "newName",
+    why: "the name, or the scope, always CLOUDFRONT",
+    fixed: { scope: "CLOUDFRONT" },
+  },
   "aws:cloudfront/originAccessControl:OriginAccessControl": { kind: "newName", why: "its name is updated in place" },
-  "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": { kind: "newName", why: "its name is updated in place" },
-  "aws:cloudfront/monitoringSubscription:MonitoringSubscription": { kind: "newName", why: "one per distribution, replaced only with it" },
-  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": { kind: "newName", why: "one per bucket, replaced only with the bucket" },
-  "aws:s3/bucketOwnershipControls:BucketOwnershipControls": { kind: "newName", why: "one per bucket, replaced only with the bucket" },
+  "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": {
+    kind: "newName",
+    why: "its name is updated in place",
+  },
+  "aws:cloudfront/monitoringSubscription:MonitoringSubscription": {
+    kind: "newName",
+    why: "one per distribution, replaced only with it",
+  },
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": {
+    kind: "newName",
+    why: "one per bucket, replaced only with the bucket",
+  },
+  "aws:s3/bucketOwnershipControls:BucketOwnershipControls": {
+    kind: "newName",
+    why: "one per bucket, replaced only with the bucket",
+  },
   "aws:s3/bucketPolicy:BucketPolicy": { kind: "newName", why: "one per bucket, replaced only with the bucket" },
-  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": { kind: "newName", why: "one per bucket, replaced only with the bucket" },
-  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": { kind: "newName", why: "one per bucket, replaced only with the bucket" },
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {
+    kind: "newName",
+    why: "one per bucket, replaced only with the bucket",
+  },
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": {
+    kind: "newName",
+    why: "one per bucket, replaced only with the bucket",
+  },
   "aws:s3/bucketVersioning:BucketVersioning": { kind: "newName", why: "one per bucket, replaced only with the bucket" },
   "aws:s3/bucketObjectv2:BucketObjectv2": { kind: "newName", why: "replaced only for another bucket or key" },
   "aws:sqs/queuePolicy:QueuePolicy": { kind: "newName", why: "one per queue, replaced only with the queue" },
   "aws:sns/topicPolicy:TopicPolicy": { kind: "newName", why: "one per topic, replaced only with the topic" },
-  "aws:lb/listener:Listener": { kind: "newName", why: "its port is unique within its load balancer, and only a new load balancer replaces it" },
-  "github:index/repositoryEnvironment:RepositoryEnvironment": { kind: "newName", why: "named within its repository; replaced only for another repository or environment" },
-  "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": { kind: "newName", why: "replaced only for another environment or branch pattern" },
-  "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": { kind: "newName", why: "named within its environment; replaced only for another one or by its name" },
-  "github:index/actionsVariable:ActionsVariable": { kind: "newName", why: "named within its repository; replaced only for another one or by its name" },
+  "aws:lb/listener:Listener": {
+    kind: "newName",
+    why: "its port is unique within its load balancer, and only a new load balancer replaces it",
+  },
+  "github:index/repositoryEnvironment:RepositoryEnvironment": {
+    kind: "newName",
+    why: "named within its repository; replaced only for another repository or environment",
+  },
+  "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": {
+    kind: "newName",
+    why: "replaced only for another environment or branch pattern",
+  },
+  "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": {
+    kind: "newName",
+    why: "named within its environment; replaced only for another one or by its name",
+  },
+  "github:index/actionsVariable:ActionsVariable": {
+    kind: "newName",
+    why: "named within its repository; replaced only for another one or by its name",
+  },
 
   "aws:ecs/taskDefinition:TaskDefinition": { kind: "unnamed", why: "a family takes any number of revisions" },
   "aws:acm/certificate:Certificate": { kind: "unnamed", why: "ACM allows several certificates for one domain" },
   "aws:acm/certificateValidation:CertificateValidation": { kind: "unnamed", why: "no AWS resource: a wait" },
-  "aws:cloudfront/distribution:Distribution": { kind: "unnamed", why: "no name, and nothing of it forces a replacement" },
+  "aws:cloudfront/distribution:Distribution": {
+    kind: "unnamed",
+    why: "no name, and nothing of it forces a replacement",
+  },
   "aws:route53/healthCheck:HealthCheck": { kind: "unnamed", why: "identified by a generated caller reference" },
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": { kind: "unnamed", why: "replaced only with its group" },
   "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": { kind: "unnamed", why: "replaced only with its group" },
 };
-
 
 /** A physical name's limits as AWS enforces them (terraform-provider-aws validates the same). */
 interface NameLimit {
@@ -118,7 +225,12 @@ interface NameLimit {
 }
 const ecs: Omit<NameLimit, "input"> = { pattern: /^[A-Za-z0-9_-]+$/, max: 255 };
 const NAME_LIMITS: Readonly<Record<string, NameLimit>> = {
-  "aws:lb/loadBalancer:LoadBalancer": { input: "name", pattern: /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, max: 32, refused: /^internal-/ },
+  "aws:lb/loadBalancer:LoadBalancer": {
+    input: "name",
+    pattern: /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/,
+    max: 32,
+    refused: /^internal-/,
+  },
   "aws:lb/targetGroup:TargetGroup": { input: "name", pattern: /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, max: 32 },
   "aws:iam/role:Role": { input: "name", pattern: /^[\w+=,.@-]+$/, max: 64 },
   "aws:iam/rolePolicy:RolePolicy": { input: "name", pattern: /^[\w+=,.@-]+$/, max: 128 },
@@ -129,7 +241,12 @@ const NAME_LIMITS: Readonly<Record<string, NameLimit>> = {
   "aws:cloudwatch/dashboard:Dashboard": { input: "dashboardName", pattern: /^[A-Za-z0-9_-]+$/, max: 255 },
   "aws:cloudwatch/eventRule:EventRule": { input: "name", pattern: /^[.\-_A-Za-z0-9]+$/, max: 64 },
   "aws:cloudwatch/eventTarget:EventTarget": { input: "targetId", pattern: /^[.\-_A-Za-z0-9]+$/, max: 64 },
-  "aws:ssm/parameter:Parameter": { input: "name", pattern: /^\/[A-Za-z0-9_.\-/]+$/, max: 1011, refused: /^\/?(aws|ssm)/i },
+  "aws:ssm/parameter:Parameter": {
+    input: "name",
+    pattern: /^\/[A-Za-z0-9_.\-/]+$/,
+    max: 1011,
+    refused: /^\/?(aws|ssm)/i,
+  },
   "aws:secretsmanager/secret:Secret": { input: "name", pattern: /^[A-Za-z0-9/_+=.@-]+$/, max: 512 },
   "aws:s3/bucket:Bucket": { input: "bucket", pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, max: 63, refused: /\.\./ },
   "aws:ecs/cluster:Cluster": { input: "name", ...ecs },
@@ -140,8 +257,18 @@ const NAME_LIMITS: Readonly<Record<string, NameLimit>> = {
   "aws:ec2/securityGroup:SecurityGroup": { input: "name", pattern: /^[\x20-\x7E]+$/, max: 255, refused: /^sg-/i },
   "aws:sqs/queue:Queue": { input: "name", pattern: /^[A-Za-z0-9_-]+$/, max: 80 },
   "aws:sns/topic:Topic": { input: "name", pattern: /^[A-Za-z0-9_-]+$/, max: 256 },
-  "aws:rds/instance:Instance": { input: "identifier", pattern: /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/, max: 63, refused: /--/ },
-  "aws:rds/parameterGroup:ParameterGroup": { input: "name", pattern: /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/, max: 255, refused: /--/ },
+  "aws:rds/instance:Instance": {
+    input: "identifier",
+    pattern: /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/,
+    max: 63,
+    refused: /--/,
+  },
+  "aws:rds/parameterGroup:ParameterGroup": {
+    input: "name",
+    pattern: /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/,
+    max: 255,
+    refused: /--/,
+  },
   "aws:rds/subnetGroup:SubnetGroup": { input: "name", pattern: /^[a-z0-9 ._-]+$/, max: 255 },
   "aws:synthetics/canary:Canary": { input: "name", pattern: /^[0-9a-z_-]+$/, max: 255 },
   "aws:wafv2/webAcl:WebAcl": { input: "name", pattern: /^[\w-]+$/, max: 128 },
@@ -151,7 +278,8 @@ const NAME_LIMITS: Readonly<Record<string, NameLimit>> = {
 };
 
 const custom = (plan: Plan) => plan.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
-const byOutput = (plan: Plan, type: string, key: string, value: unknown) => resourcesOfType(plan, type).find((r) => r.outputs[key] === value);
+const byOutput = (plan: Plan, type: string, key: string, value: unknown) =>
+  resourcesOfType(plan, type).find((r) => r.outputs[key] === value);
 
 describe("replacements and ordering (every stack's plan)", () => {
   const plans: Partial<Record<(typeof STACKS)[number] | "github" | "topic", Plan>> = {};
@@ -159,7 +287,10 @@ describe("replacements and ordering (every stack's plan)", () => {
     for (const stack of STACKS) plans[stack] = await committedPlan(stack);
     // The GitHub side too, as a stack that manages its environments plans it.
     plans.github = await planWith("stg", {
-      overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }), "github:token": "github_pat_offline" },
+      overrides: {
+        "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }),
+        "github:token": "github_pat_offline",
+      },
       extraSecretKeys: ["github:token"],
     });
     // And the alert topic a stack creates when it names none.
@@ -177,9 +308,15 @@ describe("replacements and ordering (every stack's plan)", () => {
         for (const roleKey of ["executionRoleArn", "taskRoleArn"]) {
           const role = byOutput(plan, "aws:iam/role:Role", "arn", task.inputs[roleKey]);
           assert.ok(role, `${stack}: ${task.name}'s ${roleKey}`);
-          const policies = resourcesOfType(plan, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.outputs.id || p.inputs.role === role.inputs.name);
+          const policies = resourcesOfType(plan, "aws:iam/rolePolicy:RolePolicy").filter(
+            (p) => p.inputs.role === role.outputs.id || p.inputs.role === role.inputs.name,
+          );
           if (roleKey === "executionRoleArn") assert.ok(policies.length > 0, `${stack}: ${role.name} has its policy`);
-          for (const policy of policies) assert.ok(service.options.dependsOn.includes(policy.urn), `${stack}: ${service.name} depends on ${policy.name}`);
+          for (const policy of policies)
+            assert.ok(
+              service.options.dependsOn.includes(policy.urn),
+              `${stack}: ${service.name} depends on ${policy.name}`,
+            );
         }
       }
     }
@@ -192,15 +329,27 @@ describe("replacements and ordering (every stack's plan)", () => {
       for (const r of custom(plan)) {
         seen.add(r.type);
         const decision = DECISIONS[r.type];
-        assert.ok(decision, `${r.type} (${r.name}) has no replacement decision: decide deleteBeforeReplace, protected, newName, inUse or unnamed`);
+        assert.ok(
+          decision,
+          `${r.type} (${r.name}) has no replacement decision: decide deleteBeforeReplace, protected, newName, inUse or unnamed`,
+        );
         const where = `${stack}: ${r.type} ${r.name}`;
-        assert.equal(r.options.deleteBeforeReplace, decision.kind === "deleteBeforeReplace", `${where}: deleteBeforeReplace (${decision.why})`);
-        if (decision.kind === "protected" && stack === "lmn") assert.equal(r.options.protect, true, `${where} is protected in production`);
-        for (const [key, value] of Object.entries(decision.fixed ?? {})) assert.deepEqual(r.inputs[key], value, `${where}: ${key} is fixed in code (${decision.why})`);
+        assert.equal(
+          r.options.deleteBeforeReplace,
+          decision.kind === "deleteBeforeReplace",
+          `${where}: deleteBeforeReplace (${decision.why})`,
+        );
+        if (decision.kind === "protected" && stack === "lmn")
+          assert.equal(r.options.protect, true, `${where} is protected in production`);
+        for (const [key, value] of Object.entries(decision.fixed ?? {}))
+          assert.deepEqual(r.inputs[key], value, `${where}: ${key} is fixed in code (${decision.why})`);
       }
     }
     // No stale entries: each decision is about something the program registers.
-    assert.deepEqual(Object.keys(DECISIONS).filter((t) => !seen.has(t)), []);
+    assert.deepEqual(
+      Object.keys(DECISIONS).filter((t) => !seen.has(t)),
+      [],
+    );
   });
 
   it("every physical name in every plan is inside the limits AWS enforces for it", () => {
@@ -221,13 +370,19 @@ describe("replacements and ordering (every stack's plan)", () => {
   });
 
   it("every IAM document fits IAM's size quotas: a role's inline policies 10,240 characters together, its trust policy 2,048 (without whitespace)", () => {
-    const size = (document: unknown) => (typeof document === "string" ? document : JSON.stringify(document)).replace(/\s+/g, "").length;
+    const size = (document: unknown) =>
+      (typeof document === "string" ? document : JSON.stringify(document)).replace(/\s+/g, "").length;
     let roles = 0;
     for (const [stack, plan] of all()) {
       for (const role of resourcesOfType(plan, "aws:iam/role:Role")) {
         roles++;
-        assert.ok(size(role.inputs.assumeRolePolicy) <= 2048, `${stack}: ${role.name}'s trust policy is ${size(role.inputs.assumeRolePolicy)} characters`);
-        const inline = resourcesOfType(plan, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.outputs.id || p.inputs.role === role.inputs.name);
+        assert.ok(
+          size(role.inputs.assumeRolePolicy) <= 2048,
+          `${stack}: ${role.name}'s trust policy is ${size(role.inputs.assumeRolePolicy)} characters`,
+        );
+        const inline = resourcesOfType(plan, "aws:iam/rolePolicy:RolePolicy").filter(
+          (p) => p.inputs.role === role.outputs.id || p.inputs.role === role.inputs.name,
+        );
         const total = inline.reduce((n, p) => n + size(p.inputs.policy), 0);
         assert.ok(total <= 10240, `${stack}: ${role.name}'s inline policies are ${total} characters`);
       }
@@ -236,11 +391,18 @@ describe("replacements and ordering (every stack's plan)", () => {
   });
 
   it("a proxy target group's port is in its name, so a port change creates the new group before the old one goes", async () => {
-    const committed = resourcesOfType(plans.stg as Plan, "aws:lb/targetGroup:TargetGroup").map((r) => [r.name, r.inputs.name, r.inputs.port]);
-    assert.deepEqual(committed.filter(([name]) => String(name).startsWith("proxy")), [
-      ["proxy-router-tg", "alb-tg-proxy-router-3333-use1", 3333],
-      ["proxy-validator-tg", "alb-tg-proxy-validator-3333-use1", 3333],
+    const committed = resourcesOfType(plans.stg as Plan, "aws:lb/targetGroup:TargetGroup").map((r) => [
+      r.name,
+      r.inputs.name,
+      r.inputs.port,
     ]);
+    assert.deepEqual(
+      committed.filter(([name]) => String(name).startsWith("proxy")),
+      [
+        ["proxy-router-tg", "alb-tg-proxy-router-3333-use1", 3333],
+        ["proxy-validator-tg", "alb-tg-proxy-validator-3333-use1", 3333],
+      ],
+    );
     const cfg = JSON.parse(planFiles("stg").config["lumerin-infra:proxyRouter"]) as { router: Record<string, unknown> };
     cfg.router.stratumPort = 4444;
     const moved = await planWith("stg", { overrides: { "lumerin-infra:proxyRouter": JSON.stringify(cfg) } });
@@ -266,16 +428,22 @@ describe("ECS Exec and shell-less images", () => {
     const plan = await planWith("dev", { overrides: { "lumerin-infra:proxyRouter": JSON.stringify(cfg) } });
     const service = resourcesOfType(plan, "aws:ecs/service:Service").find((r) => r.name === "proxy-router-svc-service");
     assert.equal(service?.inputs.enableExecuteCommand, true);
-    assert.ok(resourcesOfType(plan, "aws:iam/rolePolicy:RolePolicy").some((r) => r.name === "proxy-router-svc-task-policy"));
+    assert.ok(
+      resourcesOfType(plan, "aws:iam/rolePolicy:RolePolicy").some((r) => r.name === "proxy-router-svc-task-policy"),
+    );
   });
 });
 
 describe("Lambda reserved concurrency (new accounts allow none)", () => {
   const marginCall = (reservedConcurrency: number | null | undefined) => {
-    const cfg = JSON.parse(planFiles("dev").config["lumerin-infra:futures"]) as { marginCall?: Record<string, unknown> };
+    const cfg = JSON.parse(planFiles("dev").config["lumerin-infra:futures"]) as {
+      marginCall?: Record<string, unknown>;
+    };
     cfg.marginCall = { ...cfg.marginCall, ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }) };
     return planWith("dev", { overrides: { "lumerin-infra:futures": JSON.stringify(cfg) } }).then(
-      (plan) => resourcesOfType(plan, "aws:lambda/function:Function").find((r) => r.name.endsWith("margin-call-function"))?.inputs,
+      (plan) =>
+        resourcesOfType(plan, "aws:lambda/function:Function").find((r) => r.name.endsWith("margin-call-function"))
+          ?.inputs,
     );
   };
 

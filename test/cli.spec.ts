@@ -2,7 +2,12 @@ import { strict as assert } from "node:assert";
 import { parseCli } from "../tools/cli";
 
 const USAGE = "usage: tool --stack <s> --base <b> [--json <file>]";
-const OPTIONS = { stack: { type: "string" }, base: { type: "string" }, json: { type: "string" }, help: { type: "boolean", default: false } } as const;
+const OPTIONS = {
+  stack: { type: "string" },
+  base: { type: "string" },
+  json: { type: "string" },
+  help: { type: "boolean", default: false },
+} as const;
 
 function capture() {
   const out: string[] = [];
@@ -15,7 +20,8 @@ describe("the command lines' shared flag handling (tools/cli.ts)", () => {
     const { print, err } = capture();
     const parsed = parseCli(["--stack", "dev", "--base", "HEAD~1"], OPTIONS, USAGE, ["stack", "base"], print);
     assert.equal(parsed.exit, undefined);
-    if (parsed.exit === undefined) assert.deepEqual([parsed.values.stack, parsed.values.base, parsed.values.json], ["dev", "HEAD~1", undefined]);
+    if (parsed.exit === undefined)
+      assert.deepEqual([parsed.values.stack, parsed.values.base, parsed.values.json], ["dev", "HEAD~1", undefined]);
     assert.deepEqual(err, []);
   });
 

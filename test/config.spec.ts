@@ -12,7 +12,15 @@ import * as ts from "typescript";
 import { ConfigError, ConfigIssue, knownKeys, loadStackConfig } from "../config/load";
 import { SECRET_KEYS, StackConfigSchema } from "../config/schema";
 import { REPO_ROOT, planFiles } from "../tools/plan-stack";
-import { END_MARKER, START_MARKER, STALE_MESSAGE, configRows, main as configDoc, renderConfigReference, replaceConfigBlock } from "../tools/config-doc";
+import {
+  END_MARKER,
+  START_MARKER,
+  STALE_MESSAGE,
+  configRows,
+  main as configDoc,
+  renderConfigReference,
+  replaceConfigBlock,
+} from "../tools/config-doc";
 import { configError, planWith } from "./support/plan";
 
 type StackName = "dev" | "stg" | "lmn";
@@ -21,7 +29,11 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const NS = "lumerin-infra";
 const PROXY = `${NS}:proxyRouter`;
 const FUTURES = `${NS}:futures`;
-const ROUTER_SECRETS = ["proxyRouterWalletPrivateKey", "proxyRouterEthNodeAddress", "proxyRouterFuturesSubgraphUrl"].map((k) => `${NS}:${k}`);
+const ROUTER_SECRETS = [
+  "proxyRouterWalletPrivateKey",
+  "proxyRouterEthNodeAddress",
+  "proxyRouterFuturesSubgraphUrl",
+].map((k) => `${NS}:${k}`);
 /** 32 bytes of hex: the shape of a wallet private key (not a real one). */
 const PRIVATE_KEY = "0x" + "c0ffee".repeat(10) + "c0ff";
 const SUBGRAPH_URL = "https://gateway.thegraph.com/api/0123456789abcdef0123456789abcdef/subgraphs/id/QmX";
@@ -41,7 +53,10 @@ function futures(stack: StackName, edit: (cfg: Json) => void): Record<string, st
 }
 
 /** `values` with `changes` applied (`undefined` removes a key). */
-function withValues(values: Readonly<Record<string, string>>, changes: Record<string, string | undefined>): Record<string, string> {
+function withValues(
+  values: Readonly<Record<string, string>>,
+  changes: Record<string, string | undefined>,
+): Record<string, string> {
   const out: Record<string, string> = { ...values };
   for (const [key, value] of Object.entries(changes)) {
     if (value === undefined) delete out[key];
@@ -81,7 +96,12 @@ const BAD: readonly BadCase[] = [
   },
   {
     name: "a deploy role name with a slash",
-    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ ...JSON.parse(planFiles("dev").config[`${NS}:deployIdentity`]), proxyRouter: { roleName: "ci/deploy" } }) }),
+    overrides: () => ({
+      [`${NS}:deployIdentity`]: JSON.stringify({
+        ...JSON.parse(planFiles("dev").config[`${NS}:deployIdentity`]),
+        proxyRouter: { roleName: "ci/deploy" },
+      }),
+    }),
     key: `${NS}:deployIdentity.proxyRouter.roleName`,
     message: /an IAM role name/,
   },
@@ -125,7 +145,8 @@ const BAD: readonly BadCase[] = [
     name: "a zone that makes the UI bucket name longer than S3's 63",
     overrides: () => ({ [`${NS}:dns`]: JSON.stringify({ zoneName: `${"a".repeat(50)}.lumerin.io` }) }),
     key: `${NS}:dns.zoneName`,
-    message: /makes the UI bucket name "s3futures\.a{50}\.lumerin\.io": expected 3 to 63 lower-case letters, digits, dots and hyphens \(an S3 bucket name\)/,
+    message:
+      /makes the UI bucket name "s3futures\.a{50}\.lumerin\.io": expected 3 to 63 lower-case letters, digits, dots and hyphens \(an S3 bucket name\)/,
   },
   {
     name: "no margin-call concurrency reserved as 0 (null means none)",
@@ -137,38 +158,48 @@ const BAD: readonly BadCase[] = [
     name: "ECS Exec into the shell-less (FROM scratch) proxy image",
     overrides: () => proxyRouter("dev", (c) => (c.router.enableExecuteCommand = true)),
     key: `${PROXY}.router.enableExecuteCommand`,
-    message: /ECS Exec needs a shell \(\/bin\/sh\) in the container, and this image has none \(proxy-router is built FROM scratch\); leave it off, or set imageHasShell: true/,
+    message:
+      /ECS Exec needs a shell \(\/bin\/sh\) in the container, and this image has none \(proxy-router is built FROM scratch\); leave it off, or set imageHasShell: true/,
   },
   {
     name: "an unhealthy window whose bake time no code deploy could wait out",
     // Two proxy services × (20 + 150 + 5) minutes + 10 = 360 > 350.
     overrides: () => ({ [`${NS}:monitoring`]: JSON.stringify({ unhealthyWindowMinutes: 150 }) }),
     key: `${NS}:monitoring.unhealthyWindowMinutes`,
-    message: /150 minutes makes ECS's bake time so long that a code deploy of 2 service\(s\) \(175 minutes each: 20 to steady state \+ the alarm window \+ 5\) would take 360 minutes, more than image-deploy's 350-minute job/,
+    message:
+      /150 minutes makes ECS's bake time so long that a code deploy of 2 service\(s\) \(175 minutes each: 20 to steady state \+ the alarm window \+ 5\) would take 360 minutes, more than image-deploy's 350-minute job/,
   },
   {
     name: "a trusted repository whose owner is spelled unlike the releases repository's (GitHub's sub is case-sensitive)",
-    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ proxyRouter: { repository: "lumerin-protocol/proxy-router" } }) }),
+    overrides: () => ({
+      [`${NS}:deployIdentity`]: JSON.stringify({ proxyRouter: { repository: "lumerin-protocol/proxy-router" } }),
+    }),
     key: `${NS}:deployIdentity.proxyRouter.repository`,
-    message: /spells the owner "lumerin-protocol" but lumerin-infra:proxyRouter\.github\.owner spells it "Lumerin-protocol"; .*case-sensitively/,
+    message:
+      /spells the owner "lumerin-protocol" but lumerin-infra:proxyRouter\.github\.owner spells it "Lumerin-protocol"; .*case-sensitively/,
   },
   {
     name: "a releases owner spelled unlike the trusted repository's",
     overrides: () => proxyRouter("dev", (c) => (c.github = { owner: "LUMERIN-PROTOCOL" })),
     key: `${NS}:deployIdentity.proxyRouter.repository`,
-    message: /spells the owner "Lumerin-protocol" but lumerin-infra:proxyRouter\.github\.owner spells it "LUMERIN-PROTOCOL"/,
+    message:
+      /spells the owner "Lumerin-protocol" but lumerin-infra:proxyRouter\.github\.owner spells it "LUMERIN-PROTOCOL"/,
   },
   {
     name: "a trusted repository name in another case than the releases repository",
-    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ proxyRouter: { repository: "Lumerin-protocol/Proxy-Router" } }) }),
+    overrides: () => ({
+      [`${NS}:deployIdentity`]: JSON.stringify({ proxyRouter: { repository: "Lumerin-protocol/Proxy-Router" } }),
+    }),
     key: `${NS}:deployIdentity.proxyRouter.repository`,
-    message: /spells the repository "Proxy-Router" but lumerin-infra:proxyRouter\.github\.repo spells it "proxy-router"/,
+    message:
+      /spells the repository "Proxy-Router" but lumerin-infra:proxyRouter\.github\.repo spells it "proxy-router"/,
   },
   {
     name: "the futures deploy repository's owner spelled unlike futures.github.owner",
     overrides: () => futures("dev", (c) => (c.github = { owner: "lumerin-protocol" })),
     key: `${NS}:deployIdentity.futures.repository`,
-    message: /spells the owner "Lumerin-protocol" but lumerin-infra:futures\.github\.owner spells it "lumerin-protocol"/,
+    message:
+      /spells the owner "Lumerin-protocol" but lumerin-infra:futures\.github\.owner spells it "lumerin-protocol"/,
   },
   {
     name: "this repository spelled unlike github.owner",
@@ -180,17 +211,27 @@ const BAD: readonly BadCase[] = [
     name: "an immutable owner id without the repository id",
     overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ infra: { ownerId: 12345 } }) }),
     key: `${NS}:deployIdentity.infra.repositoryId`,
-    message: /required because deployIdentity\.infra\.ownerId is set: the immutable subject .* needs both \(`gh api repos\/OWNER\/REPO --jq \.id,\.owner\.id`\)/,
+    message:
+      /required because deployIdentity\.infra\.ownerId is set: the immutable subject .* needs both \(`gh api repos\/OWNER\/REPO --jq \.id,\.owner\.id`\)/,
   },
   {
     name: "a repository id that is not a number",
-    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ proxyRouter: { ownerId: 1, repositoryId: "proxy-router" } }) }),
+    overrides: () => ({
+      [`${NS}:deployIdentity`]: JSON.stringify({ proxyRouter: { ownerId: 1, repositoryId: "proxy-router" } }),
+    }),
     key: `${NS}:deployIdentity.proxyRouter.repositoryId`,
     message: /expected number/,
   },
   {
     name: "a state-bucket key given by alias (IAM cannot grant a key by alias)",
-    overrides: () => ({ [`${NS}:deployIdentity`]: JSON.stringify({ infra: { stateBucket: "titanio-terraform-states", stateBucketKeyArn: "arn:aws:kms:us-east-1:228930573471:alias/foundation-cmk-s3" } }) }),
+    overrides: () => ({
+      [`${NS}:deployIdentity`]: JSON.stringify({
+        infra: {
+          stateBucket: "titanio-terraform-states",
+          stateBucketKeyArn: "arn:aws:kms:us-east-1:228930573471:alias/foundation-cmk-s3",
+        },
+      }),
+    }),
     key: `${NS}:deployIdentity.infra.stateBucketKeyArn`,
     message: /expected a KMS key ARN .*an alias ARN cannot grant use of a key/,
   },
@@ -217,7 +258,8 @@ const BAD: readonly BadCase[] = [
     stack: "lmn",
     overrides: () => futures("lmn", (c) => (c.marketMaker.imageTag = "market-maker-v1.4.0-dev")),
     key: `${FUTURES}.marketMaker.imageTag`,
-    message: /"market-maker-v1\.4\.0-dev" is not a lmn release tag; expected "auto" or market-maker-vX\.Y\.Z \(the "market-maker-" prefix is optional\)/,
+    message:
+      /"market-maker-v1\.4\.0-dev" is not a lmn release tag; expected "auto" or market-maker-vX\.Y\.Z \(the "market-maker-" prefix is optional\)/,
   },
   {
     name: "a notifications pin from another environment",
@@ -248,7 +290,8 @@ const BAD: readonly BadCase[] = [
     name: "a market-maker secret given in plain text",
     overrides: () => ({ [`${NS}:futuresMarketMakerPrivateKey`]: PRIVATE_KEY }),
     key: `${NS}:futuresMarketMakerPrivateKey`,
-    message: /holds a secret but is stored in plain text; run `pulumi config set --secret futuresMarketMakerPrivateKey <value>`/,
+    message:
+      /holds a secret but is stored in plain text; run `pulumi config set --secret futuresMarketMakerPrivateKey <value>`/,
   },
   {
     name: "cpu that is not a Fargate size",
@@ -401,11 +444,16 @@ const BAD: readonly BadCase[] = [
     name: "the old shared proxyRouter.imageTag, with where it moved",
     overrides: () => proxyRouter("dev", (c) => (c.imageTag = "auto")),
     key: `${PROXY}.imageTag`,
-    message: /^unknown key: moved to proxyRouter\.router\.imageTag \/ proxyRouter\.validator\.imageTag \(each service takes its own tag/,
+    message:
+      /^unknown key: moved to proxyRouter\.router\.imageTag \/ proxyRouter\.validator\.imageTag \(each service takes its own tag/,
   },
   {
     name: "secret key stored in plain text",
-    overrides: () => ({ [ROUTER_SECRETS[0]]: PRIVATE_KEY, [ROUTER_SECRETS[1]]: "https://arb.example/rpc", [ROUTER_SECRETS[2]]: SUBGRAPH_URL }),
+    overrides: () => ({
+      [ROUTER_SECRETS[0]]: PRIVATE_KEY,
+      [ROUTER_SECRETS[1]]: "https://arb.example/rpc",
+      [ROUTER_SECRETS[2]]: SUBGRAPH_URL,
+    }),
     secret: ROUTER_SECRETS.slice(1),
     key: `${NS}:proxyRouterWalletPrivateKey`,
     message: /stored in plain text; run `pulumi config set --secret proxyRouterWalletPrivateKey <value>`/,
@@ -419,7 +467,11 @@ const BAD: readonly BadCase[] = [
   },
   {
     name: "empty secret",
-    overrides: () => ({ [ROUTER_SECRETS[0]]: "", [ROUTER_SECRETS[1]]: "https://arb.example/rpc", [ROUTER_SECRETS[2]]: SUBGRAPH_URL }),
+    overrides: () => ({
+      [ROUTER_SECRETS[0]]: "",
+      [ROUTER_SECRETS[1]]: "https://arb.example/rpc",
+      [ROUTER_SECRETS[2]]: SUBGRAPH_URL,
+    }),
     secret: ROUTER_SECRETS,
     key: `${NS}:proxyRouterWalletPrivateKey`,
     message: /must not be empty/,
@@ -444,7 +496,8 @@ const BAD: readonly BadCase[] = [
   },
   {
     name: "extraEnvironment redefining a reserved variable",
-    overrides: () => proxyRouter("dev", (c) => (c.validator.extraEnvironment = { POOL_ADDRESS: "//x:@pool.example:3333" })),
+    overrides: () =>
+      proxyRouter("dev", (c) => (c.validator.extraEnvironment = { POOL_ADDRESS: "//x:@pool.example:3333" })),
     key: `${PROXY}.validator.extraEnvironment.POOL_ADDRESS`,
     message: /is set from typed config or a secret; set the typed key instead/,
   },
@@ -554,12 +607,22 @@ describe("stack configuration", () => {
         [ROUTER_SECRETS[0]]: PRIVATE_KEY,
       };
       const error = await configError("dev", overrides, [ROUTER_SECRETS[0]]);
-      for (const key of [`${NS}:environment`, `${PROXY}.validator.imageTag`, `${PROXY}.router.extraEnvironment.WEB_ADDRESS`, ROUTER_SECRETS[1], ROUTER_SECRETS[2]]) {
+      for (const key of [
+        `${NS}:environment`,
+        `${PROXY}.validator.imageTag`,
+        `${PROXY}.router.extraEnvironment.WEB_ADDRESS`,
+        ROUTER_SECRETS[1],
+        ROUTER_SECRETS[2],
+      ]) {
         issueFor(error, key);
       }
       // The tag is judged against the environment the config claims (stg), not the stack's.
       assert.match(issueFor(error, `${PROXY}.validator.imageTag`).message, /not a stg release tag/);
-      assert.equal(error.issues.some((i) => i.key === `${PROXY}.router.imageTag`), false, "the router stays on auto");
+      assert.equal(
+        error.issues.some((i) => i.key === `${PROXY}.router.imageTag`),
+        false,
+        "the router stays on auto",
+      );
     });
 
     it("reports schema errors and cross-key errors together, in one round", async () => {
@@ -576,7 +639,10 @@ describe("stack configuration", () => {
       assert.match(issueFor(error, `${NS}:cluster.containerInsights`).message, /expected one of "enabled", "enhanced"/);
       assert.match(issueFor(error, `${NS}:cluster.insights`).message, /^unknown key/);
       assert.match(issueFor(error, `${PROXY}.router.cpu`).message, /^expected number, got a string$/);
-      assert.match(issueFor(error, `${PROXY}.validator.imageTag`).message, /"proxy-router-v3\.1\.0-dev" is not a lmn release tag/);
+      assert.match(
+        issueFor(error, `${PROXY}.validator.imageTag`).message,
+        /"proxy-router-v3\.1\.0-dev" is not a lmn release tag/,
+      );
       assert.match(issueFor(error, `${NS}:protect`).message, /cannot be false in production/);
       assert.equal(error.issues.length, 5, JSON.stringify(error.issues, null, 1));
     });
@@ -591,24 +657,45 @@ describe("stack configuration", () => {
       };
       const error = await configError("dev", overrides);
       const keys = error.issues.map((i) => i.key);
-      assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], "no key twice");
+      assert.deepEqual(
+        keys.filter((k, i) => keys.indexOf(k) !== i),
+        [],
+        "no key twice",
+      );
       assert.match(issueFor(error, `${PROXY}.router.imageTag`).message, /expected "auto" or a Docker tag/);
-      assert.match(issueFor(error, `${PROXY}.validator.extraEnvironment.POOL_ADDRESS`).message, /value looks like a URL carrying an API key/);
+      assert.match(
+        issueFor(error, `${PROXY}.validator.extraEnvironment.POOL_ADDRESS`).message,
+        /value looks like a URL carrying an API key/,
+      );
       assert.match(issueFor(error, `${NS}:environment`).message, /is "stg" but the stack is "dev"/);
     });
 
     it("runs the cross-key checks on whatever parsed, and never throws on malformed input", () => {
       const files = planFiles("dev");
       const load = (values: Record<string, string | undefined>) => () =>
-        loadStackConfig({ project: files.project, stack: "dev", values: withValues(files.config, values), isSecret: () => false });
+        loadStackConfig({
+          project: files.project,
+          stack: "dev",
+          values: withValues(files.config, values),
+          isSecret: () => false,
+        });
       const shapes: Record<string, string | undefined>[] = [
         { [PROXY]: "[1,2]" },
         { [PROXY]: '"text"' },
         { [PROXY]: "null" },
         { [PROXY]: JSON.stringify({ router: "x", validator: null, github: [1] }) },
-        { [PROXY]: JSON.stringify({ router: { extraEnvironment: [1] }, validator: { imageTag: 7, extraEnvironment: "x" }, github: { tagPrefix: 3 } }) },
+        {
+          [PROXY]: JSON.stringify({
+            router: { extraEnvironment: [1] },
+            validator: { imageTag: 7, extraEnvironment: "x" },
+            github: { tagPrefix: 3 },
+          }),
+        },
         { [`${NS}:github`]: "true", [`${NS}:environment`]: "42" },
-        { [`${NS}:github`]: JSON.stringify({ manageEnvironments: "yes", productionReviewerUsers: "none" }), [`${NS}:environment`]: undefined },
+        {
+          [`${NS}:github`]: JSON.stringify({ manageEnvironments: "yes", productionReviewerUsers: "none" }),
+          [`${NS}:environment`]: undefined,
+        },
       ];
       for (const shape of shapes) {
         assert.throws(load(shape), (err: unknown) => err instanceof ConfigError, JSON.stringify(shape));
@@ -638,7 +725,12 @@ describe("stack configuration", () => {
       it(`${stack}: the committed stack file loads`, () => {
         const files = planFiles(stack);
         const secret = new Set(files.secretKeys);
-        const cfg = loadStackConfig({ project: files.project, stack, values: files.config, isSecret: (key) => secret.has(key) });
+        const cfg = loadStackConfig({
+          project: files.project,
+          stack,
+          values: files.config,
+          isSecret: (key) => secret.has(key),
+        });
         assert.equal(cfg.env.name, stack);
         assert.equal(cfg.region, "us-east-1");
         assert.equal(cfg.protect, stack === "lmn");
@@ -656,7 +748,12 @@ describe("stack configuration", () => {
         overrides: {
           ...Object.fromEntries(ROUTER_SECRETS.map((key, i) => [key, values[i]])),
           // The router's value now comes from Pulumi: it is no longer declared out of band.
-          [`${NS}:outOfBandSecrets`]: JSON.stringify({ proxyValidator: "pending", marketMaker: "pending", notifications: "pending", marginCall: "pending" }),
+          [`${NS}:outOfBandSecrets`]: JSON.stringify({
+            proxyValidator: "pending",
+            marketMaker: "pending",
+            notifications: "pending",
+            marginCall: "pending",
+          }),
         },
         extraSecretKeys: ROUTER_SECRETS,
       });
@@ -666,7 +763,8 @@ describe("stack configuration", () => {
       assert.ok(versions[0].secretInputs.includes("secretString"));
       assert.equal(versions[0].inputs.secretString, "[secret]");
       const everything = JSON.stringify(plan);
-      for (const value of values) assert.equal(everything.includes(value), false, `${value.slice(0, 12)}… appears nowhere in the plan`);
+      for (const value of values)
+        assert.equal(everything.includes(value), false, `${value.slice(0, 12)}… appears nowhere in the plan`);
     });
 
     it("takes `secure:` values from a stack file (placeholders offline), as the CLI would pass them", async () => {
@@ -683,7 +781,14 @@ describe("stack configuration", () => {
         writeFileSync(file, `${committed.replace("    proxyValidator: filled\n", "").trimEnd()}\n${secure}\n`);
         const plan = await planWith("dev", {}, file);
         const versions = plan.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion");
-        assert.deepEqual(versions.map((v) => [v.name.startsWith("proxy-validator"), v.inputs.secretString, v.secretInputs.includes("secretString")]), [[true, "[secret]", true]]);
+        assert.deepEqual(
+          versions.map((v) => [
+            v.name.startsWith("proxy-validator"),
+            v.inputs.secretString,
+            v.secretInputs.includes("secretString"),
+          ]),
+          [[true, "[secret]", true]],
+        );
         assert.equal(JSON.stringify(plan).includes("offline-placeholder"), false);
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -691,18 +796,40 @@ describe("stack configuration", () => {
     });
 
     it("a disabled validator registers nothing of the validator (and is not in the outputs)", async () => {
-      const plan = await planWith("dev", { overrides: proxyRouter("dev", (c) => (c.validator = { ...c.validator, enabled: false })) });
-      const validator = plan.resources.filter((r) => /validator/i.test(r.name) || /validator/i.test(r.urn.split("::").pop() ?? ""));
-      assert.deepEqual(validator.map((r) => r.name), []);
+      const plan = await planWith("dev", {
+        overrides: proxyRouter("dev", (c) => (c.validator = { ...c.validator, enabled: false })),
+      });
+      const validator = plan.resources.filter(
+        (r) => /validator/i.test(r.name) || /validator/i.test(r.urn.split("::").pop() ?? ""),
+      );
+      assert.deepEqual(
+        validator.map((r) => r.name),
+        [],
+      );
       assert.equal(plan.outputs.proxyValidator, undefined);
-      assert.ok(plan.resources.some((r) => r.name === "proxy-router-svc-service"), "the router is still there");
+      assert.ok(
+        plan.resources.some((r) => r.name === "proxy-router-svc-service"),
+        "the router is still there",
+      );
     });
   });
 
   describe("knownKeys", () => {
     it("lists the top-level keys, the secrets included", () => {
       const keys = knownKeys(StackConfigSchema, []);
-      const sections = ["environment", "protect", "network", "dns", "cluster", "proxyRouter", "futures", "monitoring", "github", "deployIdentity", "outOfBandSecrets"];
+      const sections = [
+        "environment",
+        "protect",
+        "network",
+        "dns",
+        "cluster",
+        "proxyRouter",
+        "futures",
+        "monitoring",
+        "github",
+        "deployIdentity",
+        "outOfBandSecrets",
+      ];
       for (const k of [...sections, ...Object.keys(SECRET_KEYS)]) assert.ok(keys.includes(k), k);
       assert.equal(keys.length, sections.length + Object.keys(SECRET_KEYS).length);
     });
@@ -742,40 +869,56 @@ describe("stack configuration", () => {
       assert.ok(rows.some((r) => r.key === `${PROXY}.validator.poolAddress` && r.required === "yes"));
       assert.ok(rows.some((r) => r.key === "aws:region" && r.required === "yes"));
       const secrets = rows.filter((r) => r.secret).map((r) => r.key);
-      assert.deepEqual(secrets, Object.keys(SECRET_KEYS).map((k) => `${NS}:${k}`));
-      assert.equal(StackConfigSchema.shape.proxyRouter.description, "The proxy-router system: image, contracts, and the router and validator services.");
+      assert.deepEqual(
+        secrets,
+        Object.keys(SECRET_KEYS).map((k) => `${NS}:${k}`),
+      );
+      assert.equal(
+        StackConfigSchema.shape.proxyRouter.description,
+        "The proxy-router system: image, contracts, and the router and validator services.",
+      );
     });
 
     it("keeps each field's JSDoc and its .describe() text identical (every schema file)", () => {
       const mismatches: string[] = [];
       let checked = 0;
       for (const name of ["schema.ts", "futures.ts", "monitoring.ts"]) {
-      const file = path.join(REPO_ROOT, "config", name);
-      const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
-      const visit = (node: ts.Node): void => {
-        if (ts.isPropertyAssignment(node)) {
-          // The comment's raw text: `@pulumi/awsx` in a description is not a JSDoc tag.
-          const jsDoc = ts
-            .getJSDocCommentsAndTags(node)
-            .filter(ts.isJSDoc)
-            .map((d) => d.getText().replace(/^\/\*\*|\*\/$/g, "").replace(/^\s*\* ?/gm, ""))
-            .join(" ")
-            .replace(/\s+/g, " ")
-            .trim();
-          const init = node.initializer;
-          const described =
-            ts.isCallExpression(init) && ts.isPropertyAccessExpression(init.expression) && init.expression.name.text === "describe"
-              ? init.arguments[0]
-              : undefined;
-          const text = described && ts.isStringLiteralLike(described) ? described.text : undefined;
-          if (jsDoc || text !== undefined) {
-            checked++;
-            if (jsDoc !== text) mismatches.push(`${node.name.getText()}: JSDoc ${JSON.stringify(jsDoc)} vs describe ${JSON.stringify(text)}`);
+        const file = path.join(REPO_ROOT, "config", name);
+        const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
+        const visit = (node: ts.Node): void => {
+          if (ts.isPropertyAssignment(node)) {
+            // The comment's raw text: `@pulumi/awsx` in a description is not a JSDoc tag.
+            const jsDoc = ts
+              .getJSDocCommentsAndTags(node)
+              .filter(ts.isJSDoc)
+              .map((d) =>
+                d
+                  .getText()
+                  .replace(/^\/\*\*|\*\/$/g, "")
+                  .replace(/^\s*\* ?/gm, ""),
+              )
+              .join(" ")
+              .replace(/\s+/g, " ")
+              .trim();
+            const init = node.initializer;
+            const described =
+              ts.isCallExpression(init) &&
+              ts.isPropertyAccessExpression(init.expression) &&
+              init.expression.name.text === "describe"
+                ? init.arguments[0]
+                : undefined;
+            const text = described && ts.isStringLiteralLike(described) ? described.text : undefined;
+            if (jsDoc || text !== undefined) {
+              checked++;
+              if (jsDoc !== text)
+                mismatches.push(
+                  `${node.name.getText()}: JSDoc ${JSON.stringify(jsDoc)} vs describe ${JSON.stringify(text)}`,
+                );
+            }
           }
-        }
-        ts.forEachChild(node, visit);
-      };
-      visit(source);
+          ts.forEachChild(node, visit);
+        };
+        visit(source);
       }
       assert.deepEqual(mismatches, []);
       assert.ok(checked > 100, `checked ${checked} fields`);

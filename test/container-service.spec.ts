@@ -14,7 +14,12 @@ const EXEC_LOGS = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:exec`;
 function args(overrides: Partial<ContainerServiceArgs> = {}): ContainerServiceArgs {
   return {
     aws: { accountId: ACCOUNT, region: REGION, partition: "aws" },
-    cluster: { arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/c`, name: "c", execLogGroupArn: EXEC_LOGS, kmsKeyArn: KEY_ARN },
+    cluster: {
+      arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/c`,
+      name: "c",
+      execLogGroupArn: EXEC_LOGS,
+      kmsKeyArn: KEY_ARN,
+    },
     serviceName: "svc-bot-dev",
     family: "tsk-bot",
     containerName: "bot",
@@ -81,7 +86,12 @@ describe("ContainerService", () => {
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
         Resource: [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/bot-dev:log-stream:*`],
       },
-      { Sid: "ReadOwnSecretsAtTaskStart", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET_ARN] },
+      {
+        Sid: "ReadOwnSecretsAtTaskStart",
+        Effect: "Allow",
+        Action: ["secretsmanager:GetSecretValue"],
+        Resource: [SECRET_ARN],
+      },
       {
         Sid: "DecryptOwnSecretsThroughSecretsManagerOnly",
         Effect: "Allow",
@@ -117,7 +127,10 @@ describe("ContainerService", () => {
     assert.equal(service.inputs.deploymentMinimumHealthyPercent, 100);
     assert.equal(service.inputs.deploymentMaximumPercent, 200);
     assert.deepEqual(service.options.ignoreChanges, ["desiredCount"]);
-    assert.equal(service.inputs.taskDefinition, resource(plan, "aws:ecs/taskDefinition:TaskDefinition", "bot-task").outputs.arn);
+    assert.equal(
+      service.inputs.taskDefinition,
+      resource(plan, "aws:ecs/taskDefinition:TaskDefinition", "bot-task").outputs.arn,
+    );
     assert.deepEqual((service.inputs.networkConfiguration as { assignPublicIp: boolean }).assignPublicIp, false);
   });
 
@@ -143,7 +156,10 @@ describe("ContainerService", () => {
 
   it("refuses a singleton with more than one task, a secret that is also environment, and a duplicate secret name", async () => {
     await assert.rejects(planOf(args({ singleton: true, desiredCount: 2 })), /singleton service runs at most one task/);
-    await assert.rejects(planOf(args({ environment: { BOT_TOKEN: "x" } })), /BOT_TOKEN is both a secret and plain environment/);
+    await assert.rejects(
+      planOf(args({ environment: { BOT_TOKEN: "x" } })),
+      /BOT_TOKEN is both a secret and plain environment/,
+    );
     const dup = args().secrets ?? [];
     await assert.rejects(planOf(args({ secrets: [...dup, dup[0]] })), /secret name is used twice/);
   });
@@ -155,7 +171,11 @@ describe("ContainerService", () => {
     const policy = doc(resource(priv, "aws:iam/rolePolicy:RolePolicy", "bot-execution-policy").inputs.policy);
     const read = policy.Statement.find((s) => s.Sid === "ReadOwnSecretsAtTaskStart");
     assert.deepEqual(read?.Resource, [CREDS_ARN]);
-    assert.equal(policy.Statement.some((s) => s.Sid.startsWith("Decrypt")), false, "no CMK, no kms:Decrypt");
+    assert.equal(
+      policy.Statement.some((s) => s.Sid.startsWith("Decrypt")),
+      false,
+      "no CMK, no kms:Decrypt",
+    );
   });
 
   it("with execute-command on, the task role gets exactly the session channels and the cluster's transcript log group", async () => {

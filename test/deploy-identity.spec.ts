@@ -33,26 +33,66 @@ describe("DeployIdentity", () => {
     for (const stack of STACKS) {
       const provider = `arn:aws:iam::${ACCOUNTS[stack]}:oidc-provider/${HOST}`;
       const own = `repo:Lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`;
-      const others = STACKS.filter((s) => s !== stack).map((s) => `repo:Lumerin-protocol/proxy-router:environment:${GITHUB_ENV[s]}`);
+      const others = STACKS.filter((s) => s !== stack).map(
+        (s) => `repo:Lumerin-protocol/proxy-router:environment:${GITHUB_ENV[s]}`,
+      );
       const denied: [string, { sub?: string; aud?: string }][] = [
-        ...others.map((sub): [string, { sub: string; aud: string }] => [`another environment (${sub.split(":").pop()})`, { sub, aud: "sts.amazonaws.com" }]),
-        ["the environment's branch without the GitHub environment", { sub: `repo:Lumerin-protocol/proxy-router:ref:refs/heads/${stack === "lmn" ? "main" : stack}`, aud: "sts.amazonaws.com" }],
+        ...others.map((sub): [string, { sub: string; aud: string }] => [
+          `another environment (${sub.split(":").pop()})`,
+          { sub, aud: "sts.amazonaws.com" },
+        ]),
+        [
+          "the environment's branch without the GitHub environment",
+          {
+            sub: `repo:Lumerin-protocol/proxy-router:ref:refs/heads/${stack === "lmn" ? "main" : stack}`,
+            aud: "sts.amazonaws.com",
+          },
+        ],
         ["a pull request", { sub: "repo:Lumerin-protocol/proxy-router:pull_request", aud: "sts.amazonaws.com" }],
         ["a tag", { sub: "repo:Lumerin-protocol/proxy-router:ref:refs/tags/v3.2.1", aud: "sts.amazonaws.com" }],
-        ["another repository of the owner", { sub: `repo:Lumerin-protocol/futures-marketplace:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
-        ["another owner", { sub: `repo:someone-else/proxy-router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
-        ["a look-alike repository", { sub: `repo:Lumerin-protocol/proxy-router-fork:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
-        ["a look-alike owner (case)", { sub: `repo:Lumerin-Protocol/proxy-router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
+        [
+          "another repository of the owner",
+          {
+            sub: `repo:Lumerin-protocol/futures-marketplace:environment:${GITHUB_ENV[stack]}`,
+            aud: "sts.amazonaws.com",
+          },
+        ],
+        [
+          "another owner",
+          { sub: `repo:someone-else/proxy-router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" },
+        ],
+        [
+          "a look-alike repository",
+          { sub: `repo:Lumerin-protocol/proxy-router-fork:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" },
+        ],
+        [
+          "a look-alike owner (case)",
+          { sub: `repo:Lumerin-Protocol/proxy-router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" },
+        ],
         // Image names are lower-case (ghcr.io/lumerin-protocol/...), GitHub's subject is not: the old, wrong spelling.
-        ["the owner in lower case", { sub: `repo:lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
-        ["the repository in another case", { sub: `repo:Lumerin-protocol/Proxy-Router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
-        ["the immutable form while no ids are configured", { sub: `repo:Lumerin-protocol@1234/proxy-router@5678:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" }],
+        [
+          "the owner in lower case",
+          { sub: `repo:lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" },
+        ],
+        [
+          "the repository in another case",
+          { sub: `repo:Lumerin-protocol/Proxy-Router:environment:${GITHUB_ENV[stack]}`, aud: "sts.amazonaws.com" },
+        ],
+        [
+          "the immutable form while no ids are configured",
+          {
+            sub: `repo:Lumerin-protocol@1234/proxy-router@5678:environment:${GITHUB_ENV[stack]}`,
+            aud: "sts.amazonaws.com",
+          },
+        ],
         ["an environment whose name extends this one", { sub: `${own}-hotfix`, aud: "sts.amazonaws.com" }],
         ["a token without aud", { sub: own }],
         ["a token for another audience", { sub: own, aud: "https://github.com/lumerin-protocol" }],
       ];
-      it(`${stack}: ${own} may assume the role`, () => assert.equal(mayAssume(plans[stack], { sub: own, aud: "sts.amazonaws.com" }, provider), true));
-      for (const [name, claims] of denied) it(`${stack}: denies ${name}`, () => assert.equal(mayAssume(plans[stack], claims, provider), false));
+      it(`${stack}: ${own} may assume the role`, () =>
+        assert.equal(mayAssume(plans[stack], { sub: own, aud: "sts.amazonaws.com" }, provider), true));
+      for (const [name, claims] of denied)
+        it(`${stack}: denies ${name}`, () => assert.equal(mayAssume(plans[stack], claims, provider), false));
     }
   });
 
@@ -82,7 +122,12 @@ describe("DeployIdentity", () => {
       });
       // Ids for one repository only: the others keep the plain form.
       mixed = await planWith(stack, {
-        overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ oidcProviderArn: provider, infra: { ownerId: IDS.owner, repositoryId: IDS.infra } }) },
+        overrides: {
+          "lumerin-infra:deployIdentity": JSON.stringify({
+            oidcProviderArn: provider,
+            infra: { ownerId: IDS.owner, repositoryId: IDS.infra },
+          }),
+        },
       });
     });
     const proxy = `repo:Lumerin-protocol@${IDS.owner}/proxy-router@${IDS.proxy}`;
@@ -91,10 +136,30 @@ describe("DeployIdentity", () => {
     const cases: [string, string, string, boolean][] = [
       ["proxy-router deploy", "deploy-proxy-router-role", `${proxy}:environment:stg`, true],
       ["proxy-router deploy", "deploy-proxy-router-role", "repo:Lumerin-protocol/proxy-router:environment:stg", false],
-      ["proxy-router deploy", "deploy-proxy-router-role", `repo:lumerin-protocol@${IDS.owner}/proxy-router@${IDS.proxy}:environment:stg`, false],
-      ["proxy-router deploy", "deploy-proxy-router-role", `repo:Lumerin-protocol@${IDS.owner}/proxy-router@${IDS.proxy + 1}:environment:stg`, false],
-      ["proxy-router deploy", "deploy-proxy-router-role", `repo:Lumerin-protocol@${IDS.owner + 1}/proxy-router@${IDS.proxy}:environment:stg`, false],
-      ["proxy-router deploy", "deploy-proxy-router-role", `repo:Lumerin-protocol@${IDS.proxy}/proxy-router@${IDS.owner}:environment:stg`, false],
+      [
+        "proxy-router deploy",
+        "deploy-proxy-router-role",
+        `repo:lumerin-protocol@${IDS.owner}/proxy-router@${IDS.proxy}:environment:stg`,
+        false,
+      ],
+      [
+        "proxy-router deploy",
+        "deploy-proxy-router-role",
+        `repo:Lumerin-protocol@${IDS.owner}/proxy-router@${IDS.proxy + 1}:environment:stg`,
+        false,
+      ],
+      [
+        "proxy-router deploy",
+        "deploy-proxy-router-role",
+        `repo:Lumerin-protocol@${IDS.owner + 1}/proxy-router@${IDS.proxy}:environment:stg`,
+        false,
+      ],
+      [
+        "proxy-router deploy",
+        "deploy-proxy-router-role",
+        `repo:Lumerin-protocol@${IDS.proxy}/proxy-router@${IDS.owner}:environment:stg`,
+        false,
+      ],
       ["proxy-router deploy", "deploy-proxy-router-role", `${proxy}:environment:dev`, false],
       ["proxy-router deploy", "deploy-proxy-router-role", `${proxy}:pull_request`, false],
       ["proxy-router deploy", "deploy-proxy-router-role", `${proxy}:ref:refs/heads/stg`, false],
@@ -118,21 +183,33 @@ describe("DeployIdentity", () => {
     }
     it("ids on one repository change only that repository's roles", () => {
       assert.equal(may(mixed, "deploy-infra-deployer-role", `${infra}:environment:stg`), true);
-      assert.equal(may(mixed, "deploy-infra-deployer-role", "repo:Lumerin-protocol/lumerin-infra:environment:stg"), false);
+      assert.equal(
+        may(mixed, "deploy-infra-deployer-role", "repo:Lumerin-protocol/lumerin-infra:environment:stg"),
+        false,
+      );
       assert.equal(may(mixed, "deploy-proxy-router-role", "repo:Lumerin-protocol/proxy-router:environment:stg"), true);
       assert.equal(may(mixed, "deploy-proxy-router-role", `${proxy}:environment:stg`), false);
-      assert.equal(may(mixed, "deploy-futures-role", "repo:Lumerin-protocol/futures-marketplace:environment:stg"), true);
+      assert.equal(
+        may(mixed, "deploy-futures-role", "repo:Lumerin-protocol/futures-marketplace:environment:stg"),
+        true,
+      );
     });
     it("lmn: the immutable subjects of the main environment, and the production rule still reads their context", async () => {
       const lmnProvider = `arn:aws:iam::${ACCOUNTS.lmn}:oidc-provider/${HOST}`;
       const lmn = await planWith("lmn", {
         overrides: {
-          "lumerin-infra:deployIdentity": JSON.stringify({ oidcProviderArn: lmnProvider, proxyRouter: { ownerId: IDS.owner, repositoryId: IDS.proxy }, infra: { ownerId: IDS.owner, repositoryId: IDS.infra } }),
+          "lumerin-infra:deployIdentity": JSON.stringify({
+            oidcProviderArn: lmnProvider,
+            proxyRouter: { ownerId: IDS.owner, repositoryId: IDS.proxy },
+            infra: { ownerId: IDS.owner, repositoryId: IDS.infra },
+          }),
         },
       });
       const mayLmn = (role: string, sub: string) =>
         doc(resource(lmn, "aws:iam/role:Role", role).inputs.assumeRolePolicy).Statement.some(
-          (st) => (st.Principal as { Federated?: string }).Federated === lmnProvider && conditionsMatch(st.Condition, { [`${HOST}:sub`]: sub, [`${HOST}:aud`]: "sts.amazonaws.com" }),
+          (st) =>
+            (st.Principal as { Federated?: string }).Federated === lmnProvider &&
+            conditionsMatch(st.Condition, { [`${HOST}:sub`]: sub, [`${HOST}:aud`]: "sts.amazonaws.com" }),
         );
       assert.equal(mayLmn("deploy-proxy-router-role", `${proxy}:environment:main`), true);
       assert.equal(mayLmn("deploy-proxy-router-role", `${proxy}:environment:stg`), false);
@@ -140,12 +217,21 @@ describe("DeployIdentity", () => {
       assert.equal(mayLmn("deploy-infra-deployer-role", `${infra}:environment:main`), true);
       const trust = lmn.violations.filter((v) => v.policy === "github-oidc-trust-pinned");
       // Only the preview's pull_request trust, reported as the allowed exception, as with the plain form.
-      assert.deepEqual(trust.map((v) => [v.urn.split("::").pop(), v.level]), [["deploy-infra-preview-role", "advisory"]]);
-      assert.match(trust[0].message, new RegExp(`^allowed exception \\(previewRoles\\): .*production role trusts "pull_request"`));
+      assert.deepEqual(
+        trust.map((v) => [v.urn.split("::").pop(), v.level]),
+        [["deploy-infra-preview-role", "advisory"]],
+      );
+      assert.match(
+        trust[0].message,
+        new RegExp(`^allowed exception \\(previewRoles\\): .*production role trusts "pull_request"`),
+      );
     });
 
     it("the immutable trust passes the policy pack (no github-oidc-trust-pinned finding)", () => {
-      assert.deepEqual(withIds.violations.filter((v) => v.policy === "github-oidc-trust-pinned"), []);
+      assert.deepEqual(
+        withIds.violations.filter((v) => v.policy === "github-oidc-trust-pinned"),
+        [],
+      );
     });
   });
 
@@ -162,7 +248,12 @@ describe("DeployIdentity", () => {
         const policy = doc(resource(plan, "aws:iam/rolePolicy:RolePolicy", "deploy-proxy-router-policy").inputs.policy);
         const result = await runSimulation(
           {
-            request: { principal: `arn:aws:iam::${acct}:role/github-actions-proxy-router-deploy-${stack}`, action, resource: { resource: resourceArn, accountId: acct }, contextVariables: context },
+            request: {
+              principal: `arn:aws:iam::${acct}:role/github-actions-proxy-router-deploy-${stack}`,
+              action,
+              resource: { resource: resourceArn, accountId: acct },
+              contextVariables: context,
+            },
             identityPolicies: [{ name: "code-deploy", policy }],
             serviceControlPolicies: [],
             resourceControlPolicies: [],
@@ -181,15 +272,25 @@ describe("DeployIdentity", () => {
         ["ecs:RegisterTaskDefinition", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-validator:7`],
         ["ecs:DescribeTaskDefinition", "*"],
         // The render action copies the revision's tags into the new registration.
-        ["ecs:TagResource", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:43`, { "ecs:CreateAction": "RegisterTaskDefinition" }],
+        [
+          "ecs:TagResource",
+          `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:43`,
+          { "ecs:CreateAction": "RegisterTaskDefinition" },
+        ],
         ["iam:PassRole", role(`proxy-router-${stack}-execution`), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
         ["iam:PassRole", role(`proxy-validator-${stack}-task`), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
         ["ssm:PutParameter", `arn:aws:ssm:us-east-1:${acct}:parameter/proxy-router/${stack}/image-tag`],
         ["ssm:GetParameter", `arn:aws:ssm:us-east-1:${acct}:parameter/proxy-validator/${stack}/image-tag`],
       ];
       const denied: [string, string, Record<string, string>?][] = [
-        ["ecs:UpdateService", `arn:aws:ecs:us-east-1:${acct}:service/ecs-futures-marketplace-${stack}/svc-futures-notifications-${stack}`],
-        ["ecs:UpdateService", `arn:aws:ecs:us-east-1:${ACCOUNTS[other]}:service/ecs-proxy-router-${other}-use1/svc-proxy-router-${other}-use1`],
+        [
+          "ecs:UpdateService",
+          `arn:aws:ecs:us-east-1:${acct}:service/ecs-futures-marketplace-${stack}/svc-futures-notifications-${stack}`,
+        ],
+        [
+          "ecs:UpdateService",
+          `arn:aws:ecs:us-east-1:${ACCOUNTS[other]}:service/ecs-proxy-router-${other}-use1/svc-proxy-router-${other}-use1`,
+        ],
         ["ecs:RegisterTaskDefinition", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-futures-notifications:3`],
         // Takes no resource ARN, so IAM evaluates it on "*".
         ["ecs:DeregisterTaskDefinition", "*"],
@@ -198,17 +299,29 @@ describe("DeployIdentity", () => {
         // Tags only while registering: never retag an existing revision, a service or another family.
         ["ecs:TagResource", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:42`],
         ["ecs:TagResource", arn.router, { "ecs:CreateAction": "RegisterTaskDefinition" }],
-        ["ecs:TagResource", `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-futures-notifications:3`, { "ecs:CreateAction": "RegisterTaskDefinition" }],
+        [
+          "ecs:TagResource",
+          `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-futures-notifications:3`,
+          { "ecs:CreateAction": "RegisterTaskDefinition" },
+        ],
         ["iam:PassRole", role(`proxy-router-${stack}-execution`), { "iam:PassedToService": "lambda.amazonaws.com" }],
-        ["iam:PassRole", role(`github-actions-proxy-router-deploy-${stack}`), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
+        [
+          "iam:PassRole",
+          role(`github-actions-proxy-router-deploy-${stack}`),
+          { "iam:PassedToService": "ecs-tasks.amazonaws.com" },
+        ],
         ["iam:PassRole", role("bedrock-foundation-role"), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }],
-        ["secretsmanager:GetSecretValue", `arn:aws:secretsmanager:us-east-1:${acct}:secret:/proxy-router/${stack}/config-AbCdEf`],
+        [
+          "secretsmanager:GetSecretValue",
+          `arn:aws:secretsmanager:us-east-1:${acct}:secret:/proxy-router/${stack}/config-AbCdEf`,
+        ],
         ["kms:Decrypt", `arn:aws:kms:us-east-1:${acct}:key/1234abcd-12ab-34cd-56ef-1234567890ab`],
         ["ssm:PutParameter", `arn:aws:ssm:us-east-1:${acct}:parameter/futures/${stack}/image-tag`],
         ["ssm:GetParameter", `arn:aws:ssm:us-east-1:${ACCOUNTS[other]}:parameter/proxy-router/${other}/image-tag`],
       ];
       for (const [action, target, context] of allowed) {
-        it(`${stack}: allows ${action} on ${target.split(":").slice(5).join(":") || target}${context ? ` (${Object.values(context).join(", ")})` : ""}`, async () => assert.equal(await can(action, target, context), true));
+        it(`${stack}: allows ${action} on ${target.split(":").slice(5).join(":") || target}${context ? ` (${Object.values(context).join(", ")})` : ""}`, async () =>
+          assert.equal(await can(action, target, context), true));
       }
       for (const [action, target, context] of denied) {
         it(`${stack}: denies ${action} on ${target.split(":").slice(4).join(":") || target}${context ? ` (${Object.values(context).join(", ")})` : ""}`, async () =>
@@ -225,15 +338,34 @@ describe("DeployIdentity", () => {
     assert.deepEqual(
       policy.Statement.map((s) => [s.Sid, s.Action, s.Resource, s.Condition]),
       [
-        ["RegisterRevisionsOfOwnTaskFamilies", ["ecs:RegisterTaskDefinition"], [`arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:*`, `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-validator:*`], undefined],
+        [
+          "RegisterRevisionsOfOwnTaskFamilies",
+          ["ecs:RegisterTaskDefinition"],
+          [
+            `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:*`,
+            `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-validator:*`,
+          ],
+          undefined,
+        ],
         [
           "TagOwnRevisionsOnlyWhileRegistering",
           ["ecs:TagResource"],
-          [`arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:*`, `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-validator:*`],
+          [
+            `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-router:*`,
+            `arn:aws:ecs:us-east-1:${acct}:task-definition/tsk-proxy-validator:*`,
+          ],
           { StringEquals: { "ecs:CreateAction": "RegisterTaskDefinition" } },
         ],
         ["ReadTaskDefinitionsAcceptsNoResourceArn", ["ecs:DescribeTaskDefinition"], "*", undefined],
-        ["DeployAndWatchOwnServices", ["ecs:UpdateService", "ecs:DescribeServices"], [out("aws:ecs/service:Service", "proxy-router-svc-service"), out("aws:ecs/service:Service", "proxy-validator-svc-service")], undefined],
+        [
+          "DeployAndWatchOwnServices",
+          ["ecs:UpdateService", "ecs:DescribeServices"],
+          [
+            out("aws:ecs/service:Service", "proxy-router-svc-service"),
+            out("aws:ecs/service:Service", "proxy-validator-svc-service"),
+          ],
+          undefined,
+        ],
         [
           "PassOwnTaskRolesToEcsTasksOnly",
           ["iam:PassRole"],
@@ -245,7 +377,15 @@ describe("DeployIdentity", () => {
           ],
           { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
         ],
-        ["RecordDeployedImageTag", ["ssm:PutParameter", "ssm:GetParameter"], [out("aws:ssm/parameter:Parameter", "proxy-router-image-tag"), out("aws:ssm/parameter:Parameter", "proxy-validator-image-tag")], undefined],
+        [
+          "RecordDeployedImageTag",
+          ["ssm:PutParameter", "ssm:GetParameter"],
+          [
+            out("aws:ssm/parameter:Parameter", "proxy-router-image-tag"),
+            out("aws:ssm/parameter:Parameter", "proxy-validator-image-tag"),
+          ],
+          undefined,
+        ],
       ],
     );
     const role = resource(plan, "aws:iam/role:Role", "deploy-proxy-router-role");
@@ -255,7 +395,8 @@ describe("DeployIdentity", () => {
   });
 
   it("reuses the account's OIDC provider when the stack names it, and creates it (protected in lmn) otherwise", async () => {
-    for (const stack of STACKS) assert.deepEqual(resourcesOfType(plans[stack], "aws:iam/openIdConnectProvider:OpenIdConnectProvider"), []);
+    for (const stack of STACKS)
+      assert.deepEqual(resourcesOfType(plans[stack], "aws:iam/openIdConnectProvider:OpenIdConnectProvider"), []);
     const created = await planWith("lmn", { overrides: { "lumerin-infra:deployIdentity": JSON.stringify({}) } });
     const provider = resource(created, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "deploy-github-oidc");
     assert.equal(provider.inputs.url, "https://token.actions.githubusercontent.com");
@@ -269,12 +410,22 @@ describe("DeployIdentity", () => {
   it("trusts extra subjects only by explicit config, and refuses wildcard or pull_request subjects", async () => {
     const extra = "repo:Lumerin-protocol/proxy-router:ref:refs/heads/hotfix";
     const plan = await planWith("stg", {
-      overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ oidcProviderArn: `arn:aws:iam::${ACCOUNTS.stg}:oidc-provider/${HOST}`, proxyRouter: { extraSubjects: [extra] } }) },
+      overrides: {
+        "lumerin-infra:deployIdentity": JSON.stringify({
+          oidcProviderArn: `arn:aws:iam::${ACCOUNTS.stg}:oidc-provider/${HOST}`,
+          proxyRouter: { extraSubjects: [extra] },
+        }),
+      },
     });
-    assert.equal(mayAssume(plan, { sub: extra, aud: "sts.amazonaws.com" }, `arn:aws:iam::${ACCOUNTS.stg}:oidc-provider/${HOST}`), true);
+    assert.equal(
+      mayAssume(plan, { sub: extra, aud: "sts.amazonaws.com" }, `arn:aws:iam::${ACCOUNTS.stg}:oidc-provider/${HOST}`),
+      true,
+    );
     for (const bad of ["repo:Lumerin-protocol/*:environment:stg", "repo:Lumerin-protocol/proxy-router:pull_request"]) {
       await assert.rejects(
-        planWith("stg", { overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ proxyRouter: { extraSubjects: [bad] } }) } }),
+        planWith("stg", {
+          overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ proxyRouter: { extraSubjects: [bad] } }) },
+        }),
         /lumerin-infra:deployIdentity\.proxyRouter\.extraSubjects\.0: expected an exact OIDC subject/,
       );
     }
@@ -288,18 +439,30 @@ describe("DeployIdentity", () => {
       futures: `arn:aws:iam::${ACCOUNTS.lmn}:role/github-actions-futures-v3-lmn`,
     });
     const off = await planWith("dev", {
-      overrides: { "lumerin-infra:deployIdentity": JSON.stringify({ proxyRouter: { enabled: false }, futures: { enabled: false }, infra: { enabled: false } }) },
+      overrides: {
+        "lumerin-infra:deployIdentity": JSON.stringify({
+          proxyRouter: { enabled: false },
+          futures: { enabled: false },
+          infra: { enabled: false },
+        }),
+      },
     });
-    assert.equal(off.resources.some((r) => r.type.startsWith("lumerin:identity:")), false);
+    assert.equal(
+      off.resources.some((r) => r.type.startsWith("lumerin:identity:")),
+      false,
+    );
   });
 
   describe("this repository's CI roles", () => {
     const infra = "repo:Lumerin-protocol/lumerin-infra";
-    const trustOf = (plan: Plan, name: string) => doc(resource(plan, "aws:iam/role:Role", name).inputs.assumeRolePolicy).Statement;
+    const trustOf = (plan: Plan, name: string) =>
+      doc(resource(plan, "aws:iam/role:Role", name).inputs.assumeRolePolicy).Statement;
     const assume = (plan: Plan, name: string, sub: string, stack: Stack) =>
-      trustOf(plan, name).some((s) =>
-        (s.Principal as { Federated?: string }).Federated === `arn:aws:iam::${ACCOUNTS[stack]}:oidc-provider/${HOST}` &&
-        conditionsMatch(s.Condition, { [`${HOST}:sub`]: sub, [`${HOST}:aud`]: "sts.amazonaws.com" }),
+      trustOf(plan, name).some(
+        (s) =>
+          (s.Principal as { Federated?: string }).Federated ===
+            `arn:aws:iam::${ACCOUNTS[stack]}:oidc-provider/${HOST}` &&
+          conditionsMatch(s.Condition, { [`${HOST}:sub`]: sub, [`${HOST}:aud`]: "sts.amazonaws.com" }),
       );
 
     for (const stack of STACKS) {
@@ -323,8 +486,15 @@ describe("DeployIdentity", () => {
         ]) {
           assert.equal(assume(plan, "deploy-infra-preview-role", sub, stack), false, sub);
         }
-        assert.equal(assume(plan, "deploy-infra-deployer-role", `${infra}:environment:${GITHUB_ENV[stack]}`, stack), true);
-        for (const sub of [`${infra}:pull_request`, `${infra}:ref:refs/heads/${GITHUB_ENV[stack]}`, `repo:Lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`]) {
+        assert.equal(
+          assume(plan, "deploy-infra-deployer-role", `${infra}:environment:${GITHUB_ENV[stack]}`, stack),
+          true,
+        );
+        for (const sub of [
+          `${infra}:pull_request`,
+          `${infra}:ref:refs/heads/${GITHUB_ENV[stack]}`,
+          `repo:Lumerin-protocol/proxy-router:environment:${GITHUB_ENV[stack]}`,
+        ]) {
           assert.equal(assume(plan, "deploy-infra-deployer-role", sub, stack), false, sub);
         }
       });
@@ -336,7 +506,11 @@ describe("DeployIdentity", () => {
       assert.equal(admin.inputs.policyArn, "arn:aws:iam::aws:policy/AdministratorAccess");
       assert.equal(resource(plan, "aws:iam/role:Role", "deploy-infra-deployer-role").inputs.maxSessionDuration, 7200);
       const reported = plan.violations.filter((v) => v.urn === admin.urn);
-      assert.deepEqual(reported.map((v) => [v.policy, v.level]).sort(), [["github-roles-no-iam-escalation", "advisory"], ["github-roles-read-no-secrets", "advisory"], ["iam-no-wildcard-actions", "advisory"]]);
+      assert.deepEqual(reported.map((v) => [v.policy, v.level]).sort(), [
+        ["github-roles-no-iam-escalation", "advisory"],
+        ["github-roles-read-no-secrets", "advisory"],
+        ["iam-no-wildcard-actions", "advisory"],
+      ]);
     });
   });
 });

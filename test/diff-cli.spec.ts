@@ -17,7 +17,11 @@ const ROOT = path.resolve(__dirname, "..");
 const TS_NODE = require.resolve("ts-node/dist/bin");
 
 function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync("git", ["-c", "user.email=diff@test", "-c", "user.name=diff", "-c", "commit.gpgsign=false", ...args], { cwd, encoding: "utf8" });
+  const r = spawnSync(
+    "git",
+    ["-c", "user.email=diff@test", "-c", "user.name=diff", "-c", "commit.gpgsign=false", ...args],
+    { cwd, encoding: "utf8" },
+  );
   assert.equal(r.status, 0, `git ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
@@ -37,7 +41,10 @@ interface Run {
 
 function diff(cwd: string, ...args: string[]): Promise<Run> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "tools/diff.ts", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "tools/diff.ts", ...args], {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -79,15 +86,37 @@ describe("npm run diff (the CLI, on commits of a temporary repository)", functio
       git(base, "worktree", "add", "-q", "-b", path.basename(tree), tree);
       symlinkSync(path.join(ROOT, "node_modules"), path.join(tree, "node_modules"), "dir");
     }
-    edit(path.join(changed, "components", "deploy-identity.ts"), "return [...ecsDeployStatements(ctx, repo.services),", 'return [{ Sid: "WriteAnyObject", Action: ["s3:PutObject"], Resource: ["*"] }, ...ecsDeployStatements(ctx, repo.services),');
-    edit(path.join(changed, "lib", "naming.ts"), "execLogGroup: `bedrock-${env}-proxy-router-ecs-exec`", "execLogGroup: `bedrock-${env}-pr-exec`");
+    edit(
+      path.join(changed, "components", "deploy-identity.ts"),
+      "return [...ecsDeployStatements(ctx, repo.services),",
+      'return [{ Sid: "WriteAnyObject", Action: ["s3:PutObject"], Resource: ["*"] }, ...ecsDeployStatements(ctx, repo.services),',
+    );
+    edit(
+      path.join(changed, "lib", "naming.ts"),
+      "execLogGroup: `bedrock-${env}-proxy-router-ecs-exec`",
+      "execLogGroup: `bedrock-${env}-pr-exec`",
+    );
     git(changed, "commit", "-qam", "widen and rename");
     // Only code order: two independent statements of the module swapped, nothing planned differs.
-    edit(path.join(reordered, "tools", "diff.ts"), 'const USAGE = "usage: npm run diff', 'const REORDERED = true;\nvoid REORDERED;\nconst USAGE = "usage: npm run diff');
+    edit(
+      path.join(reordered, "tools", "diff.ts"),
+      'const USAGE = "usage: npm run diff',
+      'const REORDERED = true;\nvoid REORDERED;\nconst USAGE = "usage: npm run diff',
+    );
     git(reordered, "commit", "-qam", "reorder");
     // Both diffs at once: each plans its base (in a worktree) and its own tree.
     [changedRun, reorderedRun] = await Promise.all([
-      diff(changed, "--stack", "dev", "--base", "base", "--markdown", path.join(dir, "changed.md"), "--json", path.join(dir, "changed.json")),
+      diff(
+        changed,
+        "--stack",
+        "dev",
+        "--base",
+        "base",
+        "--markdown",
+        path.join(dir, "changed.md"),
+        "--json",
+        path.join(dir, "changed.json"),
+      ),
       diff(reordered, "--stack", "dev", "--base", "base", "--markdown", path.join(dir, "reordered.md"), "--quiet"),
     ]);
   });
@@ -103,40 +132,71 @@ describe("npm run diff (the CLI, on commits of a temporary repository)", functio
     assert.match(changedRun.stdout, /replace +cluster-exec-logs \(aws:cloudwatch\/logGroup:LogGroup\): name/);
     const lines = readFileSync(md, "utf8").split("\n");
     assert.match(lines[2], /^\*\*dev\*\* against `base \([0-9a-f]{12}\)`: \d+ to update, 1 to replace\.$/);
-    assert.match(lines[3], /^- \*\*data loss\*\*: LogGroup bedrock-dev-proxy-router-ecs-exec \(cluster-exec-logs\) is replaced \(name: bedrock-dev-proxy-router-ecs-exec → bedrock-dev-pr-exec\): its log events are lost$/);
-    assert.ok(lines.slice(4, 6).includes("- **access widened**: role github-actions-proxy-router-deploy-dev (inline policy code-deploy) may now s3:PutObject on \\*"), lines.slice(0, 8).join("\n"));
-    const out = JSON.parse(readFileSync(json, "utf8")) as { stack: string; changes: { urn: string; change: string; paths: string[] }[]; risks: { kind: string; urn: string }[] };
+    assert.match(
+      lines[3],
+      /^- \*\*data loss\*\*: LogGroup bedrock-dev-proxy-router-ecs-exec \(cluster-exec-logs\) is replaced \(name: bedrock-dev-proxy-router-ecs-exec → bedrock-dev-pr-exec\): its log events are lost$/,
+    );
+    assert.ok(
+      lines
+        .slice(4, 6)
+        .includes(
+          "- **access widened**: role github-actions-proxy-router-deploy-dev (inline policy code-deploy) may now s3:PutObject on \\*",
+        ),
+      lines.slice(0, 8).join("\n"),
+    );
+    const out = JSON.parse(readFileSync(json, "utf8")) as {
+      stack: string;
+      changes: { urn: string; change: string; paths: string[] }[];
+      risks: { kind: string; urn: string }[];
+    };
     assert.equal(out.stack, "dev");
     const logs = out.changes.find((c) => c.urn.endsWith("::cluster-exec-logs"));
     assert.deepEqual([logs?.change, logs?.paths], ["replace", ["name"]]);
     assert.ok(out.risks.some((r) => r.kind === "access-widened" && r.urn.endsWith("::deploy-proxy-router-policy")));
     assert.ok(out.risks.some((r) => r.kind === "policy-new"));
     // The base was planned in a temporary worktree, removed afterwards: only the repository's own remain.
-    const worktrees = git(path.join(dir, "base"), "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "));
-    assert.deepEqual(worktrees.map((l) => path.basename(l.slice("worktree ".length))).sort(), ["base", "changed", "reordered"]);
+    const worktrees = git(path.join(dir, "base"), "worktree", "list", "--porcelain")
+      .split("\n")
+      .filter((l) => l.startsWith("worktree "));
+    assert.deepEqual(worktrees.map((l) => path.basename(l.slice("worktree ".length))).sort(), [
+      "base",
+      "changed",
+      "reordered",
+    ]);
   });
 
   it("a change that only reorders code says nothing changed", async () => {
     assert.equal(reorderedRun.code, 0, reorderedRun.stderr);
     assert.equal(reorderedRun.stdout, "", "--quiet prints nothing");
-    assert.match(readFileSync(path.join(dir, "reordered.md"), "utf8"), /^### Diff of stack `dev`\n\n\*\*dev\*\*: no changes against `base \([0-9a-f]{12}\)`\.\n/);
+    assert.match(
+      readFileSync(path.join(dir, "reordered.md"), "utf8"),
+      /^### Diff of stack `dev`\n\n\*\*dev\*\*: no changes against `base \([0-9a-f]{12}\)`\.\n/,
+    );
   });
 
   it("bad input: exit 2 naming the cause (unknown ref, unreadable plan file, plan of another stack); a plan JSON as the base, exit 1 when a protected stateful resource would be replaced", async () => {
     const other = path.join(dir, "lmn-plan.json");
-    writeFileSync(other, JSON.stringify({ stack: "lmn", project: "lumerin-infra", resources: [], outputs: {}, violations: [] }));
+    writeFileSync(
+      other,
+      JSON.stringify({ stack: "lmn", project: "lumerin-infra", resources: [], outputs: {}, violations: [] }),
+    );
     const broken = path.join(dir, "broken.json");
     writeFileSync(broken, "{ not json");
     const notAPlan = path.join(dir, "not-a-plan.json");
     writeFileSync(notAPlan, JSON.stringify({ stack: "dev" }));
     // A base where lmn's protected router secret had another name: the tree renames it, so replaces it.
-    const lmn = JSON.parse(JSON.stringify(await committedPlan("lmn"))) as { resources: { name: string; inputs: Record<string, unknown>; options: { protect: boolean } }[] };
+    const lmn = JSON.parse(JSON.stringify(await committedPlan("lmn"))) as {
+      resources: { name: string; inputs: Record<string, unknown>; options: { protect: boolean } }[];
+    };
     const secret = lmn.resources.find((r) => r.name === "proxy-router-secret");
     assert.ok(secret?.options.protect, "lmn protects its secrets");
     secret.inputs.name = "/proxy-router/lmn/old-config";
     const protectedBase = path.join(dir, "lmn-base.json");
     writeFileSync(protectedBase, JSON.stringify(lmn));
-    const runs = await Promise.all([diff(changed, "--stack", "dev", "--base", "no-such-branch"), diff(changed, "--stack", "lmn", "--base", protectedBase)]);
+    const runs = await Promise.all([
+      diff(changed, "--stack", "dev", "--base", "no-such-branch"),
+      diff(changed, "--stack", "lmn", "--base", protectedBase),
+    ]);
     assert.deepEqual(
       runs.map((r) => r.code),
       [2, 1],
@@ -144,18 +204,42 @@ describe("npm run diff (the CLI, on commits of a temporary repository)", functio
     );
     assert.match(runs[0].stderr, /^✗ unknown git ref "no-such-branch"/);
     assert.match(runs[1].stdout, /blocked: a protected stateful resource would be replaced or deleted/);
-    assert.match(runs[1].stdout, /data loss: Secret \/proxy-router\/lmn\/old-config \(proxy-router-secret\) is replaced \(name: /);
+    assert.match(
+      runs[1].stdout,
+      /data loss: Secret \/proxy-router\/lmn\/old-config \(proxy-router-secret\) is replaced \(name: /,
+    );
     // The other causes, decided before anything is planned (the CLI prints them and exits 2, as above).
-    assert.throws(() => resolveBase(path.join(dir, "missing.json"), "dev", changed), (e: Error) => e instanceof InputError && /cannot read the base plan .*missing\.json: ENOENT/.test(e.message));
-    assert.throws(() => resolveBase(broken, "dev", changed), (e: Error) => e instanceof InputError && /cannot read the base plan .*broken\.json: .*JSON/.test(e.message));
-    assert.throws(() => resolveBase(other, "dev", changed), (e: Error) => e instanceof InputError && /the base plan .*lmn-plan\.json is of stack "lmn", not "dev"/.test(e.message));
-    assert.throws(() => resolveBase(notAPlan, "dev", changed), (e: Error) => e instanceof InputError && /is not a plan written by `npm run plan -- --json`/.test(e.message));
+    assert.throws(
+      () => resolveBase(path.join(dir, "missing.json"), "dev", changed),
+      (e: Error) => e instanceof InputError && /cannot read the base plan .*missing\.json: ENOENT/.test(e.message),
+    );
+    assert.throws(
+      () => resolveBase(broken, "dev", changed),
+      (e: Error) => e instanceof InputError && /cannot read the base plan .*broken\.json: .*JSON/.test(e.message),
+    );
+    assert.throws(
+      () => resolveBase(other, "dev", changed),
+      (e: Error) =>
+        e instanceof InputError && /the base plan .*lmn-plan\.json is of stack "lmn", not "dev"/.test(e.message),
+    );
+    assert.throws(
+      () => resolveBase(notAPlan, "dev", changed),
+      (e: Error) => e instanceof InputError && /is not a plan written by `npm run plan -- --json`/.test(e.message),
+    );
   });
 
   it("a stack the base commit does not have yet: an empty base, so everything in it is a create", async () => {
     const base = resolveBase("base", "qa", changed);
     assert.match(base.label, /^base \([0-9a-f]{12}, without stack qa\)$/);
-    assert.deepEqual(await base.plan(), { stack: "qa", project: "", resources: [], outputs: {}, violations: [], invokes: [], blockers: [] });
+    assert.deepEqual(await base.plan(), {
+      stack: "qa",
+      project: "",
+      resources: [],
+      outputs: {},
+      violations: [],
+      invokes: [],
+      blockers: [],
+    });
     assert.match(resolveBase("base", "dev", changed).label, /^base \([0-9a-f]{12}\)$/);
   });
 });

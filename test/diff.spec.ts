@@ -28,7 +28,10 @@ const bucketObjects = (bucket: string) => `arn:aws:s3:::${bucket}`;
 /** A plan with one role and its inline policy, the base of the IAM cases. */
 function withInlinePolicy(base: EditablePlan, statements: unknown[]): EditablePlan {
   const p = clone(base);
-  named(p, "deploy-proxy-router-policy").inputs.policy = JSON.stringify({ Version: "2012-10-17", Statement: statements });
+  named(p, "deploy-proxy-router-policy").inputs.policy = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: statements,
+  });
   return p;
 }
 
@@ -60,13 +63,17 @@ describe("npm run diff: comparing two plans", function () {
     named(head, "proxy-router-svc-logs").inputs.retentionInDays = 90;
     const d = await diffPlans(dev, head, "main");
     assert.deepEqual(kinds(d), [["update", "proxy-router-svc-logs"]]);
-    assert.deepEqual(d.changes[0].details, [{ path: "retentionInDays", before: named(dev, "proxy-router-svc-logs").inputs.retentionInDays, after: 90 }]);
+    assert.deepEqual(d.changes[0].details, [
+      { path: "retentionInDays", before: named(dev, "proxy-router-svc-logs").inputs.retentionInDays, after: 90 },
+    ]);
     assert.deepEqual(d.risks, []);
   });
 
   it("ignoreChanges paths are not changes (Pulumi will not apply them)", async () => {
     const head = clone(dev);
-    const service = head.resources.find((r) => r.type === "aws:ecs/service:Service" && r.options.ignoreChanges.includes("desiredCount"));
+    const service = head.resources.find(
+      (r) => r.type === "aws:ecs/service:Service" && r.options.ignoreChanges.includes("desiredCount"),
+    );
     assert.ok(service);
     service.inputs.desiredCount = 7;
     assert.deepEqual((await diffPlans(dev, head, "main")).changes, []);
@@ -75,7 +82,10 @@ describe("npm run diff: comparing two plans", function () {
   it("secret inputs show as [secret], never their values", async () => {
     const base = clone(dev);
     const head = clone(dev);
-    for (const [p, value] of [[base, "old-password"], [head, "new-password"]] as const) {
+    for (const [p, value] of [
+      [base, "old-password"],
+      [head, "new-password"],
+    ] as const) {
       const r = named(p, "proxy-router-secret");
       r.inputs.secretString = value;
       r.secretInputs = ["secretString"];
@@ -90,9 +100,17 @@ describe("npm run diff: comparing two plans", function () {
     const gone = head.resources.findIndex((r) => r.name === "monitoring-proxy-router-cpu-high");
     assert.ok(gone >= 0);
     const [removed] = head.resources.splice(gone, 1);
-    head.resources.push({ ...removed, urn: removed.urn.replace("monitoring-proxy-router-cpu-high", "extra-alarm"), name: "extra-alarm", inputs: { ...removed.inputs, name: "extra-alarm" } });
+    head.resources.push({
+      ...removed,
+      urn: removed.urn.replace("monitoring-proxy-router-cpu-high", "extra-alarm"),
+      name: "extra-alarm",
+      inputs: { ...removed.inputs, name: "extra-alarm" },
+    });
     const d = await diffPlans(dev, head, "main");
-    assert.deepEqual(kinds(d), [["delete", "monitoring-proxy-router-cpu-high"], ["create", "extra-alarm"]]);
+    assert.deepEqual(kinds(d), [
+      ["delete", "monitoring-proxy-router-cpu-high"],
+      ["create", "extra-alarm"],
+    ]);
     assert.equal(d.changes[1].renamed, undefined, "another physical name: not a rename");
     assert.deepEqual(d.risks, [], "an alarm holds no data");
   });
@@ -103,7 +121,10 @@ describe("npm run diff: comparing two plans", function () {
       named(head, "proxy-router-svc-logs").inputs.name = "/short";
       const d = await diffPlans(dev, head, "main");
       assert.deepEqual(kinds(d), [["replace", "proxy-router-svc-logs"]]);
-      assert.deepEqual(d.changes[0].reasons.map((r) => r.path), ["name"]);
+      assert.deepEqual(
+        d.changes[0].reasons.map((r) => r.path),
+        ["name"],
+      );
       assert.equal(d.risks[0].kind, "data-loss");
       assert.match(d.risks[0].detail, /LogGroup .* is replaced \(name: .* → \/short\): its log events are lost/);
       assert.equal(d.blocking, false, "an unprotected log group does not block");
@@ -133,7 +154,10 @@ describe("npm run diff: comparing two plans", function () {
         [["replace", provider.urn], ...managed.map((u) => ["replace", u])].sort(),
       );
       const record = d.changes.find((c) => c.urn === managed[0])!;
-      assert.deepEqual(record.reasons.map((r) => [r.path, r.why]), [["(provider)", "its provider is replaced"]]);
+      assert.deepEqual(
+        record.reasons.map((r) => [r.path, r.why]),
+        [["(provider)", "its provider is replaced"]],
+      );
     });
 
     it("replacing a protected stateful resource (lmn's RDS, a new KMS key) blocks: exit 1", async () => {
@@ -141,7 +165,10 @@ describe("npm run diff: comparing two plans", function () {
       named(head, "futures-notifications-db").inputs.kmsKeyId = `arn:aws:kms:us-east-1:${ACCOUNT}:key/other`;
       const d = await diffPlans(lmn, head, "main");
       assert.equal(d.blocking, true);
-      assert.match(risks(d, "data-loss")[0], /futures-notifications-db\)? is replaced \(kmsKeyId: .*\): its database are protected/);
+      assert.match(
+        risks(d, "data-loss")[0],
+        /futures-notifications-db\)? is replaced \(kmsKeyId: .*\): its database are protected/,
+      );
       assert.match(renderSummary(d)[1], /blocked/);
     });
 
@@ -162,7 +189,10 @@ describe("npm run diff: comparing two plans", function () {
       assert.deepEqual(kinds(d), [["delete", "proxy-router-svc-logs"]]);
       assert.deepEqual(risks(d, "data-loss"), []);
       named(base, "proxy-router-svc-logs").options.retainOnDelete = false;
-      assert.match(risks(await diffPlans(base, head, "main"), "data-loss")[0], /LogGroup .* is deleted: its log events are lost/);
+      assert.match(
+        risks(await diffPlans(base, head, "main"), "data-loss")[0],
+        /LogGroup .* is deleted: its log events are lost/,
+      );
     });
   });
 
@@ -173,9 +203,15 @@ describe("npm run diff: comparing two plans", function () {
       r.urn = r.urn.replace("::proxy-router-svc-logs", "::router-logs");
       r.name = "router-logs";
       const d = await diffPlans(dev, head, "main");
-      assert.deepEqual(kinds(d), [["delete", "proxy-router-svc-logs"], ["create", "router-logs"]]);
+      assert.deepEqual(kinds(d), [
+        ["delete", "proxy-router-svc-logs"],
+        ["create", "router-logs"],
+      ]);
       assert.ok(d.changes[1].renamed?.from?.endsWith("::proxy-router-svc-logs"));
-      assert.match(risks(d, "data-loss")[0], /deleted and created again under the logical name router-logs \(add an alias to keep it\)/);
+      assert.match(
+        risks(d, "data-loss")[0],
+        /deleted and created again under the logical name router-logs \(add an alias to keep it\)/,
+      );
       assert.match(renderMarkdown(d), /a logical rename/);
     });
 
@@ -193,11 +229,20 @@ describe("npm run diff: comparing two plans", function () {
 
   describe("access widened, decided by the IAM simulator", () => {
     const role = "github-actions-proxy-router-deploy-dev";
-    const stmt = (Action: string | string[], Resource: string | string[], Sid?: string) => ({ ...(Sid ? { Sid } : {}), Effect: "Allow", Action, Resource });
+    const stmt = (Action: string | string[], Resource: string | string[], Sid?: string) => ({
+      ...(Sid ? { Sid } : {}),
+      Effect: "Allow",
+      Action,
+      Resource,
+    });
 
     it("s3:GetObject → s3:Get* (text barely changed) grants the other Get actions", async () => {
       const obj = `${bucketObjects("site")}/*`;
-      const d = await diffPlans(withInlinePolicy(dev, [stmt("s3:GetObject", obj)]), withInlinePolicy(dev, [stmt("s3:Get*", obj)]), "main");
+      const d = await diffPlans(
+        withInlinePolicy(dev, [stmt("s3:GetObject", obj)]),
+        withInlinePolicy(dev, [stmt("s3:Get*", obj)]),
+        "main",
+      );
       const [widened] = risks(d, "access-widened");
       assert.match(widened, new RegExp(`^role ${role} \\(inline policy code-deploy\\) may now s3:GetObjectAcl, `));
       assert.match(widened, /on arn:aws:s3:::site\/\*$/);
@@ -205,41 +250,75 @@ describe("npm run diff: comparing two plans", function () {
     });
 
     it("a resource …/a → …/* grants the action on every object", async () => {
-      const d = await diffPlans(withInlinePolicy(dev, [stmt("s3:GetObject", `${bucketObjects("site")}/a`)]), withInlinePolicy(dev, [stmt("s3:GetObject", `${bucketObjects("site")}/*`)]), "main");
-      assert.deepEqual(risks(d, "access-widened"), [`role ${role} (inline policy code-deploy) may now s3:GetObject on arn:aws:s3:::site/*`]);
+      const d = await diffPlans(
+        withInlinePolicy(dev, [stmt("s3:GetObject", `${bucketObjects("site")}/a`)]),
+        withInlinePolicy(dev, [stmt("s3:GetObject", `${bucketObjects("site")}/*`)]),
+        "main",
+      );
+      assert.deepEqual(risks(d, "access-widened"), [
+        `role ${role} (inline policy code-deploy) may now s3:GetObject on arn:aws:s3:::site/*`,
+      ]);
     });
 
     it("s3:PutObject on * added to a deploy role is named: role, action, resource", async () => {
       const base = [stmt("ecs:UpdateService", `arn:aws:ecs:us-east-1:${ACCOUNT}:service/c/s`)];
-      const d = await diffPlans(withInlinePolicy(dev, base), withInlinePolicy(dev, [...base, stmt("s3:PutObject", "*", "Extra")]), "main");
-      assert.deepEqual(risks(d, "access-widened"), [`role ${role} (inline policy code-deploy) may now s3:PutObject on *`]);
+      const d = await diffPlans(
+        withInlinePolicy(dev, base),
+        withInlinePolicy(dev, [...base, stmt("s3:PutObject", "*", "Extra")]),
+        "main",
+      );
+      assert.deepEqual(risks(d, "access-widened"), [
+        `role ${role} (inline policy code-deploy) may now s3:PutObject on *`,
+      ]);
     });
 
     it("statements reordered (and Sids renamed) grant nothing new: an update, no access risk", async () => {
       const a = stmt("s3:GetObject", `${bucketObjects("site")}/*`, "One");
       const b = stmt("ecs:UpdateService", `arn:aws:ecs:us-east-1:${ACCOUNT}:service/c/s`, "Two");
-      const d = await diffPlans(withInlinePolicy(dev, [a, b]), withInlinePolicy(dev, [{ ...b, Sid: "Deploy" }, a]), "main");
+      const d = await diffPlans(
+        withInlinePolicy(dev, [a, b]),
+        withInlinePolicy(dev, [{ ...b, Sid: "Deploy" }, a]),
+        "main",
+      );
       assert.deepEqual(kinds(d), [["update", "deploy-proxy-router-policy"]]);
       assert.deepEqual(d.risks, []);
       assert.deepEqual(d.narrowed, []);
     });
 
     it("a narrowing is reported as access taken away, not as a risk", async () => {
-      const d = await diffPlans(withInlinePolicy(dev, [stmt(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::site/*")]), withInlinePolicy(dev, [stmt("s3:GetObject", "arn:aws:s3:::site/*")]), "main");
+      const d = await diffPlans(
+        withInlinePolicy(dev, [stmt(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::site/*")]),
+        withInlinePolicy(dev, [stmt("s3:GetObject", "arn:aws:s3:::site/*")]),
+        "main",
+      );
       assert.deepEqual(d.risks, []);
-      assert.deepEqual(d.narrowed.map((n) => n.detail), [`role ${role} (inline policy code-deploy) may no longer s3:PutObject on arn:aws:s3:::site/*`]);
+      assert.deepEqual(
+        d.narrowed.map((n) => n.detail),
+        [`role ${role} (inline policy code-deploy) may no longer s3:PutObject on arn:aws:s3:::site/*`],
+      );
     });
 
     it("a condition removed widens (what needed the condition no longer does)", async () => {
-      const conditioned = { ...stmt("ecs:TagResource", `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/t:*`), Condition: { StringEquals: { "ecs:CreateAction": "RegisterTaskDefinition" } } };
-      const d = await diffPlans(withInlinePolicy(dev, [conditioned]), withInlinePolicy(dev, [stmt("ecs:TagResource", `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/t:*`)]), "main");
-      assert.deepEqual(risks(d, "access-widened"), [`role ${role} (inline policy code-deploy) may now ecs:TagResource on arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/t:*`]);
+      const conditioned = {
+        ...stmt("ecs:TagResource", `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/t:*`),
+        Condition: { StringEquals: { "ecs:CreateAction": "RegisterTaskDefinition" } },
+      };
+      const d = await diffPlans(
+        withInlinePolicy(dev, [conditioned]),
+        withInlinePolicy(dev, [stmt("ecs:TagResource", `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/t:*`)]),
+        "main",
+      );
+      assert.deepEqual(risks(d, "access-widened"), [
+        `role ${role} (inline policy code-deploy) may now ecs:TagResource on arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/t:*`,
+      ]);
     });
 
     it("a trust that admits a new subject (sub pattern widened), by the trust's own conditions", async () => {
       const head = clone(dev);
       const r = named(head, "deploy-proxy-router-role");
-      const trust = JSON.parse(JSON.stringify(r.inputs.assumeRolePolicy)) as { Statement: { Condition: { StringEquals: Record<string, unknown>; StringLike?: Record<string, unknown> } }[] };
+      const trust = JSON.parse(JSON.stringify(r.inputs.assumeRolePolicy)) as {
+        Statement: { Condition: { StringEquals: Record<string, unknown>; StringLike?: Record<string, unknown> } }[];
+      };
       const cond = trust.Statement[0].Condition;
       delete cond.StringEquals["token.actions.githubusercontent.com:sub"];
       cond.StringLike = { "token.actions.githubusercontent.com:sub": "repo:lumerin-protocol/proxy-router:*" };
@@ -265,11 +344,20 @@ describe("npm run diff: comparing two plans", function () {
       const head = clone(dev);
       const r = named(head, "futures-ui-bucket-policy");
       const policy = JSON.parse(JSON.stringify(r.inputs.policy)) as { Statement: unknown[] };
-      policy.Statement.push({ Sid: "Public", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::s3futures.dev.lumerin.io/*" });
+      policy.Statement.push({
+        Sid: "Public",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "s3:GetObject",
+        Resource: "arn:aws:s3:::s3futures.dev.lumerin.io/*",
+      });
       r.inputs.policy = policy;
       const d = await diffPlans(dev, head, "main");
       const [widened] = risks(d, "access-widened");
-      assert.match(widened, /anyone \(Principal \*\) may now s3:GetObject on arn:aws:s3:::s3futures\.dev\.lumerin\.io\/\*/);
+      assert.match(
+        widened,
+        /anyone \(Principal \*\) may now s3:GetObject on arn:aws:s3:::s3futures\.dev\.lumerin\.io\/\*/,
+      );
     });
 
     it("a managed policy attached to a role", async () => {
@@ -277,7 +365,10 @@ describe("npm run diff: comparing two plans", function () {
       const r = head.resources.find((x) => x.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment")!;
       r.inputs.policyArn = "arn:aws:iam::aws:policy/AdministratorAccess";
       const d = await diffPlans(dev, head, "main");
-      assert.match(risks(d, "access-widened")[0], /is given the managed policy arn:aws:iam::aws:policy\/AdministratorAccess/);
+      assert.match(
+        risks(d, "access-widened")[0],
+        /is given the managed policy arn:aws:iam::aws:policy\/AdministratorAccess/,
+      );
     });
   });
 
@@ -285,7 +376,10 @@ describe("npm run diff: comparing two plans", function () {
     it("a security-group rule newly open to the internet", async () => {
       const head = clone(dev);
       named(head, "proxy-router-svc-in-api-from-operators").inputs.cidrIpv4 = "0.0.0.0/0";
-      assert.match(risks(await diffPlans(dev, head, "main"), "exposure-widened")[0], /ingress tcp 8080-8080 newly open to the internet \(0\.0\.0\.0\/0\)/);
+      assert.match(
+        risks(await diffPlans(dev, head, "main"), "exposure-widened")[0],
+        /ingress tcp 8080-8080 newly open to the internet \(0\.0\.0\.0\/0\)/,
+      );
     });
 
     it("TLS weakened on a listener (HTTPS → HTTP, an older ssl policy)", async () => {
@@ -297,7 +391,10 @@ describe("npm run diff: comparing two plans", function () {
       l.inputs.protocol = "HTTPS";
       l.inputs.sslPolicy = "ELBSecurityPolicy-2016-08";
       found = risks(await diffPlans(dev, head, "main"), "exposure-widened");
-      assert.match(found[0], /ssl policy ELBSecurityPolicy-TLS13-1-2-2021-06 → ELBSecurityPolicy-2016-08 \(admits older TLS\)/);
+      assert.match(
+        found[0],
+        /ssl policy ELBSecurityPolicy-TLS13-1-2-2021-06 → ELBSecurityPolicy-2016-08 \(admits older TLS\)/,
+      );
     });
 
     it("a database made public, and a public access block switched off", async () => {
@@ -320,8 +417,14 @@ describe("npm run diff: comparing two plans", function () {
     const d = await diffPlans(lmn, head, "main");
     assert.deepEqual(risks(d, "name-changed"), ["DNS name: proxy.lumerin.io → router.lumerin.io"]);
     const loss = risks(d, "data-loss");
-    assert.ok(loss.some((l) => /deletionProtection turned off/.test(l)), loss.join("\n"));
-    assert.ok(loss.some((l) => /proxy-router-secret.*protect removed/.test(l)), loss.join("\n"));
+    assert.ok(
+      loss.some((l) => /deletionProtection turned off/.test(l)),
+      loss.join("\n"),
+    );
+    assert.ok(
+      loss.some((l) => /proxy-router-secret.*protect removed/.test(l)),
+      loss.join("\n"),
+    );
   });
 
   it("policy violations new in the change, and the ones it fixes", async () => {

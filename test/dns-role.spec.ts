@@ -13,7 +13,16 @@ import * as path from "node:path";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { normalizedRecordName } from "../lib/dns-role";
 import { DnsRoleInputError, DnsRoleSetup, dnsRoleSetup, runDnsRole } from "../tools/dns-role";
-import { LMN_DNS_ROLE_ARN, LUMERIN_IO_ZONE_ID, TITANIO_PRD_STAND_IN, committedPlan, deployablePlan, doc, resource, resourcesOfType } from "./support/plan";
+import {
+  LMN_DNS_ROLE_ARN,
+  LUMERIN_IO_ZONE_ID,
+  TITANIO_PRD_STAND_IN,
+  committedPlan,
+  deployablePlan,
+  doc,
+  resource,
+  resourcesOfType,
+} from "./support/plan";
 
 const LMN = "330280307271";
 const ZONE_ARN = `arn:aws:route53:::hostedzone/${LUMERIN_IO_ZONE_ID}`;
@@ -23,10 +32,18 @@ const SESSION = `arn:aws:sts::${TITANIO_PRD_STAND_IN}:assumed-role/lumerin-infra
 
 type Context = Record<string, string | string[]>;
 
-async function allowed(request: { principal: string; action: string; resource: string; account: string; context: Context }, policies: { identity: unknown[]; resource?: unknown }): Promise<boolean> {
+async function allowed(
+  request: { principal: string; action: string; resource: string; account: string; context: Context },
+  policies: { identity: unknown[]; resource?: unknown },
+): Promise<boolean> {
   const result = await runSimulation(
     {
-      request: { principal: request.principal, action: request.action, resource: { resource: request.resource, accountId: request.account }, contextVariables: request.context },
+      request: {
+        principal: request.principal,
+        action: request.action,
+        resource: { resource: request.resource, accountId: request.account },
+        contextVariables: request.context,
+      },
       identityPolicies: policies.identity.map((policy, i) => ({ name: `p${i}`, policy })),
       ...(policies.resource ? { resourcePolicy: policies.resource } : {}),
       serviceControlPolicies: [],
@@ -59,20 +76,33 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
   after(() => rmSync(out, { recursive: true, force: true }));
 
   const session = (action: string, target: string, context: Context = {}) =>
-    allowed({ principal: SESSION, action, resource: target, account: TITANIO_PRD_STAND_IN, context }, { identity: [setup.permissions] });
+    allowed(
+      { principal: SESSION, action, resource: target, account: TITANIO_PRD_STAND_IN, context },
+      { identity: [setup.permissions] },
+    );
   /** A change batch from a session tagged `access` (null: untagged). */
-  const change = (changes: [string, string, string][], access: string | null = "write", zone = ZONE_ARN) => session("route53:ChangeResourceRecordSets", zone, batch(changes, access));
+  const change = (changes: [string, string, string][], access: string | null = "write", zone = ZONE_ARN) =>
+    session("route53:ChangeResourceRecordSets", zone, batch(changes, access));
 
   it("names exactly the records and types the lmn plan registers (derived from the plan, validation CNAMEs as _*.<name>)", () => {
     assert.equal(setup.roleArn, LMN_DNS_ROLE_ARN);
     assert.deepEqual(setup.args.records, {
       exact: {
-        A: ["futures.lumerin.io", "notifyint.lumerin.io", "proxy.lumerin.io", "s3futures.lumerin.io", "validator.lumerin.io"],
+        A: [
+          "futures.lumerin.io",
+          "notifyint.lumerin.io",
+          "proxy.lumerin.io",
+          "s3futures.lumerin.io",
+          "validator.lumerin.io",
+        ],
         AAAA: ["futures.lumerin.io", "s3futures.lumerin.io"],
       },
       validation: { CNAME: ["_*.futures.lumerin.io", "_*.notifyint.lumerin.io", "_*.s3futures.lumerin.io"] },
     });
-    assert.deepEqual([setup.args.deployerRoleName, setup.args.previewRoleName, setup.args.stackAccountId], ["lumerin-infra-deployer-lmn", "lumerin-infra-preview-lmn", LMN]);
+    assert.deepEqual(
+      [setup.args.deployerRoleName, setup.args.previewRoleName, setup.args.stackAccountId],
+      ["lumerin-infra-deployer-lmn", "lumerin-infra-preview-lmn", LMN],
+    );
   });
 
   it("may change every record the lmn plan registers, by its own name and type", async () => {
@@ -81,15 +111,26 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
     assert.equal(records.length, 10);
     for (const r of records) {
       const name = normalizedRecordName(String(r.inputs.name));
-      for (const action of ["CREATE", "UPSERT", "DELETE"]) assert.equal(await change([[name, String(r.inputs.type), action]]), true, `${action} ${name} ${r.inputs.type}`);
+      for (const action of ["CREATE", "UPSERT", "DELETE"])
+        assert.equal(await change([[name, String(r.inputs.type), action]]), true, `${action} ${name} ${r.inputs.type}`);
     }
   });
 
   const allowedCases: [string, [string, string, string][]][] = [
-    ["a new validation CNAME of futures (a replaced certificate's token)", [["_0123456789abcdef0123456789abcdef.futures.lumerin.io", "CNAME", "UPSERT"]]],
-    ["a batch of two own A records", [["proxy.lumerin.io", "A", "DELETE"], ["proxy.lumerin.io", "A", "CREATE"]]],
+    [
+      "a new validation CNAME of futures (a replaced certificate's token)",
+      [["_0123456789abcdef0123456789abcdef.futures.lumerin.io", "CNAME", "UPSERT"]],
+    ],
+    [
+      "a batch of two own A records",
+      [
+        ["proxy.lumerin.io", "A", "DELETE"],
+        ["proxy.lumerin.io", "A", "CREATE"],
+      ],
+    ],
   ];
-  for (const [what, changes] of allowedCases) it(`allows ${what}`, async () => assert.equal(await change(changes), true));
+  for (const [what, changes] of allowedCases)
+    it(`allows ${what}`, async () => assert.equal(await change(changes), true));
 
   const deniedCases: [string, [string, string, string][]][] = [
     ["another name (www)", [["www.lumerin.io", "A", "UPSERT"]]],
@@ -102,28 +143,63 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
     ["AAAA where only A is managed (proxy AAAA)", [["proxy.lumerin.io", "AAAA", "UPSERT"]]],
     ["a TXT record on futures", [["futures.lumerin.io", "TXT", "UPSERT"]]],
     ["an NS delegation of a managed name", [["futures.lumerin.io", "NS", "CREATE"]]],
-    ["a validation-like CNAME under a name it does not manage", [["_0123456789abcdef0123456789abcdef.www.lumerin.io", "CNAME", "UPSERT"]]],
-    ["a validation-like name as an A record", [["_0123456789abcdef0123456789abcdef.futures.lumerin.io", "A", "UPSERT"]]],
-    ["a TXT record at a validation-like name", [["_0123456789abcdef0123456789abcdef.futures.lumerin.io", "TXT", "UPSERT"]]],
-    ["a batch that smuggles an unmanaged name beside a managed one", [["proxy.lumerin.io", "A", "UPSERT"], ["www.lumerin.io", "A", "UPSERT"]]],
-    ["a batch that mixes types (one statement per type)", [["futures.lumerin.io", "A", "UPSERT"], ["proxy.lumerin.io", "CNAME", "UPSERT"]]],
+    [
+      "a validation-like CNAME under a name it does not manage",
+      [["_0123456789abcdef0123456789abcdef.www.lumerin.io", "CNAME", "UPSERT"]],
+    ],
+    [
+      "a validation-like name as an A record",
+      [["_0123456789abcdef0123456789abcdef.futures.lumerin.io", "A", "UPSERT"]],
+    ],
+    [
+      "a TXT record at a validation-like name",
+      [["_0123456789abcdef0123456789abcdef.futures.lumerin.io", "TXT", "UPSERT"]],
+    ],
+    [
+      "a batch that smuggles an unmanaged name beside a managed one",
+      [
+        ["proxy.lumerin.io", "A", "UPSERT"],
+        ["www.lumerin.io", "A", "UPSERT"],
+      ],
+    ],
+    [
+      "a batch that mixes types (one statement per type)",
+      [
+        ["futures.lumerin.io", "A", "UPSERT"],
+        ["proxy.lumerin.io", "CNAME", "UPSERT"],
+      ],
+    ],
   ];
-  for (const [what, changes] of deniedCases) it(`denies ${what}`, async () => assert.equal(await change(changes), false));
+  for (const [what, changes] of deniedCases)
+    it(`denies ${what}`, async () => assert.equal(await change(changes), false));
 
   it("denies every change to a reader's session, to an untagged session and to a batch without Route 53's keys", async () => {
     assert.equal(await change([["proxy.lumerin.io", "A", "UPSERT"]], "read"), false);
     assert.equal(await change([["proxy.lumerin.io", "A", "UPSERT"]], null), false);
-    assert.equal(await session("route53:ChangeResourceRecordSets", ZONE_ARN, { [`aws:PrincipalTag/${TAG}`]: "write" }), false);
+    assert.equal(
+      await session("route53:ChangeResourceRecordSets", ZONE_ARN, { [`aws:PrincipalTag/${TAG}`]: "write" }),
+      false,
+    );
   });
 
-  it("denies the same records in another zone", async () => assert.equal(await change([["proxy.lumerin.io", "A", "UPSERT"]], "write", OTHER_ZONE_ARN), false));
+  it("denies the same records in another zone", async () =>
+    assert.equal(await change([["proxy.lumerin.io", "A", "UPSERT"]], "write", OTHER_ZONE_ARN), false));
 
   it("reads the zone, its records and tags, and watches changes; any session", async () => {
     for (const access of ["read", "write"]) {
       for (const action of ["route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]) {
-        assert.equal(await session(action, ZONE_ARN, { [`aws:PrincipalTag/${TAG}`]: access }), true, `${access}: ${action}`);
+        assert.equal(
+          await session(action, ZONE_ARN, { [`aws:PrincipalTag/${TAG}`]: access }),
+          true,
+          `${access}: ${action}`,
+        );
       }
-      assert.equal(await session("route53:GetChange", "arn:aws:route53:::change/C2682N5HXP0BZ4", { [`aws:PrincipalTag/${TAG}`]: access }), true);
+      assert.equal(
+        await session("route53:GetChange", "arn:aws:route53:::change/C2682N5HXP0BZ4", {
+          [`aws:PrincipalTag/${TAG}`]: access,
+        }),
+        true,
+      );
     }
   });
 
@@ -142,7 +218,12 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
       ["iam:PassRole", `arn:aws:iam::${TITANIO_PRD_STAND_IN}:role/OrganizationAccountAccessRole`],
       ["sts:AssumeRole", `arn:aws:iam::${TITANIO_PRD_STAND_IN}:role/OrganizationAccountAccessRole`],
     ];
-    for (const [action, target] of denied) assert.equal(await session(action, target, { [`aws:PrincipalTag/${TAG}`]: "write" }), false, `${action} on ${target}`);
+    for (const [action, target] of denied)
+      assert.equal(
+        await session(action, target, { [`aws:PrincipalTag/${TAG}`]: "write" }),
+        false,
+        `${action} on ${target}`,
+      );
   });
 
   describe("who may assume it: the lmn deployer as writer, the preview as reader", () => {
@@ -154,14 +235,25 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
         ? [doc(resource(plan, "aws:iam/rolePolicy:RolePolicy", "deploy-infra-preview-policy").inputs.policy)]
         : [doc(resource(plan, "aws:iam/rolePolicy:RolePolicy", "deploy-infra-deployer-dns").inputs.policy)];
     };
-    const assume = async (principal: string, identity: unknown[], action: "sts:AssumeRole" | "sts:TagSession", tags: Record<string, string>, target = LMN_DNS_ROLE_ARN) =>
+    const assume = async (
+      principal: string,
+      identity: unknown[],
+      action: "sts:AssumeRole" | "sts:TagSession",
+      tags: Record<string, string>,
+      target = LMN_DNS_ROLE_ARN,
+    ) =>
       allowed(
         {
           principal,
           action,
           resource: target,
           account: TITANIO_PRD_STAND_IN,
-          context: { "aws:PrincipalArn": principal, "aws:PrincipalAccount": principal.split(":")[4], ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])), "aws:TagKeys": Object.keys(tags) },
+          context: {
+            "aws:PrincipalArn": principal,
+            "aws:PrincipalAccount": principal.split(":")[4],
+            ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+            "aws:TagKeys": Object.keys(tags),
+          },
         },
         { identity, resource: setup.trust },
       );
@@ -169,18 +261,32 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
 
     it("the deployer, tagged write: allowed (its own statement and the trust, across accounts)", async () => {
       const identity = await identityOf("deployer");
-      for (const action of ["sts:AssumeRole", "sts:TagSession"] as const) assert.equal(await assume(role("lumerin-infra-deployer-lmn"), identity, action, { [TAG]: "write" }), true, action);
+      for (const action of ["sts:AssumeRole", "sts:TagSession"] as const)
+        assert.equal(
+          await assume(role("lumerin-infra-deployer-lmn"), identity, action, { [TAG]: "write" }),
+          true,
+          action,
+        );
     });
 
     it("the preview, tagged read: allowed; tagged write, untagged or with another tag: denied", async () => {
       const identity = await identityOf("preview");
       const preview = role("lumerin-infra-preview-lmn");
-      for (const action of ["sts:AssumeRole", "sts:TagSession"] as const) assert.equal(await assume(preview, identity, action, { [TAG]: "read" }), true, action);
-      assert.equal(await assume(preview, identity, "sts:TagSession", { [TAG]: "write" }), false, "a pull request cannot make itself a writer");
+      for (const action of ["sts:AssumeRole", "sts:TagSession"] as const)
+        assert.equal(await assume(preview, identity, action, { [TAG]: "read" }), true, action);
+      assert.equal(
+        await assume(preview, identity, "sts:TagSession", { [TAG]: "write" }),
+        false,
+        "a pull request cannot make itself a writer",
+      );
       // Even with every permission of its own, the zone role's trust refuses it as a writer.
       assert.equal(await assume(preview, [adminEverything], "sts:TagSession", { [TAG]: "write" }), false);
       assert.equal(await assume(preview, [adminEverything], "sts:AssumeRole", {}), false, "untagged");
-      assert.equal(await assume(preview, [adminEverything], "sts:TagSession", { [TAG]: "read", team: "x" }), false, "another tag key");
+      assert.equal(
+        await assume(preview, [adminEverything], "sts:TagSession", { [TAG]: "read", team: "x" }),
+        false,
+        "another tag key",
+      );
     });
 
     it("nobody else: other roles of lmn, the same names in another account, the account itself", async () => {
@@ -191,36 +297,82 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
         role("lumerin-infra-preview-lmn", "464450398935"),
         `arn:aws:iam::${LMN}:user/admin`,
       ]) {
-        for (const access of ["write", "read"]) assert.equal(await assume(principal, [adminEverything], "sts:TagSession", { [TAG]: access }), false, `${principal} as ${access}`);
+        for (const access of ["write", "read"])
+          assert.equal(
+            await assume(principal, [adminEverything], "sts:TagSession", { [TAG]: access }),
+            false,
+            `${principal} as ${access}`,
+          );
       }
     });
 
     it("an administrator's role for the first pulumi up only when given (--bootstrap-principal), and only as writer", async () => {
       const admin = `arn:aws:iam::${LMN}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef`;
-      assert.equal(await assume(admin, [adminEverything], "sts:TagSession", { [TAG]: "write" }), false, "not without the option");
-      const first = await dnsRoleSetup({ stack: "lmn", zoneId: LUMERIN_IO_ZONE_ID, account: TITANIO_PRD_STAND_IN, out, bootstrapPrincipals: [admin] });
+      assert.equal(
+        await assume(admin, [adminEverything], "sts:TagSession", { [TAG]: "write" }),
+        false,
+        "not without the option",
+      );
+      const first = await dnsRoleSetup({
+        stack: "lmn",
+        zoneId: LUMERIN_IO_ZONE_ID,
+        account: TITANIO_PRD_STAND_IN,
+        out,
+        bootstrapPrincipals: [admin],
+      });
       const withAdmin = (principal: string, tag: string) =>
         allowed(
-          { principal, action: "sts:TagSession", resource: LMN_DNS_ROLE_ARN, account: TITANIO_PRD_STAND_IN, context: { "aws:PrincipalArn": principal, [`aws:RequestTag/${TAG}`]: tag, "aws:TagKeys": [TAG] } },
+          {
+            principal,
+            action: "sts:TagSession",
+            resource: LMN_DNS_ROLE_ARN,
+            account: TITANIO_PRD_STAND_IN,
+            context: { "aws:PrincipalArn": principal, [`aws:RequestTag/${TAG}`]: tag, "aws:TagKeys": [TAG] },
+          },
           { identity: [adminEverything], resource: first.trust },
         );
       assert.equal(await withAdmin(admin, "write"), true);
       assert.equal(await withAdmin(admin, "admin"), false);
       assert.equal(await withAdmin(role("lumerin-infra-preview-lmn"), "write"), false, "the preview stays a reader");
       await assert.rejects(
-        dnsRoleSetup({ stack: "lmn", zoneId: LUMERIN_IO_ZONE_ID, account: TITANIO_PRD_STAND_IN, out, bootstrapPrincipals: [`arn:aws:iam::434960487817:role/admin`] }),
+        dnsRoleSetup({
+          stack: "lmn",
+          zoneId: LUMERIN_IO_ZONE_ID,
+          account: TITANIO_PRD_STAND_IN,
+          out,
+          bootstrapPrincipals: [`arn:aws:iam::434960487817:role/admin`],
+        }),
         /--bootstrap-principal: expected a role ARN of the stack's account 330280307271/,
       );
     });
 
     it("the deployer and preview may assume exactly that role, no other in titanio-prd", async () => {
-      for (const [name, tag] of [["deployer", "write"], ["preview", "read"]] as const) {
+      for (const [name, tag] of [
+        ["deployer", "write"],
+        ["preview", "read"],
+      ] as const) {
         const identity = await identityOf(name);
         const principal = role(`lumerin-infra-${name}-lmn`);
-        const anyTrust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${LMN}:root` }, Action: ["sts:AssumeRole", "sts:TagSession"], Resource: "*" }] };
+        const anyTrust = {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { AWS: `arn:aws:iam::${LMN}:root` },
+              Action: ["sts:AssumeRole", "sts:TagSession"],
+              Resource: "*",
+            },
+          ],
+        };
         const other = `arn:aws:iam::${TITANIO_PRD_STAND_IN}:role/OrganizationAccountAccessRole`;
         const result = await allowed(
-          { principal, action: "sts:AssumeRole", resource: other, account: TITANIO_PRD_STAND_IN, context: { [`aws:RequestTag/${TAG}`]: tag, "aws:TagKeys": [TAG] } },
+          {
+            principal,
+            action: "sts:AssumeRole",
+            resource: other,
+            account: TITANIO_PRD_STAND_IN,
+            context: { [`aws:RequestTag/${TAG}`]: tag, "aws:TagKeys": [TAG] },
+          },
           { identity, resource: anyTrust },
         );
         assert.equal(result, false, `${name} may assume ${other}`);
@@ -229,7 +381,10 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
 
     it("states the statements exactly, and has none while the role is pending", async () => {
       const plan = await deployablePlan("lmn");
-      const condition = (access: string) => ({ StringEquals: { [`aws:RequestTag/${TAG}`]: access }, "ForAllValues:StringEquals": { "aws:TagKeys": [TAG] } });
+      const condition = (access: string) => ({
+        StringEquals: { [`aws:RequestTag/${TAG}`]: access },
+        "ForAllValues:StringEquals": { "aws:TagKeys": [TAG] },
+      });
       const zoneStatements = (name: string) =>
         doc(resource(plan, "aws:iam/rolePolicy:RolePolicy", name).inputs.policy)
           .Statement.filter((s) => String(s.Sid).includes("Zone"))
@@ -243,9 +398,17 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
         ["TagZoneSessionsAsWriteOnly", ["sts:TagSession"], [LMN_DNS_ROLE_ARN], condition("write")],
       ]);
       const pending = await committedPlan("lmn");
-      assert.deepEqual(resourcesOfType(pending, "aws:iam/rolePolicy:RolePolicy").filter((r) => r.name === "deploy-infra-deployer-dns"), []);
-      const previewPending = doc(resource(pending, "aws:iam/rolePolicy:RolePolicy", "deploy-infra-preview-policy").inputs.policy);
-      assert.equal(previewPending.Statement.some((s) => [s.Action].flat().some((a) => a.startsWith("sts:"))), false);
+      assert.deepEqual(
+        resourcesOfType(pending, "aws:iam/rolePolicy:RolePolicy").filter((r) => r.name === "deploy-infra-deployer-dns"),
+        [],
+      );
+      const previewPending = doc(
+        resource(pending, "aws:iam/rolePolicy:RolePolicy", "deploy-infra-preview-policy").inputs.policy,
+      );
+      assert.equal(
+        previewPending.Statement.some((s) => [s.Action].flat().some((a) => a.startsWith("sts:"))),
+        false,
+      );
     });
   });
 
@@ -255,7 +418,10 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
       try {
         const printed: string[] = [];
         const errors: string[] = [];
-        const code = await runDnsRole(["--stack", "lmn", "--zone-id", LUMERIN_IO_ZONE_ID, "--account", TITANIO_PRD_STAND_IN, "--out", dir], { out: (t) => printed.push(t), err: (t) => errors.push(t) });
+        const code = await runDnsRole(
+          ["--stack", "lmn", "--zone-id", LUMERIN_IO_ZONE_ID, "--account", TITANIO_PRD_STAND_IN, "--out", dir],
+          { out: (t) => printed.push(t), err: (t) => errors.push(t) },
+        );
         assert.equal(code, 0, errors.join("\n"));
         const stdout = printed.join("\n");
         const trust = path.join(dir, "trust.json");
@@ -264,9 +430,16 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
         assert.deepEqual(JSON.parse(readFileSync(permissions, "utf8")), setup.permissions);
         assert.ok(stdout.includes(JSON.stringify(setup.permissions, null, 2)), "prints the permission policy");
         assert.ok(stdout.includes(JSON.stringify(setup.trust, null, 2)), "prints the trust policy");
-        assert.ok(stdout.includes(`aws iam create-role --role-name lumerin-infra-dns-lmn --max-session-duration 3600 `), "create-role");
+        assert.ok(
+          stdout.includes(`aws iam create-role --role-name lumerin-infra-dns-lmn --max-session-duration 3600 `),
+          "create-role",
+        );
         assert.ok(stdout.includes(`--assume-role-policy-document file://${trust}`));
-        assert.ok(stdout.includes(`aws iam put-role-policy --role-name lumerin-infra-dns-lmn --policy-name zone-records --policy-document file://${permissions}`));
+        assert.ok(
+          stdout.includes(
+            `aws iam put-role-policy --role-name lumerin-infra-dns-lmn --policy-name zone-records --policy-document file://${permissions}`,
+          ),
+        );
         assert.ok(stdout.includes(`pulumi config set --stack lmn --path dns.assumeRoleArn ${LMN_DNS_ROLE_ARN}`));
         assert.ok(stdout.includes(`pulumi config set --stack lmn --path dns.zoneId ${LUMERIN_IO_ZONE_ID}`));
       } finally {
@@ -279,14 +452,26 @@ describe("the DNS role in titanio-prd (npm run dns-role)", function () {
       const print = { out: () => undefined, err: (t: string) => errors.push(t) };
       assert.equal(await runDnsRole(["--stack", "lmn"], print), 2);
       assert.match(errors.join("\n"), /--zone-id, --account required/);
-      assert.equal(await runDnsRole(["--stack", "lmn", "--zone-id", "Z04LUMERINIOTITANIOPRD", "--account", "12"], print), 2);
+      assert.equal(
+        await runDnsRole(["--stack", "lmn", "--zone-id", "Z04LUMERINIOTITANIOPRD", "--account", "12"], print),
+        2,
+      );
       assert.match(errors.join("\n"), /--account: expected the 12-digit id/);
     });
 
     it("refuses a bad zone id, a bad account, and the stack's own account", async () => {
-      await assert.rejects(dnsRoleSetup({ stack: "lmn", zoneId: "lumerin.io", account: TITANIO_PRD_STAND_IN, out }), (e: Error) => e instanceof DnsRoleInputError && /--zone-id: expected a Route53 hosted zone id/.test(e.message));
-      await assert.rejects(dnsRoleSetup({ stack: "lmn", zoneId: LUMERIN_IO_ZONE_ID, account: "titanio-prd", out }), /--account: expected the 12-digit id/);
-      await assert.rejects(dnsRoleSetup({ stack: "lmn", zoneId: LUMERIN_IO_ZONE_ID, account: LMN, out }), /--account: 330280307271 is the stack's own account/);
+      await assert.rejects(
+        dnsRoleSetup({ stack: "lmn", zoneId: "lumerin.io", account: TITANIO_PRD_STAND_IN, out }),
+        (e: Error) => e instanceof DnsRoleInputError && /--zone-id: expected a Route53 hosted zone id/.test(e.message),
+      );
+      await assert.rejects(
+        dnsRoleSetup({ stack: "lmn", zoneId: LUMERIN_IO_ZONE_ID, account: "titanio-prd", out }),
+        /--account: expected the 12-digit id/,
+      );
+      await assert.rejects(
+        dnsRoleSetup({ stack: "lmn", zoneId: LUMERIN_IO_ZONE_ID, account: LMN, out }),
+        /--account: 330280307271 is the stack's own account/,
+      );
     });
   });
 });

@@ -3,7 +3,11 @@ import { strict as assert } from "node:assert";
 import { eventMatches } from "./support/event-pattern";
 
 describe("EventBridge event patterns, offline (the subset the program writes)", () => {
-  const event = { source: "aws.ec2", "detail-type": "EC2 Instance State-change Notification", detail: { state: "running", tags: ["a", "b"], nested: { id: "i-1" } } };
+  const event = {
+    source: "aws.ec2",
+    "detail-type": "EC2 Instance State-change Notification",
+    detail: { state: "running", tags: ["a", "b"], nested: { id: "i-1" } },
+  };
 
   it("matches when every named field has one of the listed values, ignoring fields the pattern does not name", () => {
     assert.equal(eventMatches({ source: ["aws.ec2"] }, event), true);

@@ -7,7 +7,9 @@ describe("PlatformKey", () => {
     const key = resource(plan, "aws:kms/key:Key", "platform-key");
     assert.equal(key.inputs.enableKeyRotation, true);
     assert.equal(key.inputs.deletionWindowInDays, 30);
-    const policy = JSON.parse(String(key.inputs.policy)) as { Statement: { Sid: string; Principal: unknown; Condition?: unknown }[] };
+    const policy = JSON.parse(String(key.inputs.policy)) as {
+      Statement: { Sid: string; Principal: unknown; Condition?: unknown }[];
+    };
     assert.deepEqual(
       policy.Statement.map((s) => [s.Sid, s.Principal]),
       [
@@ -29,7 +31,8 @@ describe("PlatformKey", () => {
   it("encrypts every service's secret", async () => {
     const plan = await committedPlan("stg");
     const keyArn = resource(plan, "aws:kms/key:Key", "platform-key").outputs.arn;
-    for (const secret of resourcesOfType(plan, "aws:secretsmanager/secret:Secret")) assert.equal(secret.inputs.kmsKeyId, keyArn, secret.name);
+    for (const secret of resourcesOfType(plan, "aws:secretsmanager/secret:Secret"))
+      assert.equal(secret.inputs.kmsKeyId, keyArn, secret.name);
   });
 });
 
@@ -44,7 +47,10 @@ describe("Cluster", () => {
       executeCommandConfiguration: {
         kmsKeyId: keyArn,
         logging: "OVERRIDE",
-        logConfiguration: { cloudWatchLogGroupName: "bedrock-lmn-proxy-router-ecs-exec", cloudWatchEncryptionEnabled: true },
+        logConfiguration: {
+          cloudWatchLogGroupName: "bedrock-lmn-proxy-router-ecs-exec",
+          cloudWatchEncryptionEnabled: true,
+        },
       },
     });
     const logs = resource(plan, "aws:cloudwatch/logGroup:LogGroup", "cluster-exec-logs");
@@ -66,24 +72,51 @@ describe("Network", () => {
     for (const id of subnets) assert.match(id, /^subnet-[0-9a-f]{17}$/);
     const nlb = resource(plan, "aws:lb/loadBalancer:LoadBalancer", "proxy-router-nlb");
     const nlbSubnets = nlb.inputs.subnets as string[];
-    assert.equal(nlbSubnets.filter((s) => subnets.includes(s)).length, 0, "load balancers use the edge tier, not the tasks' subnets");
-    assert.equal(plan.outputs.vpcId, resource(plan, "aws:ec2/securityGroup:SecurityGroup", "proxy-router-svc-sg").inputs.vpcId);
+    assert.equal(
+      nlbSubnets.filter((s) => subnets.includes(s)).length,
+      0,
+      "load balancers use the edge tier, not the tasks' subnets",
+    );
+    assert.equal(
+      plan.outputs.vpcId,
+      resource(plan, "aws:ec2/securityGroup:SecurityGroup", "proxy-router-svc-sg").inputs.vpcId,
+    );
   });
 
   it("existing, by id: ids are used as given, nothing is created", async () => {
     const plan = await planWith("dev", {
-      overrides: { "lumerin-infra:network": JSON.stringify({ mode: "existing", vpc: "vpc-0123456789abcdef0", publicSubnets: publicIds, privateSubnets: privateIds }) },
+      overrides: {
+        "lumerin-infra:network": JSON.stringify({
+          mode: "existing",
+          vpc: "vpc-0123456789abcdef0",
+          publicSubnets: publicIds,
+          privateSubnets: privateIds,
+        }),
+      },
     });
     const service = resource(plan, "aws:ecs/service:Service", "proxy-validator-svc-service");
     assert.deepEqual((service.inputs.networkConfiguration as { subnets: string[] }).subnets, privateIds);
-    assert.deepEqual(resource(plan, "aws:lb/loadBalancer:LoadBalancer", "proxy-validator-nlb").inputs.subnets, publicIds);
+    assert.deepEqual(
+      resource(plan, "aws:lb/loadBalancer:LoadBalancer", "proxy-validator-nlb").inputs.subnets,
+      publicIds,
+    );
     assert.equal(plan.outputs.vpcId, "vpc-0123456789abcdef0");
-    assert.equal(plan.resources.some((r) => r.type.startsWith("awsx:")), false);
+    assert.equal(
+      plan.resources.some((r) => r.type.startsWith("awsx:")),
+      false,
+    );
   });
 
   it("create: an awsx VPC with public and private subnets feeds the services", async () => {
     const plan = await planWith("dev", {
-      overrides: { "lumerin-infra:network": JSON.stringify({ mode: "create", cidrBlock: "10.50.0.0/16", availabilityZones: 3, natGateways: "onePerAz" }) },
+      overrides: {
+        "lumerin-infra:network": JSON.stringify({
+          mode: "create",
+          cidrBlock: "10.50.0.0/16",
+          availabilityZones: 3,
+          natGateways: "onePerAz",
+        }),
+      },
     });
     const vpc = resource(plan, "awsx:ec2:Vpc", "network-vpc");
     assert.equal(vpc.inputs.cidrBlock, "10.50.0.0/16");
@@ -91,8 +124,14 @@ describe("Network", () => {
     assert.deepEqual(vpc.inputs.natGateways, { strategy: "OnePerAz" });
     assert.deepEqual(vpc.inputs.tags, { Name: "lumerin-dev" });
     const service = resource(plan, "aws:ecs/service:Service", "proxy-router-svc-service");
-    assert.deepEqual((service.inputs.networkConfiguration as { subnets: string[] }).subnets, vpc.outputs.privateSubnetIds);
-    assert.deepEqual(resource(plan, "aws:lb/loadBalancer:LoadBalancer", "proxy-router-nlb").inputs.subnets, vpc.outputs.publicSubnetIds);
+    assert.deepEqual(
+      (service.inputs.networkConfiguration as { subnets: string[] }).subnets,
+      vpc.outputs.privateSubnetIds,
+    );
+    assert.deepEqual(
+      resource(plan, "aws:lb/loadBalancer:LoadBalancer", "proxy-router-nlb").inputs.subnets,
+      vpc.outputs.publicSubnetIds,
+    );
     assert.equal(plan.outputs.vpcId, vpc.outputs.vpcId);
   });
 });

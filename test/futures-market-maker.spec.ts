@@ -18,7 +18,10 @@ function args(stack: "dev" | "lmn", overrides: Partial<MarketMakerEcsArgs> = {})
       execLogGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:exec`,
       kmsKeyArn: KEY_ARN,
     },
-    network: { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"] },
+    network: {
+      vpcId: "vpc-0123456789abcdef0",
+      privateSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+    },
     names: futuresNames(stack).marketMaker,
     image: `ghcr.io/lumerin-protocol/market-maker:market-maker-v1.4.0${stack === "dev" ? "-dev" : ""}`,
     imageTag: `market-maker-v1.4.0${stack === "dev" ? "-dev" : ""}`,
@@ -61,8 +64,15 @@ describe("MarketMaker", () => {
   const evaluated: Record<string, { plan: Plan; mandatory: string[] }> = {};
   before(async () => {
     for (const stack of ["dev", "lmn"] as const) {
-      const { plan, violations } = await evaluateProgram(RULES, () => void new MarketMaker("market-maker", args(stack)), { stack });
-      evaluated[stack] = { plan, mandatory: violations.filter((v) => v.level === "mandatory").map((v) => `${v.policy}: ${v.message}`) };
+      const { plan, violations } = await evaluateProgram(
+        RULES,
+        () => void new MarketMaker("market-maker", args(stack)),
+        { stack },
+      );
+      evaluated[stack] = {
+        plan,
+        mandatory: violations.filter((v) => v.level === "mandatory").map((v) => `${v.policy}: ${v.message}`),
+      };
     }
   });
 
@@ -70,7 +80,11 @@ describe("MarketMaker", () => {
     const service = resource(evaluated.dev.plan, "aws:ecs/service:Service", "market-maker-svc-service");
     assert.equal(service.inputs.name, "svc-market-maker-dev");
     assert.deepEqual(
-      [service.inputs.desiredCount, service.inputs.deploymentMinimumHealthyPercent, service.inputs.deploymentMaximumPercent],
+      [
+        service.inputs.desiredCount,
+        service.inputs.deploymentMinimumHealthyPercent,
+        service.inputs.deploymentMaximumPercent,
+      ],
       [1, 0, 100],
     );
     assert.deepEqual(service.inputs.deploymentCircuitBreaker, { enable: true, rollback: true });
@@ -94,20 +108,28 @@ describe("MarketMaker", () => {
   });
 
   it("reads its four secrets by JSON key, and none of them is plain environment", () => {
-    const [container] = containers(resource(evaluated.dev.plan, "aws:ecs/taskDefinition:TaskDefinition", "market-maker-svc-task"));
-    const secretArn = resource(evaluated.dev.plan, "aws:secretsmanager/secret:Secret", "market-maker-secret").outputs.arn;
+    const [container] = containers(
+      resource(evaluated.dev.plan, "aws:ecs/taskDefinition:TaskDefinition", "market-maker-svc-task"),
+    );
+    const secretArn = resource(evaluated.dev.plan, "aws:secretsmanager/secret:Secret", "market-maker-secret").outputs
+      .arn;
     assert.deepEqual(
       container.secrets,
       MARKET_MAKER_SECRET_KEYS.map((k) => ({ name: k.env, valueFrom: `${secretArn}:${k.jsonKey}::` })),
     );
-    assert.deepEqual(container.secrets.map((s) => s.name), ["PRIVATE_KEY", "ETH_NODE_URL", "FUTURES_SUBGRAPH_URL", "ORACLES_SUBGRAPH_URL"]);
+    assert.deepEqual(
+      container.secrets.map((s) => s.name),
+      ["PRIVATE_KEY", "ETH_NODE_URL", "FUTURES_SUBGRAPH_URL", "ORACLES_SUBGRAPH_URL"],
+    );
     const plainNames = container.environment.map((e) => e.name);
     for (const s of container.secrets) assert.ok(!plainNames.includes(s.name), s.name);
     assert.doesNotMatch(JSON.stringify(container.environment), /gateway\.thegraph\.com|https?:\/\//);
   });
 
   it("passes chain, contracts and trading parameters as plain environment", () => {
-    const [container] = containers(resource(evaluated.dev.plan, "aws:ecs/taskDefinition:TaskDefinition", "market-maker-svc-task"));
+    const [container] = containers(
+      resource(evaluated.dev.plan, "aws:ecs/taskDefinition:TaskDefinition", "market-maker-svc-task"),
+    );
     assert.deepEqual(Object.fromEntries(container.environment.map((e) => [e.name, e.value])), {
       ACTIVE_QUOTING_AMOUNT_RATIO: "0.4",
       CHAIN_ID: "421614",
@@ -129,12 +151,20 @@ describe("MarketMaker", () => {
 
   it("lets ECS read exactly its own secret, decrypting only through Secrets Manager", () => {
     const plan = evaluated.dev.plan;
-    const policy = doc(resource(plan, "aws:iam/rolePolicy:RolePolicy", "market-maker-svc-execution-policy").inputs.policy);
+    const policy = doc(
+      resource(plan, "aws:iam/rolePolicy:RolePolicy", "market-maker-svc-execution-policy").inputs.policy,
+    );
     const secretArn = resource(plan, "aws:secretsmanager/secret:Secret", "market-maker-secret").outputs.arn;
     const reads = policy.Statement.filter((s) => [s.Action].flat().includes("secretsmanager:GetSecretValue"));
-    assert.deepEqual(reads.map((s) => s.Resource), [[secretArn]]);
+    assert.deepEqual(
+      reads.map((s) => s.Resource),
+      [[secretArn]],
+    );
     const decrypt = policy.Statement.filter((s) => [s.Action].flat().includes("kms:Decrypt"));
-    assert.deepEqual(decrypt.map((s) => [s.Resource, s.Condition?.StringEquals?.["kms:ViaService"]]), [[[KEY_ARN], `secretsmanager.${REGION}.amazonaws.com`]]);
+    assert.deepEqual(
+      decrypt.map((s) => [s.Resource, s.Condition?.StringEquals?.["kms:ViaService"]]),
+      [[[KEY_ARN], `secretsmanager.${REGION}.amazonaws.com`]],
+    );
   });
 
   it("writes the secret's JSON only as a Pulumi secret, and records its image tag", () => {
@@ -142,18 +172,37 @@ describe("MarketMaker", () => {
     const version = resource(plan, "aws:secretsmanager/secretVersion:SecretVersion", "market-maker-secret-value");
     assert.equal(version.inputs.secretString, "[secret]");
     const parameter = resource(plan, "aws:ssm/parameter:Parameter", "market-maker-image-tag");
-    assert.deepEqual([parameter.inputs.name, parameter.inputs.type, parameter.inputs.insecureValue], ["/market-maker/dev/image-tag", "String", "market-maker-v1.4.0-dev"]);
-    const without = evaluateProgram([], () => void new MarketMaker("market-maker", args("dev", { secretValues: undefined })));
-    return without.then(({ plan: p }) => assert.equal(resourcesOfType(p, "aws:secretsmanager/secretVersion:SecretVersion").length, 0));
+    assert.deepEqual(
+      [parameter.inputs.name, parameter.inputs.type, parameter.inputs.insecureValue],
+      ["/market-maker/dev/image-tag", "String", "market-maker-v1.4.0-dev"],
+    );
+    const without = evaluateProgram(
+      [],
+      () => void new MarketMaker("market-maker", args("dev", { secretValues: undefined })),
+    );
+    return without.then(({ plan: p }) =>
+      assert.equal(resourcesOfType(p, "aws:secretsmanager/secretVersion:SecretVersion").length, 0),
+    );
   });
 
   it("protects its secret in production only", () => {
-    assert.equal(resource(evaluated.lmn.plan, "aws:secretsmanager/secret:Secret", "market-maker-secret").options.protect, true);
-    assert.equal(resource(evaluated.lmn.plan, "aws:secretsmanager/secret:Secret", "market-maker-secret").inputs.recoveryWindowInDays, 30);
-    assert.notEqual(resource(evaluated.dev.plan, "aws:secretsmanager/secret:Secret", "market-maker-secret").options.protect, true);
+    assert.equal(
+      resource(evaluated.lmn.plan, "aws:secretsmanager/secret:Secret", "market-maker-secret").options.protect,
+      true,
+    );
+    assert.equal(
+      resource(evaluated.lmn.plan, "aws:secretsmanager/secret:Secret", "market-maker-secret").inputs
+        .recoveryWindowInDays,
+      30,
+    );
+    assert.notEqual(
+      resource(evaluated.dev.plan, "aws:secretsmanager/secret:Secret", "market-maker-secret").options.protect,
+      true,
+    );
   });
 
   for (const stack of ["dev", "lmn"] as const) {
-    it(`${stack}: passes the whole policy pack (no mandatory violation)`, () => assert.deepEqual(evaluated[stack].mandatory, []));
+    it(`${stack}: passes the whole policy pack (no mandatory violation)`, () =>
+      assert.deepEqual(evaluated[stack].mandatory, []));
   }
 });

@@ -1,7 +1,12 @@
 import { strict as assert } from "node:assert";
 import * as aws from "@pulumi/aws";
 import { validationOptionFor } from "../components/dns-certificate";
-import { CACHING_OPTIMIZED_POLICY_ID, CLOUDFRONT_HOSTED_ZONE_ID, FuturesUi, FuturesUiArgs } from "../components/futures/ui";
+import {
+  CACHING_OPTIMIZED_POLICY_ID,
+  CLOUDFRONT_HOSTED_ZONE_ID,
+  FuturesUi,
+  FuturesUiArgs,
+} from "../components/futures/ui";
 import { futuresNames } from "../lib/naming";
 import { RULES } from "../policy/rules";
 import type { CapturedResource, Plan } from "../tools/harness";
@@ -12,7 +17,12 @@ type Stack = "dev" | "lmn";
 const STACKS = ["dev", "lmn"] as const;
 /** What the environment table gives each stack (docs/estate.md). */
 const SITE = {
-  dev: { zone: "dev.lumerin.io", zoneId: "Z0DEVLUMERINIO", site: "futures.dev.lumerin.io", bucket: "s3futures.dev.lumerin.io" },
+  dev: {
+    zone: "dev.lumerin.io",
+    zoneId: "Z0DEVLUMERINIO",
+    site: "futures.dev.lumerin.io",
+    bucket: "s3futures.dev.lumerin.io",
+  },
   lmn: { zone: "lumerin.io", zoneId: "Z0LUMERINIO", site: "futures.lumerin.io", bucket: "s3futures.lumerin.io" },
 } as const;
 const DNS_ACCOUNT = "999988887777";
@@ -35,7 +45,12 @@ const T = {
   provider: "pulumi:providers:aws",
 } as const;
 
-function args(stack: Stack, globalProvider: aws.Provider, dnsProvider: aws.Provider | undefined, overrides: Partial<FuturesUiArgs> = {}): FuturesUiArgs {
+function args(
+  stack: Stack,
+  globalProvider: aws.Provider,
+  dnsProvider: aws.Provider | undefined,
+  overrides: Partial<FuturesUiArgs> = {},
+): FuturesUiArgs {
   const s = SITE[stack];
   const names = futuresNames(stack).ui;
   return {
@@ -60,7 +75,12 @@ function program(stack: Stack, overrides: Partial<FuturesUiArgs> = {}) {
     const globalProvider = new aws.Provider("us-east-1", { region: "us-east-1" });
     // lmn's zone (lumerin.io) lives in titanio-prd.
     const dnsProvider =
-      stack === "lmn" ? new aws.Provider("lumerin-io-zone", { region: REGION, assumeRoles: [{ roleArn: `arn:aws:iam::${DNS_ACCOUNT}:role/route53-records` }] }) : undefined;
+      stack === "lmn"
+        ? new aws.Provider("lumerin-io-zone", {
+            region: REGION,
+            assumeRoles: [{ roleArn: `arn:aws:iam::${DNS_ACCOUNT}:role/route53-records` }],
+          })
+        : undefined;
     const ui = new FuturesUi("futures-ui", args(stack, globalProvider, dnsProvider, overrides));
     return {
       bucketName: ui.bucketName,
@@ -88,7 +108,8 @@ describe("FuturesUi", () => {
   before(async () => {
     for (const stack of STACKS) {
       const { plan, violations } = await evaluateProgram(RULES, program(stack), { stack });
-      const show = (level: string) => violations.filter((v) => v.level === level).map((v) => `${v.policy}: ${v.message}`);
+      const show = (level: string) =>
+        violations.filter((v) => v.level === level).map((v) => `${v.policy}: ${v.message}`);
       evaluated[stack] = { plan, mandatory: show("mandatory"), advisory: show("advisory") };
     }
   });
@@ -106,17 +127,29 @@ describe("FuturesUi", () => {
       const plan = evaluated.dev.plan;
       const block = onlyOne(plan, T.block);
       assert.deepEqual(
-        [block.inputs.bucket, block.inputs.blockPublicAcls, block.inputs.blockPublicPolicy, block.inputs.ignorePublicAcls, block.inputs.restrictPublicBuckets],
+        [
+          block.inputs.bucket,
+          block.inputs.blockPublicAcls,
+          block.inputs.blockPublicPolicy,
+          block.inputs.ignorePublicAcls,
+          block.inputs.restrictPublicBuckets,
+        ],
         [SITE.dev.bucket, true, true, true, true],
       );
       const ownership = onlyOne(plan, T.ownership);
-      assert.deepEqual([ownership.inputs.bucket, ownership.inputs.rule], [SITE.dev.bucket, { objectOwnership: "BucketOwnerEnforced" }]);
+      assert.deepEqual(
+        [ownership.inputs.bucket, ownership.inputs.rule],
+        [SITE.dev.bucket, { objectOwnership: "BucketOwnerEnforced" }],
+      );
     });
 
     it("is versioned, encrypted, and expires noncurrent versions after the rollback window", () => {
       const plan = evaluated.dev.plan;
       const versioning = onlyOne(plan, T.versioning);
-      assert.deepEqual([versioning.inputs.bucket, versioning.inputs.versioningConfiguration], [SITE.dev.bucket, { status: "Enabled" }]);
+      assert.deepEqual(
+        [versioning.inputs.bucket, versioning.inputs.versioningConfiguration],
+        [SITE.dev.bucket, { status: "Enabled" }],
+      );
       const encryption = onlyOne(plan, T.encryption);
       assert.deepEqual(encryption.inputs.rules, [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
       const lifecycle = onlyOne(plan, T.lifecycle);
@@ -136,7 +169,9 @@ describe("FuturesUi", () => {
         assert.match(distributionArn, /^arn:aws:cloudfront:/);
         const policy = onlyOne(plan, T.policy);
         assert.equal(policy.inputs.bucket, SITE[stack].bucket);
-        const parsed = doc(typeof policy.inputs.policy === "string" ? policy.inputs.policy : JSON.stringify(policy.inputs.policy));
+        const parsed = doc(
+          typeof policy.inputs.policy === "string" ? policy.inputs.policy : JSON.stringify(policy.inputs.policy),
+        );
         assert.deepEqual(parsed.Statement, [
           {
             Sid: "CloudFrontReadsObjectsForThisDistributionOnly",
@@ -157,7 +192,10 @@ describe("FuturesUi", () => {
         ]);
         // No listing: a missing key is a 403, which the SPA routing answers.
         assert.ok(!JSON.stringify(parsed).includes("s3:ListBucket"));
-        assert.deepEqual(policy.options.dependsOn, [urnOf(plan, T.block, "futures-ui-bucket-public-access"), urnOf(plan, T.ownership, "futures-ui-bucket-ownership")]);
+        assert.deepEqual(policy.options.dependsOn, [
+          urnOf(plan, T.block, "futures-ui-bucket-public-access"),
+          urnOf(plan, T.ownership, "futures-ui-bucket-ownership"),
+        ]);
       }
     });
   });
@@ -167,8 +205,15 @@ describe("FuturesUi", () => {
       const plan = evaluated.dev.plan;
       const d = resource(plan, T.distribution, "futures-ui-distribution").inputs;
       const cert = resource(plan, T.certificate, "futures-ui-certificate");
-      assert.deepEqual(d.viewerCertificate, { acmCertificateArn: cert.outputs.arn, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" });
-      assert.equal((d.viewerCertificate as { cloudfrontDefaultCertificate?: boolean }).cloudfrontDefaultCertificate, undefined);
+      assert.deepEqual(d.viewerCertificate, {
+        acmCertificateArn: cert.outputs.arn,
+        sslSupportMethod: "sni-only",
+        minimumProtocolVersion: "TLSv1.2_2021",
+      });
+      assert.equal(
+        (d.viewerCertificate as { cloudfrontDefaultCertificate?: boolean }).cloudfrontDefaultCertificate,
+        undefined,
+      );
       assert.deepEqual([d.httpVersion, d.isIpv6Enabled, d.enabled], ["http2and3", true, true]);
       assert.deepEqual(d.aliases, ["futures.dev.lumerin.io", "s3futures.dev.lumerin.io"]);
       assert.deepEqual([d.defaultRootObject, d.priceClass], ["index.html", "PriceClass_200"]);
@@ -181,11 +226,20 @@ describe("FuturesUi", () => {
       const d = resource(plan, T.distribution, "futures-ui-distribution").inputs;
       const oac = onlyOne(plan, T.oac);
       assert.deepEqual(
-        [oac.inputs.name, oac.inputs.originAccessControlOriginType, oac.inputs.signingBehavior, oac.inputs.signingProtocol],
+        [
+          oac.inputs.name,
+          oac.inputs.originAccessControlOriginType,
+          oac.inputs.signingBehavior,
+          oac.inputs.signingProtocol,
+        ],
         ["titanio-dev-s3futures", "s3", "always", "sigv4"],
       );
       assert.deepEqual(d.origins, [
-        { originId: "titanio-dev-s3futures", domainName: `${SITE.dev.bucket}.s3.${REGION}.amazonaws.com`, originAccessControlId: oac.id },
+        {
+          originId: "titanio-dev-s3futures",
+          domainName: `${SITE.dev.bucket}.s3.${REGION}.amazonaws.com`,
+          originAccessControlId: oac.id,
+        },
       ]);
     });
 
@@ -218,22 +272,37 @@ describe("FuturesUi", () => {
       const headers = onlyOne(evaluated.dev.plan, T.headers);
       assert.equal(headers.inputs.name, "futures-ui-dev-security-headers");
       assert.deepEqual(headers.inputs.securityHeadersConfig, {
-        strictTransportSecurity: { accessControlMaxAgeSec: 63072000, includeSubdomains: true, preload: true, override: true },
+        strictTransportSecurity: {
+          accessControlMaxAgeSec: 63072000,
+          includeSubdomains: true,
+          preload: true,
+          override: true,
+        },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: "DENY", override: true },
         referrerPolicy: { referrerPolicy: "strict-origin-when-cross-origin", override: true },
       });
-      const hsts = (headers.inputs.securityHeadersConfig as { strictTransportSecurity: { accessControlMaxAgeSec: number } }).strictTransportSecurity;
+      const hsts = (
+        headers.inputs.securityHeadersConfig as { strictTransportSecurity: { accessControlMaxAgeSec: number } }
+      ).strictTransportSecurity;
       assert.ok(hsts.accessControlMaxAgeSec >= 31536000, "HSTS max-age is at least a year");
     });
 
     it("is disabled rather than deleted if removed in lmn (retainOnDelete), deleted in dev", () => {
       assert.equal(resource(evaluated.lmn.plan, T.distribution, "futures-ui-distribution").inputs.retainOnDelete, true);
-      assert.equal(resource(evaluated.dev.plan, T.distribution, "futures-ui-distribution").inputs.retainOnDelete, false);
+      assert.equal(
+        resource(evaluated.dev.plan, T.distribution, "futures-ui-distribution").inputs.retainOnDelete,
+        false,
+      );
     });
 
     it("writes access logs only where a log bucket is given", async () => {
-      const { plan } = await evaluateProgram([], program("dev", { accessLogs: { bucketDomainName: "titanio-dev-devops.s3.amazonaws.com", prefix: "s3futures.dev.lumerin.io/" } }));
+      const { plan } = await evaluateProgram(
+        [],
+        program("dev", {
+          accessLogs: { bucketDomainName: "titanio-dev-devops.s3.amazonaws.com", prefix: "s3futures.dev.lumerin.io/" },
+        }),
+      );
       assert.deepEqual(resource(plan, T.distribution, "futures-ui-distribution").inputs.loggingConfig, {
         bucket: "titanio-dev-devops.s3.amazonaws.com",
         prefix: "s3futures.dev.lumerin.io/",
@@ -247,7 +316,10 @@ describe("FuturesUi", () => {
       for (const stack of STACKS) {
         const plan = evaluated[stack].plan;
         const waf = onlyOne(plan, T.waf);
-        assert.deepEqual([waf.inputs.name, waf.inputs.scope, waf.inputs.defaultAction], [`futures-ui-${stack}`, "CLOUDFRONT", { allow: {} }]);
+        assert.deepEqual(
+          [waf.inputs.name, waf.inputs.scope, waf.inputs.defaultAction],
+          [`futures-ui-${stack}`, "CLOUDFRONT", { allow: {} }],
+        );
         assert.equal(waf.provider, urnOf(plan, T.provider, "us-east-1"));
         assert.equal(resource(plan, T.distribution, "futures-ui-distribution").inputs.webAclId, waf.outputs.arn);
         assert.match(String(waf.outputs.arn), /^arn:aws:wafv2:/);
@@ -279,12 +351,24 @@ describe("FuturesUi", () => {
         assert.equal(r.action, undefined);
       }
       const rate = rules[1];
-      assert.deepEqual(rate.statement.rateBasedStatement, { aggregateKeyType: "IP", limit: 2000, evaluationWindowSec: 300 });
+      assert.deepEqual(rate.statement.rateBasedStatement, {
+        aggregateKeyType: "IP",
+        limit: 2000,
+        evaluationWindowSec: 300,
+      });
       assert.deepEqual(rate.action, { block: {} });
       for (const r of rules) {
-        assert.deepEqual(r.visibilityConfig, { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `futures-ui-dev-${r.name}` });
+        assert.deepEqual(r.visibilityConfig, {
+          cloudwatchMetricsEnabled: true,
+          sampledRequestsEnabled: true,
+          metricName: `futures-ui-dev-${r.name}`,
+        });
       }
-      assert.deepEqual(waf.visibilityConfig, { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: "futures-ui-dev" });
+      assert.deepEqual(waf.visibilityConfig, {
+        cloudwatchMetricsEnabled: true,
+        sampledRequestsEnabled: true,
+        metricName: "futures-ui-dev",
+      });
     });
   });
 
@@ -300,28 +384,57 @@ describe("FuturesUi", () => {
           [SITE[stack].site, [SITE[stack].bucket], "DNS"],
         );
 
-        const records = ["site", "bucket"].map((key) => resource(plan, T.record, `futures-ui-certificate-validation-${key}`));
+        const records = ["site", "bucket"].map((key) =>
+          resource(plan, T.record, `futures-ui-certificate-validation-${key}`),
+        );
         const zoneProvider = stack === "lmn" ? urnOf(plan, T.provider, "lumerin-io-zone") : undefined;
-        const options = cert.outputs.domainValidationOptions as { domainName: string; resourceRecordName: string; resourceRecordType: string; resourceRecordValue: string }[];
+        const options = cert.outputs.domainValidationOptions as {
+          domainName: string;
+          resourceRecordName: string;
+          resourceRecordType: string;
+          resourceRecordValue: string;
+        }[];
         records.forEach((r, i) => {
-          assert.deepEqual([r.inputs.zoneId, r.inputs.ttl, r.inputs.allowOverwrite, r.provider], [SITE[stack].zoneId, 300, true, zoneProvider]);
+          assert.deepEqual(
+            [r.inputs.zoneId, r.inputs.ttl, r.inputs.allowOverwrite, r.provider],
+            [SITE[stack].zoneId, 300, true, zoneProvider],
+          );
           // Each record is ACM's answer for its own name (site first, then bucket).
           const option = options.find((o) => o.domainName === [SITE[stack].site, SITE[stack].bucket][i]);
-          assert.deepEqual([r.inputs.name, r.inputs.type, r.inputs.records], [option?.resourceRecordName, "CNAME", [option?.resourceRecordValue]]);
+          assert.deepEqual(
+            [r.inputs.name, r.inputs.type, r.inputs.records],
+            [option?.resourceRecordName, "CNAME", [option?.resourceRecordValue]],
+          );
         });
         const validation = onlyOne(plan, T.validation);
         assert.equal(validation.provider, global);
         assert.equal(validation.inputs.certificateArn, cert.outputs.arn);
-        assert.deepEqual(validation.options.dependsOn, records.map((r) => r.urn));
+        assert.deepEqual(
+          validation.options.dependsOn,
+          records.map((r) => r.urn),
+        );
       }
     });
 
     it("takes each name's validation record from ACM's answer for that name", () => {
       const options = [
-        { domainName: "futures.lumerin.io", resourceRecordName: "_a1.futures.lumerin.io.", resourceRecordType: "CNAME", resourceRecordValue: "_b1.acm-validations.aws." },
-        { domainName: "s3futures.lumerin.io", resourceRecordName: "_a2.s3futures.lumerin.io.", resourceRecordType: "CNAME", resourceRecordValue: "_b2.acm-validations.aws." },
+        {
+          domainName: "futures.lumerin.io",
+          resourceRecordName: "_a1.futures.lumerin.io.",
+          resourceRecordType: "CNAME",
+          resourceRecordValue: "_b1.acm-validations.aws.",
+        },
+        {
+          domainName: "s3futures.lumerin.io",
+          resourceRecordName: "_a2.s3futures.lumerin.io.",
+          resourceRecordType: "CNAME",
+          resourceRecordValue: "_b2.acm-validations.aws.",
+        },
       ];
-      assert.equal(validationOptionFor(options, "s3futures.lumerin.io")?.resourceRecordName, "_a2.s3futures.lumerin.io.");
+      assert.equal(
+        validationOptionFor(options, "s3futures.lumerin.io")?.resourceRecordName,
+        "_a2.s3futures.lumerin.io.",
+      );
       assert.equal(validationOptionFor(options, "futures.lumerin.io")?.resourceRecordValue, "_b1.acm-validations.aws.");
       assert.equal(validationOptionFor(undefined, "futures.lumerin.io"), undefined);
     });
@@ -333,7 +446,9 @@ describe("FuturesUi", () => {
         const plan = evaluated[stack].plan;
         const distribution = resource(plan, T.distribution, "futures-ui-distribution");
         const zoneProvider = stack === "lmn" ? urnOf(plan, T.provider, "lumerin-io-zone") : undefined;
-        const aliases = ["site-a", "site-aaaa", "bucket-a", "bucket-aaaa"].map((key) => resource(plan, T.record, `futures-ui-${key}`));
+        const aliases = ["site-a", "site-aaaa", "bucket-a", "bucket-aaaa"].map((key) =>
+          resource(plan, T.record, `futures-ui-${key}`),
+        );
         assert.deepEqual(
           aliases.map((r) => [r.inputs.name, r.inputs.type, r.inputs.zoneId, r.provider]),
           [
@@ -347,10 +462,16 @@ describe("FuturesUi", () => {
         assert.match(String(target.name), /^d[0-9a-f]+\.cloudfront\.net$/);
         for (const r of aliases) {
           // Route 53 refuses EvaluateTargetHealth=true for a CloudFront target.
-          assert.deepEqual(r.inputs.aliases, [{ ...target, zoneId: CLOUDFRONT_HOSTED_ZONE_ID, evaluateTargetHealth: false }]);
+          assert.deepEqual(r.inputs.aliases, [
+            { ...target, zoneId: CLOUDFRONT_HOSTED_ZONE_ID, evaluateTargetHealth: false },
+          ]);
           assert.equal(r.inputs.records, undefined);
         }
-        assert.equal(resourcesOfType(plan, T.record).length, 6, "four aliases and two validation records, nothing else");
+        assert.equal(
+          resourcesOfType(plan, T.record).length,
+          6,
+          "four aliases and two validation records, nothing else",
+        );
       }
     });
 
@@ -359,7 +480,10 @@ describe("FuturesUi", () => {
         evaluateProgram([], program("dev", { siteName: "futures.lumerin.io" })),
         /siteName "futures\.lumerin\.io" is not inside the zone dev\.lumerin\.io/,
       );
-      await assert.rejects(evaluateProgram([], program("dev", { rateLimitPer5Minutes: 5 })), /rateLimitPer5Minutes 5 is outside/);
+      await assert.rejects(
+        evaluateProgram([], program("dev", { rateLimitPer5Minutes: 5 })),
+        /rateLimitPer5Minutes 5 is outside/,
+      );
     });
   });
 
@@ -384,16 +508,21 @@ describe("FuturesUi", () => {
   it("keeps every child under the component", () => {
     const plan = evaluated.dev.plan;
     const component = resource(plan, "lumerin:futures:FuturesUi", "futures-ui");
-    for (const r of plan.resources.filter((x) => x.type !== T.provider && x !== component)) assert.equal(r.parent, component.urn, r.name);
+    for (const r of plan.resources.filter((x) => x.type !== T.provider && x !== component))
+      assert.equal(r.parent, component.urn, r.name);
   });
 
   for (const stack of STACKS) {
-    it(`${stack}: passes the whole policy pack (no mandatory violation)`, () => assert.deepEqual(evaluated[stack].mandatory, []));
+    it(`${stack}: passes the whole policy pack (no mandatory violation)`, () =>
+      assert.deepEqual(evaluated[stack].mandatory, []));
   }
 
   it("reports as advisory only that dev does not protect its bucket", () => {
     assert.deepEqual(evaluated.lmn.advisory, []);
     assert.equal(evaluated.dev.advisory.length, 1, evaluated.dev.advisory.join("\n"));
-    assert.match(evaluated.dev.advisory[0], /^stateful-resources-protected: Bucket futures-ui-bucket is not protected\b/);
+    assert.match(
+      evaluated.dev.advisory[0],
+      /^stateful-resources-protected: Bucket futures-ui-bucket is not protected\b/,
+    );
   });
 });

@@ -6,7 +6,15 @@
 import { strict as assert } from "node:assert";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { Plan } from "../tools/harness";
-import { GITHUB_ADMIN_ENV, doc, freshEstateConfig, freshEstatePlan, planWith, resource, resourcesOfType } from "./support/plan";
+import {
+  GITHUB_ADMIN_ENV,
+  doc,
+  freshEstateConfig,
+  freshEstatePlan,
+  planWith,
+  resource,
+  resourcesOfType,
+} from "./support/plan";
 
 const STACKS = ["dev", "stg", "lmn"] as const;
 type Stack = (typeof STACKS)[number];
@@ -14,7 +22,10 @@ const ACCOUNTS: Record<Stack, string> = { dev: "434960487817", stg: "46445039893
 const FUTURES = "lumerin-infra:futures";
 
 /** The committed stack's futures section with one change, as an override. */
-function futuresWith(stack: Stack, edit: (cfg: Record<string, Record<string, unknown>>) => void): Record<string, string> {
+function futuresWith(
+  stack: Stack,
+  edit: (cfg: Record<string, Record<string, unknown>>) => void,
+): Record<string, string> {
   const cfg = JSON.parse(freshEstateConfig(stack)[FUTURES]) as Record<string, Record<string, unknown>>;
   edit(cfg);
   return { ...freshEstateConfig(stack), [FUTURES]: JSON.stringify(cfg) };
@@ -38,22 +49,55 @@ describe("futures in the stacks", () => {
     it(`${stack}: plans the UI, the market maker, the notifications service with its database, and the margin-call Lambda`, () => {
       const plan = plans[stack];
       const suffix = stack;
-      assert.equal(resource(plan, "aws:ecs/cluster:Cluster", "futures-cluster-cluster").inputs.name, `ecs-futures-marketplace-${suffix}`);
-      assert.equal(resource(plan, "aws:ecs/service:Service", "futures-market-maker-svc-service").inputs.name, `svc-market-maker-${suffix}`);
-      assert.equal(resource(plan, "aws:ecs/service:Service", "futures-notifications-svc-service").inputs.name, `svc-futures-notifications-${suffix}`);
-      assert.equal(resource(plan, "aws:rds/instance:Instance", "futures-notifications-db").inputs.identifier, `notifications-v2-${suffix}`);
+      assert.equal(
+        resource(plan, "aws:ecs/cluster:Cluster", "futures-cluster-cluster").inputs.name,
+        `ecs-futures-marketplace-${suffix}`,
+      );
+      assert.equal(
+        resource(plan, "aws:ecs/service:Service", "futures-market-maker-svc-service").inputs.name,
+        `svc-market-maker-${suffix}`,
+      );
+      assert.equal(
+        resource(plan, "aws:ecs/service:Service", "futures-notifications-svc-service").inputs.name,
+        `svc-futures-notifications-${suffix}`,
+      );
+      assert.equal(
+        resource(plan, "aws:rds/instance:Instance", "futures-notifications-db").inputs.identifier,
+        `notifications-v2-${suffix}`,
+      );
       const site = stack === "lmn" ? "futures.lumerin.io" : `futures.${stack}.lumerin.io`;
-      assert.deepEqual(resource(plan, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").inputs.aliases, [site, site.replace(/^futures/, "s3futures")]);
+      assert.deepEqual(
+        resource(plan, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").inputs.aliases,
+        [site, site.replace(/^futures/, "s3futures")],
+      );
       const notify = stack === "lmn" ? "notifyint.lumerin.io" : `notifyint.${stack}.lumerin.io`;
-      assert.equal(resource(plan, "aws:acm/certificate:Certificate", "futures-notifications-certificate").inputs.domainName, notify);
-      assert.equal(resource(plan, "aws:lambda/function:Function", "futures-margin-call-function").inputs.name, `margin-call-v2-${suffix}`);
+      assert.equal(
+        resource(plan, "aws:acm/certificate:Certificate", "futures-notifications-certificate").inputs.domainName,
+        notify,
+      );
+      assert.equal(
+        resource(plan, "aws:lambda/function:Function", "futures-margin-call-function").inputs.name,
+        `margin-call-v2-${suffix}`,
+      );
       // The margin call reaches the notifications endpoint at the name its DNS record has.
-      const env = resource(plan, "aws:lambda/function:Function", "futures-margin-call-function").inputs.environment as { variables: Record<string, string> };
+      const env = resource(plan, "aws:lambda/function:Function", "futures-margin-call-function").inputs.environment as {
+        variables: Record<string, string>;
+      };
       assert.equal(env.variables.NOTIFICATIONS_SERVICE_URL, `https://${notify}/notifications`);
       assert.equal(resource(plan, "aws:route53/record:Record", "futures-notifications-dns").inputs.name, notify);
-      const fromMarginCall = resource(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "futures-notifications-alb-in-https-from-margin-call").inputs;
-      assert.equal(fromMarginCall.referencedSecurityGroupId, resource(plan, "aws:ec2/securityGroup:SecurityGroup", "futures-margin-call-sg").id);
-      assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
+      const fromMarginCall = resource(
+        plan,
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "futures-notifications-alb-in-https-from-margin-call",
+      ).inputs;
+      assert.equal(
+        fromMarginCall.referencedSecurityGroupId,
+        resource(plan, "aws:ec2/securityGroup:SecurityGroup", "futures-margin-call-sg").id,
+      );
+      assert.deepEqual(
+        plan.violations.filter((v) => v.level === "mandatory"),
+        [],
+      );
     });
   }
 
@@ -61,29 +105,69 @@ describe("futures in the stacks", () => {
     const outputs = plans.lmn.outputs;
     const facts = outputs.futures as Record<string, unknown>;
     assert.deepEqual(
-      [facts.clusterName, facts.siteUrl, facts.uiBucket, facts.notificationsUrl, facts.databaseIdentifier, facts.marginCallFunction],
-      ["ecs-futures-marketplace-lmn", "https://futures.lumerin.io", "s3futures.lumerin.io", "https://notifyint.lumerin.io", "notifications-v2-lmn", "margin-call-v2-lmn"],
+      [
+        facts.clusterName,
+        facts.siteUrl,
+        facts.uiBucket,
+        facts.notificationsUrl,
+        facts.databaseIdentifier,
+        facts.marginCallFunction,
+      ],
+      [
+        "ecs-futures-marketplace-lmn",
+        "https://futures.lumerin.io",
+        "s3futures.lumerin.io",
+        "https://notifyint.lumerin.io",
+        "notifications-v2-lmn",
+        "margin-call-v2-lmn",
+      ],
     );
-    assert.equal(facts.cloudFrontDistributionId, resource(plans.lmn, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").id);
+    assert.equal(
+      facts.cloudFrontDistributionId,
+      resource(plans.lmn, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").id,
+    );
     const mm = outputs.marketMaker as { serviceName: string; image: string; imageTagParameter: string };
-    assert.deepEqual([mm.serviceName, mm.image, mm.imageTagParameter], ["svc-market-maker-lmn", "ghcr.io/lumerin-protocol/market-maker:unresolved-auto", "/market-maker/lmn/image-tag"]);
-    assert.equal((outputs.futuresNotifications as { serviceName: string }).serviceName, "svc-futures-notifications-lmn");
+    assert.deepEqual(
+      [mm.serviceName, mm.image, mm.imageTagParameter],
+      ["svc-market-maker-lmn", "ghcr.io/lumerin-protocol/market-maker:unresolved-auto", "/market-maker/lmn/image-tag"],
+    );
+    assert.equal(
+      (outputs.futuresNotifications as { serviceName: string }).serviceName,
+      "svc-futures-notifications-lmn",
+    );
   });
 
   it("dev runs the cheap settings; lmn the production ones", () => {
     const db = (stack: Stack) => resource(plans[stack], "aws:rds/instance:Instance", "futures-notifications-db").inputs;
-    assert.deepEqual([db("dev").instanceClass, db("dev").multiAz, db("dev").backupRetentionPeriod], ["db.t4g.micro", false, 7]);
-    assert.deepEqual([db("lmn").instanceClass, db("lmn").multiAz, db("lmn").backupRetentionPeriod, db("lmn").deletionProtection], ["db.t4g.small", true, 30, true]);
+    assert.deepEqual(
+      [db("dev").instanceClass, db("dev").multiAz, db("dev").backupRetentionPeriod],
+      ["db.t4g.micro", false, 7],
+    );
+    assert.deepEqual(
+      [db("lmn").instanceClass, db("lmn").multiAz, db("lmn").backupRetentionPeriod, db("lmn").deletionProtection],
+      ["db.t4g.small", true, 30, true],
+    );
     const protectedIn = (stack: Stack) =>
-      plans[stack].resources.filter((r) => r.urn.includes("lumerin:futures:") && r.options.protect).map((r) => r.name).sort();
+      plans[stack].resources
+        .filter((r) => r.urn.includes("lumerin:futures:") && r.options.protect)
+        .map((r) => r.name)
+        .sort();
     assert.deepEqual(protectedIn("dev"), []);
-    assert.deepEqual(protectedIn("lmn"), ["futures-margin-call-secret", "futures-market-maker-secret", "futures-notifications-db", "futures-notifications-secret", "futures-ui-bucket"]);
+    assert.deepEqual(protectedIn("lmn"), [
+      "futures-margin-call-secret",
+      "futures-market-maker-secret",
+      "futures-notifications-db",
+      "futures-notifications-secret",
+      "futures-ui-bucket",
+    ]);
   });
 
   describe("each toggle removes exactly its part", () => {
     for (const [part, type] of Object.entries(PARTS) as [keyof typeof PARTS, string][]) {
       it(`futures.${part}.enabled: false`, async () => {
-        const off = await planWith("dev", { overrides: futuresWith("dev", (c) => (c[part] = { ...c[part], enabled: false })) });
+        const off = await planWith("dev", {
+          overrides: futuresWith("dev", (c) => (c[part] = { ...c[part], enabled: false })),
+        });
         const urns = (p: Plan) => new Set(p.resources.filter((r) => r.custom).map((r) => r.urn));
         const before = urns(plans.dev);
         const after = urns(off);
@@ -93,15 +177,28 @@ describe("futures in the stacks", () => {
         assert.ok(removed.length > 0);
         // Everything removed was the part's own: its monitoring, the us-east-1 provider with the UI, which alone
         // needs it, and the notifications endpoint's rule admitting the margin call goes with the margin call.
-        const watched = { ui: "futures-ui", marketMaker: "market-maker", notifications: "notifications", marginCall: "margin-call" }[part];
+        const watched = {
+          ui: "futures-ui",
+          marketMaker: "market-maker",
+          notifications: "notifications",
+          marginCall: "margin-call",
+        }[part];
         const own = (u: string) =>
           u.includes(`${type}$`) ||
           // Its alarms and composite (and the UI's health check) go with it.
           new RegExp(`lumerin:monitoring:Monitoring\\$.*::monitoring-${watched}(-|$)`).test(u) ||
           (part === "ui" && u.endsWith("::us-east-1")) ||
           (part === "marginCall" && u.endsWith("::futures-notifications-alb-in-https-from-margin-call"));
-        assert.deepEqual(removed.filter((u) => !own(u)), [], "only the part's own resources are removed");
-        assert.deepEqual([...before].filter((u) => own(u) && after.has(u)), [], "and all of them");
+        assert.deepEqual(
+          removed.filter((u) => !own(u)),
+          [],
+          "only the part's own resources are removed",
+        );
+        assert.deepEqual(
+          [...before].filter((u) => own(u) && after.has(u)),
+          [],
+          "and all of them",
+        );
       });
     }
 
@@ -114,19 +211,29 @@ describe("futures in the stacks", () => {
       });
       assert.equal(resourcesOfType(noServices, "aws:ecs/cluster:Cluster").length, 1, "only the proxy cluster");
       const none = await planWith("dev", { overrides: { ...freshEstateConfig("dev"), [FUTURES]: undefined } });
-      assert.equal(none.resources.some((r) => r.urn.includes("lumerin:futures:")), false);
-      assert.equal(none.resources.some((r) => r.name === "deploy-futures-role"), false);
+      assert.equal(
+        none.resources.some((r) => r.urn.includes("lumerin:futures:")),
+        false,
+      );
+      assert.equal(
+        none.resources.some((r) => r.name === "deploy-futures-role"),
+        false,
+      );
     });
   });
 
   describe("the futures deploy role", () => {
-    const policyOf = (stack: Stack) => doc(resource(plans[stack], "aws:iam/rolePolicy:RolePolicy", "deploy-futures-policy").inputs.policy);
+    const policyOf = (stack: Stack) =>
+      doc(resource(plans[stack], "aws:iam/rolePolicy:RolePolicy", "deploy-futures-policy").inputs.policy);
 
     it("is github-actions-futures-v3-{env}, trusted by its repository's environment only", () => {
       const role = resource(plans.lmn, "aws:iam/role:Role", "deploy-futures-role");
       assert.equal(role.inputs.name, "github-actions-futures-v3-lmn");
       const trust = doc(role.inputs.assumeRolePolicy).Statement;
-      assert.deepEqual(trust.map((s) => s.Condition?.StringEquals?.["token.actions.githubusercontent.com:sub"]), [["repo:Lumerin-protocol/futures-marketplace:environment:main"]]);
+      assert.deepEqual(
+        trust.map((s) => s.Condition?.StringEquals?.["token.actions.githubusercontent.com:sub"]),
+        [["repo:Lumerin-protocol/futures-marketplace:environment:main"]],
+      );
     });
 
     it("grants the UI's sync and invalidation, the two services' deploys, and nothing else", () => {
@@ -135,25 +242,35 @@ describe("futures in the stacks", () => {
       const bucket = out("aws:s3/bucket:Bucket", "futures-ui-bucket");
       const distribution = out("aws:cloudfront/distribution:Distribution", "futures-ui-distribution");
       const statements = policyOf("dev").Statement.map((s) => [s.Sid, s.Action, s.Resource]);
-      assert.deepEqual(statements.map(([sid]) => sid), [
-        "RegisterRevisionsOfOwnTaskFamilies",
-        "TagOwnRevisionsOnlyWhileRegistering",
-        "ReadTaskDefinitionsAcceptsNoResourceArn",
-        "DeployAndWatchOwnServices",
-        "PassOwnTaskRolesToEcsTasksOnly",
-        "RecordDeployedImageTag",
-        "ListOwnSiteBucket",
-        "PublishAndPruneOwnSiteObjects",
-        "InvalidateOwnDistribution",
-        "UploadOwnFunctionCode",
-      ]);
+      assert.deepEqual(
+        statements.map(([sid]) => sid),
+        [
+          "RegisterRevisionsOfOwnTaskFamilies",
+          "TagOwnRevisionsOnlyWhileRegistering",
+          "ReadTaskDefinitionsAcceptsNoResourceArn",
+          "DeployAndWatchOwnServices",
+          "PassOwnTaskRolesToEcsTasksOnly",
+          "RecordDeployedImageTag",
+          "ListOwnSiteBucket",
+          "PublishAndPruneOwnSiteObjects",
+          "InvalidateOwnDistribution",
+          "UploadOwnFunctionCode",
+        ],
+      );
       assert.deepEqual(statements.slice(6), [
         ["ListOwnSiteBucket", ["s3:ListBucket"], [bucket]],
         ["PublishAndPruneOwnSiteObjects", ["s3:PutObject", "s3:DeleteObject"], [`${bucket}/*`]],
         ["InvalidateOwnDistribution", ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], [distribution]],
-        ["UploadOwnFunctionCode", ["lambda:UpdateFunctionCode", "lambda:GetFunction"], [out("aws:lambda/function:Function", "futures-margin-call-function")]],
+        [
+          "UploadOwnFunctionCode",
+          ["lambda:UpdateFunctionCode", "lambda:GetFunction"],
+          [out("aws:lambda/function:Function", "futures-margin-call-function")],
+        ],
       ]);
-      assert.deepEqual(statements[3][2], [out("aws:ecs/service:Service", "futures-market-maker-svc-service"), out("aws:ecs/service:Service", "futures-notifications-svc-service")]);
+      assert.deepEqual(statements[3][2], [
+        out("aws:ecs/service:Service", "futures-market-maker-svc-service"),
+        out("aws:ecs/service:Service", "futures-notifications-svc-service"),
+      ]);
       // PassRole on exactly the two services' execution and task roles, and the tag parameters they record.
       assert.deepEqual(statements[4][2], [
         out("aws:iam/role:Role", "futures-market-maker-svc-execution-role"),
@@ -161,7 +278,10 @@ describe("futures in the stacks", () => {
         out("aws:iam/role:Role", "futures-notifications-svc-execution-role"),
         out("aws:iam/role:Role", "futures-notifications-svc-task-role"),
       ]);
-      assert.deepEqual(statements[5][2], [out("aws:ssm/parameter:Parameter", "futures-market-maker-image-tag"), out("aws:ssm/parameter:Parameter", "futures-notifications-image-tag")]);
+      assert.deepEqual(statements[5][2], [
+        out("aws:ssm/parameter:Parameter", "futures-market-maker-image-tag"),
+        out("aws:ssm/parameter:Parameter", "futures-notifications-image-tag"),
+      ]);
     });
 
     describe("permission matrix (IAM evaluation)", () => {
@@ -169,7 +289,12 @@ describe("futures in the stacks", () => {
       const can = async (action: string, target: string) => {
         const result = await runSimulation(
           {
-            request: { principal: `arn:aws:iam::${acct}:role/github-actions-futures-v3-dev`, action, resource: { resource: target, accountId: acct }, contextVariables: {} },
+            request: {
+              principal: `arn:aws:iam::${acct}:role/github-actions-futures-v3-dev`,
+              action,
+              resource: { resource: target, accountId: acct },
+              contextVariables: {},
+            },
             identityPolicies: [{ name: "code-deploy", policy: policyOf("dev") }],
             serviceControlPolicies: [],
             resourceControlPolicies: [],
@@ -178,7 +303,8 @@ describe("futures in the stacks", () => {
         );
         return result.resultType === "single" && result.overallResult === "Allowed";
       };
-      const distribution = () => String(resource(plans.dev, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").outputs.arn);
+      const distribution = () =>
+        String(resource(plans.dev, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").outputs.arn);
       const object = (bucket: string, key: string) => () => `arn:aws:s3:::${bucket}/${key}`;
       const cases: [string, string, () => string, boolean][] = [
         ["s3:PutObject", "its site's objects", object("s3futures.dev.lumerin.io", "index.html"), true],
@@ -189,13 +315,48 @@ describe("futures in the stacks", () => {
         ["s3:PutBucketPolicy", "its site's bucket", () => "arn:aws:s3:::s3futures.dev.lumerin.io", false],
         ["s3:PutObject", "another environment's site", object("s3futures.stg.lumerin.io", "index.html"), false],
         ["cloudfront:UpdateDistribution", "its distribution", distribution, false],
-        ["cloudfront:CreateInvalidation", "another distribution", () => `arn:aws:cloudfront::${acct}:distribution/EOTHERDISTRIBUTION`, false],
-        ["secretsmanager:GetSecretValue", "the market maker's secret", () => `arn:aws:secretsmanager:us-east-1:${acct}:secret:market-maker-secrets-v3-dev-AbCdEf`, false],
-        ["ecs:UpdateService", "a proxy service", () => `arn:aws:ecs:us-east-1:${acct}:service/ecs-proxy-router-dev-use1/svc-proxy-router-dev-use1`, false],
-        ["lambda:UpdateFunctionCode", "the margin-call function", () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-dev`, true],
-        ["lambda:UpdateFunctionConfiguration", "the margin-call function", () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-dev`, false],
-        ["lambda:InvokeFunction", "the margin-call function", () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-dev`, false],
-        ["lambda:UpdateFunctionCode", "another environment's function", () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-stg`, false],
+        [
+          "cloudfront:CreateInvalidation",
+          "another distribution",
+          () => `arn:aws:cloudfront::${acct}:distribution/EOTHERDISTRIBUTION`,
+          false,
+        ],
+        [
+          "secretsmanager:GetSecretValue",
+          "the market maker's secret",
+          () => `arn:aws:secretsmanager:us-east-1:${acct}:secret:market-maker-secrets-v3-dev-AbCdEf`,
+          false,
+        ],
+        [
+          "ecs:UpdateService",
+          "a proxy service",
+          () => `arn:aws:ecs:us-east-1:${acct}:service/ecs-proxy-router-dev-use1/svc-proxy-router-dev-use1`,
+          false,
+        ],
+        [
+          "lambda:UpdateFunctionCode",
+          "the margin-call function",
+          () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-dev`,
+          true,
+        ],
+        [
+          "lambda:UpdateFunctionConfiguration",
+          "the margin-call function",
+          () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-dev`,
+          false,
+        ],
+        [
+          "lambda:InvokeFunction",
+          "the margin-call function",
+          () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-dev`,
+          false,
+        ],
+        [
+          "lambda:UpdateFunctionCode",
+          "another environment's function",
+          () => `arn:aws:lambda:us-east-1:${acct}:function:margin-call-v2-stg`,
+          false,
+        ],
       ];
       for (const [action, label, target, allowed] of cases) {
         it(`${allowed ? "allows" : "denies"} ${action} on ${label}`, async () => {
@@ -206,7 +367,10 @@ describe("futures in the stacks", () => {
   });
 
   it("gives the futures repository's GitHub environment its deployment facts as variables, never a secret", async () => {
-    const plan = await planWith("stg", { overrides: { ...freshEstateConfig("stg"), "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) }, environment: GITHUB_ADMIN_ENV });
+    const plan = await planWith("stg", {
+      overrides: { ...freshEstateConfig("stg"), "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) },
+      environment: GITHUB_ADMIN_ENV,
+    });
     const vars = Object.fromEntries(
       resourcesOfType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
         .filter((r) => r.name.startsWith("github-futures-"))
@@ -216,12 +380,25 @@ describe("futures in the stacks", () => {
     assert.equal(vars.ECS_CLUSTER, "ecs-futures-marketplace-stg");
     assert.equal(vars.ECS_SERVICES, "svc-market-maker-stg,svc-futures-notifications-stg");
     assert.equal(vars.UI_BUCKET, "s3futures.stg.lumerin.io");
-    assert.equal(vars.CLOUDFRONT_DISTRIBUTION_ID, resource(plan, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").id);
+    assert.equal(
+      vars.CLOUDFRONT_DISTRIBUTION_ID,
+      resource(plan, "aws:cloudfront/distribution:Distribution", "futures-ui-distribution").id,
+    );
     assert.equal(vars.SITE_URL, "https://futures.stg.lumerin.io");
     assert.equal(vars.MARGIN_CALL_FUNCTION, "margin-call-v2-stg");
-    const targets = JSON.parse(String(vars.ECS_DEPLOY_TARGETS)) as { service: string; image: string; tagPattern: string }[];
+    const targets = JSON.parse(String(vars.ECS_DEPLOY_TARGETS)) as {
+      service: string;
+      image: string;
+      tagPattern: string;
+    }[];
     assert.deepEqual(
-      targets.map((t) => [t.service, t.image, new RegExp(t.tagPattern).test(`${t.image.split("/").pop() === "market-maker" ? "market-maker" : "notifications"}-v1.0.0-stg`)]),
+      targets.map((t) => [
+        t.service,
+        t.image,
+        new RegExp(t.tagPattern).test(
+          `${t.image.split("/").pop() === "market-maker" ? "market-maker" : "notifications"}-v1.0.0-stg`,
+        ),
+      ]),
       [
         ["svc-market-maker-stg", "ghcr.io/lumerin-protocol/market-maker", true],
         ["svc-futures-notifications-stg", "ghcr.io/lumerin-protocol/futures-notifications", true],

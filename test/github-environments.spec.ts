@@ -1,10 +1,21 @@
 import { strict as assert } from "node:assert";
 import type { Plan } from "../tools/harness";
-import { GITHUB_ADMIN_ENV, GITHUB_ADMIN_TOKEN, committedPlan, planWith, registeredInLastRun, resource, resourcesOfType } from "./support/plan";
+import {
+  GITHUB_ADMIN_ENV,
+  GITHUB_ADMIN_TOKEN,
+  committedPlan,
+  planWith,
+  registeredInLastRun,
+  resource,
+  resourcesOfType,
+} from "./support/plan";
 import { ConfigError } from "../config/load";
 
 const ENV = "lumerin-infra:github";
-const manage = (extra: Record<string, unknown> = {}) => ({ overrides: { [ENV]: JSON.stringify({ manageEnvironments: true, ...extra }) }, environment: GITHUB_ADMIN_ENV });
+const manage = (extra: Record<string, unknown> = {}) => ({
+  overrides: { [ENV]: JSON.stringify({ manageEnvironments: true, ...extra }) },
+  environment: GITHUB_ADMIN_ENV,
+});
 const BRANCH = { dev: "dev", stg: "stg", lmn: "main" } as const;
 const GITHUB_ENV = { dev: "dev", stg: "stg", lmn: "main" } as const;
 
@@ -19,39 +30,69 @@ function variables(plan: Plan, key: string): Record<string, unknown> {
 describe("GitHubEnvironments", () => {
   it("is off unless configured (it needs a GitHub token with admin rights)", async () => {
     for (const stack of ["dev", "stg", "lmn"] as const) {
-      assert.equal((await committedPlan(stack)).resources.some((r) => r.type.startsWith("github:")), false);
+      assert.equal(
+        (await committedPlan(stack)).resources.some((r) => r.type.startsWith("github:")),
+        false,
+      );
     }
   });
 
   for (const stack of ["dev", "stg"] as const) {
     it(`${stack}: each repository's ${GITHUB_ENV[stack]} environment admits only the ${BRANCH[stack]} branch, without reviewers`, async () => {
       const plan = await planWith(stack, manage());
-      for (const [key, repo] of [["proxy-router", "proxy-router"], ["infra", "lumerin-infra"]]) {
+      for (const [key, repo] of [
+        ["proxy-router", "proxy-router"],
+        ["infra", "lumerin-infra"],
+      ]) {
         const environment = resource(plan, "github:index/repositoryEnvironment:RepositoryEnvironment", `github-${key}`);
         assert.equal(environment.inputs.repository, repo);
         assert.equal(environment.inputs.environment, GITHUB_ENV[stack]);
-        assert.deepEqual(environment.inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
+        assert.deepEqual(environment.inputs.deploymentBranchPolicy, {
+          protectedBranches: false,
+          customBranchPolicies: true,
+        });
         assert.equal(environment.inputs.reviewers, undefined);
-        const policy = resource(plan, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy", `github-${key}-branch`);
-        assert.deepEqual([policy.inputs.repository, policy.inputs.environment, policy.inputs.branchPattern], [repo, GITHUB_ENV[stack], BRANCH[stack]]);
+        const policy = resource(
+          plan,
+          "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
+          `github-${key}-branch`,
+        );
+        assert.deepEqual(
+          [policy.inputs.repository, policy.inputs.environment, policy.inputs.branchPattern],
+          [repo, GITHUB_ENV[stack], BRANCH[stack]],
+        );
         assert.equal(environment.provider, resource(plan, "pulumi:providers:github", "github-provider").urn);
       }
     });
   }
 
   it("lmn: main admits only the main branch and waits for its reviewers, whom admins cannot bypass", async () => {
-    const plan = await planWith("lmn", manage({ productionReviewerUsers: [1234567], productionReviewerTeams: [89], productionWaitTimerMinutes: 5 }));
-    const environment = resource(plan, "github:index/repositoryEnvironment:RepositoryEnvironment", "github-proxy-router");
+    const plan = await planWith(
+      "lmn",
+      manage({ productionReviewerUsers: [1234567], productionReviewerTeams: [89], productionWaitTimerMinutes: 5 }),
+    );
+    const environment = resource(
+      plan,
+      "github:index/repositoryEnvironment:RepositoryEnvironment",
+      "github-proxy-router",
+    );
     assert.deepEqual(environment.inputs.reviewers, [{ users: [1234567], teams: [89] }]);
     assert.equal(environment.inputs.waitTimer, 5);
     assert.equal(environment.inputs.preventSelfReview, true);
     assert.equal(environment.inputs.canAdminsBypass, false);
-    const policy = resource(plan, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy", "github-proxy-router-branch");
+    const policy = resource(
+      plan,
+      "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
+      "github-proxy-router-branch",
+    );
     assert.equal(policy.inputs.branchPattern, "main");
   });
 
   it("refuses to manage production without a required reviewer", async () => {
-    await assert.rejects(planWith("lmn", manage()), /lumerin-infra:github\.productionReviewerUsers: production's GitHub environment needs at least one required reviewer/);
+    await assert.rejects(
+      planWith("lmn", manage()),
+      /lumerin-infra:github\.productionReviewerUsers: production's GitHub environment needs at least one required reviewer/,
+    );
   });
 
   it("gives the workflows their role ARN, region, cluster, services in deploy order and image facts as variables, never a credential", async () => {
@@ -87,8 +128,15 @@ describe("GitHubEnvironments", () => {
       repoVars.map((r) => [r.inputs.repository, r.inputs.variableName, r.inputs.value]),
       [["lumerin-infra", "AWS_PREVIEW_ROLE_ARN_STG", "arn:aws:iam::464450398935:role/lumerin-infra-preview-stg"]],
     );
-    assert.equal(plan.resources.some((r) => r.type === "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"), false, "no GitHub secrets at all");
-    assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
+    assert.equal(
+      plan.resources.some((r) => r.type === "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"),
+      false,
+      "no GitHub secrets at all",
+    );
+    assert.deepEqual(
+      plan.violations.filter((v) => v.level === "mandatory"),
+      [],
+    );
   });
 
   describe("the token (managing environments needs admin rights, which a workflow's GITHUB_TOKEN has not)", () => {
@@ -103,13 +151,22 @@ describe("GitHubEnvironments", () => {
       assert.ok(issue, JSON.stringify(error.issues));
       assert.match(issue.message, /lumerin-infra:github\.manageEnvironments is on/);
       assert.match(issue.message, /neither github:token nor GITHUB_TOKEN/);
-      assert.match(issue.message, /"Administration: Read and write", "Environments: Read and write" and "Variables: Read and write"/);
+      assert.match(
+        issue.message,
+        /"Administration: Read and write", "Environments: Read and write" and "Variables: Read and write"/,
+      );
       assert.match(issue.message, /a workflow's own GITHUB_TOKEN cannot manage environments/);
-      assert.equal(registeredInLastRun().some((urn) => urn.includes("github:")), false);
+      assert.equal(
+        registeredInLastRun().some((urn) => urn.includes("github:")),
+        false,
+      );
     });
 
     it("takes github:token (a secret) and hands it to the GitHub provider as a secret", async () => {
-      const plan = await planWith("stg", { ...GITHUB_ADMIN_TOKEN, overrides: { ...GITHUB_ADMIN_TOKEN.overrides, [ENV]: managed } });
+      const plan = await planWith("stg", {
+        ...GITHUB_ADMIN_TOKEN,
+        overrides: { ...GITHUB_ADMIN_TOKEN.overrides, [ENV]: managed },
+      });
       const provider = plan.resources.find((r) => r.type === "pulumi:providers:github");
       assert.ok(provider, "the plan has the GitHub provider");
       assert.equal(provider.inputs.token, "[secret]");
@@ -129,7 +186,10 @@ describe("GitHubEnvironments", () => {
         (err: unknown) => err,
       );
       assert.ok(error instanceof ConfigError);
-      assert.match(error.issues.find((i) => i.key === "github:token")?.message ?? "", /holds a secret but is stored in plain text/);
+      assert.match(
+        error.issues.find((i) => i.key === "github:token")?.message ?? "",
+        /holds a secret but is stored in plain text/,
+      );
     });
   });
 });

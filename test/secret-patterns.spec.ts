@@ -3,13 +3,38 @@ import { isSecretLookingName, secretLookingValue } from "../lib/secret-patterns"
 
 describe("secret patterns (config validation and the policy pack share them)", () => {
   const secretNames = [
-    "WALLET_PRIVATE_KEY", "walletPrivateKey", "PRIVATEKEY", "TELEGRAM_BOT_TOKEN", "telegramBotToken", "DB_PASSWORD", "PGPASSWORD",
-    "CONTRACT_MNEMONIC", "ETHERSCAN_API_KEY", "apiKey", "AWS_SECRET_ACCESS_KEY", "CLIENT_SECRET", "SECRET", "GITHUB_TOKEN", "SEED_PHRASE", "AWS_CREDENTIALS",
+    "WALLET_PRIVATE_KEY",
+    "walletPrivateKey",
+    "PRIVATEKEY",
+    "TELEGRAM_BOT_TOKEN",
+    "telegramBotToken",
+    "DB_PASSWORD",
+    "PGPASSWORD",
+    "CONTRACT_MNEMONIC",
+    "ETHERSCAN_API_KEY",
+    "apiKey",
+    "AWS_SECRET_ACCESS_KEY",
+    "CLIENT_SECRET",
+    "SECRET",
+    "GITHUB_TOKEN",
+    "SEED_PHRASE",
+    "AWS_CREDENTIALS",
   ];
   const plainNames = [
-    "LOG_LEVEL", "LMR_TOKEN_ADDRESS", "USDC_TOKEN_ADDRESS", "MAX_TOKENS", "CONFIG_SECRET_ARN", "SECRETS_ARN", "TOKEN_SYMBOL", "KEYBOARD", "PUBLIC_KEY", "POOL_ADDRESS", "FUTURES_SUBGRAPH_ID",
+    "LOG_LEVEL",
+    "LMR_TOKEN_ADDRESS",
+    "USDC_TOKEN_ADDRESS",
+    "MAX_TOKENS",
+    "CONFIG_SECRET_ARN",
+    "SECRETS_ARN",
+    "TOKEN_SYMBOL",
+    "KEYBOARD",
+    "PUBLIC_KEY",
+    "POOL_ADDRESS",
+    "FUTURES_SUBGRAPH_ID",
   ];
-  for (const name of secretNames) it(`${name} is named like a secret`, () => assert.equal(isSecretLookingName(name), true));
+  for (const name of secretNames)
+    it(`${name} is named like a secret`, () => assert.equal(isSecretLookingName(name), true));
   for (const name of plainNames) it(`${name} is not`, () => assert.equal(isSecretLookingName(name), false));
 
   const values: [string, string | undefined][] = [
@@ -25,5 +50,6 @@ describe("secret patterns (config validation and the policy pack share them)", (
     ["https://gateway.thegraph.com/api/subgraphs/id/abc", undefined],
     ["info", undefined],
   ];
-  for (const [value, why] of values) it(`${value.slice(0, 40)} → ${why ?? "not a secret"}`, () => assert.equal(secretLookingValue(value), why));
+  for (const [value, why] of values)
+    it(`${value.slice(0, 40)} → ${why ?? "not a secret"}`, () => assert.equal(secretLookingValue(value), why));
 });

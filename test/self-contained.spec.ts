@@ -76,7 +76,11 @@ describe("the repository stands on its own", () => {
 
   it("the pointer check fires on each kind of outside pointer and passes a pointer into docs/", () => {
     const firing = ["(ESTATE.md §3)", "seed 004", "issue 7", "§11", "finding 15", "../shared/x", "see the report"];
-    for (const line of firing) assert.ok(OUTSIDE_POINTERS.some((p) => p.pattern.test(line)), line);
+    for (const line of firing)
+      assert.ok(
+        OUTSIDE_POINTERS.some((p) => p.pattern.test(line)),
+        line,
+      );
     for (const line of ["see docs/estate.md#flaws", "the seed phrase", "an issuer", "ISSUES.md"]) {
       assert.ok(!OUTSIDE_POINTERS.some((p) => p.pattern.test(line)), line);
     }

@@ -86,13 +86,22 @@ describe("stack files (readStackConfig)", () => {
     const error = configErrorOf(() => readStackConfig(dir, "dev"));
     assert.equal(error.issues.length, 1);
     assert.equal(error.issues[0].key, "demo:environment");
-    assert.match(error.issues[0].message, /^required: Pulumi\.yaml declares it without a default \(set it in Pulumi\.dev\.yaml\)$/);
+    assert.match(
+      error.issues[0].message,
+      /^required: Pulumi\.yaml declares it without a default \(set it in Pulumi\.dev\.yaml\)$/,
+    );
   });
 
   it("checks declared integer and boolean types, reporting every bad key at once", () => {
-    const dir = project({ "Pulumi.yaml": PROJECT, "Pulumi.dev.yaml": "config:\n  environment: dev\n  retries: many\n  verbose: maybe\n" });
+    const dir = project({
+      "Pulumi.yaml": PROJECT,
+      "Pulumi.dev.yaml": "config:\n  environment: dev\n  retries: many\n  verbose: maybe\n",
+    });
     const error = configErrorOf(() => readStackConfig(dir, "dev"));
-    assert.deepEqual(error.issues.map((i) => i.key), ["demo:retries", "demo:verbose"]);
+    assert.deepEqual(
+      error.issues.map((i) => i.key),
+      ["demo:retries", "demo:verbose"],
+    );
     assert.match(error.issues[0].message, /expected an integer \(Pulumi\.yaml\), got many/);
     assert.match(error.issues[1].message, /expected a boolean \(Pulumi\.yaml\), got maybe/);
   });
@@ -100,7 +109,8 @@ describe("stack files (readStackConfig)", () => {
   it("turns a top-level `secure:` value into a placeholder and marks the key secret", () => {
     const dir = project({
       "Pulumi.yaml": PROJECT,
-      "Pulumi.dev.yaml": "config:\n  environment: dev\n  demo:apiKey:\n    secure: v1:c2FsdA==:Y2lwaGVydGV4dA==\n  aws:secretKey:\n    secure: v1:abc\n",
+      "Pulumi.dev.yaml":
+        "config:\n  environment: dev\n  demo:apiKey:\n    secure: v1:c2FsdA==:Y2lwaGVydGV4dA==\n  aws:secretKey:\n    secure: v1:abc\n",
     });
     const files = readStackConfig(dir, "dev");
     assert.equal(files.config["demo:apiKey"], "offline-placeholder-for-apiKey");
@@ -127,7 +137,11 @@ describe("stack files (readStackConfig)", () => {
       ].join("\n"),
     });
     const files = readStackConfig(dir, "dev");
-    assert.deepEqual(JSON.parse(files.config["demo:db"]), { host: "db.internal", port: 5432, password: "offline-placeholder-for-db" });
+    assert.deepEqual(JSON.parse(files.config["demo:db"]), {
+      host: "db.internal",
+      port: 5432,
+      password: "offline-placeholder-for-db",
+    });
     assert.deepEqual(JSON.parse(files.config["demo:tokens"]), ["plain", "offline-placeholder-for-tokens"]);
     assert.deepEqual(files.secretKeys, ["demo:db", "demo:tokens"]);
   });
@@ -160,7 +174,10 @@ describe("stack files (readStackConfig)", () => {
   });
 
   it("reads the --config-file path instead of Pulumi.<stack>.yaml", () => {
-    const dir = project({ "Pulumi.yaml": PROJECT, "Pulumi.dev.yaml": "config:\n  environment: dev\n  greeting: from-stack-file\n" });
+    const dir = project({
+      "Pulumi.yaml": PROJECT,
+      "Pulumi.dev.yaml": "config:\n  environment: dev\n  greeting: from-stack-file\n",
+    });
     const other = path.join(root, "elsewhere");
     mkdirSync(other, { recursive: true });
     const file = path.join(other, "custom.yaml");
@@ -169,7 +186,11 @@ describe("stack files (readStackConfig)", () => {
     assert.equal(files.configFile, file);
     assert.equal(files.config["demo:greeting"], "from-config-file");
     assert.equal(files.config["demo:environment"], "stg");
-    assert.equal(readStackConfig(dir, "dev").configFile, path.join(dir, "Pulumi.dev.yaml"), "without it: the stack's own file");
+    assert.equal(
+      readStackConfig(dir, "dev").configFile,
+      path.join(dir, "Pulumi.dev.yaml"),
+      "without it: the stack's own file",
+    );
 
     // A relative --config-file is taken from the working directory, as the CLI does.
     const relative = path.relative(process.cwd(), file);
@@ -189,19 +210,34 @@ describe("stack files (readStackConfig)", () => {
     const dir = project({ "Pulumi.yaml": PROJECT, "Pulumi.broken.yaml": "config:\n  environment: [dev\n" });
     mkdirSync(path.join(dir, "Pulumi.folder.yaml"));
     const missing = path.join(dir, "Pulumi.qa.yaml");
-    assert.throws(() => readStackConfig(dir, "qa"), (err: Error) => {
-      assert.ok(err.message.startsWith(`cannot read the config of stack "qa" from ${missing}: `), err.message);
-      assert.match(err.message, /ENOENT/);
-      return true;
-    });
-    assert.throws(() => readStackConfig(dir, "folder"), (err: Error) => err.message.includes(path.join(dir, "Pulumi.folder.yaml")) && /EISDIR/.test(err.message));
-    assert.throws(() => readStackConfig(dir, "broken"), (err: Error) => err.message.includes(`stack "broken" from ${path.join(dir, "Pulumi.broken.yaml")}`));
+    assert.throws(
+      () => readStackConfig(dir, "qa"),
+      (err: Error) => {
+        assert.ok(err.message.startsWith(`cannot read the config of stack "qa" from ${missing}: `), err.message);
+        assert.match(err.message, /ENOENT/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => readStackConfig(dir, "folder"),
+      (err: Error) => err.message.includes(path.join(dir, "Pulumi.folder.yaml")) && /EISDIR/.test(err.message),
+    );
+    assert.throws(
+      () => readStackConfig(dir, "broken"),
+      (err: Error) => err.message.includes(`stack "broken" from ${path.join(dir, "Pulumi.broken.yaml")}`),
+    );
     const nowhere = path.join(root, "no-such-dir", "x.yaml");
-    assert.throws(() => readStackConfig(dir, "dev", nowhere), (err: Error) => err.message.includes(nowhere));
+    assert.throws(
+      () => readStackConfig(dir, "dev", nowhere),
+      (err: Error) => err.message.includes(nowhere),
+    );
   });
 
   it("refuses a Pulumi.yaml without a project name", () => {
     const dir = project({ "Pulumi.yaml": "runtime: nodejs\n", "Pulumi.dev.yaml": "config: {}\n" });
-    assert.throws(() => readStackConfig(dir, "dev"), (err: Error) => err.message === `${path.join(dir, "Pulumi.yaml")} has no project name`);
+    assert.throws(
+      () => readStackConfig(dir, "dev"),
+      (err: Error) => err.message === `${path.join(dir, "Pulumi.yaml")} has no project name`,
+    );
   });
 });

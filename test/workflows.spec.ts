@@ -13,11 +13,19 @@ import { parse } from "yaml";
 import { ENVIRONMENT_NAMES, environment } from "../config/environments";
 import type { Plan } from "../tools/harness";
 import { GITHUB_ADMIN_ENV, planWith, resource, resourcesOfType } from "./support/plan";
-import { BAKE_MARGIN_MINUTES, IMAGE_DEPLOY_JOB_MINUTES, IMAGE_DEPLOY_OVERHEAD_MINUTES, IMAGE_DEPLOY_SESSION_SECONDS, STEADY_STATE_MINUTES } from "../lib/rollout";
+import {
+  BAKE_MARGIN_MINUTES,
+  IMAGE_DEPLOY_JOB_MINUTES,
+  IMAGE_DEPLOY_OVERHEAD_MINUTES,
+  IMAGE_DEPLOY_SESSION_SECONDS,
+  STEADY_STATE_MINUTES,
+} from "../lib/rollout";
 import { startFakeGitHub, type FakeComment } from "./support/fake-github";
 
 const DIR = path.join(__dirname, "..", ".github", "workflows");
-const FILES = readdirSync(DIR).filter((f) => f.endsWith(".yml")).sort();
+const FILES = readdirSync(DIR)
+  .filter((f) => f.endsWith(".yml"))
+  .sort();
 
 interface Step {
   name?: string;
@@ -51,7 +59,11 @@ const uses = (step: Step, action: string) => (step.uses ?? "").startsWith(`${act
 const assumesRole = (job: Job) => job.steps.some((s) => uses(s, "aws-actions/configure-aws-credentials"));
 
 /** Runs one `run:` step as GitHub does (bash -eo pipefail), with its outputs and summary captured. */
-function runStep(step: Step, env: Record<string, string>, cwd?: string): { status: number; stderr: string; stdout: string; outputs: Record<string, string>; summary: string } {
+function runStep(
+  step: Step,
+  env: Record<string, string>,
+  cwd?: string,
+): { status: number; stderr: string; stdout: string; outputs: Record<string, string>; summary: string } {
   assert.ok(step.run, `step ${step.name} has no script`);
   const dir = mkdtempSync(path.join(tmpdir(), "workflow-step-"));
   try {
@@ -72,19 +84,32 @@ function runStep(step: Step, env: Record<string, string>, cwd?: string): { statu
         .filter(Boolean)
         .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
     );
-    return { status: result.status ?? -1, stderr: result.stderr, stdout: result.stdout, outputs, summary: readFileSync(summary, "utf8") };
+    return {
+      status: result.status ?? -1,
+      stderr: result.stderr,
+      stdout: result.stdout,
+      outputs,
+      summary: readFileSync(summary, "utf8"),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** runStep without blocking the event loop (for steps that call a server this process runs). */
-async function runStepAsync(step: Step, env: Record<string, string>, cwd: string): Promise<{ status: number; stderr: string; stdout: string }> {
+async function runStepAsync(
+  step: Step,
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ status: number; stderr: string; stdout: string }> {
   assert.ok(step.run, `step ${step.name} has no script`);
   const script = path.join(cwd, "step.sh");
   writeFileSync(script, step.run);
   return new Promise((done) => {
-    const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], { cwd, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
+    const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], {
+      cwd,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -148,18 +173,34 @@ describe("workflows", () => {
         for (const [name, job] of Object.entries(wf.jobs)) {
           assert.ok(job.permissions, `${name} must declare its permissions`);
           const perms = job.permissions;
-          assert.equal(perms["id-token"] === "write", assumesRole(job), `${name}: id-token: write exactly when it assumes a role`);
+          assert.equal(
+            perms["id-token"] === "write",
+            assumesRole(job),
+            `${name}: id-token: write exactly when it assumes a role`,
+          );
           for (const [scope, level] of Object.entries(perms)) {
             const allowed = scope === "id-token" ? ["write"] : scope === "pull-requests" ? ["write"] : ["read"];
             assert.ok(allowed.includes(level), `${name}: ${scope}: ${level}`);
           }
-          if (perms["pull-requests"]) assert.ok(job.steps.some((s) => s.with?.["comment-on-pr"] === true || /^npm run --silent pr-comment /.test(s.run ?? "")), `${name}: pull-requests: write only to comment`);
-          if (perms.packages) assert.ok(job.steps.some((s) => s.run?.includes("docker login ghcr.io")), `${name}: packages: read only to read the image`);
+          if (perms["pull-requests"])
+            assert.ok(
+              job.steps.some(
+                (s) => s.with?.["comment-on-pr"] === true || /^npm run --silent pr-comment /.test(s.run ?? ""),
+              ),
+              `${name}: pull-requests: write only to comment`,
+            );
+          if (perms.packages)
+            assert.ok(
+              job.steps.some((s) => s.run?.includes("docker login ghcr.io")),
+              `${name}: packages: read only to read the image`,
+            );
         }
       });
 
       it(`${file}: actions are pinned to a commit, with the version as a comment`, () => {
-        const lines = text(file).split("\n").filter((l) => /^\s*(- )?uses:/.test(l));
+        const lines = text(file)
+          .split("\n")
+          .filter((l) => /^\s*(- )?uses:/.test(l));
         assert.ok(lines.length > 0);
         for (const line of lines) assert.match(line, /uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, line);
       });
@@ -170,7 +211,9 @@ describe("workflows", () => {
         for (const job of Object.values(wf.jobs)) {
           for (const s of job.steps) if (s.run) assert.doesNotMatch(s.run, /\$\{\{/, `${s.name ?? s.run.slice(0, 40)}`);
           // No fixed sleeps: the one wait is the rollout watcher's poll interval, inside a loop its deadline bounds.
-          for (const s of job.steps) for (const m of (s.run ?? "").matchAll(/\bsleep\b.*/g)) assert.equal(m[0], 'sleep "$POLL_SECONDS"', `${s.name}: a fixed sleep`);
+          for (const s of job.steps)
+            for (const m of (s.run ?? "").matchAll(/\bsleep\b.*/g))
+              assert.equal(m[0], 'sleep "$POLL_SECONDS"', `${s.name}: a fixed sleep`);
         }
       });
 
@@ -192,7 +235,10 @@ describe("workflows", () => {
 
     it("runs on pull requests into the environment branches, and never in a GitHub environment (so no deploy role trusts it)", () => {
       assert.deepEqual(Object.keys(wf.on), ["pull_request"]);
-      assert.deepEqual((wf.on.pull_request as { branches: string[] }).branches, ENVIRONMENT_NAMES.map((n) => environment(n).branch));
+      assert.deepEqual(
+        (wf.on.pull_request as { branches: string[] }).branches,
+        ENVIRONMENT_NAMES.map((n) => environment(n).branch),
+      );
       for (const job of Object.values(wf.jobs)) assert.equal(job.environment, undefined);
     });
 
@@ -210,7 +256,10 @@ describe("workflows", () => {
       assert.equal(preview.needs, "checks");
       assert.match(preview.if ?? "", /head\.repo\.full_name == github\.repository/);
       const matrix = preview.strategy?.matrix.include ?? [];
-      assert.deepEqual(matrix.map((m) => m.stack), [...ENVIRONMENT_NAMES]);
+      assert.deepEqual(
+        matrix.map((m) => m.stack),
+        [...ENVIRONMENT_NAMES],
+      );
       const creds = preview.steps.find((s) => uses(s, "aws-actions/configure-aws-credentials"));
       assert.equal(creds?.with?.["role-to-assume"], "${{ vars[matrix.role-variable] }}");
       for (const m of matrix) assert.equal(m["role-variable"], `AWS_PREVIEW_ROLE_ARN_${m.stack.toUpperCase()}`);
@@ -247,7 +296,7 @@ describe("workflows", () => {
         path.join(bin, "npm"),
         [
           "#!/usr/bin/env bash",
-          'set -eo pipefail',
+          "set -eo pipefail",
           '[[ "$1 $2 $4" == "run --silent --" ]] || { echo "unexpected npm call: $*" >&2; exit 99; }',
           'script="$3"; shift 4',
           `if [[ "$script" == pr-comment ]]; then exec "${process.execPath}" "${TS_NODE}" --transpile-only "${ROOT}/tools/pr-comment.ts" "$@"; fi`,
@@ -283,7 +332,10 @@ describe("workflows", () => {
         assert.equal(blocked.outputs.blocking, "true");
         const failed = runStep(step(diff, "diff"), { ...env, DIFF_EXIT_stg: "2" }, dir);
         assert.equal(failed.outputs.blocking, "true");
-        assert.match(readFileSync(path.join(dir, "plan-output", "diff-comment.md"), "utf8"), /### Diff of stack `stg`\n\nThe diff failed \(exit 2\): see the job log\./);
+        assert.match(
+          readFileSync(path.join(dir, "plan-output", "diff-comment.md"), "utf8"),
+          /### Diff of stack `stg`\n\nThe diff failed \(exit 2\): see the job log\./,
+        );
         const gate = diff.steps[diff.steps.length - 1];
         assert.equal(gate.if, "steps.diff.outputs.blocking == 'true'");
         assert.match(gate.run ?? "", /exit 1/);
@@ -293,14 +345,28 @@ describe("workflows", () => {
     });
 
     it("posts one comment per pull request and updates it on the next push (found by its hidden marker), against a local GitHub", async () => {
-      const human: FakeComment = { id: 1, body: "<!-- lumerin-infra:plan-diff --> quoted by a person", user: { login: "dev", type: "User" } };
-      const other: FakeComment = { id: 2, body: "pulumi preview output", user: { login: "github-actions[bot]", type: "Bot" } };
+      const human: FakeComment = {
+        id: 1,
+        body: "<!-- lumerin-infra:plan-diff --> quoted by a person",
+        user: { login: "dev", type: "User" },
+      };
+      const other: FakeComment = {
+        id: 2,
+        body: "pulumi preview output",
+        user: { login: "github-actions[bot]", type: "Bot" },
+      };
       const comments: Record<string, FakeComment[]> = { "lumerin-protocol/lumerin-infra#42": [human, other] };
       const github = await startFakeGitHub({ repos: {}, comments });
       const dir = mkdtempSync(path.join(tmpdir(), "diff-comment-"));
       try {
         mkdirSync(path.join(dir, "plan-output"));
-        const env = { PATH: fakeNpm(dir, "exit 97"), GITHUB_API_URL: github.baseUrl, GITHUB_TOKEN: "t0ken", PR_NUMBER: "42", REPOSITORY: "lumerin-protocol/lumerin-infra" };
+        const env = {
+          PATH: fakeNpm(dir, "exit 97"),
+          GITHUB_API_URL: github.baseUrl,
+          GITHUB_TOKEN: "t0ken",
+          PR_NUMBER: "42",
+          REPOSITORY: "lumerin-protocol/lumerin-infra",
+        };
         const push = async (text: string) => {
           writeFileSync(path.join(dir, "plan-output", "diff-comment.md"), text);
           const r = await runStepAsync(step(diff, "comment"), env, dir);
@@ -312,7 +378,11 @@ describe("workflows", () => {
         const thread = comments["lumerin-protocol/lumerin-infra#42"];
         assert.equal(thread.length, 3, "one comment added, never a second");
         assert.deepEqual(thread[2].body, "<!-- lumerin-infra:plan-diff -->\nsecond push");
-        assert.equal(human.body, "<!-- lumerin-infra:plan-diff --> quoted by a person", "a person's comment is never edited");
+        assert.equal(
+          human.body,
+          "<!-- lumerin-infra:plan-diff --> quoted by a person",
+          "a person's comment is never edited",
+        );
         assert.equal(other.body, "pulumi preview output");
         const writes = github.requests.filter((r) => r.method !== "GET");
         assert.deepEqual(
@@ -331,7 +401,11 @@ describe("workflows", () => {
 
     it("the comment step reads the token and the numbers only through env, with the job's own token", () => {
       const c = step(diff, "comment");
-      assert.deepEqual(c.env, { GITHUB_TOKEN: "${{ github.token }}", PR_NUMBER: "${{ github.event.pull_request.number }}", REPOSITORY: "${{ github.repository }}" });
+      assert.deepEqual(c.env, {
+        GITHUB_TOKEN: "${{ github.token }}",
+        PR_NUMBER: "${{ github.event.pull_request.number }}",
+        REPOSITORY: "${{ github.repository }}",
+      });
     });
   });
 
@@ -341,20 +415,33 @@ describe("workflows", () => {
     const routeStep = step(route, "route");
 
     it("runs on pushes to the environment branches and by hand with a stack choice", () => {
-      assert.deepEqual((wf.on.push as { branches: string[] }).branches, ENVIRONMENT_NAMES.map((n) => environment(n).branch));
-      const input = (wf.on.workflow_dispatch as { inputs: { stack: { type: string; options: string[] } } }).inputs.stack;
+      assert.deepEqual(
+        (wf.on.push as { branches: string[] }).branches,
+        ENVIRONMENT_NAMES.map((n) => environment(n).branch),
+      );
+      const input = (wf.on.workflow_dispatch as { inputs: { stack: { type: string; options: string[] } } }).inputs
+        .stack;
       assert.deepEqual([input.type, input.options], ["choice", [...ENVIRONMENT_NAMES]]);
     });
 
     it("routes with the environment table (config/environments.ts), not a copy that could drift", () => {
-      const table = JSON.parse(routeStep.env?.STACKS ?? "{}") as Record<string, { branch: string; environment: string }>;
+      const table = JSON.parse(routeStep.env?.STACKS ?? "{}") as Record<
+        string,
+        { branch: string; environment: string }
+      >;
       assert.deepEqual(
         table,
-        Object.fromEntries(ENVIRONMENT_NAMES.map((n) => [n, { branch: environment(n).branch, environment: environment(n).githubEnvironment }])),
+        Object.fromEntries(
+          ENVIRONMENT_NAMES.map((n) => [
+            n,
+            { branch: environment(n).branch, environment: environment(n).githubEnvironment },
+          ]),
+        ),
       );
     });
 
-    const route_ = (env: Record<string, string>) => runStep(routeStep, { STACKS: routeStep.env?.STACKS ?? "", INPUT_STACK: "", ...env });
+    const route_ = (env: Record<string, string>) =>
+      runStep(routeStep, { STACKS: routeStep.env?.STACKS ?? "", INPUT_STACK: "", ...env });
     for (const name of ENVIRONMENT_NAMES) {
       const e = environment(name);
       it(`a push to ${e.branch} deploys stack ${name} in the ${e.githubEnvironment} environment`, () => {
@@ -378,9 +465,15 @@ describe("workflows", () => {
     it("runs `pulumi up` with the policy pack in the stack's environment, one at a time per stack, never cancelled midway", () => {
       assert.equal(up.needs, "route");
       assert.equal(up.environment, "${{ needs.route.outputs.environment }}");
-      assert.deepEqual(up.concurrency, { group: "pulumi-up-${{ needs.route.outputs.stack }}", "cancel-in-progress": false });
+      assert.deepEqual(up.concurrency, {
+        group: "pulumi-up-${{ needs.route.outputs.stack }}",
+        "cancel-in-progress": false,
+      });
       const pulumi = up.steps.find((s) => uses(s, "pulumi/actions"));
-      assert.deepEqual([pulumi?.with?.command, pulumi?.with?.["stack-name"], pulumi?.with?.policyPacks], ["up", "${{ needs.route.outputs.stack }}", "policy"]);
+      assert.deepEqual(
+        [pulumi?.with?.command, pulumi?.with?.["stack-name"], pulumi?.with?.policyPacks],
+        ["up", "${{ needs.route.outputs.stack }}", "policy"],
+      );
       const creds = up.steps.find((s) => uses(s, "aws-actions/configure-aws-credentials"));
       assert.equal(creds?.with?.["role-to-assume"], "${{ vars.AWS_ROLE_ARN }}");
       // The offline plan (and its mandatory policies) gates the run before any credential exists.
@@ -403,16 +496,23 @@ describe("workflows", () => {
 
     it("runs on a schedule (and by hand), previews every stack with --refresh and fails on any change", () => {
       assert.deepEqual(Object.keys(wf.on).sort(), ["schedule", "workflow_dispatch"]);
-      assert.deepEqual(drift.strategy?.matrix.include.map((m) => m.stack), [...ENVIRONMENT_NAMES]);
+      assert.deepEqual(
+        drift.strategy?.matrix.include.map((m) => m.stack),
+        [...ENVIRONMENT_NAMES],
+      );
       const pulumi = drift.steps.find((s) => uses(s, "pulumi/actions"));
-      assert.deepEqual([pulumi?.with?.command, pulumi?.with?.refresh, pulumi?.with?.["expect-no-changes"]], ["preview", true, true]);
+      assert.deepEqual(
+        [pulumi?.with?.command, pulumi?.with?.refresh, pulumi?.with?.["expect-no-changes"]],
+        ["preview", true, true],
+      );
     });
 
     it("reads with the preview role (trusted by the default branch) and never runs in a GitHub environment", () => {
       assert.equal(drift.environment, undefined);
       const creds = drift.steps.find((s) => uses(s, "aws-actions/configure-aws-credentials"));
       assert.equal(creds?.with?.["role-to-assume"], "${{ vars[matrix.role-variable] }}");
-      for (const m of drift.strategy?.matrix.include ?? []) assert.equal(m["role-variable"], `AWS_PREVIEW_ROLE_ARN_${m.stack.toUpperCase()}`);
+      for (const m of drift.strategy?.matrix.include ?? [])
+        assert.equal(m["role-variable"], `AWS_PREVIEW_ROLE_ARN_${m.stack.toUpperCase()}`);
     });
   });
 
@@ -422,7 +522,9 @@ describe("workflows", () => {
       plans = {};
       for (const stack of ENVIRONMENT_NAMES) {
         plans[stack] = await planWith(stack, {
-          overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true, productionReviewerTeams: [89] }) },
+          overrides: {
+            "lumerin-infra:github": JSON.stringify({ manageEnvironments: true, productionReviewerTeams: [89] }),
+          },
           environment: GITHUB_ADMIN_ENV,
         });
       }
@@ -430,7 +532,9 @@ describe("workflows", () => {
 
     it("each stack writes its preview role to the repository variable its matrix entry reads", () => {
       for (const stack of ENVIRONMENT_NAMES) {
-        const names = resourcesOfType(plans[stack], "github:index/actionsVariable:ActionsVariable").map((r) => r.inputs.variableName);
+        const names = resourcesOfType(plans[stack], "github:index/actionsVariable:ActionsVariable").map(
+          (r) => r.inputs.variableName,
+        );
         const entry = workflow("pull-request.yml").jobs.preview.strategy?.matrix.include.find((m) => m.stack === stack);
         assert.deepEqual(names, [entry?.["role-variable"]]);
       }
@@ -439,10 +543,14 @@ describe("workflows", () => {
     it("the application's environment has every variable image-deploy reads", () => {
       const read = new Set([...text("image-deploy.yml").matchAll(/vars\.([A-Z_]+)/g)].map((m) => m[1]));
       for (const stack of ENVIRONMENT_NAMES) {
-        const given = resourcesOfType(plans[stack], "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+        const given = resourcesOfType(
+          plans[stack],
+          "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+        )
           .filter((r) => r.name.startsWith("github-proxy-router-"))
           .map((r) => r.inputs.variableName as string);
-        for (const name of read) assert.ok(given.includes(name), `${stack}: image-deploy reads vars.${name}, which the stack does not set`);
+        for (const name of read)
+          assert.ok(given.includes(name), `${stack}: image-deploy reads vars.${name}, which the stack does not set`);
       }
     });
   });
@@ -457,7 +565,10 @@ describe("workflows", () => {
       assert.deepEqual(Object.keys(wf.on), ["workflow_call"]);
       const inputs = (wf.on.workflow_call as { inputs: Record<string, { required: boolean; type: string }> }).inputs;
       assert.deepEqual(Object.keys(inputs), ["environment", "image-tag", "services"]);
-      assert.deepEqual([inputs.environment.required, inputs["image-tag"].required, inputs.services.required], [true, true, false]);
+      assert.deepEqual(
+        [inputs.environment.required, inputs["image-tag"].required, inputs.services.required],
+        [true, true, false],
+      );
       assert.equal(deploy.environment, "${{ inputs.environment }}");
       assert.equal(deploy.concurrency?.["cancel-in-progress"], false);
     });
@@ -468,7 +579,9 @@ describe("workflows", () => {
       assert.ok(names.indexOf("targets") < credsAt);
       const imageCheck = deploy.steps.findIndex((s) => /docker manifest inspect/.test(s.run ?? ""));
       assert.ok(imageCheck >= 0 && imageCheck < credsAt);
-      deploy.steps.slice(0, credsAt).forEach((s) => assert.doesNotMatch(s.run ?? "", /\baws /, `${s.name} runs aws before the role is assumed`));
+      deploy.steps
+        .slice(0, credsAt)
+        .forEach((s) => assert.doesNotMatch(s.run ?? "", /\baws /, `${s.name} runs aws before the role is assumed`));
       assert.equal(deploy.steps[credsAt].with?.["role-to-assume"], "${{ vars.AWS_ROLE_ARN }}");
     });
 
@@ -514,7 +627,10 @@ describe("workflows", () => {
       assert.ok(watcherAt > deploy.steps.findIndex((s) => uses(s, "aws-actions/configure-aws-credentials")));
       assert.ok(watcherAt < deploy.steps.indexOf(slotSteps(1)[0]));
       // Nothing else writes the tag: only the watcher, after COMPLETED.
-      assert.deepEqual(deploy.steps.filter((s) => /put-parameter/.test(s.run ?? "")).map((s) => s.id), ["watcher"]);
+      assert.deepEqual(
+        deploy.steps.filter((s) => /put-parameter/.test(s.run ?? "")).map((s) => s.id),
+        ["watcher"],
+      );
       const last = deploy.steps[deploy.steps.length - 1];
       assert.equal(last.if, "failure()");
     });
@@ -526,25 +642,41 @@ describe("workflows", () => {
       assert.equal(Number(creds?.with?.["role-duration-seconds"]), IMAGE_DEPLOY_SESSION_SECONDS);
       assert.ok(IMAGE_DEPLOY_SESSION_SECONDS >= job["timeout-minutes"] * 60);
       for (const stack of ENVIRONMENT_NAMES) {
-        const plan = await planWith(stack, { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true, productionReviewerTeams: [89] }) }, environment: GITHUB_ADMIN_ENV });
+        const plan = await planWith(stack, {
+          overrides: {
+            "lumerin-infra:github": JSON.stringify({ manageEnvironments: true, productionReviewerTeams: [89] }),
+          },
+          environment: GITHUB_ADMIN_ENV,
+        });
         const role = resource(plan, "aws:iam/role:Role", "deploy-proxy-router-role");
-        assert.ok((role.inputs.maxSessionDuration as number) >= IMAGE_DEPLOY_SESSION_SECONDS, `${stack}: the deploy role's session is shorter than image-deploy's`);
+        assert.ok(
+          (role.inputs.maxSessionDuration as number) >= IMAGE_DEPLOY_SESSION_SECONDS,
+          `${stack}: the deploy role's session is shorter than image-deploy's`,
+        );
         const targets = JSON.parse(
-          resourcesOfType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").find((r) => r.name === "github-proxy-router-ecs-deploy-targets")?.inputs.value as string,
+          resourcesOfType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").find(
+            (r) => r.name === "github-proxy-router-ecs-deploy-targets",
+          )?.inputs.value as string,
         ) as { service: string; rolloutDeadlineMinutes: number }[];
         assert.ok(targets.length > 0);
         // Each deadline covers the bake of the alarms its service really has: the longest evaluationPeriods × period, + steady state + margin.
         const alarms = resourcesOfType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm");
         for (const target of targets) {
-          const service = resourcesOfType(plan, "aws:ecs/service:Service").find((r) => r.inputs.name === target.service);
-          const names = ((service?.inputs.alarms as { alarmNames: string[] } | undefined)?.alarmNames ?? []);
+          const service = resourcesOfType(plan, "aws:ecs/service:Service").find(
+            (r) => r.inputs.name === target.service,
+          );
+          const names = (service?.inputs.alarms as { alarmNames: string[] } | undefined)?.alarmNames ?? [];
           assert.ok(names.length > 0, `${stack}: ${target.service} has deployment alarms`);
           const windows = names.map((name) => {
             const alarm = alarms.find((a) => a.inputs.name === name);
             assert.ok(alarm, `${stack}: deployment alarm ${name} exists`);
             return ((alarm.inputs.evaluationPeriods as number) * (alarm.inputs.period as number)) / 60;
           });
-          assert.equal(target.rolloutDeadlineMinutes, STEADY_STATE_MINUTES + Math.max(...windows) + BAKE_MARGIN_MINUTES, `${stack}: ${target.service}`);
+          assert.equal(
+            target.rolloutDeadlineMinutes,
+            STEADY_STATE_MINUTES + Math.max(...windows) + BAKE_MARGIN_MINUTES,
+            `${stack}: ${target.service}`,
+          );
         }
         const run = IMAGE_DEPLOY_OVERHEAD_MINUTES + targets.reduce((sum, t) => sum + t.rolloutDeadlineMinutes, 0);
         assert.ok(run <= job["timeout-minutes"], `${stack}: deploying every service takes up to ${run} minutes`);
@@ -557,12 +689,14 @@ describe("workflows", () => {
       const ACCOUNT = "464450398935";
       const CLUSTER = "ecs-lumerin-stg-use1";
       const SERVICE = "svc-proxy-router-stg-use1";
-      const taskDefinition = (revision: number) => `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/tsk-proxy-router:${revision}`;
+      const taskDefinition = (revision: number) =>
+        `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/tsk-proxy-router:${revision}`;
       const OLD = taskDefinition(41);
       const NEW = taskDefinition(42);
       const OTHER = taskDefinition(43);
       const DESCRIBE = `aws ecs describe-services --cluster ${CLUSTER} --services ${SERVICE} --output json`;
-      const RECORD = "aws ssm put-parameter --name /proxy-router/stg/image-tag --value proxy-router-v3.2.1-stg --overwrite";
+      const RECORD =
+        "aws ssm put-parameter --name /proxy-router/stg/image-tag --value proxy-router-v3.2.1-stg --overwrite";
 
       interface Deployment {
         id: string;
@@ -574,7 +708,15 @@ describe("workflows", () => {
         pendingCount: number;
         failedTasks: number;
       }
-      const deployment = (id: string, status: Deployment["status"], td: string, rolloutState: Deployment["rolloutState"], runningCount: number, rolloutStateReason: string, extra: Partial<Deployment> = {}): Deployment => ({
+      const deployment = (
+        id: string,
+        status: Deployment["status"],
+        td: string,
+        rolloutState: Deployment["rolloutState"],
+        runningCount: number,
+        rolloutStateReason: string,
+        extra: Partial<Deployment> = {},
+      ): Deployment => ({
         id: `ecs-svc/${id}`,
         status,
         taskDefinition: td,
@@ -602,7 +744,15 @@ describe("workflows", () => {
               deploymentCircuitBreaker: { enable: true, rollback: true },
               maximumPercent: 200,
               minimumHealthyPercent: 100,
-              alarms: { alarmNames: ["proxy-router-cpu-high-stg", "proxy-router-memory-high-stg", "proxy-router-running-tasks-stg"], rollback: true, enable: true },
+              alarms: {
+                alarmNames: [
+                  "proxy-router-cpu-high-stg",
+                  "proxy-router-memory-high-stg",
+                  "proxy-router-running-tasks-stg",
+                ],
+                rollback: true,
+                enable: true,
+              },
             },
             deployments: deployments.map((d) => ({
               ...d,
@@ -619,10 +769,17 @@ describe("workflows", () => {
         failures: [],
       });
       const oldCompleted = deployment("old", "ACTIVE", OLD, "COMPLETED", 1, "ECS deployment ecs-svc/old completed.");
-      const starting = described(deployment("new", "PRIMARY", NEW, "IN_PROGRESS", 0, "ECS deployment ecs-svc/new in progress."), oldCompleted);
+      const starting = described(
+        deployment("new", "PRIMARY", NEW, "IN_PROGRESS", 0, "ECS deployment ecs-svc/new in progress."),
+        oldCompleted,
+      );
       // Steady (one deployment, all tasks running): what `aws ecs wait services-stable` waits for. ECS is still baking.
-      const baking = described(deployment("new", "PRIMARY", NEW, "IN_PROGRESS", 1, "ECS deployment ecs-svc/new in progress."));
-      const completed = described(deployment("new", "PRIMARY", NEW, "COMPLETED", 1, "ECS deployment ecs-svc/new completed."));
+      const baking = described(
+        deployment("new", "PRIMARY", NEW, "IN_PROGRESS", 1, "ECS deployment ecs-svc/new in progress."),
+      );
+      const completed = described(
+        deployment("new", "PRIMARY", NEW, "COMPLETED", 1, "ECS deployment ecs-svc/new completed."),
+      );
 
       /** Runs the watcher step, then slot 1's wait step with a fake `aws` (replaying `responses`, the last one repeating) and a fake `sleep` on PATH. */
       function watch(responses: readonly object[], env: Record<string, string> = {}) {
@@ -634,7 +791,9 @@ describe("workflows", () => {
           const calls = path.join(dir, "calls");
           writeFileSync(calls, "");
           writeFileSync(path.join(dir, "polls"), "0");
-          responses.forEach((r, i) => writeFileSync(path.join(dir, `describe-${i + 1}.json`), JSON.stringify(r, null, 2)));
+          responses.forEach((r, i) =>
+            writeFileSync(path.join(dir, `describe-${i + 1}.json`), JSON.stringify(r, null, 2)),
+          );
           writeFileSync(path.join(dir, "describe-last.json"), JSON.stringify(responses[responses.length - 1]));
           const fakeAws = [
             "#!/usr/bin/env bash",
@@ -650,7 +809,9 @@ describe("workflows", () => {
             "esac",
           ].join("\n");
           writeFileSync(path.join(bin, "aws"), fakeAws + "\n", { mode: 0o755 });
-          writeFileSync(path.join(bin, "sleep"), '#!/usr/bin/env bash\necho "sleep $*" >> "$FAKE_AWS/calls"\n', { mode: 0o755 });
+          writeFileSync(path.join(bin, "sleep"), '#!/usr/bin/env bash\necho "sleep $*" >> "$FAKE_AWS/calls"\n', {
+            mode: 0o755,
+          });
           const written = runStep(watcherStep, { RUNNER_TEMP: dir });
           assert.equal(written.status, 0, written.stderr);
           const result = runStep(waitStep, {
@@ -672,7 +833,8 @@ describe("workflows", () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }
-      const polls = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? [DESCRIBE] : ["sleep 15", DESCRIBE])).flat();
+      const polls = (n: number) =>
+        Array.from({ length: n }, (_, i) => (i === 0 ? [DESCRIBE] : ["sleep 15", DESCRIBE])).flat();
       const refused = (result: ReturnType<typeof watch>, message: RegExp) => {
         assert.notEqual(result.status, 0, result.stdout);
         assert.match(result.stdout, /::error title=image-deploy::svc-proxy-router-stg-use1: /);
@@ -690,24 +852,46 @@ describe("workflows", () => {
         assert.equal(result.status, 0, result.stdout + result.stderr);
         assert.deepEqual(result.calls, [...polls(5), RECORD]);
         assert.match(result.stdout, /svc-proxy-router-stg-use1: IN_PROGRESS: 0\/1 running, 1 pending, 0 failed/);
-        assert.match(result.stdout, /deployment ecs-svc\/new COMPLETED; recorded proxy-router-v3\.2\.1-stg in \/proxy-router\/stg\/image-tag/);
-        assert.match(result.summary, /\| `svc-proxy-router-stg-use1` \| rollout COMPLETED on `proxy-router-v3\.2\.1-stg`, recorded in `\/proxy-router\/stg\/image-tag` \|/);
+        assert.match(
+          result.stdout,
+          /deployment ecs-svc\/new COMPLETED; recorded proxy-router-v3\.2\.1-stg in \/proxy-router\/stg\/image-tag/,
+        );
+        assert.match(
+          result.summary,
+          /\| `svc-proxy-router-stg-use1` \| rollout COMPLETED on `proxy-router-v3\.2\.1-stg`, recorded in `\/proxy-router\/stg\/image-tag` \|/,
+        );
       });
 
       it("fails when the deployment FAILED (an alarm fired during the bake), with ECS's reason (on one line)", () => {
         const failed = described(
           deployment("rollback", "PRIMARY", OLD, "IN_PROGRESS", 0, "ECS deployment ecs-svc/rollback in progress."),
-          deployment("new", "ACTIVE", NEW, "FAILED", 1, "ECS deployment ecs-svc/new failed:\nalarm proxy-router-memory-high-stg is in ALARM state.", { failedTasks: 0 }),
+          deployment(
+            "new",
+            "ACTIVE",
+            NEW,
+            "FAILED",
+            1,
+            "ECS deployment ecs-svc/new failed:\nalarm proxy-router-memory-high-stg is in ALARM state.",
+            { failedTasks: 0 },
+          ),
         );
         const result = watch([starting, baking, failed]);
-        refused(result, /deployment ecs-svc\/new FAILED \(ECS deployment ecs-svc\/new failed: alarm proxy-router-memory-high-stg is in ALARM state\.\); ECS rolls the service back/);
+        refused(
+          result,
+          /deployment ecs-svc\/new FAILED \(ECS deployment ecs-svc\/new failed: alarm proxy-router-memory-high-stg is in ALARM state\.\); ECS rolls the service back/,
+        );
         assert.deepEqual(result.calls, polls(3));
       });
 
       it("fails on a silent rollback: the deployment is gone and the PRIMARY one runs the previous task definition", () => {
-        const rolledBack = described(deployment("rollback", "PRIMARY", OLD, "COMPLETED", 1, "ECS deployment ecs-svc/rollback completed."));
+        const rolledBack = described(
+          deployment("rollback", "PRIMARY", OLD, "COMPLETED", 1, "ECS deployment ecs-svc/rollback completed."),
+        );
         const result = watch([starting, baking, rolledBack]);
-        refused(result, /rolled back: the PRIMARY deployment ecs-svc\/rollback runs the previous task definition arn:aws:ecs:us-east-1:464450398935:task-definition\/tsk-proxy-router:41 again/);
+        refused(
+          result,
+          /rolled back: the PRIMARY deployment ecs-svc\/rollback runs the previous task definition arn:aws:ecs:us-east-1:464450398935:task-definition\/tsk-proxy-router:41 again/,
+        );
         assert.deepEqual(result.calls, polls(3));
       });
 
@@ -717,7 +901,10 @@ describe("workflows", () => {
           deployment("new", "ACTIVE", NEW, "IN_PROGRESS", 1, "ECS deployment ecs-svc/new in progress."),
         );
         const result = watch([starting, takenOver]);
-        refused(result, /another deployment took over: the PRIMARY deployment ecs-svc\/other runs arn:aws:ecs:us-east-1:464450398935:task-definition\/tsk-proxy-router:43, not arn:aws:ecs:us-east-1:464450398935:task-definition\/tsk-proxy-router:42/);
+        refused(
+          result,
+          /another deployment took over: the PRIMARY deployment ecs-svc\/other runs arn:aws:ecs:us-east-1:464450398935:task-definition\/tsk-proxy-router:43, not arn:aws:ecs:us-east-1:464450398935:task-definition\/tsk-proxy-router:42/,
+        );
       });
 
       it("gives up at the service's deadline (polls × interval), with ECS still IN_PROGRESS", () => {
@@ -728,7 +915,12 @@ describe("workflows", () => {
       });
 
       it("fails on a service ECS does not know, and on a deploy step that registered nothing, before it waits", () => {
-        const missing = watch([{ services: [], failures: [{ arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:service/${CLUSTER}/${SERVICE}`, reason: "MISSING" }] }]);
+        const missing = watch([
+          {
+            services: [],
+            failures: [{ arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:service/${CLUSTER}/${SERVICE}`, reason: "MISSING" }],
+          },
+        ]);
         refused(missing, /DescribeServices: MISSING/);
         assert.deepEqual(missing.calls, [DESCRIBE]);
         const none = watch([completed], { TASK_DEFINITION: "" });
@@ -740,7 +932,10 @@ describe("workflows", () => {
     describe("resolving services and checking the tag (the step's own script, run with bash)", () => {
       let vars: Record<string, string>;
       before(async () => {
-        const plan = await planWith("stg", { overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) }, environment: GITHUB_ADMIN_ENV });
+        const plan = await planWith("stg", {
+          overrides: { "lumerin-infra:github": JSON.stringify({ manageEnvironments: true }) },
+          environment: GITHUB_ADMIN_ENV,
+        });
         vars = Object.fromEntries(
           resourcesOfType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
             .filter((r) => r.name.startsWith("github-proxy-router-"))
@@ -777,36 +972,116 @@ describe("workflows", () => {
       });
 
       it("keeps the caller's order and accepts the tag without its prefix, as the program does", () => {
-        const result = resolve({ IMAGE_TAG: "v3.2.1-stg", SERVICES: " svc-proxy-validator-stg-use1 , svc-proxy-router-stg-use1" });
+        const result = resolve({
+          IMAGE_TAG: "v3.2.1-stg",
+          SERVICES: " svc-proxy-validator-stg-use1 , svc-proxy-router-stg-use1",
+        });
         assert.equal(result.status, 0, result.stdout);
-        assert.deepEqual([result.outputs.service_1, result.outputs.service_2], ["svc-proxy-validator-stg-use1", "svc-proxy-router-stg-use1"]);
+        assert.deepEqual(
+          [result.outputs.service_1, result.outputs.service_2],
+          ["svc-proxy-validator-stg-use1", "svc-proxy-router-stg-use1"],
+        );
       });
 
       /** Two images in one repository, as futures-marketplace has (market maker and notifications). */
       const twoImages = JSON.stringify([
-        { service: "svc-market-maker-stg", container: "mm", image: "ghcr.io/o/market-maker", tagPattern: "^(market-maker-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$", imageTagParameter: "/market-maker/stg/image-tag", rolloutDeadlineMinutes: 55 },
-        { service: "svc-notifications-stg", container: "n", image: "ghcr.io/o/notifications", tagPattern: "^(notifications-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$", imageTagParameter: "/notifications/stg/image-tag", rolloutDeadlineMinutes: 55 },
+        {
+          service: "svc-market-maker-stg",
+          container: "mm",
+          image: "ghcr.io/o/market-maker",
+          tagPattern: "^(market-maker-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$",
+          imageTagParameter: "/market-maker/stg/image-tag",
+          rolloutDeadlineMinutes: 55,
+        },
+        {
+          service: "svc-notifications-stg",
+          container: "n",
+          image: "ghcr.io/o/notifications",
+          tagPattern: "^(notifications-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)-stg$",
+          imageTagParameter: "/notifications/stg/image-tag",
+          rolloutDeadlineMinutes: 55,
+        },
       ]);
 
       it("with two images in the repository, deploys by default only the services whose releases the tag is", () => {
         const result = resolve({ IMAGE_TAG: "notifications-v2.0.0-stg" }, { ECS_DEPLOY_TARGETS: twoImages });
         assert.equal(result.status, 0, result.stdout);
-        assert.deepEqual([result.outputs.services, result.outputs.image, result.outputs.parameter_1], ["svc-notifications-stg", "ghcr.io/o/notifications:notifications-v2.0.0-stg", "/notifications/stg/image-tag"]);
+        assert.deepEqual(
+          [result.outputs.services, result.outputs.image, result.outputs.parameter_1],
+          ["svc-notifications-stg", "ghcr.io/o/notifications:notifications-v2.0.0-stg", "/notifications/stg/image-tag"],
+        );
       });
 
-      const target = (service: string) => ({ service, container: "c", image: "i", tagPattern: "^v1$", imageTagParameter: `/${service}`, rolloutDeadlineMinutes: 20 });
+      const target = (service: string) => ({
+        service,
+        container: "c",
+        image: "i",
+        tagPattern: "^v1$",
+        imageTagParameter: `/${service}`,
+        rolloutDeadlineMinutes: 20,
+      });
       const refusals: [string, { IMAGE_TAG: string; SERVICES?: string }, Record<string, string>, RegExp][] = [
-        ["another environment's tag", { IMAGE_TAG: "proxy-router-v3.2.1-dev" }, {}, /"proxy-router-v3\.2\.1-dev" is not a release tag of any service in "stg"/],
-        ["a production tag in stg", { IMAGE_TAG: "proxy-router-v3.2.1" }, {}, /not a release tag of any service in "stg"/],
-        ["a tag that is not the named service's", { IMAGE_TAG: "proxy-router-v3.2.1-dev", SERVICES: "svc-proxy-router-stg-use1" }, {}, /"proxy-router-v3\.2\.1-dev" is not a release tag of svc-proxy-router-stg-use1 in "stg"/],
+        [
+          "another environment's tag",
+          { IMAGE_TAG: "proxy-router-v3.2.1-dev" },
+          {},
+          /"proxy-router-v3\.2\.1-dev" is not a release tag of any service in "stg"/,
+        ],
+        [
+          "a production tag in stg",
+          { IMAGE_TAG: "proxy-router-v3.2.1" },
+          {},
+          /not a release tag of any service in "stg"/,
+        ],
+        [
+          "a tag that is not the named service's",
+          { IMAGE_TAG: "proxy-router-v3.2.1-dev", SERVICES: "svc-proxy-router-stg-use1" },
+          {},
+          /"proxy-router-v3\.2\.1-dev" is not a release tag of svc-proxy-router-stg-use1 in "stg"/,
+        ],
         ["a tag that smuggles a shell command", { IMAGE_TAG: "v3.2.1-stg; rm -rf /" }, {}, /not a release tag/],
-        ["an unknown service", { IMAGE_TAG: "v3.2.1-stg", SERVICES: "svc-futures-notifications-stg" }, {}, /"svc-futures-notifications-stg" is not a service this repository deploys in "stg"; known: svc-proxy-router-stg-use1, svc-proxy-validator-stg-use1/],
-        ["a service listed twice", { IMAGE_TAG: "v3.2.1-stg", SERVICES: "svc-proxy-router-stg-use1,svc-proxy-router-stg-use1" }, {}, /listed twice/],
-        ["services of two images in one run", { IMAGE_TAG: "v2.0.0-stg", SERVICES: "svc-market-maker-stg,svc-notifications-stg" }, { ECS_DEPLOY_TARGETS: twoImages }, /svc-notifications-stg runs ghcr\.io\/o\/notifications, not ghcr\.io\/o\/market-maker: deploy one image per run/],
-        ["an environment pulumi up never configured", { IMAGE_TAG: "v3.2.1-stg" }, { ECS_DEPLOY_TARGETS: "" }, /the "stg" environment has no ECS_DEPLOY_TARGETS variable/],
-        ["a malformed ECS_DEPLOY_TARGETS", { IMAGE_TAG: "v3.2.1-stg" }, { ECS_DEPLOY_TARGETS: JSON.stringify([{ service: "a" }]) }, /is not a list of \{service, container, image, tagPattern, imageTagParameter, rolloutDeadlineMinutes\}/],
-        ["a target without a whole rollout deadline", { IMAGE_TAG: "v1" }, { ECS_DEPLOY_TARGETS: JSON.stringify([{ ...target("a"), rolloutDeadlineMinutes: 0.5 }]) }, /rolloutDeadlineMinutes\}/],
-        ["more services than slots", { IMAGE_TAG: "v1", SERVICES: "a,b" }, { MAX_SERVICES: "1", ECS_DEPLOY_TARGETS: JSON.stringify([target("a"), target("b")]) }, /at most 1 services per run/],
+        [
+          "an unknown service",
+          { IMAGE_TAG: "v3.2.1-stg", SERVICES: "svc-futures-notifications-stg" },
+          {},
+          /"svc-futures-notifications-stg" is not a service this repository deploys in "stg"; known: svc-proxy-router-stg-use1, svc-proxy-validator-stg-use1/,
+        ],
+        [
+          "a service listed twice",
+          { IMAGE_TAG: "v3.2.1-stg", SERVICES: "svc-proxy-router-stg-use1,svc-proxy-router-stg-use1" },
+          {},
+          /listed twice/,
+        ],
+        [
+          "services of two images in one run",
+          { IMAGE_TAG: "v2.0.0-stg", SERVICES: "svc-market-maker-stg,svc-notifications-stg" },
+          { ECS_DEPLOY_TARGETS: twoImages },
+          /svc-notifications-stg runs ghcr\.io\/o\/notifications, not ghcr\.io\/o\/market-maker: deploy one image per run/,
+        ],
+        [
+          "an environment pulumi up never configured",
+          { IMAGE_TAG: "v3.2.1-stg" },
+          { ECS_DEPLOY_TARGETS: "" },
+          /the "stg" environment has no ECS_DEPLOY_TARGETS variable/,
+        ],
+        [
+          "a malformed ECS_DEPLOY_TARGETS",
+          { IMAGE_TAG: "v3.2.1-stg" },
+          { ECS_DEPLOY_TARGETS: JSON.stringify([{ service: "a" }]) },
+          /is not a list of \{service, container, image, tagPattern, imageTagParameter, rolloutDeadlineMinutes\}/,
+        ],
+        [
+          "a target without a whole rollout deadline",
+          { IMAGE_TAG: "v1" },
+          { ECS_DEPLOY_TARGETS: JSON.stringify([{ ...target("a"), rolloutDeadlineMinutes: 0.5 }]) },
+          /rolloutDeadlineMinutes\}/,
+        ],
+        [
+          "more services than slots",
+          { IMAGE_TAG: "v1", SERVICES: "a,b" },
+          { MAX_SERVICES: "1", ECS_DEPLOY_TARGETS: JSON.stringify([target("a"), target("b")]) },
+          /at most 1 services per run/,
+        ],
       ];
       for (const [what, inputs, overrides, message] of refusals) {
         it(`refuses ${what}, before anything is touched`, () => {

@@ -76,8 +76,11 @@ async function main(): Promise<number> {
   try {
     const plan = await planStack(files);
     const report = adopt(plan, sources, stackTarget(plan, files.config));
-    const awsVersion = (JSON.parse(readFileSync(require.resolve("@pulumi/aws/package.json"), "utf8")) as { version: string }).version;
-    if (args["import-file"]) write(args["import-file"], scrub(JSON.stringify(buildImportFile(plan, report, { awsVersion }), null, 4) + "\n"));
+    const awsVersion = (
+      JSON.parse(readFileSync(require.resolve("@pulumi/aws/package.json"), "utf8")) as { version: string }
+    ).version;
+    if (args["import-file"])
+      write(args["import-file"], scrub(JSON.stringify(buildImportFile(plan, report, { awsVersion }), null, 4) + "\n"));
     if (args.json) write(args.json, scrub(JSON.stringify(report, null, 2) + "\n"));
     if (args.markdown) write(args.markdown, scrub(renderReportMarkdown(report)));
     if (!args.quiet) out(renderSummary(report));

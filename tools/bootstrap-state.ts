@@ -11,12 +11,25 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseCli } from "./cli";
 import { DeployIdentitySchema } from "../config/schema";
-import { infraDeployerRoleName, infraPreviewRoleName, pulumiSecretsKeyAlias, pulumiSecretsProviderUrl } from "../lib/naming";
+import {
+  infraDeployerRoleName,
+  infraPreviewRoleName,
+  pulumiSecretsKeyAlias,
+  pulumiSecretsProviderUrl,
+} from "../lib/naming";
 import { resourcePolicyDocument } from "../lib/iam";
-import { StackStatePrincipals, StateLocation, TITANIO_STATE_BUCKET, backendUrl, bucketKeyPolicyStatements, bucketPolicyStatements } from "../lib/pulumi-state";
+import {
+  StackStatePrincipals,
+  StateLocation,
+  TITANIO_STATE_BUCKET,
+  backendUrl,
+  bucketKeyPolicyStatements,
+  bucketPolicyStatements,
+} from "../lib/pulumi-state";
 import { readStackConfig } from "./stack-files";
 
-const USAGE = "usage: npm run bootstrap-state -- --stack <dev|stg|lmn> [--admin-role-arn <role-arn>]... [--json <file>]";
+const USAGE =
+  "usage: npm run bootstrap-state -- --stack <dev|stg|lmn> [--admin-role-arn <role-arn>]... [--json <file>]";
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
 export interface StateBootstrap {
@@ -37,23 +50,37 @@ export interface StateBootstrap {
 export class BootstrapInputError extends Error {}
 
 /** The grants and commands for one stack, from its committed stack file. */
-export function stateBootstrap(stack: string, adminRoleArns: readonly string[] = [], configFile?: string): StateBootstrap {
+export function stateBootstrap(
+  stack: string,
+  adminRoleArns: readonly string[] = [],
+  configFile?: string,
+): StateBootstrap {
   for (const arn of adminRoleArns) {
     if (!ROLE_ARN.test(arn)) {
-      throw new BootstrapInputError(`--admin-role-arn "${arn}" is not an IAM role ARN (arn:aws:iam::<account>:role/<path/name>); an assumed-role session ARN (arn:aws:sts::...) is not one: use the role's ARN`);
+      throw new BootstrapInputError(
+        `--admin-role-arn "${arn}" is not an IAM role ARN (arn:aws:iam::<account>:role/<path/name>); an assumed-role session ARN (arn:aws:sts::...) is not one: use the role's ARN`,
+      );
     }
   }
   const files = readStackConfig(path.resolve(__dirname, ".."), stack, configFile);
   const region = files.config["aws:region"] ?? "us-east-1";
   const accounts = JSON.parse(files.config["aws:allowedAccountIds"] ?? "[]") as unknown;
   const accountId = Array.isArray(accounts) && typeof accounts[0] === "string" ? accounts[0] : undefined;
-  if (!accountId) throw new BootstrapInputError(`Pulumi.${stack}.yaml: aws:allowedAccountIds names no account; the grants need the stack's account`);
+  if (!accountId)
+    throw new BootstrapInputError(
+      `Pulumi.${stack}.yaml: aws:allowedAccountIds names no account; the grants need the stack's account`,
+    );
   const raw = files.config[`${files.project}:deployIdentity`];
   const parsed = DeployIdentitySchema.safeParse(raw ? (JSON.parse(raw) as unknown) : {});
-  if (!parsed.success) throw new BootstrapInputError(`${files.project}:deployIdentity is invalid; run \`npm run plan -- --stack ${stack}\` for the details`);
+  if (!parsed.success)
+    throw new BootstrapInputError(
+      `${files.project}:deployIdentity is invalid; run \`npm run plan -- --stack ${stack}\` for the details`,
+    );
   const infra = parsed.data.infra;
   if (!infra.enabled || !infra.stateBucket) {
-    throw new BootstrapInputError(`${files.project}:deployIdentity.infra.stateBucket is not set in Pulumi.${stack}.yaml: this stack uses no S3 backend`);
+    throw new BootstrapInputError(
+      `${files.project}:deployIdentity.infra.stateBucket is not set in Pulumi.${stack}.yaml: this stack uses no S3 backend`,
+    );
   }
   if (infra.stateBucket !== TITANIO_STATE_BUCKET.bucket) {
     throw new BootstrapInputError(
@@ -61,7 +88,13 @@ export function stateBootstrap(stack: string, adminRoleArns: readonly string[] =
     );
   }
   const partition = "aws";
-  const location: StateLocation = { partition, bucket: infra.stateBucket, prefix: infra.stateKeyPrefix, project: files.project, stack };
+  const location: StateLocation = {
+    partition,
+    bucket: infra.stateBucket,
+    prefix: infra.stateKeyPrefix,
+    project: files.project,
+    stack,
+  };
   const role = (name: string) => `arn:${partition}:iam::${accountId}:role/${name}`;
   const principals: StackStatePrincipals = {
     stack,
@@ -71,7 +104,9 @@ export function stateBootstrap(stack: string, adminRoleArns: readonly string[] =
     bootstrapRoleArns: [...adminRoleArns],
   };
   const bucketStatements = resourcePolicyDocument(bucketPolicyStatements(location, principals)).Statement as unknown[];
-  const keyStatements = resourcePolicyDocument(bucketKeyPolicyStatements({ ...location, bucketRegion: TITANIO_STATE_BUCKET.region }, principals)).Statement as unknown[];
+  const keyStatements = resourcePolicyDocument(
+    bucketKeyPolicyStatements({ ...location, bucketRegion: TITANIO_STATE_BUCKET.region }, principals),
+  ).Statement as unknown[];
   const alias = pulumiSecretsKeyAlias(stack);
   const provider = pulumiSecretsProviderUrl(stack, region);
   const url = backendUrl(location, TITANIO_STATE_BUCKET.region);
@@ -145,7 +180,12 @@ pulumi stack init ${f.stack} --secrets-provider '${f.provider}'
 }
 
 function main(): number {
-  const options = { stack: { type: "string" }, "admin-role-arn": { type: "string", multiple: true }, json: { type: "string" }, help: { type: "boolean", default: false } } as const;
+  const options = {
+    stack: { type: "string" },
+    "admin-role-arn": { type: "string", multiple: true },
+    json: { type: "string" },
+    help: { type: "boolean", default: false },
+  } as const;
   const parsed = parseCli(process.argv.slice(2), options, USAGE, ["stack"]);
   if (parsed.exit !== undefined) return parsed.exit;
   const args = parsed.values;

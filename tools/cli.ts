@@ -46,7 +46,9 @@ export function parseCli<const O extends Options, const R extends keyof O & stri
   }
   const missing = required.filter((flag) => given[flag] === undefined || given[flag] === "");
   if (missing.length > 0) {
-    print.err(`${missing.map((flag) => `--${flag}`).join(" and ")} ${missing.length > 1 ? "are" : "is"} required\n${usage}`);
+    print.err(
+      `${missing.map((flag) => `--${flag}`).join(" and ")} ${missing.length > 1 ? "are" : "is"} required\n${usage}`,
+    );
     return { exit: 2 };
   }
   // Every required flag is a string flag that is present: the check above.

@@ -139,7 +139,9 @@ export function typeOf(schema: z.ZodType): string {
     }
     case "number": {
       const checks = (def.checks ?? []).map((c) => c._zod.def);
-      const integer = checks.some((c) => c.check === "number_format" && (c.format === "safeint" || c.format === "int32"));
+      const integer = checks.some(
+        (c) => c.check === "number_format" && (c.format === "safeint" || c.format === "int32"),
+      );
       const base = integer ? "integer" : "number";
       const custom = checks.some((c) => c.check === "custom") ? checkMessage(def) : undefined;
       if (custom) return `${base}: ${custom}`;
@@ -153,7 +155,9 @@ export function typeOf(schema: z.ZodType): string {
     case "boolean":
       return "boolean";
     case "enum":
-      return `one of ${Object.values(def.entries ?? {}).map((v) => code(String(v))).join(", ")}`;
+      return `one of ${Object.values(def.entries ?? {})
+        .map((v) => code(String(v)))
+        .join(", ")}`;
     case "literal":
       return (def.values ?? []).map((v) => code(String(v))).join(", ");
     case "array": {
@@ -169,7 +173,9 @@ export function typeOf(schema: z.ZodType): string {
       return "object";
     case "union":
       return def.discriminator
-        ? `object, by ${code(def.discriminator)}: ${modes(def).map((m) => code(m.value)).join(" or ")}`
+        ? `object, by ${code(def.discriminator)}: ${modes(def)
+            .map((m) => code(m.value))
+            .join(" or ")}`
         : (def.options ?? []).map((o) => typeOf(unwrap(o).core)).join(" or ");
     default:
       return def.type;
@@ -193,14 +199,20 @@ function modes(def: Def): Mode[] {
 /** Whether an object field is big enough for its own table (it holds objects itself). */
 function holdsObjects(schema: z.ZodType): boolean {
   const def = defOf(schema);
-  return def.type === "object" && Object.values(def.shape ?? {}).some((child) => defOf(unwrap(child).core).type === "object");
+  return (
+    def.type === "object" && Object.values(def.shape ?? {}).some((child) => defOf(unwrap(child).core).type === "object")
+  );
 }
 
 // ---------------------------------------------------------------- rows and tables
 
 const SECRET_NAMES = new Set(Object.keys(SECRET_KEYS));
 
-function row(key: string, field: Field, extra: { secret?: boolean; required?: string; prefix?: string } = {}): ConfigRow {
+function row(
+  key: string,
+  field: Field,
+  extra: { secret?: boolean; required?: string; prefix?: string } = {},
+): ConfigRow {
   const required = !field.hasDefault && !field.optional;
   return {
     key,
@@ -213,7 +225,13 @@ function row(key: string, field: Field, extra: { secret?: boolean; required?: st
 }
 
 /** Rows for `schema` at `key` and everything under it, except object fields that get their own table. */
-function rowsOf(key: string, schema: z.ZodType, out: ConfigRow[], split: (key: string, schema: z.ZodType) => boolean, mode?: Mode): void {
+function rowsOf(
+  key: string,
+  schema: z.ZodType,
+  out: ConfigRow[],
+  split: (key: string, schema: z.ZodType) => boolean,
+  mode?: Mode,
+): void {
   const field = unwrap(schema);
   const prefix = mode ? `(${code(`mode: ${mode.value}`)}) ` : "";
   const required = mode ? `yes (${code(`mode: ${mode.value}`)})` : undefined;
@@ -247,7 +265,8 @@ function rowsOf(key: string, schema: z.ZodType, out: ConfigRow[], split: (key: s
     }
   } else if (def.type === "array" && defOf(unwrap(def.element as z.ZodType).core).type === "object") {
     const element = unwrap(def.element as z.ZodType).core;
-    for (const [name, child] of Object.entries(defOf(element).shape ?? {})) rowsOf(`${key}[].${name}`, child, out, split, mode);
+    for (const [name, child] of Object.entries(defOf(element).shape ?? {}))
+      rowsOf(`${key}[].${name}`, child, out, split, mode);
   }
 }
 
@@ -272,7 +291,8 @@ export function configTables(): ConfigTable[] {
       type: "string: an AWS region such as us-east-1",
       required: "yes",
       secret: false,
-      description: "AWS region of every resource. Outside the `lumerin-infra:` namespace: `pulumi config set aws:region us-east-1`.",
+      description:
+        "AWS region of every resource. Outside the `lumerin-infra:` namespace: `pulumi config set aws:region us-east-1`.",
     },
   ];
   const secretRows: ConfigRow[] = [];
@@ -333,7 +353,14 @@ function renderTable(table: ConfigTable): string {
   lines.push("| Key | Type | Default | Required | Secret | Description |", "| --- | --- | --- | --- | --- | --- |");
   for (const r of table.rows) {
     lines.push(
-      `| ${[code(r.key), r.type, r.default === undefined ? "" : code(r.default), r.required, r.secret ? "**yes**" : "no", r.description]
+      `| ${[
+        code(r.key),
+        r.type,
+        r.default === undefined ? "" : code(r.default),
+        r.required,
+        r.secret ? "**yes**" : "no",
+        r.description,
+      ]
         .map(cell)
         .join(" | ")} |`,
     );
@@ -349,7 +376,13 @@ export function renderConfigReference(): string {
     "Every key lives in the `lumerin-infra:` namespace except `aws:region`. A key with a default may be left out;",
     "`Required: yes` keys must be set in `Pulumi.<stack>.yaml`. Objects and lists are written as YAML in the stack file.",
   ];
-  return [...intro, "", ...configTables().map(renderTable).flatMap((t) => [t, ""])].join("\n");
+  return [
+    ...intro,
+    "",
+    ...configTables()
+      .map(renderTable)
+      .flatMap((t) => [t, ""]),
+  ].join("\n");
 }
 
 /** `readme` with the text between the markers replaced by `block`. */
@@ -386,7 +419,9 @@ export function main(argv: readonly string[], readmePath: string = README): numb
     return 0;
   }
   if (current !== wanted) writeFileSync(readmePath, wanted);
-  console.log(`${current === wanted ? "unchanged" : "wrote"} ${path.relative(process.cwd(), readmePath) || readmePath} (${configRows().length} keys)`);
+  console.log(
+    `${current === wanted ? "unchanged" : "wrote"} ${path.relative(process.cwd(), readmePath) || readmePath} (${configRows().length} keys)`,
+  );
   return 0;
 }
 

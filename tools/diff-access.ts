@@ -59,15 +59,19 @@ export function parsePolicy(value: unknown): PolicyDocument | undefined {
 }
 
 const EMPTY: PolicyDocument = { Statement: [] };
-const list = (v: string | readonly string[] | undefined): string[] => (v === undefined ? [] : typeof v === "string" ? [v] : [...v]);
+const list = (v: string | readonly string[] | undefined): string[] =>
+  v === undefined ? [] : typeof v === "string" ? [v] : [...v];
 /** A wildcard pattern made concrete: `*` → "x-any", `?` → "x" (the whole `*` stays `*`). */
-const concrete = (pattern: string): string => (pattern === "*" ? "*" : pattern.replace(/\*/g, "x-any").replace(/\?/g, "x"));
+const concrete = (pattern: string): string =>
+  pattern === "*" ? "*" : pattern.replace(/\*/g, "x-any").replace(/\?/g, "x");
 
 /** The concrete actions either document can mean. */
 async function probeActions(docs: readonly PolicyDocument[]): Promise<string[]> {
   // Only what some Allow names can be allowed: a Deny's actions are probed where an Allow reaches them.
   const patterns = new Set<string>();
-  for (const doc of docs) for (const s of doc.Statement) if (s.Effect !== "Deny") for (const a of [...list(s.Action), ...list(s.NotAction)]) patterns.add(a);
+  for (const doc of docs)
+    for (const s of doc.Statement)
+      if (s.Effect !== "Deny") for (const a of [...list(s.Action), ...list(s.NotAction)]) patterns.add(a);
   const services = new Set([...patterns].filter((p) => p !== "*").map((p) => p.split(":")[0].toLowerCase()));
   const actions = new Set<string>();
   for (const p of patterns) {
@@ -85,7 +89,8 @@ async function probeActions(docs: readonly PolicyDocument[]): Promise<string[]> 
 /** The resource patterns either document names (what a grant is reported on). */
 function probeResources(docs: readonly PolicyDocument[], extra: readonly string[]): string[] {
   const resources = new Set<string>(extra);
-  for (const doc of docs) for (const s of doc.Statement) for (const r of [...list(s.Resource), ...list(s.NotResource)]) resources.add(r);
+  for (const doc of docs)
+    for (const s of doc.Statement) for (const r of [...list(s.Resource), ...list(s.NotResource)]) resources.add(r);
   return [...resources].sort();
 }
 
@@ -99,7 +104,9 @@ async function concreteResources(pattern: string, action: string, accountId: str
   const types = await resourceTypesOf(action);
   if (types.length === 0 || types.some((t) => t.arn === "*")) return ["*"];
   return types.map((t) =>
-    t.arn.replace(/\$\{(\w+)\}/g, (_, v: string) => (v === "Partition" ? "aws" : v === "Region" ? "us-east-1" : v === "Account" ? accountId : "x-any")),
+    t.arn.replace(/\$\{(\w+)\}/g, (_, v: string) =>
+      v === "Partition" ? "aws" : v === "Region" ? "us-east-1" : v === "Account" ? accountId : "x-any",
+    ),
   );
 }
 
@@ -134,7 +141,12 @@ async function simulate(
 ): Promise<Simulated> {
   const result = await runSimulation(
     {
-      request: { principal: request.principal, action, resource: { resource, accountId: request.accountId }, contextVariables: { ...context } },
+      request: {
+        principal: request.principal,
+        action,
+        resource: { resource, accountId: request.accountId },
+        contextVariables: { ...context },
+      },
       identityPolicies: request.identity ? [{ name: "identity", policy: request.identity }] : [],
       ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : {}),
       serviceControlPolicies: [],
@@ -150,7 +162,12 @@ async function simulate(
 async function compare(
   before: PolicyDocument,
   after: PolicyDocument,
-  run: (doc: PolicyDocument, action: string, resource: string, context: Readonly<Record<string, string>>) => Promise<Simulated>,
+  run: (
+    doc: PolicyDocument,
+    action: string,
+    resource: string,
+    context: Readonly<Record<string, string>>,
+  ) => Promise<Simulated>,
   accountId: string,
   extraResources: readonly string[] = [],
 ): Promise<AccessChange> {
@@ -182,13 +199,26 @@ async function compare(
 }
 
 /** An identity policy (role inline policy, managed policy document) held by `principal`. */
-export function compareIdentityPolicies(before: PolicyDocument | undefined, after: PolicyDocument | undefined, principal: string, accountId: string): Promise<AccessChange> {
-  return compare(before ?? EMPTY, after ?? EMPTY, (doc, action, resource, context) => simulate(action, resource, context, { principal, accountId, identity: doc }), accountId);
+export function compareIdentityPolicies(
+  before: PolicyDocument | undefined,
+  after: PolicyDocument | undefined,
+  principal: string,
+  accountId: string,
+): Promise<AccessChange> {
+  return compare(
+    before ?? EMPTY,
+    after ?? EMPTY,
+    (doc, action, resource, context) => simulate(action, resource, context, { principal, accountId, identity: doc }),
+    accountId,
+  );
 }
 
 const FOREIGN_ACCOUNT = "999999999999";
 const ANYONE = `arn:aws:iam::${FOREIGN_ACCOUNT}:role/anyone`;
-const ALLOW_ALL: PolicyDocument = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
+const ALLOW_ALL: PolicyDocument = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+};
 
 /** The principals a resource policy names, as probe principal strings ("*" becomes someone in another account). */
 function principalsOf(doc: PolicyDocument): string[] {
@@ -198,7 +228,8 @@ function principalsOf(doc: PolicyDocument): string[] {
     if (p === "*") found.add(ANYONE);
     else if (p && typeof p === "object") {
       for (const [kind, value] of Object.entries(p as Record<string, string | string[]>)) {
-        for (const v of list(value)) found.add(v === "*" ? ANYONE : kind === "AWS" && /^\d{12}$/.test(v) ? `arn:aws:iam::${v}:root` : v);
+        for (const v of list(value))
+          found.add(v === "*" ? ANYONE : kind === "AWS" && /^\d{12}$/.test(v) ? `arn:aws:iam::${v}:root` : v);
       }
     }
   }
@@ -229,8 +260,16 @@ export async function compareResourcePolicies(
     // Another account's principal, or a service: an allow-all identity side, so the resource policy decides.
     const account = /^arn:aws:iam::(\d{12}):/.exec(principal)?.[1];
     const identity = account === accountId ? undefined : ALLOW_ALL;
-    const change = await compare(old, now, (doc, action, resource, context) => simulate(action, resource, context, { principal, accountId, identity, resourcePolicy: doc }), accountId, resourceArn ? [resourceArn] : []);
-    if (change.widened.length || change.narrowed.length) changes.push({ principal: principal === ANYONE ? "anyone (Principal *)" : principal, ...change });
+    const change = await compare(
+      old,
+      now,
+      (doc, action, resource, context) =>
+        simulate(action, resource, context, { principal, accountId, identity, resourcePolicy: doc }),
+      accountId,
+      resourceArn ? [resourceArn] : [],
+    );
+    if (change.widened.length || change.narrowed.length)
+      changes.push({ principal: principal === ANYONE ? "anyone (Principal *)" : principal, ...change });
   }
   return changes;
 }
@@ -249,7 +288,14 @@ function trustPrincipals(doc: PolicyDocument): Map<string, PolicyStatement[]> {
   for (const s of doc.Statement) {
     if (s.Effect !== "Allow") continue;
     const p = s.Principal;
-    const entries: [string, string][] = p === "*" ? [["AWS", "*"]] : p && typeof p === "object" ? Object.entries(p as Record<string, string | string[]>).flatMap(([k, v]) => list(v).map((x) => [k, x] as [string, string])) : [];
+    const entries: [string, string][] =
+      p === "*"
+        ? [["AWS", "*"]]
+        : p && typeof p === "object"
+          ? Object.entries(p as Record<string, string | string[]>).flatMap(([k, v]) =>
+              list(v).map((x) => [k, x] as [string, string]),
+            )
+          : [];
     for (const [kind, value] of entries) {
       const key = `${kind}:${value}`;
       byPrincipal.set(key, [...(byPrincipal.get(key) ?? []), s]);

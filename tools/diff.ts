@@ -9,13 +9,23 @@
  * another stack, unknown stack).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseCli } from "./cli";
 import type { Plan } from "./harness";
 
-const USAGE = "usage: npm run diff -- --stack <dev|stg|lmn> --base <git-ref | plan.json> [--markdown <file>] [--json <file>] [--quiet]";
+const USAGE =
+  "usage: npm run diff -- --stack <dev|stg|lmn> --base <git-ref | plan.json> [--markdown <file>] [--json <file>] [--quiet]";
 const REPO_ROOT = path.resolve(__dirname, "..");
 
 export class InputError extends Error {}
@@ -82,18 +92,32 @@ export function resolveBase(base: string, stack: string, root = REPO_ROOT): Base
       throw new InputError(`cannot read the base plan ${base}: ${(err as Error).message}`);
     }
     if (!plan || typeof plan !== "object" || !Array.isArray(plan.resources) || typeof plan.stack !== "string") {
-      throw new InputError(`the base plan ${base} is not a plan written by \`npm run plan -- --json\` (no stack or resources)`);
+      throw new InputError(
+        `the base plan ${base} is not a plan written by \`npm run plan -- --json\` (no stack or resources)`,
+      );
     }
     if (plan.stack !== stack) throw new InputError(`the base plan ${base} is of stack "${plan.stack}", not "${stack}"`);
     // A plan written before a field existed reads as empty there.
-    return { label: base, plan: async () => ({ ...plan, violations: plan.violations ?? [], invokes: plan.invokes ?? [], blockers: plan.blockers ?? [] }) };
+    return {
+      label: base,
+      plan: async () => ({
+        ...plan,
+        violations: plan.violations ?? [],
+        invokes: plan.invokes ?? [],
+        blockers: plan.blockers ?? [],
+      }),
+    };
   }
   const rev = git(["rev-parse", "--verify", "--quiet", `${base}^{commit}`], root);
-  if (rev.status !== 0) throw new InputError(`unknown git ref "${base}" (not a commit in ${root}, and no such plan file)`);
+  if (rev.status !== 0)
+    throw new InputError(`unknown git ref "${base}" (not a commit in ${root}, and no such plan file)`);
   const sha = rev.stdout.trim();
   // A stack the base does not have yet: everything in it is new.
   if (git(["cat-file", "-e", `${sha}:Pulumi.${stack}.yaml`], root).status !== 0) {
-    return { label: `${base} (${sha.slice(0, 12)}, without stack ${stack})`, plan: async () => ({ stack, project: "", resources: [], outputs: {}, violations: [], invokes: [], blockers: [] }) };
+    return {
+      label: `${base} (${sha.slice(0, 12)}, without stack ${stack})`,
+      plan: async () => ({ stack, project: "", resources: [], outputs: {}, violations: [], invokes: [], blockers: [] }),
+    };
   }
   return { label: `${base} (${sha.slice(0, 12)})`, plan: () => planAtCommit(sha, stack) };
 }
@@ -127,9 +151,17 @@ export async function planAtCommit(sha: string, stack: string): Promise<Plan> {
     }
     const out = path.join(dir, "base-plan.json");
     const tsNode = path.join(tree, "node_modules", "ts-node", "dist", "bin.js");
-    const result = await run(process.execPath, [tsNode, "--transpile-only", "tools/plan.ts", "--stack", stack, "--quiet", "--json", out], tree, true);
+    const result = await run(
+      process.execPath,
+      [tsNode, "--transpile-only", "tools/plan.ts", "--stack", stack, "--quiet", "--json", out],
+      tree,
+      true,
+    );
     // Exit 1 with a plan written is a plan with mandatory violations: still a plan to compare.
-    if (!existsSync(out)) throw new Error(`the plan at ${sha.slice(0, 12)} failed (exit ${result.code}): ${result.stderr.trim().split("\n").slice(-5).join(" / ")}`);
+    if (!existsSync(out))
+      throw new Error(
+        `the plan at ${sha.slice(0, 12)} failed (exit ${result.code}): ${result.stderr.trim().split("\n").slice(-5).join(" / ")}`,
+      );
     return JSON.parse(readFileSync(out, "utf8")) as Plan;
   } finally {
     // Only this worktree: never a prune, which would touch the repository's other worktrees.
@@ -138,14 +170,24 @@ export async function planAtCommit(sha: string, stack: string): Promise<Plan> {
   }
 }
 
-function run(command: string, args: readonly string[], cwd: string, tolerate = false): Promise<{ code: number; stderr: string }> {
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  tolerate = false,
+): Promise<{ code: number; stderr: string }> {
   return new Promise((done, fail) => {
     const child = spawn(command, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("error", fail);
     child.on("close", (code) => {
-      if (code !== 0 && !tolerate) fail(new Error(`${command} ${args.join(" ")} failed (exit ${code}): ${stderr.trim().split("\n").slice(-5).join(" / ")}`));
+      if (code !== 0 && !tolerate)
+        fail(
+          new Error(
+            `${command} ${args.join(" ")} failed (exit ${code}): ${stderr.trim().split("\n").slice(-5).join(" / ")}`,
+          ),
+        );
       else done({ code: code ?? -1, stderr });
     });
   });

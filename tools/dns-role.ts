@@ -44,33 +44,51 @@ export async function dnsRoleSetup(options: {
 }): Promise<DnsRoleSetup> {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { planFiles, planStack } = require("./plan-stack") as typeof import("./plan-stack");
-  const { dnsRoleArn, dnsRoleCommands, dnsRolePermissions, dnsRoleTrust, zoneRecordsOf } = require("../lib/dns-role") as typeof import("../lib/dns-role");
+  const { dnsRoleArn, dnsRoleCommands, dnsRolePermissions, dnsRoleTrust, zoneRecordsOf } =
+    require("../lib/dns-role") as typeof import("../lib/dns-role");
   const { dnsZoneRoleName } = require("../lib/naming") as typeof import("../lib/naming");
-  const { isEnvironmentName, environment } = require("../config/environments") as typeof import("../config/environments");
+  const { isEnvironmentName, environment } =
+    require("../config/environments") as typeof import("../config/environments");
   /* eslint-enable @typescript-eslint/no-require-imports */
-  if (!/^Z[A-Z0-9]{4,31}$/.test(options.zoneId)) throw new DnsRoleInputError(`--zone-id: expected a Route53 hosted zone id such as Z0123456789ABC, got "${options.zoneId}"`);
-  if (!/^\d{12}$/.test(options.account)) throw new DnsRoleInputError(`--account: expected the 12-digit id of the zone's account, got "${options.account}"`);
+  if (!/^Z[A-Z0-9]{4,31}$/.test(options.zoneId))
+    throw new DnsRoleInputError(
+      `--zone-id: expected a Route53 hosted zone id such as Z0123456789ABC, got "${options.zoneId}"`,
+    );
+  if (!/^\d{12}$/.test(options.account))
+    throw new DnsRoleInputError(`--account: expected the 12-digit id of the zone's account, got "${options.account}"`);
   const files = planFiles(options.stack, options.configFile);
   const allowedAccounts = JSON.parse(files.config["aws:allowedAccountIds"] ?? "[]") as unknown;
   if (Array.isArray(allowedAccounts) && allowedAccounts.includes(options.account)) {
-    throw new DnsRoleInputError(`--account: ${options.account} is the stack's own account; the role belongs in the account that hosts the zone`);
+    throw new DnsRoleInputError(
+      `--account: ${options.account} is the stack's own account; the role belongs in the account that hosts the zone`,
+    );
   }
   const envName = files.config["lumerin-infra:environment"];
-  const roleName = options.roleName ?? (isEnvironmentName(envName) ? dnsZoneRoleName(envName) : `lumerin-infra-dns-${options.stack}`);
-  if (!/^[\w+=,.@-]{1,64}$/.test(roleName)) throw new DnsRoleInputError(`--role-name: "${roleName}" is not an IAM role name`);
+  const roleName =
+    options.roleName ?? (isEnvironmentName(envName) ? dnsZoneRoleName(envName) : `lumerin-infra-dns-${options.stack}`);
+  if (!/^[\w+=,.@-]{1,64}$/.test(roleName))
+    throw new DnsRoleInputError(`--role-name: "${roleName}" is not an IAM role name`);
   const partition = "aws";
   const roleArn = dnsRoleArn({ partition, zoneAccountId: options.account, roleName });
-  const dns: Record<string, unknown> = { ...(JSON.parse(files.config["lumerin-infra:dns"] ?? "{}") as Record<string, unknown>), assumeRoleArn: roleArn, zoneId: options.zoneId };
+  const dns: Record<string, unknown> = {
+    ...(JSON.parse(files.config["lumerin-infra:dns"] ?? "{}") as Record<string, unknown>),
+    assumeRoleArn: roleArn,
+    zoneId: options.zoneId,
+  };
   // The stack as it will be: its records go through the role, into the zone the account hosts.
   const plan = await planStack(files, { overrides: { "lumerin-infra:dns": JSON.stringify(dns) } });
   const outputs = plan.outputs as { accountId?: string; deployRoles?: Record<string, string> };
   const roleNameOf = (key: string) => {
     const arn = outputs.deployRoles?.[key];
-    if (!arn) throw new DnsRoleInputError(`the ${options.stack} stack makes no ${key} role (deployIdentity.infra.enabled): nobody could assume the zone role`);
+    if (!arn)
+      throw new DnsRoleInputError(
+        `the ${options.stack} stack makes no ${key} role (deployIdentity.infra.enabled): nobody could assume the zone role`,
+      );
     return arn.slice(arn.lastIndexOf("/") + 1);
   };
   const stackAccountId = String(outputs.accountId);
-  const zoneName = typeof dns.zoneName === "string" ? dns.zoneName : isEnvironmentName(envName) ? environment(envName).dnsZone : "";
+  const zoneName =
+    typeof dns.zoneName === "string" ? dns.zoneName : isEnvironmentName(envName) ? environment(envName).dnsZone : "";
   const args: DnsRoleArgs = {
     partition,
     zoneAccountId: options.account,
@@ -85,7 +103,9 @@ export async function dnsRoleSetup(options: {
   };
   for (const arn of options.bootstrapPrincipals ?? []) {
     if (!new RegExp(`^arn:${partition}:iam::${stackAccountId}:role/[\\w+=,.@/-]+$`).test(arn)) {
-      throw new DnsRoleInputError(`--bootstrap-principal: expected a role ARN of the stack's account ${stackAccountId}, got "${arn}"`);
+      throw new DnsRoleInputError(
+        `--bootstrap-principal: expected a role ARN of the stack's account ${stackAccountId}, got "${arn}"`,
+      );
     }
   }
   const trustFile = path.join(options.out, "trust.json");
@@ -96,12 +116,18 @@ export async function dnsRoleSetup(options: {
     trust: dnsRoleTrust(args),
     permissions: dnsRolePermissions(args),
     awsCommands: dnsRoleCommands(args, { trust: trustFile, permissions: permissionsFile }),
-    configCommands: [`pulumi config set --stack ${options.stack} --path dns.assumeRoleArn ${roleArn}`, `pulumi config set --stack ${options.stack} --path dns.zoneId ${options.zoneId}`],
+    configCommands: [
+      `pulumi config set --stack ${options.stack} --path dns.assumeRoleArn ${roleArn}`,
+      `pulumi config set --stack ${options.stack} --path dns.zoneId ${options.zoneId}`,
+    ],
   };
 }
 
 /** The command: `argv` without node and the script; prints with `out`/`err`; returns the exit code. */
-export async function runDnsRole(argv: readonly string[], print: { out: (text: string) => void; err: (text: string) => void } = { out: console.log, err: console.error }): Promise<number> {
+export async function runDnsRole(
+  argv: readonly string[],
+  print: { out: (text: string) => void; err: (text: string) => void } = { out: console.log, err: console.error },
+): Promise<number> {
   let values;
   try {
     values = parseArgs({
@@ -134,7 +160,15 @@ export async function runDnsRole(argv: readonly string[], print: { out: (text: s
   const stack = values.stack as string;
   const out = values.out ?? `dns-role-${stack}`;
   try {
-    const setup = await dnsRoleSetup({ stack, zoneId: values["zone-id"] as string, account: values.account as string, roleName: values["role-name"], out, configFile: values["config-file"], bootstrapPrincipals: values["bootstrap-principal"] ?? [] });
+    const setup = await dnsRoleSetup({
+      stack,
+      zoneId: values["zone-id"] as string,
+      account: values.account as string,
+      roleName: values["role-name"],
+      out,
+      configFile: values["config-file"],
+      bootstrapPrincipals: values["bootstrap-principal"] ?? [],
+    });
     mkdirSync(out, { recursive: true });
     writeFileSync(path.join(out, "trust.json"), JSON.stringify(setup.trust, null, 2) + "\n");
     writeFileSync(path.join(out, "permissions.json"), JSON.stringify(setup.permissions, null, 2) + "\n");
@@ -170,7 +204,12 @@ export async function runDnsRole(argv: readonly string[], print: { out: (text: s
     print.err(`✗ dns-role ${stack}: ${(err as Error).message}`);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ConfigError } = require("../config/load") as typeof import("../config/load");
-    if (err instanceof DnsRoleInputError || err instanceof ConfigError || /Pulumi\..*\.yaml/.test((err as Error).message)) return 2;
+    if (
+      err instanceof DnsRoleInputError ||
+      err instanceof ConfigError ||
+      /Pulumi\..*\.yaml/.test((err as Error).message)
+    )
+      return 2;
     if (process.env.DEBUG) print.err(String((err as Error).stack));
     return 1;
   }

@@ -55,7 +55,11 @@ export interface Plan {
    * (tools/readiness.ts; the plan itself succeeds), and from the program, which lists what
    * it withholds meanwhile (a pending DNS role: `pulumi up` refuses to run).
    */
-  readonly blockers: readonly { readonly key: string; readonly message: string; readonly withheld?: readonly string[] }[];
+  readonly blockers: readonly {
+    readonly key: string;
+    readonly message: string;
+    readonly withheld?: readonly string[];
+  }[];
 }
 
 export interface CaptureOptions {
@@ -144,12 +148,13 @@ async function captureOnce(options: CaptureOptions): Promise<Plan> {
 
   const resources: CapturedResource[] = [];
   for (const r of registrations) {
-    const record: MockRecord | undefined = r.custom || r.type.startsWith("awsx:") ? mocks.records.get(`${r.type}::${r.name}`) : undefined;
+    const record: MockRecord | undefined =
+      r.custom || r.type.startsWith("awsx:") ? mocks.records.get(`${r.type}::${r.name}`) : undefined;
     const secretPaths: string[] = [];
     const inputs = record ? unwrapSecrets(record.inputs, "", secretPaths) : {};
     const outputs = record ? unwrapSecrets(record.state, "", []) : {};
     for (const path of secretPaths) maskPath(outputs, path);
-    const parent = r.opts.parent && r.opts.parent !== stackResource ? urns.get(r.opts.parent) ?? stackUrn : stackUrn;
+    const parent = r.opts.parent && r.opts.parent !== stackResource ? (urns.get(r.opts.parent) ?? stackUrn) : stackUrn;
     // The provider the engine would use: given, or inherited from a component ({ provider } on a parent).
     const given = r.opts.provider ?? (r.custom ? (r.resource as pulumi.CustomResource).getProvider(r.type) : undefined);
     const provider = given ? urns.get(given) : undefined;
@@ -209,7 +214,10 @@ function firstAllowedAccount(config: Readonly<Record<string, string>>): string |
  */
 function resolve<T>(output: pulumi.Output<T>): Promise<T> {
   const internal = output as unknown as { promise?: () => Promise<T> };
-  if (typeof internal.promise !== "function") throw new Error("@pulumi/pulumi no longer exposes Output.promise; the capture cannot tell a failed registration from a slow one");
+  if (typeof internal.promise !== "function")
+    throw new Error(
+      "@pulumi/pulumi no longer exposes Output.promise; the capture cannot tell a failed registration from a slow one",
+    );
   return internal.promise();
 }
 

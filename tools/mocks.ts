@@ -45,7 +45,10 @@ export const TITANIO_PRD_ZONE = "lumerin.io";
  * it is none of the workload accounts: a role in dev's account finds no
  * `lumerin.io`, and no provider without a role finds it at all.
  */
-export function estateHostedZones(config: Readonly<Record<string, string>>, key = "lumerin-infra:dns"): Record<string, readonly HostedZone[]> {
+export function estateHostedZones(
+  config: Readonly<Record<string, string>>,
+  key = "lumerin-infra:dns",
+): Record<string, readonly HostedZone[]> {
   const table: Record<string, readonly HostedZone[]> = { ...ESTATE_HOSTED_ZONES };
   let dns: { assumeRoleArn?: unknown; zoneId?: unknown } = {};
   try {
@@ -55,7 +58,9 @@ export function estateHostedZones(config: Readonly<Record<string, string>>, key 
   }
   const account = typeof dns.assumeRoleArn === "string" ? accountOfArn(dns.assumeRoleArn) : undefined;
   if (account && !(account in ESTATE_HOSTED_ZONES)) {
-    table[account] = [{ name: TITANIO_PRD_ZONE, id: typeof dns.zoneId === "string" ? dns.zoneId : mockZoneId(TITANIO_PRD_ZONE) }];
+    table[account] = [
+      { name: TITANIO_PRD_ZONE, id: typeof dns.zoneId === "string" ? dns.zoneId : mockZoneId(TITANIO_PRD_ZONE) },
+    ];
   }
   return table;
 }
@@ -80,10 +85,18 @@ export interface MockRecord {
 type State = Record<string, unknown>;
 
 /** Hosted zone ids of load balancers per region (AWS publishes these). */
-const NLB_ZONE: Readonly<Record<string, string>> = { "us-east-1": "Z26RNL4JYFTOTI", "us-east-2": "ZLMOA37VPKANP", "eu-central-1": "Z3F0SRJ5LGBH90" };
+const NLB_ZONE: Readonly<Record<string, string>> = {
+  "us-east-1": "Z26RNL4JYFTOTI",
+  "us-east-2": "ZLMOA37VPKANP",
+  "eu-central-1": "Z3F0SRJ5LGBH90",
+};
 /** CloudFront's alias hosted zone (the same everywhere in the aws partition). */
 const CLOUDFRONT_ZONE = "Z2FDTNDATAQYW2";
-const ALB_ZONE: Readonly<Record<string, string>> = { "us-east-1": "Z35SXDOTRQ7X7K", "us-east-2": "Z3AADJGX6KTTL2", "eu-central-1": "Z215JYRZR1TBD5" };
+const ALB_ZONE: Readonly<Record<string, string>> = {
+  "us-east-1": "Z35SXDOTRQ7X7K",
+  "us-east-2": "Z3AADJGX6KTTL2",
+  "eu-central-1": "Z215JYRZR1TBD5",
+};
 
 export class RealisticMocks implements pulumi.runtime.Mocks {
   /** Every resource the program registered, keyed by `type::name`. */
@@ -108,13 +121,16 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
     const key = `${args.type}::${args.name}`;
     if (this.records.has(key)) {
-      throw new Error(`two resources of type ${args.type} share the logical name "${args.name}"; logical names must be unique per type`);
+      throw new Error(
+        `two resources of type ${args.type} share the logical name "${args.name}"; logical names must be unique per type`,
+      );
     }
     const inputs = (args.inputs ?? {}) as State;
     if (args.type === "aws:route53/record:Record") this.checkRecord(inputs, this.accountOf(args.provider));
     refuse(args.type, args.name, inputs);
     const { id, state } = this.make(args.type, args.name, inputs);
-    if (args.type === "pulumi:providers:aws") this.providerAccounts.set(id, assumedAccount(inputs) ?? this.settings.accountId);
+    if (args.type === "pulumi:providers:aws")
+      this.providerAccounts.set(id, assumedAccount(inputs) ?? this.settings.accountId);
     const full = { ...inputs, ...state };
     this.records.set(key, { type: args.type, name: args.name, id, inputs, state: full });
     return { id, state: full };
@@ -135,7 +151,12 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
     const inputs = (args.inputs ?? {}) as State;
     switch (args.token) {
       case "aws:index/getCallerIdentity:getCallerIdentity":
-        return { accountId, arn: `arn:aws:sts::${accountId}:assumed-role/offline-plan/lumerin-infra`, userId: "AROAOFFLINEPLAN:lumerin-infra", id: accountId };
+        return {
+          accountId,
+          arn: `arn:aws:sts::${accountId}:assumed-role/offline-plan/lumerin-infra`,
+          userId: "AROAOFFLINEPLAN:lumerin-infra",
+          id: accountId,
+        };
       case "aws:index/getPartition:getPartition":
         return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
       case "aws:index/getRegion:getRegion":
@@ -149,12 +170,27 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
             inputs.privateZone !== true,
         );
         if (!zone) throw new Error("no matching Route 53 Hosted Zone found");
-        return { id: zone.id, zoneId: zone.id, name: zone.name, arn: `arn:aws:route53:::hostedzone/${zone.id}`, privateZone: false, nameServers: [], resourceRecordSetCount: 10 };
+        return {
+          id: zone.id,
+          zoneId: zone.id,
+          name: zone.name,
+          arn: `arn:aws:route53:::hostedzone/${zone.id}`,
+          privateZone: false,
+          nameServers: [],
+          resourceRecordSetCount: 10,
+        };
       }
       case "aws:ec2/getVpc:getVpc": {
         const tag = tagName(inputs) ?? String(inputs.id ?? "default");
         const id = String(inputs.id ?? mockVpcId(tag));
-        return { id, cidrBlock: "10.1.0.0/16", arn: `arn:aws:ec2:${region}:${accountId}:vpc/${id}`, tags: inputs.tags ?? {}, default: false, state: "available" };
+        return {
+          id,
+          cidrBlock: "10.1.0.0/16",
+          arn: `arn:aws:ec2:${region}:${accountId}:vpc/${id}`,
+          tags: inputs.tags ?? {},
+          default: false,
+          state: "available",
+        };
       }
       case "aws:ec2/getSubnet:getSubnet": {
         const tag = tagName(inputs) ?? String(inputs.id ?? "subnet");
@@ -220,7 +256,11 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
     const region = typeof inputs.region === "string" ? inputs.region : this.settings.region;
     const seed = `${type}::${logical}`;
     const named = (fallback = `${logical}-${hex(seed, 7)}`): string =>
-      typeof inputs.name === "string" ? inputs.name : typeof inputs.namePrefix === "string" ? `${inputs.namePrefix}${hex(seed, 26)}` : fallback;
+      typeof inputs.name === "string"
+        ? inputs.name
+        : typeof inputs.namePrefix === "string"
+          ? `${inputs.namePrefix}${hex(seed, 26)}`
+          : fallback;
     const arnOf = (service: string, resource: string, withRegion = true, withAccount = true) =>
       `arn:aws:${service}:${withRegion ? region : ""}:${withAccount ? accountId : ""}:${resource}`;
 
@@ -232,7 +272,9 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       case "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders":
         return { id: String(inputs.clusterName), state: {} };
       case "aws:ecs/service:Service": {
-        const cluster = String(inputs.cluster ?? "default").split("/").pop();
+        const cluster = String(inputs.cluster ?? "default")
+          .split("/")
+          .pop();
         const arn = arnOf("ecs", `service/${cluster}/${named()}`);
         return { id: arn, state: { arn, name: named() } };
       }
@@ -243,7 +285,14 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       }
       case "aws:iam/role:Role": {
         const name = named();
-        return { id: name, state: { name, arn: arnOf("iam", `role${inputs.path ?? "/"}${name}`, false), uniqueId: `AROA${hex(seed, 17).toUpperCase()}` } };
+        return {
+          id: name,
+          state: {
+            name,
+            arn: arnOf("iam", `role${inputs.path ?? "/"}${name}`, false),
+            uniqueId: `AROA${hex(seed, 17).toUpperCase()}`,
+          },
+        };
       }
       case "aws:iam/rolePolicy:RolePolicy":
         return { id: `${inputs.role}:${named()}`, state: { name: named() } };
@@ -264,7 +313,10 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       }
       case "aws:secretsmanager/secretVersion:SecretVersion": {
         const versionId = uuid(seed);
-        return { id: `${inputs.secretId}|${versionId}`, state: { arn: inputs.secretId, versionId, versionStages: ["AWSCURRENT"] } };
+        return {
+          id: `${inputs.secretId}|${versionId}`,
+          state: { arn: inputs.secretId, versionId, versionStages: ["AWSCURRENT"] },
+        };
       }
       case "aws:cloudwatch/logGroup:LogGroup":
         return { id: named(), state: { name: named(), arn: arnOf("logs", `log-group:${named()}`) } };
@@ -273,7 +325,10 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
         return { id: keyId, state: { keyId, arn: arnOf("kms", `key/${keyId}`) } };
       }
       case "aws:kms/alias:Alias":
-        return { id: named(), state: { arn: arnOf("kms", named()), targetKeyArn: arnOf("kms", `key/${inputs.targetKeyId}`) } };
+        return {
+          id: named(),
+          state: { arn: arnOf("kms", named()), targetKeyArn: arnOf("kms", `key/${inputs.targetKeyId}`) },
+        };
       case "aws:ec2/securityGroup:SecurityGroup": {
         const id = `sg-${hex(seed, 17)}`;
         return { id, state: { arn: arnOf("ec2", `security-group/${id}`), name: named(), ownerId: accountId } };
@@ -287,9 +342,19 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
         const network = inputs.loadBalancerType === "network";
         const name = named();
         const suffix = `${network ? "net" : "app"}/${name}/${hex(seed, 16)}`;
-        const dnsName = network ? `${name}-${hex(seed, 16)}.elb.${region}.amazonaws.com` : `${inputs.internal ? "internal-" : ""}${name}-${hex(seed, 10)}.${region}.elb.amazonaws.com`;
+        const dnsName = network
+          ? `${name}-${hex(seed, 16)}.elb.${region}.amazonaws.com`
+          : `${inputs.internal ? "internal-" : ""}${name}-${hex(seed, 10)}.${region}.elb.amazonaws.com`;
         const arn = arnOf("elasticloadbalancing", `loadbalancer/${suffix}`);
-        return { id: arn, state: { arn, arnSuffix: suffix, dnsName, zoneId: (network ? NLB_ZONE : ALB_ZONE)[region] ?? "Z26RNL4JYFTOTI" } };
+        return {
+          id: arn,
+          state: {
+            arn,
+            arnSuffix: suffix,
+            dnsName,
+            zoneId: (network ? NLB_ZONE : ALB_ZONE)[region] ?? "Z26RNL4JYFTOTI",
+          },
+        };
       }
       case "aws:lb/targetGroup:TargetGroup": {
         const suffix = `targetgroup/${named()}/${hex(seed, 16)}`;
@@ -304,7 +369,15 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
       case "aws:s3/bucket:Bucket":
       case "aws:s3/bucketV2:BucketV2": {
         const bucket = typeof inputs.bucket === "string" ? inputs.bucket : `${logical}-${hex(seed, 7)}`;
-        return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` } };
+        return {
+          id: bucket,
+          state: {
+            bucket,
+            arn: `arn:aws:s3:::${bucket}`,
+            bucketDomainName: `${bucket}.s3.amazonaws.com`,
+            bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
+          },
+        };
       }
       case "aws:s3/bucketObjectv2:BucketObjectv2": {
         // The provider's id is `<bucket>/<key>`; S3 answers with the object's ETag and, in a versioned bucket, a version.
@@ -318,7 +391,8 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
             arn: `arn:aws:s3:::${bucket}/${key}`,
             etag: hex(seed, 32),
             versionId: alnum(`${seed}:version`, 32),
-            serverSideEncryption: typeof inputs.serverSideEncryption === "string" ? inputs.serverSideEncryption : "AES256",
+            serverSideEncryption:
+              typeof inputs.serverSideEncryption === "string" ? inputs.serverSideEncryption : "AES256",
             storageClass: "STANDARD",
           },
         };
@@ -327,20 +401,38 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
         const id = `E${hex(seed, 13).toUpperCase()}`;
         return {
           id,
-          state: { arn: arnOf("cloudfront", `distribution/${id}`, false), domainName: `d${hex(seed, 13)}.cloudfront.net`, hostedZoneId: CLOUDFRONT_ZONE, status: "Deployed", etag: `E${hex(`${seed}:etag`, 13).toUpperCase()}` },
+          state: {
+            arn: arnOf("cloudfront", `distribution/${id}`, false),
+            domainName: `d${hex(seed, 13)}.cloudfront.net`,
+            hostedZoneId: CLOUDFRONT_ZONE,
+            status: "Deployed",
+            etag: `E${hex(`${seed}:etag`, 13).toUpperCase()}`,
+          },
         };
       }
       case "aws:cloudfront/originAccessControl:OriginAccessControl":
       case "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":
-        return { id: `${hex(seed, 8)}-${hex(`${seed}:b`, 4)}-${hex(`${seed}:c`, 4)}-${hex(`${seed}:d`, 4)}-${hex(`${seed}:e`, 12)}`, state: { etag: `E${hex(seed, 13).toUpperCase()}` } };
+        return {
+          id: `${hex(seed, 8)}-${hex(`${seed}:b`, 4)}-${hex(`${seed}:c`, 4)}-${hex(`${seed}:d`, 4)}-${hex(`${seed}:e`, 12)}`,
+          state: { etag: `E${hex(seed, 13).toUpperCase()}` },
+        };
       case "aws:wafv2/webAcl:WebAcl": {
         const id = uuid(seed);
         const scope = inputs.scope === "CLOUDFRONT" ? "global" : "regional";
-        return { id, state: { arn: arnOf("wafv2", `${scope}/webacl/${named()}/${id}`), capacity: 0, lockToken: uuid(`${seed}:lock`) } };
+        return {
+          id,
+          state: {
+            arn: arnOf("wafv2", `${scope}/webacl/${named()}/${id}`),
+            capacity: 0,
+            lockToken: uuid(`${seed}:lock`),
+          },
+        };
       }
       case "aws:acm/certificate:Certificate": {
         const arn = arnOf("acm", `certificate/${uuid(seed)}`);
-        const names = [inputs.domainName, ...((inputs.subjectAlternativeNames as unknown[]) ?? [])].filter((n): n is string => typeof n === "string");
+        const names = [inputs.domainName, ...((inputs.subjectAlternativeNames as unknown[]) ?? [])].filter(
+          (n): n is string => typeof n === "string",
+        );
         // ACM's DNS validation answer: one CNAME per name, under that name.
         const domainValidationOptions = [...new Set(names)].map((domainName) => ({
           domainName,
@@ -357,11 +449,26 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
         const address = `${identifier}.c${hex(`${accountId}:${region}`, 11)}.${region}.rds.amazonaws.com`;
         const port = typeof inputs.port === "number" ? inputs.port : 5432;
         const masterUserSecrets = inputs.manageMasterUserPassword
-          ? [{ secretArn: arnOf("secretsmanager", `secret:rds!db-${uuid(seed)}-${alnum(seed, 6)}`), secretStatus: "active", kmsKeyId: inputs.masterUserSecretKmsKeyId ?? "" }]
+          ? [
+              {
+                secretArn: arnOf("secretsmanager", `secret:rds!db-${uuid(seed)}-${alnum(seed, 6)}`),
+                secretStatus: "active",
+                kmsKeyId: inputs.masterUserSecretKmsKeyId ?? "",
+              },
+            ]
           : [];
         return {
           id: identifier,
-          state: { identifier, arn: arnOf("rds", `db:${identifier}`), address, endpoint: `${address}:${port}`, port, resourceId: `db-${hex(seed, 26).toUpperCase()}`, masterUserSecrets, hostedZoneId: "Z2R2ITUGPM61AM" },
+          state: {
+            identifier,
+            arn: arnOf("rds", `db:${identifier}`),
+            address,
+            endpoint: `${address}:${port}`,
+            port,
+            resourceId: `db-${hex(seed, 26).toUpperCase()}`,
+            masterUserSecrets,
+            hostedZoneId: "Z2R2ITUGPM61AM",
+          },
         };
       }
       case "aws:rds/parameterGroup:ParameterGroup":
@@ -373,7 +480,13 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
         const arn = arnOf("lambda", `function:${name}`);
         return {
           id: name,
-          state: { arn, name, qualifiedArn: `${arn}:$LATEST`, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`, version: "$LATEST" },
+          state: {
+            arn,
+            name,
+            qualifiedArn: `${arn}:$LATEST`,
+            invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+            version: "$LATEST",
+          },
         };
       }
       case "aws:cloudwatch/eventRule:EventRule":
@@ -386,7 +499,10 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
         return { id: `${inputs.rule}-${inputs.targetId ?? hex(seed, 8)}`, state: {} };
       case "aws:sqs/queue:Queue": {
         const name = named();
-        return { id: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`, state: { name, arn: arnOf("sqs", name), url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}` } };
+        return {
+          id: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`,
+          state: { name, arn: arnOf("sqs", name), url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}` },
+        };
       }
       case "aws:synthetics/canary:Canary": {
         // Synthetics makes a function and a layer `cwsyn-<canary>-<uuid>` (64 characters at most: hence 21 for the name).
@@ -408,12 +524,30 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
         return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { fqdn: inputs.name } };
       case "aws:ssm/parameter:Parameter": {
         const name = named();
-        return { id: name, state: { arn: arnOf("ssm", `parameter${name.startsWith("/") ? name : `/${name}`}`), version: 1, tier: "Standard" } };
+        return {
+          id: name,
+          state: {
+            arn: arnOf("ssm", `parameter${name.startsWith("/") ? name : `/${name}`}`),
+            version: 1,
+            tier: "Standard",
+          },
+        };
       }
       case "awsx:ec2:Vpc": {
         const azs = Number(inputs.numberOfAvailabilityZones ?? 2);
-        const subnets = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${hex(`${seed}:${kind}:${i}`, 17)}`);
-        return { id: `vpc-${hex(seed, 17)}`, state: { vpcId: `vpc-${hex(seed, 17)}`, publicSubnetIds: subnets("public"), privateSubnetIds: subnets("private"), isolatedSubnetIds: [], natGateways: [], eips: [] } };
+        const subnets = (kind: string) =>
+          Array.from({ length: azs }, (_, i) => `subnet-${hex(`${seed}:${kind}:${i}`, 17)}`);
+        return {
+          id: `vpc-${hex(seed, 17)}`,
+          state: {
+            vpcId: `vpc-${hex(seed, 17)}`,
+            publicSubnetIds: subnets("public"),
+            privateSubnetIds: subnets("private"),
+            isolatedSubnetIds: [],
+            natGateways: [],
+            eips: [],
+          },
+        };
       }
       default: {
         // A type without its own entry: an ARN of the common `service:region:account:resource/name` shape.
@@ -452,12 +586,18 @@ function refuse(type: string, name: string, inputs: State): void {
       return undefined;
     }
   };
-  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
   switch (type) {
     case "aws:sfn/stateMachine:StateMachine": {
       // CreateStateMachine: InvalidDefinition, and a role is required.
       const definition = json(inputs.definition);
-      if (!isObject(definition) || !isObject(definition.States) || typeof definition.StartAt !== "string" || !(definition.StartAt in definition.States)) {
+      if (
+        !isObject(definition) ||
+        !isObject(definition.States) ||
+        typeof definition.StartAt !== "string" ||
+        !(definition.StartAt in definition.States)
+      ) {
         fail("InvalidDefinition: the definition must be JSON whose StartAt names one of its States");
       }
       if (typeof inputs.roleArn !== "string" || inputs.roleArn === "") fail("roleArn is required");
@@ -465,14 +605,21 @@ function refuse(type: string, name: string, inputs: State): void {
     }
     case "aws:cloudwatch/eventRule:EventRule": {
       // PutRule: a rule has an event pattern (a JSON object) or a schedule, and a known state.
-      if (inputs.eventPattern === undefined && inputs.scheduleExpression === undefined) fail("ValidationException: a rule needs an event pattern or a schedule expression");
-      if (inputs.eventPattern !== undefined && !isObject(json(inputs.eventPattern))) fail("InvalidEventPatternException: the event pattern must be a JSON object");
-      if (inputs.state !== undefined && !["ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"].includes(String(inputs.state))) fail(`ValidationException: state "${String(inputs.state)}"`);
+      if (inputs.eventPattern === undefined && inputs.scheduleExpression === undefined)
+        fail("ValidationException: a rule needs an event pattern or a schedule expression");
+      if (inputs.eventPattern !== undefined && !isObject(json(inputs.eventPattern)))
+        fail("InvalidEventPatternException: the event pattern must be a JSON object");
+      if (
+        inputs.state !== undefined &&
+        !["ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"].includes(String(inputs.state))
+      )
+        fail(`ValidationException: state "${String(inputs.state)}"`);
       return;
     }
     case "aws:cloudwatch/eventTarget:EventTarget": {
       // PutTargets: EventBridge needs a role to start a Step Functions execution (or run an ECS task).
-      if (/^arn:aws[a-z-]*:(states|ecs):/.test(String(inputs.arn)) && typeof inputs.roleArn !== "string") fail(`ValidationException: RoleArn is required for target ${String(inputs.arn)}`);
+      if (/^arn:aws[a-z-]*:(states|ecs):/.test(String(inputs.arn)) && typeof inputs.roleArn !== "string")
+        fail(`ValidationException: RoleArn is required for target ${String(inputs.arn)}`);
       return;
     }
     default:

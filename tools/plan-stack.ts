@@ -54,7 +54,12 @@ export async function planStack(files: StackFileConfig, options: PlanStackOption
     ssmParameters: options.ssmParameters,
     ...(options.hostedZones ? { hostedZones: options.hostedZones } : {}),
     // The plan is a report: a blocker is listed (and what it withholds left out), where `pulumi up` refuses.
-    program: () => lumerinStack({ config: pulumiConfigSource(options.environment ?? process.env), releases: options.releases, blockers: (found) => blockers.push(...found) }),
+    program: () =>
+      lumerinStack({
+        config: pulumiConfigSource(options.environment ?? process.env),
+        releases: options.releases,
+        blockers: (found) => blockers.push(...found),
+      }),
   });
   // The same rules `pulumi preview --policy-pack policy` runs, on everything the program registered.
   const violations = await evaluate(viewsFromPlan(plan), { stack: plan.stack, config: options.policyConfig });

@@ -41,7 +41,8 @@ async function main(): Promise<number> {
   // Loaded only now: @pulumi/aws takes seconds to load, and a usage error should not wait for it.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { ConfigError } = require("../config/load") as typeof import("../config/load");
-  const { GitHubReleaseSource, ImageTagLookupError } = require("../lib/github-releases") as typeof import("../lib/github-releases");
+  const { GitHubReleaseSource, ImageTagLookupError } =
+    require("../lib/github-releases") as typeof import("../lib/github-releases");
   const { planFiles, planStack } = require("./plan-stack") as typeof import("./plan-stack");
   const { renderMarkdown, renderTree } = require("./render") as typeof import("./render");
   /* eslint-enable @typescript-eslint/no-require-imports */

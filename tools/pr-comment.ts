@@ -26,10 +26,17 @@ export interface StickyCommentOptions {
 }
 
 /** Creates or updates the marked comment; returns what it did and the comment's id. */
-export async function upsertStickyComment(options: StickyCommentOptions): Promise<{ action: "created" | "updated"; id: number }> {
+export async function upsertStickyComment(
+  options: StickyCommentOptions,
+): Promise<{ action: "created" | "updated"; id: number }> {
   const tag = `<!-- ${options.marker ?? DEFAULT_MARKER} -->`;
   const octokit = new Octokit({ baseUrl: options.baseUrl, ...(options.token ? { auth: options.token } : {}) });
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner: options.owner, repo: options.repo, issue_number: options.issue, per_page: 100 });
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    owner: options.owner,
+    repo: options.repo,
+    issue_number: options.issue,
+    per_page: 100,
+  });
   // Only a bot's comment: a person quoting the marker keeps their comment.
   const mine = comments.find((c) => c.user?.type === "Bot" && (c.body ?? "").startsWith(tag));
   const body = fit(`${tag}\n${options.body}`);
@@ -37,7 +44,12 @@ export async function upsertStickyComment(options: StickyCommentOptions): Promis
     await octokit.rest.issues.updateComment({ owner: options.owner, repo: options.repo, comment_id: mine.id, body });
     return { action: "updated", id: mine.id };
   }
-  const created = await octokit.rest.issues.createComment({ owner: options.owner, repo: options.repo, issue_number: options.issue, body });
+  const created = await octokit.rest.issues.createComment({
+    owner: options.owner,
+    repo: options.repo,
+    issue_number: options.issue,
+    body,
+  });
   return { action: "created", id: created.data.id };
 }
 
@@ -50,7 +62,15 @@ function fit(body: string): string {
 async function main(): Promise<number> {
   let args;
   try {
-    args = parseArgs({ options: { repo: { type: "string" }, pr: { type: "string" }, "body-file": { type: "string" }, marker: { type: "string" } }, strict: true }).values;
+    args = parseArgs({
+      options: {
+        repo: { type: "string" },
+        pr: { type: "string" },
+        "body-file": { type: "string" },
+        marker: { type: "string" },
+      },
+      strict: true,
+    }).values;
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 2;

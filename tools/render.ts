@@ -51,15 +51,20 @@ const ORIGIN_TEXT: Readonly<Record<string, string>> = {
 export function renderTree(plan: Plan, configFile: string): string {
   const lines: string[] = [];
   const custom = plan.resources.filter((r) => r.custom).length;
-  lines.push(`Plan of ${plan.project}/${plan.stack} (${configFile}): ${custom} resources in ${plan.resources.length - custom} components`);
+  lines.push(
+    `Plan of ${plan.project}/${plan.stack} (${configFile}): ${custom} resources in ${plan.resources.length - custom} components`,
+  );
   lines.push(...renderBlockers(plan));
   lines.push("");
   lines.push("Images");
-  for (const i of images(plan)) lines.push(`  ${i.service.padEnd(16)} ${i.image}   (${ORIGIN_TEXT[i.origin] ?? i.origin})`);
+  for (const i of images(plan))
+    lines.push(`  ${i.service.padEnd(16)} ${i.image}   (${ORIGIN_TEXT[i.origin] ?? i.origin})`);
   lines.push("");
   const todo = operatorToDo(plan);
   if (todo.length > 0) {
-    lines.push(`Operator to-do: ${todo.length} secret${todo.length === 1 ? "" : "s"} to fill out of band (docs/secrets.md)`);
+    lines.push(
+      `Operator to-do: ${todo.length} secret${todo.length === 1 ? "" : "s"} to fill out of band (docs/secrets.md)`,
+    );
     for (const t of todo) {
       lines.push(`  ${t.configKey}: pending; ${t.secretName} is created empty and its workload starts nothing`);
       t.steps.forEach((step, i) => lines.push(`    ${i + 1}. ${step}`));
@@ -94,7 +99,8 @@ export function renderBlockers(plan: Pick<Plan, "blockers">): string[] {
   const lines = ["", `Before the first pulumi up: ${plan.blockers.length} missing (docs/deploying.md)`];
   for (const b of plan.blockers) {
     lines.push(`  ✗ ${b.key}`, `      ${b.message}`);
-    if (b.withheld?.length) lines.push(`      not in this plan meanwhile (${b.withheld.length}): ${b.withheld.join(", ")}`);
+    if (b.withheld?.length)
+      lines.push(`      not in this plan meanwhile (${b.withheld.length}): ${b.withheld.join(", ")}`);
   }
   return lines;
 }
@@ -102,7 +108,9 @@ export function renderBlockers(plan: Pick<Plan, "blockers">): string[] {
 /** The policy report: every violation with its level, resource and remediation. */
 export function renderViolations(plan: Pick<Plan, "violations">): string[] {
   const mandatory = plan.violations.filter((v) => v.level === "mandatory");
-  const lines = [`Policy lumerin-guard: ${mandatory.length} mandatory, ${plan.violations.length - mandatory.length} advisory`];
+  const lines = [
+    `Policy lumerin-guard: ${mandatory.length} mandatory, ${plan.violations.length - mandatory.length} advisory`,
+  ];
   for (const v of [...mandatory, ...plan.violations.filter((x) => x.level !== "mandatory")]) {
     lines.push(`  ${v.level === "mandatory" ? "✗" : "!"} [${v.level}] ${v.policy}  ${v.urn.split("::").pop()}`);
     lines.push(`      ${v.message}`);
@@ -127,13 +135,19 @@ export function renderMarkdown(plan: Plan): string {
   const out: string[] = [];
   out.push(`### Offline plan: \`${plan.project}/${plan.stack}\``);
   out.push("");
-  out.push(`${custom.length} resources. Mandatory policy violations: ${plan.violations.filter((v) => v.level === "mandatory").length}.`);
+  out.push(
+    `${custom.length} resources. Mandatory policy violations: ${plan.violations.filter((v) => v.level === "mandatory").length}.`,
+  );
   out.push("");
   if (plan.blockers.length) {
-    out.push(`**Before the first \`pulumi up\`: ${plan.blockers.length} missing** ([docs/deploying.md](docs/deploying.md))`, "");
+    out.push(
+      `**Before the first \`pulumi up\`: ${plan.blockers.length} missing** ([docs/deploying.md](docs/deploying.md))`,
+      "",
+    );
     for (const b of plan.blockers) {
       out.push(`- \`${b.key}\`: ${b.message.replace(/\|/g, "\\|")}`);
-      if (b.withheld?.length) out.push(`  Not in this plan meanwhile: ${b.withheld.map((w) => `\`${w}\``).join(", ")}.`);
+      if (b.withheld?.length)
+        out.push(`  Not in this plan meanwhile: ${b.withheld.map((w) => `\`${w}\``).join(", ")}.`);
     }
     out.push("");
   }
@@ -142,14 +156,25 @@ export function renderMarkdown(plan: Plan): string {
   out.push("");
   const todo = operatorToDo(plan);
   if (todo.length) {
-    out.push(`**Operator to-do:** ${todo.length} secret${todo.length === 1 ? "" : "s"} to fill out of band ([docs/secrets.md](docs/secrets.md)); each workload starts nothing until then.`, "");
+    out.push(
+      `**Operator to-do:** ${todo.length} secret${todo.length === 1 ? "" : "s"} to fill out of band ([docs/secrets.md](docs/secrets.md)); each workload starts nothing until then.`,
+      "",
+    );
     for (const t of todo) out.push(`- \`${t.configKey}\`: \`${t.secretName}\``);
     out.push("");
   }
   const guarded = custom.filter((r) => r.options.protect || r.options.ignoreChanges.length);
   if (guarded.length) {
-    out.push("<details><summary>Protected and drift-tolerant resources</summary>", "", "| resource | protect | ignoreChanges |", "|---|---|---|");
-    for (const r of guarded) out.push(`| \`${r.type}\` ${r.name} | ${r.options.protect ? "yes" : ""} | ${r.options.ignoreChanges.join(", ")} |`);
+    out.push(
+      "<details><summary>Protected and drift-tolerant resources</summary>",
+      "",
+      "| resource | protect | ignoreChanges |",
+      "|---|---|---|",
+    );
+    for (const r of guarded)
+      out.push(
+        `| \`${r.type}\` ${r.name} | ${r.options.protect ? "yes" : ""} | ${r.options.ignoreChanges.join(", ")} |`,
+      );
     out.push("", "</details>", "");
   }
   out.push("<details><summary>Resources by type</summary>", "", "| type | count |", "|---|---|");
@@ -157,7 +182,8 @@ export function renderMarkdown(plan: Plan): string {
   out.push("", "</details>", "");
   if (plan.violations.length) {
     out.push("| policy | level | resource | message |", "|---|---|---|---|");
-    for (const v of plan.violations) out.push(`| ${v.policy} | ${v.level} | \`${v.urn.split("::").pop()}\` | ${v.message.replace(/\|/g, "\\|")} |`);
+    for (const v of plan.violations)
+      out.push(`| ${v.policy} | ${v.level} | \`${v.urn.split("::").pop()}\` | ${v.message.replace(/\|/g, "\\|")} |`);
   }
   return out.join("\n") + "\n";
 }

@@ -53,7 +53,8 @@ export function readStackConfig(root: string, stack: string, configFile?: string
       continue;
     }
     const name = key.startsWith(`${ns}:`) ? key.slice(ns.length + 1) : key;
-    const decl: Declaration = value && typeof value === "object" && !Array.isArray(value) ? (value as Declaration) : { default: value };
+    const decl: Declaration =
+      value && typeof value === "object" && !Array.isArray(value) ? (value as Declaration) : { default: value };
     declarations.set(name, decl);
     if (decl.default !== undefined) config[`${ns}:${name}`] = toConfigString(`${ns}:${name}`, decl.default, secretKeys);
   }
@@ -68,11 +69,16 @@ export function readStackConfig(root: string, stack: string, configFile?: string
     const full = `${ns}:${name}`;
     const value = config[full];
     if (value === undefined) {
-      issues.push({ key: full, message: `required: Pulumi.yaml declares it without a default (set it in ${path.basename(file)})` });
+      issues.push({
+        key: full,
+        message: `required: Pulumi.yaml declares it without a default (set it in ${path.basename(file)})`,
+      });
       continue;
     }
-    if (decl.type === "integer" && !/^-?\d+$/.test(value)) issues.push({ key: full, message: `expected an integer (Pulumi.yaml), got ${value}` });
-    if (decl.type === "boolean" && !/^(true|false)$/.test(value)) issues.push({ key: full, message: `expected a boolean (Pulumi.yaml), got ${value}` });
+    if (decl.type === "integer" && !/^-?\d+$/.test(value))
+      issues.push({ key: full, message: `expected an integer (Pulumi.yaml), got ${value}` });
+    if (decl.type === "boolean" && !/^(true|false)$/.test(value))
+      issues.push({ key: full, message: `expected a boolean (Pulumi.yaml), got ${value}` });
   }
   if (issues.length > 0) throw new ConfigError(issues);
 
@@ -88,7 +94,13 @@ export function readStackConfig(root: string, stack: string, configFile?: string
 }
 
 function isSecure(value: unknown): value is { secure: string } {
-  return !!value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { secure?: unknown }).secure === "string";
+  return (
+    !!value &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 1 &&
+    typeof (value as { secure?: unknown }).secure === "string"
+  );
 }
 
 /** The CLI's rendering of a config value; nested `secure:` values make the whole key secret. */
@@ -105,5 +117,9 @@ function toConfigString(key: string, value: unknown, secretKeys: Set<string>): s
   };
   const plain = replace(value);
   if (secret) secretKeys.add(key);
-  return typeof plain === "string" ? plain : typeof plain === "object" && plain !== null ? JSON.stringify(plain) : String(plain);
+  return typeof plain === "string"
+    ? plain
+    : typeof plain === "object" && plain !== null
+      ? JSON.stringify(plain)
+      : String(plain);
 }

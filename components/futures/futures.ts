@@ -38,7 +38,11 @@ export interface FuturesArgs {
   /** Images of the enabled container services. */
   readonly images: { readonly marketMaker?: ResolvedImageRef; readonly notifications?: ResolvedImageRef };
   /** Values from `pulumi config set --secret`, per secret; absent ones are filled out of band. */
-  readonly secretValues: { readonly marketMaker?: SecretValues; readonly notifications?: SecretValues; readonly marginCall?: SecretValues };
+  readonly secretValues: {
+    readonly marketMaker?: SecretValues;
+    readonly notifications?: SecretValues;
+    readonly marginCall?: SecretValues;
+  };
   readonly protect: boolean;
   /** The monitoring's alarms roll the services' deployments back (they exist when monitoring alarms are on). */
   readonly deploymentAlarms: boolean;
@@ -125,7 +129,11 @@ export class Futures extends pulumi.ComponentResource {
         logRetentionDays: mm.logRetentionDays,
         secretsKmsKeyArn: args.platformKeyArn,
         ...(args.secretValues.marketMaker
-          ? { secretValues: args.secretValues.marketMaker as Readonly<Record<MarketMakerSecretKey, pulumi.Input<string>>> }
+          ? {
+              secretValues: args.secretValues.marketMaker as Readonly<
+                Record<MarketMakerSecretKey, pulumi.Input<string>>
+              >,
+            }
           : {}),
         protect: args.protect,
       };
@@ -140,7 +148,9 @@ export class Futures extends pulumi.ComponentResource {
               scheduleMinutes: mm.lambda.scheduleMinutes,
               timeoutSeconds: mm.lambda.timeoutSeconds,
               memoryMb: mm.lambda.memoryMb,
-              ...(mm.lambda.securityGroupDescription ? { securityGroupDescription: mm.lambda.securityGroupDescription } : {}),
+              ...(mm.lambda.securityGroupDescription
+                ? { securityGroupDescription: mm.lambda.securityGroupDescription }
+                : {}),
               ...(mm.lambda.artifact ? { artifact: mm.lambda.artifact } : {}),
             },
           },
@@ -162,7 +172,12 @@ export class Futures extends pulumi.ComponentResource {
             desiredCount: tasks,
             enableExecuteCommand: mm.enableExecuteCommand,
             ...(args.deploymentAlarms
-              ? { deploymentAlarmNames: deploymentAlarmNames("market-maker", env.name, { runningTasks: tasks > 0, loadBalancer5xx: false }) }
+              ? {
+                  deploymentAlarmNames: deploymentAlarmNames("market-maker", env.name, {
+                    runningTasks: tasks > 0,
+                    loadBalancer5xx: false,
+                  }),
+                }
               : {}),
           },
           { parent: this },
@@ -195,7 +210,9 @@ export class Futures extends pulumi.ComponentResource {
             HASHRATE_ORACLE_ADDRESS: cfg.contracts.hashrateOracle,
             MULTICALL_ADDRESS: cfg.contracts.multicall,
             // The same name the DNS record has (today lmn points at one that does not exist).
-            ...(cfg.notifications.enabled ? { NOTIFICATIONS_SERVICE_URL: `https://${hosts.notifications}/notifications` } : {}),
+            ...(cfg.notifications.enabled
+              ? { NOTIFICATIONS_SERVICE_URL: `https://${hosts.notifications}/notifications` }
+              : {}),
             LOG_LEVEL: mc.logLevel,
             MARGIN_UTILIZATION_WARNING_PERCENT: String(mc.warningPercent),
           },
@@ -203,7 +220,11 @@ export class Futures extends pulumi.ComponentResource {
           logRetentionDays: mc.logRetentionDays,
           secretsKmsKeyArn: args.platformKeyArn,
           ...(args.secretValues.marginCall
-            ? { secretValues: args.secretValues.marginCall as Readonly<Record<MarginCallSecretKey, pulumi.Input<string>>> }
+            ? {
+                secretValues: args.secretValues.marginCall as Readonly<
+                  Record<MarginCallSecretKey, pulumi.Input<string>>
+                >,
+              }
             : {}),
           ...(mc.artifact ? { artifact: mc.artifact } : {}),
           ...(mc.securityGroupDescription ? { securityGroupDescription: mc.securityGroupDescription } : {}),
@@ -233,7 +254,12 @@ export class Futures extends pulumi.ComponentResource {
           logRetentionDays: n.logRetentionDays,
           enableExecuteCommand: n.enableExecuteCommand,
           ...(args.deploymentAlarms
-            ? { deploymentAlarmNames: deploymentAlarmNames("notifications", env.name, { runningTasks: !args.pendingSecrets?.has("notifications"), loadBalancer5xx: true }) }
+            ? {
+                deploymentAlarmNames: deploymentAlarmNames("notifications", env.name, {
+                  runningTasks: !args.pendingSecrets?.has("notifications"),
+                  loadBalancer5xx: true,
+                }),
+              }
             : {}),
           desiredCount: args.pendingSecrets?.has("notifications") ? 0 : 1,
           secretsKmsKeyArn: args.platformKeyArn,
@@ -244,11 +270,19 @@ export class Futures extends pulumi.ComponentResource {
           dns: args.dns,
           albIngressCidrs: n.albIngressCidrs,
           albClients: this.marginCall
-            ? [{ key: "margin-call", description: "The margin-call Lambda posts notifications", securityGroupId: this.marginCall.securityGroupId }]
+            ? [
+                {
+                  key: "margin-call",
+                  description: "The margin-call Lambda posts notifications",
+                  securityGroupId: this.marginCall.securityGroupId,
+                },
+              ]
             : [],
           database: n.database,
           ...(n.database.kmsKeyArn ? { databaseKmsKeyArn: n.database.kmsKeyArn } : {}),
-          ...(n.database.parameterGroupDescription ? { parameterGroupDescription: n.database.parameterGroupDescription } : {}),
+          ...(n.database.parameterGroupDescription
+            ? { parameterGroupDescription: n.database.parameterGroupDescription }
+            : {}),
           securityGroupDescriptions: n.securityGroupDescriptions,
           protect: args.protect,
         },
@@ -260,7 +294,10 @@ export class Futures extends pulumi.ComponentResource {
 
     const sites: DeployableSite[] = [];
     if (cfg.ui.enabled) {
-      if (!args.globalProvider) throw new Error("futures.ui: enabled, but no us-east-1 provider was given (CloudFront's certificate and web ACL live there)");
+      if (!args.globalProvider)
+        throw new Error(
+          "futures.ui: enabled, but no us-east-1 provider was given (CloudFront's certificate and web ACL live there)",
+        );
       this.ui = new FuturesUi(
         `${name}-ui`,
         {

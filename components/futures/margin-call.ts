@@ -1,7 +1,15 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { AwsContext, Statement, denyWithoutTls, logGroupArn, policyDocument, resourcePolicyDocument, serviceTrust } from "../../lib/iam";
+import {
+  AwsContext,
+  Statement,
+  denyWithoutTls,
+  logGroupArn,
+  policyDocument,
+  resourcePolicyDocument,
+  serviceTrust,
+} from "../../lib/iam";
 import { isSecretLookingName, secretLookingValue } from "../../lib/secret-patterns";
 import { addSecurityGroupRules } from "../container-service";
 import { appSecret } from "../service-parts";
@@ -89,7 +97,14 @@ export const PLACEHOLDER_HANDLER = path.join(__dirname, "margin-call-placeholder
  * and never reverts an upload. `code` is the placeholder archive; `s3*` the
  * configured artifact; `sourceCodeHash`/`codeSha256` the v7 hash inputs.
  */
-export const PIPELINE_OWNED_PROPERTIES = ["code", "s3Bucket", "s3Key", "s3ObjectVersion", "sourceCodeHash", "codeSha256"] as const;
+export const PIPELINE_OWNED_PROPERTIES = [
+  "code",
+  "s3Bucket",
+  "s3Key",
+  "s3ObjectVersion",
+  "sourceCodeHash",
+  "codeSha256",
+] as const;
 
 export interface MarginCallArgs {
   /** Account, region and partition for the ARNs in the role's policy and the invoke permissions. */
@@ -223,7 +238,11 @@ export class MarginCall extends pulumi.ComponentResource {
       this,
     );
 
-    this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: names.logGroup, retentionInDays: args.logRetentionDays }, parent);
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: names.logGroup, retentionInDays: args.logRetentionDays },
+      parent,
+    );
 
     this.failureQueue = new aws.sqs.Queue(
       `${name}-failures`,
@@ -241,14 +260,28 @@ export class MarginCall extends pulumi.ComponentResource {
     // ---------------------------------------------------------------- network: out only
     this.securityGroup = new aws.ec2.SecurityGroup(
       `${name}-sg`,
-      { name: names.securityGroup, description: args.securityGroupDescription ?? `${names.function}: no inbound; HTTPS out`, vpcId: args.network.vpcId, tags: { Name: names.securityGroup } },
+      {
+        name: names.securityGroup,
+        description: args.securityGroupDescription ?? `${names.function}: no inbound; HTTPS out`,
+        vpcId: args.network.vpcId,
+        tags: { Name: names.securityGroup },
+      },
       parent,
     );
     addSecurityGroupRules(
       `${name}-out`,
       "egress",
       this.securityGroup.id,
-      [{ key: "https", description: "RPC, subgraph, Secrets Manager and the notifications endpoint, over HTTPS", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
+      [
+        {
+          key: "https",
+          description: "RPC, subgraph, Secrets Manager and the notifications endpoint, over HTTPS",
+          protocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          cidrBlocks: ["0.0.0.0/0"],
+        },
+      ],
       this,
     );
 
@@ -268,9 +301,22 @@ export class MarginCall extends pulumi.ComponentResource {
       {
         role: this.role.id,
         name: names.rolePolicy,
-        policy: pulumi.all([args.network.vpcId, args.network.privateSubnetIds, this.securityGroup.id]).apply(([vpcId, subnetIds, securityGroupId]) =>
-          pulumi.output(policyDocument(scheduledFunctionStatements(args, { logGroup: names.logGroup, secretArn: this.secret.arn, queueArn: this.failureQueue.arn, vpcId, subnetIds, securityGroupId }))),
-        ),
+        policy: pulumi
+          .all([args.network.vpcId, args.network.privateSubnetIds, this.securityGroup.id])
+          .apply(([vpcId, subnetIds, securityGroupId]) =>
+            pulumi.output(
+              policyDocument(
+                scheduledFunctionStatements(args, {
+                  logGroup: names.logGroup,
+                  secretArn: this.secret.arn,
+                  queueArn: this.failureQueue.arn,
+                  vpcId,
+                  subnetIds,
+                  securityGroupId,
+                }),
+              ),
+            ),
+          ),
       },
       parent,
     );
@@ -298,7 +344,12 @@ export class MarginCall extends pulumi.ComponentResource {
         ...(reserved === null ? {} : { reservedConcurrentExecutions: reserved }),
         vpcConfig: { subnetIds: args.network.privateSubnetIds, securityGroupIds: [this.securityGroup.id] },
         environment: { variables: { ...definedOnly(args.environment), SECRETS_ARN: this.secret.arn } },
-        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: args.logLevel.toUpperCase(), systemLogLevel: "WARN" },
+        loggingConfig: {
+          logFormat: "JSON",
+          logGroup: this.logGroup.name,
+          applicationLogLevel: args.logLevel.toUpperCase(),
+          systemLogLevel: "WARN",
+        },
       },
       {
         parent: this,
@@ -326,7 +377,12 @@ export class MarginCall extends pulumi.ComponentResource {
     const state = (args.schedulesEnabled ?? true) ? "ENABLED" : "DISABLED";
     this.scheduleRule = new aws.cloudwatch.EventRule(
       `${name}-schedule`,
-      { name: names.scheduleRule, description: `Every ${plural(args.intervalMinutes, "minute")}: check margins`, scheduleExpression: rateExpression(args.intervalMinutes), state },
+      {
+        name: names.scheduleRule,
+        description: `Every ${plural(args.intervalMinutes, "minute")}: check margins`,
+        scheduleExpression: rateExpression(args.intervalMinutes),
+        state,
+      },
       parent,
     );
     this.dailyRule = new aws.cloudwatch.EventRule(
@@ -361,7 +417,13 @@ export class MarginCall extends pulumi.ComponentResource {
       parent,
     );
 
-    const target = (key: string, rule: aws.cloudwatch.EventRule, targetId: string, statementId: string, input?: string) => {
+    const target = (
+      key: string,
+      rule: aws.cloudwatch.EventRule,
+      targetId: string,
+      statementId: string,
+      input?: string,
+    ) => {
       new aws.cloudwatch.EventTarget(
         `${name}-${key}-target`,
         {
@@ -445,7 +507,12 @@ export const ONE_RUN_AT_A_TIME = 1;
  * difference in a permission replaces it.
  */
 export function invokeFromRule(functionName: pulumi.Input<string>, ruleArn: pulumi.Input<string>) {
-  return { action: "lambda:InvokeFunction", function: functionName, principal: "events.amazonaws.com", sourceArn: ruleArn };
+  return {
+    action: "lambda:InvokeFunction",
+    function: functionName,
+    principal: "events.amazonaws.com",
+    sourceArn: ruleArn,
+  };
 }
 
 /** What a scheduled function's role statements name. */
@@ -468,8 +535,12 @@ export interface PolicyRefs {
  * Lambda's guide lists; creation is limited to this function's subnets and
  * security group, and only the two Describe calls (no resource ARN) stay on "*".
  */
-export function scheduledFunctionStatements(args: { readonly aws: AwsContext; readonly secretsKmsKeyArn: pulumi.Input<string> }, refs: PolicyRefs): Statement[] {
-  const ec2 = (resource: string) => `arn:${args.aws.partition}:ec2:${args.aws.region}:${args.aws.accountId}:${resource}`;
+export function scheduledFunctionStatements(
+  args: { readonly aws: AwsContext; readonly secretsKmsKeyArn: pulumi.Input<string> },
+  refs: PolicyRefs,
+): Statement[] {
+  const ec2 = (resource: string) =>
+    `arn:${args.aws.partition}:ec2:${args.aws.region}:${args.aws.accountId}:${resource}`;
   return [
     { Sid: "ReadOwnSecretAtRunTime", Action: ["secretsmanager:GetSecretValue"], Resource: [refs.secretArn] },
     {
@@ -487,7 +558,11 @@ export function scheduledFunctionStatements(args: { readonly aws: AwsContext; re
     {
       Sid: "CreateEnisOnlyInOwnSubnetsWithOwnSecurityGroup",
       Action: ["ec2:CreateNetworkInterface"],
-      Resource: [ec2("network-interface/*"), ...refs.subnetIds.map((id) => ec2(`subnet/${id}`)), ec2(`security-group/${refs.securityGroupId}`)],
+      Resource: [
+        ec2("network-interface/*"),
+        ...refs.subnetIds.map((id) => ec2(`subnet/${id}`)),
+        ec2(`security-group/${refs.securityGroupId}`),
+      ],
     },
     {
       // Lambda names an ENI only once it has made it: any ENI, but only in this function's VPC.
@@ -496,7 +571,11 @@ export function scheduledFunctionStatements(args: { readonly aws: AwsContext; re
       Resource: [ec2("network-interface/*")],
       Condition: { ArnEquals: { "ec2:Vpc": ec2(`vpc/${refs.vpcId}`) } },
     },
-    { Sid: "DescribeNetworkTakesNoResourceArn", Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], Resource: "*" },
+    {
+      Sid: "DescribeNetworkTakesNoResourceArn",
+      Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+      Resource: "*",
+    },
   ];
 }
 
@@ -504,18 +583,24 @@ function validate(args: MarginCallArgs): void {
   const where = args.names.function;
   const whole = (value: number, min: number, max: number) => Number.isInteger(value) && value >= min && value <= max;
   const problems: string[] = [];
-  if (!whole(args.intervalMinutes, 1, Number.MAX_SAFE_INTEGER)) problems.push(`intervalMinutes ${args.intervalMinutes} must be a whole number of minutes, at least 1`);
-  if (!whole(args.timeoutSeconds, 1, 900)) problems.push(`timeoutSeconds ${args.timeoutSeconds} must be a whole number from 1 to 900`);
-  if (!whole(args.memoryMb, 128, 10240)) problems.push(`memoryMb ${args.memoryMb} must be a whole number from 128 to 10240`);
+  if (!whole(args.intervalMinutes, 1, Number.MAX_SAFE_INTEGER))
+    problems.push(`intervalMinutes ${args.intervalMinutes} must be a whole number of minutes, at least 1`);
+  if (!whole(args.timeoutSeconds, 1, 900))
+    problems.push(`timeoutSeconds ${args.timeoutSeconds} must be a whole number from 1 to 900`);
+  if (!whole(args.memoryMb, 128, 10240))
+    problems.push(`memoryMb ${args.memoryMb} must be a whole number from 128 to 10240`);
   if (!whole(args.daily.hour, 0, 23)) problems.push(`daily.hour ${args.daily.hour} must be 0 to 23`);
   if (!whole(args.daily.minute, 0, 59)) problems.push(`daily.minute ${args.daily.minute} must be 0 to 59`);
-  if (args.environment.LOG_LEVEL !== args.logLevel) problems.push(`environment.LOG_LEVEL (${args.environment.LOG_LEVEL}) and logLevel (${args.logLevel}) differ`);
+  if (args.environment.LOG_LEVEL !== args.logLevel)
+    problems.push(`environment.LOG_LEVEL (${args.environment.LOG_LEVEL}) and logLevel (${args.logLevel}) differ`);
   const url = args.environment.NOTIFICATIONS_SERVICE_URL;
-  if (url !== undefined && !url.startsWith("https://")) problems.push(`NOTIFICATIONS_SERVICE_URL ${url} must be https:// (the security group opens 443 only)`);
+  if (url !== undefined && !url.startsWith("https://"))
+    problems.push(`NOTIFICATIONS_SERVICE_URL ${url} must be https:// (the security group opens 443 only)`);
   for (const [key, value] of Object.entries(args.environment as unknown as Record<string, unknown>)) {
     if (value === undefined) continue;
     if (key === "SECRETS_ARN") problems.push("SECRETS_ARN is set by the component");
-    else if (isSecretLookingName(key)) problems.push(`environment ${key} is named like a secret: put it in ${args.names.secret}`);
+    else if (isSecretLookingName(key))
+      problems.push(`environment ${key} is named like a secret: put it in ${args.names.secret}`);
     else if (typeof value !== "string") problems.push(`environment ${key} must be a string`);
     else {
       const secret = secretLookingValue(value);

@@ -97,7 +97,11 @@ export class MarketMakerFunction extends pulumi.ComponentResource {
     const { names } = args;
     const parent = { parent: this };
 
-    this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: names.logGroup, retentionInDays: args.logRetentionDays }, parent);
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: names.logGroup, retentionInDays: args.logRetentionDays },
+      parent,
+    );
     this.failureQueue = failureQueue(name, names.failureQueue, this);
     this.securityGroup = outboundOnlySecurityGroup(name, args, this);
     this.role = new aws.iam.Role(
@@ -111,7 +115,15 @@ export class MarketMakerFunction extends pulumi.ComponentResource {
       parent,
     );
     const policy = rolePolicy(name, args, this.role, this.securityGroup, this.failureQueue, this);
-    this.function = scheduledFunction(name, args, this.role, this.securityGroup, this.logGroup, [this.logGroup, policy], this);
+    this.function = scheduledFunction(
+      name,
+      args,
+      this.role,
+      this.securityGroup,
+      this.logGroup,
+      [this.logGroup, policy],
+      this,
+    );
 
     new aws.lambda.FunctionEventInvokeConfig(
       `${name}-async`,
@@ -130,7 +142,12 @@ export class MarketMakerFunction extends pulumi.ComponentResource {
     this.functionArn = this.function.arn;
     this.logGroupName = this.logGroup.name;
     this.failureQueueName = this.failureQueue.name;
-    this.registerOutputs({ functionName: this.functionName, functionArn: this.functionArn, logGroupName: this.logGroupName, failureQueueName: this.failureQueueName });
+    this.registerOutputs({
+      functionName: this.functionName,
+      functionArn: this.functionArn,
+      logGroupName: this.logGroupName,
+      failureQueueName: this.failureQueueName,
+    });
   }
 }
 
@@ -139,21 +156,43 @@ export const MARKET_MAKER_RETRY_ATTEMPTS = 0;
 
 function failureQueue(name: string, queueName: string, parent: pulumi.Resource): aws.sqs.Queue {
   // SSE-SQS: both writers (the function's role and EventBridge) send without a KMS grant.
-  return new aws.sqs.Queue(`${name}-failures`, { name: queueName, messageRetentionSeconds: FAILURE_RETENTION_SECONDS, sqsManagedSseEnabled: true }, { parent });
+  return new aws.sqs.Queue(
+    `${name}-failures`,
+    { name: queueName, messageRetentionSeconds: FAILURE_RETENTION_SECONDS, sqsManagedSseEnabled: true },
+    { parent },
+  );
 }
 
-function outboundOnlySecurityGroup(name: string, args: MarketMakerFunctionArgs, parent: pulumi.Resource): aws.ec2.SecurityGroup {
+function outboundOnlySecurityGroup(
+  name: string,
+  args: MarketMakerFunctionArgs,
+  parent: pulumi.Resource,
+): aws.ec2.SecurityGroup {
   const { names } = args;
   const group = new aws.ec2.SecurityGroup(
     `${name}-sg`,
-    { name: names.securityGroup, description: args.securityGroupDescription ?? `${names.function}: no inbound; HTTPS out`, vpcId: args.network.vpcId, tags: { Name: names.securityGroup } },
+    {
+      name: names.securityGroup,
+      description: args.securityGroupDescription ?? `${names.function}: no inbound; HTTPS out`,
+      vpcId: args.network.vpcId,
+      tags: { Name: names.securityGroup },
+    },
     { parent },
   );
   addSecurityGroupRules(
     `${name}-out`,
     "egress",
     group.id,
-    [{ key: "https", description: "RPC, subgraphs and Secrets Manager, over HTTPS", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
+    [
+      {
+        key: "https",
+        description: "RPC, subgraphs and Secrets Manager, over HTTPS",
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrBlocks: ["0.0.0.0/0"],
+      },
+    ],
     parent,
   );
   return group;
@@ -172,9 +211,22 @@ function rolePolicy(
     {
       role: role.id,
       name: args.names.rolePolicy,
-      policy: pulumi.all([args.network.vpcId, args.network.privateSubnetIds, group.id]).apply(([vpcId, subnetIds, securityGroupId]) =>
-        pulumi.output(policyDocument(scheduledFunctionStatements(args, { logGroup: args.names.logGroup, secretArn: args.secretArn, queueArn: queue.arn, vpcId, subnetIds, securityGroupId }))),
-      ),
+      policy: pulumi
+        .all([args.network.vpcId, args.network.privateSubnetIds, group.id])
+        .apply(([vpcId, subnetIds, securityGroupId]) =>
+          pulumi.output(
+            policyDocument(
+              scheduledFunctionStatements(args, {
+                logGroup: args.names.logGroup,
+                secretArn: args.secretArn,
+                queueArn: queue.arn,
+                vpcId,
+                subnetIds,
+                securityGroupId,
+              }),
+            ),
+          ),
+        ),
     },
     { parent },
   );
@@ -191,7 +243,11 @@ function scheduledFunction(
 ): aws.lambda.Function {
   const code = args.artifact
     ? { s3Bucket: args.artifact.s3Bucket, s3Key: args.artifact.s3Key }
-    : { code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(MARKET_MAKER_PLACEHOLDER_HANDLER) }) };
+    : {
+        code: new pulumi.asset.AssetArchive({
+          "index.js": new pulumi.asset.FileAsset(MARKET_MAKER_PLACEHOLDER_HANDLER),
+        }),
+      };
   return new aws.lambda.Function(
     `${name}-function`,
     {
@@ -209,18 +265,33 @@ function scheduledFunction(
       vpcConfig: { subnetIds: args.network.privateSubnetIds, securityGroupIds: [group.id] },
       // The wallet key, RPC and subgraph URLs stay in the secret: the function reads it by ARN.
       environment: { variables: { ...args.environment, SECRETS_ARN: args.secretArn } },
-      loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: args.logLevel.toUpperCase(), systemLogLevel: "WARN" },
+      loggingConfig: {
+        logFormat: "JSON",
+        logGroup: logGroup.name,
+        applicationLogLevel: args.logLevel.toUpperCase(),
+        systemLogLevel: "WARN",
+      },
     },
     { parent, dependsOn, ignoreChanges: [...PIPELINE_OWNED_PROPERTIES] },
   );
 }
 
-function schedule(name: string, args: MarketMakerFunctionArgs, fn: aws.lambda.Function, queue: aws.sqs.Queue, parent: pulumi.Resource): aws.cloudwatch.EventRule {
+function schedule(
+  name: string,
+  args: MarketMakerFunctionArgs,
+  fn: aws.lambda.Function,
+  queue: aws.sqs.Queue,
+  parent: pulumi.Resource,
+): aws.cloudwatch.EventRule {
   const { names } = args;
   const opts = { parent };
   const rule = new aws.cloudwatch.EventRule(
     `${name}-schedule`,
-    { name: names.scheduleRule, description: `Every ${args.scheduleMinutes === 1 ? "minute" : `${args.scheduleMinutes} minutes`}: one market-making run`, scheduleExpression: rateExpression(args.scheduleMinutes) },
+    {
+      name: names.scheduleRule,
+      description: `Every ${args.scheduleMinutes === 1 ? "minute" : `${args.scheduleMinutes} minutes`}: one market-making run`,
+      scheduleExpression: rateExpression(args.scheduleMinutes),
+    },
     opts,
   );
   const queuePolicy = new aws.sqs.QueuePolicy(
@@ -247,14 +318,21 @@ function schedule(name: string, args: MarketMakerFunctionArgs, fn: aws.lambda.Fu
       targetId: names.scheduleTargetId,
       arn: fn.arn,
       // An event older than one interval is dropped into the queue: the next run is already due.
-      retryPolicy: { maximumEventAgeInSeconds: Math.max(60, args.scheduleMinutes * 60), maximumRetryAttempts: MAX_RETRY_ATTEMPTS },
+      retryPolicy: {
+        maximumEventAgeInSeconds: Math.max(60, args.scheduleMinutes * 60),
+        maximumRetryAttempts: MAX_RETRY_ATTEMPTS,
+      },
       deadLetterConfig: { arn: queue.arn },
     },
     { parent, dependsOn: [queuePolicy] },
   );
   // The statement id is fixed and a new rule ARN replaces the statement: Lambda refuses a second
   // statement with the same id, so the old one goes first (nothing else refers to it).
-  new aws.lambda.Permission(`${name}-schedule-invoke`, { statementId: names.scheduleStatementId, ...invokeFromRule(fn.name, rule.arn) }, { ...opts, deleteBeforeReplace: true });
+  new aws.lambda.Permission(
+    `${name}-schedule-invoke`,
+    { statementId: names.scheduleStatementId, ...invokeFromRule(fn.name, rule.arn) },
+    { ...opts, deleteBeforeReplace: true },
+  );
   return rule;
 }
 
@@ -262,13 +340,20 @@ function validate(args: MarketMakerFunctionArgs): void {
   const where = args.names.function;
   const whole = (value: number, min: number, max: number) => Number.isInteger(value) && value >= min && value <= max;
   const problems: string[] = [];
-  if (!whole(args.scheduleMinutes, 1, 1440)) problems.push(`scheduleMinutes ${args.scheduleMinutes} must be a whole number from 1 to 1440`);
-  if (!whole(args.timeoutSeconds, 1, 900)) problems.push(`timeoutSeconds ${args.timeoutSeconds} must be a whole number from 1 to 900`);
-  else if (args.timeoutSeconds > args.scheduleMinutes * 60) problems.push(`timeoutSeconds ${args.timeoutSeconds} exceeds the ${args.scheduleMinutes}-minute interval: a run must end before the next is due`);
-  if (!whole(args.memoryMb, 128, 10240)) problems.push(`memoryMb ${args.memoryMb} must be a whole number from 128 to 10240`);
+  if (!whole(args.scheduleMinutes, 1, 1440))
+    problems.push(`scheduleMinutes ${args.scheduleMinutes} must be a whole number from 1 to 1440`);
+  if (!whole(args.timeoutSeconds, 1, 900))
+    problems.push(`timeoutSeconds ${args.timeoutSeconds} must be a whole number from 1 to 900`);
+  else if (args.timeoutSeconds > args.scheduleMinutes * 60)
+    problems.push(
+      `timeoutSeconds ${args.timeoutSeconds} exceeds the ${args.scheduleMinutes}-minute interval: a run must end before the next is due`,
+    );
+  if (!whole(args.memoryMb, 128, 10240))
+    problems.push(`memoryMb ${args.memoryMb} must be a whole number from 128 to 10240`);
   for (const [key, value] of Object.entries(args.environment)) {
     if (key === "SECRETS_ARN") problems.push("SECRETS_ARN is set by the component");
-    else if (isSecretLookingName(key)) problems.push(`environment ${key} is named like a secret: it belongs in the secret`);
+    else if (isSecretLookingName(key))
+      problems.push(`environment ${key} is named like a secret: it belongs in the secret`);
     else {
       const secret = secretLookingValue(value);
       if (secret) problems.push(`environment ${key} looks like ${secret}: it belongs in the secret`);

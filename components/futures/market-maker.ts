@@ -161,7 +161,9 @@ export class MarketMaker extends pulumi.ComponentResource {
           logRetentionDays: args.logRetentionDays,
           secretArn: this.secret.arn,
           secretsKmsKeyArn: args.secretsKmsKeyArn,
-          ...(args.lambda.securityGroupDescription ? { securityGroupDescription: args.lambda.securityGroupDescription } : {}),
+          ...(args.lambda.securityGroupDescription
+            ? { securityGroupDescription: args.lambda.securityGroupDescription }
+            : {}),
           ...(args.lambda.artifact ? { artifact: args.lambda.artifact } : {}),
         },
         { parent: this },
@@ -169,7 +171,11 @@ export class MarketMaker extends pulumi.ComponentResource {
       this.registerOutputs({ secretArn: this.secret.arn, functionName: this.function.functionName });
       return;
     }
-    this.imageTagParameter = imageTagParameter(name, { parameterName: names.imageTagParameter, tag: args.imageTag, serviceName: names.service }, this);
+    this.imageTagParameter = imageTagParameter(
+      name,
+      { parameterName: names.imageTagParameter, tag: args.imageTag, serviceName: names.service },
+      this,
+    );
 
     this.containerService = new ContainerService(
       `${name}-svc`,
@@ -185,7 +191,12 @@ export class MarketMaker extends pulumi.ComponentResource {
         desiredCount: args.desiredCount,
         singleton: true,
         environment: marketMakerEnvironment(args),
-        secrets: MARKET_MAKER_SECRET_KEYS.map((k) => ({ name: k.env, secretArn: this.secret.arn, jsonKey: k.jsonKey, kmsKeyArn: args.secretsKmsKeyArn })),
+        secrets: MARKET_MAKER_SECRET_KEYS.map((k) => ({
+          name: k.env,
+          secretArn: this.secret.arn,
+          jsonKey: k.jsonKey,
+          kmsKeyArn: args.secretsKmsKeyArn,
+        })),
         logGroupName: names.logGroup,
         logRetentionDays: args.logRetentionDays,
         logStreamPrefix: "market-maker-tsk",
@@ -223,7 +234,9 @@ export class MarketMaker extends pulumi.ComponentResource {
  * contract and trading parameters. No loop interval (the schedule is the loop),
  * and no key: the function reads the secret named by `SECRETS_ARN`.
  */
-export function marketMakerFunctionEnvironment(args: Pick<MarketMakerCommonArgs, "chainId" | "contracts" | "trading" | "logLevel">): Record<string, string> {
+export function marketMakerFunctionEnvironment(
+  args: Pick<MarketMakerCommonArgs, "chainId" | "contracts" | "trading" | "logLevel">,
+): Record<string, string> {
   const t = args.trading;
   return {
     CHAIN_ID: String(args.chainId),
@@ -241,7 +254,9 @@ export function marketMakerFunctionEnvironment(args: Pick<MarketMakerCommonArgs,
 }
 
 /** The bot's plain environment: chain, contracts and trading parameters (docs/estate.md). */
-export function marketMakerEnvironment(args: Pick<MarketMakerCommonArgs, "chainId" | "contracts" | "trading" | "logLevel">): Record<string, string> {
+export function marketMakerEnvironment(
+  args: Pick<MarketMakerCommonArgs, "chainId" | "contracts" | "trading" | "logLevel">,
+): Record<string, string> {
   const t = args.trading;
   return {
     CHAIN_ID: String(args.chainId),

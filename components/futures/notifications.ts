@@ -257,27 +257,47 @@ export class Notifications extends pulumi.ComponentResource {
       },
       this,
     );
-    this.imageTagParameter = imageTagParameter(name, { parameterName: names.imageTagParameter, tag: args.imageTag, serviceName: names.service }, this);
+    this.imageTagParameter = imageTagParameter(
+      name,
+      { parameterName: names.imageTagParameter, tag: args.imageTag, serviceName: names.service },
+      this,
+    );
 
     // ---------------------------------------------------------------- security groups
     // Created empty first: their rules reference one another (ALB → tasks → database),
     // so every rule is its own resource, added once both ends exist.
     this.albSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-alb-sg`,
-      { name: names.albSecurityGroup, description: args.securityGroupDescriptions?.alb ?? `${names.loadBalancer}: HTTPS from callers, HTTP to ${names.service}`, vpcId: args.network.vpcId, tags: { Name: names.albSecurityGroup } },
+      {
+        name: names.albSecurityGroup,
+        description:
+          args.securityGroupDescriptions?.alb ?? `${names.loadBalancer}: HTTPS from callers, HTTP to ${names.service}`,
+        vpcId: args.network.vpcId,
+        tags: { Name: names.albSecurityGroup },
+      },
       parent,
     );
     // No egress rule: the provider removes AWS's default allow-all, and PostgreSQL only answers.
     this.databaseSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-db-sg`,
-      { name: names.databaseSecurityGroup, description: args.securityGroupDescriptions?.database ?? `${names.database}: PostgreSQL from ${names.service} only`, vpcId: args.network.vpcId, tags: { Name: names.databaseSecurityGroup } },
+      {
+        name: names.databaseSecurityGroup,
+        description:
+          args.securityGroupDescriptions?.database ?? `${names.database}: PostgreSQL from ${names.service} only`,
+        vpcId: args.network.vpcId,
+        tags: { Name: names.databaseSecurityGroup },
+      },
       parent,
     );
 
     // ---------------------------------------------------------------- database
     const subnetGroup = new aws.rds.SubnetGroup(
       `${name}-db-subnets`,
-      { name: names.databaseSubnetGroup, description: `${names.database}: private subnets`, subnetIds: args.network.privateSubnetIds },
+      {
+        name: names.databaseSubnetGroup,
+        description: `${names.database}: private subnets`,
+        subnetIds: args.network.privateSubnetIds,
+      },
       parent,
     );
     const parameterGroup = new aws.rds.ParameterGroup(
@@ -347,7 +367,9 @@ export class Notifications extends pulumi.ComponentResource {
         performanceInsightsKmsKeyId: storageKey,
         performanceInsightsRetentionPeriod: db.performanceInsightsRetentionDays,
         enabledCloudwatchLogsExports: [...DATABASE_LOG_EXPORTS],
-        ...(args.databaseKmsKeyArn ? { tags: { [policyExceptionTag("rds-storage-stack-key")]: "futures.notifications.database.kmsKeyArn" } } : {}),
+        ...(args.databaseKmsKeyArn
+          ? { tags: { [policyExceptionTag("rds-storage-stack-key")]: "futures.notifications.database.kmsKeyArn" } }
+          : {}),
       },
       // No retainOnDelete: deleting production already takes two deliberate steps (unprotect, then
       // deletion protection off), and then takes a final snapshot and keeps the automated backups;
@@ -361,7 +383,11 @@ export class Notifications extends pulumi.ComponentResource {
     });
 
     // ---------------------------------------------------------------- certificate and load balancer
-    const issued = dnsValidatedCertificate(name, { names: [{ key: "host", host: args.hostName }], dns: args.dns, parent: this });
+    const issued = dnsValidatedCertificate(name, {
+      names: [{ key: "host", host: args.hostName }],
+      dns: args.dns,
+      parent: this,
+    });
     this.certificate = issued.certificate;
 
     this.loadBalancer = new aws.lb.LoadBalancer(
@@ -462,8 +488,18 @@ export class Notifications extends pulumi.ComponentResource {
         environment: environment as Readonly<Record<string, string>>,
         secrets: [
           { name: "PGUSER", secretArn: this.databaseSecretArn, jsonKey: "username", kmsKeyArn: args.secretsKmsKeyArn },
-          { name: "PGPASSWORD", secretArn: this.databaseSecretArn, jsonKey: "password", kmsKeyArn: args.secretsKmsKeyArn },
-          { name: "TELEGRAM_BOT_TOKEN", secretArn: this.secret.arn, jsonKey: "telegram_bot_token", kmsKeyArn: args.secretsKmsKeyArn },
+          {
+            name: "PGPASSWORD",
+            secretArn: this.databaseSecretArn,
+            jsonKey: "password",
+            kmsKeyArn: args.secretsKmsKeyArn,
+          },
+          {
+            name: "TELEGRAM_BOT_TOKEN",
+            secretArn: this.secret.arn,
+            jsonKey: "telegram_bot_token",
+            kmsKeyArn: args.secretsKmsKeyArn,
+          },
         ],
         portMappings: [{ containerPort: NOTIFICATIONS_PORT, name: "http" }],
         logGroupName: names.logGroup,
@@ -472,13 +508,36 @@ export class Notifications extends pulumi.ComponentResource {
         vpcId: args.network.vpcId,
         subnetIds: args.network.privateSubnetIds,
         securityGroupName: names.serviceSecurityGroup,
-        ...(args.securityGroupDescriptions?.service ? { securityGroupDescription: args.securityGroupDescriptions.service } : {}),
+        ...(args.securityGroupDescriptions?.service
+          ? { securityGroupDescription: args.securityGroupDescriptions.service }
+          : {}),
         ingress: [
-          { key: "http-from-alb", description: "HTTP and health checks from the internal ALB", protocol: "tcp", fromPort: NOTIFICATIONS_PORT, toPort: NOTIFICATIONS_PORT, securityGroupId: this.albSecurityGroup.id },
+          {
+            key: "http-from-alb",
+            description: "HTTP and health checks from the internal ALB",
+            protocol: "tcp",
+            fromPort: NOTIFICATIONS_PORT,
+            toPort: NOTIFICATIONS_PORT,
+            securityGroupId: this.albSecurityGroup.id,
+          },
         ],
         egress: [
-          { key: "https", description: "HTTPS to Telegram, the image registry and AWS APIs", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] },
-          { key: "postgres-to-db", description: "PostgreSQL to the notifications database", protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, securityGroupId: this.databaseSecurityGroup.id },
+          {
+            key: "https",
+            description: "HTTPS to Telegram, the image registry and AWS APIs",
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks: ["0.0.0.0/0"],
+          },
+          {
+            key: "postgres-to-db",
+            description: "PostgreSQL to the notifications database",
+            protocol: "tcp",
+            fromPort: POSTGRES_PORT,
+            toPort: POSTGRES_PORT,
+            securityGroupId: this.databaseSecurityGroup.id,
+          },
         ],
         loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerPort: NOTIFICATIONS_PORT }],
         healthCheckGracePeriodSeconds: 60,
@@ -509,25 +568,62 @@ export class Notifications extends pulumi.ComponentResource {
     // ---------------------------------------------------------------- rules that need both ends
     const albIngress: SecurityGroupRule[] = [];
     if ((args.albIngressCidrs ?? []).length > 0) {
-      albIngress.push({ key: "https-from-cidrs", description: "HTTPS from configured networks (VPN)", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: args.albIngressCidrs });
+      albIngress.push({
+        key: "https-from-cidrs",
+        description: "HTTPS from configured networks (VPN)",
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrBlocks: args.albIngressCidrs,
+      });
     }
     for (const client of args.albClients ?? []) {
-      albIngress.push({ key: `https-from-${client.key}`, description: `HTTPS from ${client.description}`, protocol: "tcp", fromPort: 443, toPort: 443, securityGroupId: client.securityGroupId });
+      albIngress.push({
+        key: `https-from-${client.key}`,
+        description: `HTTPS from ${client.description}`,
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        securityGroupId: client.securityGroupId,
+      });
     }
     addSecurityGroupRules(`${name}-alb-in`, "ingress", this.albSecurityGroup.id, albIngress, this);
     addSecurityGroupRules(
       `${name}-alb-out`,
       "egress",
       this.albSecurityGroup.id,
-      [{ key: "http-to-tasks", description: "HTTP and health checks to the notifications tasks", protocol: "tcp", fromPort: NOTIFICATIONS_PORT, toPort: NOTIFICATIONS_PORT, securityGroupId: serviceSgId }],
+      [
+        {
+          key: "http-to-tasks",
+          description: "HTTP and health checks to the notifications tasks",
+          protocol: "tcp",
+          fromPort: NOTIFICATIONS_PORT,
+          toPort: NOTIFICATIONS_PORT,
+          securityGroupId: serviceSgId,
+        },
+      ],
       this,
     );
 
     const dbIngress: SecurityGroupRule[] = [
-      { key: "postgres-from-service", description: "PostgreSQL from the notifications tasks", protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, securityGroupId: serviceSgId },
+      {
+        key: "postgres-from-service",
+        description: "PostgreSQL from the notifications tasks",
+        protocol: "tcp",
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        securityGroupId: serviceSgId,
+      },
     ];
     if ((args.databaseIngressCidrs ?? []).length > 0) {
-      dbIngress.push({ key: "postgres-from-cidrs", description: "PostgreSQL from configured operator networks", protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, cidrBlocks: args.databaseIngressCidrs });
+      dbIngress.push({
+        key: "postgres-from-cidrs",
+        description: "PostgreSQL from configured operator networks",
+        protocol: "tcp",
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        cidrBlocks: args.databaseIngressCidrs,
+      });
     }
     addSecurityGroupRules(`${name}-db-in`, "ingress", this.databaseSecurityGroup.id, dbIngress, this);
 
@@ -580,7 +676,10 @@ export class Notifications extends pulumi.ComponentResource {
 /** What the rotation redeploy acts on. */
 export interface RotationRedeployArgs {
   readonly aws: AwsContext;
-  readonly names: Pick<NotificationsNames, "rotationRule" | "rotationRuleRole" | "redeployStateMachine" | "redeployRole" | "service" | "database">;
+  readonly names: Pick<
+    NotificationsNames,
+    "rotationRule" | "rotationRuleRole" | "redeployStateMachine" | "redeployRole" | "service" | "database"
+  >;
   /** The RDS-managed master secret: its rotations, and only its, trigger the redeploy. */
   readonly databaseSecretArn: pulumi.Input<string>;
   readonly clusterArn: pulumi.Input<string>;
@@ -655,7 +754,11 @@ export function rotationRedeploy(name: string, args: RotationRedeployArgs, paren
     {
       name: names.redeployRole,
       description: `${names.redeployStateMachine}: forces a new deployment of ${names.service}, nothing else`,
-      assumeRolePolicy: serviceTrust("states.amazonaws.com", args.aws.accountId, "StepFunctionsAssumesForThisAccountOnly"),
+      assumeRolePolicy: serviceTrust(
+        "states.amazonaws.com",
+        args.aws.accountId,
+        "StepFunctionsAssumesForThisAccountOnly",
+      ),
       maxSessionDuration: 3600,
     },
     opts,
@@ -665,7 +768,9 @@ export function rotationRedeploy(name: string, args: RotationRedeployArgs, paren
     {
       role: stateMachineRole.id,
       name: "force-new-deployment",
-      policy: policyDocument([{ Sid: "ForceNewDeploymentOfThisServiceOnly", Action: ["ecs:UpdateService"], Resource: [args.serviceArn] }]),
+      policy: policyDocument([
+        { Sid: "ForceNewDeploymentOfThisServiceOnly", Action: ["ecs:UpdateService"], Resource: [args.serviceArn] },
+      ]),
     },
     opts,
   );
@@ -675,7 +780,9 @@ export function rotationRedeploy(name: string, args: RotationRedeployArgs, paren
       name: names.redeployStateMachine,
       type: "STANDARD",
       roleArn: stateMachineRole.arn,
-      definition: pulumi.all([args.clusterArn, args.serviceName]).apply(([cluster, service]) => JSON.stringify(redeployDefinition(cluster, service, names.database))),
+      definition: pulumi
+        .all([args.clusterArn, args.serviceName])
+        .apply(([cluster, service]) => JSON.stringify(redeployDefinition(cluster, service, names.database))),
     },
     // Step Functions checks the role's rights when the state machine is created.
     { parent, dependsOn: [stateMachinePolicy] },
@@ -716,7 +823,9 @@ export function rotationRedeploy(name: string, args: RotationRedeployArgs, paren
     {
       role: ruleRole.id,
       name: "start-redeploy",
-      policy: policyDocument([{ Sid: "StartThisRedeployOnly", Action: ["states:StartExecution"], Resource: [stateMachine.arn] }]),
+      policy: policyDocument([
+        { Sid: "StartThisRedeployOnly", Action: ["states:StartExecution"], Resource: [stateMachine.arn] },
+      ]),
     },
     opts,
   );
@@ -747,11 +856,17 @@ export type ResolvedNotificationsDatabase = Required<NotificationsDatabase>;
  * refuses, naming each field, anything that would put production data at risk
  * or that the program could not keep stable.
  */
-export function resolveDatabase(database: NotificationsDatabase, identifier: string, protect: boolean): ResolvedNotificationsDatabase {
+export function resolveDatabase(
+  database: NotificationsDatabase,
+  identifier: string,
+  protect: boolean,
+): ResolvedNotificationsDatabase {
   const d = database;
   const problems: string[] = [];
   if (!/^[1-9][0-9]*$/.test(d.engineVersion)) {
-    problems.push(`engineVersion "${d.engineVersion}" must be a major version such as "17": minor versions upgrade automatically`);
+    problems.push(
+      `engineVersion "${d.engineVersion}" must be a major version such as "17": minor versions upgrade automatically`,
+    );
   }
   if (!(Number.isInteger(d.backupRetentionDays) && d.backupRetentionDays >= 1 && d.backupRetentionDays <= 35)) {
     problems.push(`backupRetentionDays ${d.backupRetentionDays} must be 1-35 (0 would turn automated backups off)`);
@@ -761,18 +876,26 @@ export function resolveDatabase(database: NotificationsDatabase, identifier: str
   }
   const databaseName = d.databaseName ?? "notifications";
   const username = d.username ?? "notificationsadmin";
-  for (const [field, value] of [["databaseName", databaseName], ["username", username]] as const) {
-    if (!/^[a-z][a-z0-9_]{0,62}$/.test(value)) problems.push(`${field} "${value}" must be a lower-case PostgreSQL identifier`);
+  for (const [field, value] of [
+    ["databaseName", databaseName],
+    ["username", username],
+  ] as const) {
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(value))
+      problems.push(`${field} "${value}" must be a lower-case PostgreSQL identifier`);
   }
   if (protect) {
     if (d.multiAz === false) problems.push("multiAz may not be off for production data (protect)");
-    if (d.deletionProtection === false) problems.push("deletionProtection may not be off for production data (protect)");
+    if (d.deletionProtection === false)
+      problems.push("deletionProtection may not be off for production data (protect)");
     if (d.skipFinalSnapshot === true) problems.push("skipFinalSnapshot may not be true for production data (protect)");
-    if (d.backupRetentionDays < 14) problems.push(`backupRetentionDays ${d.backupRetentionDays} is below 14 for production data (protect)`);
+    if (d.backupRetentionDays < 14)
+      problems.push(`backupRetentionDays ${d.backupRetentionDays} is below 14 for production data (protect)`);
   }
   const finalSnapshotIdentifier = d.finalSnapshotIdentifier ?? `${identifier}-final`;
   if (!/^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,253}[A-Za-z0-9]$/.test(finalSnapshotIdentifier)) {
-    problems.push(`finalSnapshotIdentifier "${finalSnapshotIdentifier}" must start with a letter, hold letters, digits and single hyphens, and not end with a hyphen`);
+    problems.push(
+      `finalSnapshotIdentifier "${finalSnapshotIdentifier}" must start with a letter, hold letters, digits and single hyphens, and not end with a hyphen`,
+    );
   }
   if (problems.length > 0) throw new Error(`${identifier}: ${problems.join("; ")}`);
   return {
@@ -788,8 +911,10 @@ export function resolveDatabase(database: NotificationsDatabase, identifier: str
 
 function validateArgs(args: NotificationsArgs): void {
   const problems: string[] = [];
-  if (!args.image.endsWith(`:${args.imageTag}`)) problems.push(`image "${args.image}" does not carry the tag "${args.imageTag}"`);
-  if (!args.hostName.endsWith(`.${args.dns.zoneName}`)) problems.push(`hostName "${args.hostName}" is not in the zone ${args.dns.zoneName}`);
+  if (!args.image.endsWith(`:${args.imageTag}`))
+    problems.push(`image "${args.image}" does not carry the tag "${args.imageTag}"`);
+  if (!args.hostName.endsWith(`.${args.dns.zoneName}`))
+    problems.push(`hostName "${args.hostName}" is not in the zone ${args.dns.zoneName}`);
   const keys = (args.albClients ?? []).map((c) => c.key);
   const twice = keys.filter((k, i) => keys.indexOf(k) !== i);
   if (twice.length > 0) problems.push(`albClients key "${twice[0]}" is used twice`);

@@ -181,7 +181,11 @@ export class FuturesUi extends pulumi.ComponentResource {
     this.certificate = issued.certificate;
 
     // ---------------------------------------------------------------- WAF (scope CLOUDFRONT lives in us-east-1)
-    const visibility = (metricName: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
+    const visibility = (metricName: string) => ({
+      cloudwatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
     const managed = (rule: (typeof FUTURES_UI_WAF_RULES)[number]) => ({
       name: rule.name,
       priority: rule.priority,
@@ -204,7 +208,13 @@ export class FuturesUi extends pulumi.ComponentResource {
             name: rateRule.name,
             priority: rateRule.priority,
             action: { block: {} },
-            statement: { rateBasedStatement: { aggregateKeyType: "IP", limit: args.rateLimitPer5Minutes, evaluationWindowSec: 300 } },
+            statement: {
+              rateBasedStatement: {
+                aggregateKeyType: "IP",
+                limit: args.rateLimitPer5Minutes,
+                evaluationWindowSec: 300,
+              },
+            },
             visibilityConfig: visibility(`${args.webAclName}-${rateRule.name}`),
           },
           managed(common),
@@ -236,7 +246,12 @@ export class FuturesUi extends pulumi.ComponentResource {
         // No Content-Security-Policy: the app's script, RPC, subgraph and wallet origins
         // are the application's to list; a guessed CSP would break the trading UI.
         securityHeadersConfig: {
-          strictTransportSecurity: { accessControlMaxAgeSec: 2 * year, includeSubdomains: true, preload: true, override: true },
+          strictTransportSecurity: {
+            accessControlMaxAgeSec: 2 * year,
+            includeSubdomains: true,
+            preload: true,
+            override: true,
+          },
           contentTypeOptions: { override: true },
           frameOptions: { frameOption: "DENY", override: true },
           referrerPolicy: { referrerPolicy: "strict-origin-when-cross-origin", override: true },
@@ -257,7 +272,9 @@ export class FuturesUi extends pulumi.ComponentResource {
         isIpv6Enabled: true,
         priceClass: args.priceClass ?? "PriceClass_200",
         webAclId: this.webAcl.arn,
-        origins: [{ originId, domainName: this.bucket.bucketRegionalDomainName, originAccessControlId: originAccessControl.id }],
+        origins: [
+          { originId, domainName: this.bucket.bucketRegionalDomainName, originAccessControlId: originAccessControl.id },
+        ],
         defaultCacheBehavior: {
           targetOriginId: originId,
           viewerProtocolPolicy: "redirect-to-https",
@@ -283,7 +300,13 @@ export class FuturesUi extends pulumi.ComponentResource {
           minimumProtocolVersion: "TLSv1.2_2021",
         },
         ...(args.accessLogs
-          ? { loggingConfig: { bucket: args.accessLogs.bucketDomainName, prefix: args.accessLogs.prefix, includeCookies: false } }
+          ? {
+              loggingConfig: {
+                bucket: args.accessLogs.bucketDomainName,
+                prefix: args.accessLogs.prefix,
+                includeCookies: false,
+              },
+            }
           : {}),
         retainOnDelete: args.protect,
       },
@@ -346,7 +369,10 @@ export class FuturesUi extends pulumi.ComponentResource {
  * this distribution (OAC signs with the distribution's ARN), and no request
  * without TLS is served, whoever makes it.
  */
-export function bucketPolicy(bucketArn: pulumi.Input<string>, distributionArn: pulumi.Input<string>): aws.types.input.iam.PolicyDocument {
+export function bucketPolicy(
+  bucketArn: pulumi.Input<string>,
+  distributionArn: pulumi.Input<string>,
+): aws.types.input.iam.PolicyDocument {
   return resourcePolicyDocument([
     {
       Sid: "CloudFrontReadsObjectsForThisDistributionOnly",
@@ -367,11 +393,18 @@ function validate(args: FuturesUiArgs): void {
     ["siteName", args.siteName],
     ["bucketName", args.bucketName],
   ] as const) {
-    if (!host.endsWith(`.${zone}`)) throw new Error(`FuturesUi: ${field} "${host}" is not inside the zone ${zone}, where its records go`);
+    if (!host.endsWith(`.${zone}`))
+      throw new Error(`FuturesUi: ${field} "${host}" is not inside the zone ${zone}, where its records go`);
   }
-  if (args.siteName === args.bucketName) throw new Error("FuturesUi: siteName and bucketName must differ (each is an alias of the distribution)");
-  if (!Number.isInteger(args.rateLimitPer5Minutes) || args.rateLimitPer5Minutes < 10 || args.rateLimitPer5Minutes > 2_000_000_000) {
+  if (args.siteName === args.bucketName)
+    throw new Error("FuturesUi: siteName and bucketName must differ (each is an alias of the distribution)");
+  if (
+    !Number.isInteger(args.rateLimitPer5Minutes) ||
+    args.rateLimitPer5Minutes < 10 ||
+    args.rateLimitPer5Minutes > 2_000_000_000
+  ) {
     throw new Error(`FuturesUi: rateLimitPer5Minutes ${args.rateLimitPer5Minutes} is outside WAF's 10..2,000,000,000`);
   }
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(args.webAclName)) throw new Error(`FuturesUi: webAclName "${args.webAclName}" must be 1-128 of [A-Za-z0-9_-]`);
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(args.webAclName))
+    throw new Error(`FuturesUi: webAclName "${args.webAclName}" must be 1-128 of [A-Za-z0-9_-]`);
 }

@@ -5,7 +5,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Environment, EnvironmentName, environment } from "../../config/environments";
 import { privateBucket } from "../private-bucket";
-import { AwsContext, Statement, denyWithoutTls, logGroupArn, policyDocument, resourcePolicyDocument, serviceTrust } from "../../lib/iam";
+import {
+  AwsContext,
+  Statement,
+  denyWithoutTls,
+  logGroupArn,
+  policyDocument,
+  resourcePolicyDocument,
+  serviceTrust,
+} from "../../lib/iam";
 
 /**
  * The Synthetics runtime: Node.js 22 with Puppeteer and Chromium, the most recent
@@ -31,7 +39,9 @@ export const CANARY_FILE_NAME = "futuresUiCanary";
  * the Synthetics API reference (`CanaryCodeInput`) requires for Node.js canaries and
  * every Puppeteer runtime accepts (11.0 and later also take a file at the root).
  */
-export const CANARY_ARCHIVE_LAYOUT: Readonly<Record<string, string>> = { [`nodejs/node_modules/${CANARY_FILE_NAME}.js`]: CANARY_SCRIPT_PATH };
+export const CANARY_ARCHIVE_LAYOUT: Readonly<Record<string, string>> = {
+  [`nodejs/node_modules/${CANARY_FILE_NAME}.js`]: CANARY_SCRIPT_PATH,
+};
 
 /** `<file>.<function>`: Synthetics resolves `<file>` under `nodejs/node_modules/` and calls the script's exported `handler`. */
 export const CANARY_HANDLER = `${CANARY_FILE_NAME}.handler`;
@@ -167,7 +177,12 @@ export class UiCanary extends pulumi.ComponentResource {
     const bucketId = this.bucket.id;
     const bucketPolicy = new aws.s3.BucketPolicy(
       `${name}-bucket-policy`,
-      { bucket: bucketId, policy: resourcePolicyDocument([denyWithoutTls("s3", [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`])]) },
+      {
+        bucket: bucketId,
+        policy: resourcePolicyDocument([
+          denyWithoutTls("s3", [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`]),
+        ]),
+      },
       // With BlockPublicPolicy on and ACLs off before the policy lands, nothing is ever public.
       { ...parent, dependsOn: [...artifacts.lockedDown] },
     );
@@ -264,7 +279,11 @@ export function canaryScheduleExpression(minutes: number): string {
 
 /** The zip the canary runs: the repository's script files at the layout the runtime takes. */
 export function canaryArchive(): pulumi.asset.AssetArchive {
-  return new pulumi.asset.AssetArchive(Object.fromEntries(Object.entries(CANARY_ARCHIVE_LAYOUT).map(([inZip, file]) => [inZip, new pulumi.asset.FileAsset(file)])));
+  return new pulumi.asset.AssetArchive(
+    Object.fromEntries(
+      Object.entries(CANARY_ARCHIVE_LAYOUT).map(([inZip, file]) => [inZip, new pulumi.asset.FileAsset(file)]),
+    ),
+  );
 }
 
 /** How much of the script's sha256 names its code: 64 bits tell versions of one file apart. */
@@ -306,13 +325,22 @@ export function canaryCodeKey(canaryName: string, archiveHashHex: string): strin
  * pack would accept it (on "*", an action that takes no resource ARN), so if a run
  * ever logs AccessDenied for ListBuckets, add it as its own statement.
  */
-export function canaryStatements(ctx: AwsContext, canaryName: string, bucketArn: pulumi.Input<string>, codeKey: string): Statement[] {
+export function canaryStatements(
+  ctx: AwsContext,
+  canaryName: string,
+  bucketArn: pulumi.Input<string>,
+  codeKey: string,
+): Statement[] {
   const artifacts = pulumi.interpolate`${bucketArn}/${ARTIFACT_PREFIX}*`;
   // Synthetics names the function `cwsyn-<canary>-<uuid>`; Lambda logs to /aws/lambda/<function>.
   const logGroup = logGroupArn(ctx, `/aws/lambda/cwsyn-${canaryName}-*`);
   return [
     { Sid: "WriteRunArtifactsUnderArtifactPrefixOnly", Action: ["s3:PutObject"], Resource: [artifacts] },
-    { Sid: "ReadRunArtifactsAndOwnCode", Action: ["s3:GetObject"], Resource: [artifacts, pulumi.interpolate`${bucketArn}/${codeKey}`] },
+    {
+      Sid: "ReadRunArtifactsAndOwnCode",
+      Action: ["s3:GetObject"],
+      Resource: [artifacts, pulumi.interpolate`${bucketArn}/${codeKey}`],
+    },
     { Sid: "FindArtifactBucketRegion", Action: ["s3:GetBucketLocation"], Resource: [bucketArn] },
     {
       Sid: "WriteOwnLogGroupAndStreams",
@@ -335,12 +363,16 @@ const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 function validate(args: UiCanaryArgs): void {
   const problems: string[] = [];
   const { names } = args;
-  if (!CANARY_NAME.test(names.canary)) problems.push(`canary name "${names.canary}" must be 1-21 of [a-z0-9_-] (Synthetics' limit)`);
-  if (!BUCKET_NAME.test(names.bucket) || names.bucket.includes("..")) problems.push(`bucket name "${names.bucket}" is not a valid S3 bucket name`);
+  if (!CANARY_NAME.test(names.canary))
+    problems.push(`canary name "${names.canary}" must be 1-21 of [a-z0-9_-] (Synthetics' limit)`);
+  if (!BUCKET_NAME.test(names.bucket) || names.bucket.includes(".."))
+    problems.push(`bucket name "${names.bucket}" is not a valid S3 bucket name`);
   if (!ROLE_NAME.test(names.role)) problems.push(`role name "${names.role}" is not a valid IAM role name`);
-  if (!Number.isInteger(args.rateMinutes) || args.rateMinutes < 1 || args.rateMinutes > 60) problems.push(`rateMinutes ${args.rateMinutes} must be a whole number from 1 to 60`);
+  if (!Number.isInteger(args.rateMinutes) || args.rateMinutes < 1 || args.rateMinutes > 60)
+    problems.push(`rateMinutes ${args.rateMinutes} must be a whole number from 1 to 60`);
   const days = args.artifactRetentionDays;
-  if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 455)) problems.push(`artifactRetentionDays ${days} must be a whole number from 1 to 455 (Synthetics' retention limit)`);
+  if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 455))
+    problems.push(`artifactRetentionDays ${days} must be a whole number from 1 to 455 (Synthetics' retention limit)`);
   let url: URL | undefined;
   try {
     url = new URL(args.url);
@@ -348,6 +380,7 @@ function validate(args: UiCanaryArgs): void {
     problems.push(`url "${args.url}" is not a URL`);
   }
   if (url && url.protocol !== "https:") problems.push(`url "${args.url}" must be https`);
-  if (url && (url.username || url.password)) problems.push(`url "${args.url}" must not carry credentials (environment variables are not secret)`);
+  if (url && (url.username || url.password))
+    problems.push(`url "${args.url}" must not carry credentials (environment variables are not secret)`);
   if (problems.length > 0) throw new Error(`UiCanary ${names.canary}: ${problems.join("; ")}`);
 }

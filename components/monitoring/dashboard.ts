@@ -57,11 +57,20 @@ const DEFAULT_WIDTH = 6;
 const DEFAULT_HEIGHT = 6;
 
 /** A metric widget whose lines share a statistic (each line may override it). */
-export function metricWidget(title: string, stat: Statistic, lines: readonly MetricLine[], extra: Partial<Omit<MetricWidget, "type" | "title" | "stat" | "lines">> = {}): MetricWidget {
+export function metricWidget(
+  title: string,
+  stat: Statistic,
+  lines: readonly MetricLine[],
+  extra: Partial<Omit<MetricWidget, "type" | "title" | "stat" | "lines">> = {},
+): MetricWidget {
   return { type: "metric", title, stat, lines, ...extra };
 }
 
-export function alarmStatusWidget(title: string, alarmArns: readonly pulumi.Input<string>[], extra: Partial<Pick<AlarmStatusWidget, "width" | "height">> = {}): AlarmStatusWidget {
+export function alarmStatusWidget(
+  title: string,
+  alarmArns: readonly pulumi.Input<string>[],
+  extra: Partial<Pick<AlarmStatusWidget, "width" | "height">> = {},
+): AlarmStatusWidget {
   return { type: "alarm", title, alarmArns, ...extra };
 }
 
@@ -71,7 +80,10 @@ export function alarmStatusWidget(title: string, alarmArns: readonly pulumi.Inpu
  * an empty widget (no line, no alarm) is refused: a graph that can show nothing
  * is a mistake, not a placeholder.
  */
-export function dashboardBody(rows: readonly (readonly Widget[])[], defaults: DashboardDefaults): pulumi.Output<string> {
+export function dashboardBody(
+  rows: readonly (readonly Widget[])[],
+  defaults: DashboardDefaults,
+): pulumi.Output<string> {
   const widgets: unknown[] = [];
   let y = 0;
   for (const row of rows.filter((r) => r.length > 0)) {
@@ -80,7 +92,8 @@ export function dashboardBody(rows: readonly (readonly Widget[])[], defaults: Da
     for (const widget of row) {
       const width = widget.width ?? DEFAULT_WIDTH;
       const height = widget.height ?? DEFAULT_HEIGHT;
-      if (x + width > GRID_COLUMNS) throw new Error(`dashboard: the row with "${widget.title}" is wider than ${GRID_COLUMNS} columns`);
+      if (x + width > GRID_COLUMNS)
+        throw new Error(`dashboard: the row with "${widget.title}" is wider than ${GRID_COLUMNS} columns`);
       widgets.push({ type: widget.type, x, y, width, height, properties: properties(widget, defaults) });
       x += width;
       rowHeight = Math.max(rowHeight, height);
@@ -98,7 +111,10 @@ function properties(widget: Widget, defaults: DashboardDefaults): Record<string,
     case "metric": {
       if (widget.lines.length === 0) throw new Error(`dashboard: the widget "${widget.title}" has no metric`);
       const region = widget.region ?? defaults.region;
-      const yAxis = widget.yAxisMin !== undefined || widget.yAxisMax !== undefined ? { yAxis: { left: { min: widget.yAxisMin, max: widget.yAxisMax } } } : {};
+      const yAxis =
+        widget.yAxisMin !== undefined || widget.yAxisMax !== undefined
+          ? { yAxis: { left: { min: widget.yAxisMin, max: widget.yAxisMax } } }
+          : {};
       return {
         title: widget.title,
         view: "timeSeries",

@@ -48,7 +48,13 @@ const ZAP_ERROR_LINES: LogMetric = {
  * text (`panic: ...` and goroutine stacks) outside zap and the task dies. ECS
  * restarts it, so the running-task alarm may never see the gap.
  */
-const GO_PANICS: LogMetric = { suffix: "crashes", metricName: "Crashes", pattern: '"panic: "', meaning: "a Go runtime panic ended the process", kind: "event" };
+const GO_PANICS: LogMetric = {
+  suffix: "crashes",
+  metricName: "Crashes",
+  pattern: '"panic: "',
+  meaning: "a Go runtime panic ended the process",
+  kind: "event",
+};
 
 /** Error (50) and fatal (60) lines of a Node service logging pino JSON (numeric `level`). */
 const PINO_ERROR_LINES: LogMetric = {
@@ -86,22 +92,52 @@ export const LOG_METRICS: Readonly<Record<LoggedService, readonly LogMetric[]>> 
   "market-maker": [
     PINO_ERROR_LINES,
     // A run that throws (an order or deposit transaction that fails) ends in `console.error("Market Maker failed", error)`.
-    { suffix: "order-failures", metricName: "OrderFailures", pattern: '"Market Maker failed"', meaning: "a market-making run failed (an order or deposit transaction did not go through)", kind: "event" },
+    {
+      suffix: "order-failures",
+      metricName: "OrderFailures",
+      pattern: '"Market Maker failed"',
+      meaning: "a market-making run failed (an order or deposit transaction did not go through)",
+      kind: "event",
+    },
     // `Insufficient ETH for gas: ...` / `Insufficient USDC: ...` at pino warn: the run stops without trading.
     // Matched on the JSON `msg` only: the run's summary line repeats the text.
-    { suffix: "insufficient-funds", metricName: "InsufficientBalance", pattern: '{ $.msg = "Insufficient*" }', meaning: "the market maker's wallet cannot pay for gas or cover its orders", kind: "event" },
+    {
+      suffix: "insufficient-funds",
+      metricName: "InsufficientBalance",
+      pattern: '{ $.msg = "Insufficient*" }',
+      meaning: "the market maker's wallet cannot pay for gas or cover its orders",
+      kind: "event",
+    },
   ],
   notifications: [
     PINO_ERROR_LINES,
     // grammY's errors, logged by Fastify's error handler: `Call to 'sendMessage' failed! (...)` or `Network request for 'sendMessage' failed!`.
-    { suffix: "send-failures", metricName: "SendFailures", pattern: `"'sendMessage' failed"`, meaning: "a Telegram notification was not delivered", kind: "event" },
+    {
+      suffix: "send-failures",
+      metricName: "SendFailures",
+      pattern: `"'sendMessage' failed"`,
+      meaning: "a Telegram notification was not delivered",
+      kind: "event",
+    },
   ],
   "margin-call": [
     LAMBDA_ERROR_LINES,
     // A margin call that throws (simulate, write or receipt) is logged only by the handler's catch.
-    { suffix: "failed-calls", metricName: "FailedMarginCalls", pattern: '"Error in margin call handler"', meaning: "a margin-call run failed", kind: "event" },
+    {
+      suffix: "failed-calls",
+      metricName: "FailedMarginCalls",
+      pattern: '"Error in margin call handler"',
+      meaning: "a margin-call run failed",
+      kind: "event",
+    },
     // The alert to the notifications service did not go out: wallets in deficit were not told.
-    { suffix: "failed-alerts", metricName: "FailedDeficitAlerts", pattern: '"Failed to send deficit alerts"', meaning: "deficit alerts were not sent to the notifications service", kind: "event" },
+    {
+      suffix: "failed-alerts",
+      metricName: "FailedDeficitAlerts",
+      pattern: '"Failed to send deficit alerts"',
+      meaning: "deficit alerts were not sent to the notifications service",
+      kind: "event",
+    },
   ],
 };
 
@@ -110,4 +146,7 @@ export const LOG_METRICS: Readonly<Record<LoggedService, readonly LogMetric[]>> 
  * the margin call: `console.error` lines become `"level": "ERROR"`, pino lines pass through. Its
  * application events are the same as on ECS.
  */
-export const MARKET_MAKER_FUNCTION_LOG_METRICS: readonly LogMetric[] = [LAMBDA_ERROR_LINES, ...LOG_METRICS["market-maker"].filter((m) => m.kind === "event")];
+export const MARKET_MAKER_FUNCTION_LOG_METRICS: readonly LogMetric[] = [
+  LAMBDA_ERROR_LINES,
+  ...LOG_METRICS["market-maker"].filter((m) => m.kind === "event"),
+];

@@ -21,7 +21,10 @@ export const STATEFUL_TYPES: Readonly<Record<string, { readonly holds: string; r
   "aws:sqs/queue:Queue": { holds: "queued messages", protectRequired: false },
   "aws:ecr/repository:Repository": { holds: "images", protectRequired: false },
   "aws:efs/fileSystem:FileSystem": { holds: "files", protectRequired: false },
-  "aws:ssm/parameter:Parameter": { holds: "a value deploys may write (e.g. the deployed image tag)", protectRequired: false },
+  "aws:ssm/parameter:Parameter": {
+    holds: "a value deploys may write (e.g. the deployed image tag)",
+    protectRequired: false,
+  },
 };
 
 export const statefulProtected: Rule = {
@@ -30,7 +33,10 @@ export const statefulProtected: Rule = {
   enforcement: "production-only",
   remediation: "Set protect: true on the resource (the components do so when the stack's protect is on).",
   equivalents: [],
-  checkResource: (r) => (STATEFUL_TYPES[r.type]?.protectRequired && !r.protect ? [{ message: `${r.type.split(":").pop()} ${r.name} is not protected` }] : []),
+  checkResource: (r) =>
+    STATEFUL_TYPES[r.type]?.protectRequired && !r.protect
+      ? [{ message: `${r.type.split(":").pop()} ${r.name} is not protected` }]
+      : [],
 };
 
 const RDS_OPTIONS = {
@@ -51,8 +57,28 @@ export const rdsHardened: Rule = {
   description:
     "RDS is encrypted, has deletion protection, takes a final snapshot, keeps backups (7 days, 14 in production: options minimumBackupRetentionDays and productionMinimumBackupRetentionDays) and, in production, runs Multi-AZ.",
   enforcement: "production-only",
-  remediation: "Set storageEncrypted, deletionProtection, skipFinalSnapshot: false with a finalSnapshotIdentifier, backupRetentionPeriod at or above the threshold, and multiAz in production.",
-  equivalents: ["CKV_AWS_16", "CKV_AWS_293", "CKV_AWS_157", "CKV_AWS_133", "awsguard:rds-storage-encrypted", "awsguard:rds-instance-multi-az-enabled", "awsguard:rds-instance-backup-enabled", "AwsSolutions-RDS2", "AwsSolutions-RDS3", "AwsSolutions-RDS10", "AwsSolutions-RDS13", "AVD-AWS-0080", "AVD-AWS-0077", "AVD-AWS-0177", "[RDS.3]", "[RDS.5]", "[RDS.8]", "[RDS.11]"],
+  remediation:
+    "Set storageEncrypted, deletionProtection, skipFinalSnapshot: false with a finalSnapshotIdentifier, backupRetentionPeriod at or above the threshold, and multiAz in production.",
+  equivalents: [
+    "CKV_AWS_16",
+    "CKV_AWS_293",
+    "CKV_AWS_157",
+    "CKV_AWS_133",
+    "awsguard:rds-storage-encrypted",
+    "awsguard:rds-instance-multi-az-enabled",
+    "awsguard:rds-instance-backup-enabled",
+    "AwsSolutions-RDS2",
+    "AwsSolutions-RDS3",
+    "AwsSolutions-RDS10",
+    "AwsSolutions-RDS13",
+    "AVD-AWS-0080",
+    "AVD-AWS-0077",
+    "AVD-AWS-0177",
+    "[RDS.3]",
+    "[RDS.5]",
+    "[RDS.8]",
+    "[RDS.11]",
+  ],
   options: RDS_OPTIONS,
   resourceClasses: [aws.rds.Instance, aws.rds.Cluster],
   checkResource: (r, ctx) => {
@@ -67,7 +93,8 @@ export const rdsHardened: Rule = {
     if (p.deletionProtection !== true) problems.push("deletion protection is off");
     if (p.skipFinalSnapshot === true || !str(p.finalSnapshotIdentifier)) problems.push("no final snapshot");
     const days = p.backupRetentionPeriod;
-    if (typeof days !== "number" || days < minimum) problems.push(`backups kept ${String(days ?? "default 1")} days (< ${minimum})`);
+    if (typeof days !== "number" || days < minimum)
+      problems.push(`backups kept ${String(days ?? "default 1")} days (< ${minimum})`);
     // A cluster spreads its storage over three AZs; an instance needs a standby.
     if (ctx.production && instance && instance.multiAz !== true) problems.push("not Multi-AZ");
     return problems.map((message) => ({ message }));
@@ -82,23 +109,49 @@ export const s3Hardened: Rule = {
   name: "s3-hardened",
   description: "Every bucket is versioned, encrypted by explicit configuration, and blocks all public access.",
   enforcement: "production-only",
-  remediation: "Add BucketVersioning (Enabled), BucketServerSideEncryptionConfiguration and BucketPublicAccessBlock with all four settings true.",
-  equivalents: ["CKV_AWS_21", "CKV_AWS_145 (stricter: KMS)", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV2_AWS_6", "AwsSolutions-S2", "AVD-AWS-0088", "AVD-AWS-0090", "AVD-AWS-0086", "AVD-AWS-0087", "AVD-AWS-0091", "AVD-AWS-0093", "[S3.8]", "[S3.14]"],
+  remediation:
+    "Add BucketVersioning (Enabled), BucketServerSideEncryptionConfiguration and BucketPublicAccessBlock with all four settings true.",
+  equivalents: [
+    "CKV_AWS_21",
+    "CKV_AWS_145 (stricter: KMS)",
+    "CKV_AWS_53",
+    "CKV_AWS_54",
+    "CKV_AWS_55",
+    "CKV_AWS_56",
+    "CKV2_AWS_6",
+    "AwsSolutions-S2",
+    "AVD-AWS-0088",
+    "AVD-AWS-0090",
+    "AVD-AWS-0086",
+    "AVD-AWS-0087",
+    "AVD-AWS-0091",
+    "AVD-AWS-0093",
+    "[S3.8]",
+    "[S3.14]",
+  ],
   checkStack: (resources) => {
     const findings: Finding[] = [];
     const byBucket = (type: RegExp) => resources.filter((r) => type.test(r.type));
     const versioning = byBucket(/^aws:s3\/bucketVersioning(V2)?:/);
     const encryption = byBucket(/^aws:s3\/bucketServerSideEncryptionConfiguration(V2)?:/);
     const blocks = byBucket(/^aws:s3\/bucketPublicAccessBlock:/);
-    for (const bucket of resources.filter((r) => r.type === "aws:s3/bucket:Bucket" || r.type === "aws:s3/bucketV2:BucketV2")) {
+    for (const bucket of resources.filter(
+      (r) => r.type === "aws:s3/bucket:Bucket" || r.type === "aws:s3/bucketV2:BucketV2",
+    )) {
       const refs = [str(bucket.outputs.id), str(bucket.outputs.bucket), str(bucket.props.bucket)].filter(Boolean);
       const mine = (rs: ResourceView[]) => rs.filter((x) => refs.includes(bucketRef(x)));
       const v = mine(versioning);
-      if (!v.some((x) => (x.props.versioningConfiguration as { status?: string } | undefined)?.status === "Enabled")) findings.push({ urn: bucket.urn, message: `bucket ${bucket.name} is not versioned` });
-      if (mine(encryption).length === 0) findings.push({ urn: bucket.urn, message: `bucket ${bucket.name} has no explicit server-side encryption configuration` });
+      if (!v.some((x) => (x.props.versioningConfiguration as { status?: string } | undefined)?.status === "Enabled"))
+        findings.push({ urn: bucket.urn, message: `bucket ${bucket.name} is not versioned` });
+      if (mine(encryption).length === 0)
+        findings.push({
+          urn: bucket.urn,
+          message: `bucket ${bucket.name} has no explicit server-side encryption configuration`,
+        });
       const block = mine(blocks)[0];
       const all = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
-      if (!block || !all.every((k) => block.props[k] === true)) findings.push({ urn: bucket.urn, message: `bucket ${bucket.name} does not block all public access` });
+      if (!block || !all.every((k) => block.props[k] === true))
+        findings.push({ urn: bucket.urn, message: `bucket ${bucket.name} does not block all public access` });
     }
     return findings;
   },
@@ -111,7 +164,8 @@ export const logGroupsRetained: Rule = {
   remediation: "Set retentionInDays.",
   equivalents: ["CKV_AWS_338 (stricter: a year)", "[CloudWatch.16]"],
   checkResource: (r) =>
-    r.type === "aws:cloudwatch/logGroup:LogGroup" && !(typeof r.props.retentionInDays === "number" && r.props.retentionInDays > 0)
+    r.type === "aws:cloudwatch/logGroup:LogGroup" &&
+    !(typeof r.props.retentionInDays === "number" && r.props.retentionInDays > 0)
       ? [{ message: `log group ${str(r.props.name) ?? r.name} keeps logs forever` }]
       : [],
 };
@@ -125,7 +179,9 @@ export const ecsCircuitBreaker: Rule = {
   checkResource: (r) => {
     if (r.type !== "aws:ecs/service:Service") return [];
     const cb = r.props.deploymentCircuitBreaker as { enable?: boolean; rollback?: boolean } | undefined;
-    return cb?.enable === true && cb.rollback === true ? [] : [{ message: "deployment circuit breaker with rollback is not on" }];
+    return cb?.enable === true && cb.rollback === true
+      ? []
+      : [{ message: "deployment circuit breaker with rollback is not on" }];
   },
 };
 
@@ -135,20 +191,27 @@ export const cloudfrontTls: Rule = {
   name: "cloudfront-https-tls12",
   description: "CloudFront serves HTTPS only (redirect or https-only) with TLS 1.2 or newer.",
   enforcement: "production-only",
-  remediation: "Set viewerProtocolPolicy to redirect-to-https in every cache behaviour and minimumProtocolVersion to TLSv1.2_2021.",
+  remediation:
+    "Set viewerProtocolPolicy to redirect-to-https in every cache behaviour and minimumProtocolVersion to TLSv1.2_2021.",
   equivalents: ["CKV_AWS_34", "CKV_AWS_174", "AwsSolutions-CFR4", "AVD-AWS-0012", "AVD-AWS-0013", "[CloudFront.3]"],
   checkResource: (r) => {
     if (r.type !== "aws:cloudfront/distribution:Distribution") return [];
     const p = r.props;
     const findings: Finding[] = [];
-    const behaviours = [p.defaultCacheBehavior, ...(Array.isArray(p.orderedCacheBehaviors) ? p.orderedCacheBehaviors : [])] as { viewerProtocolPolicy?: string; pathPattern?: string }[];
+    const behaviours = [
+      p.defaultCacheBehavior,
+      ...(Array.isArray(p.orderedCacheBehaviors) ? p.orderedCacheBehaviors : []),
+    ] as { viewerProtocolPolicy?: string; pathPattern?: string }[];
     for (const b of behaviours.filter(Boolean)) {
-      if (!["redirect-to-https", "https-only"].includes(b.viewerProtocolPolicy ?? "")) findings.push({ message: `cache behaviour ${b.pathPattern ?? "default"} allows plain HTTP` });
+      if (!["redirect-to-https", "https-only"].includes(b.viewerProtocolPolicy ?? ""))
+        findings.push({ message: `cache behaviour ${b.pathPattern ?? "default"} allows plain HTTP` });
     }
-    const cert = p.viewerCertificate as { minimumProtocolVersion?: string; cloudfrontDefaultCertificate?: boolean } | undefined;
+    const cert = p.viewerCertificate as
+      { minimumProtocolVersion?: string; cloudfrontDefaultCertificate?: boolean } | undefined;
     if (cert?.cloudfrontDefaultCertificate === true) {
       findings.push({ message: "uses the default *.cloudfront.net certificate, which always accepts TLSv1" });
-    } else if (!TLS12_VIEWER.test(cert?.minimumProtocolVersion ?? "")) findings.push({ message: `minimum TLS is ${cert?.minimumProtocolVersion ?? "the default (TLSv1)"}` });
+    } else if (!TLS12_VIEWER.test(cert?.minimumProtocolVersion ?? ""))
+      findings.push({ message: `minimum TLS is ${cert?.minimumProtocolVersion ?? "the default (TLSv1)"}` });
     return findings;
   },
 };
@@ -160,15 +223,26 @@ const LISTENER_RULE_TYPES = [typeToken(aws.lb.ListenerRule), typeToken(aws.alb.L
 
 type Action = { type?: string; redirect?: { protocol?: string } };
 const actionsOf = (v: unknown): Action[] => (Array.isArray(v) ? (v as Action[]) : []);
-const redirectsToHttps = (actions: Action[]) => actions.length > 0 && actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS");
+const redirectsToHttps = (actions: Action[]) =>
+  actions.length > 0 && actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS");
 
 export const loadBalancersHttpsOnly: Rule = {
   name: "load-balancers-https-only",
   description:
     "Application load balancers listen on HTTPS (TLS 1.2+) or redirect HTTP to HTTPS, and no listener rule on an HTTP listener serves instead of redirecting; TLS listeners use a TLS 1.2+ policy. Plain TCP on network load balancers (stratum) is not HTTP and is allowed.",
   enforcement: "production-only",
-  remediation: "Use protocol HTTPS with an ELBSecurityPolicy-TLS13-1-2-* policy, or make the HTTP listener's default action and every rule on it a redirect to HTTPS.",
-  equivalents: ["CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20", "awsguard:alb-http-to-https-redirection", "AVD-AWS-0054", "AVD-AWS-0047", "[ELB.1]", "[ELB.17]"],
+  remediation:
+    "Use protocol HTTPS with an ELBSecurityPolicy-TLS13-1-2-* policy, or make the HTTP listener's default action and every rule on it a redirect to HTTPS.",
+  equivalents: [
+    "CKV_AWS_2",
+    "CKV_AWS_103",
+    "CKV2_AWS_20",
+    "awsguard:alb-http-to-https-redirection",
+    "AVD-AWS-0054",
+    "AVD-AWS-0047",
+    "[ELB.1]",
+    "[ELB.17]",
+  ],
   checkStack: (resources) => {
     const findings: Finding[] = [];
     const httpListeners = new Set<string>();
@@ -177,16 +251,24 @@ export const loadBalancersHttpsOnly: Rule = {
       if (protocol === "HTTP") {
         const arn = str(r.outputs.arn);
         if (arn) httpListeners.add(arn);
-        if (!redirectsToHttps(actionsOf(r.props.defaultActions))) findings.push({ urn: r.urn, message: "HTTP listener serves traffic instead of redirecting to HTTPS" });
+        if (!redirectsToHttps(actionsOf(r.props.defaultActions)))
+          findings.push({ urn: r.urn, message: "HTTP listener serves traffic instead of redirecting to HTTPS" });
       } else if (protocol === "HTTPS" || protocol === "TLS") {
         const policy = str(r.props.sslPolicy);
-        if (!policy || !TLS12_ELB.test(policy)) findings.push({ urn: r.urn, message: `${protocol} listener uses ${policy ?? "the default"} security policy; expected TLS 1.2 or newer` });
+        if (!policy || !TLS12_ELB.test(policy))
+          findings.push({
+            urn: r.urn,
+            message: `${protocol} listener uses ${policy ?? "the default"} security policy; expected TLS 1.2 or newer`,
+          });
       }
     }
     for (const rule of resources.filter((x) => LISTENER_RULE_TYPES.includes(x.type))) {
       const listener = str(rule.props.listenerArn);
       if (listener && httpListeners.has(listener) && !redirectsToHttps(actionsOf(rule.props.actions))) {
-        findings.push({ urn: rule.urn, message: `listener rule ${rule.name} on an HTTP listener serves traffic instead of redirecting to HTTPS` });
+        findings.push({
+          urn: rule.urn,
+          message: `listener rule ${rule.name} on an HTTP listener serves traffic instead of redirecting to HTTPS`,
+        });
       }
     }
     return findings;
@@ -203,7 +285,8 @@ const RECOVERY_OPTIONS = {
 
 export const secretsRecoverable: Rule = {
   name: "secrets-have-recovery-window",
-  description: "A deleted secret stays recoverable: recoveryWindowInDays is at least productionMinimumRecoveryWindowDays (7) in production; elsewhere (advisory) only 0, immediate deletion, is reported.",
+  description:
+    "A deleted secret stays recoverable: recoveryWindowInDays is at least productionMinimumRecoveryWindowDays (7) in production; elsewhere (advisory) only 0, immediate deletion, is reported.",
   enforcement: "production-only",
   remediation: "Set recoveryWindowInDays to 7 or more (30 is the AWS default).",
   equivalents: [],
@@ -215,7 +298,13 @@ export const secretsRecoverable: Rule = {
     const minimum = ctx.production ? optionsOf(ctx, RECOVERY_OPTIONS).productionMinimumRecoveryWindowDays : 1;
     // Unset means the AWS default, 30 days.
     const days = typeof p.recoveryWindowInDays === "number" ? p.recoveryWindowInDays : 30;
-    return days < minimum ? [{ message: `secret ${str(p.name) ?? r.name} has a recovery window of ${days} days (< ${minimum})${days === 0 ? ": deleting it deletes it at once" : ""}` }] : [];
+    return days < minimum
+      ? [
+          {
+            message: `secret ${str(p.name) ?? r.name} has a recovery window of ${days} days (< ${minimum})${days === 0 ? ": deleting it deletes it at once" : ""}`,
+          },
+        ]
+      : [];
   },
 };
 
@@ -230,7 +319,9 @@ export const loadBalancersDeletionProtected: Rule = {
   resourceClasses: [aws.lb.LoadBalancer, aws.alb.LoadBalancer],
   checkResource: (r) => {
     if (!LOAD_BALANCERS.includes(r.type)) return [];
-    return r.props.enableDeletionProtection === true ? [] : [{ message: `load balancer ${str(r.props.name) ?? r.name} has no deletion protection` }];
+    return r.props.enableDeletionProtection === true
+      ? []
+      : [{ message: `load balancer ${str(r.props.name) ?? r.name} has no deletion protection` }];
   },
 };
 
@@ -251,9 +342,16 @@ export const rdsStorageStackKey: Rule = {
     "Leave futures.notifications.database.kmsKeyArn unset (the stack's key). An adopted instance on another key moves by a snapshot copy with the stack's key and a restore (RDS cannot re-encrypt in place).",
   equivalents: [],
   checkStack: (resources) => {
-    const keyArns = new Set(resources.filter((r) => r.type === "aws:kms/key:Key").map((r) => str(r.outputs.arn)).filter((a): a is string => !!a));
+    const keyArns = new Set(
+      resources
+        .filter((r) => r.type === "aws:kms/key:Key")
+        .map((r) => str(r.outputs.arn))
+        .filter((a): a is string => !!a),
+    );
     const findings: Finding[] = [];
-    for (const db of resources.filter((r) => r.type === "aws:rds/instance:Instance" || r.type === "aws:rds/cluster:Cluster")) {
+    for (const db of resources.filter(
+      (r) => r.type === "aws:rds/instance:Instance" || r.type === "aws:rds/cluster:Cluster",
+    )) {
       if (db.props.storageEncrypted !== true) continue; // rds-hardened reports unencrypted storage
       const key = str(db.props.kmsKeyId);
       // Without kmsKeyId RDS picks aws/rds; a key ARN is known in the plan, unknown in a first preview (nothing to tell then).
@@ -282,7 +380,9 @@ export const nlbSecurityGroups: Rule = {
     if (r.type !== "aws:lb/loadBalancer:LoadBalancer" || r.props.loadBalancerType !== "network") return [];
     const groups = r.props.securityGroups;
     if (Array.isArray(groups) && groups.length > 0) return [];
-    return [allowedBy(r, NLB_SECURITY_GROUPS, `network load balancer ${str(r.props.name) ?? r.name} has no security group`)];
+    return [
+      allowedBy(r, NLB_SECURITY_GROUPS, `network load balancer ${str(r.props.name) ?? r.name} has no security group`),
+    ];
   },
 };
 

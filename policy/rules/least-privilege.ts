@@ -1,6 +1,15 @@
 /** Least privilege: who can do what, to which resources. */
 import * as aws from "@pulumi/aws";
-import { ActionResourceType, accessLevelOf, actionConditionKeysOf, actionExists, expandAction, mayAddress, resourceTypesOf, unscopedResource } from "./iam-facts";
+import {
+  ActionResourceType,
+  accessLevelOf,
+  actionConditionKeysOf,
+  actionExists,
+  expandAction,
+  mayAddress,
+  resourceTypesOf,
+  unscopedResource,
+} from "./iam-facts";
 import {
   Finding,
   IamStatement,
@@ -40,7 +49,11 @@ function principalLabel(a: ManagedAttachment): string {
 
 function finding(policy: IdentityPolicy, ctx: RuleContext, message: string): Finding {
   const allowed = privileged(policy, ctx);
-  return { urn: policy.source.urn, message: `${allowed ? "allowed exception (privilegedRoles): " : ""}${message}`, exception: allowed };
+  return {
+    urn: policy.source.urn,
+    message: `${allowed ? "allowed exception (privilegedRoles): " : ""}${message}`,
+    exception: allowed,
+  };
 }
 
 /** True when any of the statement's action patterns names one of `actions` (patterns expanded against IAM data). */
@@ -58,16 +71,36 @@ export const noWildcardActions: Rule = {
   description:
     'No identity policy allows "*" or "service:*", and no principal gets an AWS-managed admin policy (AdministratorAccess, PowerUserAccess, IAMFullAccess) by any attachment: only a privilegedRoles role may, never a user or group.',
   enforcement: "mandatory",
-  remediation: "List the exact actions the principal needs. Only a role named in the privilegedRoles configuration may hold broad rights; users and groups never do.",
-  equivalents: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_1", "CKV_AWS_49", "CKV_AWS_274", "AwsSolutions-IAM5", "AVD-AWS-0057", "[IAM.1]", "[IAM.21]"],
+  remediation:
+    "List the exact actions the principal needs. Only a role named in the privilegedRoles configuration may hold broad rights; users and groups never do.",
+  equivalents: [
+    "CKV_AWS_62",
+    "CKV_AWS_63",
+    "CKV_AWS_1",
+    "CKV_AWS_49",
+    "CKV_AWS_274",
+    "AwsSolutions-IAM5",
+    "AVD-AWS-0057",
+    "[IAM.1]",
+    "[IAM.21]",
+  ],
   checkStack: (resources, ctx) => {
     const findings: Finding[] = [];
     for (const policy of identityPolicies(resources)) {
       const allows = policy.statements.filter((s) => s.effect === "Allow");
       const broad = allows.flatMap((s) => s.actions.filter(isWildcardAction).map((a) => ({ s, a })));
-      if (broad.length > 0) findings.push(finding(policy, ctx, `allows ${broad.map((b) => `"${b.a}"${b.s.sid ? ` (${b.s.sid})` : ""}`).join(", ")}`));
+      if (broad.length > 0)
+        findings.push(
+          finding(policy, ctx, `allows ${broad.map((b) => `"${b.a}"${b.s.sid ? ` (${b.s.sid})` : ""}`).join(", ")}`),
+        );
       for (const s of allows.filter((x) => x.notActions.length > 0)) {
-        findings.push(finding(policy, ctx, `statement ${s.sid ?? "(no Sid)"} allows every action except ${s.notActions.join(", ")} (Allow with NotAction)`));
+        findings.push(
+          finding(
+            policy,
+            ctx,
+            `statement ${s.sid ?? "(no Sid)"} allows every action except ${s.notActions.join(", ")} (Allow with NotAction)`,
+          ),
+        );
       }
     }
     // Every attachment type: a role's, a user's or a group's, one at a time or exclusive.
@@ -75,11 +108,18 @@ export const noWildcardActions: Rule = {
       const admin = ADMIN_POLICIES.find((p) => a.policyArn.endsWith(`:policy/${p}`));
       if (!admin) continue;
       if (a.kind !== "role") {
-        findings.push({ urn: a.source.urn, message: `attaches the AWS-managed ${admin} policy to ${principalLabel(a)}: admin policies go only to privilegedRoles roles, never to a user or group` });
+        findings.push({
+          urn: a.source.urn,
+          message: `attaches the AWS-managed ${admin} policy to ${principalLabel(a)}: admin policies go only to privilegedRoles roles, never to a user or group`,
+        });
         continue;
       }
       const allowed = !!a.principal && isPrivilegedRole(a.principal, ctx.config);
-      findings.push({ urn: a.source.urn, message: `${allowed ? "allowed exception (privilegedRoles): " : ""}attaches the AWS-managed ${admin} policy to ${principalLabel(a)}`, exception: allowed });
+      findings.push({
+        urn: a.source.urn,
+        message: `${allowed ? "allowed exception (privilegedRoles): " : ""}attaches the AWS-managed ${admin} policy to ${principalLabel(a)}`,
+        exception: allowed,
+      });
     }
     return findings;
   },
@@ -91,7 +131,11 @@ export const noWildcardActions: Rule = {
  * and the statement pins another resource type every request names to specific ARNs (the subnet), so the
  * grant stays bounded.
  */
-function createdWithinBounds(resources: readonly string[], unscoped: ReadonlySet<string>, types: readonly ActionResourceType[]): boolean {
+function createdWithinBounds(
+  resources: readonly string[],
+  unscoped: ReadonlySet<string>,
+  types: readonly ActionResourceType[],
+): boolean {
   const reached = types.filter((t) => [...unscoped].some((r) => mayAddress(r, t.arn)));
   if (!reached.every((t) => t.created)) return false;
   return types.some((t) => {
@@ -123,7 +167,11 @@ function pinnedToContainer(s: IamStatement): boolean {
  * request by one of the action's own condition keys to exact values (cloudwatch:namespace =
  * CloudWatchSynthetics), which bounds the grant as an ARN would.
  */
-async function optionalResourcePinnedByActionKey(s: IamStatement, action: string, types: readonly ActionResourceType[]): Promise<boolean> {
+async function optionalResourcePinnedByActionKey(
+  s: IamStatement,
+  action: string,
+  types: readonly ActionResourceType[],
+): Promise<boolean> {
   if (types.length === 0 || types.some((t) => t.required)) return false;
   const keys = await actionConditionKeysOf(action);
   return keys.some((key) => {
@@ -139,14 +187,27 @@ export const resourceStarOnlyWhereRequired: Rule = {
   enforcement: "mandatory",
   remediation:
     'Name the resource ARNs (a name prefix such as secret:<name>-* or task-definition/<family>:* is scoped). Keep "*" only in a statement whose actions all accept no resource ARN, and say so in its Sid. A resource the action creates may stay type-wide (network-interface/*) when the statement pins another resource the action requires (the subnet), or when its Condition pins the container by ArnEquals/StringEquals on ec2:Vpc or ec2:Subnet. An action whose resource types are all optional may keep "*" when its Condition pins one of the action\'s own keys to exact values (cloudwatch:PutMetricData with cloudwatch:namespace).',
-  equivalents: ["CKV_AWS_355", "CKV_AWS_356", "CKV_AWS_111 (related)", "CKV_AWS_290 (related)", "AwsSolutions-IAM5", "AVD-AWS-0057"],
+  equivalents: [
+    "CKV_AWS_355",
+    "CKV_AWS_356",
+    "CKV_AWS_111 (related)",
+    "CKV_AWS_290 (related)",
+    "AwsSolutions-IAM5",
+    "AVD-AWS-0057",
+  ],
   checkStack: async (resources, ctx) => {
     const findings: Finding[] = [];
     for (const policy of identityPolicies(resources)) {
       for (const s of policy.statements) {
         if (s.effect !== "Allow") continue;
         if (s.notResources.length > 0) {
-          findings.push(finding(policy, ctx, `statement ${s.sid ?? "(no Sid)"} allows its actions on every resource except ${s.notResources.join(", ")} (Allow with NotResource)`));
+          findings.push(
+            finding(
+              policy,
+              ctx,
+              `statement ${s.sid ?? "(no Sid)"} allows its actions on every resource except ${s.notResources.join(", ")} (Allow with NotResource)`,
+            ),
+          );
           continue;
         }
         const unscoped = new Set<string>();
@@ -167,7 +228,13 @@ export const resourceStarOnlyWhereRequired: Rule = {
         }
         if (scopable.size > 0) {
           const on = [...offending].map((r) => `"${r}"`).join(", ");
-          findings.push(finding(policy, ctx, `statement ${s.sid ?? "(no Sid)"} grants on ${on} actions that take resource ARNs: ${[...scopable].join(", ")}`));
+          findings.push(
+            finding(
+              policy,
+              ctx,
+              `statement ${s.sid ?? "(no Sid)"} grants on ${on} actions that take resource ARNs: ${[...scopable].join(", ")}`,
+            ),
+          );
         }
       }
     }
@@ -186,7 +253,11 @@ export const actionsExist: Rule = {
     for (const policy of identityPolicies(resources)) {
       for (const s of policy.statements) {
         for (const action of [...s.actions, ...s.notActions]) {
-          if (!(await actionExists(action))) findings.push({ urn: policy.source.urn, message: `statement ${s.sid ?? "(no Sid)"}: no IAM action matches "${action}"` });
+          if (!(await actionExists(action)))
+            findings.push({
+              urn: policy.source.urn,
+              message: `statement ${s.sid ?? "(no Sid)"}: no IAM action matches "${action}"`,
+            });
         }
       }
     }
@@ -196,9 +267,11 @@ export const actionsExist: Rule = {
 
 export const passRoleScoped: Rule = {
   name: "iam-passrole-scoped",
-  description: "iam:PassRole (however spelled: iam:Pass*, iam:*Role, iam:*, *) names role ARNs and carries an iam:PassedToService condition.",
+  description:
+    "iam:PassRole (however spelled: iam:Pass*, iam:*Role, iam:*, *) names role ARNs and carries an iam:PassedToService condition.",
   enforcement: "mandatory",
-  remediation: 'List the exact role ARNs and add Condition StringEquals "iam:PassedToService" (e.g. ecs-tasks.amazonaws.com).',
+  remediation:
+    'List the exact role ARNs and add Condition StringEquals "iam:PassedToService" (e.g. ecs-tasks.amazonaws.com).',
   equivalents: ["AVD-AWS-0342", "CKV_AWS_286 (related)", "CKV_AWS_110 (related)", "AwsSolutions-IAM5"],
   checkStack: async (resources, ctx) => {
     const findings: Finding[] = [];
@@ -208,8 +281,16 @@ export const passRoleScoped: Rule = {
         if (via.length === 0) continue;
         const problems: string[] = [];
         if (s.resources.some((r) => r === "*" || r.endsWith(":role/*"))) problems.push("names no specific role");
-        if (!conditionValues(s, ["StringEquals", "StringLike"], "iam:PassedToService")) problems.push("has no iam:PassedToService condition");
-        if (problems.length) findings.push(finding(policy, ctx, `statement ${s.sid ?? "(no Sid)"}: iam:PassRole${via.length === 1 && /^iam:PassRole$/i.test(via[0]) ? "" : ` (via ${via.join(", ")})`} ${problems.join(" and ")}`));
+        if (!conditionValues(s, ["StringEquals", "StringLike"], "iam:PassedToService"))
+          problems.push("has no iam:PassedToService condition");
+        if (problems.length)
+          findings.push(
+            finding(
+              policy,
+              ctx,
+              `statement ${s.sid ?? "(no Sid)"}: iam:PassRole${via.length === 1 && /^iam:PassRole$/i.test(via[0]) ? "" : ` (via ${via.join(", ")})`} ${problems.join(" and ")}`,
+            ),
+          );
       }
     }
     return findings;
@@ -218,15 +299,27 @@ export const passRoleScoped: Rule = {
 
 export const noUsersOrAccessKeys: Rule = {
   name: "iam-no-users-or-access-keys",
-  description: "No IAM users and no long-lived credentials (access keys, console login profiles, service-specific credentials such as CodeCommit or Keyspaces passwords, signing certificates, SSH keys), nor policies for users (inline, attached, exclusive, or through a PolicyAttachment's users): people use SSO, GitHub Actions uses OIDC.",
+  description:
+    "No IAM users and no long-lived credentials (access keys, console login profiles, service-specific credentials such as CodeCommit or Keyspaces passwords, signing certificates, SSH keys), nor policies for users (inline, attached, exclusive, or through a PolicyAttachment's users): people use SSO, GitHub Actions uses OIDC.",
   enforcement: "mandatory",
   remediation: "Remove the user or key; grant GitHub Actions a role trusted by the GitHub OIDC provider instead.",
-  equivalents: ["CKV_AWS_273", "CKV_AWS_40 (related)", "AVD-AWS-0143 (related)", "[IAM.2] (related)", "awsguard:access-keys-rotated (weaker)", "awsguard:mfa-enabled-for-iam-console-access (weaker)"],
+  equivalents: [
+    "CKV_AWS_273",
+    "CKV_AWS_40 (related)",
+    "AVD-AWS-0143 (related)",
+    "[IAM.2] (related)",
+    "awsguard:access-keys-rotated (weaker)",
+    "awsguard:mfa-enabled-for-iam-console-access (weaker)",
+  ],
   checkResource: (r) => {
-    if (USER_RESOURCES.includes(r.type)) return [{ message: `${r.type.split(":").pop()} "${r.name}" is a long-lived credential` }];
+    if (USER_RESOURCES.includes(r.type))
+      return [{ message: `${r.type.split(":").pop()} "${r.name}" is a long-lived credential` }];
     if (r.type === "aws:iam/policyAttachment:PolicyAttachment") {
       const users = (Array.isArray(r.props.users) ? r.props.users : []).map(str).filter((u): u is string => !!u);
-      if (users.length > 0) return [{ message: `PolicyAttachment "${r.name}" grants IAM users ${users.join(", ")}, long-lived credentials` }];
+      if (users.length > 0)
+        return [
+          { message: `PolicyAttachment "${r.name}" grants IAM users ${users.join(", ")}, long-lived credentials` },
+        ];
     }
     return [];
   },
@@ -250,15 +343,19 @@ export function githubTrustStatements(role: ResourceView): IamStatement[] {
   return (parseDocument(role.props.assumeRolePolicy) ?? []).filter((s) => {
     if (s.effect !== "Allow") return false;
     const federated = (s.principal as { Federated?: unknown } | undefined)?.Federated;
-    return (Array.isArray(federated) ? federated : [federated]).some((f) => typeof f === "string" && f.includes(GITHUB_OIDC_HOST));
+    return (Array.isArray(federated) ? federated : [federated]).some(
+      (f) => typeof f === "string" && f.includes(GITHUB_OIDC_HOST),
+    );
   });
 }
 
 export const githubTrustPinned: Rule = {
   name: "github-oidc-trust-pinned",
-  description: "A role GitHub's OIDC provider may assume requires aud sts.amazonaws.com and a sub pinned to one repository of the configured owner, spelled exactly as GitHub spells it (plain or immutable form); production roles admit only the production environment or branch.",
+  description:
+    "A role GitHub's OIDC provider may assume requires aud sts.amazonaws.com and a sub pinned to one repository of the configured owner, spelled exactly as GitHub spells it (plain or immutable form); production roles admit only the production environment or branch.",
   enforcement: "mandatory",
-  remediation: 'Use StringEquals "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" and "…:sub" = "repo:<owner>/<repo>:environment:<env>", with no wildcard in owner or repository.',
+  remediation:
+    'Use StringEquals "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" and "…:sub" = "repo:<owner>/<repo>:environment:<env>", with no wildcard in owner or repository.',
   equivalents: ["CKV_AWS_358"],
   checkResource: (r, ctx) => {
     if (r.type !== "aws:iam/role:Role") return [];
@@ -266,7 +363,8 @@ export const githubTrustPinned: Rule = {
     for (const s of githubTrustStatements(r)) {
       const label = `trust statement ${s.sid ?? "(no Sid)"}`;
       const aud = conditionValues(s, ["StringEquals"], `${GITHUB_OIDC_HOST}:aud`);
-      if (!aud || aud.length !== 1 || aud[0] !== "sts.amazonaws.com") findings.push({ message: `${label}: aud must be StringEquals "sts.amazonaws.com"` });
+      if (!aud || aud.length !== 1 || aud[0] !== "sts.amazonaws.com")
+        findings.push({ message: `${label}: aud must be StringEquals "sts.amazonaws.com"` });
       const subs = conditionValues(s, ["StringEquals", "StringLike"], `${GITHUB_OIDC_HOST}:sub`);
       if (!subs || subs.length === 0) {
         findings.push({ message: `${label}: no sub condition, so any repository on GitHub could assume the role` });
@@ -276,17 +374,25 @@ export const githubTrustPinned: Rule = {
         // repo:<owner>/<repo>:<context>, or GitHub's immutable form repo:<owner>@<id>/<repo>@<id>:<context>.
         const m = /^repo:([^/:@]+)(?:@\d+)?\/([^:@]+)(?:@\d+)?:(.+)$/.exec(sub);
         if (!m) {
-          findings.push({ message: `${label}: sub "${sub}" is not of the form repo:<owner>/<repo>:<context> or repo:<owner>@<id>/<repo>@<id>:<context>` });
+          findings.push({
+            message: `${label}: sub "${sub}" is not of the form repo:<owner>/<repo>:<context> or repo:<owner>@<id>/<repo>@<id>:<context>`,
+          });
           continue;
         }
         const [, owner, repo, context] = m;
-        if (/[*?]/.test(owner) || /[*?]/.test(repo)) findings.push({ message: `${label}: sub "${sub}" has a wildcard in owner or repository` });
-        else if (owner.toLowerCase() !== ctx.config.githubOwner.toLowerCase()) findings.push({ message: `${label}: sub "${sub}" trusts owner "${owner}", not "${ctx.config.githubOwner}"` });
+        if (/[*?]/.test(owner) || /[*?]/.test(repo))
+          findings.push({ message: `${label}: sub "${sub}" has a wildcard in owner or repository` });
+        else if (owner.toLowerCase() !== ctx.config.githubOwner.toLowerCase())
+          findings.push({ message: `${label}: sub "${sub}" trusts owner "${owner}", not "${ctx.config.githubOwner}"` });
         // GitHub's claim carries the owner as GitHub spells it, and StringEquals is case-sensitive: another spelling never matches.
-        else if (owner !== ctx.config.githubOwner) findings.push({ message: `${label}: sub "${sub}" spells the owner "${owner}", but GitHub spells it "${ctx.config.githubOwner}"; the subject is compared case-sensitively, so no token would ever match` });
+        else if (owner !== ctx.config.githubOwner)
+          findings.push({
+            message: `${label}: sub "${sub}" spells the owner "${owner}", but GitHub spells it "${ctx.config.githubOwner}"; the subject is compared case-sensitively, so no token would ever match`,
+          });
         if (ctx.production && !ctx.config.productionSubjects.includes(context)) {
           const name = roleName(r);
-          const preview = context === "pull_request" && !!name && ctx.config.previewRoles.some((p) => wildcardRegExp(p).test(name));
+          const preview =
+            context === "pull_request" && !!name && ctx.config.previewRoles.some((p) => wildcardRegExp(p).test(name));
           findings.push({
             message: `${preview ? "allowed exception (previewRoles): " : ""}${label}: production role trusts "${context}"; expected one of ${ctx.config.productionSubjects.join(", ")}`,
             exception: preview,
@@ -306,12 +412,16 @@ const SECRET_READING_MANAGED = ["AdministratorAccess", "PowerUserAccess", "Secre
 
 export const githubRolesReadNoSecrets: Rule = {
   name: "github-roles-read-no-secrets",
-  description: "A role GitHub may assume never reads a secret: no secretsmanager:GetSecretValue, no kms:Decrypt, no ssm:GetParameter* on a SecureString (however the action is spelled), and no managed policy that grants them.",
+  description:
+    "A role GitHub may assume never reads a secret: no secretsmanager:GetSecretValue, no kms:Decrypt, no ssm:GetParameter* on a SecureString (however the action is spelled), and no managed policy that grants them.",
   enforcement: "mandatory",
-  remediation: "Secrets are read by ECS or Lambda at run time with their own roles; remove the grant from the deploy role. Deployment facts belong in GitHub variables or plain SSM String parameters.",
+  remediation:
+    "Secrets are read by ECS or Lambda at run time with their own roles; remove the grant from the deploy role. Deployment facts belong in GitHub variables or plain SSM String parameters.",
   equivalents: [],
   checkStack: async (resources, ctx) => {
-    const githubRoleViews = resources.filter((r) => r.type === "aws:iam/role:Role" && githubTrustStatements(r).length > 0);
+    const githubRoleViews = resources.filter(
+      (r) => r.type === "aws:iam/role:Role" && githubTrustStatements(r).length > 0,
+    );
     // kms:Decrypt reads a secret when it is on "*" or on a key that encrypts Secrets Manager secrets
     // (Pulumi's own secrets-provider key, which a preview needs, is neither).
     // A secret may name its key by ARN, id or alias: each is resolved to the key's ARN. A key that cannot
@@ -335,11 +445,21 @@ export const githubRolesReadNoSecrets: Rule = {
         const reads = await grantsAny(s, SECRET_READS);
         const decrypts = await grantsAny(s, DECRYPT);
         const decryptsSecrets =
-          decrypts.length > 0 && s.resources.some((res) => res === "*" || secretKeys.some((k) => matchesArn(res, k)) || (keys.unresolved && /^arn:[^:]+:kms:[^:]*:[^:]*:key\//.test(res)));
+          decrypts.length > 0 &&
+          s.resources.some(
+            (res) =>
+              res === "*" ||
+              secretKeys.some((k) => matchesArn(res, k)) ||
+              (keys.unresolved && /^arn:[^:]+:kms:[^:]*:[^:]*:key\//.test(res)),
+          );
         const paramReads = await grantsAny(s, PARAMETER_READS);
-        const readsSecureParam = paramReads.length > 0 && s.resources.some((res) => res === "*" || secureParams.some((p) => matchesArn(res, p)));
+        const readsSecureParam =
+          paramReads.length > 0 &&
+          s.resources.some((res) => res === "*" || secureParams.some((p) => matchesArn(res, p)));
         if (reads.length || decryptsSecrets || readsSecureParam) {
-          const what = [...reads, ...(decryptsSecrets ? decrypts : []), ...(readsSecureParam ? paramReads : [])].join(", ");
+          const what = [...reads, ...(decryptsSecrets ? decrypts : []), ...(readsSecureParam ? paramReads : [])].join(
+            ", ",
+          );
           const onlyStateHeld =
             preview &&
             !readsSecureParam &&
@@ -347,7 +467,11 @@ export const githubRolesReadNoSecrets: Rule = {
             (!decryptsSecrets || onlyThroughSecretsManagerFor(s, stateHeld)) &&
             readsOnlyStateHeld(policy.statements, stateHeld);
           findings.push({
-            ...finding(policy, ctx, `${onlyStateHeld ? "allowed exception (previewRoles): " : ""}GitHub-trusted role ${roles.join(", ")} can read secrets: ${what} (${s.sid ?? "no Sid"})${onlyStateHeld ? ", only those whose values its stack's state already holds" : ""}`),
+            ...finding(
+              policy,
+              ctx,
+              `${onlyStateHeld ? "allowed exception (previewRoles): " : ""}GitHub-trusted role ${roles.join(", ")} can read secrets: ${what} (${s.sid ?? "no Sid"})${onlyStateHeld ? ", only those whose values its stack's state already holds" : ""}`,
+            ),
             ...(onlyStateHeld ? { exception: true } : {}),
           });
         }
@@ -360,7 +484,11 @@ export const githubRolesReadNoSecrets: Rule = {
       const managed = SECRET_READING_MANAGED.find((m) => a.policyArn.endsWith(`:policy/${m}`));
       if (!managed) continue;
       const allowed = isPrivilegedRole(target, ctx.config);
-      findings.push({ urn: a.source.urn, message: `${allowed ? "allowed exception (privilegedRoles): " : ""}GitHub-trusted role ${target} gets the AWS-managed ${managed} policy, which reads secrets`, exception: allowed });
+      findings.push({
+        urn: a.source.urn,
+        message: `${allowed ? "allowed exception (privilegedRoles): " : ""}GitHub-trusted role ${target} gets the AWS-managed ${managed} policy, which reads secrets`,
+        exception: allowed,
+      });
     }
     return findings;
   },
@@ -368,7 +496,12 @@ export const githubRolesReadNoSecrets: Rule = {
 
 /** ARNs of the secrets the stack writes a value into (a SecretVersion names them by ARN or id). */
 function stateHeldSecretArns(resources: readonly ResourceView[]): Set<string> {
-  const versioned = new Set(resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion").map((r) => str(r.props.secretId)).filter((v): v is string => !!v));
+  const versioned = new Set(
+    resources
+      .filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion")
+      .map((r) => str(r.props.secretId))
+      .filter((v): v is string => !!v),
+  );
   return new Set(
     resources
       .filter((r) => r.type === "aws:secretsmanager/secret:Secret")
@@ -380,7 +513,11 @@ function stateHeldSecretArns(resources: readonly ResourceView[]): Set<string> {
 /** Every secret read the policy allows is of a secret whose value the stack's state holds. */
 function readsOnlyStateHeld(statements: readonly IamStatement[], secrets: ReadonlySet<string>): boolean {
   return statements
-    .filter((x) => x.effect === "Allow" && x.actions.some((a) => /^secretsmanager:(getsecretvalue|batchgetsecretvalue|\*)$/i.test(a) || a === "*"))
+    .filter(
+      (x) =>
+        x.effect === "Allow" &&
+        x.actions.some((a) => /^secretsmanager:(getsecretvalue|batchgetsecretvalue|\*)$/i.test(a) || a === "*"),
+    )
     .every((x) => x.resources.every((r) => secrets.has(r)));
 }
 
@@ -391,14 +528,20 @@ function readsOnlyStateHeld(statements: readonly IamStatement[], secrets: Readon
 function onlyThroughSecretsManagerFor(s: IamStatement, secrets: ReadonlySet<string>): boolean {
   const via = conditionValues(s, ["StringEquals"], "kms:ViaService");
   const arns = conditionValues(s, ["StringEquals"], "kms:EncryptionContext:SecretARN");
-  return !!via && via.length > 0 && via.every((v) => /^secretsmanager\.[a-z0-9-]+\.amazonaws\.com$/.test(v)) && (!arns || arns.every((a) => secrets.has(a)));
+  return (
+    !!via &&
+    via.length > 0 &&
+    via.every((v) => /^secretsmanager\.[a-z0-9-]+\.amazonaws\.com$/.test(v)) &&
+    (!arns || arns.every((a) => secrets.has(a)))
+  );
 }
 
 export const executionRolesReadOwnSecrets: Rule = {
   name: "ecs-execution-role-reads-only-referenced-secrets",
   description: "A task execution role may read only the secrets its task definitions reference.",
   enforcement: "mandatory",
-  remediation: "Limit secretsmanager:GetSecretValue on the execution role to the secret ARNs named in the containers' secrets[].valueFrom and repositoryCredentials.",
+  remediation:
+    "Limit secretsmanager:GetSecretValue on the execution role to the secret ARNs named in the containers' secrets[].valueFrom and repositoryCredentials.",
   equivalents: [],
   checkStack: async (resources) => {
     const findings: Finding[] = [];
@@ -420,7 +563,11 @@ export const executionRolesReadOwnSecrets: Rule = {
           // However spelled: secretsmanager:Get*, secretsmanager:*, *.
           if ((await grantsAny(s, SECRET_READS)).length === 0) continue;
           const extra = s.resources.filter((res) => /[*?]/.test(res) || ![...arns].some((arn) => matchesArn(res, arn)));
-          if (extra.length) findings.push({ urn: policy.source.urn, message: `execution role ${role} can read secrets its task definitions (${families.join(", ")}) do not reference: ${extra.join(", ")}` });
+          if (extra.length)
+            findings.push({
+              urn: policy.source.urn,
+              message: `execution role ${role} can read secrets its task definitions (${families.join(", ")}) do not reference: ${extra.join(", ")}`,
+            });
         }
       }
     }
@@ -457,13 +604,18 @@ async function privilegedRoleNames(resources: readonly ResourceView[], ctx: Rule
   }
   for (const a of managedAttachments(resources)) {
     const managedName = IAM_CHANGING_MANAGED.find((m) => a.policyArn.endsWith(`:policy/${m}`));
-    if (a.kind === "role" && a.principal && managedName && !why.has(a.principal)) why.set(a.principal, `holds ${managedName}`);
+    if (a.kind === "role" && a.principal && managedName && !why.has(a.principal))
+      why.set(a.principal, `holds ${managedName}`);
   }
   for (const policy of identityPolicies(resources)) {
     for (const s of policy.statements.filter((x) => x.effect === "Allow")) {
       const broad = s.actions.filter(isWildcardAction);
       const changes = await iamChanges(s);
-      const reason = broad.length ? `allows ${broad.join(", ")}` : changes.length ? `can change IAM (${changes.join(", ")})` : undefined;
+      const reason = broad.length
+        ? `allows ${broad.join(", ")}`
+        : changes.length
+          ? `can change IAM (${changes.join(", ")})`
+          : undefined;
       if (reason) for (const role of policy.roles) if (!why.has(role)) why.set(role, reason);
     }
   }
@@ -479,7 +631,12 @@ export const githubRolesNoIamEscalation: Rule = {
     "A deploy role registers task definitions and updates its own services; IAM changes go through pulumi up by the deployer role (privilegedRoles). Pass only the services' own execution and task roles.",
   equivalents: ["CKV_AWS_286", "CKV_AWS_110", "CKV_AWS_289", "CKV_AWS_109", "AVD-AWS-0342 (related)"],
   checkStack: async (resources, ctx) => {
-    const githubRoles = new Set(resources.filter((r) => r.type === "aws:iam/role:Role" && githubTrustStatements(r).length > 0).map(roleName).filter((n): n is string => !!n));
+    const githubRoles = new Set(
+      resources
+        .filter((r) => r.type === "aws:iam/role:Role" && githubTrustStatements(r).length > 0)
+        .map(roleName)
+        .filter((n): n is string => !!n),
+    );
     if (githubRoles.size === 0) return [];
     const privilegedRoles = await privilegedRoleNames(resources, ctx);
     const roleArns = new Map<string, string>();
@@ -496,23 +653,48 @@ export const githubRolesNoIamEscalation: Rule = {
         const label = `GitHub-trusted role ${roles.join(", ")} (${s.sid ?? "no Sid"})`;
         const changes = await iamChanges(s);
         if (changes.length) {
-          const ownTrust = (await grantsAny(s, [/^iam:updateassumerolepolicy$/i])).length > 0 && s.resources.some((res) => roles.some((role) => matchesArn(res, roleArns.get(role) ?? `arn:aws:iam::*:role/${role}`)));
-          findings.push(finding(policy, ctx, `${label} can change IAM: ${changes.join(", ")}${ownTrust ? ", including its own trust policy" : ""}`));
+          const ownTrust =
+            (await grantsAny(s, [/^iam:updateassumerolepolicy$/i])).length > 0 &&
+            s.resources.some((res) =>
+              roles.some((role) => matchesArn(res, roleArns.get(role) ?? `arn:aws:iam::*:role/${role}`)),
+            );
+          findings.push(
+            finding(
+              policy,
+              ctx,
+              `${label} can change IAM: ${changes.join(", ")}${ownTrust ? ", including its own trust policy" : ""}`,
+            ),
+          );
         }
         // Passing a role to a service, or assuming it (role chaining), hands on its rights.
         const passes = (await grantsAny(s, [/^iam:passrole$/i])).length > 0;
         const assumes = (await grantsAny(s, [/^sts:assumerole$/i])).length > 0;
         if (!passes && !assumes) continue;
-        const reached = [...privilegedRoles].filter(([name]) => !roles.includes(name) && s.resources.some((res) => matchesArn(res, roleArns.get(name) ?? `arn:aws:iam::*:role/${name}`)));
+        const reached = [...privilegedRoles].filter(
+          ([name]) =>
+            !roles.includes(name) &&
+            s.resources.some((res) => matchesArn(res, roleArns.get(name) ?? `arn:aws:iam::*:role/${name}`)),
+        );
         const verb = passes && assumes ? "pass or assume" : passes ? "pass" : "assume";
-        if (reached.length) findings.push(finding(policy, ctx, `${label} can ${verb} more privileged roles: ${reached.map(([n, w]) => `${n} (${w})`).join(", ")}`));
+        if (reached.length)
+          findings.push(
+            finding(
+              policy,
+              ctx,
+              `${label} can ${verb} more privileged roles: ${reached.map(([n, w]) => `${n} (${w})`).join(", ")}`,
+            ),
+          );
       }
     }
     for (const a of managedAttachments(resources)) {
       const managedName = IAM_CHANGING_MANAGED.find((m) => a.policyArn.endsWith(`:policy/${m}`));
       if (a.kind !== "role" || !a.principal || !githubRoles.has(a.principal) || !managedName) continue;
       const allowed = isPrivilegedRole(a.principal, ctx.config);
-      findings.push({ urn: a.source.urn, message: `${allowed ? "allowed exception (privilegedRoles): " : ""}GitHub-trusted role ${a.principal} gets the AWS-managed ${managedName} policy, which changes IAM`, exception: allowed });
+      findings.push({
+        urn: a.source.urn,
+        message: `${allowed ? "allowed exception (privilegedRoles): " : ""}GitHub-trusted role ${a.principal} gets the AWS-managed ${managedName} policy, which changes IAM`,
+        exception: allowed,
+      });
     }
     return findings;
   },
@@ -520,16 +702,24 @@ export const githubRolesNoIamEscalation: Rule = {
 
 export const taskRoleIsNotExecutionRole: Rule = {
   name: "ecs-task-role-is-not-execution-role",
-  description: "A task definition's task role (the application's identity) is not its execution role (which ECS uses to pull the image and read the task's secrets).",
+  description:
+    "A task definition's task role (the application's identity) is not its execution role (which ECS uses to pull the image and read the task's secrets).",
   enforcement: "mandatory",
-  remediation: "Give the task its own task role with only what the application calls; keep secret reads on the execution role.",
+  remediation:
+    "Give the task its own task role with only what the application calls; keep secret reads on the execution role.",
   equivalents: ["CKV_AWS_249"],
   resourceClasses: [aws.ecs.TaskDefinition],
   checkResource: (r) => {
     if (r.type !== "aws:ecs/taskDefinition:TaskDefinition") return [];
     const task = str(r.props.taskRoleArn);
     const exec = str(r.props.executionRoleArn);
-    return task && exec && task === exec ? [{ message: `task definition ${str(r.props.family) ?? r.name} uses its execution role ${exec} as its task role: the application could read every secret the task starts with` }] : [];
+    return task && exec && task === exec
+      ? [
+          {
+            message: `task definition ${str(r.props.family) ?? r.name} uses its execution role ${exec} as its task role: the application could read every secret the task starts with`,
+          },
+        ]
+      : [];
   },
 };
 
@@ -567,7 +757,8 @@ export function secretKeyArns(resources: readonly ResourceView[]): { arns: strin
 
 /** Secret ARNs a task definition references (valueFrom without the `:json-key:version-stage:version-id` suffix). */
 export function referencedSecretArns(task: ResourceView): string[] {
-  let containers: { secrets?: { valueFrom?: string }[]; repositoryCredentials?: { credentialsParameter?: string } }[] = [];
+  let containers: { secrets?: { valueFrom?: string }[]; repositoryCredentials?: { credentialsParameter?: string } }[] =
+    [];
   try {
     containers = JSON.parse(String(task.props.containerDefinitions ?? "[]"));
   } catch {

@@ -73,7 +73,10 @@ export interface RuleOption<T = unknown> {
 export type RuleOptions = Readonly<Record<string, RuleOption>>;
 
 /** A rule's options, typed by its option specs' defaults. */
-export function optionsOf<O extends RuleOptions>(ctx: RuleContext, spec: O): { readonly [K in keyof O]: O[K]["default"] } {
+export function optionsOf<O extends RuleOptions>(
+  ctx: RuleContext,
+  spec: O,
+): { readonly [K in keyof O]: O[K]["default"] } {
   const out: Record<string, unknown> = {};
   for (const [key, option] of Object.entries(spec)) out[key] = key in ctx.options ? ctx.options[key] : option.default;
   return out as { readonly [K in keyof O]: O[K]["default"] };
@@ -98,8 +101,10 @@ function schemaProblem(value: unknown, schema: Schema, path: string): string | u
   const got = jsonType(value);
   if (want && got !== want && !(want === "number" && got === "integer")) return `${path}: expected ${want}, got ${got}`;
   if (typeof value === "number") {
-    if (typeof schema.minimum === "number" && value < schema.minimum) return `${path}: expected at least ${schema.minimum}, got ${value}`;
-    if (typeof schema.maximum === "number" && value > schema.maximum) return `${path}: expected at most ${schema.maximum}, got ${value}`;
+    if (typeof schema.minimum === "number" && value < schema.minimum)
+      return `${path}: expected at least ${schema.minimum}, got ${value}`;
+    if (typeof schema.maximum === "number" && value > schema.maximum)
+      return `${path}: expected at most ${schema.maximum}, got ${value}`;
   }
   if (Array.isArray(value) && schema.items && typeof schema.items === "object") {
     for (const [i, v] of value.entries()) {
@@ -120,12 +125,18 @@ function schemaProblem(value: unknown, schema: Schema, path: string): string | u
  * A rule's options from configuration, defaults filled in. Throws, naming `<rule>.<key>` (and the element),
  * on an option the rule does not have or a value its schema refuses.
  */
-export function resolveOptions(rule: Rule, given: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+export function resolveOptions(
+  rule: Rule,
+  given: Readonly<Record<string, unknown>> | undefined,
+): Record<string, unknown> {
   const spec = rule.options ?? {};
   const out: Record<string, unknown> = Object.fromEntries(Object.entries(spec).map(([k, o]) => [k, o.default]));
   for (const [key, value] of Object.entries(given ?? {})) {
     const option = spec[key];
-    if (!option) throw new Error(`policy config ${rule.name}.${key}: ${rule.name} has no option ${key}${Object.keys(spec).length ? ` (it has ${Object.keys(spec).join(", ")})` : ""}`);
+    if (!option)
+      throw new Error(
+        `policy config ${rule.name}.${key}: ${rule.name} has no option ${key}${Object.keys(spec).length ? ` (it has ${Object.keys(spec).join(", ")})` : ""}`,
+      );
     const problem = schemaProblem(value, option.schema, `${rule.name}.${key}`);
     if (problem) throw new Error(`policy config ${problem}`);
     out[key] = value;
@@ -142,7 +153,10 @@ export interface ResourceClass<TArgs> {
  * The props of `r` typed as the class's args when `r` is of that class, else `undefined`: the same test
  * `validateResourceOfType` of `@pulumi/policy` makes, for rules that the CLI, the plan and the audit share.
  */
-export function propsOf<TArgs>(r: ResourceView, cls: ResourceClass<TArgs>): Partial<Unwrap<NonNullable<TArgs>>> | undefined {
+export function propsOf<TArgs>(
+  r: ResourceView,
+  cls: ResourceClass<TArgs>,
+): Partial<Unwrap<NonNullable<TArgs>>> | undefined {
   return r.type === typeToken(cls) ? (r.props as Partial<Unwrap<NonNullable<TArgs>>>) : undefined;
 }
 
@@ -154,9 +168,14 @@ export function typeToken<TArgs>(cls: ResourceClass<TArgs>): string {
 }
 
 /** The resources of this class in the stack, each with typed props. */
-export function ofClass<TArgs>(resources: readonly ResourceView[], cls: ResourceClass<TArgs>): { view: ResourceView; props: Partial<Unwrap<NonNullable<TArgs>>> }[] {
+export function ofClass<TArgs>(
+  resources: readonly ResourceView[],
+  cls: ResourceClass<TArgs>,
+): { view: ResourceView; props: Partial<Unwrap<NonNullable<TArgs>>> }[] {
   const token = typeToken(cls);
-  return resources.filter((r) => r.type === token).map((view) => ({ view, props: view.props as Partial<Unwrap<NonNullable<TArgs>>> }));
+  return resources
+    .filter((r) => r.type === token)
+    .map((view) => ({ view, props: view.props as Partial<Unwrap<NonNullable<TArgs>>> }));
 }
 
 /** One result of evaluating the pack: the plan JSON's `violations` entries. */
@@ -209,7 +228,13 @@ export function levelFor(rule: Rule, production: boolean): Level {
 
 /** An IAM pattern (`*` any run, `?` one character) as a whole-string RegExp. */
 export function wildcardRegExp(pattern: string, flags = ""): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, flags);
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+    flags,
+  );
 }
 
 /**
@@ -283,7 +308,8 @@ export interface IamStatement {
   readonly condition: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
 }
 
-const list = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+const list = (v: unknown): string[] =>
+  v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
 
 /** Parses a policy document given as an object or as JSON; `undefined` when absent or unknown. */
 export function parseDocument(value: unknown): IamStatement[] | undefined {
@@ -360,13 +386,24 @@ export interface ManagedAttachment {
 }
 
 /** Attachment resource types, with where each keeps its policy ARNs and its principals (@pulumi/aws 7). */
-const ATTACHMENTS: Readonly<Record<string, { readonly arns: string; readonly principals: readonly [PrincipalKind, string, "one" | "list"][] }>> = {
+const ATTACHMENTS: Readonly<
+  Record<string, { readonly arns: string; readonly principals: readonly [PrincipalKind, string, "one" | "list"][] }>
+> = {
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { arns: "policyArn", principals: [["role", "role", "one"]] },
-  "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": { arns: "policyArns", principals: [["role", "roleName", "one"]] },
+  "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": {
+    arns: "policyArns",
+    principals: [["role", "roleName", "one"]],
+  },
   "aws:iam/userPolicyAttachment:UserPolicyAttachment": { arns: "policyArn", principals: [["user", "user", "one"]] },
-  "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": { arns: "policyArns", principals: [["user", "userName", "one"]] },
+  "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": {
+    arns: "policyArns",
+    principals: [["user", "userName", "one"]],
+  },
   "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": { arns: "policyArn", principals: [["group", "group", "one"]] },
-  "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": { arns: "policyArns", principals: [["group", "groupName", "one"]] },
+  "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": {
+    arns: "policyArns",
+    principals: [["group", "groupName", "one"]],
+  },
   "aws:iam/policyAttachment:PolicyAttachment": {
     arns: "policyArn",
     principals: [
@@ -421,7 +458,8 @@ export function managedAttachments(resources: readonly ResourceView[]): ManagedA
     }
     const shape = ATTACHMENTS[r.type];
     if (!shape) continue;
-    for (const [kind, prop, arity] of shape.principals) add(r, r.props[shape.arns], kind, arity === "one" ? [r.props[prop]] : asList(r.props[prop]));
+    for (const [kind, prop, arity] of shape.principals)
+      add(r, r.props[shape.arns], kind, arity === "one" ? [r.props[prop]] : asList(r.props[prop]));
   }
   return out;
 }
@@ -460,7 +498,12 @@ export function identityPolicies(resources: readonly ResourceView[]): IdentityPo
         break;
       case "aws:iam/policy:Policy": {
         const to = attached.get(r);
-        push(r, r.props.policy, { roles: unique(to?.roles), users: unique(to?.users), groups: unique(to?.groups), unknown: to?.unknown });
+        push(r, r.props.policy, {
+          roles: unique(to?.roles),
+          users: unique(to?.users),
+          groups: unique(to?.groups),
+          unknown: to?.unknown,
+        });
         break;
       }
       case "aws:iam/userPolicy:UserPolicy":
@@ -479,7 +522,11 @@ export function identityPolicies(resources: readonly ResourceView[]): IdentityPo
   }
   return out;
 
-  function push(source: ResourceView, doc: unknown, to: { roles?: string[]; users?: string[]; groups?: string[]; unknown?: boolean }): void {
+  function push(
+    source: ResourceView,
+    doc: unknown,
+    to: { roles?: string[]; users?: string[]; groups?: string[]; unknown?: boolean },
+  ): void {
     const statements = parseDocument(doc);
     if (!statements) return;
     const roles = to.roles ?? [];

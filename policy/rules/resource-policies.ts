@@ -8,7 +8,16 @@ import { Finding, IamStatement, ResourceView, Rule, parseDocument, propsOf, str 
  * (aws:SourceArn / aws:SourceAccount / aws:SourceOwner: a service acting for this account, a CloudFront
  * origin access control's distribution), or the caller's organization, account or ARN.
  */
-const CALLER_KEYS = ["aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourceorgid", "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "kms:calleraccount"];
+const CALLER_KEYS = [
+  "aws:sourcearn",
+  "aws:sourceaccount",
+  "aws:sourceowner",
+  "aws:sourceorgid",
+  "aws:principalorgid",
+  "aws:principalaccount",
+  "aws:principalarn",
+  "kms:calleraccount",
+];
 
 const concrete = (values: readonly string[]) => values.length > 0 && values.every((v) => v !== "" && v !== "*");
 
@@ -19,7 +28,12 @@ function pinsCaller(s: IamStatement): boolean {
       const k = key.toLowerCase();
       if (CALLER_KEYS.includes(k) && concrete(values)) return true;
       // A KMS grant bounded to resources of one account by encryption context (CloudWatch Logs' log group ARNs).
-      if (k.startsWith("kms:encryptioncontext:") && values.length > 0 && values.every((v) => /^arn:[^:]+:[^:]+:[^:]*:\d{12}:/.test(v))) return true;
+      if (
+        k.startsWith("kms:encryptioncontext:") &&
+        values.length > 0 &&
+        values.every((v) => /^arn:[^:]+:[^:]+:[^:]*:\d{12}:/.test(v))
+      )
+        return true;
     }
   }
   return false;
@@ -27,7 +41,8 @@ function pinsCaller(s: IamStatement): boolean {
 
 type Opening = "anyone" | "service";
 
-const listOf = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined || v === null ? [] : [String(v)]);
+const listOf = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map(String) : v === undefined || v === null ? [] : [String(v)];
 
 /** How a statement's Principal opens the resource: to anyone (`*`, `{"AWS": "*"}`), to an AWS service, or neither. */
 function opening(principal: unknown): { kind: Opening; who: string } | undefined {
@@ -64,8 +79,28 @@ export const resourcePoliciesPinCaller: Rule = {
   enforcement: "mandatory",
   remediation:
     "Name the principal (an account or role ARN), or add a Condition on aws:SourceArn / aws:SourceAccount (a service acting for this account: EventBridge rules, the CloudFront distribution of an origin access control) or aws:PrincipalOrgID. On aws.lambda.Permission set sourceArn or sourceAccount.",
-  equivalents: ["CKV_AWS_70", "CKV_AWS_168", "CKV_AWS_169", "CKV_AWS_283", "CKV_AWS_301", "AwsSolutions-S5 (related)", "AVD-AWS-0067", "[Lambda.1]"],
-  resourceClasses: [aws.lambda.Permission, aws.s3.BucketPolicy, aws.sqs.QueuePolicy, aws.sqs.Queue, aws.sns.TopicPolicy, aws.sns.Topic, aws.kms.Key, aws.kms.KeyPolicy, aws.secretsmanager.SecretPolicy, aws.secretsmanager.Secret],
+  equivalents: [
+    "CKV_AWS_70",
+    "CKV_AWS_168",
+    "CKV_AWS_169",
+    "CKV_AWS_283",
+    "CKV_AWS_301",
+    "AwsSolutions-S5 (related)",
+    "AVD-AWS-0067",
+    "[Lambda.1]",
+  ],
+  resourceClasses: [
+    aws.lambda.Permission,
+    aws.s3.BucketPolicy,
+    aws.sqs.QueuePolicy,
+    aws.sqs.Queue,
+    aws.sns.TopicPolicy,
+    aws.sns.Topic,
+    aws.kms.Key,
+    aws.kms.KeyPolicy,
+    aws.secretsmanager.SecretPolicy,
+    aws.secretsmanager.Secret,
+  ],
   checkResource: (r) => {
     const permission = propsOf(r, aws.lambda.Permission);
     if (permission) {
@@ -73,7 +108,11 @@ export const resourcePoliciesPinCaller: Rule = {
       const open = principal === "*" ? "anyone" : principal.endsWith(".amazonaws.com") ? "service" : undefined;
       if (!open) return [];
       if (str(permission.sourceArn) || str(permission.sourceAccount) || str(permission.principalOrgId)) return [];
-      return [{ message: `permission ${str(permission.statementId) ?? r.name} lets ${principal === "*" ? "anyone" : principal} invoke ${str(permission.function) ?? "the function"} without sourceArn, sourceAccount or principalOrgId` }];
+      return [
+        {
+          message: `permission ${str(permission.statementId) ?? r.name} lets ${principal === "*" ? "anyone" : principal} invoke ${str(permission.function) ?? "the function"} without sourceArn, sourceAccount or principalOrgId`,
+        },
+      ];
     }
     const found = resourcePolicies(r);
     if (!found) return [];
@@ -82,7 +121,9 @@ export const resourcePoliciesPinCaller: Rule = {
       if (s.effect !== "Allow") continue;
       const open = opening(s.principal);
       if (!open || pinsCaller(s)) continue;
-      findings.push({ message: `${found.what} statement ${s.sid ?? "(no Sid)"} admits ${open.who} without a condition that pins the caller (aws:SourceArn, aws:SourceAccount, aws:PrincipalOrgID...)` });
+      findings.push({
+        message: `${found.what} statement ${s.sid ?? "(no Sid)"} admits ${open.who} without a condition that pins the caller (aws:SourceArn, aws:SourceAccount, aws:PrincipalOrgID...)`,
+      });
     }
     return findings;
   },
@@ -90,7 +131,13 @@ export const resourcePoliciesPinCaller: Rule = {
 
 /** Condition keys that name a federated token's audience (`<issuer>:aud`, `SAML:aud`). */
 function pinsAudience(s: IamStatement): boolean {
-  return Object.entries(s.condition).some(([op, block]) => /^StringEquals/i.test(op) && Object.entries(block).some(([k, values]) => /:aud$/i.test(k) && concrete(values) && values.every((v) => !/[*?]/.test(v))));
+  return Object.entries(s.condition).some(
+    ([op, block]) =>
+      /^StringEquals/i.test(op) &&
+      Object.entries(block).some(
+        ([k, values]) => /:aud$/i.test(k) && concrete(values) && values.every((v) => !/[*?]/.test(v)),
+      ),
+  );
 }
 
 export const trustPoliciesPinned: Rule = {
@@ -98,7 +145,8 @@ export const trustPoliciesPinned: Rule = {
   description:
     'A role trusts no one at large: a trust statement for "*" (or AWS "*") pins the caller by aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:SourceArn or aws:SourceAccount, and one for a federated identity provider (other than GitHub, which github-oidc-trust-pinned checks) requires an exact audience (`<provider>:aud`).',
   enforcement: "mandatory",
-  remediation: 'Trust named principals (an account root, a role ARN, a service), or add the pinning Condition; for an OIDC or SAML provider add StringEquals "<provider>:aud" (SAML:aud) with the expected audience.',
+  remediation:
+    'Trust named principals (an account root, a role ARN, a service), or add the pinning Condition; for an OIDC or SAML provider add StringEquals "<provider>:aud" (SAML:aud) with the expected audience.',
   equivalents: ["CKV_AWS_60", "CKV_AWS_61", "IAM Access Analyzer external access"],
   resourceClasses: [aws.iam.Role],
   checkResource: (r) => {
@@ -110,9 +158,13 @@ export const trustPoliciesPinned: Rule = {
       if (s.effect !== "Allow" || github.has(JSON.stringify(s))) continue;
       const label = `trust statement ${s.sid ?? "(no Sid)"}`;
       const open = opening(s.principal);
-      if (open?.kind === "anyone" && !pinsCaller(s)) findings.push({ message: `${label} trusts ${open.who} without a condition that pins the caller` });
+      if (open?.kind === "anyone" && !pinsCaller(s))
+        findings.push({ message: `${label} trusts ${open.who} without a condition that pins the caller` });
       const federated = listOf((s.principal as { Federated?: unknown } | undefined)?.Federated);
-      if (federated.length > 0 && !pinsAudience(s)) findings.push({ message: `${label} trusts the identity provider ${federated.join(", ")} without an exact audience (StringEquals <provider>:aud)` });
+      if (federated.length > 0 && !pinsAudience(s))
+        findings.push({
+          message: `${label} trusts the identity provider ${federated.join(", ")} without an exact audience (StringEquals <provider>:aud)`,
+        });
     }
     return findings;
   },
@@ -122,13 +174,24 @@ export const lambdaUrlsUseIam: Rule = {
   name: "lambda-function-urls-use-iam",
   description: "A Lambda function URL requires IAM authorization (AWS_IAM), never NONE.",
   enforcement: "mandatory",
-  remediation: "Set authorizationType: AWS_IAM on the function URL, or put the function behind API Gateway or CloudFront with its own authorization.",
+  remediation:
+    "Set authorizationType: AWS_IAM on the function URL, or put the function behind API Gateway or CloudFront with its own authorization.",
   equivalents: ["CKV_AWS_258"],
   resourceClasses: [aws.lambda.FunctionUrl],
   checkResource: (r) => {
     const url = propsOf(r, aws.lambda.FunctionUrl);
-    return url && url.authorizationType !== "AWS_IAM" ? [{ message: `function URL of ${str(url.functionName) ?? r.name} has authorizationType ${String(url.authorizationType ?? "unset")}: anyone on the internet can invoke it` }] : [];
+    return url && url.authorizationType !== "AWS_IAM"
+      ? [
+          {
+            message: `function URL of ${str(url.functionName) ?? r.name} has authorizationType ${String(url.authorizationType ?? "unset")}: anyone on the internet can invoke it`,
+          },
+        ]
+      : [];
   },
 };
 
-export const RESOURCE_POLICY_RULES: readonly Rule[] = [resourcePoliciesPinCaller, trustPoliciesPinned, lambdaUrlsUseIam];
+export const RESOURCE_POLICY_RULES: readonly Rule[] = [
+  resourcePoliciesPinCaller,
+  trustPoliciesPinned,
+  lambdaUrlsUseIam,
+];

@@ -6,7 +6,16 @@
  */
 
 /** Words that name a secret wherever they stand in a variable name. */
-const SECRET_WORDS = new Set(["PASSWORD", "PASSWD", "MNEMONIC", "CREDENTIAL", "CREDENTIALS", "PRIVATEKEY", "APIKEY", "SECRETKEY"]);
+const SECRET_WORDS = new Set([
+  "PASSWORD",
+  "PASSWD",
+  "MNEMONIC",
+  "CREDENTIAL",
+  "CREDENTIALS",
+  "PRIVATEKEY",
+  "APIKEY",
+  "SECRETKEY",
+]);
 /** Run-together words that end in a secret word: PGPASSWORD, WALLETPRIVATEKEY. */
 const SECRET_ENDINGS = ["PASSWORD", "PASSWD", "PRIVATEKEY", "APIKEY", "SECRETKEY", "MNEMONIC"];
 /** Word pairs that name a secret: PRIVATE_KEY, API_KEY, SEED_PHRASE, ACCESS_KEY... */
@@ -17,7 +26,19 @@ const SECRET_PAIRS: readonly (readonly [string, string])[] = [
   ["SIGNING", "KEY"],
 ];
 /** `SECRET` and `TOKEN` name a secret unless the next word says it is a reference to one (`CONFIG_SECRET_ARN`, `LMR_TOKEN_ADDRESS`). */
-const REFERENCE_WORDS = new Set(["ARN", "NAME", "ID", "IDS", "REF", "PATH", "ADDRESS", "CONTRACT", "SYMBOL", "DECIMALS", "TYPE"]);
+const REFERENCE_WORDS = new Set([
+  "ARN",
+  "NAME",
+  "ID",
+  "IDS",
+  "REF",
+  "PATH",
+  "ADDRESS",
+  "CONTRACT",
+  "SYMBOL",
+  "DECIMALS",
+  "TYPE",
+]);
 
 /** Names that announce a secret: `WALLET_PRIVATE_KEY`, `telegramBotToken`, `DB_PASSWORD`; not `MAX_TOKENS` or `LMR_TOKEN_ADDRESS`. */
 export function isSecretLookingName(name: string): boolean {

@@ -27,7 +27,10 @@ describe("policy rules", () => {
       it(`${stack} plans with no mandatory violation`, async function () {
         this.timeout(60_000);
         const plan = await committedPlan(stack);
-        assert.deepEqual(plan.violations.filter((v) => v.level === "mandatory"), []);
+        assert.deepEqual(
+          plan.violations.filter((v) => v.level === "mandatory"),
+          [],
+        );
         // The configured exceptions, reported and never blocking: the infrastructure deployer's
         // administrator rights, and (in production) the preview role's pull_request trust.
         const exceptions = plan.violations.filter((v) => v.message.startsWith("allowed exception"));
@@ -50,8 +53,13 @@ describe("policy rules", () => {
         const advisory = plan.violations.filter((v) => v.level === "advisory" && !exceptions.includes(v));
         // Outside production only: unprotected state, a database that may be deleted without a snapshot (cheap to
         // tear down), and load balancers without deletion protection.
-        const nonProduction = stack === "lmn" ? [] : [statefulProtected.name, "rds-hardened", "load-balancers-deletion-protected"];
-        assert.deepEqual([...new Set(advisory.map((v) => v.policy))].filter((p) => !nonProduction.includes(p)), [], show(advisory));
+        const nonProduction =
+          stack === "lmn" ? [] : [statefulProtected.name, "rds-hardened", "load-balancers-deletion-protected"];
+        assert.deepEqual(
+          [...new Set(advisory.map((v) => v.policy))].filter((p) => !nonProduction.includes(p)),
+          [],
+          show(advisory),
+        );
       });
     }
   });
@@ -62,7 +70,10 @@ describe("policy rules", () => {
     it("exercises every rule in RULES with at least one firing and one passing case", () => {
       const missing = RULES.flatMap((rule) => {
         const c = coverage.get(rule.name) ?? { fires: 0, passes: 0 };
-        return [...(c.fires ? [] : [`${rule.name}: no firing case`]), ...(c.passes ? [] : [`${rule.name}: no passing case`])];
+        return [
+          ...(c.fires ? [] : [`${rule.name}: no firing case`]),
+          ...(c.passes ? [] : [`${rule.name}: no passing case`]),
+        ];
       });
       assert.deepEqual(missing, []);
       assert.equal(new Set(RULES.map((r) => r.name)).size, RULES.length, "rule names are unique");
@@ -82,10 +93,17 @@ describe("policy rules", () => {
       for (const rule of RULES) {
         const [level, peers, description] = rows.get(rule.name) as string[];
         assert.equal(level, rule.enforcement, rule.name);
-        assert.equal(description, rule.description.replace(/\|/g, "\\|"), `${rule.name}: the README says what the rule says`);
+        assert.equal(
+          description,
+          rule.description.replace(/\|/g, "\\|"),
+          `${rule.name}: the README says what the rule says`,
+        );
         assert.deepEqual(peers === "none" ? [] : peers.split(", "), [...(rule.equivalents ?? [])], rule.name);
         for (const [key, option] of Object.entries(rule.options ?? {})) {
-          assert.ok(readme.includes(`| \`${rule.name}\` | \`${key}\` | \`${JSON.stringify(option.default)}\` |`), `${rule.name}.${key} and its default are documented`);
+          assert.ok(
+            readme.includes(`| \`${rule.name}\` | \`${key}\` | \`${JSON.stringify(option.default)}\` |`),
+            `${rule.name}.${key} and its default are documented`,
+          );
         }
       }
     });

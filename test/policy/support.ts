@@ -29,7 +29,8 @@ export interface Expected {
   readonly stack?: TestStack;
 }
 
-export const matches = (message: string, fragment: string | RegExp) => (typeof fragment === "string" ? message.includes(fragment) : fragment.test(message));
+export const matches = (message: string, fragment: string | RegExp) =>
+  typeof fragment === "string" ? message.includes(fragment) : fragment.test(message);
 export const show = (vs: readonly PolicyViolation[]) => JSON.stringify(vs, null, 2);
 
 /** Asserts `rule` reported `expected` exactly (policy, URN, level, message) and returns that violation. */
@@ -37,10 +38,14 @@ export function fires(vs: readonly PolicyViolation[], rule: Rule, expected: Expe
   const urn = urnOf(expected.type, expected.name, expected.stack ?? "dev");
   const mine = vs.filter((v) => v.policy === rule.name);
   const hit = mine.find((v) => v.urn === urn && matches(v.message, expected.message));
-  assert.ok(hit, `expected ${rule.name} to fire on ${urn} saying ${String(expected.message)}; it reported:\n${show(mine)}`);
+  assert.ok(
+    hit,
+    `expected ${rule.name} to fire on ${urn} saying ${String(expected.message)}; it reported:\n${show(mine)}`,
+  );
   assert.equal(hit.level, expected.level, `level of ${rule.name} on ${expected.name}`);
   // A blocking finding tells what to change; an allowed exception says it is one.
-  if (hit.level === "mandatory" || !hit.message.startsWith("allowed exception")) assert.ok(hit.message.endsWith(rule.remediation), `remediation missing: ${hit.message}`);
+  if (hit.level === "mandatory" || !hit.message.startsWith("allowed exception"))
+    assert.ok(hit.message.endsWith(rule.remediation), `remediation missing: ${hit.message}`);
   record(rule, "fires");
   return hit;
 }
@@ -48,7 +53,11 @@ export function fires(vs: readonly PolicyViolation[], rule: Rule, expected: Expe
 /** Asserts `rule` reported nothing on the named resources (or nothing at all when none are named). */
 export function passes(vs: readonly PolicyViolation[], rule: Rule, ...names: string[]): void {
   const mine = vs.filter((v) => v.policy === rule.name && (names.length === 0 || names.includes(nameOf(v.urn))));
-  assert.deepEqual(mine, [], `expected ${rule.name} to pass${names.length ? ` on ${names.join(", ")}` : ""}; it reported:\n${show(mine)}`);
+  assert.deepEqual(
+    mine,
+    [],
+    `expected ${rule.name} to pass${names.length ? ` on ${names.join(", ")}` : ""}; it reported:\n${show(mine)}`,
+  );
   record(rule, "passes");
 }
 
@@ -87,7 +96,8 @@ export const T = {
   stack: "pulumi:pulumi:Stack",
 } as const;
 
-export const STACK_URN = (stack: TestStack) => `urn:pulumi:${stack}::lumerin-infra::pulumi:pulumi:Stack::lumerin-infra-${stack}`;
+export const STACK_URN = (stack: TestStack) =>
+  `urn:pulumi:${stack}::lumerin-infra::pulumi:pulumi:Stack::lumerin-infra-${stack}`;
 
 export const GITHUB_PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
 export const AUD = "token.actions.githubusercontent.com:aud";
@@ -104,8 +114,13 @@ export const managed = (name: string) => `arn:aws:iam::aws:policy/${name}`;
 export const ARN = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
 
 export type Statement = Record<string, unknown>;
-export const doc = (...statements: Statement[]) => pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements });
-export const allow = (action: string | string[], resource: pulumi.Input<string> | pulumi.Input<string>[], extra: Statement = {}): Statement => ({ Effect: "Allow", Action: action, Resource: resource, ...extra });
+export const doc = (...statements: Statement[]) =>
+  pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements });
+export const allow = (
+  action: string | string[],
+  resource: pulumi.Input<string> | pulumi.Input<string>[],
+  extra: Statement = {},
+): Statement => ({ Effect: "Allow", Action: action, Resource: resource, ...extra });
 
 export const ECS_TASKS_TRUST = JSON.stringify({
   Version: "2012-10-17",
@@ -116,12 +131,21 @@ export const ECS_TASKS_TRUST = JSON.stringify({
 export function githubTrust(condition?: Record<string, Record<string, string | string[]>>): string {
   return JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{ Sid: "GitHubActions", Effect: "Allow", Principal: { Federated: GITHUB_PROVIDER_ARN }, Action: "sts:AssumeRoleWithWebIdentity", ...(condition ? { Condition: condition } : {}) }],
+    Statement: [
+      {
+        Sid: "GitHubActions",
+        Effect: "Allow",
+        Principal: { Federated: GITHUB_PROVIDER_ARN },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        ...(condition ? { Condition: condition } : {}),
+      },
+    ],
   });
 }
 export const pinned = (sub: string) => githubTrust({ StringEquals: { [AUD]: "sts.amazonaws.com", [SUB]: sub } });
 
-export const role = (name: string, assumeRolePolicy: string = ECS_TASKS_TRUST) => new aws.iam.Role(name, { name, assumeRolePolicy });
+export const role = (name: string, assumeRolePolicy: string = ECS_TASKS_TRUST) =>
+  new aws.iam.Role(name, { name, assumeRolePolicy });
 
 export interface Container {
   name: string;
@@ -134,14 +158,20 @@ export interface Container {
   entryPoint?: string[];
 }
 
-export function taskDefinition(name: string, containers: Container[], extra: Partial<aws.ecs.TaskDefinitionArgs> = {}): aws.ecs.TaskDefinition {
+export function taskDefinition(
+  name: string,
+  containers: Container[],
+  extra: Partial<aws.ecs.TaskDefinitionArgs> = {},
+): aws.ecs.TaskDefinition {
   return new aws.ecs.TaskDefinition(name, {
     family: name,
     cpu: "256",
     memory: "512",
     networkMode: "awsvpc",
     requiresCompatibilities: ["FARGATE"],
-    containerDefinitions: pulumi.jsonStringify(containers.map((c) => ({ image: "ghcr.io/lumerin-protocol/app:v1.0.0", essential: true, ...c }))),
+    containerDefinitions: pulumi.jsonStringify(
+      containers.map((c) => ({ image: "ghcr.io/lumerin-protocol/app:v1.0.0", essential: true, ...c })),
+    ),
     ...extra,
   });
 }
@@ -157,8 +187,18 @@ export function lambda(name: string, variables: Record<string, pulumi.Input<stri
   });
 }
 
-export function distribution(name: string, viewerProtocolPolicy: string, minimumProtocolVersion: string, ordered: { pathPattern: string; viewerProtocolPolicy: string }[] = []): aws.cloudfront.Distribution {
-  const behaviour = { targetOriginId: "origin", allowedMethods: ["GET", "HEAD"], cachedMethods: ["GET", "HEAD"], cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6" };
+export function distribution(
+  name: string,
+  viewerProtocolPolicy: string,
+  minimumProtocolVersion: string,
+  ordered: { pathPattern: string; viewerProtocolPolicy: string }[] = [],
+): aws.cloudfront.Distribution {
+  const behaviour = {
+    targetOriginId: "origin",
+    allowedMethods: ["GET", "HEAD"],
+    cachedMethods: ["GET", "HEAD"],
+    cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6",
+  };
   return new aws.cloudfront.Distribution(name, {
     enabled: true,
     aliases: ["app.example.com"],
@@ -166,7 +206,12 @@ export function distribution(name: string, viewerProtocolPolicy: string, minimum
       {
         originId: "origin",
         domainName: "origin.example.com",
-        customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] },
+        customOriginConfig: {
+          httpPort: 80,
+          httpsPort: 443,
+          originProtocolPolicy: "https-only",
+          originSslProtocols: ["TLSv1.2"],
+        },
       },
     ],
     defaultCacheBehavior: { ...behaviour, viewerProtocolPolicy },

@@ -47,7 +47,8 @@ function matchObject(pattern: Readonly<Record<string, unknown>>, event: unknown,
 function matchValues(expected: readonly unknown[], actual: unknown, path: string): boolean {
   if (expected.length === 0) throw new Error(`${path}: an empty list matches nothing`);
   for (const value of expected) {
-    if (!isScalar(value)) throw new Error(`${path}: content filter ${JSON.stringify(value)} is not supported by this evaluator`);
+    if (!isScalar(value))
+      throw new Error(`${path}: content filter ${JSON.stringify(value)} is not supported by this evaluator`);
   }
   const candidates = Array.isArray(actual) ? actual : [actual];
   return candidates.some((candidate) => isScalar(candidate) && expected.some((value) => value === candidate));

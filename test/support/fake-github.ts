@@ -216,10 +216,20 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
 
 let nextCommentId = 5000;
 
-function answerComments(store: Record<string, FakeComment[]>, method: string, url: URL, baseUrl: string, body: { body?: string } | undefined, res: http.ServerResponse): void {
+function answerComments(
+  store: Record<string, FakeComment[]>,
+  method: string,
+  url: URL,
+  baseUrl: string,
+  body: { body?: string } | undefined,
+  res: http.ServerResponse,
+): void {
   const list = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(url.pathname);
   const one = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(url.pathname);
-  const find = (id: number) => Object.values(store).flat().find((c) => c.id === id);
+  const find = (id: number) =>
+    Object.values(store)
+      .flat()
+      .find((c) => c.id === id);
   if (list && method === "GET") {
     const all = store[`${list[1]}/${list[2]}#${list[3]}`] ?? [];
     const perPage = Math.min(positiveInt(url.searchParams.get("per_page"), 30), 100);
@@ -228,12 +238,21 @@ function answerComments(store: Record<string, FakeComment[]>, method: string, ur
     const next = new URL(url.pathname, baseUrl);
     next.searchParams.set("per_page", String(perPage));
     next.searchParams.set("page", String(page + 1));
-    sendJson(res, 200, all.slice((page - 1) * perPage, page * perPage), page < lastPage ? { link: `<${next}>; rel="next"` } : {});
+    sendJson(
+      res,
+      200,
+      all.slice((page - 1) * perPage, page * perPage),
+      page < lastPage ? { link: `<${next}>; rel="next"` } : {},
+    );
     return;
   }
   if (list && method === "POST" && typeof body?.body === "string") {
     const key = `${list[1]}/${list[2]}#${list[3]}`;
-    const comment: FakeComment = { id: nextCommentId++, body: body.body, user: { login: "github-actions[bot]", type: "Bot" } };
+    const comment: FakeComment = {
+      id: nextCommentId++,
+      body: body.body,
+      user: { login: "github-actions[bot]", type: "Bot" },
+    };
     (store[key] ??= []).push(comment);
     sendJson(res, 201, comment);
     return;

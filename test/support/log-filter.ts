@@ -59,12 +59,16 @@ class Parser {
     const field = selector
       .slice(2)
       .split(".")
-      .reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), json);
+      .reduce<unknown>(
+        (o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined),
+        json,
+      );
     const literal = this.take(/^("(?:[^"\\]|\\.)*"|-?\d+(\.\d+)?)/, "a string or number");
     if (literal.startsWith('"')) {
       if (op !== "=" && op !== "!=") throw new Error(`log-filter: ${op} on a string`);
       const want = literal.slice(1, -1);
-      const equal = typeof field === "string" && (want.endsWith("*") ? field.startsWith(want.slice(0, -1)) : field === want);
+      const equal =
+        typeof field === "string" && (want.endsWith("*") ? field.startsWith(want.slice(0, -1)) : field === want);
       return op === "=" ? equal : !equal;
     }
     if (typeof field !== "number") return false;

@@ -189,18 +189,28 @@ export function stackUrn(stack: string): string {
  * really over), then one more timer tick for anything else in flight.
  */
 export async function registeredAfterFailure(stack: string): Promise<string[]> {
-  for (let i = 0; i < 400 && !registeredInLastRun().includes(stackUrn(stack)); i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 400 && !registeredInLastRun().includes(stackUrn(stack)); i++)
+    await new Promise((r) => setTimeout(r, 5));
   await new Promise((r) => setTimeout(r, 10));
   return registeredInLastRun();
 }
 
 /** Runs the program on a bad config; returns the ConfigError, after checking that nothing but the stack was registered. */
-export async function configError(stack: string, overrides: Record<string, string | undefined>, extraSecretKeys: string[] = []): Promise<ConfigError> {
+export async function configError(
+  stack: string,
+  overrides: Record<string, string | undefined>,
+  extraSecretKeys: string[] = [],
+): Promise<ConfigError> {
   const error = await planWith(stack, { overrides, extraSecretKeys }).then(
-    (plan: Plan) => assert.fail(`the ${stack} plan should have failed; it registered ${plan.resources.length} resources`),
+    (plan: Plan) =>
+      assert.fail(`the ${stack} plan should have failed; it registered ${plan.resources.length} resources`),
     (err: unknown) => err,
   );
   assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-  assert.deepEqual(await registeredAfterFailure(stack), [stackUrn(stack)], "no resource registered besides the stack itself");
+  assert.deepEqual(
+    await registeredAfterFailure(stack),
+    [stackUrn(stack)],
+    "no resource registered besides the stack itself",
+  );
   return error;
 }

@@ -29,7 +29,11 @@ export interface Evaluated {
 }
 
 /** Captures `program` and evaluates `rules` on it; the plan is returned too, for URN lookups. */
-export async function evaluateProgram(rules: Rule | readonly Rule[], program: Program, opts: ViolationOptions = {}): Promise<Evaluated> {
+export async function evaluateProgram(
+  rules: Rule | readonly Rule[],
+  program: Program,
+  opts: ViolationOptions = {},
+): Promise<Evaluated> {
   const stack = opts.stack ?? "dev";
   const plan = await capture({
     project: PROJECT,
@@ -45,7 +49,11 @@ export async function evaluateProgram(rules: Rule | readonly Rule[], program: Pr
 }
 
 /** The violations `rules` report on what `program` builds. */
-export async function violations(rules: Rule | readonly Rule[], program: Program, opts: ViolationOptions = {}): Promise<PolicyViolation[]> {
+export async function violations(
+  rules: Rule | readonly Rule[],
+  program: Program,
+  opts: ViolationOptions = {},
+): Promise<PolicyViolation[]> {
   return (await evaluateProgram(rules, program, opts)).violations;
 }
 

@@ -12,7 +12,17 @@ import { Difference, compare } from "./compare";
 import { show } from "./render";
 import { StackTarget, checkSourceTarget } from "./target";
 import { Attributes, TfInstance, TfSource, isObject, isSensitive } from "./tfstate";
-import { LiveIndex, NOTHING_TO_ADOPT, PlanIndex, RULE_BY_PULUMI_TYPE, TypeRule, normalizeProtocol, peerOf, ruleKey, rulesForTfType } from "./types";
+import {
+  LiveIndex,
+  NOTHING_TO_ADOPT,
+  PlanIndex,
+  RULE_BY_PULUMI_TYPE,
+  TypeRule,
+  normalizeProtocol,
+  peerOf,
+  ruleKey,
+  rulesForTfType,
+} from "./types";
 
 export { StackTarget, checkSourceTarget, stackTarget } from "./target";
 
@@ -160,15 +170,25 @@ export function adopt(plan: Plan, sources: readonly TfSource[], target: StackTar
   }
   const matchedUrns = new Set(matches.map((m) => m.urn));
 
-  const plannedOnly = candidates.filter((r) => !matchedUrns.has(r.urn)).map((r) => classifyPlannedOnly(r, managed, planIndex, live, matches));
+  const plannedOnly = candidates
+    .filter((r) => !matchedUrns.has(r.urn))
+    .map((r) => classifyPlannedOnly(r, managed, planIndex, live, matches));
   const plannedRules = new Map<string, string>();
   for (const r of candidates) {
     if (!r.type.startsWith("aws:vpc/securityGroup")) continue;
     const key = RULE_BY_PULUMI_TYPE.get(r.type)?.planned(r, planIndex);
     if (key) plannedRules.set(key, r.name);
   }
-  const unmatchedLive = unmatched.map(({ instance, why }) => classifyUnmatched(instance, why, planIndex, live, plannedRules));
-  blockers.push(...leftBehindBlockers(unmatched.map((u) => u.instance), plannedOnly, planIndex));
+  const unmatchedLive = unmatched.map(({ instance, why }) =>
+    classifyUnmatched(instance, why, planIndex, live, plannedRules),
+  );
+  blockers.push(
+    ...leftBehindBlockers(
+      unmatched.map((u) => u.instance),
+      plannedOnly,
+      planIndex,
+    ),
+  );
 
   const warnings = providerWarnings(matches, managed, target, new Map(plan.resources.map((r) => [r.urn, r])));
 
@@ -190,7 +210,12 @@ export function adopt(plan: Plan, sources: readonly TfSource[], target: StackTar
  * A match through an alias that no ARN of the stack's account vouches for gets a warning
  * naming the provider the import will use.
  */
-function providerWarnings(matches: readonly Match[], managed: readonly TfInstance[], target: StackTarget, byUrn: ReadonlyMap<string, CapturedResource>): Warning[] {
+function providerWarnings(
+  matches: readonly Match[],
+  managed: readonly TfInstance[],
+  target: StackTarget,
+  byUrn: ReadonlyMap<string, CapturedResource>,
+): Warning[] {
   const vouched = new Set<string>();
   for (const i of managed) {
     const arn = typeof i.attributes.arn === "string" ? i.attributes.arn : "";
@@ -218,14 +243,22 @@ function liveIndex(managed: readonly TfInstance[]): LiveIndex {
   const distributionAliases = new Map<string, string>();
   for (const i of managed) {
     const a = i.attributes;
-    if (i.type === "aws_security_group" && typeof a.id === "string" && typeof a.name === "string") securityGroupName.set(a.id, a.name);
+    if (i.type === "aws_security_group" && typeof a.id === "string" && typeof a.name === "string")
+      securityGroupName.set(a.id, a.name);
     if (i.type === "aws_kms_alias" && typeof a.target_key_id === "string" && typeof a.name === "string") {
       const keyId = a.target_key_id.split("/").pop() as string;
       keyAliases.set(keyId, [...(keyAliases.get(keyId) ?? []), a.name]);
     }
-    if (i.type === "aws_secretsmanager_secret" && typeof a.arn === "string" && typeof a.name === "string") secretName.set(a.arn, a.name);
+    if (i.type === "aws_secretsmanager_secret" && typeof a.arn === "string" && typeof a.name === "string")
+      secretName.set(a.arn, a.name);
     if (i.type === "aws_cloudfront_distribution" && typeof a.id === "string" && Array.isArray(a.aliases)) {
-      distributionAliases.set(a.id, a.aliases.map((n) => String(n).toLowerCase().replace(/\.$/, "")).sort().join(","));
+      distributionAliases.set(
+        a.id,
+        a.aliases
+          .map((n) => String(n).toLowerCase().replace(/\.$/, ""))
+          .sort()
+          .join(","),
+      );
     }
   }
   return { securityGroupName, keyAliases, secretName, distributionAliases };
@@ -253,7 +286,8 @@ function translation(
 ): (value: unknown) => unknown {
   const pairs = new Map<string, string>();
   const add = (mock: unknown, real: unknown) => {
-    if (typeof mock === "string" && typeof real === "string" && mock.length >= 6 && mock !== real) pairs.set(mock, real);
+    if (typeof mock === "string" && typeof real === "string" && mock.length >= 6 && mock !== real)
+      pairs.set(mock, real);
   };
   for (const { instance, resource } of matched) {
     const a = instance.attributes;
@@ -274,7 +308,8 @@ function translation(
     if (matchedUrns.has(r.urn)) continue;
     const given = new Set(Object.values(r.inputs).filter((v): v is string => typeof v === "string"));
     const label = `(created: ${r.name})`;
-    for (const value of [r.id, r.outputs.arn]) if (typeof value === "string" && !given.has(value) && !pairs.has(value)) add(value, label);
+    for (const value of [r.id, r.outputs.arn])
+      if (typeof value === "string" && !given.has(value) && !pairs.has(value)) add(value, label);
   }
   for (const d of data) {
     const a = d.attributes;
@@ -301,15 +336,32 @@ function translation(
   return walk;
 }
 
-function compareMatch(instance: TfInstance, resource: CapturedResource, importId: string, translate: (v: unknown) => unknown): Match {
+function compareMatch(
+  instance: TfInstance,
+  resource: CapturedResource,
+  importId: string,
+  translate: (v: unknown) => unknown,
+): Match {
   const planned = translate(resource.inputs) as Record<string, unknown>;
   const secretTop = new Set(resource.secretInputs.map((p) => p.split(".")[0]));
   const comparison = knowsType(resource.type)
     ? compare(resource.type, planned, instance.attributes, resource.options.ignoreChanges)
-    : { differences: [] as Difference[], unknownAttributes: Object.keys(planned), replacements: [], sourceAttribute: new Map<string, string>() };
+    : {
+        differences: [] as Difference[],
+        unknownAttributes: Object.keys(planned),
+        replacements: [],
+        sourceAttribute: new Map<string, string>(),
+      };
   const changes: Change[] = comparison.differences.map((d) => {
     const top = d.path.split(".")[0];
-    const reason = comparison.replacements.find((r) => d.path === r.path || d.path.startsWith(`${r.path}.`) || r.path.startsWith(`${d.path}.`) || r.path.startsWith(`${top}[*]`) || r.path === top);
+    const reason = comparison.replacements.find(
+      (r) =>
+        d.path === r.path ||
+        d.path.startsWith(`${r.path}.`) ||
+        r.path.startsWith(`${d.path}.`) ||
+        r.path.startsWith(`${top}[*]`) ||
+        r.path === top,
+    );
     const sensitive = secretTop.has(top) || isSensitive(instance, comparison.sourceAttribute.get(top) ?? top);
     return {
       path: d.path,
@@ -338,7 +390,11 @@ function replacementBlockers(match: Match, resource: CapturedResource): Blocker[
   const holds = statefulHolds(match.type);
   if (!holds && !CLIENT_FACING.has(match.type)) return [];
   const what = holds ? `its ${holds} would be lost` : "its clients would lose it while a new one is made";
-  const detail = replacing.map((c) => (c.sensitive ? `${c.path} (sensitive)` : `${c.path}: live ${show(c.live)} → planned ${show(c.planned)}`)).join("; ");
+  const detail = replacing
+    .map((c) =>
+      c.sensitive ? `${c.path} (sensitive)` : `${c.path}: live ${show(c.live)} → planned ${show(c.planned)}`,
+    )
+    .join("; ");
   const why = replacing.map((c) => c.why).find(Boolean);
   return [
     {
@@ -352,20 +408,47 @@ function replacementBlockers(match: Match, resource: CapturedResource): Blocker[
 
 function physicalName(r: CapturedResource): string | undefined {
   const i = r.inputs;
-  for (const key of ["name", "identifier", "bucket", "family", "functionName", "alarmName", "dashboardName", "domainName"]) if (typeof i[key] === "string") return i[key] as string;
+  for (const key of [
+    "name",
+    "identifier",
+    "bucket",
+    "family",
+    "functionName",
+    "alarmName",
+    "dashboardName",
+    "domainName",
+  ])
+    if (typeof i[key] === "string") return i[key] as string;
   return undefined;
 }
 
 function liveName(a: Attributes): string | undefined {
-  for (const key of ["name", "identifier", "bucket", "family", "function_name", "alarm_name", "dashboard_name", "domain_name"]) if (typeof a[key] === "string") return a[key] as string;
+  for (const key of [
+    "name",
+    "identifier",
+    "bucket",
+    "family",
+    "function_name",
+    "alarm_name",
+    "dashboard_name",
+    "domain_name",
+  ])
+    if (typeof a[key] === "string") return a[key] as string;
   return undefined;
 }
 
-function classifyPlannedOnly(r: CapturedResource, managed: readonly TfInstance[], plan: PlanIndex, live: LiveIndex, matches: readonly Match[]): PlannedOnly {
+function classifyPlannedOnly(
+  r: CapturedResource,
+  managed: readonly TfInstance[],
+  plan: PlanIndex,
+  live: LiveIndex,
+  matches: readonly Match[],
+): PlannedOnly {
   const base = { urn: r.urn, type: r.type, name: r.name };
   const rule = RULE_BY_PULUMI_TYPE.get(r.type);
   if (!rule) return { ...base, status: "created", note: `no Terraform counterpart in the adoption table: created` };
-  if (!rule.importable) return { ...base, status: "created", note: "created, cannot collide (it holds no AWS object of its own)" };
+  if (!rule.importable)
+    return { ...base, status: "created", note: "created, cannot collide (it holds no AWS object of its own)" };
   const name = physicalName(r);
 
   if (r.type === "aws:cloudwatch/logGroup:LogGroup" && name) {
@@ -373,13 +456,31 @@ function classifyPlannedOnly(r: CapturedResource, managed: readonly TfInstance[]
     const rds = /^\/aws\/rds\/instance\/([^/]+)\/([a-z]+)$/.exec(name);
     if (rds) {
       const db = managed.find((i) => i.type === "aws_db_instance" && i.attributes.identifier === rds[1]);
-      const exports = Array.isArray(db?.attributes.enabled_cloudwatch_logs_exports) ? (db?.attributes.enabled_cloudwatch_logs_exports as unknown[]) : [];
-      if (db && exports.includes(rds[2])) return { ...base, status: "exists outside Terraform", note: `RDS made it for ${db.address}'s ${rds[2]} log export: import by id ${name}`, importId: name };
-      if (db) return { ...base, status: "created", note: `${db.address} does not export ${rds[2]} logs today: created, cannot collide` };
+      const exports = Array.isArray(db?.attributes.enabled_cloudwatch_logs_exports)
+        ? (db?.attributes.enabled_cloudwatch_logs_exports as unknown[])
+        : [];
+      if (db && exports.includes(rds[2]))
+        return {
+          ...base,
+          status: "exists outside Terraform",
+          note: `RDS made it for ${db.address}'s ${rds[2]} log export: import by id ${name}`,
+          importId: name,
+        };
+      if (db)
+        return {
+          ...base,
+          status: "created",
+          note: `${db.address} does not export ${rds[2]} logs today: created, cannot collide`,
+        };
     }
     const fn = /^\/aws\/lambda\/([^/]+)$/.exec(name);
     if (fn && managed.some((i) => i.type === "aws_lambda_function" && i.attributes.function_name === fn[1])) {
-      return { ...base, status: "exists outside Terraform", note: `Lambda made it on the function's first run: import by id ${name}`, importId: name };
+      return {
+        ...base,
+        status: "exists outside Terraform",
+        note: `Lambda made it on the function's first run: import by id ${name}`,
+        importId: name,
+      };
     }
   }
   if (r.type === "aws:ssm/parameter:Parameter" && name && /\/image-tag$/.test(name)) {
@@ -389,11 +490,21 @@ function classifyPlannedOnly(r: CapturedResource, managed: readonly TfInstance[]
       note: `a code deploy writes ${name}: if \`aws ssm get-parameter --name ${name}\` finds it, import it by id ${name} (add it to the import file) before \`pulumi up\`; else it is created`,
     };
   }
-  if (r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" || r.type === "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") {
+  if (
+    r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" ||
+    r.type === "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+  ) {
     return classifyRule(r, base, managed, plan, live, matches);
   }
-  const sameName = name ? managed.find((i) => rule.tfTypes.includes(i.type) && liveName(i.attributes) === name) : undefined;
-  if (sameName) return { ...base, status: "created", note: `${sameName.address} has the same name but another identity: see unmatchedLive` };
+  const sameName = name
+    ? managed.find((i) => rule.tfTypes.includes(i.type) && liveName(i.attributes) === name)
+    : undefined;
+  if (sameName)
+    return {
+      ...base,
+      status: "created",
+      note: `${sameName.address} has the same name but another identity: see unmatchedLive`,
+    };
   return { ...base, status: "created", note: name ? `no Terraform resource is named ${name}: created` : "created" };
 }
 
@@ -411,11 +522,17 @@ function classifyRule(
   const key = rule.planned(r, plan);
   const group = plan.byId.get(String(r.inputs.securityGroupId ?? ""));
   const adoptedGroup = group && matches.find((m) => m.urn === group.urn);
-  if (!key || !adoptedGroup) return { ...base, status: "created", note: "on a security group the stack creates: created, cannot collide" };
+  if (!key || !adoptedGroup)
+    return { ...base, status: "created", note: "on a security group the stack creates: created, cannot collide" };
   const sg = managed.find((i) => i.address === adoptedGroup.address);
   const inline = sg ? inlineRuleKeys(sg, direction, live) : [];
   const loose = managed
-    .filter((i) => i.type === "aws_security_group_rule" && i.attributes.type === direction && i.attributes.security_group_id === sg?.attributes.id)
+    .filter(
+      (i) =>
+        i.type === "aws_security_group_rule" &&
+        i.attributes.type === direction &&
+        i.attributes.security_group_id === sg?.attributes.id,
+    )
     .flatMap((i) => expandedRuleKeys(i.attributes, direction, live));
   if ([...inline, ...loose].includes(key)) {
     const groupId = String(sg?.attributes.id);
@@ -425,12 +542,18 @@ function classifyRule(
       note: `the same rule exists in ${sg?.address} (an inline or multi-peer rule, which has no rule id in the state): find its id with \`aws ec2 describe-security-group-rules --filters Name=group-id,Values=${groupId}\` and import it, or \`pulumi up\` fails on a duplicate rule`,
     };
   }
-  return { ...base, status: "created", note: `${adoptedGroup.address} has no such rule today: created, cannot collide` };
+  return {
+    ...base,
+    status: "created",
+    note: `${adoptedGroup.address} has no such rule today: created, cannot collide`,
+  };
 }
 
 function inlineRuleKeys(sg: TfInstance, direction: "ingress" | "egress", live: LiveIndex): string[] {
   const blocks = Array.isArray(sg.attributes[direction]) ? (sg.attributes[direction] as unknown[]) : [];
-  return blocks.filter(isObject).flatMap((b) => expandedRuleKeys({ ...b, security_group_id: sg.attributes.id }, direction, live));
+  return blocks
+    .filter(isObject)
+    .flatMap((b) => expandedRuleKeys({ ...b, security_group_id: sg.attributes.id }, direction, live));
 }
 
 /** One key per peer of a Terraform rule with several (each peer is its own AWS rule). */
@@ -439,41 +562,85 @@ function expandedRuleKeys(a: Attributes, direction: "ingress" | "egress", live: 
   const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
   const peers = [
     ...[...strings(a.cidr_blocks), ...strings(a.ipv6_cidr_blocks), ...strings(a.prefix_list_ids)].map(peerOf),
-    ...[...strings(a.security_groups), ...(typeof a.source_security_group_id === "string" && a.source_security_group_id ? [a.source_security_group_id] : [])].map(
-      (id) => `sg:${live.securityGroupName.get(id) ?? id}`,
-    ),
+    ...[
+      ...strings(a.security_groups),
+      ...(typeof a.source_security_group_id === "string" && a.source_security_group_id
+        ? [a.source_security_group_id]
+        : []),
+    ].map((id) => `sg:${live.securityGroupName.get(id) ?? id}`),
     ...(a.self === true ? [`sg:${group}`] : []),
   ];
-  return peers.map((peer) => ruleKey(direction, group, normalizeProtocol(typeof a.protocol === "string" ? a.protocol : undefined), a.from_port, a.to_port, peer)).filter((k): k is string => !!k);
+  return peers
+    .map((peer) =>
+      ruleKey(
+        direction,
+        group,
+        normalizeProtocol(typeof a.protocol === "string" ? a.protocol : undefined),
+        a.from_port,
+        a.to_port,
+        peer,
+      ),
+    )
+    .filter((k): k is string => !!k);
 }
 
-function classifyUnmatched(instance: TfInstance, why: string | undefined, plan: PlanIndex, live: LiveIndex, plannedRules: ReadonlyMap<string, string>): UnmatchedLive {
+function classifyUnmatched(
+  instance: TfInstance,
+  why: string | undefined,
+  plan: PlanIndex,
+  live: LiveIndex,
+  plannedRules: ReadonlyMap<string, string>,
+): UnmatchedLive {
   const base = { address: instance.address, file: instance.file, tfType: instance.type };
   if (why) return { ...base, reason: why, action: "terraform state rm and keep" };
   if (instance.type === "aws_security_group_rule") {
     // One Terraform rule with several peers is several AWS rules: deleting it would revoke one the program plans.
     const direction = instance.attributes.type === "egress" ? "egress" : "ingress";
-    const kept = expandedRuleKeys(instance.attributes, direction, live).map((k) => plannedRules.get(k)).filter((n): n is string => !!n);
+    const kept = expandedRuleKeys(instance.attributes, direction, live)
+      .map((k) => plannedRules.get(k))
+      .filter((n): n is string => !!n);
     if (kept.length > 0) {
-      return { ...base, reason: `its AWS rules include ones the program plans (${kept.join(", ")}): destroying it would revoke them`, action: "terraform state rm and keep" };
+      return {
+        ...base,
+        reason: `its AWS rules include ones the program plans (${kept.join(", ")}): destroying it would revoke them`,
+        action: "terraform state rm and keep",
+      };
     }
   }
   const nothing = NOTHING_TO_ADOPT[instance.type];
   if (nothing) return { ...base, reason: `nothing to adopt: ${nothing}`, action: "terraform state rm and keep" };
   const rules = rulesForTfType(instance.type);
-  if (rules.length === 0) return { ...base, reason: `type ${instance.type} is unknown to the adoption table: the program does not manage it`, action: "leave in Terraform" };
+  if (rules.length === 0)
+    return {
+      ...base,
+      reason: `type ${instance.type} is unknown to the adoption table: the program does not manage it`,
+      action: "leave in Terraform",
+    };
   // aws_security_group_rule holds either direction: name the one it is.
-  const types = rules.map((r) => r.pulumiType).sort((a, b) => Number(!a.toLowerCase().includes(String(instance.attributes.type))) - Number(!b.toLowerCase().includes(String(instance.attributes.type))));
+  const types = rules
+    .map((r) => r.pulumiType)
+    .sort(
+      (a, b) =>
+        Number(!a.toLowerCase().includes(String(instance.attributes.type))) -
+        Number(!b.toLowerCase().includes(String(instance.attributes.type))),
+    );
   const name = liveName(instance.attributes);
-  const what = name ? `no planned ${short(types[0])} is named ${name}` : `no planned ${short(types[0])} has its identity`;
+  const what = name
+    ? `no planned ${short(types[0])} is named ${name}`
+    : `no planned ${short(types[0])} has its identity`;
   if (types.some((t) => STATEFUL_TYPES[t]?.protectRequired)) {
     return { ...base, reason: `${what}: it holds ${statefulHolds(types[0])}`, action: "terraform state rm and keep" };
   }
   if (instance.type === "aws_secretsmanager_secret_version") {
-    return { ...base, reason: "the program writes no value to this secret: the value stays, filled out of band", action: "terraform state rm and keep" };
+    return {
+      ...base,
+      reason: "the program writes no value to this secret: the value stays, filled out of band",
+      action: "terraform state rm and keep",
+    };
   }
   const planned = types.some((t) => (plan.byType.get(t) ?? []).length > 0);
-  if (planned) return { ...base, reason: `${what}: the program's own resources take its place`, action: "delete after cut-over" };
+  if (planned)
+    return { ...base, reason: `${what}: the program's own resources take its place`, action: "delete after cut-over" };
   return { ...base, reason: `the program plans no ${short(types[0])}`, action: "leave in Terraform" };
 }
 
@@ -483,7 +650,27 @@ function short(type: string): string {
 
 /** Words of a physical name that say what it is for, without the environment and naming noise. */
 function stem(name: string): Set<string> {
-  const noise = new Set(["dev", "stg", "lmn", "prd", "use1", "v2", "v3", "svc", "tsk", "ecs", "lambda", "secrets", "secret", "config", "bedrock", "alb", "ext", "int", "aws"]);
+  const noise = new Set([
+    "dev",
+    "stg",
+    "lmn",
+    "prd",
+    "use1",
+    "v2",
+    "v3",
+    "svc",
+    "tsk",
+    "ecs",
+    "lambda",
+    "secrets",
+    "secret",
+    "config",
+    "bedrock",
+    "alb",
+    "ext",
+    "int",
+    "aws",
+  ]);
   return new Set(
     name
       .toLowerCase()
@@ -500,9 +687,15 @@ function overlap(a: Set<string>, b: Set<string>): number {
  * A live stateful or compute resource that nothing adopts, while the plan creates one of
  * the same kind and purpose: the new one starts empty (or both run at once).
  */
-function leftBehindBlockers(unmatched: readonly TfInstance[], plannedOnly: readonly PlannedOnly[], plan: PlanIndex): Blocker[] {
+function leftBehindBlockers(
+  unmatched: readonly TfInstance[],
+  plannedOnly: readonly PlannedOnly[],
+  plan: PlanIndex,
+): Blocker[] {
   const out: Blocker[] = [];
-  const plannedResources = plannedOnly.map((p) => (plan.byType.get(p.type) ?? []).find((r) => r.urn === p.urn)).filter((r): r is CapturedResource => !!r);
+  const plannedResources = plannedOnly
+    .map((p) => (plan.byType.get(p.type) ?? []).find((r) => r.urn === p.urn))
+    .filter((r): r is CapturedResource => !!r);
   for (const instance of unmatched) {
     const types = rulesForTfType(instance.type).map((r) => r.pulumiType);
     const type = types[0];
@@ -513,7 +706,11 @@ function leftBehindBlockers(unmatched: readonly TfInstance[], plannedOnly: reado
     const name = liveName(instance.attributes);
     if (!name) continue;
     const words = stem(name);
-    const kin = plannedResources.filter((r) => (data ? types.includes(r.type) : COMPUTE.has(r.type)) && overlap(stem(physicalName(r) ?? ""), words) >= Math.min(2, words.size));
+    const kin = plannedResources.filter(
+      (r) =>
+        (data ? types.includes(r.type) : COMPUTE.has(r.type)) &&
+        overlap(stem(physicalName(r) ?? ""), words) >= Math.min(2, words.size),
+    );
     for (const r of kin) {
       out.push(
         data

@@ -64,7 +64,11 @@ function candidates(key: string, renamed?: string): string[] {
   return out;
 }
 
-function pick(live: Record<string, unknown>, key: string, renamed?: string): { name: string; value: unknown } | undefined {
+function pick(
+  live: Record<string, unknown>,
+  key: string,
+  renamed?: string,
+): { name: string; value: unknown } | undefined {
   for (const name of candidates(key, renamed)) if (name in live) return { name, value: live[name] };
   return undefined;
 }
@@ -103,7 +107,13 @@ function parseJson(text: string): unknown {
 }
 
 function isEmpty(v: unknown): boolean {
-  return v === undefined || v === null || v === "" || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
+  return (
+    v === undefined ||
+    v === null ||
+    v === "" ||
+    (Array.isArray(v) && v.length === 0) ||
+    (isObject(v) && Object.keys(v).length === 0)
+  );
 }
 
 /** Values that AWS and Terraform write differently but mean the same: numbers as strings, a list of one for a scalar, key order, set order. */
@@ -140,7 +150,8 @@ export function sameMeaning(planned: unknown, live: unknown): boolean {
     const keys = new Set([...Object.keys(planned), ...Object.keys(live)]);
     return [...keys].every((k) => sameMeaning(planned[k], live[k]));
   }
-  if (planned === undefined || live === undefined || planned === null || live === null) return isEmpty(planned) && isEmpty(live);
+  if (planned === undefined || live === undefined || planned === null || live === null)
+    return isEmpty(planned) && isEmpty(live);
   return String(planned) === String(live);
 }
 
@@ -154,7 +165,12 @@ function differences(path: string, planned: unknown, live: unknown, out: Differe
   out.push({ path, live, planned });
 }
 
-export function compare(type: string, plannedInputs: Readonly<Record<string, unknown>>, live: Readonly<Record<string, unknown>>, ignore: readonly string[]): Comparison {
+export function compare(
+  type: string,
+  plannedInputs: Readonly<Record<string, unknown>>,
+  live: Readonly<Record<string, unknown>>,
+  ignore: readonly string[],
+): Comparison {
   const renamed = RENAMED[type] ?? {};
   const before: Record<string, unknown> = {};
   const after: Record<string, unknown> = {};
@@ -178,7 +194,10 @@ export function compare(type: string, plannedInputs: Readonly<Record<string, unk
   // the same): the "before" is the plan itself, with the live value where they differ.
   const differing = new Set(found.map((d) => d.path.split(".")[0]));
   const liveWhereDiffering = Object.fromEntries(Object.entries(before).filter(([k]) => differing.has(k)));
-  const replacements = replacementReasons(type, { ...after, ...liveWhereDiffering }, after).map((r) => ({ path: r.path, ...(r.why ? { why: r.why } : {}) }));
+  const replacements = replacementReasons(type, { ...after, ...liveWhereDiffering }, after).map((r) => ({
+    path: r.path,
+    ...(r.why ? { why: r.why } : {}),
+  }));
   return { differences: found, unknownAttributes, replacements, sourceAttribute };
 }
 

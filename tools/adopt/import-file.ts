@@ -39,7 +39,9 @@ export function buildImportFile(plan: Plan, report: AdoptReport, options: Import
   const stackUrn = stackUrnOf(plan);
   const imports: { resource: CapturedResource; id: string }[] = [
     ...report.matches.map((m) => ({ resource: byUrn.get(m.urn) as CapturedResource, id: m.importId })),
-    ...report.plannedOnly.filter((p) => p.importId).map((p) => ({ resource: byUrn.get(p.urn) as CapturedResource, id: p.importId as string })),
+    ...report.plannedOnly
+      .filter((p) => p.importId)
+      .map((p) => ({ resource: byUrn.get(p.urn) as CapturedResource, id: p.importId as string })),
   ].filter((i) => i.resource);
 
   // Every component above an imported resource, outermost first, and every explicit provider it uses.
@@ -53,7 +55,9 @@ export function buildImportFile(plan: Plan, report: AdoptReport, options: Import
     components.push(r);
   };
   for (const { resource } of imports) addAncestors(resource.parent);
-  const providers = [...new Set(imports.map((i) => i.resource.provider).filter((p): p is string => !!p))].map((urn) => byUrn.get(urn)).filter((p): p is CapturedResource => !!p);
+  const providers = [...new Set(imports.map((i) => i.resource.provider).filter((p): p is string => !!p))]
+    .map((urn) => byUrn.get(urn))
+    .filter((p): p is CapturedResource => !!p);
 
   const names = new Map<string, string>();
   const taken = new Set<string>();
@@ -67,13 +71,24 @@ export function buildImportFile(plan: Plan, report: AdoptReport, options: Import
     names.set(r.urn, name);
     return name;
   };
-  const parentOf = (r: CapturedResource): { parent?: string } => (r.parent && r.parent !== stackUrn && byUrn.has(r.parent) ? { parent: nameOf(byUrn.get(r.parent) as CapturedResource) } : {});
-  const logical = (r: CapturedResource, name: string): { logicalName?: string } => (name === r.name ? {} : { logicalName: r.name });
+  const parentOf = (r: CapturedResource): { parent?: string } =>
+    r.parent && r.parent !== stackUrn && byUrn.has(r.parent)
+      ? { parent: nameOf(byUrn.get(r.parent) as CapturedResource) }
+      : {};
+  const logical = (r: CapturedResource, name: string): { logicalName?: string } =>
+    name === r.name ? {} : { logicalName: r.name };
 
   const resources: ImportSpec[] = [];
   for (const p of providers) {
     const name = nameOf(p);
-    resources.push({ type: p.type, name, ...logical(p, name), ...parentOf(p), version: options.awsVersion, inputs: p.inputs });
+    resources.push({
+      type: p.type,
+      name,
+      ...logical(p, name),
+      ...parentOf(p),
+      version: options.awsVersion,
+      inputs: p.inputs,
+    });
   }
   for (const c of components) {
     const name = nameOf(c);
@@ -87,7 +102,9 @@ export function buildImportFile(plan: Plan, report: AdoptReport, options: Import
       id,
       ...logical(resource, name),
       ...parentOf(resource),
-      ...(resource.provider && byUrn.has(resource.provider) ? { provider: nameOf(byUrn.get(resource.provider) as CapturedResource) } : {}),
+      ...(resource.provider && byUrn.has(resource.provider)
+        ? { provider: nameOf(byUrn.get(resource.provider) as CapturedResource) }
+        : {}),
       ...(resource.type.startsWith("aws:") ? { version: options.awsVersion } : {}),
     });
   }
@@ -112,9 +129,13 @@ export function importedUrns(file: ImportFile, stack: string, project: string): 
     const parent = byName.get(spec.parent);
     if (parent) return `${chain(parent, depth + 1)}$${spec.type}`;
     const urn = file.nameTable[spec.parent];
-    if (!urn) throw new Error(`import file: the parent '${spec.parent}' of ${spec.name} has no entry in 'nameTable' or 'resources'`);
+    if (!urn)
+      throw new Error(
+        `import file: the parent '${spec.parent}' of ${spec.name} has no entry in 'nameTable' or 'resources'`,
+      );
     return `${urn.split("::")[2]}$${spec.type}`;
   };
-  for (const spec of file.resources) urns.set(spec.name, `urn:pulumi:${stack}::${project}::${chain(spec)}::${spec.logicalName ?? spec.name}`);
+  for (const spec of file.resources)
+    urns.set(spec.name, `urn:pulumi:${stack}::${project}::${chain(spec)}::${spec.logicalName ?? spec.name}`);
   return urns;
 }

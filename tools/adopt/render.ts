@@ -31,7 +31,9 @@ export function show(value: unknown): string {
 
 function counts(report: AdoptReport): string {
   const replaced = report.matches.filter((m) => m.changes.some((c) => c.effect === "replace")).length;
-  const updated = report.matches.filter((m) => m.changes.length > 0 && !m.changes.some((c) => c.effect === "replace")).length;
+  const updated = report.matches.filter(
+    (m) => m.changes.length > 0 && !m.changes.some((c) => c.effect === "replace"),
+  ).length;
   const outside = report.plannedOnly.filter((p) => p.status !== "created").length;
   return [
     `${report.matches.length} matched (${replaced} would be replaced, ${updated} updated, ${report.matches.length - replaced - updated} unchanged)`,
@@ -65,7 +67,8 @@ export function renderSummary(report: AdoptReport): string {
     for (const p of outside) lines.push(`  ${p.name} (${p.type}): ${p.note}`);
   }
   const byAction = new Map<string, string[]>();
-  for (const u of report.unmatchedLive) byAction.set(u.action, [...(byAction.get(u.action) ?? []), `${u.address}: ${u.reason}`]);
+  for (const u of report.unmatchedLive)
+    byAction.set(u.action, [...(byAction.get(u.action) ?? []), `${u.address}: ${u.reason}`]);
   for (const [action, items] of byAction) {
     lines.push("", `Live, not adopted: ${action}`);
     for (const item of items) lines.push(`  ${item}`);
@@ -87,7 +90,12 @@ const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g,
 export function renderReportMarkdown(report: AdoptReport): string {
   const out: string[] = [];
   out.push(`## Adoption of the Terraform estate by stack \`${report.stack}\``, "");
-  out.push(report.blockers.length ? `**Blocked**: ${report.blockers.length} problem(s) stop a safe adoption.` : "**Ready**: nothing stateful or client-facing is replaced.", "");
+  out.push(
+    report.blockers.length
+      ? `**Blocked**: ${report.blockers.length} problem(s) stop a safe adoption.`
+      : "**Ready**: nothing stateful or client-facing is replaced.",
+    "",
+  );
   out.push(counts(report), "");
   out.push("| state file | lineage | serial |", "|---|---|---|");
   for (const s of report.sources) out.push(`| \`${cell(s.file)}\` | \`${s.lineage}\` | ${s.serial} |`);
@@ -102,11 +110,15 @@ export function renderReportMarkdown(report: AdoptReport): string {
   out.push("", "### Matches", "", "| Terraform | Pulumi | import id | changes |", "|---|---|---|---|");
   for (const m of report.matches) {
     const changes = m.changes.length ? m.changes.map((c) => cell(change(c))).join("<br>") : "none";
-    out.push(`| \`${cell(m.address)}\` | \`${cell(m.name)}\` (${m.type.split(":").pop()}) | \`${cell(m.importId)}\` | ${changes} |`);
+    out.push(
+      `| \`${cell(m.address)}\` | \`${cell(m.name)}\` (${m.type.split(":").pop()}) | \`${cell(m.importId)}\` | ${changes} |`,
+    );
   }
   out.push("", "### Planned only", "", "| Pulumi | status | note |", "|---|---|---|");
-  for (const p of report.plannedOnly) out.push(`| \`${cell(p.name)}\` (${p.type.split(":").pop()}) | ${p.status} | ${cell(p.note)} |`);
+  for (const p of report.plannedOnly)
+    out.push(`| \`${cell(p.name)}\` (${p.type.split(":").pop()}) | ${p.status} | ${cell(p.note)} |`);
   out.push("", "### Live, not adopted", "", "| Terraform | action | reason |", "|---|---|---|");
-  for (const u of report.unmatchedLive) out.push(`| \`${cell(u.address)}\` (${cell(u.file)}) | ${u.action} | ${cell(u.reason)} |`);
+  for (const u of report.unmatchedLive)
+    out.push(`| \`${cell(u.address)}\` (${cell(u.file)}) | ${u.action} | ${cell(u.reason)} |`);
   return out.join("\n") + "\n";
 }

@@ -23,7 +23,11 @@ export function stackTarget(plan: Plan, config: Readonly<Record<string, string>>
 }
 
 /** The target from the stack's config alone; `providerRegions`: the regions of its explicit providers, when known. */
-export function configTarget(stack: string, config: Readonly<Record<string, string>>, providerRegions: readonly string[] = []): StackTarget {
+export function configTarget(
+  stack: string,
+  config: Readonly<Record<string, string>>,
+  providerRegions: readonly string[] = [],
+): StackTarget {
   let accountIds: string[] = [];
   try {
     const parsed = JSON.parse(config["aws:allowedAccountIds"] ?? "[]") as unknown;
@@ -54,9 +58,11 @@ export function checkSourceTarget(source: TfSource, target: StackTarget, checkRe
         );
       }
       if (checkRegion && region && !regions.has(region)) {
-        throw new TfStateError(source.file, `a state of region ${region} (${instance.address}), but stack ${target.stack} runs in ${[...regions].join(", ")} (aws:region)`);
+        throw new TfStateError(
+          source.file,
+          `a state of region ${region} (${instance.address}), but stack ${target.stack} runs in ${[...regions].join(", ")} (aws:region)`,
+        );
       }
     }
   }
 }
-

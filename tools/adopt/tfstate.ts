@@ -50,7 +50,10 @@ export function readTfState(file: string): TfSource {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new TfStateError(file, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new TfStateError(
+      file,
+      `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let doc: unknown;
   try {
@@ -66,9 +69,13 @@ export function parseTfState(file: string, doc: unknown): TfSource {
   if (!isObject(doc)) throw new TfStateError(file, "not a Terraform state: expected a JSON object");
   if (doc.version !== 4) {
     const seen = doc.version === undefined ? "no version" : `version ${JSON.stringify(doc.version)}`;
-    throw new TfStateError(file, `unsupported state format: ${seen}; expected version 4 (Terraform 0.12 or later, \`terraform state pull\`)`);
+    throw new TfStateError(
+      file,
+      `unsupported state format: ${seen}; expected version 4 (Terraform 0.12 or later, \`terraform state pull\`)`,
+    );
   }
-  if (typeof doc.lineage !== "string" || doc.lineage === "") throw new TfStateError(file, "malformed state: no lineage");
+  if (typeof doc.lineage !== "string" || doc.lineage === "")
+    throw new TfStateError(file, "malformed state: no lineage");
   if (typeof doc.serial !== "number") throw new TfStateError(file, "malformed state: no serial");
   if (!Array.isArray(doc.resources)) throw new TfStateError(file, "malformed state: `resources` is not a list");
 
@@ -78,11 +85,15 @@ export function parseTfState(file: string, doc: unknown): TfSource {
     const where = `resources[${i}]`;
     if (!isObject(resource)) throw new TfStateError(file, `malformed resource ${where}: not an object`);
     const { mode, type, name, provider, instances } = resource;
-    if (mode !== "managed" && mode !== "data") throw new TfStateError(file, `malformed resource ${where}: mode must be "managed" or "data"`);
+    if (mode !== "managed" && mode !== "data")
+      throw new TfStateError(file, `malformed resource ${where}: mode must be "managed" or "data"`);
     if (typeof type !== "string" || type === "") throw new TfStateError(file, `malformed resource ${where}: no type`);
-    if (typeof name !== "string" || name === "") throw new TfStateError(file, `malformed resource ${where} (${type}): no name`);
-    if (typeof provider !== "string") throw new TfStateError(file, `malformed resource ${where} (${type}.${name}): no provider`);
-    if (!Array.isArray(instances)) throw new TfStateError(file, `malformed resource ${where} (${type}.${name}): \`instances\` is not a list`);
+    if (typeof name !== "string" || name === "")
+      throw new TfStateError(file, `malformed resource ${where} (${type}): no name`);
+    if (typeof provider !== "string")
+      throw new TfStateError(file, `malformed resource ${where} (${type}.${name}): no provider`);
+    if (!Array.isArray(instances))
+      throw new TfStateError(file, `malformed resource ${where} (${type}.${name}): \`instances\` is not a list`);
     const module = typeof resource.module === "string" && resource.module ? `${resource.module}.` : "";
     const base = `${module}${mode === "data" ? "data." : ""}${type}.${name}`;
     instances.forEach((instance: unknown, j: number) => {
@@ -90,7 +101,8 @@ export function parseTfState(file: string, doc: unknown): TfSource {
         throw new TfStateError(file, `malformed resource ${base} (instance ${j}): no \`attributes\` object`);
       }
       const key = instance.index_key;
-      const address = key === undefined ? base : typeof key === "number" ? `${base}[${key}]` : `${base}[${JSON.stringify(key)}]`;
+      const address =
+        key === undefined ? base : typeof key === "number" ? `${base}[${key}]` : `${base}[${JSON.stringify(key)}]`;
       const alias = /\]\.([A-Za-z0-9_-]+)$/.exec(provider)?.[1];
       const parsed: TfInstance = {
         file,
@@ -106,7 +118,14 @@ export function parseTfState(file: string, doc: unknown): TfSource {
       (mode === "managed" ? managed : data).push(parsed);
     });
   });
-  return { file, lineage: doc.lineage, serial: doc.serial, terraformVersion: String(doc.terraform_version ?? "unknown"), managed, data };
+  return {
+    file,
+    lineage: doc.lineage,
+    serial: doc.serial,
+    terraformVersion: String(doc.terraform_version ?? "unknown"),
+    managed,
+    data,
+  };
 }
 
 /** Terraform writes each sensitive path as a list of steps (`get_attr` names, `index` keys). */
@@ -119,7 +138,8 @@ function sensitivePaths(raw: unknown): (string | number)[][] {
     for (const step of path) {
       if (!isObject(step)) continue;
       const value = step.value;
-      if (isObject(value) && "value" in value) steps.push(value.value as string | number); // index steps: {"value": {"value": k, "type": ...}}
+      if (isObject(value) && "value" in value)
+        steps.push(value.value as string | number); // index steps: {"value": {"value": k, "type": ...}}
       else if (typeof value === "string" || typeof value === "number") steps.push(value);
     }
     if (steps.length > 0) paths.push(steps);
@@ -142,7 +162,12 @@ const SECRET_ATTRIBUTES: Readonly<Record<string, (value: unknown) => unknown>> =
   password_wo: (v) => v,
   private_key: (v) => v,
   user_data: (v) => v,
-  environment: (v) => (Array.isArray(v) ? v.map((block) => (isObject(block) && isObject(block.variables) ? secretEntries(Object.entries(block.variables)) : undefined)) : undefined),
+  environment: (v) =>
+    Array.isArray(v)
+      ? v.map((block) =>
+          isObject(block) && isObject(block.variables) ? secretEntries(Object.entries(block.variables)) : undefined,
+        )
+      : undefined,
   container_definitions: (v) => {
     const defs = typeof v === "string" ? tryJson(v) : v;
     if (!Array.isArray(defs)) return undefined;
@@ -155,7 +180,12 @@ const SECRET_ATTRIBUTES: Readonly<Record<string, (value: unknown) => unknown>> =
 };
 
 function secretEntries(entries: readonly [string, unknown][]): unknown[] {
-  return entries.filter(([name, value]) => isSecretLookingName(name) || (typeof value === "string" && secretLookingValue(value) !== undefined)).map(([, value]) => value);
+  return entries
+    .filter(
+      ([name, value]) =>
+        isSecretLookingName(name) || (typeof value === "string" && secretLookingValue(value) !== undefined),
+    )
+    .map(([, value]) => value);
 }
 
 /** Shorter strings ("true", "info") are not worth scrubbing and would garble the report. */
@@ -182,7 +212,8 @@ export function sensitiveValues(sources: readonly TfSource[]): Set<string> {
   for (const source of sources) {
     for (const instance of [...source.managed, ...source.data]) {
       for (const path of instance.sensitivePaths) collect(at(instance.attributes, path));
-      for (const [name, pick] of Object.entries(SECRET_ATTRIBUTES)) if (name in instance.attributes) collect(pick(instance.attributes[name]));
+      for (const [name, pick] of Object.entries(SECRET_ATTRIBUTES))
+        if (name in instance.attributes) collect(pick(instance.attributes[name]));
     }
   }
   return found;

@@ -39,13 +39,16 @@ export interface TypeRule {
   importId(a: Attributes): string | undefined;
 }
 
-const s = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
+const s = (v: unknown): string | undefined =>
+  typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
 const last = (v: unknown, sep = "/"): string | undefined => s(v)?.split(sep).pop();
 /** The unqualified function in an identity (`join` drops a part that is empty, so "" would match nothing). */
 const NO_QUALIFIER = "$LATEST-or-unqualified";
-const join = (...parts: unknown[]): string | undefined => (parts.every((p) => s(p) !== undefined) ? parts.map((p) => s(p)).join("|") : undefined);
+const join = (...parts: unknown[]): string | undefined =>
+  parts.every((p) => s(p) !== undefined) ? parts.map((p) => s(p)).join("|") : undefined;
 /** `arn:...:loadbalancer/net/<name>/<hash>` → name. */
-const lbName = (arn: unknown): string | undefined => /:loadbalancer\/(?:net|app|gwy)\/([^/]+)\//.exec(s(arn) ?? "")?.[1];
+const lbName = (arn: unknown): string | undefined =>
+  /:loadbalancer\/(?:net|app|gwy)\/([^/]+)\//.exec(s(arn) ?? "")?.[1];
 /** A function given by name or ARN → name. */
 const functionName = (v: unknown): string | undefined => {
   const text = s(v);
@@ -56,7 +59,13 @@ const dnsName = (v: unknown): string | undefined => s(v)?.toLowerCase().replace(
 const inputs = (r: CapturedResource): Record<string, unknown> => r.inputs;
 
 /** A type named by one attribute on both sides, imported by that name or another attribute. */
-function byName(pulumiType: string, tfTypes: string[], tfName: string, pulumiName: string, importBy: string = tfName): TypeRule {
+function byName(
+  pulumiType: string,
+  tfTypes: string[],
+  tfName: string,
+  pulumiName: string,
+  importBy: string = tfName,
+): TypeRule {
   return {
     pulumiType,
     tfTypes,
@@ -80,20 +89,30 @@ function bucketPart(pulumiType: string, tfType: string): TypeRule {
 }
 
 /** A security group rule's identity: direction, group, protocol, ports and the one peer. */
-export function ruleKey(direction: "ingress" | "egress", group: string | undefined, protocol: unknown, from: unknown, to: unknown, peer: string | undefined): string | undefined {
+export function ruleKey(
+  direction: "ingress" | "egress",
+  group: string | undefined,
+  protocol: unknown,
+  from: unknown,
+  to: unknown,
+  peer: string | undefined,
+): string | undefined {
   if (!group || !peer) return undefined;
   const proto = normalizeProtocol(s(protocol));
   const all = proto === "-1";
-  return [direction, group, proto, all ? "" : s(from) ?? "", all ? "" : s(to) ?? "", peer].join("|");
+  return [direction, group, proto, all ? "" : (s(from) ?? ""), all ? "" : (s(to) ?? ""), peer].join("|");
 }
 
 export function normalizeProtocol(p: string | undefined): string {
   const map: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", all: "-1" };
-  return p === undefined ? "-1" : map[p.toLowerCase()] ?? p.toLowerCase();
+  return p === undefined ? "-1" : (map[p.toLowerCase()] ?? p.toLowerCase());
 }
 
 function vpcRule(direction: "ingress" | "egress"): TypeRule {
-  const pulumiType = direction === "ingress" ? "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" : "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+  const pulumiType =
+    direction === "ingress"
+      ? "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+      : "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
   return {
     pulumiType,
     tfTypes: [`aws_vpc_security_group_${direction}_rule`, "aws_security_group_rule"],
@@ -110,14 +129,18 @@ function vpcRule(direction: "ingress" | "egress"): TypeRule {
         return ruleKey(direction, group, a.protocol, a.from_port, a.to_port, peer);
       }
       const ref = s(a.referenced_security_group_id);
-      const peer = ref ? `sg:${live.securityGroupName.get(ref) ?? ref}` : peerOf(s(a.cidr_ipv4) ?? s(a.cidr_ipv6) ?? s(a.prefix_list_id));
+      const peer = ref
+        ? `sg:${live.securityGroupName.get(ref) ?? ref}`
+        : peerOf(s(a.cidr_ipv4) ?? s(a.cidr_ipv6) ?? s(a.prefix_list_id));
       return ruleKey(direction, group, a.ip_protocol, a.from_port, a.to_port, peer);
     },
     planned: (r, plan) => {
       const i = inputs(r);
       const group = s(plan.byId.get(s(i.securityGroupId) ?? "")?.inputs.name);
       const ref = s(i.referencedSecurityGroupId);
-      const peer = ref ? `sg:${s(plan.byId.get(ref)?.inputs.name) ?? ref}` : peerOf(s(i.cidrIpv4) ?? s(i.cidrIpv6) ?? s(i.prefixListId));
+      const peer = ref
+        ? `sg:${s(plan.byId.get(ref)?.inputs.name) ?? ref}`
+        : peerOf(s(i.cidrIpv4) ?? s(i.cidrIpv6) ?? s(i.prefixListId));
       return ruleKey(direction, group, i.ipProtocol, i.fromPort, i.toPort, peer);
     },
     importId: (a) => s(a.security_group_rule_id),
@@ -149,13 +172,19 @@ const bus = (v: unknown): string => s(v) ?? "default";
 
 export const TYPE_RULES: readonly TypeRule[] = [
   byName("aws:ecs/cluster:Cluster", ["aws_ecs_cluster"], "name", "name"),
-  byName("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", ["aws_ecs_cluster_capacity_providers"], "cluster_name", "clusterName"),
+  byName(
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+    ["aws_ecs_cluster_capacity_providers"],
+    "cluster_name",
+    "clusterName",
+  ),
   {
     pulumiType: "aws:ecs/service:Service",
     tfTypes: ["aws_ecs_service"],
     importable: true,
     live: (a) => (last(a.cluster) && s(a.name) ? `${last(a.cluster)}/${s(a.name)}` : undefined),
-    planned: (r) => (last(inputs(r).cluster) && s(inputs(r).name) ? `${last(inputs(r).cluster)}/${s(inputs(r).name)}` : undefined),
+    planned: (r) =>
+      last(inputs(r).cluster) && s(inputs(r).name) ? `${last(inputs(r).cluster)}/${s(inputs(r).name)}` : undefined,
     importId: (a) => (last(a.cluster) && s(a.name) ? `${last(a.cluster)}/${s(a.name)}` : undefined),
   },
   byName("aws:ecs/taskDefinition:TaskDefinition", ["aws_ecs_task_definition"], "family", "family", "arn"),
@@ -165,7 +194,8 @@ export const TYPE_RULES: readonly TypeRule[] = [
     tfTypes: ["aws_iam_role_policy"],
     importable: true,
     live: (a) => (s(a.role) && s(a.name) ? `${last(a.role)}:${s(a.name)}` : undefined),
-    planned: (r) => (s(inputs(r).role) && s(inputs(r).name) ? `${last(inputs(r).role)}:${s(inputs(r).name)}` : undefined),
+    planned: (r) =>
+      s(inputs(r).role) && s(inputs(r).name) ? `${last(inputs(r).role)}:${s(inputs(r).name)}` : undefined,
     importId: (a) => (s(a.role) && s(a.name) ? `${last(a.role)}:${s(a.name)}` : undefined),
   },
   {
@@ -173,7 +203,8 @@ export const TYPE_RULES: readonly TypeRule[] = [
     tfTypes: ["aws_iam_role_policy_attachment"],
     importable: true,
     live: (a) => (s(a.role) && s(a.policy_arn) ? `${last(a.role)}/${s(a.policy_arn)}` : undefined),
-    planned: (r) => (s(inputs(r).role) && s(inputs(r).policyArn) ? `${last(inputs(r).role)}/${s(inputs(r).policyArn)}` : undefined),
+    planned: (r) =>
+      s(inputs(r).role) && s(inputs(r).policyArn) ? `${last(inputs(r).role)}/${s(inputs(r).policyArn)}` : undefined,
     importId: (a) => (s(a.role) && s(a.policy_arn) ? `${last(a.role)}/${s(a.policy_arn)}` : undefined),
   },
   byName("aws:iam/policy:Policy", ["aws_iam_policy"], "name", "name", "arn"),
@@ -190,7 +221,12 @@ export const TYPE_RULES: readonly TypeRule[] = [
     pulumiType: "aws:kms/key:Key",
     tfTypes: ["aws_kms_key"],
     importable: true,
-    live: (a, live) => live.keyAliases.get(s(a.key_id) ?? s(a.id) ?? "")?.slice().sort().join(",") || undefined,
+    live: (a, live) =>
+      live.keyAliases
+        .get(s(a.key_id) ?? s(a.id) ?? "")
+        ?.slice()
+        .sort()
+        .join(",") || undefined,
     planned: (r, plan) =>
       (plan.byType.get("aws:kms/alias:Alias") ?? [])
         .filter((alias) => alias.inputs.targetKeyId === r.id || alias.inputs.targetKeyId === r.outputs.arn)
@@ -206,10 +242,13 @@ export const TYPE_RULES: readonly TypeRule[] = [
     tfTypes: ["aws_lambda_permission"],
     importable: true,
     live: (a) => join(functionName(a.function_name), s(a.qualifier) ?? NO_QUALIFIER, a.statement_id),
-    planned: (r) => join(functionName(inputs(r).function), s(inputs(r).qualifier) ?? NO_QUALIFIER, inputs(r).statementId),
+    planned: (r) =>
+      join(functionName(inputs(r).function), s(inputs(r).qualifier) ?? NO_QUALIFIER, inputs(r).statementId),
     importId: (a) => {
       const fn = functionName(a.function_name);
-      return fn && s(a.statement_id) ? `${fn}${s(a.qualifier) ? `:${s(a.qualifier)}` : ""}/${s(a.statement_id)}` : undefined;
+      return fn && s(a.statement_id)
+        ? `${fn}${s(a.qualifier) ? `:${s(a.qualifier)}` : ""}/${s(a.statement_id)}`
+        : undefined;
     },
   },
   {
@@ -238,7 +277,9 @@ export const TYPE_RULES: readonly TypeRule[] = [
     live: (a) => join(bus(a.event_bus_name), a.rule, a.target_id),
     planned: (r) => join(bus(inputs(r).eventBusName), inputs(r).rule, inputs(r).targetId),
     importId: (a) =>
-      s(a.rule) && s(a.target_id) ? `${bus(a.event_bus_name) === "default" ? "" : `${bus(a.event_bus_name)}/`}${s(a.rule)}/${s(a.target_id)}` : undefined,
+      s(a.rule) && s(a.target_id)
+        ? `${bus(a.event_bus_name) === "default" ? "" : `${bus(a.event_bus_name)}/`}${s(a.rule)}/${s(a.target_id)}`
+        : undefined,
   },
   byName("aws:cloudwatch/logGroup:LogGroup", ["aws_cloudwatch_log_group"], "name", "name"),
   {
@@ -267,23 +308,36 @@ export const TYPE_RULES: readonly TypeRule[] = [
     pulumiType: "aws:secretsmanager/secretVersion:SecretVersion",
     tfTypes: ["aws_secretsmanager_secret_version"],
     importable: true,
-    live: (a, live) => live.secretName.get(s(a.secret_id) ?? "") ?? s(a.secret_id)?.replace(/^arn:.*:secret:(.+)-[A-Za-z0-9]{6}$/, "$1"),
+    live: (a, live) =>
+      live.secretName.get(s(a.secret_id) ?? "") ?? s(a.secret_id)?.replace(/^arn:.*:secret:(.+)-[A-Za-z0-9]{6}$/, "$1"),
     planned: (r, plan) => s(plan.byId.get(s(inputs(r).secretId) ?? "")?.inputs.name) ?? s(inputs(r).secretId),
-    importId: (a) => (s(a.id)?.includes("|") ? s(a.id) : s(a.secret_id) && s(a.version_id) ? `${s(a.secret_id)}|${s(a.version_id)}` : undefined),
+    importId: (a) =>
+      s(a.id)?.includes("|")
+        ? s(a.id)
+        : s(a.secret_id) && s(a.version_id)
+          ? `${s(a.secret_id)}|${s(a.version_id)}`
+          : undefined,
   },
   byName("aws:s3/bucket:Bucket", ["aws_s3_bucket"], "bucket", "bucket"),
   bucketPart("aws:s3/bucketPolicy:BucketPolicy", "aws_s3_bucket_policy"),
   bucketPart("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws_s3_bucket_public_access_block"),
   bucketPart("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws_s3_bucket_ownership_controls"),
   bucketPart("aws:s3/bucketVersioning:BucketVersioning", "aws_s3_bucket_versioning"),
-  bucketPart("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "aws_s3_bucket_server_side_encryption_configuration"),
-  bucketPart("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws_s3_bucket_lifecycle_configuration"),
+  bucketPart(
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws_s3_bucket_server_side_encryption_configuration",
+  ),
+  bucketPart(
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws_s3_bucket_lifecycle_configuration",
+  ),
   {
     pulumiType: "aws:s3/bucketObjectv2:BucketObjectv2",
     tfTypes: ["aws_s3_object"],
     importable: true,
     live: (a) => (s(a.bucket) && s(a.key) ? `${s(a.bucket)}/${s(a.key)}` : undefined),
-    planned: (r) => (s(inputs(r).bucket) && s(inputs(r).key) ? `${s(inputs(r).bucket)}/${s(inputs(r).key)}` : undefined),
+    planned: (r) =>
+      s(inputs(r).bucket) && s(inputs(r).key) ? `${s(inputs(r).bucket)}/${s(inputs(r).key)}` : undefined,
     importId: (a) => (s(a.bucket) && s(a.key) ? `${s(a.bucket)}/${s(a.key)}` : undefined),
   },
   byName("aws:lb/loadBalancer:LoadBalancer", ["aws_lb", "aws_alb"], "name", "name", "arn"),
@@ -305,7 +359,9 @@ export const TYPE_RULES: readonly TypeRule[] = [
     importId: (a) => {
       if (/^Z[A-Z0-9]+_/.test(s(a.id) ?? "")) return s(a.id);
       const name = dnsName(a.fqdn ?? a.name);
-      return s(a.zone_id) && name && s(a.type) ? [a.zone_id, name, a.type, ...(s(a.set_identifier) ? [a.set_identifier] : [])].join("_") : undefined;
+      return s(a.zone_id) && name && s(a.type)
+        ? [a.zone_id, name, a.type, ...(s(a.set_identifier) ? [a.set_identifier] : [])].join("_")
+        : undefined;
     },
   },
   {
@@ -313,7 +369,13 @@ export const TYPE_RULES: readonly TypeRule[] = [
     tfTypes: ["aws_route53_health_check"],
     importable: true,
     live: (a) => join(a.type, dnsName(a.fqdn) ?? a.ip_address, a.port ?? "", a.resource_path ?? ""),
-    planned: (r) => join(inputs(r).type, dnsName(inputs(r).fqdn) ?? inputs(r).ipAddress, inputs(r).port ?? "", inputs(r).resourcePath ?? ""),
+    planned: (r) =>
+      join(
+        inputs(r).type,
+        dnsName(inputs(r).fqdn) ?? inputs(r).ipAddress,
+        inputs(r).port ?? "",
+        inputs(r).resourcePath ?? "",
+      ),
     importId: (a) => s(a.id),
   },
   byName("aws:rds/instance:Instance", ["aws_db_instance"], "identifier", "identifier"),
@@ -339,12 +401,32 @@ export const TYPE_RULES: readonly TypeRule[] = [
     pulumiType: "aws:cloudfront/distribution:Distribution",
     tfTypes: ["aws_cloudfront_distribution"],
     importable: true,
-    live: (a) => list(a.aliases).map((n) => dnsName(n)).sort().join(",") || undefined,
-    planned: (r) => list(inputs(r).aliases).map((n) => dnsName(n)).sort().join(",") || undefined,
+    live: (a) =>
+      list(a.aliases)
+        .map((n) => dnsName(n))
+        .sort()
+        .join(",") || undefined,
+    planned: (r) =>
+      list(inputs(r).aliases)
+        .map((n) => dnsName(n))
+        .sort()
+        .join(",") || undefined,
     importId: (a) => s(a.id),
   },
-  byName("aws:cloudfront/originAccessControl:OriginAccessControl", ["aws_cloudfront_origin_access_control"], "name", "name", "id"),
-  byName("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", ["aws_cloudfront_response_headers_policy"], "name", "name", "id"),
+  byName(
+    "aws:cloudfront/originAccessControl:OriginAccessControl",
+    ["aws_cloudfront_origin_access_control"],
+    "name",
+    "name",
+    "id",
+  ),
+  byName(
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+    ["aws_cloudfront_response_headers_policy"],
+    "name",
+    "name",
+    "id",
+  ),
   {
     pulumiType: "aws:cloudfront/monitoringSubscription:MonitoringSubscription",
     tfTypes: ["aws_cloudfront_monitoring_subscription"],
@@ -352,7 +434,12 @@ export const TYPE_RULES: readonly TypeRule[] = [
     live: (a, live) => live.distributionAliases.get(s(a.distribution_id) ?? ""),
     planned: (r, plan) => {
       const d = plan.byId.get(s(inputs(r).distributionId) ?? "");
-      return d ? list(d.inputs.aliases).map((n) => dnsName(n)).sort().join(",") || undefined : undefined;
+      return d
+        ? list(d.inputs.aliases)
+            .map((n) => dnsName(n))
+            .sort()
+            .join(",") || undefined
+        : undefined;
     },
     importId: (a) => s(a.distribution_id),
   },
