@@ -88,8 +88,8 @@ describe("npm run diff (the CLI, on commits of a temporary repository)", functio
     }
     edit(
       path.join(changed, "components", "deploy-identity.ts"),
-      "return [...ecsDeployStatements(ctx, repo.services),",
-      'return [{ Sid: "WriteAnyObject", Action: ["s3:PutObject"], Resource: ["*"] }, ...ecsDeployStatements(ctx, repo.services),',
+      "  return [\n    ...ecsDeployStatements(ctx, repo.services),",
+      '  return [\n    { Sid: "WriteAnyObject", Action: ["s3:PutObject"], Resource: ["*"] },\n    ...ecsDeployStatements(ctx, repo.services),',
     );
     edit(
       path.join(changed, "lib", "naming.ts"),
@@ -100,8 +100,8 @@ describe("npm run diff (the CLI, on commits of a temporary repository)", functio
     // Only code order: two independent statements of the module swapped, nothing planned differs.
     edit(
       path.join(reordered, "tools", "diff.ts"),
-      'const USAGE = "usage: npm run diff',
-      'const REORDERED = true;\nvoid REORDERED;\nconst USAGE = "usage: npm run diff',
+      "const USAGE =\n",
+      "const REORDERED = true;\nvoid REORDERED;\nconst USAGE =\n",
     );
     git(reordered, "commit", "-qam", "reorder");
     // Both diffs at once: each plans its base (in a worktree) and its own tree.
