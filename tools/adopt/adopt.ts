@@ -190,6 +190,15 @@ export function adopt(plan: Plan, sources: readonly TfSource[], target: StackTar
     ),
   );
 
+  // A plan that withholds resources (production's DNS records until the zone account's role is
+  // configured) cannot adopt their live twins: they would stay in Terraform, and `pulumi up` refuses.
+  for (const withheld of plan.blockers.filter((b) => (b.withheld?.length ?? 0) > 0)) {
+    blockers.push({
+      problem: `the plan withholds ${withheld.withheld?.length} resources until ${withheld.key} is set (${withheld.message}), so their live twins cannot be adopted`,
+      fix: `set ${withheld.key} (and what it names) in the stack file, then run npm run adopt again`,
+    });
+  }
+
   const warnings = providerWarnings(matches, managed, target, new Map(plan.resources.map((r) => [r.urn, r])));
 
   const byAddress = (a: { address: string }, b: { address: string }) => a.address.localeCompare(b.address);
