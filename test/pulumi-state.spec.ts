@@ -89,7 +89,15 @@ function withStateKeys(stack: Stack, extra: Record<string, unknown> = {}): Recor
   return {
     "lumerin-infra:deployIdentity": JSON.stringify({
       ...current,
-      infra: { ...current.infra, stateBucketKeyArn: STATE_KEY, secretsProviderKeyArn: secretsKey(stack), ...extra },
+      // The ids a real repository has (`gh api repos/<owner>/lumerin-infra --jq .id,.owner.id`); stand-ins here.
+      infra: {
+        ...current.infra,
+        stateBucketKeyArn: STATE_KEY,
+        secretsProviderKeyArn: secretsKey(stack),
+        ownerId: 100001,
+        repositoryId: 900001,
+        ...extra,
+      },
     }),
   };
 }
@@ -116,7 +124,7 @@ describe("the S3 state backend", () => {
         assert.equal(infra.secretsProviderKeyArn, undefined, "the secrets key does not exist yet: never invented");
       });
 
-      it(`${stack}: the committed plan reports the three missing facts with the commands that yield them, and still succeeds`, async () => {
+      it(`${stack}: the committed plan reports the four missing facts with the commands that yield them, and still succeeds`, async () => {
         const plan = await committedPlan(stack);
         assert.deepEqual(
           plan.blockers.map((b) => b.key),
@@ -124,6 +132,7 @@ describe("the S3 state backend", () => {
             `Pulumi.${stack}.yaml: encryptedkey`,
             "lumerin-infra:deployIdentity.infra.stateBucketKeyArn",
             "lumerin-infra:deployIdentity.infra.secretsProviderKeyArn",
+            "lumerin-infra:deployIdentity.infra.ownerId / repositoryId",
             // lmn's zone role in titanio-prd (docs/dns.md), after the stack files' facts.
             ...(stack === "lmn" ? ["lumerin-infra:dns.assumeRoleArn"] : []),
           ],
@@ -139,6 +148,10 @@ describe("the S3 state backend", () => {
           /aws kms describe-key --key-id alias\/foundation-cmk-s3 --query KeyMetadata\.Arn/,
         );
         assert.match(plan.blockers[2].message, new RegExp(`npm run bootstrap-state -- --stack ${stack}`));
+        assert.match(
+          plan.blockers[3].message,
+          /refuse every token until both are set; read them with `gh api repos\/<owner>\/lumerin-infra --jq \.id,\.owner\.id`/,
+        );
         assert.deepEqual(
           plan.violations.filter((v) => v.level === "mandatory"),
           [],
@@ -166,10 +179,10 @@ describe("the S3 state backend", () => {
       const tree = renderTree(plan, "Pulumi.dev.yaml");
       assert.match(
         tree,
-        /\nBefore the first pulumi up: 3 missing \(docs\/deploying\.md\)\n  ✗ Pulumi\.dev\.yaml: encryptedkey\n/,
+        /\nBefore the first pulumi up: 4 missing \(docs\/deploying\.md\)\n  ✗ Pulumi\.dev\.yaml: encryptedkey\n/,
       );
       const md = renderMarkdown(plan);
-      assert.match(md, /\*\*Before the first `pulumi up`: 3 missing\*\*/);
+      assert.match(md, /\*\*Before the first `pulumi up`: 4 missing\*\*/);
       assert.match(md, /- `Pulumi\.dev\.yaml: encryptedkey`: not written yet/);
     });
   });

@@ -50,5 +50,16 @@ export function deploymentBlockers(files: StackFileConfig): Blocker[] {
       });
     }
   }
+  if (infra?.enabled && (infra.ownerId === undefined || infra.repositoryId === undefined)) {
+    // This repository was created after GitHub began putting immutable ids in the default
+    // subject, so its tokens carry `repo:<owner>@<id>/<repo>@<id>:...` and the plain form
+    // its CI roles would otherwise trust never matches.
+    const key = `${files.project}:deployIdentity.infra`;
+    blockers.push({
+      key: `${key}.ownerId / repositoryId`,
+      message:
+        "not set: this repository's OIDC subject carries its immutable ids, so the preview and deployer roles refuse every token until both are set; read them with `gh api repos/<owner>/lumerin-infra --jq .id,.owner.id` (docs/deploying.md)",
+    });
+  }
   return blockers;
 }
