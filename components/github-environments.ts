@@ -63,7 +63,7 @@ export interface GitHubEnvironmentsArgs {
   readonly productionWaitTimerMinutes: number;
   /**
    * A token with admin rights on the repositories (Administration, Environments and Variables: read
-   * and write), from stack config. Absent: the provider reads GITHUB_TOKEN, which config has checked is set.
+   * and write), from stack config. From `github:token` or GITHUB_ADMIN_TOKEN, which config has checked is set (never the workflow's GITHUB_TOKEN).
    */
   readonly token?: pulumi.Input<string>;
 }

@@ -77,10 +77,12 @@ export interface ConfigSource {
   /** Whether the key arrived encrypted (`secure:` in the stack file). */
   isSecret(key: string): boolean;
   /**
-   * The process environment variables configuration may read (only `GITHUB_TOKEN`, which the
-   * GitHub provider falls back to); absent: none. Components never read the environment.
+   * The process environment variables configuration may read: only `GITHUB_ADMIN_TOKEN`, the
+   * admin token for managing GitHub environments (never `GITHUB_TOKEN`, which in a workflow is
+   * the workflow's own token and cannot manage them); absent: none. Components never read the
+   * environment.
    */
-  readonly environment?: { readonly GITHUB_TOKEN?: string };
+  readonly environment?: { readonly GITHUB_ADMIN_TOKEN?: string };
 }
 
 /** The GitHub provider's token in stack config (`pulumi config set --secret github:token …`). */
@@ -114,7 +116,7 @@ export function pulumiConfigSource(
     stack: pulumi.getStack(),
     values: pulumi.runtime.allConfig(),
     isSecret: (key) => isConfigSecret(key),
-    environment: environment.GITHUB_TOKEN ? { GITHUB_TOKEN: environment.GITHUB_TOKEN } : {},
+    environment: environment.GITHUB_ADMIN_TOKEN ? { GITHUB_ADMIN_TOKEN: environment.GITHUB_ADMIN_TOKEN } : {},
   };
 }
 
@@ -250,7 +252,7 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     proxyRouter: cfg.proxyRouter,
     deployIdentity: cfg.deployIdentity,
     github: cfg.github,
-    ...(source.values[GITHUB_TOKEN_KEY] ? { githubToken: pulumi.secret(source.values[GITHUB_TOKEN_KEY]) } : {}),
+    ...githubTokenOf(source),
     ...(cfg.futures ? { futures: cfg.futures } : {}),
     monitoring,
     secrets,
@@ -533,6 +535,12 @@ function parsedAt<S extends z.ZodType>(
   return result.success ? { value: result.data } : undefined;
 }
 
+/** The GitHub provider's admin token, always a Pulumi secret: `github:token`, else GITHUB_ADMIN_TOKEN. */
+function githubTokenOf(source: ConfigSource): { githubToken?: pulumi.Output<string> } {
+  const token = source.values[GITHUB_TOKEN_KEY] ?? source.environment?.GITHUB_ADMIN_TOKEN;
+  return token ? { githubToken: pulumi.secret(token) } : {};
+}
+
 /** Checks that need more than one key, or the environment table; each runs only when its inputs parsed. */
 function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: string): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -551,13 +559,13 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
       message: `holds a secret but is stored in plain text; run \`pulumi config set --secret ${GITHUB_TOKEN_KEY} <token>\``,
     });
   }
-  if (inputs.manageEnvironments === true && !token && !source.environment?.GITHUB_TOKEN) {
+  if (inputs.manageEnvironments === true && !token && !source.environment?.GITHUB_ADMIN_TOKEN) {
     issues.push({
       key: GITHUB_TOKEN_KEY,
       message:
         `${prefix}github.manageEnvironments is on, so this stack manages GitHub environments, their branch policies and variables, ` +
-        `which needs a token with admin rights on the repositories, and none is set (neither ${GITHUB_TOKEN_KEY} nor GITHUB_TOKEN). ` +
-        `Give ${GITHUB_ADMIN_TOKEN_PERMISSIONS}: \`pulumi config set --secret ${GITHUB_TOKEN_KEY} <token>\` or GITHUB_TOKEN=<token>`,
+        `which needs a token with admin rights on the repositories, and none is set (neither ${GITHUB_TOKEN_KEY} nor GITHUB_ADMIN_TOKEN; GITHUB_TOKEN is never used for this). ` +
+        `Give ${GITHUB_ADMIN_TOKEN_PERMISSIONS}: \`pulumi config set --secret ${GITHUB_TOKEN_KEY} <token>\` or GITHUB_ADMIN_TOKEN=<token>`,
     });
   }
   if (env?.production && inputs.manageEnvironments === true && inputs.productionReviewers === 0) {

@@ -597,12 +597,12 @@ export const DeployIdentitySchema = z.strictObject({
 // ---------------------------------------------------------------- GitHub environments
 
 export const GitHubSchema = z.strictObject({
-  /** Manage the GitHub environments of the application repositories and of this repository. Needs a token with admin rights on them (`github:token` as a secret, or GITHUB_TOKEN): a fine-grained PAT or GitHub App token with Administration, Environments and Variables read and write; a workflow's own GITHUB_TOKEN cannot. */
+  /** Manage the GitHub environments of the application repositories and of this repository. Needs a token with admin rights on them (`github:token` as a secret, or GITHUB_ADMIN_TOKEN; never the workflow's GITHUB_TOKEN): a fine-grained PAT or GitHub App token with Administration, Environments and Variables read and write; a workflow's own GITHUB_TOKEN cannot. */
   manageEnvironments: z
     .boolean()
     .default(false)
     .describe(
-      "Manage the GitHub environments of the application repositories and of this repository. Needs a token with admin rights on them (`github:token` as a secret, or GITHUB_TOKEN): a fine-grained PAT or GitHub App token with Administration, Environments and Variables read and write; a workflow's own GITHUB_TOKEN cannot.",
+      "Manage the GitHub environments of the application repositories and of this repository. Needs a token with admin rights on them (`github:token` as a secret, or GITHUB_ADMIN_TOKEN; never the workflow's GITHUB_TOKEN): a fine-grained PAT or GitHub App token with Administration, Environments and Variables read and write; a workflow's own GITHUB_TOKEN cannot.",
     ),
   /** The GitHub organisation every managed repository belongs to, spelled as GitHub spells it. */
   owner: githubName

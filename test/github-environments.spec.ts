@@ -150,7 +150,7 @@ describe("GitHubEnvironments", () => {
       const issue = error.issues.find((i) => i.key === "github:token");
       assert.ok(issue, JSON.stringify(error.issues));
       assert.match(issue.message, /lumerin-infra:github\.manageEnvironments is on/);
-      assert.match(issue.message, /neither github:token nor GITHUB_TOKEN/);
+      assert.match(issue.message, /neither github:token nor GITHUB_ADMIN_TOKEN; GITHUB_TOKEN is never used for this/);
       assert.match(
         issue.message,
         /"Administration: Read and write", "Environments: Read and write" and "Variables: Read and write"/,
@@ -174,10 +174,23 @@ describe("GitHubEnvironments", () => {
       assert.equal(JSON.stringify(plan).includes("github_pat_offline_placeholder"), false);
     });
 
-    it("takes GITHUB_TOKEN from the environment, which the provider reads itself (no token in its inputs)", async () => {
+    it("takes GITHUB_ADMIN_TOKEN from the environment and hands it to the provider as a secret", async () => {
       const plan = await planWith("stg", manage());
       const provider = plan.resources.find((r) => r.type === "pulumi:providers:github");
-      assert.equal(provider?.inputs.token, undefined);
+      assert.equal(provider?.inputs.token, "[secret]");
+      assert.ok(provider?.secretInputs.includes("token"));
+    });
+
+    it("never takes the workflow's GITHUB_TOKEN as the admin token", async () => {
+      const error = await planWith("stg", {
+        overrides: { [ENV]: managed },
+        environment: { GITHUB_TOKEN: "ghs_workflow_token_offline" },
+      }).then(
+        () => assert.fail("planned with the workflow's token"),
+        (err: unknown) => err,
+      );
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.ok(error.issues.some((i) => i.key === "github:token"));
     });
 
     it("refuses github:token in plain text", async () => {

@@ -117,8 +117,8 @@ export function planWith(stack: string, options: PlanStackOptions = {}, configFi
   return planStack(planFiles(stack, configFile), { environment: {}, ...options });
 }
 
-/** An environment that lets a plan manage GitHub environments: an (offline) admin token in GITHUB_TOKEN. */
-export const GITHUB_ADMIN_ENV = { GITHUB_TOKEN: "github_pat_offline_placeholder" } as const;
+/** An environment that lets a plan manage GitHub environments: an (offline) admin token in GITHUB_ADMIN_TOKEN. */
+export const GITHUB_ADMIN_ENV = { GITHUB_ADMIN_TOKEN: "github_pat_offline_placeholder" } as const;
 
 /** Config that lets a plan manage GitHub environments: an (offline) admin token in `github:token`, as a secret. */
 export const GITHUB_ADMIN_TOKEN: Pick<PlanStackOptions, "overrides" | "extraSecretKeys"> = {
