@@ -86,7 +86,10 @@ export class GitHubEnvironments extends pulumi.ComponentResource {
       { owner: args.owner, ...(args.token ? { token: args.token } : {}) },
       { parent: this },
     );
-    const child = { parent: this, provider };
+    // Kept in GitHub when a later run stops managing them (manageEnvironments off, or a CI run
+    // whose token may not delete them): the environments gate deploys and the variables carry
+    // the role ARNs, so losing them is an outage; removing them is a deliberate act in GitHub.
+    const child = { parent: this, provider, retainOnDelete: true };
     const production = args.env.production;
     const environments: Record<string, github.RepositoryEnvironment> = {};
 

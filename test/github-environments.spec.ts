@@ -37,6 +37,13 @@ describe("GitHubEnvironments", () => {
     }
   });
 
+  it("keeps every environment, branch policy and variable in GitHub when a later run stops managing them (retainOnDelete)", async () => {
+    const plan = await planWith("stg", manage());
+    const managed = plan.resources.filter((r) => r.type.startsWith("github:index/"));
+    assert.ok(managed.length > 3, managed.map((r) => r.name).join(", "));
+    for (const r of managed) assert.equal(r.options.retainOnDelete, true, r.name);
+  });
+
   for (const stack of ["dev", "stg"] as const) {
     it(`${stack}: each repository's ${GITHUB_ENV[stack]} environment admits only the ${BRANCH[stack]} branch, without reviewers`, async () => {
       const plan = await planWith(stack, manage());
