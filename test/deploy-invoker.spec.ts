@@ -138,15 +138,23 @@ describe("deploy invoker", () => {
           imageTag: "proxy-router-v1.5.0",
           rollback: false,
           caller: { repository: ENTRY.repository, workflowRef: ENTRY.workflowRef, ref: "refs/heads/main" },
-          target: {
-            cluster: "ecs-lumerin-lmn",
-            service: "svc-proxy-router-lmn",
-            container: "proxy-router",
-            imageRepository: "ghcr.io/lumerin-protocol/proxy-router",
-            tagParameter: "/lmn/proxy-router/image-tag",
-          },
+        },
+        target: {
+          cluster: "ecs-lumerin-lmn",
+          service: "svc-proxy-router-lmn",
+          container: "proxy-router",
+          imageRepository: "ghcr.io/lumerin-protocol/proxy-router",
+          tagParameter: "/lmn/proxy-router/image-tag",
         },
       });
+    });
+
+    it("sends each app to its own entry's target", async () => {
+      const validatorTarget: DeployTarget = { ...TARGET, service: "svc-validator-lmn", container: "validator", tagParameter: "/lmn/validator/image-tag" };
+      const validator: AllowlistEntry = { ...ENTRY, app: "validator", tagPrefix: "validator-", target: validatorTarget };
+      const decision = await authorize(await request({ app: "validator", imageTag: "validator-v2.0.0" }), deps({ allowlist: [ENTRY, validator] }));
+      assert.equal(decision.decision, "allow");
+      if (decision.decision === "allow") assert.deepEqual(decision.target, validatorTarget);
     });
 
     it("admits a digest whose tags include a release of the environment, deploying that release", async () => {

@@ -52,7 +52,7 @@ export interface AuthorizeDeps {
   readonly now: () => Date;
 }
 
-/** What to deploy, and where: the target comes from the allowlist entry only. */
+/** What to deploy; where it goes is the decision's `target`, from the allowlist entry only. */
 export interface DeployOrder {
   readonly requestId: string;
   readonly app: string;
@@ -64,10 +64,16 @@ export interface DeployOrder {
   readonly rollback: boolean;
   /** The GitHub repository and run that asked, for the deploy's record. */
   readonly caller: { readonly repository: string; readonly workflowRef: string; readonly ref: string };
-  readonly target: DeployTarget;
 }
 
-export type Decision = { readonly decision: "allow"; readonly order: DeployOrder } | { readonly decision: "deny"; readonly reason: string };
+/**
+ * `allow`: deploy `order` to `target`, a copy of the allowlist entry's target
+ * (no field of the request reaches it). `deny`: `reason` says which check
+ * failed, naming the field or claim.
+ */
+export type Decision =
+  | { readonly decision: "allow"; readonly target: DeployTarget; readonly order: DeployOrder }
+  | { readonly decision: "deny"; readonly reason: string };
 
 type Step<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
@@ -185,6 +191,7 @@ export async function authorize(input: unknown, deps: AuthorizeDeps): Promise<De
 
   return {
     decision: "allow",
+    target: { ...entry.value.target },
     order: {
       requestId: req.requestId,
       app: req.app,
@@ -193,7 +200,6 @@ export async function authorize(input: unknown, deps: AuthorizeDeps): Promise<De
       ...(req.imageDigest === undefined ? {} : { imageDigest: req.imageDigest }),
       rollback,
       caller: { repository: claims.value.repository, workflowRef: claims.value.workflow_ref, ref: claims.value.ref },
-      target: entry.value.target,
     },
   };
 }
