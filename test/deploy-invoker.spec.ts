@@ -222,6 +222,17 @@ describe("deploy invoker", () => {
       denied(await authorize(await request({}, { aud: "sts.amazonaws.com" }), deps()), /^token: claim aud /);
     });
 
+    it("refuses to run with the STS audience or none as its own", async () => {
+      for (const audience of ["sts.amazonaws.com", ""]) {
+        denied(await authorize(await request({}, { aud: audience }), deps({ audience })), /^the invoker's audience must be its own, not /);
+      }
+    });
+
+    it("refuses a token signed with another algorithm than RS256", async () => {
+      const hs = await new SignJWT(goodClaims()).setProtectedHeader({ alg: "HS256", kid: KID }).sign(new TextEncoder().encode("a shared secret of enough length!"));
+      denied(await authorize(await request({ oidcToken: hs }), deps()), /^token: signing algorithm not allowed$/);
+    });
+
     it("refuses a wrong issuer", async () => {
       denied(await authorize(await request({}, { iss: "https://token.actions.example.com" }), deps()), /^token: claim iss /);
     });

@@ -164,7 +164,13 @@ async function checkOrder(release: ReleaseVersion, rollback: boolean, entry: All
   return undefined;
 }
 
+/** The audience of tokens for AWS STS: a token minted for a deploy role must not pass here. */
+const STS_AUDIENCE = "sts.amazonaws.com";
+
 export async function authorize(input: unknown, deps: AuthorizeDeps): Promise<Decision> {
+  if (deps.audience === "" || deps.audience === STS_AUDIENCE) {
+    return deny(`the invoker's audience must be its own, not ${JSON.stringify(deps.audience)}`);
+  }
   const request = parseRequest(input);
   if (!request.ok) return deny(request.reason);
   const req = request.value;
