@@ -6,7 +6,13 @@
  * setting or an unorderable version denies.
  */
 import { environment, type EnvironmentName } from "../../config/environments";
-import { compareVersions, describePattern, parsePinnedTag, type ReleaseVersion, type TagPattern } from "../../lib/image-tags";
+import {
+  compareVersions,
+  describePattern,
+  parsePinnedTag,
+  type ReleaseVersion,
+  type TagPattern,
+} from "../../lib/image-tags";
 import { AllowlistEntrySchema, type AllowlistEntry, type DeployTarget } from "./allowlist";
 import { describeIssues, parseRequest } from "./request";
 import { verifyGithubToken, type GithubClaims, type ReplayStore } from "./verify";
@@ -89,9 +95,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function findEntry(allowlist: readonly unknown[], app: string, env: EnvironmentName): Step<AllowlistEntry> {
   const matches = allowlist.filter((e) => isRecord(e) && e.app === app && e.environment === env);
   if (matches.length === 0) return { ok: false, reason: `app ${app} is not in the allowlist of ${env}` };
-  if (matches.length > 1) return { ok: false, reason: `app ${app} has ${matches.length} allowlist entries in ${env}; exactly one is allowed` };
+  if (matches.length > 1)
+    return {
+      ok: false,
+      reason: `app ${app} has ${matches.length} allowlist entries in ${env}; exactly one is allowed`,
+    };
   const entry = AllowlistEntrySchema.safeParse(matches[0]);
-  if (!entry.success) return { ok: false, reason: `the allowlist entry of ${app} in ${env} is incomplete: ${describeIssues("allowlist", entry.error)}` };
+  if (!entry.success)
+    return {
+      ok: false,
+      reason: `the allowlist entry of ${app} in ${env} is incomplete: ${describeIssues("allowlist", entry.error)}`,
+    };
   return { ok: true, value: entry.data };
 }
 
@@ -128,14 +142,20 @@ async function releaseOf(
   if (request.imageTag !== undefined) {
     const version = parsePinnedTag(request.imageTag, pattern);
     return version === undefined
-      ? { ok: false, reason: `imageTag ${request.imageTag} is not a release of ${entry.environment} (expected ${expected})` }
+      ? {
+          ok: false,
+          reason: `imageTag ${request.imageTag} is not a release of ${entry.environment} (expected ${expected})`,
+        }
       : { ok: true, value: version };
   }
   const digest = request.imageDigest ?? "";
   const tags = await registry.tagsOf(entry.target.imageRepository, digest);
   const releases = tags.map((t) => parsePinnedTag(t, pattern)).filter((v): v is ReleaseVersion => v !== undefined);
   if (releases.length === 0) {
-    return { ok: false, reason: `imageDigest ${digest} carries no release tag of ${entry.environment} in ${entry.target.imageRepository} (expected ${expected})` };
+    return {
+      ok: false,
+      reason: `imageDigest ${digest} carries no release tag of ${entry.environment} in ${entry.target.imageRepository} (expected ${expected})`,
+    };
   }
   return { ok: true, value: releases.reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b)) };
 }
@@ -145,7 +165,13 @@ async function releaseOf(
  * denied unless the request is an explicit rollback. A rollback (in any
  * environment) must name a tag recorded as deployed before.
  */
-async function checkOrder(release: ReleaseVersion, rollback: boolean, entry: AllowlistEntry, pattern: TagPattern, recorded: RecordedTags): Promise<string | undefined> {
+async function checkOrder(
+  release: ReleaseVersion,
+  rollback: boolean,
+  entry: AllowlistEntry,
+  pattern: TagPattern,
+  recorded: RecordedTags,
+): Promise<string | undefined> {
   if (rollback) {
     return (await recorded.wasRecorded(entry.target, release.tag))
       ? undefined
@@ -178,7 +204,12 @@ export async function authorize(input: unknown, deps: AuthorizeDeps): Promise<De
     return deny(`request.environment: this invoker deploys to ${deps.environment}, not ${req.environment}`);
   }
 
-  const claims = await verifyGithubToken(req.oidcToken, { keys: deps.keys, audience: deps.audience, replay: deps.replay, now: deps.now });
+  const claims = await verifyGithubToken(req.oidcToken, {
+    keys: deps.keys,
+    audience: deps.audience,
+    replay: deps.replay,
+    now: deps.now,
+  });
   if (!claims.ok) return deny(claims.reason);
 
   const entry = findEntry(deps.allowlist, req.app, req.environment);

@@ -27,12 +27,16 @@ export const DeployRequestSchema = z
       .min(1)
       .max(128)
       .optional()
-      .describe("The release tag to deploy (the whole git tag, e.g. `proxy-router-v1.2.3-dev`); exactly one of imageTag and imageDigest."),
+      .describe(
+        "The release tag to deploy (the whole git tag, e.g. `proxy-router-v1.2.3-dev`); exactly one of imageTag and imageDigest.",
+      ),
     imageDigest: z
       .string()
       .regex(DIGEST, "expected sha256:<64 hex digits>")
       .optional()
-      .describe("The image digest to deploy; one of its tags must be a release of the environment. Exactly one of imageTag and imageDigest."),
+      .describe(
+        "The image digest to deploy; one of its tags must be a release of the environment. Exactly one of imageTag and imageDigest.",
+      ),
     requestId: z.uuid().describe("The caller's id for this deploy (a UUID); a repeated id names the same deploy."),
     oidcToken: z
       .string()
@@ -42,7 +46,9 @@ export const DeployRequestSchema = z
     rollback: z
       .boolean()
       .optional()
-      .describe("An explicit rollback: in production, the only way to deploy a lower version; the tag must have been recorded before."),
+      .describe(
+        "An explicit rollback: in production, the only way to deploy a lower version; the tag must have been recorded before.",
+      ),
   })
   .superRefine((request, ctx) => {
     const given = [request.imageTag, request.imageDigest].filter((v) => v !== undefined).length;
@@ -50,7 +56,10 @@ export const DeployRequestSchema = z
       ctx.addIssue({
         code: "custom",
         path: [request.imageTag === undefined ? "imageTag" : "imageDigest"],
-        message: given === 0 ? "exactly one of imageTag and imageDigest is required; neither was given" : "exactly one of imageTag and imageDigest is allowed; both were given",
+        message:
+          given === 0
+            ? "exactly one of imageTag and imageDigest is required; neither was given"
+            : "exactly one of imageTag and imageDigest is allowed; both were given",
       });
     }
   });
@@ -71,5 +80,7 @@ export function describeIssues(what: string, error: z.ZodError): string {
 
 export function parseRequest(input: unknown): Parsed<DeployRequest> {
   const result = DeployRequestSchema.safeParse(input);
-  return result.success ? { ok: true, value: result.data } : { ok: false, reason: describeIssues("request", result.error) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, reason: describeIssues("request", result.error) };
 }

@@ -35,11 +35,21 @@ export const GithubClaimsSchema = z.looseObject({
   jti: z.string().min(1).describe("The token's unique id, used once only."),
   exp: z.number().describe("Expiry, seconds since the epoch."),
   repository: z.string().min(1).describe("`owner/name` of the repository whose workflow asked."),
-  repository_id: z.string().min(1).describe("The repository's numeric id (survives a rename; a re-created repository gets another)."),
+  repository_id: z
+    .string()
+    .min(1)
+    .describe("The repository's numeric id (survives a rename; a re-created repository gets another)."),
   repository_owner_id: z.string().min(1).describe("The owner's numeric id."),
   ref: z.string().min(1).describe("The git ref the workflow ran on, e.g. `refs/heads/main`."),
-  environment: z.string().min(1).optional().describe("The GitHub environment of the job; absent when the job has none."),
-  job_workflow_ref: z.string().min(1).describe("The workflow file the job ran, `owner/repo/path@ref` (a reusable workflow's own)."),
+  environment: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The GitHub environment of the job; absent when the job has none."),
+  job_workflow_ref: z
+    .string()
+    .min(1)
+    .describe("The workflow file the job ran, `owner/repo/path@ref` (a reusable workflow's own)."),
   workflow_ref: z.string().min(1).describe("The caller's workflow file, `owner/repo/path@ref`."),
   event_name: z.string().min(1).describe("The event that started the run."),
 });
@@ -63,7 +73,8 @@ export function githubKeys(): JWTVerifyGetKey {
 
 function joseReason(error: unknown): string {
   if (error instanceof errors.JWTExpired) return "token: expired";
-  if (error instanceof errors.JWTClaimValidationFailed) return `token: claim ${error.claim} ${error.reason === "check_failed" ? "is not the expected value" : error.reason}`;
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return `token: claim ${error.claim} ${error.reason === "check_failed" ? "is not the expected value" : error.reason}`;
   if (error instanceof errors.JWSSignatureVerificationFailed) return "token: signature does not verify";
   if (error instanceof errors.JWKSNoMatchingKey) return "token: signed by no key of the issuer";
   if (error instanceof errors.JOSEAlgNotAllowed) return "token: signing algorithm not allowed";
