@@ -17,7 +17,7 @@ import { ConfigError, pulumiConfigSource } from "../config/load";
 import { dnsAccessOf } from "../lib/dns-access";
 import { lumerinStack } from "../stack";
 import { capture, type Plan } from "../tools/harness";
-import { ESTATE_HOSTED_ZONES, RealisticMocks, mockZoneId } from "../tools/mocks";
+import { ACCOUNT_HOSTED_ZONES, RealisticMocks, mockZoneId } from "../tools/mocks";
 import { REPO_ROOT, planFiles } from "../tools/plan-stack";
 import {
   LMN_DNS_CONFIGURED,
@@ -79,7 +79,7 @@ describe("DNS: each stack's zone, in the account that hosts it", () => {
         zoneId: string;
         name: string;
       };
-    const table = { ...ESTATE_HOSTED_ZONES, [TITANIO_PRD_STAND_IN]: [{ name: "lumerin.io", id: LUMERIN_IO_ZONE_ID }] };
+    const table = { ...ACCOUNT_HOSTED_ZONES, [TITANIO_PRD_STAND_IN]: [{ name: "lumerin.io", id: LUMERIN_IO_ZONE_ID }] };
 
     it("each workload account has its own <env>.lumerin.io, and no lumerin.io", () => {
       for (const [env, account] of Object.entries(ACCOUNTS)) {
@@ -213,7 +213,7 @@ describe("DNS: each stack's zone, in the account that hosts it", () => {
 
     it("a zone id that is another zone's: an error naming dns.zoneId", async () => {
       const hostedZones = {
-        ...ESTATE_HOSTED_ZONES,
+        ...ACCOUNT_HOSTED_ZONES,
         [TITANIO_PRD_STAND_IN]: [
           { name: "lumerin.io", id: LUMERIN_IO_ZONE_ID },
           { name: "titanio.io", id: "Z0TITANIOIO000" },

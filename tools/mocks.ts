@@ -12,7 +12,7 @@ export interface MockSettings {
   readonly region: string;
   /** SSM parameters the "account" already holds (deployed image tags), name → value. */
   readonly ssmParameters?: Readonly<Record<string, string>>;
-  /** Public hosted zones per account id (default: `ESTATE_HOSTED_ZONES`); an account not listed has none. */
+  /** Public hosted zones per account id (default: `ACCOUNT_HOSTED_ZONES`); an account not listed has none. */
   readonly hostedZones?: Readonly<Record<string, readonly HostedZone[]>>;
 }
 
@@ -28,7 +28,7 @@ export function mockZoneId(name: string): string {
 }
 
 /** The estate's workload accounts and the public zones each hosts: each its own `<env>.lumerin.io`. */
-export const ESTATE_HOSTED_ZONES: Readonly<Record<string, readonly HostedZone[]>> = Object.freeze({
+export const ACCOUNT_HOSTED_ZONES: Readonly<Record<string, readonly HostedZone[]>> = Object.freeze({
   "434960487817": [{ name: "dev.lumerin.io", id: mockZoneId("dev.lumerin.io") }],
   "464450398935": [{ name: "stg.lumerin.io", id: mockZoneId("stg.lumerin.io") }],
   "330280307271": [{ name: "lmn.lumerin.io", id: mockZoneId("lmn.lumerin.io") }],
@@ -49,7 +49,7 @@ export function estateHostedZones(
   config: Readonly<Record<string, string>>,
   key = "lumerin-infra:dns",
 ): Record<string, readonly HostedZone[]> {
-  const table: Record<string, readonly HostedZone[]> = { ...ESTATE_HOSTED_ZONES };
+  const table: Record<string, readonly HostedZone[]> = { ...ACCOUNT_HOSTED_ZONES };
   let dns: { assumeRoleArn?: unknown; zoneId?: unknown } = {};
   try {
     dns = JSON.parse(config[key] ?? "{}") as typeof dns;
@@ -57,7 +57,7 @@ export function estateHostedZones(
     // Malformed: the program's config check reports it.
   }
   const account = typeof dns.assumeRoleArn === "string" ? accountOfArn(dns.assumeRoleArn) : undefined;
-  if (account && !(account in ESTATE_HOSTED_ZONES)) {
+  if (account && !(account in ACCOUNT_HOSTED_ZONES)) {
     table[account] = [
       { name: TITANIO_PRD_ZONE, id: typeof dns.zoneId === "string" ? dns.zoneId : mockZoneId(TITANIO_PRD_ZONE) },
     ];
@@ -115,7 +115,7 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
   }
 
   private zones(account: string): readonly HostedZone[] {
-    return (this.settings.hostedZones ?? ESTATE_HOSTED_ZONES)[account] ?? [];
+    return (this.settings.hostedZones ?? ACCOUNT_HOSTED_ZONES)[account] ?? [];
   }
 
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
@@ -239,7 +239,7 @@ export class RealisticMocks implements pulumi.runtime.Mocks {
   /** Route 53 refuses a record in a zone the caller's account does not host, or outside the zone's name. */
   private checkRecord(inputs: State, account: string): void {
     const zoneId = String(inputs.zoneId);
-    const table = this.settings.hostedZones ?? ESTATE_HOSTED_ZONES;
+    const table = this.settings.hostedZones ?? ACCOUNT_HOSTED_ZONES;
     const owner = Object.keys(table).find((acct) => table[acct].some((z) => z.id === zoneId));
     // A zone id the table does not know (a component spec's literal) is taken as the caller's.
     if (owner === undefined) return;
