@@ -5,44 +5,38 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import {
-  ConfigError,
-  ConfigSource,
-  StackConfig,
-  initialTaskCount,
-  loadStackConfig,
-  secretPending,
-} from "./config/load";
+import { ConfigError, ConfigSource, StackConfig, loadStackConfig, secretPending } from "./config/load";
 import { DeployBlockedError, DeployBlocker, pendingDnsBlocker } from "./config/dns";
 import { DNS_ROLE_PENDING, SECRET_KEYS, SecretGroup, secretKeysOf } from "./config/schema";
 import { DNS_ACCESS_TAG, dnsAccessOf } from "./lib/dns-access";
 import type { ReleaseSource } from "./lib/github-releases";
 import { AwsContext } from "./lib/iam";
 import { DeployedTagReader, ImageRequest, ResolvedImage, resolveImages } from "./lib/image-resolution";
-import { pinnedTagPattern } from "./lib/image-tags";
 import { rolloutDeadlineMinutes } from "./lib/rollout";
 import { deploymentAlarmWindowMinutes } from "./config/monitoring";
 import {
   appEnv,
   clusterNames,
-  deploymentAlarmNames,
   futuresNames,
   infraDeployerRoleName,
   infraPreviewRoleName,
   platformKeyAlias,
+  proxyRouterDeployRoleName,
 } from "./lib/naming";
+import type { EnvironmentName } from "./config/environments";
 import { Cluster } from "./components/cluster";
-import { DeployIdentity, DeployRepository, GitHubRepositoryIds } from "./components/deploy-identity";
+import { DeployIdentity, DeployRepository, GitHubRepositoryIds, InfraCiRoles } from "./components/deploy-identity";
 import { TITANIO_STATE_BUCKET } from "./lib/pulumi-state";
 import { Futures } from "./components/futures/futures";
-import { LOG_METRICS, MARKET_MAKER_FUNCTION_LOG_METRICS } from "./components/monitoring/log-metrics";
 import { Monitoring } from "./components/monitoring/monitoring";
-import { EnvironmentRepository, GitHubEnvironments, ecsDeployTargetsVariable } from "./components/github-environments";
+import { EnvironmentRepository, GitHubEnvironments } from "./components/github-environments";
 import { Network } from "./components/network";
 import { PlatformKey } from "./components/platform-key";
 import { ProxyRouter, resolvedProxyNames } from "./components/proxy-router";
+import { PROXY_SERVICE_KEY } from "./lib/naming";
 import type { DeployedServiceRef } from "./components/service-parts";
 import type { DnsTarget } from "./components/proxy-service";
+import { DeployRepositoryKey, SystemFacets, deployCount, mergeWatched } from "./components/system";
 
 export interface StackDependencies {
   /** Configuration as the Pulumi runtime has it. */
@@ -59,98 +53,129 @@ export interface StackDependencies {
   readonly blockers: "refuse" | ((blockers: readonly DeployBlocker[]) => void);
 }
 
-export async function lumerinStack(deps: StackDependencies): Promise<Record<string, unknown>> {
-  // Everything that can fail on input happens before the first resource is registered.
+/**
+ * One stack, composed in five steps: its configuration and images; the
+ * foundations every system stands on; the systems; what operates them (the
+ * monitoring, the deploy identity and the GitHub environments, built from the
+ * systems' facets alone); and the typed outputs.
+ */
+export async function lumerinStack(deps: StackDependencies): Promise<StackOutputs> {
+  const inputs = await stackInputs(deps);
+  const base = await foundations(inputs);
+  const systems = composeSystems(inputs, base);
+  const operations = operate(inputs, base, systems);
+  if (base.dns.withheld && deps.blockers !== "refuse") deps.blockers([dnsBlocker(inputs.config, base.dns.withheld)]);
+  return stackOutputs(inputs, base, systems, operations);
+}
+
+/** What everything else is built from, settled before the first resource is registered. */
+interface StackInputs {
+  readonly config: StackConfig;
+  readonly images: ReadonlyMap<string, ResolvedImage>;
+  readonly ctx: AwsContext;
+  /** The identity running the program (the DNS role's trust tells a preview from a deploy by it). */
+  readonly callerArn: string;
+  /** Whether the monitoring's alarms exist (they then roll deployments back). */
+  readonly monitors: boolean;
+  /** How long a code deploy waits for one service's rollout, bake time included. */
+  readonly rolloutDeadlineMinutes: number;
+}
+
+/** Everything that can fail on input happens here, before the first resource is registered. */
+async function stackInputs(deps: StackDependencies): Promise<StackInputs> {
   const config = loadStackConfig(deps.config);
-  const env = config.env;
-  const zonePending = config.dns.assumeRoleArn === DNS_ROLE_PENDING;
-  if (zonePending && deps.blockers === "refuse") {
-    throw new DeployBlockedError([pendingDnsBlocker(env, config.stack, config.dns.zoneName, `${config.project}:`, [])]);
+  if (config.dns.assumeRoleArn === DNS_ROLE_PENDING && deps.blockers === "refuse") {
+    throw new DeployBlockedError([dnsBlocker(config, [])]);
   }
   const images = await resolveStackImages(config, deps.releases);
   const [identity, partition] = await Promise.all([aws.getCallerIdentity(), aws.getPartition()]);
-  const ctx: AwsContext = { accountId: identity.accountId, region: config.region, partition: partition.partition };
+  const monitors = config.monitoring.enabled && config.monitoring.alarms;
+  return {
+    config,
+    images,
+    ctx: { accountId: identity.accountId, region: config.region, partition: partition.partition },
+    callerArn: identity.arn,
+    monitors,
+    // A code deploy waits for ECS's bake time, which the deployment alarms' evaluation windows set.
+    rolloutDeadlineMinutes: rolloutDeadlineMinutes(monitors ? [deploymentAlarmWindowMinutes(config.monitoring)] : []),
+  };
+}
 
-  const defaults = clusterNames(env.name, config.region);
-  const execLogGroupName = config.cluster.execLogGroupName ?? defaults.execLogGroup;
-  const futuresExecLogGroupName = futuresNames(env.name).clusterExecLogGroup;
+/** What every system stands on. */
+interface Foundations {
+  readonly key: PlatformKey;
+  readonly network: Network;
+  readonly dns: DnsTarget;
+  readonly cluster: Cluster;
+  /** us-east-1 (CloudFront's certificate and web ACL, CloudFront's and Route53's metrics), when anything needs it. */
+  readonly global?: aws.Provider;
+}
+
+async function foundations(inputs: StackInputs): Promise<Foundations> {
+  const { config, ctx } = inputs;
+  const env = config.env;
+  const execLogGroupName = config.cluster.execLogGroupName ?? clusterNames(env.name, config.region).execLogGroup;
   const key = new PlatformKey("platform", {
     alias: platformKeyAlias(env.name),
     description: `lumerin-infra ${env.name}: service secrets and ECS Exec session logs`,
     aws: ctx,
-    logGroupNames: [execLogGroupName, ...(config.futures ? [futuresExecLogGroupName] : [])],
+    logGroupNames: [execLogGroupName, ...(config.futures ? [futuresNames(env.name).clusterExecLogGroup] : [])],
     // A topic this stack creates is encrypted with this key; CloudWatch must be able to publish to it.
     alarmTopics: monitoringCreatesTopic(config),
     protect: config.protect,
   });
-
-  const monitors = config.monitoring.enabled && config.monitoring.alarms;
-  // A code deploy waits for ECS's bake time, which the deployment alarms' evaluation windows set.
-  const rolloutDeadline = rolloutDeadlineMinutes(monitors ? [deploymentAlarmWindowMinutes(config.monitoring)] : []);
   const network = new Network("network", { config: config.network, vpcName: appEnv("lumerin", env.name) });
-  const dns = await dnsTarget(config, identity.arn);
-
+  const dns = await dnsTarget(config, inputs.callerArn);
   const cluster = new Cluster("cluster", {
-    name: config.cluster.name ?? defaults.cluster,
+    name: config.cluster.name ?? clusterNames(env.name, config.region).cluster,
     execLogGroupName,
     execLogRetentionDays: config.cluster.execLogRetentionDays,
     containerInsights: config.cluster.containerInsights,
     kmsKeyArn: key.arn,
   });
+  const needsGlobal = !!config.futures?.ui.enabled;
+  return { key, network, dns, cluster, ...(needsGlobal ? { global: globalProvider(config) } : {}) };
+}
 
-  // A service whose secret's value is still pending out of band is created without tasks.
-  const proxyTasks = {
-    router: initialTaskCount(config, "proxyRouter", config.proxyRouter.router.desiredCount),
-    validator: initialTaskCount(config, "proxyValidator", config.proxyRouter.validator.desiredCount),
-  };
+/** The systems the stack runs, each exposing the same facets. */
+interface Systems {
+  readonly proxy: ProxyRouter;
+  readonly futures?: Futures;
+  /** Every system's facets, in deploy and monitoring order. */
+  readonly all: readonly SystemFacets[];
+}
+
+function composeSystems(inputs: StackInputs, base: Foundations): Systems {
+  const { config, ctx, images } = inputs;
+  const env = config.env;
   const proxy = new ProxyRouter("proxy", {
     aws: ctx,
     env,
     config: config.proxyRouter,
-    images: {
-      router: pick(images, "proxy-router"),
-      validator: pick(images, "proxy-validator"),
-    },
-    cluster: cluster.ref,
-    network,
-    dns,
-    secretsKmsKeyArn: key.arn,
+    images: { router: pick(images, "proxy-router"), validator: pick(images, "proxy-validator") },
+    cluster: base.cluster.ref,
+    network: base.network,
+    dns: base.dns,
+    secretsKmsKeyArn: base.key.arn,
     secretValues: { router: config.secrets.proxyRouter, validator: config.secrets.proxyValidator },
-    desiredCounts: proxyTasks,
-    // The monitoring's alarms roll deployments back, besides the circuit breaker.
-    ...(monitors
-      ? {
-          deploymentAlarmNames: {
-            router: deploymentAlarmNames("proxy-router", env.name, {
-              runningTasks: proxyTasks.router > 0,
-              loadBalancer5xx: false,
-            }),
-            validator: deploymentAlarmNames("proxy-validator", env.name, {
-              runningTasks: proxyTasks.validator > 0,
-              loadBalancer5xx: false,
-            }),
-          },
-        }
-      : {}),
+    // A service whose secret's value is still pending out of band is created without tasks.
+    pendingSecrets: new Set(
+      (["router", "validator"] as const).filter((kind) => secretPending(config, PROXY_SECRET[kind])),
+    ),
+    deploymentAlarms: inputs.monitors,
+    rolloutDeadlineMinutes: inputs.rolloutDeadlineMinutes,
     protect: config.protect,
   });
-
-  // us-east-1: CloudFront's certificate and web ACL, and the metrics of CloudFront and Route53.
-  const m = config.monitoring;
-  const watches = m.enabled && (m.alarms || m.dashboards || m.metricFilters || m.canary);
-  const watchesSite = watches && !!config.futures?.ui.enabled;
-  const global = config.futures?.ui.enabled || watchesSite ? globalProvider(config) : undefined;
-
   const futures = config.futures
     ? new Futures("futures", {
         aws: ctx,
         env,
         config: config.futures,
-        network,
-        dns,
-        platformKeyArn: key.arn,
-        clusterExecLogGroupName: futuresExecLogGroupName,
-        ...(global ? { globalProvider: global } : {}),
+        network: base.network,
+        dns: base.dns,
+        platformKeyArn: base.key.arn,
+        clusterExecLogGroupName: futuresNames(env.name).clusterExecLogGroup,
+        ...(base.global ? { globalProvider: base.global } : {}),
         images: {
           ...(images.has("market-maker") ? { marketMaker: pick(images, "market-maker") } : {}),
           ...(images.has("futures-notifications") ? { notifications: pick(images, "futures-notifications") } : {}),
@@ -161,343 +186,245 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
           marginCall: config.secrets.marginCall,
         },
         protect: config.protect,
-        deploymentAlarms: monitors,
+        deploymentAlarms: inputs.monitors,
         pendingSecrets: new Set(
           (["marketMaker", "notifications", "marginCall"] as const).filter((group) => secretPending(config, group)),
         ),
-        rolloutDeadlineMinutes: rolloutDeadline,
+        rolloutDeadlineMinutes: inputs.rolloutDeadlineMinutes,
       })
     : undefined;
+  return { proxy, ...(futures ? { futures } : {}), all: [proxy.facets, ...(futures ? [futures.facets] : [])] };
+}
 
-  const monitoring = watches
-    ? new Monitoring("monitoring", {
-        aws: ctx,
-        env,
-        config: config.monitoring,
-        kmsKeyArn: key.arn,
-        ...(global ? { globalProvider: global } : {}),
-        services: [
-          ...(["router", "validator"] as const).flatMap((kind) => {
-            const ref = proxy.refs[kind];
-            const keyOf = PROXY_SERVICE_KEY[kind];
-            return ref
-              ? [
-                  {
-                    key: keyOf,
-                    clusterName: cluster.cluster.name,
-                    serviceName: ref.serviceName,
-                    desiredCount: proxyTasks[kind],
-                  },
-                ]
-              : [];
-          }),
-          ...(futures?.cluster && futures.refs.marketMaker && config.futures
-            ? [
-                {
-                  key: "market-maker",
-                  clusterName: futures.cluster.cluster.name,
-                  serviceName: futures.refs.marketMaker.serviceName,
-                  desiredCount: initialTaskCount(config, "marketMaker", config.futures.marketMaker.workerQuantity),
-                },
-              ]
-            : []),
-          ...(futures?.cluster && futures.refs.notifications
-            ? [
-                {
-                  key: "notifications",
-                  clusterName: futures.cluster.cluster.name,
-                  serviceName: futures.refs.notifications.serviceName,
-                  desiredCount: futures.notifications?.desiredCount ?? 1,
-                },
-              ]
-            : []),
-        ],
-        databases:
-          futures?.notifications && config.futures
-            ? [
-                {
-                  key: "notifications",
-                  identifier: futures.notifications.databaseIdentifier,
-                  maxConnections: config.futures.notifications.database.maxConnections,
-                },
-              ]
-            : [],
-        networkLoadBalancers: (["router", "validator"] as const).flatMap((kind) => {
-          const service = proxy.services[kind];
-          return service?.loadBalancer && service.targetGroup
-            ? [
-                {
-                  key: PROXY_SERVICE_KEY[kind],
-                  loadBalancerArnSuffix: service.loadBalancer.arnSuffix,
-                  targetGroupArnSuffix: service.targetGroup.arnSuffix,
-                },
-              ]
-            : [];
-        }),
-        loadBalancers: futures?.notifications
-          ? [
-              {
-                key: "notifications",
-                loadBalancerArnSuffix: futures.notifications.loadBalancerArnSuffix,
-                targetGroupArnSuffix: futures.notifications.targetGroupArnSuffix,
-              },
-            ]
-          : [],
-        functions: [
-          ...(futures?.marketMaker?.function && config.futures
-            ? [
-                {
-                  key: "market-maker",
-                  functionName: futures.marketMaker.function.functionName,
-                  timeoutSeconds: config.futures.marketMaker.lambda.timeoutSeconds,
-                  intervalMinutes: config.futures.marketMaker.lambda.scheduleMinutes,
-                  failureQueueName: futures.marketMaker.function.failureQueueName,
-                },
-              ]
-            : []),
-          ...(futures?.marginCall && config.futures
-            ? [
-                {
-                  key: "margin-call",
-                  functionName: futures.marginCall.functionName,
-                  timeoutSeconds: config.futures.marginCall.timeoutSeconds,
-                  intervalMinutes: config.futures.marginCall.intervalMinutes,
-                  failureQueueName: futures.marginCall.failureQueue.name,
-                  scheduled: !secretPending(config, "marginCall"),
-                },
-              ]
-            : []),
-        ],
-        workflows: futures?.notifications
-          ? [
-              {
-                key: "notifications",
-                suffix: "redeploy",
-                failureMeans:
-                  "the service still runs with the database password from before the last rotation; force a new deployment by hand (docs/secrets.md)",
-                stateMachineArn: futures.notifications.rotationRedeploy.stateMachine.arn,
-              },
-            ]
-          : [],
-        ...(futures?.ui
-          ? { site: { key: "futures-ui", distributionId: futures.ui.distributionId, hostName: futures.ui.siteName } }
-          : {}),
-        logs: [
-          ...(["router", "validator"] as const).flatMap((kind) => {
-            const ref = proxy.refs[kind];
-            const key = PROXY_SERVICE_KEY[kind];
-            return ref ? [{ key, logGroupName: ref.logGroupName, metrics: LOG_METRICS[key] }] : [];
-          }),
-          ...(futures?.refs.marketMaker
-            ? [
-                {
-                  key: "market-maker",
-                  logGroupName: futures.refs.marketMaker.logGroupName,
-                  metrics: LOG_METRICS["market-maker"],
-                },
-              ]
-            : []),
-          ...(futures?.marketMaker?.function
-            ? [
-                {
-                  key: "market-maker",
-                  logGroupName: futures.marketMaker.function.logGroupName,
-                  metrics: MARKET_MAKER_FUNCTION_LOG_METRICS,
-                },
-              ]
-            : []),
-          ...(futures?.refs.notifications
-            ? [
-                {
-                  key: "notifications",
-                  logGroupName: futures.refs.notifications.logGroupName,
-                  metrics: LOG_METRICS.notifications,
-                },
-              ]
-            : []),
-          ...(futures?.marginCall
-            ? [
-                {
-                  key: "margin-call",
-                  logGroupName: futures.marginCall.logGroupName,
-                  metrics: LOG_METRICS["margin-call"],
-                },
-              ]
-            : []),
-        ],
-      })
-    : undefined;
+/** The secret group of each proxy service. */
+const PROXY_SECRET = { router: "proxyRouter", validator: "proxyValidator" } as const;
 
-  // GitHub Actions reach AWS only through OIDC, each repository with a role scoped to its own services.
-  const proxyServices = (["router", "validator"] as const).flatMap((kind) => {
-    const ref = proxy.refs[kind];
-    return ref ? [ref] : [];
+/** What operates the systems. */
+interface Operations {
+  readonly monitoring?: Monitoring;
+  readonly deploy?: DeployIdentity;
+}
+
+/** The monitoring, the deploy identity and the GitHub environments, from the systems' facets. */
+function operate(inputs: StackInputs, base: Foundations, systems: Systems): Operations {
+  const monitoring = watch(inputs, base, systems);
+  const deploy = deployIdentity(inputs, base, systems, monitoring);
+  if (inputs.config.github.manageEnvironments) githubEnvironments(inputs, systems, deploy);
+  return { ...(monitoring ? { monitoring } : {}), ...(deploy ? { deploy } : {}) };
+}
+
+function watch(inputs: StackInputs, base: Foundations, systems: Systems): Monitoring | undefined {
+  const { config } = inputs;
+  const m = config.monitoring;
+  if (!(m.enabled && (m.alarms || m.dashboards || m.metricFilters || m.canary))) return undefined;
+  return new Monitoring("monitoring", {
+    aws: inputs.ctx,
+    env: config.env,
+    config: m,
+    kmsKeyArn: base.key.arn,
+    ...(base.global ? { globalProvider: base.global } : {}),
+    ...mergeWatched(systems.all),
   });
-  const deployCfg = config.deployIdentity;
-  const repositories: DeployRepository[] = [];
-  if (deployCfg.proxyRouter.enabled && proxyServices.length > 0) {
-    repositories.push({
-      key: "proxy-router",
-      repository: deployCfg.proxyRouter.repository,
-      ...githubIds(deployCfg.proxyRouter),
-      roleName: deployCfg.proxyRouter.roleName ?? `github-actions-proxy-router-deploy-${env.name}`,
-      extraSubjects: deployCfg.proxyRouter.extraSubjects,
-      services: proxyServices,
-    });
-  }
-  const futuresDeploys = futures?.deployables();
-  if (
-    deployCfg.futures.enabled &&
-    futuresDeploys &&
-    futuresDeploys.services.length + futuresDeploys.sites.length + futuresDeploys.functions.length > 0
-  ) {
-    repositories.push({
-      key: "futures",
-      repository: deployCfg.futures.repository,
-      ...githubIds(deployCfg.futures),
-      roleName: deployCfg.futures.roleName ?? futuresNames(env.name).deployRole,
-      extraSubjects: deployCfg.futures.extraSubjects,
-      ...futuresDeploys,
-    });
-  }
-  const infraCi = deployCfg.infra;
-  const deploy =
-    repositories.length > 0 || infraCi.enabled
-      ? new DeployIdentity("deploy", {
-          aws: ctx,
-          env,
-          ...(deployCfg.oidcProviderArn ? { oidcProviderArn: deployCfg.oidcProviderArn } : {}),
-          protect: config.protect,
-          repositories,
-          ...(infraCi.enabled
-            ? {
-                infra: {
-                  repository: config.github.infraRepository,
-                  ...githubIds(infraCi),
-                  previewRoleName: infraCi.previewRoleName ?? infraPreviewRoleName(env.name),
-                  deployerRoleName: infraCi.deployerRoleName ?? infraDeployerRoleName(env.name),
-                  driftCheckBranch: infraCi.driftCheckBranch,
-                  ...(infraCi.stateBucket
-                    ? {
-                        state: {
-                          partition: ctx.partition,
-                          bucket: infraCi.stateBucket,
-                          prefix: infraCi.stateKeyPrefix,
-                          ...(infraCi.stateBucket === TITANIO_STATE_BUCKET.bucket
-                            ? { foreignPrefixes: [TITANIO_STATE_BUCKET.terraformPrefix] }
-                            : {}),
-                          project: config.project,
-                          stack: config.stack,
-                          ...(infraCi.stateBucketKeyArn ? { bucketKeyArn: infraCi.stateBucketKeyArn } : {}),
-                        },
-                      }
-                    : {}),
-                  ...(infraCi.secretsProviderKeyArn ? { secretsProviderKeyArn: infraCi.secretsProviderKeyArn } : {}),
-                  ...(config.dns.assumeRoleArn && config.dns.assumeRoleArn !== DNS_ROLE_PENDING
-                    ? { dnsRoleArn: config.dns.assumeRoleArn }
-                    : {}),
-                  refreshReads: {
-                    // Only the secrets this stack writes a value into; the ones filled out of band stay unreadable.
-                    secretArns: [
-                      ...(config.secrets.proxyRouter && proxy.services.router
-                        ? [proxy.services.router.secret.arn]
-                        : []),
-                      ...(config.secrets.proxyValidator && proxy.services.validator
-                        ? [proxy.services.validator.secret.arn]
-                        : []),
-                      ...(config.secrets.marketMaker && futures?.marketMaker ? [futures.marketMaker.secret.arn] : []),
-                      ...(config.secrets.notifications && futures?.notifications
-                        ? [futures.notifications.secret.arn]
-                        : []),
-                      ...(config.secrets.marginCall && futures?.marginCall ? [futures.marginCall.secret.arn] : []),
-                    ],
-                    secretsKmsKeyArn: key.arn,
-                    objectArns: monitoring?.canary
-                      ? [
-                          pulumi.interpolate`arn:${ctx.partition}:s3:::${monitoring.canary.code.bucket}/${monitoring.canary.code.key}`,
-                        ]
-                      : [],
-                  },
-                },
-              }
-            : {}),
-        })
-      : undefined;
+}
 
-  // Each stack manages its own GitHub environment (dev, stg or main) in every repository.
-  if (config.github.manageEnvironments) {
-    const environmentRepositories: EnvironmentRepository[] = [];
-    const proxyRole = deploy?.roleArns["proxy-router"];
-    if (proxyRole) {
-      environmentRepositories.push({
-        key: "proxy-router",
-        repository: deployCfg.proxyRouter.repository,
-        variables: {
-          AWS_ROLE_ARN: proxyRole,
-          AWS_REGION: config.region,
-          ECS_CLUSTER: cluster.cluster.name,
-          // In deploy order: the router first, then the validator.
-          ECS_SERVICES: pulumi.all(proxyServices.map((s) => s.serviceName)).apply((names) => names.join(",")),
-          ECS_DEPLOY_TARGETS: ecsDeployTargetsVariable(
-            proxyServices.map((s) => ({
-              service: s.serviceName,
-              container: s.containerName,
-              image: config.proxyRouter.image,
-              // The workflow refuses a tag that is not a release of this environment, exactly as the program does.
-              tagPattern: pinnedTagPattern({ prefix: config.proxyRouter.github.tagPrefix, suffix: env.tagSuffix }),
-              imageTagParameter: s.imageTagParameterName,
-              rolloutDeadlineMinutes: rolloutDeadline,
-            })),
-          ),
-        },
-      });
-    }
-    const futuresRole = deploy?.roleArns.futures;
-    if (futures && futuresRole) {
-      environmentRepositories.push({
-        key: "futures",
-        repository: deployCfg.futures.repository,
-        variables: { AWS_ROLE_ARN: futuresRole, AWS_REGION: config.region, ...futures.githubVariables() },
-      });
-    }
-    const infraPreview = deploy?.roleArns["infra-preview"];
-    const infraDeployer = deploy?.roleArns["infra-deployer"];
-    environmentRepositories.push({
-      key: "infra",
-      repository: config.github.infraRepository,
-      variables: {
-        AWS_REGION: config.region,
-        PULUMI_STACK: config.stack,
-        ...(infraDeployer ? { AWS_ROLE_ARN: infraDeployer } : {}),
-      },
-      // Previews and drift checks run in no environment, so their role is a repository variable.
-      repositoryVariables: infraPreview ? { [`AWS_PREVIEW_ROLE_ARN_${config.stack.toUpperCase()}`]: infraPreview } : {},
-    });
-    new GitHubEnvironments("github", {
-      env,
-      owner: config.github.owner,
-      repositories: environmentRepositories,
-      productionReviewers: {
-        users: config.github.productionReviewerUsers,
-        teams: config.github.productionReviewerTeams,
-      },
-      productionWaitTimerMinutes: config.github.productionWaitTimerMinutes,
-      ...(config.githubToken ? { token: config.githubToken } : {}),
-    });
-  }
+/** GitHub Actions reach AWS only through OIDC, each repository with a role scoped to its own system. */
+function deployIdentity(
+  inputs: StackInputs,
+  base: Foundations,
+  systems: Systems,
+  monitoring: Monitoring | undefined,
+): DeployIdentity | undefined {
+  const { config, ctx } = inputs;
+  const cfg = config.deployIdentity;
+  const repositories = systems.all.flatMap((system) => deployRepository(config, system));
+  if (repositories.length === 0 && !cfg.infra.enabled) return undefined;
+  return new DeployIdentity("deploy", {
+    aws: ctx,
+    env: config.env,
+    ...(cfg.oidcProviderArn ? { oidcProviderArn: cfg.oidcProviderArn } : {}),
+    protect: config.protect,
+    repositories,
+    ...(cfg.infra.enabled ? { infra: infraCiRoles(inputs, base, systems, monitoring) } : {}),
+  });
+}
 
-  if (dns.withheld && deps.blockers !== "refuse") {
-    deps.blockers([pendingDnsBlocker(env, config.stack, config.dns.zoneName, `${config.project}:`, dns.withheld)]);
-  }
+/** A system's deploy repository: its configured GitHub repository and role, and what the system deploys. */
+function deployRepository(config: StackConfig, system: SystemFacets): DeployRepository[] {
+  const cfg = deployRepositoryConfig(config, system.repository);
+  if (!cfg.enabled || deployCount(system) === 0) return [];
+  return [
+    {
+      key: system.repository,
+      repository: cfg.repository,
+      ...githubIds(cfg),
+      roleName: cfg.roleName ?? deployRoleName(system.repository, config.env.name),
+      extraSubjects: cfg.extraSubjects,
+      ...system.deploys,
+    },
+  ];
+}
 
+function deployRepositoryConfig(config: StackConfig, key: DeployRepositoryKey) {
+  return key === "proxy-router" ? config.deployIdentity.proxyRouter : config.deployIdentity.futures;
+}
+
+function deployRoleName(key: DeployRepositoryKey, env: EnvironmentName): string {
+  return key === "proxy-router" ? proxyRouterDeployRoleName(env) : futuresNames(env).deployRole;
+}
+
+/** This repository's CI roles: the preview's and the deployer's, with what a refresh reads. */
+function infraCiRoles(
+  inputs: StackInputs,
+  base: Foundations,
+  systems: Systems,
+  monitoring: Monitoring | undefined,
+): InfraCiRoles {
+  const { config, ctx } = inputs;
+  const infra = config.deployIdentity.infra;
+  const dnsRoleArn = config.dns.assumeRoleArn;
   return {
-    environment: env.name,
+    repository: config.github.infraRepository,
+    ...githubIds(infra),
+    ...infraRoleNames(config),
+    driftCheckBranch: infra.driftCheckBranch,
+    ...(infra.stateBucket
+      ? {
+          state: {
+            partition: ctx.partition,
+            bucket: infra.stateBucket,
+            prefix: infra.stateKeyPrefix,
+            ...(infra.stateBucket === TITANIO_STATE_BUCKET.bucket
+              ? { foreignPrefixes: [TITANIO_STATE_BUCKET.terraformPrefix] }
+              : {}),
+            project: config.project,
+            stack: config.stack,
+            ...(infra.stateBucketKeyArn ? { bucketKeyArn: infra.stateBucketKeyArn } : {}),
+          },
+        }
+      : {}),
+    ...(infra.secretsProviderKeyArn ? { secretsProviderKeyArn: infra.secretsProviderKeyArn } : {}),
+    ...(dnsRoleArn && dnsRoleArn !== DNS_ROLE_PENDING ? { dnsRoleArn } : {}),
+    refreshReads: {
+      // Only the secrets this stack writes a value into; the ones filled out of band stay unreadable.
+      secretArns: systems.all.flatMap((system) => system.writtenSecretArns),
+      secretsKmsKeyArn: base.key.arn,
+      objectArns: monitoring?.canary
+        ? [pulumi.interpolate`arn:${ctx.partition}:s3:::${monitoring.canary.code.bucket}/${monitoring.canary.code.key}`]
+        : [],
+    },
+  };
+}
+
+/** Each stack manages its own GitHub environment (dev, stg or main) in every repository. */
+function githubEnvironments(
+  inputs: StackInputs,
+  systems: Systems,
+  deploy: DeployIdentity | undefined,
+): GitHubEnvironments {
+  const { config } = inputs;
+  const repositories: EnvironmentRepository[] = systems.all.flatMap((system) => {
+    const role = deploy?.roleArns[system.repository];
+    return role
+      ? [
+          {
+            key: system.repository,
+            repository: deployRepositoryConfig(config, system.repository).repository,
+            variables: { AWS_ROLE_ARN: role, AWS_REGION: config.region, ...system.githubVariables },
+          },
+        ]
+      : [];
+  });
+  const infraPreview = deploy?.roleArns["infra-preview"];
+  const infraDeployer = deploy?.roleArns["infra-deployer"];
+  repositories.push({
+    key: "infra",
+    repository: config.github.infraRepository,
+    variables: {
+      AWS_REGION: config.region,
+      PULUMI_STACK: config.stack,
+      ...(infraDeployer ? { AWS_ROLE_ARN: infraDeployer } : {}),
+    },
+    // Previews and drift checks run in no environment, so their role is a repository variable.
+    repositoryVariables: infraPreview ? { [`AWS_PREVIEW_ROLE_ARN_${config.stack.toUpperCase()}`]: infraPreview } : {},
+  });
+  return new GitHubEnvironments("github", {
+    env: config.env,
+    owner: config.github.owner,
+    repositories,
+    productionReviewers: { users: config.github.productionReviewerUsers, teams: config.github.productionReviewerTeams },
+    productionWaitTimerMinutes: config.github.productionWaitTimerMinutes,
+    ...(config.githubToken ? { token: config.githubToken } : {}),
+  });
+}
+
+function dnsBlocker(config: StackConfig, withheld: readonly string[]): DeployBlocker {
+  return pendingDnsBlocker(config.env, config.stack, config.dns.zoneName, `${config.project}:`, withheld);
+}
+
+/** A service's stack output: what runs (image and where its tag came from) and where to find it. */
+export interface ServiceOutputs {
+  readonly serviceName: pulumi.Output<string>;
+  readonly serviceArn: pulumi.Output<string>;
+  readonly image: string;
+  readonly imageTag: string;
+  readonly imageTagOrigin: ResolvedImage["origin"];
+  readonly imageTagParameter: string;
+  readonly secretArn: pulumi.Output<string>;
+  readonly hostName?: string;
+}
+
+/** The stack's outputs; none is a secret. */
+export type StackOutputs = {
+  readonly environment: EnvironmentName;
+  readonly region: string;
+  readonly accountId: string;
+  readonly vpcId: pulumi.Output<string>;
+  readonly clusterName: pulumi.Output<string>;
+  readonly clusterArn: pulumi.Output<string>;
+  readonly platformKeyAlias: string;
+  readonly proxyRouter: ServiceOutputs | undefined;
+  readonly proxyValidator: ServiceOutputs | undefined;
+  /** The market maker's service, or its function when it runs as a Lambda. */
+  readonly marketMaker:
+    | ServiceOutputs
+    | { readonly functionName: pulumi.Output<string>; readonly secretArn: pulumi.Output<string> }
+    | undefined;
+  readonly futuresNotifications: ServiceOutputs | undefined;
+  /** Deployment facts of the futures marketplace (also its GitHub environment's variables). */
+  readonly futures: FuturesOutputs | undefined;
+  /** Role ARNs by key; they belong in GitHub environment variables (AWS_ROLE_ARN). */
+  readonly deployRoles: Readonly<Record<string, pulumi.Output<string>>>;
+  readonly oidcProviderArn: pulumi.Output<string> | undefined;
+  readonly alertTopicArn?: pulumi.Output<string>;
+  /** Alarm names by service key. */
+  readonly alarms: Monitoring["alarmNames"] | Record<string, never>;
+  /** What an operator still has to do by hand: each secret declared pending out of band. */
+  readonly operatorToDo: SecretToDo[];
+};
+
+export interface FuturesOutputs {
+  readonly clusterName: pulumi.Output<string> | undefined;
+  readonly siteUrl: string | undefined;
+  readonly uiBucket: pulumi.Output<string> | undefined;
+  readonly cloudFrontDistributionId: pulumi.Output<string> | undefined;
+  readonly notificationsUrl: string | undefined;
+  readonly databaseIdentifier: pulumi.Output<string> | undefined;
+  readonly marginCallFunction: pulumi.Output<string> | undefined;
+  readonly marketMakerFunction: pulumi.Output<string> | undefined;
+  readonly marginCallFailureQueue: pulumi.Output<string> | undefined;
+}
+
+function stackOutputs(inputs: StackInputs, base: Foundations, systems: Systems, ops: Operations): StackOutputs {
+  const { config, images } = inputs;
+  const { proxy, futures } = systems;
+  return {
+    environment: config.env.name,
     region: config.region,
-    accountId: ctx.accountId,
-    vpcId: network.vpcId,
-    clusterName: cluster.cluster.name,
-    clusterArn: cluster.cluster.arn,
-    platformKeyAlias: key.aliasName,
+    accountId: inputs.ctx.accountId,
+    vpcId: base.network.vpcId,
+    clusterName: base.cluster.cluster.name,
+    clusterArn: base.cluster.cluster.arn,
+    platformKeyAlias: base.key.aliasName,
     proxyRouter: serviceOutputs(proxy.refs.router, images.get("proxy-router")),
     proxyValidator: serviceOutputs(proxy.refs.validator, images.get("proxy-validator")),
     marketMaker:
@@ -506,27 +433,26 @@ export async function lumerinStack(deps: StackDependencies): Promise<Record<stri
         ? { functionName: futures.marketMaker.function.functionName, secretArn: futures.marketMaker.secret.arn }
         : undefined),
     futuresNotifications: serviceOutputs(futures?.refs.notifications, images.get("futures-notifications")),
-    // Deployment facts of the futures marketplace (also its GitHub environment's variables); none is a secret.
-    futures: futures
-      ? {
-          clusterName: futures.cluster?.cluster.name,
-          siteUrl: futures.ui?.siteUrl,
-          uiBucket: futures.ui?.bucketName,
-          cloudFrontDistributionId: futures.ui?.distributionId,
-          notificationsUrl: futures.notifications?.url,
-          databaseIdentifier: futures.notifications?.databaseIdentifier,
-          marginCallFunction: futures.marginCall?.functionName,
-          marketMakerFunction: futures.marketMaker?.function?.functionName,
-          marginCallFailureQueue: futures.marginCall?.failureQueue.name,
-        }
-      : undefined,
-    // Not secret: role ARNs belong in GitHub environment variables (AWS_ROLE_ARN).
-    deployRoles: deploy ? deploy.roleArns : {},
-    oidcProviderArn: deploy?.oidcProviderArn,
-    ...(monitoring?.topicArn ? { alertTopicArn: monitoring.topicArn } : {}),
-    alarms: monitoring ? monitoring.alarmNames : {},
-    // What an operator still has to do by hand: each secret declared pending out of band.
+    futures: futures ? futuresOutputs(futures) : undefined,
+    deployRoles: ops.deploy ? ops.deploy.roleArns : {},
+    oidcProviderArn: ops.deploy?.oidcProviderArn,
+    ...(ops.monitoring?.topicArn ? { alertTopicArn: ops.monitoring.topicArn } : {}),
+    alarms: ops.monitoring ? ops.monitoring.alarmNames : {},
     operatorToDo: operatorToDo(config),
+  };
+}
+
+function futuresOutputs(futures: Futures): FuturesOutputs {
+  return {
+    clusterName: futures.cluster?.cluster.name,
+    siteUrl: futures.ui?.siteUrl,
+    uiBucket: futures.ui?.bucketName,
+    cloudFrontDistributionId: futures.ui?.distributionId,
+    notificationsUrl: futures.notifications?.url,
+    databaseIdentifier: futures.notifications?.databaseIdentifier,
+    marginCallFunction: futures.marginCall?.functionName,
+    marketMakerFunction: futures.marketMaker?.function?.functionName,
+    marginCallFailureQueue: futures.marginCall?.failureQueue.name,
   };
 }
 
@@ -608,8 +534,10 @@ function githubIds(cfg: { readonly ownerId?: number; readonly repositoryId?: num
     : {};
 }
 
-/** A service's stack output: what runs (image and where its tag came from) and where to find it. */
-function serviceOutputs(ref: DeployedServiceRef | undefined, image: ResolvedImage | undefined) {
+function serviceOutputs(
+  ref: DeployedServiceRef | undefined,
+  image: ResolvedImage | undefined,
+): ServiceOutputs | undefined {
   return ref && image
     ? {
         serviceName: ref.serviceName,
@@ -670,9 +598,6 @@ function futuresImageRequests(config: StackConfig): ImageRequest[] {
       deployedTagParameter: parameter,
     }));
 }
-
-/** The proxy services' keys in images, monitoring and outputs. */
-const PROXY_SERVICE_KEY = { router: "proxy-router", validator: "proxy-validator" } as const;
 
 function proxyImageRequests(config: StackConfig): ImageRequest[] {
   const cfg = config.proxyRouter;

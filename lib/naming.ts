@@ -119,11 +119,82 @@ export function pulumiSecretsProviderUrl(stack: string, region: string): string 
   return `awskms://${pulumiSecretsKeyAlias(stack)}?region=${region}&awssdk=v2`;
 }
 
+/** The physical names of one futures ECS service and its parts. */
+export interface FuturesServiceNames {
+  readonly service: string;
+  readonly taskFamily: string;
+  readonly container: string;
+  readonly logGroup: string;
+  readonly secret: string;
+  readonly imageTagParameter: string;
+  readonly executionRole: string;
+  readonly taskRole: string;
+}
+
+export interface MarketMakerNames extends FuturesServiceNames {
+  readonly securityGroup: string;
+}
+
+export interface NotificationsNames extends FuturesServiceNames {
+  readonly loadBalancer: string;
+  readonly targetGroup: string;
+  readonly albSecurityGroup: string;
+  readonly serviceSecurityGroup: string;
+  readonly databaseSecurityGroup: string;
+  readonly database: string;
+  readonly databaseSubnetGroup: string;
+  readonly databaseParameterGroup: string;
+  readonly rotationRule: string;
+  readonly rotationRuleRole: string;
+  readonly redeployStateMachine: string;
+  readonly redeployRole: string;
+}
+
+/** The physical names of a scheduled futures Lambda (the margin call, the market maker's Lambda runtime). */
+export interface ScheduledFunctionNames {
+  readonly function: string;
+  readonly role: string;
+  /** The role's inline policy (the live one's name, so adopting it changes its content only). */
+  readonly rolePolicy: string;
+  readonly securityGroup: string;
+  readonly logGroup: string;
+  readonly scheduleRule: string;
+  readonly scheduleTargetId: string;
+  readonly scheduleStatementId: string;
+  readonly failureQueue: string;
+}
+
+export interface MarginCallNames extends ScheduledFunctionNames {
+  readonly secret: string;
+  readonly dailyRule: string;
+  readonly dailyTargetId: string;
+  readonly dailyStatementId: string;
+}
+
+export interface FuturesUiNames {
+  readonly originAccessControl: string;
+  readonly webAcl: string;
+  readonly responseHeadersPolicy: string;
+}
+
+export interface FuturesNames {
+  readonly cluster: string;
+  readonly clusterExecLogGroup: string;
+  readonly ui: FuturesUiNames;
+  readonly marketMaker: MarketMakerNames;
+  readonly notifications: NotificationsNames;
+  readonly marginCall: MarginCallNames;
+  /** The market maker as the scheduled Lambda the live estate runs since February 2026. */
+  readonly marketMakerLambda: ScheduledFunctionNames;
+  /** The futures repository's deploy role. */
+  readonly deployRole: string;
+}
+
 /**
  * The futures marketplace's names as the live deployment has them (docs/estate.md),
  * so a stack can adopt them; new resources follow `{app}-{env}`.
  */
-export function futuresNames(env: EnvironmentName) {
+export function futuresNames(env: EnvironmentName): FuturesNames {
   return {
     cluster: `ecs-futures-marketplace-${env}`,
     clusterExecLogGroup: `bedrock-futures-marketplace-ecs-cluster-${env}`,
@@ -182,7 +253,6 @@ export function futuresNames(env: EnvironmentName) {
       scheduleStatementId: "AllowExecutionFromCloudWatch",
       dailyStatementId: "AllowExecutionFromCloudWatchDaily",
     },
-    /** The market maker as the scheduled Lambda the live estate runs since February 2026. */
     marketMakerLambda: {
       function: `market-maker-${env}`,
       role: `market-maker-lambda-role-${env}`,
@@ -196,7 +266,15 @@ export function futuresNames(env: EnvironmentName) {
       failureQueue: appEnv("market-maker-failures", env),
     },
     deployRole: `github-actions-futures-v3-${env}`,
-  } as const;
+  };
+}
+
+/** The proxy services' keys in logical names, images, monitoring and outputs. */
+export const PROXY_SERVICE_KEY = { router: "proxy-router", validator: "proxy-validator" } as const;
+
+/** The proxy-router repository's deploy role. */
+export function proxyRouterDeployRoleName(env: EnvironmentName): string {
+  return `github-actions-proxy-router-deploy-${env}`;
 }
 
 /** The futures UI canary's names as the live estate has them (docs/estate.md): the bucket carries the account. */

@@ -4,12 +4,13 @@ import { Environment, hostName } from "../../config/environments";
 import type { FuturesConfig } from "../../config/futures";
 import type { SecretValues } from "../../config/load";
 import { AwsContext } from "../../lib/iam";
-import { deploymentAlarmNames, futuresNames } from "../../lib/naming";
+import { FuturesNames, deploymentAlarmNames, futuresNames } from "../../lib/naming";
 import { Cluster } from "../cluster";
-import type { DeployableFunction, DeployableService, DeployableSite } from "../deploy-identity";
 import type { DeployedServiceRef } from "../service-parts";
 import type { DnsTarget, NetworkRef } from "../proxy-service";
-import { EcsDeployTarget, ecsDeployTargetsVariable } from "../github-environments";
+import type { EcsDeployTarget } from "../github-environments";
+import { LOG_METRICS, LogMetric, MARKET_MAKER_FUNCTION_LOG_METRICS } from "../monitoring/log-metrics";
+import { SystemFacets, WatchedParts, ecsDeployVariables } from "../system";
 import { pinnedTagPattern } from "../../lib/image-tags";
 import { MarginCall, MarginCallSecretKey } from "./margin-call";
 import { MarketMaker, MarketMakerSecretKey } from "./market-maker";
@@ -68,310 +69,441 @@ export class Futures extends pulumi.ComponentResource {
   readonly notifications?: Notifications;
   readonly marginCall?: MarginCall;
   readonly ui?: FuturesUi;
-  /** The ECS services the futures repository deploys, in deploy order. */
-  readonly services: readonly DeployedServiceRef[];
-  /** The same services by part. */
+  /** The ECS services by part. */
   readonly refs: { readonly marketMaker?: DeployedServiceRef; readonly notifications?: DeployedServiceRef };
-  /** The static site it publishes (the UI), when enabled. */
-  readonly sites: readonly DeployableSite[];
-  /** The Lambda functions whose code it uploads. */
-  readonly functions: readonly DeployableFunction[];
-  private readonly variables: Record<string, pulumi.Input<string>>;
-
-  /**
-   * The futures repository's GitHub environment variables (never a credential):
-   * the cluster, its services in deploy order with what image-deploy needs, and
-   * the deployment facts of the UI and the margin-call function.
-   */
-  githubVariables(): Record<string, pulumi.Input<string>> {
-    return { ...this.variables };
-  }
-
-  /** Everything the futures repository's deploy role may deploy, and nothing else. */
-  deployables(): FuturesDeployables {
-    return { services: this.services, sites: this.sites, functions: this.functions };
-  }
+  /** What the stack's composition needs of the futures marketplace. */
+  readonly facets: SystemFacets;
 
   constructor(name: string, args: FuturesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:futures:Futures", name, {}, opts);
-    const { config: cfg, env } = args;
-    const names = futuresNames(env.name);
-    const services: DeployedServiceRef[] = [];
-    const refs: { marketMaker?: DeployedServiceRef; notifications?: DeployedServiceRef } = {};
-
+    const cfg = args.config;
+    const names = futuresNames(args.env.name);
+    const hosts = futuresHostNames(args.env, cfg, args.dns.zoneName);
     const ecsMarketMaker = cfg.marketMaker.enabled && cfg.marketMaker.runtime === "ecs";
-    const needsCluster = ecsMarketMaker || cfg.notifications.enabled;
-    if (needsCluster) {
-      this.cluster = new Cluster(
-        `${name}-cluster`,
-        {
-          name: cfg.cluster.name ?? names.cluster,
-          execLogGroupName: args.clusterExecLogGroupName,
-          execLogRetentionDays: cfg.cluster.execLogRetentionDays,
-          containerInsights: cfg.cluster.containerInsights,
-          kmsKeyArn: args.platformKeyArn,
-        },
-        { parent: this },
-      );
-    }
-
-    const functions: DeployableFunction[] = [];
-    if (cfg.marketMaker.enabled) {
-      const mm = cfg.marketMaker;
-      const common = {
-        aws: args.aws,
-        network: args.network,
-        names: names.marketMaker,
-        chainId: cfg.chainId,
-        contracts: cfg.contracts,
-        trading: mm,
-        logLevel: mm.logLevel,
-        logRetentionDays: mm.logRetentionDays,
-        secretsKmsKeyArn: args.platformKeyArn,
-        ...(args.secretValues.marketMaker
-          ? {
-              secretValues: args.secretValues.marketMaker as Readonly<
-                Record<MarketMakerSecretKey, pulumi.Input<string>>
-              >,
-            }
-          : {}),
-        protect: args.protect,
-      };
-      if (mm.runtime === "lambda") {
-        this.marketMaker = new MarketMaker(
-          `${name}-market-maker`,
-          {
-            ...common,
-            runtime: "lambda",
-            lambda: {
-              names: names.marketMakerLambda,
-              scheduleMinutes: mm.lambda.scheduleMinutes,
-              timeoutSeconds: mm.lambda.timeoutSeconds,
-              memoryMb: mm.lambda.memoryMb,
-              ...(mm.lambda.securityGroupDescription
-                ? { securityGroupDescription: mm.lambda.securityGroupDescription }
-                : {}),
-              ...(mm.lambda.artifact ? { artifact: mm.lambda.artifact } : {}),
-            },
-          },
-          { parent: this },
-        );
-        if (this.marketMaker.function) functions.push({ functionArn: this.marketMaker.function.functionArn });
-      } else if (this.cluster) {
-        const image = required(args.images.marketMaker, "marketMaker");
-        const tasks = args.pendingSecrets?.has("marketMaker") ? 0 : mm.workerQuantity;
-        this.marketMaker = new MarketMaker(
-          `${name}-market-maker`,
-          {
-            ...common,
-            cluster: this.cluster.ref,
-            image: image.image,
-            imageTag: image.tag,
-            cpu: mm.cpu,
-            memory: mm.memory,
-            desiredCount: tasks,
-            enableExecuteCommand: mm.enableExecuteCommand,
-            ...(args.deploymentAlarms
-              ? {
-                  deploymentAlarmNames: deploymentAlarmNames("market-maker", env.name, {
-                    runningTasks: tasks > 0,
-                    loadBalancer5xx: false,
-                  }),
-                }
-              : {}),
-          },
-          { parent: this },
-        );
-        if (this.marketMaker.ref) {
-          refs.marketMaker = this.marketMaker.ref;
-          services.push(refs.marketMaker);
-        }
-      }
-    }
-
-    const hosts = futuresHostNames(env, cfg, args.dns.zoneName);
-
+    // The cluster exists only while a container service needs it.
+    this.cluster = ecsMarketMaker || cfg.notifications.enabled ? futuresCluster(name, args, names, this) : undefined;
+    if (cfg.marketMaker.enabled) this.marketMaker = marketMaker(name, args, names, this.cluster, this);
     // The margin call first: the notifications endpoint admits its security group.
-    if (cfg.marginCall.enabled) {
-      const mc = cfg.marginCall;
-      this.marginCall = new MarginCall(
-        `${name}-margin-call`,
-        {
-          aws: args.aws,
-          network: args.network,
-          names: names.marginCall,
-          timeoutSeconds: mc.timeoutSeconds,
-          memoryMb: mc.memoryMb,
-          reservedConcurrency: mc.reservedConcurrency,
-          intervalMinutes: mc.intervalMinutes,
-          daily: { hour: mc.dailyHour, minute: mc.dailyMinute },
-          environment: {
-            FUTURES_ADDRESS: cfg.contracts.futures,
-            HASHRATE_ORACLE_ADDRESS: cfg.contracts.hashrateOracle,
-            MULTICALL_ADDRESS: cfg.contracts.multicall,
-            // The same name the DNS record has (today lmn points at one that does not exist).
-            ...(cfg.notifications.enabled
-              ? { NOTIFICATIONS_SERVICE_URL: `https://${hosts.notifications}/notifications` }
-              : {}),
-            LOG_LEVEL: mc.logLevel,
-            MARGIN_UTILIZATION_WARNING_PERCENT: String(mc.warningPercent),
-          },
-          logLevel: mc.logLevel,
-          logRetentionDays: mc.logRetentionDays,
-          secretsKmsKeyArn: args.platformKeyArn,
-          ...(args.secretValues.marginCall
-            ? {
-                secretValues: args.secretValues.marginCall as Readonly<
-                  Record<MarginCallSecretKey, pulumi.Input<string>>
-                >,
-              }
-            : {}),
-          ...(mc.artifact ? { artifact: mc.artifact } : {}),
-          ...(mc.securityGroupDescription ? { securityGroupDescription: mc.securityGroupDescription } : {}),
-          protect: args.protect,
-          schedulesEnabled: !args.pendingSecrets?.has("marginCall"),
-        },
-        { parent: this },
-      );
-      functions.push({ functionArn: this.marginCall.functionArn });
-    }
-
+    if (cfg.marginCall.enabled) this.marginCall = marginCall(name, args, names, hosts, this);
     if (cfg.notifications.enabled && this.cluster) {
-      const n = cfg.notifications;
-      const image = required(args.images.notifications, "notifications");
-      this.notifications = new Notifications(
-        `${name}-notifications`,
-        {
-          aws: args.aws,
-          cluster: this.cluster.ref,
-          network: args.network,
-          names: names.notifications,
-          image: image.image,
-          imageTag: image.tag,
-          cpu: n.cpu,
-          memory: n.memory,
-          logLevel: n.logLevel,
-          logRetentionDays: n.logRetentionDays,
-          enableExecuteCommand: n.enableExecuteCommand,
-          ...(args.deploymentAlarms
-            ? {
-                deploymentAlarmNames: deploymentAlarmNames("notifications", env.name, {
-                  runningTasks: !args.pendingSecrets?.has("notifications"),
-                  loadBalancer5xx: true,
-                }),
-              }
-            : {}),
-          desiredCount: args.pendingSecrets?.has("notifications") ? 0 : 1,
-          secretsKmsKeyArn: args.platformKeyArn,
-          ...(args.secretValues.notifications?.telegram_bot_token
-            ? { telegramBotToken: pulumi.output(args.secretValues.notifications.telegram_bot_token) }
-            : {}),
-          hostName: hosts.notifications,
-          dns: args.dns,
-          albIngressCidrs: n.albIngressCidrs,
-          albClients: this.marginCall
-            ? [
-                {
-                  key: "margin-call",
-                  description: "The margin-call Lambda posts notifications",
-                  securityGroupId: this.marginCall.securityGroupId,
-                },
-              ]
-            : [],
-          database: n.database,
-          ...(n.database.kmsKeyArn ? { databaseKmsKeyArn: n.database.kmsKeyArn } : {}),
-          ...(n.database.parameterGroupDescription
-            ? { parameterGroupDescription: n.database.parameterGroupDescription }
-            : {}),
-          securityGroupDescriptions: n.securityGroupDescriptions,
-          protect: args.protect,
-        },
-        { parent: this },
-      );
-      refs.notifications = this.notifications.ref;
-      services.push(refs.notifications);
+      this.notifications = notifications(name, args, names, hosts, this.cluster, this.marginCall, this);
     }
-
-    const sites: DeployableSite[] = [];
-    if (cfg.ui.enabled) {
-      if (!args.globalProvider)
-        throw new Error(
-          "futures.ui: enabled, but no us-east-1 provider was given (CloudFront's certificate and web ACL live there)",
-        );
-      this.ui = new FuturesUi(
-        `${name}-ui`,
-        {
-          aws: args.aws,
-          globalProvider: args.globalProvider,
-          dns: args.dns,
-          siteName: hosts.site,
-          bucketName: hosts.bucket,
-          originAccessControlName: names.ui.originAccessControl,
-          webAclName: names.ui.webAcl,
-          responseHeadersPolicyName: names.ui.responseHeadersPolicy,
-          priceClass: cfg.ui.priceClass,
-          rateLimitPer5Minutes: cfg.ui.rateLimitPer5Minutes,
-          protect: args.protect,
-        },
-        { parent: this },
-      );
-      sites.push(this.ui.deployable);
-    }
-
-    const variables: Record<string, pulumi.Input<string>> = {};
-    const targets: EcsDeployTarget[] = [];
-    if (this.marketMaker?.containerService) {
-      targets.push({
-        service: this.marketMaker.containerService.serviceName,
-        container: names.marketMaker.container,
-        image: cfg.marketMaker.image,
-        tagPattern: pinnedTagPattern({ prefix: cfg.marketMaker.tagPrefix, suffix: env.tagSuffix }),
-        imageTagParameter: names.marketMaker.imageTagParameter,
-        rolloutDeadlineMinutes: args.rolloutDeadlineMinutes,
-      });
-    }
-    if (this.notifications) {
-      targets.push({
-        service: this.notifications.serviceName,
-        container: this.notifications.containerName,
-        image: cfg.notifications.image,
-        tagPattern: pinnedTagPattern({ prefix: cfg.notifications.tagPrefix, suffix: env.tagSuffix }),
-        imageTagParameter: this.notifications.imageTagParameterName,
-        rolloutDeadlineMinutes: args.rolloutDeadlineMinutes,
-      });
-    }
-    if (this.marginCall) variables.MARGIN_CALL_FUNCTION = this.marginCall.functionName;
-    // The market-maker workflow uploads code to this function (runtime lambda) instead of an ECS deploy.
-    if (this.marketMaker?.function) variables.MARKET_MAKER_FUNCTION = this.marketMaker.function.functionName;
-    if (this.ui) {
-      // Deployment facts, not secrets: the UI's workflow syncs, then invalidates.
-      variables.UI_BUCKET = this.ui.bucketName;
-      variables.CLOUDFRONT_DISTRIBUTION_ID = this.ui.distributionId;
-      variables.SITE_URL = this.ui.siteUrl;
-    }
-    if (this.cluster && targets.length > 0) {
-      variables.ECS_CLUSTER = this.cluster.cluster.name;
-      variables.ECS_SERVICES = pulumi.all(targets.map((t) => t.service)).apply((list) => list.join(","));
-      variables.ECS_DEPLOY_TARGETS = ecsDeployTargetsVariable(targets);
-    }
-
-    this.services = services;
-    this.refs = refs;
-    this.sites = sites;
-    this.functions = functions;
-    this.variables = variables;
+    if (cfg.ui.enabled) this.ui = futuresUi(name, args, names, hosts, this);
+    this.refs = {
+      ...(this.marketMaker?.ref ? { marketMaker: this.marketMaker.ref } : {}),
+      ...(this.notifications ? { notifications: this.notifications.ref } : {}),
+    };
+    this.facets = futuresFacets(args, names, this);
     this.registerOutputs({
       cluster: this.cluster?.cluster.name,
-      services: services.map((s) => s.serviceName),
+      services: deployedServices(this).map((s) => s.serviceName),
     });
   }
 }
 
-/** What the futures repository deploys, for its deploy role. */
-export interface FuturesDeployables {
-  readonly services: readonly DeployableService[];
-  readonly sites: readonly DeployableSite[];
-  readonly functions: readonly DeployableFunction[];
+type Hosts = ReturnType<typeof futuresHostNames>;
+
+function futuresCluster(name: string, args: FuturesArgs, names: FuturesNames, parent: pulumi.Resource): Cluster {
+  const cfg = args.config.cluster;
+  return new Cluster(
+    `${name}-cluster`,
+    {
+      name: cfg.name ?? names.cluster,
+      execLogGroupName: args.clusterExecLogGroupName,
+      execLogRetentionDays: cfg.execLogRetentionDays,
+      containerInsights: cfg.containerInsights,
+      kmsKeyArn: args.platformKeyArn,
+    },
+    { parent },
+  );
+}
+
+/** The market maker as its `runtime` says: a scheduled Lambda, or an ECS service on the cluster. */
+function marketMaker(
+  name: string,
+  args: FuturesArgs,
+  names: FuturesNames,
+  cluster: Cluster | undefined,
+  parent: pulumi.Resource,
+): MarketMaker | undefined {
+  const cfg = args.config;
+  const mm = cfg.marketMaker;
+  const common = {
+    aws: args.aws,
+    network: args.network,
+    names: names.marketMaker,
+    chainId: cfg.chainId,
+    contracts: cfg.contracts,
+    trading: mm,
+    logLevel: mm.logLevel,
+    logRetentionDays: mm.logRetentionDays,
+    secretsKmsKeyArn: args.platformKeyArn,
+    ...(args.secretValues.marketMaker
+      ? { secretValues: args.secretValues.marketMaker as Readonly<Record<MarketMakerSecretKey, pulumi.Input<string>>> }
+      : {}),
+    protect: args.protect,
+  };
+  if (mm.runtime === "lambda") {
+    return new MarketMaker(
+      `${name}-market-maker`,
+      {
+        ...common,
+        runtime: "lambda",
+        lambda: {
+          names: names.marketMakerLambda,
+          scheduleMinutes: mm.lambda.scheduleMinutes,
+          timeoutSeconds: mm.lambda.timeoutSeconds,
+          memoryMb: mm.lambda.memoryMb,
+          ...(mm.lambda.securityGroupDescription
+            ? { securityGroupDescription: mm.lambda.securityGroupDescription }
+            : {}),
+          ...(mm.lambda.artifact ? { artifact: mm.lambda.artifact } : {}),
+        },
+      },
+      { parent },
+    );
+  }
+  if (!cluster) return undefined;
+  const image = required(args.images.marketMaker, "marketMaker");
+  const tasks = args.pendingSecrets?.has("marketMaker") ? 0 : mm.workerQuantity;
+  return new MarketMaker(
+    `${name}-market-maker`,
+    {
+      ...common,
+      cluster: cluster.ref,
+      image: image.image,
+      imageTag: image.tag,
+      cpu: mm.cpu,
+      memory: mm.memory,
+      desiredCount: tasks,
+      enableExecuteCommand: mm.enableExecuteCommand,
+      ...(args.deploymentAlarms
+        ? {
+            deploymentAlarmNames: deploymentAlarmNames("market-maker", args.env.name, {
+              runningTasks: tasks > 0,
+              loadBalancer5xx: false,
+            }),
+          }
+        : {}),
+    },
+    { parent },
+  );
+}
+
+function marginCall(
+  name: string,
+  args: FuturesArgs,
+  names: FuturesNames,
+  hosts: Hosts,
+  parent: pulumi.Resource,
+): MarginCall {
+  const cfg = args.config;
+  const mc = cfg.marginCall;
+  return new MarginCall(
+    `${name}-margin-call`,
+    {
+      aws: args.aws,
+      network: args.network,
+      names: names.marginCall,
+      timeoutSeconds: mc.timeoutSeconds,
+      memoryMb: mc.memoryMb,
+      reservedConcurrency: mc.reservedConcurrency,
+      intervalMinutes: mc.intervalMinutes,
+      daily: { hour: mc.dailyHour, minute: mc.dailyMinute },
+      environment: {
+        FUTURES_ADDRESS: cfg.contracts.futures,
+        HASHRATE_ORACLE_ADDRESS: cfg.contracts.hashrateOracle,
+        MULTICALL_ADDRESS: cfg.contracts.multicall,
+        // The same name the DNS record has (today lmn points at one that does not exist).
+        ...(cfg.notifications.enabled
+          ? { NOTIFICATIONS_SERVICE_URL: `https://${hosts.notifications}/notifications` }
+          : {}),
+        LOG_LEVEL: mc.logLevel,
+        MARGIN_UTILIZATION_WARNING_PERCENT: String(mc.warningPercent),
+      },
+      logLevel: mc.logLevel,
+      logRetentionDays: mc.logRetentionDays,
+      secretsKmsKeyArn: args.platformKeyArn,
+      ...(args.secretValues.marginCall
+        ? { secretValues: args.secretValues.marginCall as Readonly<Record<MarginCallSecretKey, pulumi.Input<string>>> }
+        : {}),
+      ...(mc.artifact ? { artifact: mc.artifact } : {}),
+      ...(mc.securityGroupDescription ? { securityGroupDescription: mc.securityGroupDescription } : {}),
+      protect: args.protect,
+      schedulesEnabled: !args.pendingSecrets?.has("marginCall"),
+    },
+    { parent },
+  );
+}
+
+function notifications(
+  name: string,
+  args: FuturesArgs,
+  names: FuturesNames,
+  hosts: Hosts,
+  cluster: Cluster,
+  marginCall: MarginCall | undefined,
+  parent: pulumi.Resource,
+): Notifications {
+  const n = args.config.notifications;
+  const image = required(args.images.notifications, "notifications");
+  const pending = args.pendingSecrets?.has("notifications") ?? false;
+  return new Notifications(
+    `${name}-notifications`,
+    {
+      aws: args.aws,
+      cluster: cluster.ref,
+      network: args.network,
+      names: names.notifications,
+      image: image.image,
+      imageTag: image.tag,
+      cpu: n.cpu,
+      memory: n.memory,
+      logLevel: n.logLevel,
+      logRetentionDays: n.logRetentionDays,
+      enableExecuteCommand: n.enableExecuteCommand,
+      ...(args.deploymentAlarms
+        ? {
+            deploymentAlarmNames: deploymentAlarmNames("notifications", args.env.name, {
+              runningTasks: !pending,
+              loadBalancer5xx: true,
+            }),
+          }
+        : {}),
+      desiredCount: pending ? 0 : 1,
+      secretsKmsKeyArn: args.platformKeyArn,
+      ...(args.secretValues.notifications?.telegram_bot_token
+        ? { telegramBotToken: pulumi.output(args.secretValues.notifications.telegram_bot_token) }
+        : {}),
+      hostName: hosts.notifications,
+      dns: args.dns,
+      albIngressCidrs: n.albIngressCidrs,
+      albClients: marginCall
+        ? [
+            {
+              key: "margin-call",
+              description: "The margin-call Lambda posts notifications",
+              securityGroupId: marginCall.securityGroupId,
+            },
+          ]
+        : [],
+      database: n.database,
+      ...(n.database.kmsKeyArn ? { databaseKmsKeyArn: n.database.kmsKeyArn } : {}),
+      ...(n.database.parameterGroupDescription
+        ? { parameterGroupDescription: n.database.parameterGroupDescription }
+        : {}),
+      securityGroupDescriptions: n.securityGroupDescriptions,
+      protect: args.protect,
+    },
+    { parent },
+  );
+}
+
+function futuresUi(
+  name: string,
+  args: FuturesArgs,
+  names: FuturesNames,
+  hosts: Hosts,
+  parent: pulumi.Resource,
+): FuturesUi {
+  if (!args.globalProvider) {
+    throw new Error(
+      "futures.ui: enabled, but no us-east-1 provider was given (CloudFront's certificate and web ACL live there)",
+    );
+  }
+  return new FuturesUi(
+    `${name}-ui`,
+    {
+      aws: args.aws,
+      globalProvider: args.globalProvider,
+      dns: args.dns,
+      siteName: hosts.site,
+      bucketName: hosts.bucket,
+      originAccessControlName: names.ui.originAccessControl,
+      webAclName: names.ui.webAcl,
+      responseHeadersPolicyName: names.ui.responseHeadersPolicy,
+      priceClass: args.config.ui.priceClass,
+      rateLimitPer5Minutes: args.config.ui.rateLimitPer5Minutes,
+      protect: args.protect,
+    },
+    { parent },
+  );
+}
+
+/**
+ * The futures repository deploys the ECS services (in deploy order: the market
+ * maker, then notifications), uploads the Lambdas' code and publishes the UI;
+ * the monitoring watches each part.
+ */
+function futuresFacets(args: FuturesArgs, names: FuturesNames, parts: Futures): SystemFacets {
+  return {
+    repository: "futures",
+    deploys: {
+      services: deployedServices(parts),
+      sites: parts.ui ? [parts.ui.deployable] : [],
+      functions: [
+        ...(parts.marketMaker?.function ? [{ functionArn: parts.marketMaker.function.functionArn }] : []),
+        ...(parts.marginCall ? [{ functionArn: parts.marginCall.functionArn }] : []),
+      ],
+    },
+    githubVariables: futuresVariables(args, names, parts),
+    watched: futuresWatched(args, parts),
+    writtenSecretArns: [
+      ...(args.secretValues.marketMaker && parts.marketMaker ? [parts.marketMaker.secret.arn] : []),
+      ...(args.secretValues.notifications && parts.notifications ? [parts.notifications.secret.arn] : []),
+      ...(args.secretValues.marginCall && parts.marginCall ? [parts.marginCall.secret.arn] : []),
+    ],
+  };
+}
+
+function deployedServices(parts: Futures): DeployedServiceRef[] {
+  return [parts.refs.marketMaker, parts.refs.notifications].filter((r): r is DeployedServiceRef => r !== undefined);
+}
+
+/**
+ * The futures repository's GitHub environment variables (never a credential):
+ * the cluster, its services in deploy order with what image-deploy needs, and
+ * the deployment facts of the UI and the Lambdas.
+ */
+function futuresVariables(
+  args: FuturesArgs,
+  names: FuturesNames,
+  parts: Futures,
+): Record<string, pulumi.Input<string>> {
+  const cfg = args.config;
+  const target = (
+    service: pulumi.Input<string>,
+    container: string,
+    part: { readonly image: string; readonly tagPrefix: string },
+    imageTagParameter: string,
+  ): EcsDeployTarget => ({
+    service,
+    container,
+    image: part.image,
+    tagPattern: pinnedTagPattern({ prefix: part.tagPrefix, suffix: args.env.tagSuffix }),
+    imageTagParameter,
+    rolloutDeadlineMinutes: args.rolloutDeadlineMinutes,
+  });
+  const targets: EcsDeployTarget[] = [
+    ...(parts.marketMaker?.containerService
+      ? [
+          target(
+            parts.marketMaker.containerService.serviceName,
+            names.marketMaker.container,
+            cfg.marketMaker,
+            names.marketMaker.imageTagParameter,
+          ),
+        ]
+      : []),
+    ...(parts.notifications
+      ? [
+          target(
+            parts.notifications.serviceName,
+            parts.notifications.containerName,
+            cfg.notifications,
+            parts.notifications.imageTagParameterName,
+          ),
+        ]
+      : []),
+  ];
+  return {
+    ...(parts.marginCall ? { MARGIN_CALL_FUNCTION: parts.marginCall.functionName } : {}),
+    // The market-maker workflow uploads code to this function (runtime lambda) instead of an ECS deploy.
+    ...(parts.marketMaker?.function ? { MARKET_MAKER_FUNCTION: parts.marketMaker.function.functionName } : {}),
+    // Deployment facts, not secrets: the UI's workflow syncs, then invalidates.
+    ...(parts.ui
+      ? {
+          UI_BUCKET: parts.ui.bucketName,
+          CLOUDFRONT_DISTRIBUTION_ID: parts.ui.distributionId,
+          SITE_URL: parts.ui.siteUrl,
+        }
+      : {}),
+    ...(parts.cluster ? ecsDeployVariables(parts.cluster.cluster.name, targets) : {}),
+  };
+}
+
+function futuresWatched(args: FuturesArgs, parts: Futures): WatchedParts {
+  const cfg = args.config;
+  const clusterName = parts.cluster?.cluster.name;
+  const mmFunction = parts.marketMaker?.function;
+  const service = (key: string, ref: DeployedServiceRef | undefined, desiredCount: number) =>
+    ref && clusterName ? [{ key, clusterName, serviceName: ref.serviceName, desiredCount }] : [];
+  const logs = (key: string, logGroupName: pulumi.Input<string> | undefined, metrics: readonly LogMetric[]) =>
+    logGroupName ? [{ key, logGroupName, metrics }] : [];
+  return {
+    services: [
+      ...service(
+        "market-maker",
+        parts.refs.marketMaker,
+        args.pendingSecrets?.has("marketMaker") ? 0 : cfg.marketMaker.workerQuantity,
+      ),
+      ...service("notifications", parts.refs.notifications, parts.notifications?.desiredCount ?? 1),
+    ],
+    databases: parts.notifications
+      ? [
+          {
+            key: "notifications",
+            identifier: parts.notifications.databaseIdentifier,
+            maxConnections: cfg.notifications.database.maxConnections,
+          },
+        ]
+      : [],
+    networkLoadBalancers: [],
+    loadBalancers: parts.notifications
+      ? [
+          {
+            key: "notifications",
+            loadBalancerArnSuffix: parts.notifications.loadBalancerArnSuffix,
+            targetGroupArnSuffix: parts.notifications.targetGroupArnSuffix,
+          },
+        ]
+      : [],
+    functions: [
+      ...(mmFunction
+        ? [
+            {
+              key: "market-maker",
+              functionName: mmFunction.functionName,
+              timeoutSeconds: cfg.marketMaker.lambda.timeoutSeconds,
+              intervalMinutes: cfg.marketMaker.lambda.scheduleMinutes,
+              failureQueueName: mmFunction.failureQueueName,
+            },
+          ]
+        : []),
+      ...(parts.marginCall
+        ? [
+            {
+              key: "margin-call",
+              functionName: parts.marginCall.functionName,
+              timeoutSeconds: cfg.marginCall.timeoutSeconds,
+              intervalMinutes: cfg.marginCall.intervalMinutes,
+              failureQueueName: parts.marginCall.failureQueue.name,
+              scheduled: !args.pendingSecrets?.has("marginCall"),
+            },
+          ]
+        : []),
+    ],
+    workflows: parts.notifications
+      ? [
+          {
+            key: "notifications",
+            suffix: "redeploy",
+            failureMeans:
+              "the service still runs with the database password from before the last rotation; force a new deployment by hand (docs/secrets.md)",
+            stateMachineArn: parts.notifications.rotationRedeploy.stateMachine.arn,
+          },
+        ]
+      : [],
+    logs: [
+      ...logs("market-maker", parts.refs.marketMaker?.logGroupName, LOG_METRICS["market-maker"]),
+      ...logs("market-maker", mmFunction?.logGroupName, MARKET_MAKER_FUNCTION_LOG_METRICS),
+      ...logs("notifications", parts.refs.notifications?.logGroupName, LOG_METRICS.notifications),
+      ...logs("margin-call", parts.marginCall?.logGroupName, LOG_METRICS["margin-call"]),
+    ],
+    ...(parts.ui
+      ? { site: { key: "futures-ui", distributionId: parts.ui.distributionId, hostName: parts.ui.siteName } }
+      : {}),
+  };
 }
 
 function required<T>(value: T | undefined, part: string): T {

@@ -1,0 +1,83 @@
+/**
+ * What a system (the proxy router, the futures marketplace) hands the stack's
+ * composition, in one shape for every system: what its repository deploys,
+ * the GitHub variables that repository's workflows read, what the monitoring
+ * watches, and which secrets the stack writes a value into. `stack.ts` builds
+ * the deploy identity, the GitHub environments and the monitoring from these
+ * facets alone, never from a system's insides.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { DeployableFunction, DeployableService, DeployableSite } from "./deploy-identity";
+import { EcsDeployTarget, ecsDeployTargetsVariable } from "./github-environments";
+import type { MonitoringArgs } from "./monitoring/monitoring";
+
+/** The lists the monitoring watches; a system fills the ones it has. */
+export type WatchedParts = Required<
+  Pick<
+    MonitoringArgs,
+    "services" | "databases" | "networkLoadBalancers" | "loadBalancers" | "functions" | "workflows" | "logs"
+  >
+> &
+  Pick<MonitoringArgs, "site">;
+
+/** The deploy repositories of the estate, by their key in logical names. */
+export type DeployRepositoryKey = "proxy-router" | "futures";
+
+export interface SystemFacets {
+  /** The GitHub repository that deploys this system's code, by its key (`proxy-router`, `futures`). */
+  readonly repository: DeployRepositoryKey;
+  /** Everything that repository's deploy role may deploy, and nothing else. */
+  readonly deploys: {
+    readonly services: readonly DeployableService[];
+    readonly sites: readonly DeployableSite[];
+    readonly functions: readonly DeployableFunction[];
+  };
+  /**
+   * The repository's GitHub environment variables (never a credential): the
+   * cluster and services with what the image-deploy workflow needs, and the
+   * other deployment facts its workflows read. The stack adds the role and region.
+   */
+  readonly githubVariables: Readonly<Record<string, pulumi.Input<string>>>;
+  /** What the monitoring watches of this system. */
+  readonly watched: WatchedParts;
+  /** Secrets whose value this stack writes (from `pulumi config set --secret`): a preview's refresh reads them. */
+  readonly writtenSecretArns: readonly pulumi.Input<string>[];
+}
+
+/** A system's deployables, as a count: a repository with nothing to deploy gets no role. */
+export function deployCount(facets: SystemFacets): number {
+  const d = facets.deploys;
+  return d.services.length + d.sites.length + d.functions.length;
+}
+
+/** The systems' watched parts, list by list, in the systems' order. */
+export function mergeWatched(systems: readonly SystemFacets[]): WatchedParts {
+  const site = systems.map((s) => s.watched.site).find((s) => s !== undefined);
+  return {
+    services: systems.flatMap((s) => s.watched.services),
+    databases: systems.flatMap((s) => s.watched.databases),
+    networkLoadBalancers: systems.flatMap((s) => s.watched.networkLoadBalancers),
+    loadBalancers: systems.flatMap((s) => s.watched.loadBalancers),
+    functions: systems.flatMap((s) => s.watched.functions),
+    workflows: systems.flatMap((s) => s.watched.workflows),
+    logs: systems.flatMap((s) => s.watched.logs),
+    ...(site ? { site } : {}),
+  };
+}
+
+/**
+ * The image-deploy workflow's variables for a system's ECS services, in deploy
+ * order: the cluster, the services' names, and per service what a deploy needs
+ * (`ECS_DEPLOY_TARGETS`, JSON). None when the system runs no ECS service.
+ */
+export function ecsDeployVariables(
+  clusterName: pulumi.Input<string>,
+  targets: readonly EcsDeployTarget[],
+): Record<string, pulumi.Input<string>> {
+  if (targets.length === 0) return {};
+  return {
+    ECS_CLUSTER: clusterName,
+    ECS_SERVICES: pulumi.all(targets.map((t) => t.service)).apply((list) => list.join(",")),
+    ECS_DEPLOY_TARGETS: ecsDeployTargetsVariable(targets),
+  };
+}
