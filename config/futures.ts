@@ -69,22 +69,17 @@ function fargateSize<T extends { cpu: number; memory: number }>(service: T, ctx:
 }
 
 export const FuturesUiSchema = z.strictObject({
-  /** Build the trading UI (bucket, CloudFront, WAF, certificate, DNS). */
   enabled: z.boolean().default(true).describe("Build the trading UI (bucket, CloudFront, WAF, certificate, DNS)."),
-  /** Site label: `futures` → `futures.dev.lumerin.io` (`futures.lumerin.io` in lmn). */
   hostLabel: dnsLabel
     .default("futures")
     .describe("Site label: `futures` → `futures.dev.lumerin.io` (`futures.lumerin.io` in lmn)."),
-  /** Bucket label: `s3futures` → bucket and second alias `s3futures.dev.lumerin.io`. */
   bucketHostLabel: dnsLabel
     .default("s3futures")
     .describe("Bucket label: `s3futures` → bucket and second alias `s3futures.dev.lumerin.io`."),
-  /** CloudFront price class (edge locations served). */
   priceClass: z
     .enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"])
     .default("PriceClass_200")
     .describe("CloudFront price class (edge locations served)."),
-  /** WAF: requests one IP may make in 5 minutes before it is blocked. */
   rateLimitPer5Minutes: z
     .number()
     .int()
@@ -96,7 +91,6 @@ export const FuturesUiSchema = z.strictObject({
 
 /** The market maker as the scheduled Lambda the live estate runs (`runtime: lambda`). */
 export const MarketMakerLambdaSchema = z.strictObject({
-  /** Minutes between runs (`rate(N minutes)`); the live estate runs every 5 minutes in dev, every minute in stg and lmn. */
   scheduleMinutes: z
     .number()
     .int()
@@ -106,7 +100,6 @@ export const MarketMakerLambdaSchema = z.strictObject({
     .describe(
       "Minutes between runs (`rate(N minutes)`); the live estate runs every 5 minutes in dev, every minute in stg and lmn.",
     ),
-  /** Lambda timeout in seconds; at most the interval, so a run ends before the next is due. */
   timeoutSeconds: z
     .number()
     .int()
@@ -114,20 +107,15 @@ export const MarketMakerLambdaSchema = z.strictObject({
     .max(900)
     .default(60)
     .describe("Lambda timeout in seconds; at most the interval, so a run ends before the next is due."),
-  /** Lambda memory (MB). */
   memoryMb: z.number().int().min(128).max(10240).default(1024).describe("Lambda memory (MB)."),
-  /** The function's security group description. EC2 cannot change a description: adopting a live group needs its own text. */
   securityGroupDescription: sgDescription
     .optional()
     .describe(
       "The function's security group description. EC2 cannot change a description: adopting a live group needs its own text.",
     ),
-  /** The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly. */
   artifact: z
     .strictObject({
-      /** Bucket holding the zip. */
       s3Bucket: s3BucketName.describe("Bucket holding the zip."),
-      /** Key of the zip. */
       s3Key: z.string().min(1).describe("Key of the zip."),
     })
     .optional()
@@ -150,65 +138,43 @@ export const MARKET_MAKER_ECS_ONLY_KEYS = [
 
 export const MarketMakerSchema = z
   .strictObject({
-    /** Run the market maker (a singleton Fargate service, or the scheduled Lambda: see `runtime`). */
     enabled: z
       .boolean()
       .default(true)
       .describe("Run the market maker (a singleton Fargate service, or the scheduled Lambda: see `runtime`)."),
-    /**
-     * `ecs`: a singleton Fargate service. `lambda`: the scheduled function the live estate runs
-     * since February 2026 (settings under `lambda`). One or the other, never both: they would trade
-     * with the same wallet key.
-     */
     runtime: z
       .enum(["ecs", "lambda"])
       .default("ecs")
       .describe(
         "`ecs`: a singleton Fargate service. `lambda`: the scheduled function the live estate runs since February 2026 (settings under `lambda`). One or the other, never both: they would trade with the same wallet key.",
       ),
-    /** The scheduled function (`runtime: lambda` only). */
     lambda: MarketMakerLambdaSchema.prefault({}).describe("The scheduled function (`runtime: lambda` only)."),
-    /** Image repository (no tag). */
     image: imageRepository.default("ghcr.io/lumerin-protocol/market-maker").describe("Image repository (no tag)."),
-    /** `auto` (newest release for this environment) or a pinned tag (rollback). */
     imageTag: imageTag
       .default("auto")
       .describe("`auto` (newest release for this environment) or a pinned tag (rollback)."),
-    /** Release tags are `<prefix>vX.Y.Z[-env]`; default `market-maker-`. */
     tagPrefix: tagPrefix
       .default("market-maker-")
       .describe("Release tags are `<prefix>vX.Y.Z[-env]`; default `market-maker-`."),
-    /** Fargate CPU units. */
     cpu: cpu.default(256).describe("Fargate CPU units."),
-    /** Fargate memory (MiB); must be a size AWS accepts with `cpu`. */
     memory: z.number().int().default(512).describe("Fargate memory (MiB); must be a size AWS accepts with `cpu`."),
-    /** Tasks: 1 trades, 0 pauses the bot; never more (two bots would trade against each other). */
     workerQuantity: z
       .union([z.literal(0), z.literal(1)], { message: "expected 0 or 1: the market maker is a singleton" })
       .default(1)
       .describe("Tasks: 1 trades, 0 pauses the bot; never more (two bots would trade against each other)."),
-    /** `FLOAT_AMOUNT` (smallest unit). */
     floatAmount: uintString.describe("`FLOAT_AMOUNT` (smallest unit)."),
-    /** `SPREAD_AMOUNT` (smallest unit). */
     spreadAmount: uintString.default("10000").describe("`SPREAD_AMOUNT` (smallest unit)."),
-    /** `GRID_LEVELS`. */
     gridLevels: z.number().int().min(1).max(100).default(5).describe("`GRID_LEVELS`."),
-    /** `ACTIVE_QUOTING_AMOUNT_RATIO`, between 0 and 1. */
     activeQuotingAmountRatio: z
       .number()
       .gt(0)
       .max(1)
       .default(0.4)
       .describe("`ACTIVE_QUOTING_AMOUNT_RATIO`, between 0 and 1."),
-    /** `RISK_AVERSION`. */
     riskAversion: uintString.default("15000").describe("`RISK_AVERSION`."),
-    /** `MAX_POSITION`. */
     maxPosition: z.number().int().min(0).default(10).describe("`MAX_POSITION`."),
-    /** `MIN_ETH_BALANCE` in wei. */
     minEthBalance: uintString.default("100000000000000").describe("`MIN_ETH_BALANCE` in wei."),
-    /** `MIN_USDC_BALANCE` (6 decimals). */
     minUsdcBalance: uintString.default("10000000").describe("`MIN_USDC_BALANCE` (6 decimals)."),
-    /** `LOOP_INTERVAL_MS`: milliseconds between trading loops. */
     loopIntervalMs: z
       .number()
       .int()
@@ -216,11 +182,8 @@ export const MarketMakerSchema = z
       .max(3_600_000)
       .default(60000)
       .describe("`LOOP_INTERVAL_MS`: milliseconds between trading loops."),
-    /** `LOG_LEVEL`. */
     logLevel: logLevel.default("info").describe("`LOG_LEVEL`."),
-    /** Days CloudWatch Logs keeps the bot's logs. */
     logRetentionDays: retentionDays.default(30).describe("Days CloudWatch Logs keeps the bot's logs."),
-    /** Allow `aws ecs execute-command` into the task (sessions are logged and encrypted). */
     enableExecuteCommand: z
       .boolean()
       .default(false)
@@ -229,15 +192,12 @@ export const MarketMakerSchema = z
   .superRefine(fargateSize);
 
 export const NotificationsDatabaseSchema = z.strictObject({
-  /** RDS instance class. */
   instanceClass: z
     .string()
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "expected an RDS instance class such as db.t4g.micro")
     .default("db.t4g.micro")
     .describe("RDS instance class."),
-  /** Storage (GiB) at creation. */
   allocatedStorage: z.number().int().min(20).max(65536).default(20).describe("Storage (GiB) at creation."),
-  /** Storage autoscaling ceiling (GiB); must exceed `allocatedStorage`. */
   maxAllocatedStorage: z
     .number()
     .int()
@@ -245,12 +205,10 @@ export const NotificationsDatabaseSchema = z.strictObject({
     .max(65536)
     .default(50)
     .describe("Storage autoscaling ceiling (GiB); must exceed `allocatedStorage`."),
-  /** PostgreSQL major version; minor versions upgrade automatically in the maintenance window. */
   engineVersion: z
     .literal("17")
     .default("17")
     .describe("PostgreSQL major version; minor versions upgrade automatically in the maintenance window."),
-  /** Days of automated backups (at least 14 in production). */
   backupRetentionDays: z
     .number()
     .int()
@@ -258,28 +216,17 @@ export const NotificationsDatabaseSchema = z.strictObject({
     .max(35)
     .default(7)
     .describe("Days of automated backups (at least 14 in production)."),
-  /** Daily backup window, UTC. */
   backupWindow: rdsWindow.default("03:00-04:00").describe("Daily backup window, UTC."),
-  /** Weekly maintenance window, UTC; must not overlap the backup window. */
   maintenanceWindow: rdsMaintenanceWindow
     .default("sun:04:00-sun:05:00")
     .describe("Weekly maintenance window, UTC; must not overlap the backup window."),
-  /** Standby in a second AZ. Default: on in production. */
   multiAz: z.boolean().optional().describe("Standby in a second AZ. Default: on in production."),
-  /** `max_connections` in the parameter group. */
   maxConnections: z.number().int().min(10).max(5000).default(100).describe("`max_connections` in the parameter group."),
-  /**
-   * The key that encrypts the instance's storage and Performance Insights. Absent: the stack's
-   * own key (new estates). RDS cannot re-encrypt an instance: a different key than the live
-   * instance's is a new, empty database. Adopting one encrypted with the account's `aws/rds` key
-   * sets that key's ARN here; moving to the stack's key later is a snapshot copy and a restore.
-   */
   kmsKeyArn: kmsKeyArn
     .optional()
     .describe(
       "The key that encrypts the instance's storage and Performance Insights. Absent: the stack's own key (new estates). RDS cannot re-encrypt an instance: a different key than the live instance's is a new, empty database. Adopting one encrypted with the account's `aws/rds` key sets that key's ARN here; moving to the stack's key later is a snapshot copy and a restore.",
     ),
-  /** The parameter group's description. RDS cannot change it: adopting the live group (`Managed by Terraform`) needs its text. */
   parameterGroupDescription: z
     .string()
     .min(1)
@@ -288,7 +235,6 @@ export const NotificationsDatabaseSchema = z.strictObject({
     .describe(
       "The parameter group's description. RDS cannot change it: adopting the live group (`Managed by Terraform`) needs its text.",
     ),
-  /** Days Performance Insights keeps its data (7 is free). */
   performanceInsightsRetentionDays: z
     .union(
       [z.literal(7), z.literal(31), z.literal(62), z.literal(93), z.literal(186), z.literal(372), z.literal(731)],
@@ -302,58 +248,39 @@ export const NotificationsDatabaseSchema = z.strictObject({
 
 export const NotificationsSchema = z
   .strictObject({
-    /** Run the notifications service with its database and internal load balancer. */
     enabled: z
       .boolean()
       .default(true)
       .describe("Run the notifications service with its database and internal load balancer."),
-    /** Image repository (no tag). */
     image: imageRepository
       .default("ghcr.io/lumerin-protocol/futures-notifications")
       .describe("Image repository (no tag)."),
-    /** `auto` (newest release for this environment) or a pinned tag (rollback). */
     imageTag: imageTag
       .default("auto")
       .describe("`auto` (newest release for this environment) or a pinned tag (rollback)."),
-    /** Release tags are `<prefix>vX.Y.Z[-env]`; default `notifications-`. */
     tagPrefix: tagPrefix
       .default("notifications-")
       .describe("Release tags are `<prefix>vX.Y.Z[-env]`; default `notifications-`."),
-    /** Fargate CPU units. */
     cpu: cpu.default(256).describe("Fargate CPU units."),
-    /** Fargate memory (MiB); must be a size AWS accepts with `cpu`. */
     memory: z.number().int().default(512).describe("Fargate memory (MiB); must be a size AWS accepts with `cpu`."),
-    /** Internal host label: `notifyint` → `notifyint.dev.lumerin.io` (`notifyint.lumerin.io` in lmn). */
     hostLabel: dnsLabel
       .default("notifyint")
       .describe("Internal host label: `notifyint` → `notifyint.dev.lumerin.io` (`notifyint.lumerin.io` in lmn)."),
-    /** CIDRs (VPN) that may call the internal HTTPS endpoint, besides the margin-call Lambda. */
     albIngressCidrs: z
       .array(cidr)
       .default([])
       .describe("CIDRs (VPN) that may call the internal HTTPS endpoint, besides the margin-call Lambda."),
-    /** `LOG_LEVEL`. */
     logLevel: logLevel.default("info").describe("`LOG_LEVEL`."),
-    /** Days CloudWatch Logs keeps the service's logs. */
     logRetentionDays: retentionDays.default(30).describe("Days CloudWatch Logs keeps the service's logs."),
-    /** Allow `aws ecs execute-command` into the task (sessions are logged and encrypted). */
     enableExecuteCommand: z
       .boolean()
       .default(false)
       .describe("Allow `aws ecs execute-command` into the task (sessions are logged and encrypted)."),
-    /** The PostgreSQL database (RDS). */
     database: NotificationsDatabaseSchema.prefault({}).describe("The PostgreSQL database (RDS)."),
-    /**
-     * Descriptions of the three security groups. EC2 cannot change a description (a new one is a
-     * new group), so adopting the live groups needs their text; absent: the program's own.
-     */
     securityGroupDescriptions: z
       .strictObject({
-        /** The internal ALB's group. */
         alb: sgDescription.optional().describe("The internal ALB's group."),
-        /** The tasks' group. */
         service: sgDescription.optional().describe("The tasks' group."),
-        /** The database's group. */
         database: sgDescription.optional().describe("The database's group."),
       })
       .prefault({})
@@ -373,11 +300,8 @@ export const NotificationsSchema = z
   });
 
 export const MarginCallSchema = z.strictObject({
-  /** Run the margin-call Lambda on its two schedules. */
   enabled: z.boolean().default(true).describe("Run the margin-call Lambda on its two schedules."),
-  /** Minutes between regular runs. */
   intervalMinutes: z.number().int().min(1).max(1440).default(15).describe("Minutes between regular runs."),
-  /** Daily run with `{"executeMarginCall": true}`: hour (UTC). */
   dailyHour: z
     .number()
     .int()
@@ -385,19 +309,9 @@ export const MarginCallSchema = z.strictObject({
     .max(23)
     .default(0)
     .describe('Daily run with `{"executeMarginCall": true}`: hour (UTC).'),
-  /** Daily run: minute. */
   dailyMinute: z.number().int().min(0).max(59).default(0).describe("Daily run: minute."),
-  /** Lambda timeout in seconds. */
   timeoutSeconds: z.number().int().min(1).max(900).default(300).describe("Lambda timeout in seconds."),
-  /** Lambda memory (MB). */
   memoryMb: z.number().int().min(128).max(10240).default(512).describe("Lambda memory (MB)."),
-  /**
-   * Executions reserved for the function; 1 (the default) means two runs never overlap. `null` reserves none,
-   * so runs may overlap. Lambda always leaves 10 executions of the account unreserved, so an account still at
-   * the default limit of 10 concurrent executions (a new account) refuses any reservation ("decreases account's
-   * UnreservedConcurrentExecution below its minimum value of [10]"): use `null` there, or raise the account's
-   * limit with a Service Quotas request first.
-   */
   reservedConcurrency: z
     .number()
     .int()
@@ -407,25 +321,18 @@ export const MarginCallSchema = z.strictObject({
     .describe(
       "Executions reserved for the function; 1 (the default) means two runs never overlap. `null` reserves none, so runs may overlap. Lambda always leaves 10 executions of the account unreserved, so an account still at the default limit of 10 concurrent executions (a new account) refuses any reservation (\"decreases account's UnreservedConcurrentExecution below its minimum value of [10]\"): use `null` there, or raise the account's limit with a Service Quotas request first.",
     ),
-  /** `MARGIN_UTILIZATION_WARNING_PERCENT`. */
   warningPercent: z.number().int().min(1).max(100).default(80).describe("`MARGIN_UTILIZATION_WARNING_PERCENT`."),
-  /** `LOG_LEVEL`. */
   logLevel: logLevel.default("info").describe("`LOG_LEVEL`."),
-  /** Days CloudWatch Logs keeps the function's logs. */
   logRetentionDays: retentionDays.default(30).describe("Days CloudWatch Logs keeps the function's logs."),
-  /** The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly. */
   artifact: z
     .strictObject({
-      /** Bucket holding the zip. */
       s3Bucket: s3BucketName.describe("Bucket holding the zip."),
-      /** Key of the zip. */
       s3Key: z.string().min(1).describe("Key of the zip."),
     })
     .optional()
     .describe(
       "The function's first code (the application's pipeline updates it later); absent: a placeholder that fails loudly.",
     ),
-  /** The function's security group description. EC2 cannot change a description: adopting the live group needs its text. */
   securityGroupDescription: sgDescription
     .optional()
     .describe(
@@ -434,56 +341,40 @@ export const MarginCallSchema = z.strictObject({
 });
 
 export const FuturesSchema = z.strictObject({
-  /** Chain id the bots trade on (`CHAIN_ID`): 421614 Arbitrum Sepolia, 42161 Arbitrum One. */
   chainId: z
     .number()
     .int()
     .positive()
     .describe("Chain id the bots trade on (`CHAIN_ID`): 421614 Arbitrum Sepolia, 42161 Arbitrum One."),
-  /** Contract addresses. */
   contracts: z
     .strictObject({
-      /** Futures contract (`FUTURES_ADDRESS`). */
       futures: ethAddress.describe("Futures contract (`FUTURES_ADDRESS`)."),
-      /** Hashrate oracle (`HASHRATE_ORACLE_ADDRESS`). */
       hashrateOracle: ethAddress.describe("Hashrate oracle (`HASHRATE_ORACLE_ADDRESS`)."),
-      /** Multicall3 (`MULTICALL_ADDRESS`). */
       multicall: ethAddress.default(MULTICALL3).describe("Multicall3 (`MULTICALL_ADDRESS`)."),
     })
     .describe("Contract addresses."),
-  /** The repository whose releases `imageTag: auto` follows and whose workflows deploy the futures code. */
   github: z
     .strictObject({
-      /** Owner of the repository, spelled as GitHub spells it. */
       owner: githubName.default(GITHUB_OWNER).describe("Owner of the repository, spelled as GitHub spells it."),
-      /** The repository. */
       repo: githubName.default("futures-marketplace").describe("The repository."),
     })
     .prefault({})
     .describe("The repository whose releases `imageTag: auto` follows and whose workflows deploy the futures code."),
-  /** The futures services' own ECS cluster. */
   cluster: z
     .strictObject({
-      /** Cluster name. Default `ecs-futures-marketplace-{env}` (the live name). */
       name: ecsName.optional().describe("Cluster name. Default `ecs-futures-marketplace-{env}` (the live name)."),
-      /** Days CloudWatch Logs keeps ECS Exec session transcripts. */
       execLogRetentionDays: retentionDays
         .default(90)
         .describe("Days CloudWatch Logs keeps ECS Exec session transcripts."),
-      /** Container Insights level. */
       containerInsights: z.enum(["enabled", "enhanced"]).default("enabled").describe("Container Insights level."),
     })
     .prefault({})
     .describe("The futures services' own ECS cluster."),
-  /** The trading UI: S3 + CloudFront + WAF + DNS. */
   ui: FuturesUiSchema.prefault({}).describe("The trading UI: S3 + CloudFront + WAF + DNS."),
-  /** The market-making bot. */
   marketMaker: MarketMakerSchema.describe("The market-making bot."),
-  /** The Telegram notifications service, its PostgreSQL database and internal HTTPS endpoint. */
   notifications: NotificationsSchema.prefault({}).describe(
     "The Telegram notifications service, its PostgreSQL database and internal HTTPS endpoint.",
   ),
-  /** The scheduled margin-call Lambda. */
   marginCall: MarginCallSchema.prefault({}).describe("The scheduled margin-call Lambda."),
 });
 

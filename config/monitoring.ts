@@ -15,46 +15,35 @@ const snsTopicArn = z
 const snsTopicName = z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, "expected an SNS topic name");
 
 export const ThresholdsSchema = z.strictObject({
-  /** ECS service CPU utilisation (%) above which its alarm fires. */
   ecsCpuPercent: percent.optional().describe("ECS service CPU utilisation (%) above which its alarm fires."),
-  /** ECS service memory utilisation (%) above which its alarm fires. */
   ecsMemoryPercent: percent.optional().describe("ECS service memory utilisation (%) above which its alarm fires."),
-  /** Lambda errors (sum per 5 minutes) above which the alarm fires. */
   lambdaErrors: z
     .number()
     .int()
     .min(0)
     .optional()
     .describe("Lambda errors (sum per 5 minutes) above which the alarm fires."),
-  /** Lambda throttles (sum per 5 minutes) above which the alarm fires. */
   lambdaThrottles: z
     .number()
     .int()
     .min(0)
     .optional()
     .describe("Lambda throttles (sum per 5 minutes) above which the alarm fires."),
-  /** Lambda average duration (ms) above which the alarm fires; default 80 % of the timeout. */
   lambdaDurationMs: positive
     .optional()
     .describe("Lambda average duration (ms) above which the alarm fires; default 80 % of the timeout."),
-  /** ALB 5xx responses (sum per 5 minutes) above which the alarm fires. */
   alb5xx: z
     .number()
     .int()
     .min(0)
     .optional()
     .describe("ALB 5xx responses (sum per 5 minutes) above which the alarm fires."),
-  /** RDS CPU utilisation (%) above which its alarm fires. */
   rdsCpuPercent: percent.optional().describe("RDS CPU utilisation (%) above which its alarm fires."),
-  /** RDS free storage (GiB) below which its alarm fires. */
   rdsFreeStorageGiB: positive.optional().describe("RDS free storage (GiB) below which its alarm fires."),
-  /** RDS connections, as a percentage of `max_connections`, above which the alarm fires. */
   rdsConnectionsPercent: percent
     .optional()
     .describe("RDS connections, as a percentage of `max_connections`, above which the alarm fires."),
-  /** CloudFront 5xx error rate (%) above which the UI alarm fires. */
   cloudFront5xxPercent: percent.optional().describe("CloudFront 5xx error rate (%) above which the UI alarm fires."),
-  /** Error or fatal log lines (per 5 minutes, over the unhealthy window) above which a service's log alarm fires. */
   logErrorLines: z
     .number()
     .int()
@@ -63,38 +52,28 @@ export const ThresholdsSchema = z.strictObject({
     .describe(
       "Error or fatal log lines (per 5 minutes, over the unhealthy window) above which a service's log alarm fires.",
     ),
-  /** CloudFront 4xx error rate (%) above which the UI alarm fires. */
   cloudFront4xxPercent: percent.optional().describe("CloudFront 4xx error rate (%) above which the UI alarm fires."),
 });
 
 export const MonitoringSchema = z.strictObject({
-  /** Watch the stack at all (alarms, dashboards, metric filters, canary). */
   enabled: z.boolean().default(true).describe("Watch the stack at all (alarms, dashboards, metric filters, canary)."),
-  /** Create the component and composite alarms. */
   alarms: z.boolean().default(true).describe("Create the component and composite alarms."),
-  /** Create the overview dashboard `lumerin-overview-<env>`. */
   dashboards: z.boolean().default(true).describe("Create the overview dashboard `lumerin-overview-<env>`."),
-  /** Create the log metric filters on the services' log groups, each with its alarm. */
   metricFilters: z
     .boolean()
     .default(true)
     .describe("Create the log metric filters on the services' log groups, each with its alarm."),
-  /** Run the Synthetics canary on the futures UI (where the stack has one). Default: on in production. */
   canary: z
     .boolean()
     .optional()
     .describe("Run the Synthetics canary on the futures UI (where the stack has one). Default: on in production."),
-  /** Composite alarms notify the alert topic (alarm and OK actions). Default: on in production. */
   notificationsEnabled: z
     .boolean()
     .optional()
     .describe("Composite alarms notify the alert topic (alarm and OK actions). Default: on in production."),
-  /** Where composites notify: an existing topic (`arn` or `name`), or none given: a topic this stack creates. */
   alertTopic: z
     .strictObject({
-      /** An existing topic's ARN. */
       arn: snsTopicArn.optional().describe("An existing topic's ARN."),
-      /** An existing topic's name, in this account and region. */
       name: snsTopicName.optional().describe("An existing topic's name, in this account and region."),
     })
     .refine((t) => !(t.arn && t.name), { message: "give the topic's arn or its name, not both" })
@@ -102,24 +81,18 @@ export const MonitoringSchema = z.strictObject({
     .describe(
       "Where composites notify: an existing topic (`arn` or `name`), or none given: a topic this stack creates.",
     ),
-  /**
-   * The site's Route53 health check also measures latency. Route53 cannot change this on an
-   * existing check (a change is a new check): adopting the live one, made without, sets `false`.
-   */
   healthCheckMeasuresLatency: z
     .boolean()
     .default(true)
     .describe(
       "The site's Route53 health check also measures latency. Route53 cannot change this on an existing check (a change is a new check): adopting the live one, made without, sets `false`.",
     ),
-  /** Seconds each dashboard graph aggregates. */
   dashboardPeriodSeconds: z
     .union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)], {
       message: "expected 60, 300, 900 or 3600",
     })
     .default(300)
     .describe("Seconds each dashboard graph aggregates."),
-  /** How long (minutes) a service must be unhealthy before its alarm fires. Default 60 dev, 30 stg, 15 lmn. */
   unhealthyWindowMinutes: z
     .number()
     .int()
@@ -127,7 +100,6 @@ export const MonitoringSchema = z.strictObject({
     .max(1440)
     .optional()
     .describe("How long (minutes) a service must be unhealthy before its alarm fires. Default 60 dev, 30 stg, 15 lmn."),
-  /** Minutes between canary runs. Default 60 dev, 30 stg, 15 lmn. */
   canaryRateMinutes: z
     .number()
     .int()
@@ -135,7 +107,6 @@ export const MonitoringSchema = z.strictObject({
     .max(60)
     .optional()
     .describe("Minutes between canary runs. Default 60 dev, 30 stg, 15 lmn."),
-  /** Alarm thresholds; each left out takes its environment's default. */
   thresholds: ThresholdsSchema.prefault({}).describe(
     "Alarm thresholds; each left out takes its environment's default.",
   ),

@@ -49,30 +49,23 @@ const subnetRef = z
 
 export const NetworkSchema = z.discriminatedUnion("mode", [
   z.strictObject({
-    /** Use the VPC the account already has (the estate's foundation VPC). */
     mode: z.literal("existing").describe("Use the VPC the account already has (the estate's foundation VPC)."),
-    /** VPC id (`vpc-...`) or its Name tag (`vpc-use1-1-titanio-dev`). */
     vpc: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,255}$/, "expected a VPC id (vpc-...) or the VPC's Name tag")
       .describe("VPC id (`vpc-...`) or its Name tag (`vpc-use1-1-titanio-dev`)."),
-    /** Internet-facing subnets (load balancers): ids or Name tags, at least two AZs. */
     publicSubnets: z
       .array(subnetRef)
       .min(2, "expected at least 2 subnets (two availability zones)")
       .describe("Internet-facing subnets (load balancers): ids or Name tags, at least two AZs."),
-    /** Private subnets (tasks, databases): ids or Name tags, at least two AZs. */
     privateSubnets: z
       .array(subnetRef)
       .min(2, "expected at least 2 subnets (two availability zones)")
       .describe("Private subnets (tasks, databases): ids or Name tags, at least two AZs."),
   }),
   z.strictObject({
-    /** Create a VPC with @pulumi/awsx (public + private subnets, NAT). */
     mode: z.literal("create").describe("Create a VPC with @pulumi/awsx (public + private subnets, NAT)."),
-    /** IPv4 CIDR block of the new VPC. */
     cidrBlock: cidr.default("10.40.0.0/16").describe("IPv4 CIDR block of the new VPC."),
-    /** Availability zones the new VPC spans (2 or 3). */
     availabilityZones: z
       .number()
       .int()
@@ -80,7 +73,6 @@ export const NetworkSchema = z.discriminatedUnion("mode", [
       .max(3)
       .default(2)
       .describe("Availability zones the new VPC spans (2 or 3)."),
-    /** `single` (cheap, one NAT for all AZs) or `onePerAz` (no cross-AZ dependency). */
     natGateways: z
       .enum(["single", "onePerAz"])
       .default("single")
@@ -92,21 +84,14 @@ export const NetworkSchema = z.discriminatedUnion("mode", [
 export const DNS_ROLE_PENDING = "pending";
 
 export const DnsSchema = z.strictObject({
-  /** Public hosted zone for this stack's names. Default: the environment table's zone. */
   zoneName: dnsName
     .optional()
     .describe("Public hosted zone for this stack's names. Default: the environment table's zone."),
-  /** Hosted zone id; when absent the zone is looked up by name. */
   zoneId: z
     .string()
     .regex(/^Z[A-Z0-9]{4,31}$/, "expected a Route53 hosted zone id such as Z0123456789ABC")
     .optional()
     .describe("Hosted zone id; when absent the zone is looked up by name."),
-  /**
-   * Role to assume for the zone's lookup and records when the zone lives in another account (lmn: titanio-prd
-   * owns lumerin.io; `npm run dns-role` prints it). `pending`: that role does not exist yet; the stack registers
-   * no record in the zone, the offline plan lists the blocker and `pulumi up` refuses to run.
-   */
   assumeRoleArn: z
     .union([roleArn, z.literal(DNS_ROLE_PENDING)])
     .optional()
@@ -116,15 +101,11 @@ export const DnsSchema = z.strictObject({
 });
 
 export const ClusterSchema = z.strictObject({
-  /** ECS cluster name. Default `ecs-proxy-router-{env}-{region}` (the live name). */
   name: ecsName.optional().describe("ECS cluster name. Default `ecs-proxy-router-{env}-{region}` (the live name)."),
-  /** Log group for ECS Exec session transcripts. */
   execLogGroupName: logGroupName.optional().describe("Log group for ECS Exec session transcripts."),
-  /** Days CloudWatch Logs keeps the ECS Exec session transcripts. */
   execLogRetentionDays: retentionDays
     .default(90)
     .describe("Days CloudWatch Logs keeps the ECS Exec session transcripts."),
-  /** Container Insights level (`enhanced` adds per-task metrics at extra cost). */
   containerInsights: z
     .enum(["enabled", "enhanced"])
     .default("enabled")
@@ -133,56 +114,41 @@ export const ClusterSchema = z.strictObject({
 
 const NamesSchema = z
   .strictObject({
-    /** ECS service name. Default `svc-{app}-{env}-{region short}`. */
     service: ecsName.describe("ECS service name. Default `svc-{app}-{env}-{region short}`."),
-    /** Task definition family. Default `tsk-{app}`. */
     taskFamily: ecsName.describe("Task definition family. Default `tsk-{app}`."),
-    /** Container name in the task definition. Default `proxy-router-container` (both services). */
     container: ecsName.describe(
       "Container name in the task definition. Default `proxy-router-container` (both services).",
     ),
-    /** Log group of the service's containers. Default `bedrock-{env}-{app}-log-group`. */
     logGroup: logGroupName.describe("Log group of the service's containers. Default `bedrock-{env}-{app}-log-group`."),
-    /** Secrets Manager secret the containers read. Default `/{app}/{env}/config`. */
     secret: secretName.describe("Secrets Manager secret the containers read. Default `/{app}/{env}/config`."),
-    /** Network load balancer name. Default `alb-{app}-ext-{region short}`. */
     loadBalancer: elbName
       .refine((v) => !v.startsWith("internal-"), 'a load balancer name may not begin with "internal-"')
       .describe("Network load balancer name. Default `alb-{app}-ext-{region short}`."),
-    /** Target group name. Default `alb-tg-{app}-{stratumPort}-{region short}` (`alb-tg-proxy-router-3333-use1` live): the port in the name lets a port change create the new group before the old one goes. */
     targetGroup: elbName.describe(
       "Target group name. Default `alb-tg-{app}-{stratumPort}-{region short}` (`alb-tg-proxy-router-3333-use1` live): the port in the name lets a port change create the new group before the old one goes.",
     ),
-    /** SSM parameter holding the deployed image tag. Default `/{app}/{env}/image-tag`. */
     imageTagParameter: ssmParameterPath.describe(
       "SSM parameter holding the deployed image tag. Default `/{app}/{env}/image-tag`.",
     ),
-    /** Task execution role name. Default `{app}-{env}-execution`. */
     executionRole: iamRoleName.describe("Task execution role name. Default `{app}-{env}-execution`."),
-    /** Task role name. Default `{app}-{env}-task`. */
     taskRole: iamRoleName.describe("Task role name. Default `{app}-{env}-task`."),
   })
   .partial();
 
 export const ProxyServiceSchema = z
   .strictObject({
-    /** Switch the service off in this stack (registers nothing). */
     enabled: z.boolean().default(true).describe("Switch the service off in this stack (registers nothing)."),
-    /** This service's image tag: `auto` (newest release for this environment) or a pinned tag (rolls back or holds this service alone). */
     imageTag: imageTag
       .default("auto")
       .describe(
         "This service's image tag: `auto` (newest release for this environment) or a pinned tag (rolls back or holds this service alone).",
       ),
-    /** Fargate CPU units. lmn runs 2048. */
     cpu: cpu.default(256).describe("Fargate CPU units. lmn runs 2048."),
-    /** Fargate memory (MiB); must be a size AWS accepts with `cpu`. lmn runs 4096. */
     memory: z
       .number()
       .int()
       .default(512)
       .describe("Fargate memory (MiB); must be a size AWS accepts with `cpu`. lmn runs 4096."),
-    /** Initial task count; later drift (manual scaling) is left alone. */
     desiredCount: z
       .number()
       .int()
@@ -190,44 +156,32 @@ export const ProxyServiceSchema = z
       .max(20)
       .default(1)
       .describe("Initial task count; later drift (manual scaling) is left alone."),
-    /** Default pool the proxy forwards to, `//account.worker:@host:port`. */
     poolAddress: z
       .string()
       .regex(/^\/\/[^\s@]*@[A-Za-z0-9.-]+:\d{1,5}$/, "expected //user.worker:@host:port")
       .describe("Default pool the proxy forwards to, `//account.worker:@host:port`."),
-    /** URL the web API advertises (`WEB_PUBLIC_URL`). */
     webPublicUrl: z
       .url({ message: "expected a URL" })
       .optional()
       .describe("URL the web API advertises (`WEB_PUBLIC_URL`)."),
-    /** Stratum port the proxy listens on (`PROXY_ADDRESS`). */
     stratumPort: port.default(3333).describe("Stratum port the proxy listens on (`PROXY_ADDRESS`)."),
-    /** Web API port (`WEB_ADDRESS`), also the container health check's port. */
     webPort: port.default(8080).describe("Web API port (`WEB_ADDRESS`), also the container health check's port."),
-    /** `HASHRATE_SHARE_TIMEOUT`. */
     hashrateShareTimeout: goDuration.default("20m").describe("`HASHRATE_SHARE_TIMEOUT`."),
-    /** `ENVIRONMENT` as the application reads it. */
     environmentName: z.string().min(1).default("production").describe("`ENVIRONMENT` as the application reads it."),
-    /** Application logging (`LOG_*` variables). */
     log: z
       .strictObject({
-        /** `LOG_LEVEL_APP` (the app ignores `LOG_LEVEL`, docs/estate.md). */
         level: z
           .enum(["debug", "info", "warn", "error"])
           .default("info")
           .describe("`LOG_LEVEL_APP` (the app ignores `LOG_LEVEL`, docs/estate.md)."),
-        /** `LOG_JSON`: JSON lines, which the metric filters parse. */
         json: z.boolean().default(true).describe("`LOG_JSON`: JSON lines, which the metric filters parse."),
-        /** `LOG_IS_PROD`. */
         isProd: z.boolean().default(true).describe("`LOG_IS_PROD`."),
       })
       .prefault({})
       .describe("Application logging (`LOG_*` variables)."),
-    /** More plain environment; names or values that look like secrets are refused. */
     extraEnvironment: plainEnvironment
       .default({})
       .describe("More plain environment; names or values that look like secrets are refused."),
-    /** `nofile` soft and hard limit (many miner connections). */
     ulimitNofile: z
       .number()
       .int()
@@ -235,42 +189,31 @@ export const ProxyServiceSchema = z
       .max(1048576)
       .default(15000)
       .describe("`nofile` soft and hard limit (many miner connections)."),
-    /** Days CloudWatch Logs keeps the service's container logs. */
     logRetentionDays: retentionDays.default(90).describe("Days CloudWatch Logs keeps the service's container logs."),
-    /**
-     * Allow `aws ecs execute-command` into the task (sessions are logged and encrypted).
-     * Needs `imageHasShell`: ECS Exec runs a command in the container, and a shell is the one that makes it useful.
-     */
     enableExecuteCommand: z
       .boolean()
       .default(false)
       .describe(
         "Allow `aws ecs execute-command` into the task (sessions are logged and encrypted). Needs `imageHasShell`: ECS Exec runs a command in the container, and a shell is the one that makes it useful.",
       ),
-    /** The image has `/bin/sh`. proxy-router's image is built `FROM scratch` (one static binary, no shell), so ECS Exec would only open sessions that cannot run anything. */
     imageHasShell: z
       .boolean()
       .default(false)
       .describe(
         "The image has `/bin/sh`. proxy-router's image is built `FROM scratch` (one static binary, no shell), so ECS Exec would only open sessions that cannot run anything.",
       ),
-    /** The container's own health check (ECS restarts an unhealthy task). */
     healthCheck: z
       .strictObject({
-        /** Container health check: `GET <path>` on the web port from inside the task. */
         enabled: z
           .boolean()
           .default(true)
           .describe("Container health check: `GET <path>` on the web port from inside the task."),
-        /** Path requested on the web port. */
         path: z
           .string()
           .regex(/^\/\S*$/, "expected a path starting with /")
           .default("/healthcheck")
           .describe("Path requested on the web port."),
-        /** Seconds between checks. */
         intervalSeconds: z.number().int().min(5).max(300).default(30).describe("Seconds between checks."),
-        /** Seconds before one check counts as failed. */
         timeoutSeconds: z
           .number()
           .int()
@@ -278,7 +221,6 @@ export const ProxyServiceSchema = z
           .max(60)
           .default(5)
           .describe("Seconds before one check counts as failed."),
-        /** Consecutive failures that make the task unhealthy. */
         retries: z
           .number()
           .int()
@@ -286,7 +228,6 @@ export const ProxyServiceSchema = z
           .max(10)
           .default(3)
           .describe("Consecutive failures that make the task unhealthy."),
-        /** Seconds after start during which failures do not count. */
         startPeriodSeconds: z
           .number()
           .int()
@@ -297,35 +238,22 @@ export const ProxyServiceSchema = z
       })
       .prefault({})
       .describe("The container's own health check (ECS restarts an unhealthy task)."),
-    /** Internet-facing network load balancer for miners (stratum) and its DNS name. */
     publicEndpoint: z
       .strictObject({
-        /** Create the load balancer and its DNS record; false: miners cannot reach the service. */
         enabled: z
           .boolean()
           .default(true)
           .describe("Create the load balancer and its DNS record; false: miners cannot reach the service."),
-        /** The port miners connect to (7301 today). */
         listenerPort: port.default(7301).describe("The port miners connect to (7301 today)."),
-        /** DNS label: `proxy` / `validator` by default → `proxy.dev.lumerin.io`. */
         hostLabel: dnsLabel
           .optional()
           .describe("DNS label: `proxy` / `validator` by default → `proxy.dev.lumerin.io`."),
-        /** Default: on in production. */
         deletionProtection: z.boolean().optional().describe("Default: on in production."),
-        /** Who may connect; default the whole internet. */
         allowedCidrs: z
           .array(cidr)
           .min(1)
           .default(["0.0.0.0/0"])
           .describe("Who may connect; default the whole internet."),
-        /**
-         * Give the NLB its own security group (miners in, stratum to the tasks only). An NLB takes
-         * security groups only at creation, so the live NLBs (made without) would be replaced, with a
-         * new DNS name and new addresses. `false` adopts them as they are: the tasks then admit stratum
-         * from `allowedCidrs` directly (the NLB's health checks come from inside the VPC, which
-         * `0.0.0.0/0` covers). The later migration is a new NLB behind the same DNS name.
-         */
         securityGroups: z
           .boolean()
           .default(true)
@@ -335,12 +263,10 @@ export const ProxyServiceSchema = z
       })
       .prefault({})
       .describe("Internet-facing network load balancer for miners (stratum) and its DNS name."),
-    /** CIDRs (VPN, VPC) that may reach the web API port. Empty: nobody outside the task. */
     apiIngressCidrs: z
       .array(cidr)
       .default([])
       .describe("CIDRs (VPN, VPC) that may reach the web API port. Empty: nobody outside the task."),
-    /** Physical-name overrides, for adopting live resources. */
     names: NamesSchema.prefault({}).describe("Physical-name overrides, for adopting live resources."),
   })
   .superRefine((service, ctx) => {
@@ -389,20 +315,15 @@ export const PROXY_RESERVED_ENV = [
 export { MULTICALL3 } from "./primitives";
 
 export const ProxyRouterSchema = z.strictObject({
-  /** Image repository (no tag) of both services; each service sets its own `imageTag`. */
   image: imageRepository
     .default("ghcr.io/lumerin-protocol/proxy-router")
     .describe("Image repository (no tag) of both services; each service sets its own `imageTag`."),
-  /** Where releases are looked up for `auto`, and the tag prefix this repository uses. */
   github: z
     .strictObject({
-      /** Owner of the repository whose releases `auto` follows, spelled as GitHub spells it. */
       owner: githubName
         .default(GITHUB_OWNER)
         .describe("Owner of the repository whose releases `auto` follows, spelled as GitHub spells it."),
-      /** Repository whose releases `auto` follows. */
       repo: githubName.default("proxy-router").describe("Repository whose releases `auto` follows."),
-      /** Release tags are `<prefix>vX.Y.Z[-env]`; the image tag is the whole git tag. */
       tagPrefix: z
         .string()
         .regex(/^[a-z0-9-]*$/, "expected lower-case letters, digits and -")
@@ -411,28 +332,20 @@ export const ProxyRouterSchema = z.strictObject({
     })
     .prefault({})
     .describe("Where releases are looked up for `auto`, and the tag prefix this repository uses."),
-  /** Secret (`{"username","password"}`) for a private registry; omit for public GHCR images. */
   repositoryCredentialsSecretArn: secretArn
     .optional()
     .describe('Secret (`{"username","password"}`) for a private registry; omit for public GHCR images.'),
-  /** Contract addresses both services read. */
   contracts: z
     .strictObject({
-      /** `FUTURES_ADDRESS`: the futures contract. */
       futures: ethAddress.describe("`FUTURES_ADDRESS`: the futures contract."),
-      /** `CLONE_FACTORY_ADDRESS`: the clone factory contract. */
       cloneFactory: ethAddress.describe("`CLONE_FACTORY_ADDRESS`: the clone factory contract."),
-      /** `VALIDATOR_REGISTRY_ADDRESS`: the validator registry contract. */
       validatorRegistry: ethAddress.describe("`VALIDATOR_REGISTRY_ADDRESS`: the validator registry contract."),
-      /** `MULTICALL_ADDRESS`: Multicall3, at the same address on every chain. */
       multicall: ethAddress
         .default(MULTICALL3)
         .describe("`MULTICALL_ADDRESS`: Multicall3, at the same address on every chain."),
     })
     .describe("Contract addresses both services read."),
-  /** The seller's router (names `proxy-router-*`, host `proxy.<zone>`). */
   router: ProxyServiceSchema.describe("The seller's router (names `proxy-router-*`, host `proxy.<zone>`)."),
-  /** The validator, from the same image repository (names `proxy-validator-*`, host `validator.<zone>`). */
   validator: ProxyServiceSchema.describe(
     "The validator, from the same image repository (names `proxy-validator-*`, host `validator.<zone>`).",
   ),
@@ -458,42 +371,34 @@ const oidcSubject = z
 const githubId = z.number().int().positive();
 /** GitHub's numeric ids of a repository and its owner: set both, and the role trusts the immutable subject form only. */
 const GITHUB_IDS = {
-  /** Numeric id of the repository's owner (`gh api repos/OWNER/REPO --jq .owner.id`). With `repositoryId`, the role trusts only GitHub's immutable subject `repo:OWNER@<ownerId>/REPO@<repositoryId>:...` (the default for repositories created or renamed since mid-2026, and for any repository or organisation that opts in), and no longer `repo:OWNER/REPO:...`. */
   ownerId: githubId
     .optional()
     .describe(
       "Numeric id of the repository's owner (`gh api repos/OWNER/REPO --jq .owner.id`). With `repositoryId`, the role trusts only GitHub's immutable subject `repo:OWNER@<ownerId>/REPO@<repositoryId>:...` (the default for repositories created or renamed since mid-2026, and for any repository or organisation that opts in), and no longer `repo:OWNER/REPO:...`.",
     ),
-  /** Numeric id of the repository (`gh api repos/OWNER/REPO --jq .id`); set together with `ownerId`. */
   repositoryId: githubId
     .optional()
     .describe("Numeric id of the repository (`gh api repos/OWNER/REPO --jq .id`); set together with `ownerId`."),
 };
 
 export const DeployIdentitySchema = z.strictObject({
-  /** Reuse the account's GitHub OIDC provider by ARN; when absent this stack creates it (there is one per account). */
   oidcProviderArn: oidcProviderArn
     .optional()
     .describe(
       "Reuse the account's GitHub OIDC provider by ARN; when absent this stack creates it (there is one per account).",
     ),
-  /** The proxy-router repository's deploy role. */
   proxyRouter: z
     .strictObject({
-      /** Create the deploy role (when at least one proxy service is enabled). */
       enabled: z
         .boolean()
         .default(true)
         .describe("Create the deploy role (when at least one proxy service is enabled)."),
-      /** The repository whose workflows deploy the proxy services. */
       repository: githubRepository
         .default(`${GITHUB_OWNER}/proxy-router`)
         .describe("The repository whose workflows deploy the proxy services."),
-      /** Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name). */
       roleName: iamRoleName
         .optional()
         .describe("Role name. Default `github-actions-proxy-router-deploy-{env}` (the live name)."),
-      /** More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config. */
       extraSubjects: z
         .array(oidcSubject)
         .default([])
@@ -504,20 +409,15 @@ export const DeployIdentitySchema = z.strictObject({
     })
     .prefault({})
     .describe("The proxy-router repository's deploy role."),
-  /** The futures-marketplace repository's deploy role (UI, both services, the margin-call code). */
   futures: z
     .strictObject({
-      /** Create the deploy role (when any futures part is enabled). */
       enabled: z.boolean().default(true).describe("Create the deploy role (when any futures part is enabled)."),
-      /** The repository whose workflows deploy the futures code. */
       repository: githubRepository
         .default(`${GITHUB_OWNER}/futures-marketplace`)
         .describe("The repository whose workflows deploy the futures code."),
-      /** Role name. Default `github-actions-futures-v3-{env}` (the live name). */
       roleName: iamRoleName
         .optional()
         .describe("Role name. Default `github-actions-futures-v3-{env}` (the live name)."),
-      /** More exact OIDC subjects the role trusts, beyond the environment's GitHub environment; only by explicit config. */
       extraSubjects: z
         .array(oidcSubject)
         .default([])
@@ -528,16 +428,11 @@ export const DeployIdentitySchema = z.strictObject({
     })
     .prefault({})
     .describe("The futures-marketplace repository's deploy role (UI, both services, the margin-call code)."),
-  /** This repository's CI roles: a read-only preview role for pull requests and the deployer that runs `pulumi up`. */
   infra: z
     .strictObject({
-      /** Create this repository's preview and deployer roles. */
       enabled: z.boolean().default(true).describe("Create this repository's preview and deployer roles."),
-      /** Preview role name. Default `lumerin-infra-preview-{env}`. */
       previewRoleName: iamRoleName.optional().describe("Preview role name. Default `lumerin-infra-preview-{env}`."),
-      /** Deployer role name. Default `lumerin-infra-deployer-{env}`. */
       deployerRoleName: iamRoleName.optional().describe("Deployer role name. Default `lumerin-infra-deployer-{env}`."),
-      /** Pulumi state bucket (the S3 backend, `PULUMI_BACKEND_URL=s3://<stateBucket>/<stateKeyPrefix>?region=...`); the preview role reads and the deployer writes this stack's state objects in it, and nothing else. Leave out with Pulumi Cloud. */
       stateBucket: z
         .string()
         .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name")
@@ -545,7 +440,6 @@ export const DeployIdentitySchema = z.strictObject({
         .describe(
           "Pulumi state bucket (the S3 backend, `PULUMI_BACKEND_URL=s3://<stateBucket>/<stateKeyPrefix>?region=...`); the preview role reads and the deployer writes this stack's state objects in it, and nothing else. Leave out with Pulumi Cloud.",
         ),
-      /** Key prefix of the project's Pulumi state in the bucket (the path of the backend URL); Pulumi keeps everything under `<prefix>/.pulumi/`. */
       stateKeyPrefix: z
         .string()
         .regex(
@@ -556,7 +450,6 @@ export const DeployIdentitySchema = z.strictObject({
         .describe(
           "Key prefix of the project's Pulumi state in the bucket (the path of the backend URL); Pulumi keeps everything under `<prefix>/.pulumi/`.",
         ),
-      /** KMS key ARN of the state bucket's default encryption (SSE-KMS), through S3 only; absent, the roles cannot read the state and the plan reports it as a blocker. `aws kms describe-key --key-id alias/<alias> --query KeyMetadata.Arn --output text` in the bucket's account. */
       stateBucketKeyArn: z
         .string()
         .regex(
@@ -567,7 +460,6 @@ export const DeployIdentitySchema = z.strictObject({
         .describe(
           "KMS key ARN of the state bucket's default encryption (SSE-KMS), through S3 only; absent, the roles cannot read the state and the plan reports it as a blocker. `aws kms describe-key --key-id alias/<alias> --query KeyMetadata.Arn --output text` in the bucket's account.",
         ),
-      /** KMS key ARN of the stack's secrets provider (`secretsprovider: awskms://...` in the stack file); the preview may decrypt with it and no other key, the deployer also encrypts. Absent, the plan reports a blocker. Created once per stack by `npm run bootstrap-state -- --stack <stack>`'s commands. */
       secretsProviderKeyArn: z
         .string()
         .regex(
@@ -579,7 +471,6 @@ export const DeployIdentitySchema = z.strictObject({
           "KMS key ARN of the stack's secrets provider (`secretsprovider: awskms://...` in the stack file); the preview may decrypt with it and no other key, the deployer also encrypts. Absent, the plan reports a blocker. Created once per stack by `npm run bootstrap-state -- --stack <stack>`'s commands.",
         ),
       ...GITHUB_IDS,
-      /** This repository's default branch: its scheduled drift check (subject `ref:refs/heads/<branch>`) may use the preview role. */
       driftCheckBranch: z
         .string()
         .regex(/^[A-Za-z0-9._/-]+$/, "expected a branch name")
@@ -597,34 +488,28 @@ export const DeployIdentitySchema = z.strictObject({
 // ---------------------------------------------------------------- GitHub environments
 
 export const GitHubSchema = z.strictObject({
-  /** Manage the GitHub environments of the application repositories and of this repository. Needs a token with admin rights on them (`github:token` as a secret, or GITHUB_ADMIN_TOKEN; never the workflow's GITHUB_TOKEN): a fine-grained PAT or GitHub App token with Administration, Environments and Variables read and write; a workflow's own GITHUB_TOKEN cannot. */
   manageEnvironments: z
     .boolean()
     .default(false)
     .describe(
       "Manage the GitHub environments of the application repositories and of this repository. Needs a token with admin rights on them (`github:token` as a secret, or GITHUB_ADMIN_TOKEN; never the workflow's GITHUB_TOKEN): a fine-grained PAT or GitHub App token with Administration, Environments and Variables read and write; a workflow's own GITHUB_TOKEN cannot.",
     ),
-  /** The GitHub organisation every managed repository belongs to, spelled as GitHub spells it. */
   owner: githubName
     .default(GITHUB_OWNER)
     .describe("The GitHub organisation every managed repository belongs to, spelled as GitHub spells it."),
-  /** This repository, whose own environments gate `pulumi up`. */
   infraRepository: githubRepository
     .default(`${GITHUB_OWNER}/lumerin-infra`)
     .describe("This repository, whose own environments gate `pulumi up`."),
-  /** Required reviewers of production deployments: GitHub user ids (`gh api users/<login> --jq .id`). */
   productionReviewerUsers: z
     .array(z.number().int().positive())
     .default([])
     .describe("Required reviewers of production deployments: GitHub user ids (`gh api users/<login> --jq .id`)."),
-  /** Required reviewer teams of production deployments: GitHub team ids (`gh api orgs/<org>/teams/<slug> --jq .id`). */
   productionReviewerTeams: z
     .array(z.number().int().positive())
     .default([])
     .describe(
       "Required reviewer teams of production deployments: GitHub team ids (`gh api orgs/<org>/teams/<slug> --jq .id`).",
     ),
-  /** Minutes a production deployment waits after approval. */
   productionWaitTimerMinutes: z
     .number()
     .int()
@@ -710,39 +595,28 @@ export function secretKeysOf(group: SecretGroup): SecretKey[] {
 // ---------------------------------------------------------------- the stack
 
 export const StackConfigSchema = z.strictObject({
-  /** Which row of the environment table this stack is: dev, stg or lmn. */
   environment: z.enum(ENVIRONMENT_NAMES).describe("Which row of the environment table this stack is: dev, stg or lmn."),
-  /** Protect stateful resources from deletion. Default: on in production. */
   protect: z.boolean().optional().describe("Protect stateful resources from deletion. Default: on in production."),
-  /** Where the stack's resources live: the account's existing VPC, or one this stack creates. */
   network: NetworkSchema.describe(
     "Where the stack's resources live: the account's existing VPC, or one this stack creates.",
   ),
-  /** Public DNS zone of the services' host names. */
   dns: DnsSchema.prefault({}).describe("Public DNS zone of the services' host names."),
-  /** The ECS cluster both services run on. */
   cluster: ClusterSchema.prefault({}).describe("The ECS cluster both services run on."),
-  /** The proxy-router system: image, contracts, and the router and validator services. */
   proxyRouter: ProxyRouterSchema.describe(
     "The proxy-router system: image, contracts, and the router and validator services.",
   ),
-  /** The futures marketplace: UI, market maker, notifications with its database, margin-call Lambda. Absent: none of it. */
   futures: FuturesSchema.optional().describe(
     "The futures marketplace: UI, market maker, notifications with its database, margin-call Lambda. Absent: none of it.",
   ),
-  /** Alarms, composites, notification (and, next, dashboards, log metrics and the canary). */
   monitoring: MonitoringSchema.prefault({}).describe(
     "Alarms, composites, notification (and, next, dashboards, log metrics and the canary).",
   ),
-  /** GitHub environments: branch policies, production reviewers, deployment variables. */
   github: GitHubSchema.prefault({}).describe(
     "GitHub environments: branch policies, production reviewers, deployment variables.",
   ),
-  /** GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository. */
   deployIdentity: DeployIdentitySchema.prefault({}).describe(
     "GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository.",
   ),
-  /** Secrets whose value you put into Secrets Manager yourself, per secret: `pending` or `filled` (docs/secrets.md). */
   outOfBandSecrets: OutOfBandSecretsSchema.prefault({}).describe(
     "Secrets whose value you put into Secrets Manager yourself, per secret: `pending` or `filled` (docs/secrets.md).",
   ),

@@ -13,7 +13,7 @@
  * - values under `[*]` are compared as a multiset (order ignored: most such blocks are sets).
  * An absent value and `undefined` are the same; `null` counts as absent.
  */
-import { STATEFUL_TYPES } from "../policy/rules/data-safety";
+import { STATEFUL_TYPES } from "./stateful-types";
 
 /** When a fact applies, beyond "the value changed". */
 export type ForceNewCondition =

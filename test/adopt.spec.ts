@@ -10,6 +10,7 @@ import { buildImportFile, importedUrns } from "../tools/adopt/import-file";
 import { renderReportMarkdown, renderSummary, scrubber } from "../tools/adopt/render";
 import { TfSource, TfStateError, parseTfState, readTfState, sensitiveValues } from "../tools/adopt/tfstate";
 import { RULE_BY_PULUMI_TYPE } from "../tools/adopt/types";
+import { STACK_ACCOUNTS } from "./support/fixtures";
 import type { Plan } from "../tools/harness";
 import { REPO_ROOT, planFiles } from "../tools/plan-stack";
 import { LMN_DNS_ROLE_ARN, committedPlan, freshEstateConfig, freshEstatePlan, planWith } from "./support/plan";
@@ -18,7 +19,7 @@ const run = promisify(execFile);
 const STACKS = ["dev", "stg", "lmn"] as const;
 type Stack = (typeof STACKS)[number];
 const FIXTURES = path.join(REPO_ROOT, "test/fixtures/tfstate");
-const ACCOUNT: Record<Stack, string> = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" };
+const ACCOUNT: Record<Stack, string> = STACK_ACCOUNTS;
 const ZONE: Record<Stack, string> = { dev: "dev.lumerin.io", stg: "stg.lumerin.io", lmn: "lumerin.io" };
 const PLANTED = readFileSync(path.join(FIXTURES, "PLANTED_SECRETS.txt"), "utf8").split("\n").filter(Boolean);
 

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
-import { normalizedRecordName } from "../lib/dns-role";
+import { normalizedRecordName } from "../tools/dns-role-policy";
 import { DnsRoleInputError, DnsRoleSetup, dnsRoleSetup, runDnsRole } from "../tools/dns-role";
 import {
   LMN_DNS_ROLE_ARN,

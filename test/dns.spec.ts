@@ -16,6 +16,7 @@ import { DeployBlockedError } from "../config/dns";
 import { ConfigError, pulumiConfigSource } from "../config/load";
 import { dnsAccessOf } from "../lib/dns-access";
 import { lumerinStack } from "../stack";
+import { STACK_ACCOUNTS } from "./support/fixtures";
 import { capture, type Plan } from "../tools/harness";
 import { ACCOUNT_HOSTED_ZONES, RealisticMocks, mockZoneId } from "../tools/mocks";
 import { REPO_ROOT, planFiles } from "../tools/plan-stack";
@@ -32,7 +33,7 @@ import {
   resourcesOfType,
 } from "./support/plan";
 
-const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;
+const ACCOUNTS = STACK_ACCOUNTS;
 const DNS_KEY = "lumerin-infra:dns";
 const RECORD = "aws:route53/record:Record";
 const GET_ZONE = "aws:route53/getZone:getZone";

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from "node:assert";
 import { FORCE_NEW, STATEFUL, isStateful, knowsType, replacementReasons, valuesAt } from "../lib/force-new";
-import { STATEFUL_TYPES } from "../policy/rules/data-safety";
+import { STATEFUL_TYPES } from "../lib/stateful-types";
 import { committedPlan } from "./support/plan";
 
 type Inputs = Record<string, unknown>;

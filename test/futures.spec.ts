@@ -6,6 +6,7 @@
 import { strict as assert } from "node:assert";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { Plan } from "../tools/harness";
+import { STACK_ACCOUNTS } from "./support/fixtures";
 import {
   GITHUB_ADMIN_ENV,
   doc,
@@ -18,7 +19,7 @@ import {
 
 const STACKS = ["dev", "stg", "lmn"] as const;
 type Stack = (typeof STACKS)[number];
-const ACCOUNTS: Record<Stack, string> = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" };
+const ACCOUNTS: Record<Stack, string> = STACK_ACCOUNTS;
 const FUTURES = "lumerin-infra:futures";
 
 /** The committed stack's futures section with one change, as an override. */

@@ -18,10 +18,11 @@ import { TITANIO_STATE_BUCKET, backendUrl } from "../lib/pulumi-state";
 import { stateBootstrap } from "../tools/bootstrap-state";
 import { renderMarkdown, renderTree } from "../tools/render";
 import type { Plan } from "../tools/harness";
+import { STACK_ACCOUNTS } from "./support/fixtures";
 import { REPO_ROOT, planFiles, planStack } from "../tools/plan-stack";
 import { committedPlan, doc, planWith, resource } from "./support/plan";
 
-const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;
+const ACCOUNTS = STACK_ACCOUNTS;
 const STACKS = ["dev", "stg", "lmn"] as const;
 type Stack = (typeof STACKS)[number];
 const MST = TITANIO_STATE_BUCKET.accountId;

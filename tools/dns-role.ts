@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import type { DnsRoleArgs } from "../lib/dns-role";
+import type { DnsRoleArgs } from "./dns-role-policy";
 
 const USAGE =
   "usage: npm run dns-role -- --stack <stack> --zone-id <Z...> --account <12-digit id of the zone's account> [--role-name <name>] [--out <dir>] [--bootstrap-principal <role arn in the stack's account>]...";
@@ -45,7 +45,7 @@ export async function dnsRoleSetup(options: {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { planFiles, planStack } = require("./plan-stack") as typeof import("./plan-stack");
   const { dnsRoleArn, dnsRoleCommands, dnsRolePermissions, dnsRoleTrust, zoneRecordsOf } =
-    require("../lib/dns-role") as typeof import("../lib/dns-role");
+    require("./dns-role-policy") as typeof import("./dns-role-policy");
   const { dnsZoneRoleName } = require("../lib/naming") as typeof import("../lib/naming");
   const { isEnvironmentName, environment } =
     require("../config/environments") as typeof import("../config/environments");

@@ -1,31 +1,7 @@
 /** Data safety and reliability: mandatory in production stacks, advisory elsewhere. */
 import * as aws from "@pulumi/aws";
+import { STATEFUL_TYPES } from "../../lib/stateful-types";
 import { Finding, ResourceView, Rule, optionsOf, policyExceptionOf, propsOf, str, typeToken } from "./model";
-
-/**
- * Resource types that hold data which a replacement or a deletion loses: the one list of
- * stateful types, for this pack and for `npm run diff`. `protectRequired`: the
- * stateful-resources-protected rule requires `protect` on it (the data cannot be rebuilt
- * from the program); the others lose data too (log events, queued messages, a deployed
- * image tag) but are not required to be protected.
- */
-export const STATEFUL_TYPES: Readonly<Record<string, { readonly holds: string; readonly protectRequired: boolean }>> = {
-  "aws:rds/instance:Instance": { holds: "database", protectRequired: true },
-  "aws:rds/cluster:Cluster": { holds: "database", protectRequired: true },
-  "aws:s3/bucket:Bucket": { holds: "objects", protectRequired: true },
-  "aws:s3/bucketV2:BucketV2": { holds: "objects", protectRequired: true },
-  "aws:secretsmanager/secret:Secret": { holds: "secret values", protectRequired: true },
-  "aws:kms/key:Key": { holds: "key material (what it encrypted becomes unreadable)", protectRequired: true },
-  "aws:dynamodb/table:Table": { holds: "items", protectRequired: true },
-  "aws:cloudwatch/logGroup:LogGroup": { holds: "log events", protectRequired: false },
-  "aws:sqs/queue:Queue": { holds: "queued messages", protectRequired: false },
-  "aws:ecr/repository:Repository": { holds: "images", protectRequired: false },
-  "aws:efs/fileSystem:FileSystem": { holds: "files", protectRequired: false },
-  "aws:ssm/parameter:Parameter": {
-    holds: "a value deploys may write (e.g. the deployed image tag)",
-    protectRequired: false,
-  },
-};
 
 export const statefulProtected: Rule = {
   name: "stateful-resources-protected",

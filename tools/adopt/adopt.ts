@@ -4,7 +4,7 @@
  * compares them on the planned inputs, and says what `pulumi import` takes, what
  * replaces, what is left over and what blocks a safe adoption.
  */
-import { STATEFUL_TYPES } from "../../policy/rules/data-safety";
+import { STATEFUL_TYPES } from "../../lib/stateful-types";
 import { knowsType, statefulHolds } from "../../lib/force-new";
 import type { CapturedResource, Plan } from "../harness";
 import { mockSubnetId, mockVpcId, mockZoneId } from "../mocks";

@@ -16,9 +16,9 @@
  *   name, CNAME only. An underscore label is no host name, so that pattern lets
  *   nothing serve traffic under another name.
  */
-import type { CapturedResource, Plan } from "../tools/harness";
-import { DNS_ACCESS_TAG, DnsAccess } from "./dns-access";
-import { ConditionBlock, Statement, TrustStatement, policyDocument, trustDocument } from "./iam";
+import type { CapturedResource, Plan } from "./harness";
+import { DNS_ACCESS_TAG, DnsAccess } from "../lib/dns-access";
+import { ConditionBlock, Statement, TrustStatement, policyDocument, trustDocument } from "../lib/iam";
 
 /** Every action a change batch can carry: creating, replacing and destroying a stack's records all happen. */
 export const CHANGE_ACTIONS = ["CREATE", "UPSERT", "DELETE"] as const;

@@ -1,0 +1,87 @@
+/**
+ * One source per fact, checked on the source itself: a config field is
+ * documented once (its `.describe()`, which the configuration reference is
+ * generated from), and modules depend downwards only.
+ */
+import { strict as assert } from "node:assert";
+import { readFileSync, readdirSync } from "node:fs";
+import * as path from "node:path";
+import * as ts from "typescript";
+
+const ROOT = path.resolve(__dirname, "..");
+
+function sources(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? sources(path.join(dir, entry.name))
+      : entry.name.endsWith(".ts")
+        ? [path.join(dir, entry.name)]
+        : [],
+  );
+}
+
+function parse(file: string): ts.SourceFile {
+  return ts.createSourceFile(file, readFileSync(path.join(ROOT, file), "utf8"), ts.ScriptTarget.Latest, true);
+}
+
+function walk(node: ts.Node, visit: (node: ts.Node) => void): void {
+  visit(node);
+  ts.forEachChild(node, (child) => walk(child, visit));
+}
+
+/** Schema fields (`name: z....describe("...")`) that also carry a JSDoc comment, as `file: field`. */
+export function twiceDocumented(file: string, source: ts.SourceFile = parse(file)): string[] {
+  const found: string[] = [];
+  walk(source, (node) => {
+    if (!ts.isPropertyAssignment(node)) return;
+    const init = node.initializer;
+    const described =
+      ts.isCallExpression(init) &&
+      ts.isPropertyAccessExpression(init.expression) &&
+      init.expression.name.text === "describe";
+    if (described && ts.getJSDocCommentsAndTags(node).some(ts.isJSDoc)) {
+      found.push(`${file}: ${node.name.getText(source)}`);
+    }
+  });
+  return found;
+}
+
+/** The relative imports of a file, resolved to repository paths. */
+function importsOf(file: string): string[] {
+  const source = parse(file);
+  return source.statements.flatMap((s) =>
+    ts.isImportDeclaration(s) && ts.isStringLiteral(s.moduleSpecifier) && s.moduleSpecifier.text.startsWith(".")
+      ? [path.join(path.dirname(file), s.moduleSpecifier.text)]
+      : [],
+  );
+}
+
+describe("one source per fact", () => {
+  it("documents each config field once, in its .describe() (the configuration reference's source)", () => {
+    const files = [...sources("config"), ...sources("lambdas")];
+    assert.ok(files.length > 5);
+    assert.deepEqual(
+      files.flatMap((f) => twiceDocumented(f)),
+      [],
+    );
+  });
+
+  it("finds a field documented twice (the check can fail)", () => {
+    const planted = ts.createSourceFile(
+      "planted.ts",
+      'const S = z.object({\n  /** The port. */\n  port: z.number().describe("The port."),\n  host: z.string().describe("The host."),\n});',
+      ts.ScriptTarget.Latest,
+      true,
+    );
+    assert.deepEqual(twiceDocumented("planted.ts", planted), ["planted.ts: port"]);
+  });
+
+  it("keeps lib/ below the program: it imports nothing from components/, tools/, policy/ or the stack", () => {
+    const upward = sources("lib").flatMap((file) =>
+      importsOf(file)
+        .filter((target) => /^(components|tools|policy|stack|index)\b/.test(target))
+        .map((target) => `${file} → ${target}`),
+    );
+    assert.deepEqual(upward, []);
+  });
+});
