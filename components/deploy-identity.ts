@@ -236,7 +236,7 @@ export function deployerSubjects(infra: InfraCiRoles, env: Environment): string[
 }
 
 /**
- * Seed 001's layer 1, declared: after one administrator's `pulumi up`, CI runs
+ * This repository's own CI, declared: after one administrator's `pulumi up`, CI runs
  * previews and deploys itself. The preview role reads (AWS ReadOnlyAccess) and may
  * decrypt only the stack's config key; explicit denies keep it from secret values,
  * other keys and other buckets' objects, because a pull request can run any code.

@@ -2,7 +2,7 @@
  * The environment table: the one module that spells a branch, a tag suffix, a
  * GitHub environment or a DNS zone. Everything else asks this module.
  *
- * Seed 000: `dev` ← branch `dev` (tags vX.Y.Z-dev), `stg` ← `stg` (vX.Y.Z-stg),
+ * `dev` ← branch `dev` (tags vX.Y.Z-dev), `stg` ← `stg` (vX.Y.Z-stg),
  * `lmn` (production) ← `main` (vX.Y.Z). The proxy-router repository's GitHub
  * environments are named after the branches (`dev`, `stg`, `main`).
  */

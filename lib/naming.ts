@@ -64,11 +64,11 @@ export function proxyServiceNames(
     // The live task definitions call the container `proxy-router-container` in both services.
     container: "proxy-router-container",
     logGroup: `bedrock-${env}-${app}-log-group`,
-    // Seed 000's names; the live secrets are `{dev|stg|prd}-<app>-config` (override to adopt).
+    // The design's names; the live secrets are `{dev|stg|prd}-<app>-config` (override to adopt).
     secret: `/${app}/${env}/config`,
     loadBalancer: `alb-${app}-ext-${short}`,
     targetGroup: `alb-tg-${app}-${stratumPort}-${short}`,
-    // Seed 003: the tag a code deploy last rolled out, `/{app}/{env}/image-tag`.
+    // The tag a code deploy last rolled out, `/{app}/{env}/image-tag`.
     imageTagParameter: `/${app}/${env}/image-tag`,
     executionRole: `${appEnv(app, env)}-execution`,
     taskRole: `${appEnv(app, env)}-task`,

@@ -22,7 +22,7 @@ function readableFiles(): string[] {
 const OUTSIDE_POINTERS: readonly { readonly name: string; readonly pattern: RegExp }[] = [
   // Spelled in two parts so that a plain grep for outside pointers does not find this checker itself.
   { name: "the estate sheet", pattern: new RegExp(`\\b${"EST" + "ATE"}(\\.md)?\\b`) },
-  { name: "a seed", pattern: /\bseeds?[ /]0\d\d\b|\bseeds\// },
+  { name: "a seed", pattern: /\bseeds?[ /]0\d\d\b|\bseeds\//i },
   { name: "an issue number", pattern: /\b[Ii]ssues? #?\d+\b/ },
   { name: "a section sign", pattern: /§\s?\d/ },
   { name: "a numbered finding", pattern: /\bfindings? \d+\b/ },
@@ -79,6 +79,7 @@ describe("the repository stands on its own", () => {
     const firing = [
       `(${"EST" + "ATE"}.md §3)`,
       `seed ${"00"}4`,
+      `Seed ${"00"}1's layer 1`,
       `iss${"ue"} 7`,
       "§11",
       "finding 15",
