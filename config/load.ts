@@ -28,6 +28,8 @@ import { Environment, EnvironmentName, environment, isEnvironmentName } from "./
 import {
   ClusterConfig,
   DeployIdentityConfig,
+  DeployRunnerConfig,
+  ParsedStackConfig,
   DeployIdentitySchema,
   DnsConfig,
   DnsSchema,
@@ -144,6 +146,8 @@ export interface StackConfig {
   readonly cluster: ClusterConfig;
   readonly proxyRouter: ProxyRouterConfig;
   readonly deployIdentity: DeployIdentityConfig;
+  /** The deploy runner (off by default). */
+  readonly deployRunner: DeployRunnerConfig;
   readonly github: GitHubConfig;
   /** The GitHub provider's token when stack config gives one (`github:token`, a secret); otherwise the provider reads GITHUB_TOKEN. */
   readonly githubToken?: pulumi.Output<string>;
@@ -227,6 +231,7 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     ...[rolloutBudgetIssue(cfg.proxyRouter, monitoring, prefix)].filter(
       (issue): issue is ConfigIssue => issue !== undefined,
     ),
+    ...deployRunnerIssues(cfg, prefix),
   ];
   if (derived.length > 0) throw new ConfigError(derived);
   const secrets: Partial<Record<SecretGroup, SecretValues>> = {};
@@ -251,12 +256,51 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
     cluster: cfg.cluster,
     proxyRouter: cfg.proxyRouter,
     deployIdentity: cfg.deployIdentity,
+    deployRunner: cfg.deployRunner,
     github: cfg.github,
     ...githubTokenOf(source),
     ...(cfg.futures ? { futures: cfg.futures } : {}),
     monitoring,
     secrets,
     outOfBandSecrets: cfg.outOfBandSecrets,
+  });
+}
+
+/**
+ * With the deploy runner on, the invoker admits one workflow of one repository per
+ * app, bound by the repository's immutable ids: each repository whose ECS services
+ * the runner deploys must name its caller workflow and its ids. An omitted setting
+ * is refused here, so that no allowlist entry is ever written without it.
+ */
+function deployRunnerIssues(cfg: ParsedStackConfig, prefix: string): ConfigIssue[] {
+  if (!cfg.deployRunner.enabled) return [];
+  const proxyServices = cfg.proxyRouter.router.enabled || cfg.proxyRouter.validator.enabled;
+  const futuresServices =
+    !!cfg.futures &&
+    (cfg.futures.notifications.enabled ||
+      (cfg.futures.marketMaker.enabled && cfg.futures.marketMaker.runtime === "ecs"));
+  const repositories = [
+    ...(proxyServices ? [{ key: "proxyRouter" as const }] : []),
+    ...(futuresServices ? [{ key: "futures" as const }] : []),
+  ];
+  return repositories.flatMap(({ key }) => {
+    const ids = cfg.deployIdentity[key];
+    const missing: ConfigIssue[] = [];
+    if (!cfg.deployRunner.callers[key].workflow) {
+      missing.push({
+        key: `${prefix}deployRunner.callers.${key}.workflow`,
+        message: `required while deployRunner.enabled is true: the workflow of ${ids.repository} that calls image-deploy (e.g. .github/workflows/deploy.yml); the invoker admits no other`,
+      });
+    }
+    for (const id of ["ownerId", "repositoryId"] as const) {
+      if (ids[id] === undefined) {
+        missing.push({
+          key: `${prefix}deployIdentity.${key}.${id}`,
+          message: `required while deployRunner.enabled is true: the invoker binds ${ids.repository}'s requests to its immutable ids (gh api repos/${ids.repository} --jq ${id === "ownerId" ? ".owner.id" : ".id"})`,
+        });
+      }
+    }
+    return missing;
   });
 }
 

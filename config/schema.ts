@@ -381,6 +381,34 @@ const GITHUB_IDS = {
     .describe("Numeric id of the repository (`gh api repos/OWNER/REPO --jq .id`); set together with `ownerId`."),
 };
 
+const callerWorkflow = z
+  .string()
+  .regex(/^\.github\/workflows\/[A-Za-z0-9._-]+\.ya?ml$/, "expected a workflow file, .github/workflows/<name>.yml");
+
+const DeployRunnerCallerSchema = z.strictObject({
+  workflow: callerWorkflow
+    .optional()
+    .describe(
+      "The application repository's workflow that calls image-deploy (`.github/workflows/deploy.yml`). Required while the runner is enabled: the invoker admits runs of this workflow only, on the environment's branch.",
+    ),
+});
+
+export const DeployRunnerSchema = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Deploy the ECS services' code through the deploy runner: the application repositories' workflows may only ask the invoker Lambda, which checks the request and starts the runner that deploys (docs/deploy-runner.md). Off: image-deploy deploys with each repository's deploy role.",
+    ),
+  callers: z
+    .strictObject({
+      proxyRouter: DeployRunnerCallerSchema.prefault({}).describe("The proxy-router repository's caller workflow."),
+      futures: DeployRunnerCallerSchema.prefault({}).describe("The futures-marketplace repository's caller workflow."),
+    })
+    .prefault({})
+    .describe("Per application repository, the one workflow whose runs may ask for a deploy."),
+});
+
 export const DeployIdentitySchema = z.strictObject({
   oidcProviderArn: oidcProviderArn
     .optional()
@@ -617,6 +645,9 @@ export const StackConfigSchema = z.strictObject({
   deployIdentity: DeployIdentitySchema.prefault({}).describe(
     "GitHub Actions' way into AWS: the OIDC provider and one least-privilege deploy role per application repository.",
   ),
+  deployRunner: DeployRunnerSchema.prefault({}).describe(
+    "The deploy runner: GitHub may only ask, AWS checks the request and deploys (off by default; each stack file says).",
+  ),
   outOfBandSecrets: OutOfBandSecretsSchema.prefault({}).describe(
     "Secrets whose value you put into Secrets Manager yourself, per secret: `pending` or `filled` (docs/secrets.md).",
   ),
@@ -631,4 +662,5 @@ export type ClusterConfig = z.output<typeof ClusterSchema>;
 export type ProxyRouterConfig = z.output<typeof ProxyRouterSchema>;
 export type ProxyServiceConfig = z.output<typeof ProxyServiceSchema>;
 export type DeployIdentityConfig = z.output<typeof DeployIdentitySchema>;
+export type DeployRunnerConfig = z.output<typeof DeployRunnerSchema>;
 export type GitHubConfig = z.output<typeof GitHubSchema>;
