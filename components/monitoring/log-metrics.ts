@@ -70,6 +70,7 @@ const PINO_ERROR_LINES = errorLines("{ $.level >= 50 }");
  */
 const LAMBDA_ERROR_LINES = errorLines('{ ($.level = "ERROR") || ($.level = "FATAL") || ($.level >= 50) }');
 
+/** The services whose log formats and application events `LOG_METRICS` knows (the keys of their composites). */
 export type LoggedService = "proxy-router" | "proxy-validator" | "market-maker" | "notifications" | "margin-call";
 
 /**
