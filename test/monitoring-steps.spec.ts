@@ -5,17 +5,9 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringSchema, resolveMonitoring } from "../config/monitoring";
-import {
-  AlarmSpec,
-  MonitoringTargets,
-  WatchedFunction,
-  WatchedSite,
-  alarmSpecs,
-  functionAlarms,
-  overviewRows,
-  serviceAlarms,
-  siteAlarms,
-} from "../components/monitoring/monitoring";
+import { AlarmSpec, alarmSpecs, functionAlarms, serviceAlarms, siteAlarms } from "../components/monitoring/alarm-specs";
+import type { MonitoringTargets, WatchedFunction, WatchedSite } from "../components/monitoring/monitoring";
+import { overviewRows } from "../components/monitoring/overview";
 import { LOG_METRICS } from "../components/monitoring/log-metrics";
 import { deploymentAlarmNames } from "../lib/naming";
 
