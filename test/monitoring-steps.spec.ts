@@ -4,9 +4,19 @@
  */
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { environment } from "../config/environments";
+import { capture } from "../tools/harness";
+import { registeredAfterFailure } from "./support/plan";
 import { MonitoringSchema, resolveMonitoring } from "../config/monitoring";
 import { AlarmSpec, alarmSpecs, functionAlarms, serviceAlarms, siteAlarms } from "../components/monitoring/alarm-specs";
-import type { MonitoringTargets, WatchedFunction, WatchedSite } from "../components/monitoring/monitoring";
+import {
+  Monitoring,
+  MonitoringArgs,
+  MonitoringTargets,
+  WatchedFunction,
+  WatchedSite,
+} from "../components/monitoring/monitoring";
 import { overviewRows } from "../components/monitoring/overview";
 import { LOG_METRICS } from "../components/monitoring/log-metrics";
 import { deploymentAlarmNames } from "../lib/naming";
@@ -128,6 +138,57 @@ describe("monitoring steps", () => {
       site.map((row) => row.length),
       [1, 4],
       "the alarm status row, then CloudFront's; no canary row without a canary",
+    );
+  });
+});
+
+describe("Monitoring refuses what it cannot watch, before registering anything", () => {
+  const base = (region: string, monitoring: Record<string, unknown>, provider?: aws.Provider): MonitoringArgs => ({
+    aws: { accountId: "123456789012", region, partition: "aws" },
+    env: environment("stg"),
+    config: resolveMonitoring(MonitoringSchema.parse(monitoring), { name: "stg", production: false }),
+    kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/k",
+    services: [SERVICE],
+    site: SITE,
+    ...(provider ? { globalProvider: provider } : {}),
+  });
+  /** The error the program failed with, and the types it registered before. */
+  async function refused(
+    region: string,
+    monitoring: Record<string, unknown>,
+    withProvider: boolean,
+  ): Promise<{ message: string; types: string[] }> {
+    let message = "";
+    await capture({
+      project: "lumerin-infra",
+      stack: "stg",
+      config: { "aws:region": region },
+      secretKeys: [],
+      program: async () => {
+        const provider = withProvider ? new aws.Provider("us-east-1", { region: "us-east-1" }) : undefined;
+        new Monitoring("monitoring", base(region, monitoring, provider));
+        return {};
+      },
+    }).catch((e: unknown) => (message = e instanceof Error ? e.message : String(e)));
+    const types = (await registeredAfterFailure("stg")).map((urn) => urn.split("::")[2]);
+    return { message, types };
+  }
+
+  it("a site without a us-east-1 provider", async () => {
+    const { message, types } = await refused("us-east-1", {}, false);
+    assert.match(message, /monitoring: a site is watched, but no us-east-1 provider was given/);
+    assert.deepEqual(
+      types.filter((t) => t !== "pulumi:pulumi:Stack"),
+      [],
+    );
+  });
+
+  it("outside us-east-1 with notifications on: the site's composite would live apart from the stack's topic", async () => {
+    const { message, types } = await refused("eu-central-1", { notificationsEnabled: true }, true);
+    assert.match(message, /monitoring: the site composite lives in us-east-1 with its alarms/);
+    assert.deepEqual(
+      types.filter((t) => t.startsWith("aws:cloudwatch") || t.startsWith("aws:route53") || t.includes("Monitoring")),
+      [],
     );
   });
 });

@@ -207,6 +207,7 @@ export class Monitoring extends pulumi.ComponentResource {
   readonly metricFilters: Readonly<Record<string, readonly aws.cloudwatch.LogMetricFilter[]>>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    refuseUnwatchable(args);
     super("lumerin:monitoring:Monitoring", name, {}, opts);
     const scope: Scope = { name, args, parent: this };
     const checks = args.site ? siteChecks(scope, args.site) : {};
@@ -233,6 +234,24 @@ export class Monitoring extends pulumi.ComponentResource {
 }
 
 /**
+ * Refuses, before anything is registered, a site without a us-east-1 provider (its metrics live
+ * there), and, in a stack outside us-east-1, a site whose composite (in us-east-1 with its alarms)
+ * would notify: the stack's topic is in the stack's region.
+ */
+function refuseUnwatchable(args: MonitoringArgs): void {
+  if (!args.site) return;
+  if (!args.globalProvider)
+    throw new Error(
+      "monitoring: a site is watched, but no us-east-1 provider was given (CloudFront and Route53 metrics live there)",
+    );
+  const cfg = args.config;
+  if (cfg.alarms && cfg.notificationsEnabled && args.aws.region !== "us-east-1")
+    throw new Error(
+      `monitoring: the ${args.site.key} composite lives in us-east-1 with its alarms; give monitoring.alertTopic.arn a topic there`,
+    );
+}
+
+/**
  * The site's checks: the Route53 HTTPS health check (global, its metric in us-east-1; it exists for
  * its alarm only, and costs per check: made with alarms on) and the Synthetics canary in us-east-1
  * (where `canary` is on).
@@ -243,10 +262,6 @@ function siteChecks(
 ): { readonly healthCheckId?: pulumi.Output<string>; readonly canary?: UiCanary } {
   const { name, args, parent } = scope;
   const cfg = args.config;
-  if (!args.globalProvider)
-    throw new Error(
-      "monitoring: a site is watched, but no us-east-1 provider was given (CloudFront and Route53 metrics live there)",
-    );
   const healthCheck = cfg.alarms
     ? new aws.route53.HealthCheck(
         `${name}-${site.key}-health`,
@@ -337,11 +352,6 @@ function alarmsAndComposites(scope: Scope, specs: AlarmSpecs): Alerting {
     const inRegion = global ? { parent, provider: args.globalProvider } : { parent };
     const alarms = list.map((spec) => metricAlarm(scope, key, spec, inRegion));
     alarmNames[key] = list.map((spec) => alarmName(key, spec.suffix, args.env.name));
-    if (global && args.aws.region !== "us-east-1" && actions.length > 0) {
-      throw new Error(
-        `monitoring: the ${key} composite lives in us-east-1 with its alarms; give monitoring.alertTopic.arn a topic there`,
-      );
-    }
     composites[key] = new aws.cloudwatch.CompositeAlarm(
       `${scope.name}-${key}`,
       {
