@@ -259,7 +259,7 @@ export function functionAlarms(f: WatchedFunction, cfg: MonitoringConfig): Alarm
     comparison: "GreaterThanThreshold",
     treatMissingData: "notBreaching",
   });
-  // The three above go quiet when nothing runs it at all (a broken schedule): not-running does not.
+  // Errors, duration and throttles go quiet when nothing runs it at all (a broken schedule): not-running does not.
   const silence = Math.max(2 * f.intervalMinutes, 10);
   return [
     lambda(
@@ -278,6 +278,7 @@ export function functionAlarms(f: WatchedFunction, cfg: MonitoringConfig): Alarm
       t.lambdaThrottles,
     ),
     // Retries exhausted: a run is lost unless someone looks. An idle, empty queue reports nothing.
+    // Its metric is the failure queue's (SQS), judged like the function's own.
     ...(f.failureQueueName
       ? [
           {
