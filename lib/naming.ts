@@ -290,7 +290,7 @@ export function uiCanaryNames(
 }
 
 /** A component alarm's name: `<service>-<what>-<env>` (the seed's names, suffixed by stack). */
-export function alarmName(service: string, suffix: string, env: EnvironmentName): string {
+export function alarmName(service: string, suffix: AlarmSuffix, env: EnvironmentName): string {
   return `${service}-${suffix}-${env}`;
 }
 
@@ -305,14 +305,116 @@ export function deploymentAlarmNames(
   has: { readonly runningTasks: boolean; readonly loadBalancer5xx: boolean },
 ): string[] {
   return [
-    alarmName(service, "cpu-high", env),
-    alarmName(service, "memory-high", env),
-    ...(has.runningTasks ? [alarmName(service, "running-tasks", env)] : []),
-    ...(has.loadBalancer5xx ? [alarmName(service, "alb-5xx", env)] : []),
+    alarmName(service, ALARM_SUFFIX.cpuHigh, env),
+    alarmName(service, ALARM_SUFFIX.memoryHigh, env),
+    ...(has.runningTasks ? [alarmName(service, ALARM_SUFFIX.runningTasks, env)] : []),
+    ...(has.loadBalancer5xx ? [alarmName(service, ALARM_SUFFIX.alb5xx, env)] : []),
   ];
 }
 
 /** The role in the account that hosts the stack's zone (lmn: titanio-prd) that its deployer and preview assume for the zone. */
 export function dnsZoneRoleName(env: EnvironmentName): string {
   return `lumerin-infra-dns-${env}`;
+}
+
+// ==================================================================================================
+// Monitoring: the alert topic, the alarm names and their suffixes, composites, the overview
+// dashboard and the log metrics' namespace. `alarmName` and `deploymentAlarmNames` above use the
+// suffixes below.
+// ==================================================================================================
+
+/**
+ * The suffix of each alarm on an AWS metric: the alarm is `<service>-<suffix>-<env>` (`alarmName`).
+ * A deployment rolls back on `cpuHigh`, `memoryHigh`, `runningTasks` and `alb5xx` (`deploymentAlarmNames`).
+ */
+export const ALARM_SUFFIX = {
+  /** An ECS service's average CPU. */
+  cpuHigh: "cpu-high",
+  /** An ECS service's average memory. */
+  memoryHigh: "memory-high",
+  /** An ECS service runs fewer tasks than one. */
+  runningTasks: "running-tasks",
+  /** A database's CPU. */
+  rdsCpu: "rds-cpu",
+  /** A database's free storage. */
+  rdsStorage: "rds-storage",
+  /** A database's connections. */
+  rdsConnections: "rds-connections",
+  /** An application load balancer's own 5xx responses. */
+  alb5xx: "alb-5xx",
+  /** An unhealthy target behind an application load balancer. */
+  albUnhealthy: "alb-unhealthy",
+  /** A Lambda function's errors. */
+  lambdaErrors: "errors",
+  /** A Lambda function's average duration. */
+  lambdaDuration: "duration",
+  /** A Lambda function's throttles. */
+  lambdaThrottles: "throttles",
+  /** A message in a function's failure queue (a run lost after its retries). */
+  failedRuns: "failed-runs",
+  /** A scheduled function not invoked for twice its interval. */
+  notRunning: "not-running",
+  /** A site's CloudFront 5xx error rate. */
+  site5xx: "5xx-errors",
+  /** A site's CloudFront 4xx error rate. */
+  site4xx: "4xx-errors",
+  /** A site's Route53 HTTPS health check. */
+  unreachable: "unreachable",
+  /** A site's Synthetics canary run. */
+  canaryFailed: "canary-failed",
+} as const;
+
+/** The suffix of each log metric filter and of its alarm: both are `<service>-<suffix>-<env>`. */
+export const LOG_ALARM_SUFFIX = {
+  /** Error or fatal log lines, in the service's own log format. */
+  errorLines: "error-lines",
+  /** A Go runtime panic. */
+  crashes: "crashes",
+  /** A market-making run that failed. */
+  orderFailures: "order-failures",
+  /** The market maker's wallet cannot pay. */
+  insufficientFunds: "insufficient-funds",
+  /** A Telegram notification not delivered. */
+  sendFailures: "send-failures",
+  /** A margin-call run that failed. */
+  failedCalls: "failed-calls",
+  /** Deficit alerts not sent to the notifications service. */
+  failedAlerts: "failed-alerts",
+} as const;
+
+export type MetricAlarmSuffix = (typeof ALARM_SUFFIX)[keyof typeof ALARM_SUFFIX];
+export type LogAlarmSuffix = (typeof LOG_ALARM_SUFFIX)[keyof typeof LOG_ALARM_SUFFIX];
+/** A workflow's failed executions: `redeploy-failed`. */
+export type WorkflowAlarmSuffix = `${string}-failed`;
+/** Every suffix a component alarm (or log metric filter) name may carry. */
+export type AlarmSuffix = MetricAlarmSuffix | LogAlarmSuffix | WorkflowAlarmSuffix;
+
+/** The alarm suffix of a workflow's failed executions: `redeploy` → `redeploy-failed`. */
+export function workflowAlarmSuffix(workflow: string): WorkflowAlarmSuffix {
+  return `${workflow}-failed`;
+}
+
+/** The SNS topic the stack creates for its composites when config names none: `lumerin-alerts-<env>`. */
+export function alertTopicName(env: EnvironmentName): string {
+  return appEnv("lumerin-alerts", env);
+}
+
+/** A service's composite alarm (the OR of its component alarms): `<service>-<env>`. */
+export function compositeAlarmName(service: string, env: EnvironmentName): string {
+  return appEnv(service, env);
+}
+
+/** The `Name` tag of a site's Route53 health check: `<site>-<env>`. */
+export function healthCheckName(site: string, env: EnvironmentName): string {
+  return appEnv(site, env);
+}
+
+/** The overview dashboard: `lumerin-overview-<env>`. */
+export function overviewDashboardName(env: EnvironmentName): string {
+  return appEnv("lumerin-overview", env);
+}
+
+/** Where a service's log metrics are published: one namespace per stack and service, `Lumerin/<env>/<service>`. */
+export function logMetricNamespace(env: EnvironmentName, service: string): string {
+  return `Lumerin/${env}/${service}`;
 }

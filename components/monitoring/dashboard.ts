@@ -6,50 +6,96 @@
  * The body format: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { MonitoringConfig } from "../../config/monitoring";
 
+/** A CloudWatch statistic: `Average`, `Sum`... or a percentile, `p90`. */
 export type Statistic = "Average" | "Sum" | "Minimum" | "Maximum" | "SampleCount" | `p${number}`;
 
 /** One graphed metric: its dimensions come from the resource it watches. */
 export interface MetricLine {
+  /** The metric's namespace: `AWS/ECS`. */
   readonly namespace: string;
+  /** The metric: `CPUUtilization`. */
   readonly metricName: string;
+  /** The metric's dimensions, from the watched resource's outputs; `{}` for a log metric. */
   readonly dimensions: Readonly<Record<string, pulumi.Input<string>>>;
-  /** The widget's statistic unless given. */
+  /**
+   * This line's statistic.
+   * @default the widget's `stat`
+   */
   readonly stat?: Statistic;
+  /** The line's legend. */
   readonly label: string;
-  /** Metrics published elsewhere (CloudFront, Route53: us-east-1). Default: the widget's region. */
+  /**
+   * Where the metric is published, for metrics published elsewhere (CloudFront, Route53: us-east-1).
+   * @default the widget's region
+   */
   readonly region?: string;
 }
 
+/** A time-series graph of one or more metric lines. */
 export interface MetricWidget {
   readonly type: "metric";
+  /** The graph's title. */
   readonly title: string;
+  /** What it graphs: at least one line. */
   readonly lines: readonly MetricLine[];
+  /** The statistic of every line that names none. */
   readonly stat: Statistic;
-  /** Default: the dashboard's region. */
+  /**
+   * Where its metrics are read.
+   * @default the dashboard's region
+   */
   readonly region?: string;
-  /** Default 6 (of 24 columns). */
+  /**
+   * Columns of the 24-column grid.
+   * @default 6
+   */
   readonly width?: number;
+  /**
+   * Grid rows.
+   * @default 6
+   */
   readonly height?: number;
+  /**
+   * The left axis' lower bound.
+   * @default CloudWatch's (fitted to the data)
+   */
   readonly yAxisMin?: number;
+  /**
+   * The left axis' upper bound.
+   * @default CloudWatch's (fitted to the data)
+   */
   readonly yAxisMax?: number;
 }
 
+/** The state of some alarms (OK, ALARM, INSUFFICIENT_DATA), one tile each. */
 export interface AlarmStatusWidget {
   readonly type: "alarm";
+  /** The widget's title. */
   readonly title: string;
+  /** The alarms shown: at least one. */
   readonly alarmArns: readonly pulumi.Input<string>[];
+  /**
+   * Columns of the 24-column grid.
+   * @default 6
+   */
   readonly width?: number;
+  /**
+   * Grid rows.
+   * @default 6
+   */
   readonly height?: number;
 }
 
 export type Widget = MetricWidget | AlarmStatusWidget;
 
+/** What every widget of a dashboard shares unless it says otherwise. */
 export interface DashboardDefaults {
   /** Where metric widgets read unless a widget or line says otherwise. */
   readonly region: string;
-  /** Seconds each graph point aggregates. */
-  readonly periodSeconds: number;
+  /** Seconds each graph point aggregates (`monitoring.dashboardPeriodSeconds`). */
+  readonly periodSeconds: MonitoringConfig["dashboardPeriodSeconds"];
 }
 
 const GRID_COLUMNS = 24;
@@ -66,6 +112,7 @@ export function metricWidget(
   return { type: "metric", title, stat, lines, ...extra };
 }
 
+/** An alarm status widget of these alarms. */
 export function alarmStatusWidget(
   title: string,
   alarmArns: readonly pulumi.Input<string>[],

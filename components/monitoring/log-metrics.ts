@@ -7,13 +7,15 @@
  * Patterns use CloudWatch Logs filter syntax:
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
  */
-import type { EnvironmentName } from "../../config/environments";
+import { LOG_ALARM_SUFFIX, LogAlarmSuffix } from "../../lib/naming";
 
+/** One thing a service's log lines are counted for: a metric filter and the alarm of its metric. */
 export interface LogMetric {
-  /** The filter's and alarm's name stem: `<service>-<suffix>-<env>`. */
-  readonly suffix: string;
-  /** The metric in the service's namespace (`logMetricNamespace`). */
+  /** The filter's and the alarm's name stem: both are `<service>-<suffix>-<env>`. */
+  readonly suffix: LogAlarmSuffix;
+  /** The metric in the service's namespace (`logMetricNamespace` in lib/naming.ts), e.g. `ErrorLines`. */
   readonly metricName: string;
+  /** The CloudWatch Logs filter pattern whose every match counts 1. */
   readonly pattern: string;
   /** Says what a match means, for the alarm's description. */
   readonly meaning: string;
@@ -25,9 +27,15 @@ export interface LogMetric {
   readonly kind: "errors" | "event";
 }
 
-/** Where a service's log metrics are published: one namespace per stack and service. */
-export function logMetricNamespace(env: EnvironmentName, service: string): string {
-  return `Lumerin/${env}/${service}`;
+/** Error and fatal lines of a service, as its log format writes them: one metric, `ErrorLines`, for every format. */
+function errorLines(pattern: string): LogMetric {
+  return {
+    suffix: LOG_ALARM_SUFFIX.errorLines,
+    metricName: "ErrorLines",
+    pattern,
+    meaning: "error or fatal log lines",
+    kind: "errors",
+  };
 }
 
 /**
@@ -35,13 +43,9 @@ export function logMetricNamespace(env: EnvironmentName, service: string): strin
  * (`LOG_IS_PROD=true`, `LOG_JSON=true`) writes lower-case string levels;
  * `dpanic`/`panic`/`fatal` are rarer than `error` but worse.
  */
-const ZAP_ERROR_LINES: LogMetric = {
-  suffix: "error-lines",
-  metricName: "ErrorLines",
-  pattern: '{ ($.level = "error") || ($.level = "dpanic") || ($.level = "panic") || ($.level = "fatal") }',
-  meaning: "error or fatal log lines",
-  kind: "errors",
-};
+const ZAP_ERROR_LINES = errorLines(
+  '{ ($.level = "error") || ($.level = "dpanic") || ($.level = "panic") || ($.level = "fatal") }',
+);
 
 /**
  * A Go runtime panic: the proxy has no `recover()`, so a panic prints plain
@@ -49,7 +53,7 @@ const ZAP_ERROR_LINES: LogMetric = {
  * restarts it, so the running-task alarm may never see the gap.
  */
 const GO_PANICS: LogMetric = {
-  suffix: "crashes",
+  suffix: LOG_ALARM_SUFFIX.crashes,
   metricName: "Crashes",
   pattern: '"panic: "',
   meaning: "a Go runtime panic ended the process",
@@ -57,27 +61,16 @@ const GO_PANICS: LogMetric = {
 };
 
 /** Error (50) and fatal (60) lines of a Node service logging pino JSON (numeric `level`). */
-const PINO_ERROR_LINES: LogMetric = {
-  suffix: "error-lines",
-  metricName: "ErrorLines",
-  pattern: "{ $.level >= 50 }",
-  meaning: "error or fatal log lines",
-  kind: "errors",
-};
+const PINO_ERROR_LINES = errorLines("{ $.level >= 50 }");
 
 /**
  * The margin-call Lambda's error lines. It logs with pino straight to stdout
  * (numeric levels pass through as written) and its handler's catch uses
  * `console.error`, which Lambda's JSON log format turns into `"level": "ERROR"`.
  */
-const LAMBDA_ERROR_LINES: LogMetric = {
-  suffix: "error-lines",
-  metricName: "ErrorLines",
-  pattern: '{ ($.level = "ERROR") || ($.level = "FATAL") || ($.level >= 50) }',
-  meaning: "error or fatal log lines",
-  kind: "errors",
-};
+const LAMBDA_ERROR_LINES = errorLines('{ ($.level = "ERROR") || ($.level = "FATAL") || ($.level >= 50) }');
 
+/** The services whose log formats and application events `LOG_METRICS` knows (the keys of their composites). */
 export type LoggedService = "proxy-router" | "proxy-validator" | "market-maker" | "notifications" | "margin-call";
 
 /**
@@ -93,7 +86,7 @@ export const LOG_METRICS: Readonly<Record<LoggedService, readonly LogMetric[]>> 
     PINO_ERROR_LINES,
     // A run that throws (an order or deposit transaction that fails) ends in `console.error("Market Maker failed", error)`.
     {
-      suffix: "order-failures",
+      suffix: LOG_ALARM_SUFFIX.orderFailures,
       metricName: "OrderFailures",
       pattern: '"Market Maker failed"',
       meaning: "a market-making run failed (an order or deposit transaction did not go through)",
@@ -102,7 +95,7 @@ export const LOG_METRICS: Readonly<Record<LoggedService, readonly LogMetric[]>> 
     // `Insufficient ETH for gas: ...` / `Insufficient USDC: ...` at pino warn: the run stops without trading.
     // Matched on the JSON `msg` only: the run's summary line repeats the text.
     {
-      suffix: "insufficient-funds",
+      suffix: LOG_ALARM_SUFFIX.insufficientFunds,
       metricName: "InsufficientBalance",
       pattern: '{ $.msg = "Insufficient*" }',
       meaning: "the market maker's wallet cannot pay for gas or cover its orders",
@@ -113,7 +106,7 @@ export const LOG_METRICS: Readonly<Record<LoggedService, readonly LogMetric[]>> 
     PINO_ERROR_LINES,
     // grammY's errors, logged by Fastify's error handler: `Call to 'sendMessage' failed! (...)` or `Network request for 'sendMessage' failed!`.
     {
-      suffix: "send-failures",
+      suffix: LOG_ALARM_SUFFIX.sendFailures,
       metricName: "SendFailures",
       pattern: `"'sendMessage' failed"`,
       meaning: "a Telegram notification was not delivered",
@@ -124,7 +117,7 @@ export const LOG_METRICS: Readonly<Record<LoggedService, readonly LogMetric[]>> 
     LAMBDA_ERROR_LINES,
     // A margin call that throws (simulate, write or receipt) is logged only by the handler's catch.
     {
-      suffix: "failed-calls",
+      suffix: LOG_ALARM_SUFFIX.failedCalls,
       metricName: "FailedMarginCalls",
       pattern: '"Error in margin call handler"',
       meaning: "a margin-call run failed",
@@ -132,7 +125,7 @@ export const LOG_METRICS: Readonly<Record<LoggedService, readonly LogMetric[]>> 
     },
     // The alert to the notifications service did not go out: wallets in deficit were not told.
     {
-      suffix: "failed-alerts",
+      suffix: LOG_ALARM_SUFFIX.failedAlerts,
       metricName: "FailedDeficitAlerts",
       pattern: '"Failed to send deficit alerts"',
       meaning: "deficit alerts were not sent to the notifications service",

@@ -5,109 +5,187 @@
  * is exactly the OR of that service's alarms (only composites notify, so one
  * incident pages once), and the overview dashboard. Each part follows its
  * toggle in `monitoring` config.
+ *
+ * The constructor is a sequence of the module-level steps below: the site's
+ * checks (health check, canary), the log metric filters, the alarms with their
+ * composites and topic, and the dashboard. What each alarm watches is in
+ * alarm-specs.ts (one function per family), the dashboard's rows in overview.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Environment } from "../../config/environments";
-import { MonitoringConfig, SERVICE_ALARM_PERIOD_SECONDS } from "../../config/monitoring";
+import type { MonitoringConfig } from "../../config/monitoring";
 import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
-import { alarmName, appEnv, uiCanaryNames } from "../../lib/naming";
+import {
+  alarmName,
+  alertTopicName,
+  compositeAlarmName,
+  healthCheckName,
+  logMetricNamespace,
+  overviewDashboardName,
+  uiCanaryNames,
+} from "../../lib/naming";
+import { AlarmSpec, AlarmSpecs, alarmSpecs } from "./alarm-specs";
 import { UiCanary } from "./canary";
-import { LogMetric, logMetricNamespace } from "./log-metrics";
-import { MetricLine, Widget, alarmStatusWidget, dashboardBody, metricWidget } from "./dashboard";
+import { dashboardBody } from "./dashboard";
+import type { LogMetric } from "./log-metrics";
+import { overviewRows } from "./overview";
 
-/** An ECS service to watch. */
+/** An ECS service to watch: its CPU, memory and running tasks. */
 export interface WatchedService {
-  /** The composite's name stem: `proxy-router`, `market-maker`... */
+  /** The composite's name stem, shared by everything of this service: `proxy-router`, `market-maker`... */
   readonly key: string;
+  /** The cluster it runs in (the `ClusterName` dimension). */
   readonly clusterName: pulumi.Input<string>;
+  /** The ECS service's name (the `ServiceName` dimension). */
   readonly serviceName: pulumi.Input<string>;
   /** Tasks it should run; 0 (paused) leaves out the running-tasks alarm. */
   readonly desiredCount: number;
 }
 
-/** A service's database, load balancer or function: its alarms join the service's composite. */
+/** A service's database: its CPU, free storage and connections join the service's composite. */
 export interface WatchedDatabase {
+  /** The service whose composite its alarms join: `notifications`. */
   readonly key: string;
+  /** The RDS instance identifier (the `DBInstanceIdentifier` dimension). */
   readonly identifier: pulumi.Input<string>;
+  /** The instance's `max_connections`: the connections alarm fires at `rdsConnectionsPercent` of it. */
   readonly maxConnections: number;
 }
+
+/**
+ * A load balancer in front of a service and its target group. An application load balancer's 5xx and
+ * unhealthy targets join the service's composite; a network load balancer is graphed only.
+ */
 export interface WatchedLoadBalancer {
+  /** The service behind it: its composite, and the label of its graphs. */
   readonly key: string;
+  /** The load balancer's ARN suffix (`app/...` or `net/...`, the `LoadBalancer` dimension). */
   readonly loadBalancerArnSuffix: pulumi.Input<string>;
+  /** Its target group's ARN suffix (the `TargetGroup` dimension). */
   readonly targetGroupArnSuffix: pulumi.Input<string>;
 }
+
+/** A Lambda function: its errors, duration, throttles, failed runs and silence join the service's composite. */
 export interface WatchedFunction {
+  /** The service it is (`margin-call`) or belongs to (`market-maker` as a Lambda). */
   readonly key: string;
+  /** The function's name (the `FunctionName` dimension). */
   readonly functionName: pulumi.Input<string>;
+  /** Its timeout: the duration alarm fires at 80 % of it unless `thresholds.lambdaDurationMs` says otherwise. */
   readonly timeoutSeconds: number;
-  /** Minutes between scheduled runs: no invocation for longer than that (twice) is an alarm too. */
+  /** Minutes between scheduled runs: no invocation for twice that (10 minutes at least) is an alarm. */
   readonly intervalMinutes: number;
-  /** The queue that keeps its failed asynchronous runs: a message there is an alarm. */
+  /**
+   * The queue that keeps its failed asynchronous runs: a message there is an alarm.
+   * @default none (no failed-runs alarm)
+   */
   readonly failureQueueName?: pulumi.Input<string>;
-  /** Whether its schedules run it; without them, not being invoked is no alarm. @default true */
+  /**
+   * Whether its schedules run it; without them, not being invoked is no alarm.
+   * @default true
+   */
   readonly scheduled?: boolean;
 }
+
 /** A Step Functions workflow a service depends on (a redeploy): a failed execution joins the service's composite. */
 export interface WatchedWorkflow {
+  /** The service whose composite the alarm joins. */
   readonly key: string;
-  /** `redeploy`: the alarm is `<service>-<suffix>-failed-<env>`. */
+  /** What the workflow does, `redeploy`: the alarm is `<service>-<suffix>-failed-<env>`. */
   readonly suffix: string;
   /** What a failed execution means, for the alarm's description. */
   readonly failureMeans: string;
+  /** The state machine's ARN (the `StateMachineArn` dimension). */
   readonly stateMachineArn: pulumi.Input<string>;
 }
+
 /** A service's log group and what its lines are counted for; each metric's alarm joins the service's composite. */
 export interface WatchedLogs {
+  /** The service: its composite, and its metrics' namespace `Lumerin/<env>/<service>`. */
   readonly key: string;
+  /** The log group the filters read. */
   readonly logGroupName: pulumi.Input<string>;
+  /** What is counted (`LOG_METRICS` in log-metrics.ts): one filter and one alarm each. */
   readonly metrics: readonly LogMetric[];
 }
+
+/** A CloudFront site: its error rates, a Route53 HTTPS check and (where on) a canary, all in us-east-1. */
 export interface WatchedSite {
+  /** The site's composite name stem: `futures-ui`. */
   readonly key: string;
+  /** The CloudFront distribution's id (the `DistributionId` dimension). */
   readonly distributionId: pulumi.Input<string>;
+  /** The site's public host name: the health check and the canary load `https://<hostName>/`. */
   readonly hostName: string;
 }
 
-export interface MonitoringArgs {
-  readonly aws: AwsContext;
-  readonly env: Environment;
-  readonly config: MonitoringConfig;
-  /** Encrypts a topic this stack creates (its key policy lets CloudWatch alarms publish). */
-  readonly kmsKeyArn: pulumi.Input<string>;
-  /** us-east-1: CloudFront's and Route53's metrics live there. Required with a site. */
-  readonly globalProvider?: aws.Provider;
+/**
+ * What the monitoring watches: the lists `stack.ts` builds from the other components' outputs.
+ * Each entry's `key` names the composite its alarms join; a key in several lists makes one composite.
+ */
+export interface MonitoringTargets {
+  /** The ECS services. */
   readonly services: readonly WatchedService[];
+  /**
+   * The services' databases.
+   * @default []
+   */
   readonly databases?: readonly WatchedDatabase[];
-  readonly loadBalancers?: readonly WatchedLoadBalancer[];
-  /** Network load balancers in front of a service (the proxies' stratum port): graphed, their service's alarms cover them. */
+  /**
+   * Network load balancers in front of a service (the proxies' stratum port): graphed, their service's alarms cover them.
+   * @default []
+   */
   readonly networkLoadBalancers?: readonly WatchedLoadBalancer[];
+  /**
+   * Application load balancers in front of a service: their 5xx and unhealthy targets alarm.
+   * @default []
+   */
+  readonly loadBalancers?: readonly WatchedLoadBalancer[];
+  /**
+   * The Lambda functions.
+   * @default []
+   */
   readonly functions?: readonly WatchedFunction[];
+  /**
+   * The Step Functions workflows.
+   * @default []
+   */
   readonly workflows?: readonly WatchedWorkflow[];
+  /**
+   * The CloudFront site; it needs `globalProvider`.
+   * @default none
+   */
   readonly site?: WatchedSite;
+  /**
+   * The services' log groups and their metrics (created where `config.metricFilters` is on).
+   * @default []
+   */
   readonly logs?: readonly WatchedLogs[];
 }
 
-/** What an alarm watches and when it fires; the component adds the name, the period unit and no actions. */
-interface AlarmSpec {
-  /** `cpu-high`: the alarm is `<service>-<suffix>-<env>`. */
-  readonly suffix: string;
-  readonly description: string;
-  readonly namespace: string;
-  readonly metricName: string;
-  readonly statistic: "Average" | "Sum" | "Minimum" | "Maximum";
-  readonly dimensions: Record<string, pulumi.Input<string>>;
-  readonly periodSeconds: number;
-  readonly evaluationPeriods: number;
-  readonly threshold: number;
-  readonly comparison: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
-  /** Deliberate, per alarm: see each spec's comment. */
-  readonly treatMissingData: "breaching" | "notBreaching";
-  /** us-east-1 metrics (CloudFront, Route53). */
-  readonly global?: boolean;
+export interface MonitoringArgs extends MonitoringTargets {
+  /** The account, region and partition the stack deploys to. */
+  readonly aws: AwsContext;
+  /** The environment: its name suffixes every alarm, composite, topic and dashboard. */
+  readonly env: Environment;
+  /** The stack's `monitoring` configuration, resolved: toggles, alert topic, window and thresholds. */
+  readonly config: MonitoringConfig;
+  /** Encrypts a topic this stack creates (its key policy lets CloudWatch alarms publish). */
+  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * A us-east-1 provider: CloudFront's and Route53's metrics live there. Required with a site.
+   * @default none
+   */
+  readonly globalProvider?: aws.Provider;
 }
 
-const FIVE_MINUTES = 300;
+/** What a step needs of the component: its name (the logical names' stem), its args, and itself as parent. */
+interface Scope {
+  readonly name: string;
+  readonly args: MonitoringArgs;
+  readonly parent: pulumi.ComponentResource;
+}
 
 /**
  * Alarms, composites and the alert topic. Component alarms have no actions;
@@ -117,9 +195,11 @@ const FIVE_MINUTES = 300;
 export class Monitoring extends pulumi.ComponentResource {
   /** Component alarm names by service key, in a stable order. */
   readonly alarmNames: Readonly<Record<string, readonly string[]>>;
+  /** Each service's composite alarm, by service key. */
   readonly composites: Readonly<Record<string, aws.cloudwatch.CompositeAlarm>>;
   /** Where composites notify; none when alarms are off. */
   readonly topicArn?: pulumi.Output<string>;
+  /** The overview dashboard, where `dashboards` is on. */
   readonly dashboard?: aws.cloudwatch.Dashboard;
   /** The Synthetics canary on the site, where `canary` is on and the stack has a site. */
   readonly canary?: UiCanary;
@@ -127,470 +207,26 @@ export class Monitoring extends pulumi.ComponentResource {
   readonly metricFilters: Readonly<Record<string, readonly aws.cloudwatch.LogMetricFilter[]>>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    refuseUnwatchable(args);
     super("lumerin:monitoring:Monitoring", name, {}, opts);
-    const { config: cfg, env } = args;
-    const parent = { parent: this };
-    const t = cfg.thresholds;
-    const periods = cfg.evaluationPeriods;
-    const specs = new Map<string, AlarmSpec[]>();
-    const add = (key: string, spec: AlarmSpec) => specs.set(key, [...(specs.get(key) ?? []), spec]);
-
-    // ---------------------------------------------------------------- ECS services
-    for (const s of args.services) {
-      const dims = { ClusterName: s.clusterName, ServiceName: s.serviceName };
-      // No data means no tasks: the running-tasks alarm covers that, so these two stay quiet then.
-      add(s.key, {
-        suffix: "cpu-high",
-        description: `${s.key}: CPU above ${t.ecsCpuPercent} % for ${cfg.unhealthyWindowMinutes} min`,
-        namespace: "AWS/ECS",
-        metricName: "CPUUtilization",
-        statistic: "Average",
-        dimensions: dims,
-        periodSeconds: SERVICE_ALARM_PERIOD_SECONDS,
-        evaluationPeriods: periods,
-        threshold: t.ecsCpuPercent,
-        comparison: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-      });
-      add(s.key, {
-        suffix: "memory-high",
-        description: `${s.key}: memory above ${t.ecsMemoryPercent} % for ${cfg.unhealthyWindowMinutes} min`,
-        namespace: "AWS/ECS",
-        metricName: "MemoryUtilization",
-        statistic: "Average",
-        dimensions: dims,
-        periodSeconds: SERVICE_ALARM_PERIOD_SECONDS,
-        evaluationPeriods: periods,
-        threshold: t.ecsMemoryPercent,
-        comparison: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-      });
-      if (s.desiredCount > 0) {
-        // A service with no running task reports nothing: missing data must alarm, not go quiet.
-        add(s.key, {
-          suffix: "running-tasks",
-          description: `${s.key}: no running task for ${cfg.unhealthyWindowMinutes} min`,
-          namespace: "ECS/ContainerInsights",
-          metricName: "RunningTaskCount",
-          statistic: "Minimum",
-          dimensions: dims,
-          periodSeconds: SERVICE_ALARM_PERIOD_SECONDS,
-          evaluationPeriods: periods,
-          threshold: 1,
-          comparison: "LessThanThreshold",
-          treatMissingData: "breaching",
-        });
-      }
+    const scope: Scope = { name, args, parent: this };
+    const checks = args.site ? siteChecks(scope, args.site) : {};
+    this.canary = checks.canary;
+    this.metricFilters = args.config.metricFilters ? logMetricFilters(scope, args.logs ?? []) : {};
+    const alerting = args.config.alarms
+      ? alarmsAndComposites(scope, alarmSpecs(args, args.env.name, args.config, checks))
+      : { alarmNames: {}, composites: {} };
+    this.topicArn = alerting.topicArn;
+    this.alarmNames = alerting.alarmNames;
+    this.composites = alerting.composites;
+    if (args.config.dashboards) {
+      const compositeArns = Object.values(this.composites).map((c) => c.arn);
+      this.dashboard = overviewDashboard(scope, compositeArns, this.canary);
     }
-
-    // ---------------------------------------------------------------- databases (join their service's composite)
-    for (const d of args.databases ?? []) {
-      const dims = { DBInstanceIdentifier: d.identifier };
-      // An instance that reports nothing is down or gone: all three alarm on missing data.
-      add(d.key, {
-        suffix: "rds-cpu",
-        description: `${d.key} database: CPU above ${t.rdsCpuPercent} %`,
-        namespace: "AWS/RDS",
-        metricName: "CPUUtilization",
-        statistic: "Average",
-        dimensions: dims,
-        periodSeconds: FIVE_MINUTES,
-        evaluationPeriods: periods,
-        threshold: t.rdsCpuPercent,
-        comparison: "GreaterThanThreshold",
-        treatMissingData: "breaching",
-      });
-      add(d.key, {
-        suffix: "rds-storage",
-        description: `${d.key} database: less than ${t.rdsFreeStorageGiB} GiB free`,
-        namespace: "AWS/RDS",
-        metricName: "FreeStorageSpace",
-        statistic: "Minimum",
-        dimensions: dims,
-        periodSeconds: FIVE_MINUTES,
-        evaluationPeriods: 1,
-        threshold: t.rdsFreeStorageGiB * 1024 ** 3,
-        comparison: "LessThanThreshold",
-        treatMissingData: "breaching",
-      });
-      const connections = Math.floor((d.maxConnections * t.rdsConnectionsPercent) / 100);
-      add(d.key, {
-        suffix: "rds-connections",
-        description: `${d.key} database: more than ${connections} connections (${t.rdsConnectionsPercent} % of ${d.maxConnections})`,
-        namespace: "AWS/RDS",
-        metricName: "DatabaseConnections",
-        statistic: "Maximum",
-        dimensions: dims,
-        periodSeconds: FIVE_MINUTES,
-        evaluationPeriods: periods,
-        threshold: connections,
-        comparison: "GreaterThanThreshold",
-        treatMissingData: "breaching",
-      });
-    }
-
-    // ---------------------------------------------------------------- load balancers
-    for (const lb of args.loadBalancers ?? []) {
-      // No 5xx is no data: quiet. Unhealthy hosts are reported every minute while the target group exists.
-      add(lb.key, {
-        suffix: "alb-5xx",
-        description: `${lb.key}: more than ${t.alb5xx} load-balancer 5xx in 5 min`,
-        namespace: "AWS/ApplicationELB",
-        metricName: "HTTPCode_ELB_5XX_Count",
-        statistic: "Sum",
-        dimensions: { LoadBalancer: lb.loadBalancerArnSuffix },
-        periodSeconds: FIVE_MINUTES,
-        evaluationPeriods: 1,
-        threshold: t.alb5xx,
-        comparison: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-      });
-      add(lb.key, {
-        suffix: "alb-unhealthy",
-        description: `${lb.key}: an unhealthy target for ${cfg.unhealthyWindowMinutes} min`,
-        namespace: "AWS/ApplicationELB",
-        metricName: "UnHealthyHostCount",
-        statistic: "Maximum",
-        dimensions: { LoadBalancer: lb.loadBalancerArnSuffix, TargetGroup: lb.targetGroupArnSuffix },
-        periodSeconds: 60,
-        evaluationPeriods: cfg.unhealthyWindowMinutes,
-        threshold: 1,
-        comparison: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "breaching",
-      });
-    }
-
-    // ---------------------------------------------------------------- workflows
-    for (const w of args.workflows ?? []) {
-      // Executions are rare (one per rotation): no execution is no data, and quiet.
-      add(w.key, {
-        suffix: `${w.suffix}-failed`,
-        description: `${w.key}: a ${w.suffix} execution failed after its retries: ${w.failureMeans}`,
-        namespace: "AWS/States",
-        metricName: "ExecutionsFailed",
-        statistic: "Sum",
-        dimensions: { StateMachineArn: w.stateMachineArn },
-        periodSeconds: FIVE_MINUTES,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparison: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-      });
-    }
-
-    // ---------------------------------------------------------------- functions
-    for (const f of args.functions ?? []) {
-      const dims = { FunctionName: f.functionName };
-      const duration = t.lambdaDurationMs ?? Math.round(f.timeoutSeconds * 1000 * 0.8);
-      add(f.key, {
-        suffix: "errors",
-        description: `${f.key}: more than ${t.lambdaErrors} errors in 5 min`,
-        namespace: "AWS/Lambda",
-        metricName: "Errors",
-        statistic: "Sum",
-        dimensions: dims,
-        periodSeconds: FIVE_MINUTES,
-        evaluationPeriods: 1,
-        threshold: t.lambdaErrors,
-        comparison: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-      });
-      add(f.key, {
-        suffix: "duration",
-        description: `${f.key}: runs average over ${duration} ms`,
-        namespace: "AWS/Lambda",
-        metricName: "Duration",
-        statistic: "Average",
-        dimensions: dims,
-        periodSeconds: FIVE_MINUTES,
-        evaluationPeriods: 1,
-        threshold: duration,
-        comparison: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-      });
-      add(f.key, {
-        suffix: "throttles",
-        description: `${f.key}: more than ${t.lambdaThrottles} throttles in 5 min`,
-        namespace: "AWS/Lambda",
-        metricName: "Throttles",
-        statistic: "Sum",
-        dimensions: dims,
-        periodSeconds: FIVE_MINUTES,
-        evaluationPeriods: 1,
-        threshold: t.lambdaThrottles,
-        comparison: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-      });
-      // The three above go quiet when nothing runs it at all (a broken schedule): this one does not.
-      const silence = Math.max(2 * f.intervalMinutes, 10);
-      if (f.failureQueueName) {
-        // Retries exhausted: a run is lost unless someone looks. An idle, empty queue reports nothing.
-        add(f.key, {
-          suffix: "failed-runs",
-          description: `${f.key}: a run failed after its retries (see its failure queue)`,
-          namespace: "AWS/SQS",
-          metricName: "ApproximateNumberOfMessagesVisible",
-          statistic: "Maximum",
-          dimensions: { QueueName: f.failureQueueName },
-          periodSeconds: FIVE_MINUTES,
-          evaluationPeriods: 1,
-          threshold: 0,
-          comparison: "GreaterThanThreshold",
-          treatMissingData: "notBreaching",
-        });
-      }
-      if (f.scheduled !== false)
-        add(f.key, {
-          suffix: "not-running",
-          description: `${f.key}: not invoked for ${silence} min`,
-          namespace: "AWS/Lambda",
-          metricName: "Invocations",
-          statistic: "Sum",
-          dimensions: dims,
-          periodSeconds: 60 * silence,
-          evaluationPeriods: 1,
-          threshold: 1,
-          comparison: "LessThanThreshold",
-          treatMissingData: "breaching",
-        });
-    }
-
-    // ---------------------------------------------------------------- the site (us-east-1 metrics)
-    let healthCheck: aws.route53.HealthCheck | undefined;
-    if (args.site) {
-      const site = args.site;
-      if (!args.globalProvider)
-        throw new Error(
-          "monitoring: a site is watched, but no us-east-1 provider was given (CloudFront and Route53 metrics live there)",
-        );
-      const dims = { DistributionId: site.distributionId, Region: "Global" };
-      add(site.key, {
-        suffix: "5xx-errors",
-        description: `${site.key}: 5xx rate above ${t.cloudFront5xxPercent} %`,
-        namespace: "AWS/CloudFront",
-        metricName: "5xxErrorRate",
-        statistic: "Average",
-        dimensions: dims,
-        periodSeconds: FIVE_MINUTES,
-        evaluationPeriods: periods,
-        threshold: t.cloudFront5xxPercent,
-        comparison: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        global: true,
-      });
-      add(site.key, {
-        suffix: "4xx-errors",
-        description: `${site.key}: 4xx rate above ${t.cloudFront4xxPercent} %`,
-        namespace: "AWS/CloudFront",
-        metricName: "4xxErrorRate",
-        statistic: "Average",
-        dimensions: dims,
-        periodSeconds: FIVE_MINUTES,
-        evaluationPeriods: periods,
-        threshold: t.cloudFront4xxPercent,
-        comparison: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        global: true,
-      });
-      // The health check exists for its alarm only (and costs per check).
-      if (cfg.alarms) {
-        healthCheck = new aws.route53.HealthCheck(
-          `${name}-${site.key}-health`,
-          {
-            type: "HTTPS",
-            fqdn: site.hostName,
-            port: 443,
-            resourcePath: "/",
-            failureThreshold: 3,
-            requestInterval: 30,
-            measureLatency: cfg.healthCheckMeasuresLatency,
-            tags: { Name: `${site.key}-${env.name}` },
-          },
-          parent,
-        );
-      }
-      // A health check that stops reporting is as bad as one that fails.
-      if (healthCheck)
-        add(site.key, {
-          suffix: "unreachable",
-          description: `${site.key}: https://${site.hostName}/ failing from Route53's checkers for ${cfg.unhealthyWindowMinutes} min`,
-          namespace: "AWS/Route53",
-          metricName: "HealthCheckStatus",
-          statistic: "Minimum",
-          dimensions: { HealthCheckId: healthCheck.id },
-          periodSeconds: 60,
-          evaluationPeriods: cfg.unhealthyWindowMinutes,
-          threshold: 1,
-          comparison: "LessThanThreshold",
-          treatMissingData: "breaching",
-          global: true,
-        });
-      if (cfg.canary) {
-        // In us-east-1 with the site's other alarms: a composite reads alarms of its own region only.
-        this.canary = new UiCanary(
-          `${name}-${site.key}-canary`,
-          {
-            aws: { ...args.aws, region: "us-east-1" },
-            env: env.name,
-            url: `https://${site.hostName}`,
-            rateMinutes: cfg.canaryRateMinutes,
-            names: uiCanaryNames(env.name, args.aws.accountId),
-          },
-          { parent: this, provider: args.globalProvider },
-        );
-        // One datapoint per run; a canary that stops running is as bad as one that fails.
-        const runs = Math.max(1, Math.round(cfg.unhealthyWindowMinutes / cfg.canaryRateMinutes));
-        add(site.key, {
-          suffix: "canary-failed",
-          description: `${site.key}: the browser check of https://${site.hostName}/ failed (${runs} run${runs === 1 ? "" : "s"} in a row)`,
-          namespace: "CloudWatchSynthetics",
-          metricName: "SuccessPercent",
-          statistic: "Average",
-          dimensions: { CanaryName: this.canary.canaryName },
-          periodSeconds: this.canary.periodSeconds,
-          evaluationPeriods: runs,
-          threshold: 100,
-          comparison: "LessThanThreshold",
-          treatMissingData: "breaching",
-          global: true,
-        });
-      }
-    }
-
-    // ---------------------------------------------------------------- log metric filters (each with its alarm)
-    const metricFilters: Record<string, aws.cloudwatch.LogMetricFilter[]> = {};
-    if (cfg.metricFilters) {
-      for (const logs of args.logs ?? []) {
-        const namespace = logMetricNamespace(env.name, logs.key);
-        metricFilters[logs.key] = logs.metrics.map(
-          (m) =>
-            new aws.cloudwatch.LogMetricFilter(
-              `${name}-${logs.key}-${m.suffix}`,
-              {
-                name: alarmName(logs.key, m.suffix, env.name),
-                logGroupName: logs.logGroupName,
-                pattern: m.pattern,
-                // 0 for every line that does not match, so a quiet service graphs 0, not a gap.
-                metricTransformation: { namespace, name: m.metricName, value: "1", defaultValue: "0", unit: "Count" },
-              },
-              parent,
-            ),
-        );
-        for (const m of logs.metrics) {
-          const errors = m.kind === "errors";
-          // No log line at all is no data: quiet here (the running-tasks and not-running alarms cover silence).
-          add(logs.key, {
-            suffix: m.suffix,
-            description: errors
-              ? `${logs.key}: more than ${t.logErrorLines} ${m.meaning} per 5 min for ${cfg.unhealthyWindowMinutes} min`
-              : `${logs.key}: ${m.meaning} (a log line matched ${m.pattern})`,
-            namespace,
-            metricName: m.metricName,
-            statistic: "Sum",
-            dimensions: {},
-            periodSeconds: FIVE_MINUTES,
-            evaluationPeriods: errors ? periods : 1,
-            threshold: errors ? t.logErrorLines : 0,
-            comparison: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-          });
-        }
-      }
-    }
-
-    // ---------------------------------------------------------------- alarms and composites
-    const alarmNames: Record<string, string[]> = {};
-    const composites: Record<string, aws.cloudwatch.CompositeAlarm> = {};
-    if (cfg.alarms) {
-      this.topicArn = alertTopic(name, args, this);
-      const actions = cfg.notificationsEnabled ? [this.topicArn] : [];
-      for (const [key, list] of specs) {
-        const global = list.some((s) => s.global);
-        const inRegion = global ? { parent: this, provider: args.globalProvider } : parent;
-        const alarms = list.map(
-          (spec) =>
-            new aws.cloudwatch.MetricAlarm(
-              `${name}-${key}-${spec.suffix}`,
-              {
-                name: alarmName(key, spec.suffix, env.name),
-                alarmDescription: spec.description,
-                namespace: spec.namespace,
-                metricName: spec.metricName,
-                statistic: spec.statistic,
-                // A log metric has no dimensions: CloudWatch takes none rather than an empty map.
-                ...(Object.keys(spec.dimensions).length > 0 ? { dimensions: spec.dimensions } : {}),
-                period: spec.periodSeconds,
-                evaluationPeriods: spec.evaluationPeriods,
-                datapointsToAlarm: spec.evaluationPeriods,
-                threshold: spec.threshold,
-                comparisonOperator: spec.comparison,
-                treatMissingData: spec.treatMissingData,
-                // Component alarms notify nobody: their composite does, once.
-                actionsEnabled: false,
-              },
-              // A composite reads alarms of its own region: a site's all live in us-east-1.
-              inRegion,
-            ),
-        );
-        alarmNames[key] = list.map((spec) => alarmName(key, spec.suffix, env.name));
-        if (global && args.aws.region !== "us-east-1" && actions.length > 0) {
-          throw new Error(
-            `monitoring: the ${key} composite lives in us-east-1 with its alarms; give monitoring.alertTopic.arn a topic there`,
-          );
-        }
-        composites[key] = new aws.cloudwatch.CompositeAlarm(
-          `${name}-${key}`,
-          {
-            alarmName: `${key}-${env.name}`,
-            alarmDescription: `${key} in ${env.name}: any of its ${alarms.length} alarms`,
-            alarmRule: compositeRule(alarmNames[key]),
-            actionsEnabled: actions.length > 0,
-            alarmActions: actions,
-            okActions: actions,
-          },
-          { ...inRegion, dependsOn: alarms },
-        );
-      }
-    }
-
-    // ---------------------------------------------------------------- the overview dashboard
-    if (cfg.dashboards) {
-      if (args.site) {
-        // CloudFront publishes its cache hit rate (and origin latency) only with additional metrics on.
-        new aws.cloudfront.MonitoringSubscription(
-          `${name}-${args.site.key}-metrics`,
-          {
-            distributionId: args.site.distributionId,
-            monitoringSubscription: {
-              realtimeMetricsSubscriptionConfig: { realtimeMetricsSubscriptionStatus: "Enabled" },
-            },
-          },
-          { parent: this, provider: args.globalProvider },
-        );
-      }
-      const rows = overviewRows(
-        args,
-        Object.values(composites).map((c) => c.arn),
-        cfg.metricFilters ? (args.logs ?? []) : [],
-        this.canary,
-      );
-      this.dashboard = new aws.cloudwatch.Dashboard(
-        `${name}-dashboard`,
-        {
-          dashboardName: appEnv("lumerin-overview", env.name),
-          dashboardBody: dashboardBody(rows, { region: args.aws.region, periodSeconds: cfg.dashboardPeriodSeconds }),
-        },
-        parent,
-      );
-    }
-
-    this.alarmNames = alarmNames;
-    this.composites = composites;
-    this.metricFilters = metricFilters;
     this.registerOutputs({
       topicArn: this.topicArn,
-      alarmNames,
-      composites: Object.keys(composites),
+      alarmNames: this.alarmNames,
+      composites: Object.keys(this.composites),
       dashboardName: this.dashboard?.dashboardName,
       canaryName: this.canary?.canaryName,
     });
@@ -598,305 +234,167 @@ export class Monitoring extends pulumi.ComponentResource {
 }
 
 /**
- * The overview dashboard, top to bottom: what is in alarm, then one row per
- * kind of thing the stack runs (ECS services, functions, the database, the load
- * balancer, the site). Each line's dimensions are the watched resource's own
- * outputs; a kind the stack does not run has no row.
+ * Refuses, before anything is registered, a site without a us-east-1 provider (its metrics live
+ * there), and, in a stack outside us-east-1, a site whose composite (in us-east-1 with its alarms)
+ * would notify: the stack's topic is in the stack's region.
  */
-function overviewRows(
-  args: MonitoringArgs,
-  compositeArns: readonly pulumi.Output<string>[],
-  logs: readonly WatchedLogs[],
-  canary: UiCanary | undefined,
-): Widget[][] {
-  const rows: Widget[][] = [];
-  if (compositeArns.length > 0)
-    rows.push([
-      alarmStatusWidget("Services (composite alarms: any component alarm)", compositeArns, { width: 24, height: 3 }),
-    ]);
-
-  const services = args.services;
-  if (services.length > 0) {
-    const ecs = (s: WatchedService) => ({ ClusterName: s.clusterName, ServiceName: s.serviceName });
-    rows.push([
-      metricWidget(
-        "ECS CPU %",
-        "Average",
-        services.map((s) => ({ namespace: "AWS/ECS", metricName: "CPUUtilization", dimensions: ecs(s), label: s.key })),
-        { width: 8, yAxisMin: 0, yAxisMax: 100 },
-      ),
-      metricWidget(
-        "ECS memory %",
-        "Average",
-        services.map((s) => ({
-          namespace: "AWS/ECS",
-          metricName: "MemoryUtilization",
-          dimensions: ecs(s),
-          label: s.key,
-        })),
-        { width: 8, yAxisMin: 0, yAxisMax: 100 },
-      ),
-      metricWidget(
-        "ECS running tasks",
-        "Minimum",
-        services.map((s) => ({
-          namespace: "ECS/ContainerInsights",
-          metricName: "RunningTaskCount",
-          dimensions: ecs(s),
-          label: s.key,
-        })),
-        { width: 8, yAxisMin: 0 },
-      ),
-    ]);
-  }
-
-  const functions = args.functions ?? [];
-  if (functions.length > 0) {
-    const fn = (f: WatchedFunction) => ({ FunctionName: f.functionName });
-    rows.push([
-      metricWidget(
-        "Lambda invocations and errors",
-        "Sum",
-        functions.flatMap((f) => [
-          { namespace: "AWS/Lambda", metricName: "Invocations", dimensions: fn(f), label: `${f.key} invocations` },
-          { namespace: "AWS/Lambda", metricName: "Errors", dimensions: fn(f), label: `${f.key} errors` },
-        ]),
-        { width: 8 },
-      ),
-      metricWidget(
-        "Lambda duration (ms)",
-        "Average",
-        functions.flatMap((f) => [
-          { namespace: "AWS/Lambda", metricName: "Duration", dimensions: fn(f), label: `${f.key} average` },
-          {
-            namespace: "AWS/Lambda",
-            metricName: "Duration",
-            dimensions: fn(f),
-            label: `${f.key} maximum`,
-            stat: "Maximum" as const,
-          },
-        ]),
-        { width: 8 },
-      ),
-      metricWidget(
-        "Lambda throttles and failed runs",
-        "Sum",
-        functions.flatMap((f): MetricLine[] => [
-          { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: fn(f), label: `${f.key} throttles` },
-          ...(f.failureQueueName
-            ? [
-                {
-                  namespace: "AWS/SQS",
-                  metricName: "ApproximateNumberOfMessagesVisible",
-                  dimensions: { QueueName: f.failureQueueName },
-                  label: `${f.key} failed runs waiting`,
-                  stat: "Maximum" as const,
-                },
-              ]
-            : []),
-        ]),
-        { width: 8 },
-      ),
-    ]);
-  }
-
-  const databases = args.databases ?? [];
-  if (databases.length > 0) {
-    const db = (d: WatchedDatabase) => ({ DBInstanceIdentifier: d.identifier });
-    rows.push([
-      metricWidget(
-        "RDS CPU %",
-        "Average",
-        databases.map((d) => ({ namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: db(d), label: d.key })),
-        { width: 8, yAxisMin: 0, yAxisMax: 100 },
-      ),
-      metricWidget(
-        "RDS free storage (bytes)",
-        "Minimum",
-        databases.map((d) => ({
-          namespace: "AWS/RDS",
-          metricName: "FreeStorageSpace",
-          dimensions: db(d),
-          label: d.key,
-        })),
-        { width: 8, yAxisMin: 0 },
-      ),
-      metricWidget(
-        "RDS connections",
-        "Maximum",
-        databases.map((d) => ({
-          namespace: "AWS/RDS",
-          metricName: "DatabaseConnections",
-          dimensions: db(d),
-          label: `${d.key} (max ${d.maxConnections})`,
-        })),
-        { width: 8, yAxisMin: 0 },
-      ),
-    ]);
-  }
-
-  const balancers = args.loadBalancers ?? [];
-  if (balancers.length > 0) {
-    const lb = (l: WatchedLoadBalancer) => ({ LoadBalancer: l.loadBalancerArnSuffix });
-    rows.push([
-      metricWidget(
-        "ALB requests",
-        "Sum",
-        balancers.map((l) => ({
-          namespace: "AWS/ApplicationELB",
-          metricName: "RequestCount",
-          dimensions: lb(l),
-          label: l.key,
-        })),
-      ),
-      metricWidget(
-        "ALB 5xx",
-        "Sum",
-        balancers.flatMap((l) => [
-          {
-            namespace: "AWS/ApplicationELB",
-            metricName: "HTTPCode_ELB_5XX_Count",
-            dimensions: lb(l),
-            label: `${l.key} from the load balancer`,
-          },
-          {
-            namespace: "AWS/ApplicationELB",
-            metricName: "HTTPCode_Target_5XX_Count",
-            dimensions: lb(l),
-            label: `${l.key} from the service`,
-          },
-        ]),
-      ),
-      metricWidget(
-        "ALB latency (s)",
-        "p90",
-        balancers.flatMap((l) => [
-          {
-            namespace: "AWS/ApplicationELB",
-            metricName: "TargetResponseTime",
-            dimensions: lb(l),
-            label: `${l.key} p90`,
-          },
-          {
-            namespace: "AWS/ApplicationELB",
-            metricName: "TargetResponseTime",
-            dimensions: lb(l),
-            label: `${l.key} average`,
-            stat: "Average" as const,
-          },
-        ]),
-      ),
-      metricWidget(
-        "ALB targets",
-        "Minimum",
-        balancers.flatMap((l) => targetHealth("AWS/ApplicationELB", l)),
-        { yAxisMin: 0 },
-      ),
-    ]);
-  }
-
-  const nlbs = args.networkLoadBalancers ?? [];
-  if (nlbs.length > 0) {
-    const lb = (l: WatchedLoadBalancer) => ({ LoadBalancer: l.loadBalancerArnSuffix });
-    rows.push([
-      metricWidget(
-        "NLB active connections",
-        "Average",
-        nlbs.map((l) => ({
-          namespace: "AWS/NetworkELB",
-          metricName: "ActiveFlowCount",
-          dimensions: lb(l),
-          label: l.key,
-        })),
-        { width: 8 },
-      ),
-      metricWidget(
-        "NLB new connections",
-        "Sum",
-        nlbs.map((l) => ({ namespace: "AWS/NetworkELB", metricName: "NewFlowCount", dimensions: lb(l), label: l.key })),
-        { width: 8 },
-      ),
-      metricWidget(
-        "NLB targets",
-        "Minimum",
-        nlbs.flatMap((l) => targetHealth("AWS/NetworkELB", l)),
-        { width: 8, yAxisMin: 0 },
-      ),
-    ]);
-  }
-
-  if (args.site) {
-    const site = args.site;
-    // CloudFront's metrics live in us-east-1 whatever the stack's region.
-    const cf = (metricName: string, label: string): MetricLine => ({
-      namespace: "AWS/CloudFront",
-      metricName,
-      dimensions: { DistributionId: site.distributionId, Region: "Global" },
-      label,
-    });
-    const global = { width: 6, region: "us-east-1" };
-    rows.push([
-      metricWidget(`${site.key} requests`, "Sum", [cf("Requests", "requests")], global),
-      metricWidget(`${site.key} error rates %`, "Average", [cf("4xxErrorRate", "4xx"), cf("5xxErrorRate", "5xx")], {
-        ...global,
-        yAxisMin: 0,
-      }),
-      metricWidget(`${site.key} cache hit rate %`, "Average", [cf("CacheHitRate", "cache hits")], {
-        ...global,
-        yAxisMin: 0,
-        yAxisMax: 100,
-      }),
-      metricWidget(`${site.key} bytes downloaded`, "Sum", [cf("BytesDownloaded", "bytes")], global),
-    ]);
-    if (canary) {
-      const run = (metricName: string, label: string): MetricLine => ({
-        namespace: "CloudWatchSynthetics",
-        metricName,
-        dimensions: { CanaryName: canary.canaryName },
-        label,
-      });
-      rows.push([
-        metricWidget(`${site.key} canary success %`, "Average", [run("SuccessPercent", "success")], {
-          width: 12,
-          height: 4,
-          region: "us-east-1",
-          yAxisMin: 0,
-          yAxisMax: 100,
-        }),
-        metricWidget(`${site.key} canary run time (ms)`, "Average", [run("Duration", "run time")], {
-          width: 12,
-          height: 4,
-          region: "us-east-1",
-          yAxisMin: 0,
-        }),
-      ]);
-    }
-  }
-  // What the services' logs say: one widget per service, four to a row.
-  const logWidgets = logs.map((l) =>
-    metricWidget(
-      `${l.key} log events`,
-      "Sum",
-      l.metrics.map((m) => ({
-        namespace: logMetricNamespace(args.env.name, l.key),
-        metricName: m.metricName,
-        dimensions: {},
-        label: m.meaning,
-      })),
-      { yAxisMin: 0 },
-    ),
-  );
-  for (let i = 0; i < logWidgets.length; i += 4) rows.push(logWidgets.slice(i, i + 4));
-  return rows;
+function refuseUnwatchable(args: MonitoringArgs): void {
+  if (!args.site) return;
+  if (!args.globalProvider)
+    throw new Error(
+      "monitoring: a site is watched, but no us-east-1 provider was given (CloudFront and Route53 metrics live there)",
+    );
+  const cfg = args.config;
+  if (cfg.alarms && cfg.notificationsEnabled && args.aws.region !== "us-east-1")
+    throw new Error(
+      `monitoring: the ${args.site.key} composite lives in us-east-1 with its alarms; give monitoring.alertTopic.arn a topic there`,
+    );
 }
 
-/** Healthy and unhealthy targets of a load balancer's target group. */
-function targetHealth(namespace: "AWS/ApplicationELB" | "AWS/NetworkELB", l: WatchedLoadBalancer): MetricLine[] {
-  const dimensions = { LoadBalancer: l.loadBalancerArnSuffix, TargetGroup: l.targetGroupArnSuffix };
-  return [
-    { namespace, metricName: "HealthyHostCount", dimensions, label: `${l.key} healthy` },
-    { namespace, metricName: "UnHealthyHostCount", dimensions, label: `${l.key} unhealthy`, stat: "Maximum" },
-  ];
+/**
+ * The site's checks: the Route53 HTTPS health check (global, its metric in us-east-1; it exists for
+ * its alarm only, and costs per check: made with alarms on) and the Synthetics canary in us-east-1
+ * (where `canary` is on).
+ */
+function siteChecks(
+  scope: Scope,
+  site: WatchedSite,
+): { readonly healthCheckId?: pulumi.Output<string>; readonly canary?: UiCanary } {
+  const { name, args, parent } = scope;
+  const cfg = args.config;
+  const healthCheck = cfg.alarms
+    ? new aws.route53.HealthCheck(
+        `${name}-${site.key}-health`,
+        {
+          type: "HTTPS",
+          fqdn: site.hostName,
+          port: 443,
+          resourcePath: "/",
+          failureThreshold: 3,
+          requestInterval: 30,
+          measureLatency: cfg.healthCheckMeasuresLatency,
+          tags: { Name: healthCheckName(site.key, args.env.name) },
+        },
+        { parent },
+      )
+    : undefined;
+  // In us-east-1 with the site's other alarms: a composite reads alarms of its own region only.
+  const canary = cfg.canary
+    ? new UiCanary(
+        `${name}-${site.key}-canary`,
+        {
+          aws: { ...args.aws, region: "us-east-1" },
+          env: args.env.name,
+          url: `https://${site.hostName}`,
+          rateMinutes: cfg.canaryRateMinutes,
+          names: uiCanaryNames(args.env.name, args.aws.accountId),
+        },
+        { parent, provider: args.globalProvider },
+      )
+    : undefined;
+  return { ...(healthCheck ? { healthCheckId: healthCheck.id } : {}), ...(canary ? { canary } : {}) };
+}
+
+/** One metric filter per log metric of each service, on its own log group, by service key. */
+function logMetricFilters(
+  scope: Scope,
+  logs: readonly WatchedLogs[],
+): Record<string, aws.cloudwatch.LogMetricFilter[]> {
+  const { name, args, parent } = scope;
+  const env = args.env.name;
+  return Object.fromEntries(
+    logs.map((l) => [
+      l.key,
+      l.metrics.map(
+        (m) =>
+          new aws.cloudwatch.LogMetricFilter(
+            `${name}-${l.key}-${m.suffix}`,
+            {
+              name: alarmName(l.key, m.suffix, env),
+              logGroupName: l.logGroupName,
+              pattern: m.pattern,
+              // 0 for every line that does not match, so a quiet service graphs 0, not a gap.
+              metricTransformation: {
+                namespace: logMetricNamespace(env, l.key),
+                name: m.metricName,
+                value: "1",
+                defaultValue: "0",
+                unit: "Count",
+              },
+            },
+            { parent },
+          ),
+      ),
+    ]),
+  );
+}
+
+/** The alarms of every service, its composite, and the topic composites notify. */
+interface Alerting {
+  readonly topicArn?: pulumi.Output<string>;
+  readonly alarmNames: Record<string, string[]>;
+  readonly composites: Record<string, aws.cloudwatch.CompositeAlarm>;
+}
+
+/**
+ * The alert topic, then per service key its component alarms and its composite. A key with a
+ * us-east-1 alarm has all its alarms and its composite there: a composite reads alarms of its own
+ * region only.
+ */
+function alarmsAndComposites(scope: Scope, specs: AlarmSpecs): Alerting {
+  const { args, parent } = scope;
+  const topicArn = alertTopic(scope);
+  const actions = args.config.notificationsEnabled ? [topicArn] : [];
+  const alarmNames: Record<string, string[]> = {};
+  const composites: Record<string, aws.cloudwatch.CompositeAlarm> = {};
+  for (const [key, list] of specs) {
+    const global = list.some((s) => s.global);
+    const inRegion = global ? { parent, provider: args.globalProvider } : { parent };
+    const alarms = list.map((spec) => metricAlarm(scope, key, spec, inRegion));
+    alarmNames[key] = list.map((spec) => alarmName(key, spec.suffix, args.env.name));
+    composites[key] = new aws.cloudwatch.CompositeAlarm(
+      `${scope.name}-${key}`,
+      {
+        alarmName: compositeAlarmName(key, args.env.name),
+        alarmDescription: `${key} in ${args.env.name}: any of its ${alarms.length} alarms`,
+        alarmRule: compositeRule(alarmNames[key]),
+        actionsEnabled: actions.length > 0,
+        alarmActions: actions,
+        okActions: actions,
+      },
+      { ...inRegion, dependsOn: alarms },
+    );
+  }
+  return { topicArn, alarmNames, composites };
+}
+
+/** One component alarm: the spec, named `<service>-<suffix>-<env>`, notifying nobody (its composite does, once). */
+function metricAlarm(
+  scope: Scope,
+  key: string,
+  spec: AlarmSpec,
+  opts: pulumi.CustomResourceOptions,
+): aws.cloudwatch.MetricAlarm {
+  return new aws.cloudwatch.MetricAlarm(
+    `${scope.name}-${key}-${spec.suffix}`,
+    {
+      name: alarmName(key, spec.suffix, scope.args.env.name),
+      alarmDescription: spec.description,
+      namespace: spec.namespace,
+      metricName: spec.metricName,
+      statistic: spec.statistic,
+      // A log metric has no dimensions: CloudWatch takes none rather than an empty map.
+      ...(Object.keys(spec.dimensions).length > 0 ? { dimensions: spec.dimensions } : {}),
+      period: spec.periodSeconds,
+      evaluationPeriods: spec.evaluationPeriods,
+      datapointsToAlarm: spec.evaluationPeriods,
+      threshold: spec.threshold,
+      comparisonOperator: spec.comparison,
+      treatMissingData: spec.treatMissingData,
+      actionsEnabled: false,
+    },
+    opts,
+  );
 }
 
 /** Exactly the OR of these alarms. */
@@ -905,14 +403,15 @@ export function compositeRule(alarmNames: readonly string[]): string {
 }
 
 /** The configured topic, or one this stack creates: encrypted, publishable only by this account's CloudWatch. */
-function alertTopic(name: string, args: MonitoringArgs, parent: pulumi.Resource): pulumi.Output<string> {
+function alertTopic(scope: Scope): pulumi.Output<string> {
+  const { name, args, parent } = scope;
   const { aws: ctx, config, env } = args;
   if (config.alertTopic.arn) return pulumi.output(config.alertTopic.arn);
   if (config.alertTopic.name)
     return pulumi.output(`arn:${ctx.partition}:sns:${ctx.region}:${ctx.accountId}:${config.alertTopic.name}`);
   const topic = new aws.sns.Topic(
     `${name}-alerts`,
-    { name: `lumerin-alerts-${env.name}`, kmsMasterKeyId: args.kmsKeyArn },
+    { name: alertTopicName(env.name), kmsMasterKeyId: args.kmsKeyArn },
     { parent },
   );
   new aws.sns.TopicPolicy(
@@ -936,4 +435,41 @@ function alertTopic(name: string, args: MonitoringArgs, parent: pulumi.Resource)
     { parent },
   );
   return topic.arn;
+}
+
+/**
+ * The overview dashboard `lumerin-overview-<env>` and, with a site, CloudFront's additional
+ * metrics (its cache hit rate and origin latency are published only with them on).
+ */
+function overviewDashboard(
+  scope: Scope,
+  compositeArns: readonly pulumi.Output<string>[],
+  canary: UiCanary | undefined,
+): aws.cloudwatch.Dashboard {
+  const { name, args, parent } = scope;
+  if (args.site) {
+    new aws.cloudfront.MonitoringSubscription(
+      `${name}-${args.site.key}-metrics`,
+      {
+        distributionId: args.site.distributionId,
+        monitoringSubscription: {
+          realtimeMetricsSubscriptionConfig: { realtimeMetricsSubscriptionStatus: "Enabled" },
+        },
+      },
+      { parent, provider: args.globalProvider },
+    );
+  }
+  const logs = args.config.metricFilters ? (args.logs ?? []) : [];
+  const rows = overviewRows(args, args.env.name, compositeArns, logs, canary);
+  return new aws.cloudwatch.Dashboard(
+    `${name}-dashboard`,
+    {
+      dashboardName: overviewDashboardName(args.env.name),
+      dashboardBody: dashboardBody(rows, {
+        region: args.aws.region,
+        periodSeconds: args.config.dashboardPeriodSeconds,
+      }),
+    },
+    { parent },
+  );
 }
