@@ -9,16 +9,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { DeployableFunction, DeployableService, DeployableSite } from "./deploy-identity";
 import { EcsDeployTarget, ecsDeployTargetsVariable } from "./github-environments";
-import type { MonitoringArgs } from "./monitoring/monitoring";
+import type { MonitoringTargets } from "./monitoring/monitoring";
 
-/** The lists the monitoring watches; a system fills the ones it has. */
-export type WatchedParts = Required<
-  Pick<
-    MonitoringArgs,
-    "services" | "databases" | "networkLoadBalancers" | "loadBalancers" | "functions" | "workflows" | "logs"
-  >
-> &
-  Pick<MonitoringArgs, "site">;
+/** The lists the monitoring watches; a system fills the ones it has (every list given, empty or not). */
+export type WatchedParts = Required<Omit<MonitoringTargets, "site">> & Pick<MonitoringTargets, "site">;
 
 /** The deploy repositories of the estate, by their key in logical names. */
 export type DeployRepositoryKey = "proxy-router" | "futures";
