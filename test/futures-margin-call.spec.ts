@@ -9,8 +9,8 @@ import {
   MarginCallEnvironment,
   PLACEHOLDER_HANDLER,
   dailyExpression,
-  rateExpression,
 } from "../components/futures/margin-call";
+import { rateExpression } from "../components/futures/scheduled-function";
 import { isSecretLookingName, secretLookingValue } from "../lib/secret-patterns";
 import { futuresNames } from "../lib/naming";
 import { RULES } from "../policy/rules";
