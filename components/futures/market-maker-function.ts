@@ -36,6 +36,8 @@ export const MARKET_MAKER_PLACEHOLDER_HANDLER = path.join(__dirname, "market-mak
 
 /** Asynchronous retries of a failed run: none (a stale trading run is worse than the next fresh one). */
 export const MARKET_MAKER_RETRY_ATTEMPTS = 0;
+/** Reserved concurrency 0: Lambda throttles every invocation, so the function never runs. */
+export const NO_RUN = 0;
 /** EventBridge's retries of a failed delivery, within the event's age. */
 export const MARKET_MAKER_DELIVERY_RETRY_ATTEMPTS = 2;
 
@@ -76,6 +78,17 @@ export interface MarketMakerFunctionArgs
    * @default a placeholder that fails every run ({@link MARKET_MAKER_PLACEHOLDER_HANDLER})
    */
   readonly artifact?: FunctionArtifact;
+  /**
+   * Nothing runs the function: for while its secret's value is still to be put in out of band
+   * (declared `pending`), when every run would fail reading it. No execution is reserved (0:
+   * Lambda throttles any invocation; an account still at the default limit of 10 accepts it),
+   * and the schedule's rule has no target and no invoke permission, so no throttled event fills
+   * the failure queue. Back to `false`, the reservation returns to 1 and the target and the
+   * permission are created. The rule's state is left alone: the provider ignores a state that
+   * goes from stated to absent, so a rule disabled while paused would stay disabled.
+   * @default false
+   */
+  readonly paused?: boolean;
 }
 
 /**
@@ -135,8 +148,8 @@ export function marketMakerFunction(args: MarketMakerFunctionArgs): ScheduledFun
     securityGroupDescription: args.securityGroupDescription,
     timeoutSeconds: args.timeoutSeconds,
     memoryMb: args.memoryMb,
-    // Two runs never trade with the same wallet at once.
-    reservedConcurrency: ONE_RUN_AT_A_TIME,
+    // Two runs never trade with the same wallet at once; paused, none runs at all.
+    reservedConcurrency: args.paused ? NO_RUN : ONE_RUN_AT_A_TIME,
     // The wallet key, RPC and subgraph URLs stay in the secret: the function reads it by ARN.
     environment: args.environment,
     logLevel: args.logLevel,
@@ -156,9 +169,9 @@ export function marketMakerFunction(args: MarketMakerFunctionArgs): ScheduledFun
   };
 }
 
-/** `<name>-schedule`: one market-making run every `scheduleMinutes`. */
+/** `<name>-schedule`: one market-making run every `scheduleMinutes` (a rule that invokes nothing while paused). */
 export function marketMakerSchedule(
-  args: Pick<MarketMakerFunctionArgs, "names" | "scheduleMinutes">,
+  args: Pick<MarketMakerFunctionArgs, "names" | "scheduleMinutes" | "paused">,
 ): FunctionSchedule {
   const minutes = args.scheduleMinutes;
   return {
@@ -168,6 +181,7 @@ export function marketMakerSchedule(
     expression: rateExpression(minutes),
     targetId: args.names.scheduleTargetId,
     statementId: args.names.scheduleStatementId,
+    ...(args.paused ? { invokes: false } : {}),
   };
 }
 

@@ -88,6 +88,14 @@ export interface FunctionSchedule {
    * @default the scheduled event EventBridge sends
    */
   readonly input?: string;
+  /**
+   * Whether the rule invokes the function. `false` registers the rule without its target and
+   * invoke permission: nothing runs the function (and no throttled event reaches the failure
+   * queue) until it is `true` again, when both are created. Unlike {@link state}, this needs no
+   * input stated for ever after.
+   * @default true
+   */
+  readonly invokes?: boolean;
 }
 
 /** The arguments of {@link scheduledFunction}. */
@@ -391,7 +399,7 @@ export function runRetries(
 
 /**
  * The rules, the queue's policy (`<name>-failures-policy`) that admits their undeliverable
- * events, and per rule its target and its invoke permission.
+ * events, and per rule that invokes the function its target and its invoke permission.
  */
 export function schedules(
   name: string,
@@ -403,6 +411,7 @@ export function schedules(
   const rules = args.schedules.map((s) => scheduleRule(name, s, parent));
   const queuePolicy = failureQueuePolicy(name, queue, rules, parent);
   args.schedules.forEach((s, i) => {
+    if (s.invokes === false) return;
     scheduleTarget(name, s, { rule: rules[i], fn, queue, queuePolicy }, args.deliveryRetries, parent);
     invokePermission(name, s, rules[i], fn, parent);
   });
