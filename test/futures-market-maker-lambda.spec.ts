@@ -10,6 +10,7 @@ import { ConfigError } from "../config/load";
 import type { CapturedResource, Plan } from "../tools/harness";
 import {
   GITHUB_ADMIN_ENV,
+  configError,
   doc,
   freshEstatePlan,
   committedPlan,
@@ -468,6 +469,27 @@ describe("market maker as the scheduled Lambda (runtime: lambda)", () => {
         ),
       );
     });
+  });
+
+  describe("the config refuses the function's timing and memory out of range, naming the key, before any resource", () => {
+    const refused: [string, Record<string, number>, string, RegExp][] = [
+      ["no minutes between runs", { scheduleMinutes: 0 }, "scheduleMinutes", />=1/],
+      ["more than a day between runs", { scheduleMinutes: 1441 }, "scheduleMinutes", /<=1440/],
+      ["a timeout over 900 s", { scheduleMinutes: 60, timeoutSeconds: 901 }, "timeoutSeconds", /<=900/],
+      ["memory under 128 MB", { memoryMb: 64 }, "memoryMb", />=128/],
+    ];
+    for (const [what, edit, key, message] of refused) {
+      it(what, async () => {
+        const futures = JSON.parse(planFiles("dev").config[FUTURES]) as {
+          marketMaker: { lambda: Record<string, unknown> };
+        };
+        Object.assign(futures.marketMaker.lambda, edit);
+        const error = await configError("dev", { [FUTURES]: JSON.stringify(futures) });
+        const issue = error.issues.find((i) => i.key === `${FUTURES}.marketMaker.lambda.${key}`);
+        assert.ok(issue, `names ${key}: ${error.message}`);
+        assert.match(issue.message, message);
+      });
+    }
   });
 
   describe("one runtime per stack: a config for both is refused before any resource", () => {

@@ -190,20 +190,17 @@ function oneInterval(minutes: number): Pick<RetryLimits, "maximumEventAgeInSecon
   return { maximumEventAgeInSeconds: Math.max(60, minutes * 60) };
 }
 
+/**
+ * What the config's schema cannot check: the timeout against the interval, and nothing secret in
+ * the environment (the ranges of the interval, the timeout and the memory are the schema's).
+ */
 function validate(args: MarketMakerFunctionArgs): void {
   const where = args.names.function;
-  const whole = (value: number, min: number, max: number) => Number.isInteger(value) && value >= min && value <= max;
   const problems: string[] = [];
-  if (!whole(args.scheduleMinutes, 1, 1440))
-    problems.push(`scheduleMinutes ${args.scheduleMinutes} must be a whole number from 1 to 1440`);
-  if (!whole(args.timeoutSeconds, 1, 900))
-    problems.push(`timeoutSeconds ${args.timeoutSeconds} must be a whole number from 1 to 900`);
-  else if (args.timeoutSeconds > args.scheduleMinutes * 60)
+  if (args.timeoutSeconds > args.scheduleMinutes * 60)
     problems.push(
       `timeoutSeconds ${args.timeoutSeconds} exceeds the ${args.scheduleMinutes}-minute interval: a run must end before the next is due`,
     );
-  if (!whole(args.memoryMb, 128, 10240))
-    problems.push(`memoryMb ${args.memoryMb} must be a whole number from 128 to 10240`);
   for (const [key, value] of Object.entries(args.environment)) {
     if (key === "SECRETS_ARN") problems.push("SECRETS_ARN is set by the component");
     else if (isSecretLookingName(key))
