@@ -152,11 +152,17 @@ export interface ScheduledFunctionArgs {
 
 /** What {@link scheduledFunction} made. */
 export interface ScheduledFunctionParts {
+  /** `<name>-logs`. */
   readonly logGroup: aws.cloudwatch.LogGroup;
+  /** `<name>-failures`. */
   readonly failureQueue: aws.sqs.Queue;
+  /** `<name>-sg`. */
   readonly securityGroup: aws.ec2.SecurityGroup;
+  /** `<name>-role`. */
   readonly role: aws.iam.Role;
+  /** `<name>-policy`. */
   readonly rolePolicy: aws.iam.RolePolicy;
+  /** `<name>-function`. */
   readonly function: aws.lambda.Function;
   /** The rules, in the order of `schedules`. */
   readonly rules: readonly aws.cloudwatch.EventRule[];
