@@ -517,7 +517,10 @@ export function operatorToDo(config: StackConfig): SecretToDo[] {
       add(
         "marketMaker",
         names.marketMaker.secret,
-        ecsStart(futuresCluster, names.marketMaker.service, futures.marketMaker.workerQuantity),
+        // The Lambda needs no start of its own: `filled` reserves its execution and creates its schedule's target.
+        futures.marketMaker.runtime === "lambda"
+          ? []
+          : ecsStart(futuresCluster, names.marketMaker.service, futures.marketMaker.workerQuantity),
       );
     if (futures.notifications.enabled)
       add("notifications", names.notifications.secret, ecsStart(futuresCluster, names.notifications.service, 1));

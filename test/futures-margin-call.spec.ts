@@ -9,17 +9,20 @@ import {
   MarginCallEnvironment,
   PLACEHOLDER_HANDLER,
   dailyExpression,
-  rateExpression,
 } from "../components/futures/margin-call";
+import { rateExpression } from "../components/futures/scheduled-function";
 import { isSecretLookingName, secretLookingValue } from "../lib/secret-patterns";
 import { futuresNames } from "../lib/naming";
 import { RULES } from "../policy/rules";
 import type { PolicyViolation } from "../policy/rules/model";
 import type { Plan } from "../tools/harness";
 import { ACCOUNT, REGION, evaluateProgram } from "./support/policy";
-import { doc, resource, resourcesOfType } from "./support/plan";
+import { configError, doc, resource, resourcesOfType } from "./support/plan";
+import { planFiles } from "../tools/plan-stack";
 
 type Stack = "dev" | "lmn";
+
+const FUTURES = "lumerin-infra:futures";
 
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const VPC = "vpc-0123456789abcdef0";
@@ -749,12 +752,6 @@ describe("MarginCall", () => {
         /must be https:\/\//,
       ],
       ["LOG_LEVEL unlike logLevel", { logLevel: "debug" }, /LOG_LEVEL \(info\) and logLevel \(debug\) differ/],
-      ["a zero interval", { intervalMinutes: 0 }, /intervalMinutes 0 must be a whole number/],
-      ["a fractional interval", { intervalMinutes: 1.5 }, /intervalMinutes 1.5/],
-      ["a timeout over 900 s", { timeoutSeconds: 901 }, /timeoutSeconds 901/],
-      ["memory under 128 MB", { memoryMb: 64 }, /memoryMb 64/],
-      ["hour 24", { daily: { hour: 24, minute: 0 } }, /daily.hour 24/],
-      ["minute 60", { daily: { hour: 0, minute: 60 } }, /daily.minute 60/],
     ];
     for (const [what, overrides, message] of refused) {
       it(what, async () => assert.rejects(planOf("dev", overrides), message));
@@ -778,6 +775,27 @@ describe("MarginCall", () => {
         ]);
       }
     });
+  });
+
+  describe("the config refuses timing and memory out of range, naming the key, before any resource", () => {
+    const refused: [string, Record<string, number>, string, RegExp][] = [
+      ["a zero interval", { intervalMinutes: 0 }, "intervalMinutes", />=1/],
+      ["a fractional interval", { intervalMinutes: 1.5 }, "intervalMinutes", /expected int/],
+      ["a timeout over 900 s", { timeoutSeconds: 901 }, "timeoutSeconds", /<=900/],
+      ["memory under 128 MB", { memoryMb: 64 }, "memoryMb", />=128/],
+      ["hour 24", { dailyHour: 24 }, "dailyHour", /<=23/],
+      ["minute 60", { dailyMinute: 60 }, "dailyMinute", /<=59/],
+    ];
+    for (const [what, edit, key, message] of refused) {
+      it(what, async () => {
+        const futures = JSON.parse(planFiles("dev").config[FUTURES]) as { marginCall?: Record<string, unknown> };
+        futures.marginCall = { ...futures.marginCall, ...edit };
+        const error = await configError("dev", { [FUTURES]: JSON.stringify(futures) });
+        const issue = error.issues.find((i) => i.key === `${FUTURES}.marginCall.${key}`);
+        assert.ok(issue, `names ${key}: ${error.message}`);
+        assert.match(issue.message, message);
+      });
+    }
   });
 
   describe("the policy pack", () => {

@@ -10,6 +10,7 @@ import { ConfigError } from "../config/load";
 import type { CapturedResource, Plan } from "../tools/harness";
 import {
   GITHUB_ADMIN_ENV,
+  configError,
   doc,
   freshEstatePlan,
   committedPlan,
@@ -18,6 +19,7 @@ import {
   resourcesOfType,
 } from "./support/plan";
 import { planFiles } from "../tools/plan-stack";
+import type { SecretToDo } from "../stack";
 
 const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;
 const STACKS = ["dev", "stg", "lmn"] as const;
@@ -412,6 +414,82 @@ describe("market maker as the scheduled Lambda (runtime: lambda)", () => {
       "futures-market-maker-secret-value",
     );
     assert.ok(version.secretInputs.includes("secretString"), "the secret string is a Pulumi secret");
+  });
+
+  describe("its secret declared pending out of band: nothing runs the function until it is filled", () => {
+    const declared = (marketMaker: "pending" | "filled") => ({
+      "lumerin-infra:outOfBandSecrets": JSON.stringify({
+        proxyRouter: "filled",
+        proxyValidator: "filled",
+        marketMaker,
+        notifications: "filled",
+        marginCall: "filled",
+      }),
+    });
+    const TARGET = "futures-market-maker-lambda-schedule-target";
+    const INVOKE = "futures-market-maker-lambda-schedule-invoke";
+    const has = (plan: Plan, name: string) => plan.resources.some((r) => r.name === name);
+
+    it("pending: no execution reserved (Lambda throttles any invocation), and the rule invokes nothing", async () => {
+      const plan = await planWith("stg", { overrides: declared("pending") });
+      assert.equal(fn(plan).inputs.reservedConcurrentExecutions, 0);
+      assert.equal(has(plan, TARGET), false, "no target: no throttled event reaches the failure queue");
+      assert.equal(has(plan, INVOKE), false, "no invoke permission");
+      const rule = resource(plan, "aws:cloudwatch/eventRule:EventRule", "futures-market-maker-lambda-schedule");
+      assert.equal(rule.inputs.state, undefined, "the rule's state is left alone (a stated state sticks)");
+      // The margin call, filled, keeps running.
+      assert.equal(
+        resource(plan, "aws:cloudwatch/eventRule:EventRule", "futures-margin-call-schedule").inputs.state,
+        "ENABLED",
+      );
+      assert.deepEqual(
+        resourcesOfType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm")
+          .map((a) => String(a.inputs.name))
+          .filter((n) => n.startsWith("market-maker-not-running")),
+        [],
+        "no alarm for a function that is not meant to run yet",
+      );
+      const todo = (plan.outputs.operatorToDo as SecretToDo[]).find(
+        (t) => t.secretName === "market-maker-secrets-v3-stg",
+      );
+      assert.ok(todo, "the operator's to-do names the secret");
+      assert.equal(todo.steps.length, 2, "fill the secret, then declare it filled: no ECS service to start");
+      assert.match(todo.steps[0], /^aws secretsmanager put-secret-value .*--secret-id market-maker-secrets-v3-stg /);
+      assert.match(todo.steps[1], /outOfBandSecrets\.marketMaker to filled in Pulumi\.stg\.yaml, then pulumi up$/);
+    });
+
+    it("filled (as the committed stacks declare it): one run at a time, the target and the permission", async () => {
+      const plan = await planWith("stg", { overrides: declared("filled") });
+      assert.equal(fn(plan).inputs.reservedConcurrentExecutions, 1);
+      assert.equal(has(plan, TARGET), true);
+      assert.equal(has(plan, INVOKE), true);
+      assert.ok(
+        resourcesOfType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm").some(
+          (a) => a.inputs.name === "market-maker-not-running-stg",
+        ),
+      );
+    });
+  });
+
+  describe("the config refuses the function's timing and memory out of range, naming the key, before any resource", () => {
+    const refused: [string, Record<string, number>, string, RegExp][] = [
+      ["no minutes between runs", { scheduleMinutes: 0 }, "scheduleMinutes", />=1/],
+      ["more than a day between runs", { scheduleMinutes: 1441 }, "scheduleMinutes", /<=1440/],
+      ["a timeout over 900 s", { scheduleMinutes: 60, timeoutSeconds: 901 }, "timeoutSeconds", /<=900/],
+      ["memory under 128 MB", { memoryMb: 64 }, "memoryMb", />=128/],
+    ];
+    for (const [what, edit, key, message] of refused) {
+      it(what, async () => {
+        const futures = JSON.parse(planFiles("dev").config[FUTURES]) as {
+          marketMaker: { lambda: Record<string, unknown> };
+        };
+        Object.assign(futures.marketMaker.lambda, edit);
+        const error = await configError("dev", { [FUTURES]: JSON.stringify(futures) });
+        const issue = error.issues.find((i) => i.key === `${FUTURES}.marketMaker.lambda.${key}`);
+        assert.ok(issue, `names ${key}: ${error.message}`);
+        assert.match(issue.message, message);
+      });
+    }
   });
 
   describe("one runtime per stack: a config for both is refused before any resource", () => {

@@ -49,7 +49,7 @@ export interface FuturesArgs {
   readonly deploymentAlarms: boolean;
   /**
    * Secrets whose value is still to be put in out of band: their service is created
-   * without tasks, the margin call without its schedules. Default none.
+   * without tasks, the margin call without its schedules, the market maker Lambda paused. Default none.
    */
   readonly pendingSecrets?: ReadonlySet<"marketMaker" | "notifications" | "marginCall">;
   /** How long a code deploy waits for one service's rollout, bake time included (`rolloutDeadlineMinutes` in lib/rollout.ts). */
@@ -158,6 +158,7 @@ function marketMaker(
             ? { securityGroupDescription: mm.lambda.securityGroupDescription }
             : {}),
           ...(mm.lambda.artifact ? { artifact: mm.lambda.artifact } : {}),
+          ...(args.pendingSecrets?.has("marketMaker") ? { paused: true } : {}),
         },
       },
       { parent },
@@ -467,6 +468,7 @@ function futuresWatched(args: FuturesArgs, parts: Futures): WatchedParts {
               timeoutSeconds: cfg.marketMaker.lambda.timeoutSeconds,
               intervalMinutes: cfg.marketMaker.lambda.scheduleMinutes,
               failureQueueName: mmFunction.failureQueueName,
+              scheduled: !args.pendingSecrets?.has("marketMaker"),
             },
           ]
         : []),

@@ -1,29 +1,29 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import {
-  AwsContext,
-  Statement,
-  denyWithoutTls,
-  logGroupArn,
-  policyDocument,
-  resourcePolicyDocument,
-  serviceTrust,
-} from "../../lib/iam";
+import type { MarginCallConfig } from "../../config/futures";
+import { AwsContext } from "../../lib/iam";
 import { isSecretLookingName, secretLookingValue } from "../../lib/secret-patterns";
-import { addSecurityGroupRules } from "../container-service";
 import { appSecret } from "../service-parts";
+import {
+  FunctionArtifact,
+  FunctionNetwork,
+  FunctionSchedule,
+  ONE_RUN_AT_A_TIME,
+  ScheduledFunctionArgs,
+  ScheduledFunctionNames,
+  plural,
+  rateExpression,
+  scheduledFunction,
+} from "./scheduled-function";
 
-/** Physical names (docs/estate.md: the live `-v2` function and its rules), from `futuresNames(env).marginCall`. */
-export interface MarginCallNames {
-  /** The function: `margin-call-v2-{env}`. */
-  readonly function: string;
-  /** Its execution role: `margin-call-lambda-role-v2-{env}`. */
-  readonly role: string;
-  /** Its security group: `margin-call-lambda-v2-{env}`. */
-  readonly securityGroup: string;
-  /** Its log group: `/aws/lambda/margin-call-v2-{env}` (the name Lambda would pick, so the live group can be adopted). */
-  readonly logGroup: string;
+/**
+ * Physical names (docs/estate.md: the live `-v2` function and its rules), from `futuresNames(env).marginCall`:
+ * the function `margin-call-v2-{env}`, its role `margin-call-lambda-role-v2-{env}` with the inline policy
+ * `margin-call-secrets-access` (the live name), its security group `margin-call-lambda-v2-{env}`, its log
+ * group `/aws/lambda/margin-call-v2-{env}`, and its failure queue (new; `{app}-{env}`) `margin-call-failures-{env}`.
+ */
+export interface MarginCallNames extends ScheduledFunctionNames {
   /** The secret with the RPC and subgraph URLs: `margin-call-secrets-v3-{env}`. */
   readonly secret: string;
   /** The regular schedule's rule: `margin-call-schedule-v2-{env}`. */
@@ -34,10 +34,6 @@ export interface MarginCallNames {
   readonly dailyRule: string;
   /** The daily rule's target id: `margin-call-lambda-daily-v2`. */
   readonly dailyTargetId: string;
-  /** The queue that keeps failed runs (new; `{app}-{env}`): `margin-call-failures-{env}`. */
-  readonly failureQueue: string;
-  /** The role's inline policy: `margin-call-secrets-access` (the live name). */
-  readonly rolePolicy: string;
   /** The regular rule's invoke statement on the function: `AllowExecutionFromCloudWatch` (the live id). */
   readonly scheduleStatementId: string;
   /** The daily rule's invoke statement: `AllowExecutionFromCloudWatchDaily` (the live id). */
@@ -48,7 +44,8 @@ export interface MarginCallNames {
 export const MARGIN_CALL_SECRET_KEYS = ["eth_node_url", "futures_subgraph_url"] as const;
 export type MarginCallSecretKey = (typeof MARGIN_CALL_SECRET_KEYS)[number];
 
-export type MarginCallLogLevel = "debug" | "info" | "warn" | "error";
+/** The application's log level, as the config spells it. */
+export type MarginCallLogLevel = MarginCallConfig["logLevel"];
 
 /**
  * The function's plain settings: what the application reads from its environment
@@ -85,86 +82,63 @@ export const MAX_RETRY_ATTEMPTS = 2;
  * One hour: a margin check older than that is better replayed by a person than run late.
  */
 export const MAX_EVENT_AGE_SECONDS = 3600;
-/** Two weeks to look at a failed run and replay it (SQS allows at most 14 days). */
-export const FAILURE_RETENTION_SECONDS = 14 * 24 * 3600;
+/** EventBridge's own maximum of delivery retries: within the hour, delivery is tried as often as EventBridge allows. */
+export const DELIVERY_RETRY_ATTEMPTS = 185;
 
 /** The code a new function gets when no artifact is configured: it fails every run, loudly. */
 export const PLACEHOLDER_HANDLER = path.join(__dirname, "margin-call-placeholder", "index.js");
 
 /**
- * Function properties that belong to the application's pipeline
- * (`aws lambda update-function-code`): `pulumi up` sets them once, at creation,
- * and never reverts an upload. `code` is the placeholder archive; `s3*` the
- * configured artifact; `sourceCodeHash`/`codeSha256` the v7 hash inputs.
+ * The margin call's arguments. Timing, memory and logging come from the config as they are
+ * (`futures.marginCall`, whose schema documents and range-checks them): `timeoutSeconds`,
+ * `memoryMb`, `intervalMinutes`, `logLevel` (Lambda's own filter on the application's JSON log
+ * lines, `loggingConfig.applicationLogLevel`: lines below it never reach CloudWatch; it must equal
+ * `environment.LOG_LEVEL`) and `logRetentionDays`. With reserved concurrency 1, a run that
+ * outlasts `intervalMinutes` delays the next one.
  */
-export const PIPELINE_OWNED_PROPERTIES = [
-  "code",
-  "s3Bucket",
-  "s3Key",
-  "s3ObjectVersion",
-  "sourceCodeHash",
-  "codeSha256",
-] as const;
-
-export interface MarginCallArgs {
+export interface MarginCallArgs extends Pick<
+  MarginCallConfig,
+  "timeoutSeconds" | "memoryMb" | "intervalMinutes" | "logLevel" | "logRetentionDays"
+> {
   /** Account, region and partition for the ARNs in the role's policy and the invoke permissions. */
   readonly aws: AwsContext;
-  /** Where the function runs: its ENIs go into the private subnets, its security group into the VPC. */
-  readonly network: {
-    /** The VPC of the private subnets. */
-    readonly vpcId: pulumi.Input<string>;
-    /** Private subnets (egress through NAT): RPC, subgraph, Secrets Manager and the notifications ALB. */
-    readonly privateSubnetIds: pulumi.Input<string[]>;
-  };
+  /** Where the function runs: its ENIs go into the private subnets (RPC, subgraph, Secrets Manager and the notifications ALB), its security group into the VPC. */
+  readonly network: FunctionNetwork;
   /** Physical names: `futuresNames(env).marginCall`. */
   readonly names: MarginCallNames;
-  /** Lambda timeout, 1 to 900 s. With reserved concurrency 1, a run that outlasts `intervalMinutes` delays the next one. */
-  readonly timeoutSeconds: number;
   /**
    * Executions reserved for the function (1: runs never overlap); `null` reserves none, for an
    * account still at Lambda's default limit of 10, which refuses any reservation.
    * @default 1
    */
-  readonly reservedConcurrency?: number | null;
-  /** Lambda memory, 128 to 10240 MB (CPU scales with it). */
-  readonly memoryMb: number;
-  /** Minutes between regular runs (a whole number, at least 1): `rate(1 minute)`, `rate(15 minutes)`. */
-  readonly intervalMinutes: number;
-  /** The daily run with `{"executeMarginCall": true}`, UTC: `cron(<minute> <hour> * * ? *)`. */
+  readonly reservedConcurrency?: MarginCallConfig["reservedConcurrency"];
+  /**
+   * The daily run with `{"executeMarginCall": true}`, UTC: `cron(<minute> <hour> * * ? *)`.
+   * Example: `{ hour: 0, minute: 30 }` (the config's `dailyHour` and `dailyMinute`).
+   */
   readonly daily: {
     /** Hour, 0 to 23 (UTC). */
-    readonly hour: number;
+    readonly hour: MarginCallConfig["dailyHour"];
     /** Minute, 0 to 59. */
-    readonly minute: number;
+    readonly minute: MarginCallConfig["dailyMinute"];
   };
   /** Plain, non-secret settings; the component adds `SECRETS_ARN` and refuses anything that looks secret. */
   readonly environment: MarginCallEnvironment;
-  /**
-   * Lambda's own filter on the application's JSON logs (`loggingConfig.applicationLogLevel`):
-   * lines below it never reach CloudWatch. Must equal `environment.LOG_LEVEL`.
-   */
-  readonly logLevel: MarginCallLogLevel;
-  /** Days CloudWatch Logs keeps the function's logs (a value CloudWatch accepts: 1, 3, 5, 7, 14, 30, ...). */
-  readonly logRetentionDays: number;
   /** The platform CMK: it encrypts the secret; the role may decrypt with it only through Secrets Manager. */
   readonly secretsKmsKeyArn: pulumi.Input<string>;
   /**
    * Values from `pulumi config set --secret` (Pulumi secrets), written as one JSON
-   * secret version. Absent: the secret is created empty and filled out of band
-   * (`aws secretsmanager put-secret-value`).
+   * secret version.
+   * @default none: the secret is created empty and filled out of band (`aws secretsmanager put-secret-value`)
    */
   readonly secretValues?: Readonly<Record<MarginCallSecretKey, pulumi.Input<string>>>;
   /**
-   * The function's first code: a zip in S3. Absent: a placeholder that fails every
-   * run. Either way the application's pipeline owns the code afterwards; changing
-   * this later changes nothing ({@link PIPELINE_OWNED_PROPERTIES} are ignored).
+   * The function's first code: a zip in S3 (same region as the function). Either way the
+   * application's pipeline owns the code afterwards; changing this later changes nothing
+   * (`PIPELINE_OWNED_PROPERTIES` are ignored).
+   * @default a placeholder that fails every run ({@link PLACEHOLDER_HANDLER})
    */
-  readonly artifact?: {
-    /** Bucket holding the zip (same region as the function). */
-    readonly s3Bucket: string;
-    /** Key of the zip. */
-    readonly s3Key: string;
-  };
+  readonly artifact?: FunctionArtifact;
   /** Production: `protect` the secret, and keep it 30 days after deletion (7 otherwise). */
   readonly protect: boolean;
   /**
@@ -178,7 +152,7 @@ export interface MarginCallArgs {
    * group (`Security group for Margin Call Lambda`) needs its text.
    * @default "<function>: no inbound; HTTPS out"
    */
-  readonly securityGroupDescription?: string;
+  readonly securityGroupDescription?: MarginCallConfig["securityGroupDescription"];
 }
 
 /**
@@ -223,234 +197,14 @@ export class MarginCall extends pulumi.ComponentResource {
   constructor(name: string, args: MarginCallArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:futures:MarginCall", name, {}, opts);
     validate(args);
-    const { names } = args;
-    const parent = { parent: this };
-
-    this.secret = appSecret(
-      name,
-      {
-        secretName: names.secret,
-        description: `margin call: ${MARGIN_CALL_SECRET_KEYS.join(", ")} (read by the function at run time)`,
-        kmsKeyArn: args.secretsKmsKeyArn,
-        values: args.secretValues,
-        protect: args.protect,
-      },
-      this,
-    );
-
-    this.logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-logs`,
-      { name: names.logGroup, retentionInDays: args.logRetentionDays },
-      parent,
-    );
-
-    this.failureQueue = new aws.sqs.Queue(
-      `${name}-failures`,
-      {
-        name: names.failureQueue,
-        messageRetentionSeconds: FAILURE_RETENTION_SECONDS,
-        // SSE-SQS: encrypted at rest, and both writers (the function's role and EventBridge)
-        // can send without a KMS grant. With the CMK, its key policy would have to admit
-        // events.amazonaws.com and the role's kms:GenerateDataKey: more rights for no gain.
-        sqsManagedSseEnabled: true,
-      },
-      parent,
-    );
-
-    // ---------------------------------------------------------------- network: out only
-    this.securityGroup = new aws.ec2.SecurityGroup(
-      `${name}-sg`,
-      {
-        name: names.securityGroup,
-        description: args.securityGroupDescription ?? `${names.function}: no inbound; HTTPS out`,
-        vpcId: args.network.vpcId,
-        tags: { Name: names.securityGroup },
-      },
-      parent,
-    );
-    addSecurityGroupRules(
-      `${name}-out`,
-      "egress",
-      this.securityGroup.id,
-      [
-        {
-          key: "https",
-          description: "RPC, subgraph, Secrets Manager and the notifications endpoint, over HTTPS",
-          protocol: "tcp",
-          fromPort: 443,
-          toPort: 443,
-          cidrBlocks: ["0.0.0.0/0"],
-        },
-      ],
-      this,
-    );
-
-    // ---------------------------------------------------------------- identity
-    this.role = new aws.iam.Role(
-      `${name}-role`,
-      {
-        name: names.role,
-        description: `${names.function}: reads its own secret, writes its own logs, keeps failed runs, attaches to its VPC`,
-        assumeRolePolicy: serviceTrust("lambda.amazonaws.com", args.aws.accountId, "LambdaAssumesForThisAccountOnly"),
-        maxSessionDuration: 3600,
-      },
-      parent,
-    );
-    const policy = new aws.iam.RolePolicy(
-      `${name}-policy`,
-      {
-        role: this.role.id,
-        name: names.rolePolicy,
-        policy: pulumi
-          .all([args.network.vpcId, args.network.privateSubnetIds, this.securityGroup.id])
-          .apply(([vpcId, subnetIds, securityGroupId]) =>
-            pulumi.output(
-              policyDocument(
-                scheduledFunctionStatements(args, {
-                  logGroup: names.logGroup,
-                  secretArn: this.secret.arn,
-                  queueArn: this.failureQueue.arn,
-                  vpcId,
-                  subnetIds,
-                  securityGroupId,
-                }),
-              ),
-            ),
-          ),
-      },
-      parent,
-    );
-
-    // ---------------------------------------------------------------- the function (its code belongs to the application)
-    const code = args.artifact
-      ? { s3Bucket: args.artifact.s3Bucket, s3Key: args.artifact.s3Key }
-      : { code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(PLACEHOLDER_HANDLER) }) };
-    const reserved = args.reservedConcurrency === undefined ? ONE_RUN_AT_A_TIME : args.reservedConcurrency;
-    this.function = new aws.lambda.Function(
-      `${name}-function`,
-      {
-        name: names.function,
-        description: "Checks futures margins; warns and triggers margin calls",
-        runtime: "nodejs22.x",
-        handler: "index.handler",
-        // x86_64 as today: the pipeline's zip may carry native modules built for it.
-        architectures: ["x86_64"],
-        role: this.role.arn,
-        ...code,
-        timeout: args.timeoutSeconds,
-        memorySize: args.memoryMb,
-        // With 1, two runs never overlap: a run that outlasts the interval delays the next instead of racing it.
-        // Without a reservation (null), Lambda's default of -1 leaves the function unreserved.
-        ...(reserved === null ? {} : { reservedConcurrentExecutions: reserved }),
-        vpcConfig: { subnetIds: args.network.privateSubnetIds, securityGroupIds: [this.securityGroup.id] },
-        environment: { variables: { ...definedOnly(args.environment), SECRETS_ARN: this.secret.arn } },
-        loggingConfig: {
-          logFormat: "JSON",
-          logGroup: this.logGroup.name,
-          applicationLogLevel: args.logLevel.toUpperCase(),
-          systemLogLevel: "WARN",
-        },
-      },
-      {
-        parent: this,
-        // The log group exists before the first line is written (Lambda would otherwise create one
-        // that keeps logs forever); the role may create ENIs and send to the queue before Lambda checks.
-        dependsOn: [this.logGroup, policy],
-        ignoreChanges: [...PIPELINE_OWNED_PROPERTIES],
-      },
-    );
-
-    new aws.lambda.FunctionEventInvokeConfig(
-      `${name}-async`,
-      {
-        functionName: this.function.name,
-        // EventBridge invokes asynchronously: retry, then keep the event (with the error) in the queue.
-        maximumRetryAttempts: MAX_RETRY_ATTEMPTS,
-        maximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS,
-        destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
-      },
-      parent,
-    );
-
-    // ---------------------------------------------------------------- schedules
-    // Stated either way: the provider keeps a rule's last state when the input is absent.
-    const state = (args.schedulesEnabled ?? true) ? "ENABLED" : "DISABLED";
-    this.scheduleRule = new aws.cloudwatch.EventRule(
-      `${name}-schedule`,
-      {
-        name: names.scheduleRule,
-        description: `Every ${plural(args.intervalMinutes, "minute")}: check margins`,
-        scheduleExpression: rateExpression(args.intervalMinutes),
-        state,
-      },
-      parent,
-    );
-    this.dailyRule = new aws.cloudwatch.EventRule(
-      `${name}-daily`,
-      {
-        name: names.dailyRule,
-        description: `Daily at ${pad(args.daily.hour)}:${pad(args.daily.minute)} UTC: execute margin calls`,
-        scheduleExpression: dailyExpression(args.daily.hour, args.daily.minute),
-        state,
-      },
-      parent,
-    );
-    const rules = [this.scheduleRule, this.dailyRule];
-
-    // The queue takes failed runs from the role (its identity policy) and undeliverable events from
-    // these two rules only; nothing over plain HTTP.
-    const queuePolicy = new aws.sqs.QueuePolicy(
-      `${name}-failures-policy`,
-      {
-        queueUrl: this.failureQueue.url,
-        policy: resourcePolicyDocument([
-          denyWithoutTls("sqs", [this.failureQueue.arn]),
-          {
-            Sid: "KeepEventsTheseRulesCouldNotDeliver",
-            Principal: { Service: "events.amazonaws.com" },
-            Action: ["sqs:SendMessage"],
-            Resource: [this.failureQueue.arn],
-            Condition: { ArnEquals: { "aws:SourceArn": rules.map((r) => r.arn) } },
-          },
-        ]),
-      },
-      parent,
-    );
-
-    const target = (
-      key: string,
-      rule: aws.cloudwatch.EventRule,
-      targetId: string,
-      statementId: string,
-      input?: string,
-    ) => {
-      new aws.cloudwatch.EventTarget(
-        `${name}-${key}-target`,
-        {
-          rule: rule.name,
-          targetId,
-          arn: this.function.arn,
-          ...(input ? { input } : {}),
-          // Delivery itself can fail (permission removed, function renamed: docs/estate.md#flaw-wrong-names):
-          // such events land in the same queue instead of only a FailedInvocations metric.
-          retryPolicy: { maximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS, maximumRetryAttempts: 185 },
-          deadLetterConfig: { arn: this.failureQueue.arn },
-        },
-        { parent: this, dependsOn: [queuePolicy] },
-      );
-      new aws.lambda.Permission(
-        `${name}-${key}-invoke`,
-        {
-          statementId,
-          ...invokeFromRule(this.function.name, rule.arn),
-        },
-        // The statement id is fixed and a new rule ARN replaces the statement: Lambda refuses a second
-        // statement with the same id, so the old one goes first (nothing else refers to it).
-        { ...parent, deleteBeforeReplace: true },
-      );
-    };
-    target("schedule", this.scheduleRule, names.scheduleTargetId, names.scheduleStatementId);
-    target("daily", this.dailyRule, names.dailyTargetId, names.dailyStatementId, JSON.stringify(DAILY_INPUT));
+    this.secret = marginCallSecret(name, args, this);
+    const parts = scheduledFunction(name, marginCallFunction(args, this.secret.arn), this);
+    this.function = parts.function;
+    this.role = parts.role;
+    this.securityGroup = parts.securityGroup;
+    this.logGroup = parts.logGroup;
+    this.failureQueue = parts.failureQueue;
+    [this.scheduleRule, this.dailyRule] = parts.rules;
 
     this.functionName = this.function.name;
     this.functionArn = this.function.arn;
@@ -484,9 +238,79 @@ export class MarginCall extends pulumi.ComponentResource {
   }
 }
 
-/** EventBridge's rate syntax: `rate(1 minute)` (singular, or EventBridge rejects it), `rate(15 minutes)`. */
-export function rateExpression(minutes: number): string {
-  return `rate(${plural(minutes, "minute")})`;
+/** `<name>-secret` (and `<name>-secret-value` when values are given): the RPC and subgraph URLs, read at run time. */
+export function marginCallSecret(
+  name: string,
+  args: Pick<MarginCallArgs, "names" | "secretsKmsKeyArn" | "secretValues" | "protect">,
+  parent: pulumi.Resource,
+): aws.secretsmanager.Secret {
+  return appSecret(
+    name,
+    {
+      secretName: args.names.secret,
+      description: `margin call: ${MARGIN_CALL_SECRET_KEYS.join(", ")} (read by the function at run time)`,
+      kmsKeyArn: args.secretsKmsKeyArn,
+      values: args.secretValues,
+      protect: args.protect,
+    },
+    parent,
+  );
+}
+
+/** The margin call as a scheduled function: its settings, its retries, its two schedules. */
+export function marginCallFunction(args: MarginCallArgs, secretArn: pulumi.Input<string>): ScheduledFunctionArgs {
+  return {
+    aws: args.aws,
+    network: args.network,
+    names: args.names,
+    description: "Checks futures margins; warns and triggers margin calls",
+    egressDescription: "RPC, subgraph, Secrets Manager and the notifications endpoint, over HTTPS",
+    securityGroupDescription: args.securityGroupDescription,
+    timeoutSeconds: args.timeoutSeconds,
+    memoryMb: args.memoryMb,
+    // With 1, two runs never overlap: a run that outlasts the interval delays the next instead of racing it.
+    reservedConcurrency: args.reservedConcurrency === undefined ? ONE_RUN_AT_A_TIME : args.reservedConcurrency,
+    environment: definedOnly(args.environment),
+    logLevel: args.logLevel,
+    logRetentionDays: args.logRetentionDays,
+    secretArn,
+    secretsKmsKeyArn: args.secretsKmsKeyArn,
+    placeholderHandler: PLACEHOLDER_HANDLER,
+    artifact: args.artifact,
+    runRetries: { maximumRetryAttempts: MAX_RETRY_ATTEMPTS, maximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS },
+    deliveryRetries: { maximumRetryAttempts: DELIVERY_RETRY_ATTEMPTS, maximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS },
+    schedules: marginCallSchedules(args),
+  };
+}
+
+/** The regular schedule (`<name>-schedule`) and the daily one with {@link DAILY_INPUT} (`<name>-daily`). */
+export function marginCallSchedules(
+  args: Pick<MarginCallArgs, "names" | "intervalMinutes" | "daily" | "schedulesEnabled">,
+): FunctionSchedule[] {
+  const { names, daily } = args;
+  // Stated either way: the provider keeps a rule's last state when the input is absent.
+  const state = (args.schedulesEnabled ?? true) ? "ENABLED" : "DISABLED";
+  return [
+    {
+      key: "schedule",
+      ruleName: names.scheduleRule,
+      description: `Every ${plural(args.intervalMinutes, "minute")}: check margins`,
+      expression: rateExpression(args.intervalMinutes),
+      state,
+      targetId: names.scheduleTargetId,
+      statementId: names.scheduleStatementId,
+    },
+    {
+      key: "daily",
+      ruleName: names.dailyRule,
+      description: `Daily at ${pad(daily.hour)}:${pad(daily.minute)} UTC: execute margin calls`,
+      expression: dailyExpression(daily.hour, daily.minute),
+      state,
+      targetId: names.dailyTargetId,
+      statementId: names.dailyStatementId,
+      input: JSON.stringify(DAILY_INPUT),
+    },
+  ];
 }
 
 /** EventBridge's six-field cron, every day at `hour:minute` UTC: `cron(30 0 * * ? *)`. */
@@ -495,102 +319,13 @@ export function dailyExpression(hour: number, minute: number): string {
 }
 
 /**
- * Reserved concurrency of a scheduled function: one run at a time. Lambda refuses it in an
- * account whose unreserved concurrency would drop below 100 (new accounts start at a limit of
- * 10); such an account needs a quota increase first.
+ * What the config's schema cannot check: LOG_LEVEL against the log level, HTTPS for the
+ * notifications URL (the security group opens 443 only), and nothing secret in the environment
+ * (the ranges of the timing and the memory are the schema's).
  */
-export const ONE_RUN_AT_A_TIME = 1;
-
-/**
- * The invoke permission of one EventBridge rule: this rule's ARN only. The rule's ARN names
- * this account, so no `sourceAccount` is needed; the live statements have none, and any
- * difference in a permission replaces it.
- */
-export function invokeFromRule(functionName: pulumi.Input<string>, ruleArn: pulumi.Input<string>) {
-  return {
-    action: "lambda:InvokeFunction",
-    function: functionName,
-    principal: "events.amazonaws.com",
-    sourceArn: ruleArn,
-  };
-}
-
-/** What a scheduled function's role statements name. */
-export interface PolicyRefs {
-  /** The function's log group (its streams are all it may write). */
-  readonly logGroup: string;
-  readonly secretArn: pulumi.Input<string>;
-  readonly queueArn: pulumi.Input<string>;
-  readonly vpcId: string;
-  readonly subnetIds: readonly string[];
-  readonly securityGroupId: string;
-}
-
-/**
- * The function's own rights: its secret (decrypted only through Secrets Manager),
- * its log streams, its failure queue, and its ENIs. The ENI statements replace the
- * AWS-managed AWSLambdaVPCAccessExecutionRole, whose single statement also grants
- * logs:CreateLogGroup/CreateLogStream/PutLogEvents on "*" (every log group of the
- * account) and which the policy pack cannot read. Its EC2 actions are the ones
- * Lambda's guide lists; creation is limited to this function's subnets and
- * security group, and only the two Describe calls (no resource ARN) stay on "*".
- */
-export function scheduledFunctionStatements(
-  args: { readonly aws: AwsContext; readonly secretsKmsKeyArn: pulumi.Input<string> },
-  refs: PolicyRefs,
-): Statement[] {
-  const ec2 = (resource: string) =>
-    `arn:${args.aws.partition}:ec2:${args.aws.region}:${args.aws.accountId}:${resource}`;
-  return [
-    { Sid: "ReadOwnSecretAtRunTime", Action: ["secretsmanager:GetSecretValue"], Resource: [refs.secretArn] },
-    {
-      Sid: "DecryptOwnSecretThroughSecretsManagerOnly",
-      Action: ["kms:Decrypt"],
-      Resource: [args.secretsKmsKeyArn],
-      Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.aws.region}.amazonaws.com` } },
-    },
-    {
-      Sid: "WriteOwnLogStreams",
-      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      Resource: [pulumi.interpolate`${logGroupArn(args.aws, refs.logGroup)}:log-stream:*`],
-    },
-    { Sid: "KeepFailedRunsInOwnQueue", Action: ["sqs:SendMessage"], Resource: [refs.queueArn] },
-    {
-      Sid: "CreateEnisOnlyInOwnSubnetsWithOwnSecurityGroup",
-      Action: ["ec2:CreateNetworkInterface"],
-      Resource: [
-        ec2("network-interface/*"),
-        ...refs.subnetIds.map((id) => ec2(`subnet/${id}`)),
-        ec2(`security-group/${refs.securityGroupId}`),
-      ],
-    },
-    {
-      // Lambda names an ENI only once it has made it: any ENI, but only in this function's VPC.
-      Sid: "ManageEnisLambdaCreatedInOwnVpc",
-      Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
-      Resource: [ec2("network-interface/*")],
-      Condition: { ArnEquals: { "ec2:Vpc": ec2(`vpc/${refs.vpcId}`) } },
-    },
-    {
-      Sid: "DescribeNetworkTakesNoResourceArn",
-      Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
-      Resource: "*",
-    },
-  ];
-}
-
 function validate(args: MarginCallArgs): void {
   const where = args.names.function;
-  const whole = (value: number, min: number, max: number) => Number.isInteger(value) && value >= min && value <= max;
   const problems: string[] = [];
-  if (!whole(args.intervalMinutes, 1, Number.MAX_SAFE_INTEGER))
-    problems.push(`intervalMinutes ${args.intervalMinutes} must be a whole number of minutes, at least 1`);
-  if (!whole(args.timeoutSeconds, 1, 900))
-    problems.push(`timeoutSeconds ${args.timeoutSeconds} must be a whole number from 1 to 900`);
-  if (!whole(args.memoryMb, 128, 10240))
-    problems.push(`memoryMb ${args.memoryMb} must be a whole number from 128 to 10240`);
-  if (!whole(args.daily.hour, 0, 23)) problems.push(`daily.hour ${args.daily.hour} must be 0 to 23`);
-  if (!whole(args.daily.minute, 0, 59)) problems.push(`daily.minute ${args.daily.minute} must be 0 to 59`);
   if (args.environment.LOG_LEVEL !== args.logLevel)
     problems.push(`environment.LOG_LEVEL (${args.environment.LOG_LEVEL}) and logLevel (${args.logLevel}) differ`);
   const url = args.environment.NOTIFICATIONS_SERVICE_URL;
@@ -621,10 +356,6 @@ function validate(args: MarginCallArgs): void {
 /** `{ KEY: undefined }` means "not set": Lambda takes strings only. */
 function definedOnly(environment: MarginCallEnvironment): Record<string, string> {
   return Object.fromEntries(Object.entries(environment).filter((e): e is [string, string] => e[1] !== undefined));
-}
-
-function plural(n: number, unit: string): string {
-  return `${n} ${n === 1 ? unit : `${unit}s`}`;
 }
 
 function pad(n: number): string {

@@ -1,60 +1,68 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { AwsContext, denyWithoutTls, policyDocument, resourcePolicyDocument, serviceTrust } from "../../lib/iam";
+import type { MarketMakerConfig } from "../../config/futures";
+import { AwsContext } from "../../lib/iam";
 import { isSecretLookingName, secretLookingValue } from "../../lib/secret-patterns";
-import { addSecurityGroupRules } from "../container-service";
 import {
-  FAILURE_RETENTION_SECONDS,
-  MAX_RETRY_ATTEMPTS,
+  FunctionArtifact,
+  FunctionNetwork,
+  FunctionSchedule,
   ONE_RUN_AT_A_TIME,
-  PIPELINE_OWNED_PROPERTIES,
-  invokeFromRule,
+  RetryLimits,
+  ScheduledFunctionArgs,
+  ScheduledFunctionNames,
   rateExpression,
-  scheduledFunctionStatements,
-} from "./margin-call";
+  scheduledFunction,
+} from "./scheduled-function";
 
-/** Physical names (the live function of February 2026), from `futuresNames(env).marketMakerLambda`. */
-export interface MarketMakerFunctionNames {
-  /** `market-maker-{env}`. */
-  readonly function: string;
-  /** `market-maker-lambda-role-{env}`. */
-  readonly role: string;
-  /** The role's inline policy: `market-maker-secrets-access`. */
-  readonly rolePolicy: string;
-  /** `market-maker-lambda-{env}`. */
-  readonly securityGroup: string;
-  /** `/aws/lambda/market-maker-{env}`: the name Lambda would pick, so the live group can be adopted. */
-  readonly logGroup: string;
+/**
+ * Physical names (the live function of February 2026), from `futuresNames(env).marketMakerLambda`:
+ * the function `market-maker-{env}`, its role `market-maker-lambda-role-{env}` with the inline policy
+ * `market-maker-secrets-access`, its security group `market-maker-lambda-{env}`, its log group
+ * `/aws/lambda/market-maker-{env}`, and its failure queue (new) `market-maker-failures-{env}`.
+ */
+export interface MarketMakerFunctionNames extends ScheduledFunctionNames {
   /** `market-maker-schedule-{env}`. */
   readonly scheduleRule: string;
   /** `market-maker-lambda`. */
   readonly scheduleTargetId: string;
   /** The rule's invoke statement: `AllowExecutionFromCloudWatch`. */
   readonly scheduleStatementId: string;
-  /** The queue that keeps failed runs (new): `market-maker-failures-{env}`. */
-  readonly failureQueue: string;
 }
 
 /** The code a new function gets when no artifact is configured: it fails every run, loudly. */
 export const MARKET_MAKER_PLACEHOLDER_HANDLER = path.join(__dirname, "market-maker-placeholder", "index.js");
 
-export interface MarketMakerFunctionArgs {
+/** Asynchronous retries of a failed run: none (a stale trading run is worse than the next fresh one). */
+export const MARKET_MAKER_RETRY_ATTEMPTS = 0;
+/** Reserved concurrency 0: Lambda throttles every invocation, so the function never runs. */
+export const NO_RUN = 0;
+/** EventBridge's retries of a failed delivery, within the event's age. */
+export const MARKET_MAKER_DELIVERY_RETRY_ATTEMPTS = 2;
+
+/** The config's settings of the function as they are (`futures.marketMaker.lambda`, documented and range-checked there). */
+type LambdaConfig = MarketMakerConfig["lambda"];
+
+/**
+ * The function's arguments. Its schedule, timeout and memory come from the config as they are
+ * (`futures.marketMaker.lambda`): `scheduleMinutes`, `timeoutSeconds` (at most the interval:
+ * a run ends before the next is due) and `memoryMb`; its logging from `futures.marketMaker`:
+ * `logLevel` (Lambda's own filter on the application's JSON log lines,
+ * `loggingConfig.applicationLogLevel`) and `logRetentionDays`.
+ */
+export interface MarketMakerFunctionArgs
+  extends
+    Pick<LambdaConfig, "scheduleMinutes" | "timeoutSeconds" | "memoryMb">,
+    Pick<MarketMakerConfig, "logLevel" | "logRetentionDays"> {
+  /** Account, region and partition for the ARNs in the role's policy. */
   readonly aws: AwsContext;
   /** The function's ENIs go into the private (middle) subnets, its security group into the VPC. */
-  readonly network: { readonly vpcId: pulumi.Input<string>; readonly privateSubnetIds: pulumi.Input<string[]> };
+  readonly network: FunctionNetwork;
+  /** Physical names: `futuresNames(env).marketMakerLambda`. */
   readonly names: MarketMakerFunctionNames;
-  /** Minutes between runs, at least 1: `rate(1 minute)`, `rate(5 minutes)`. */
-  readonly scheduleMinutes: number;
-  /** Lambda timeout, 1 to 900 s, at most the interval: a run ends before the next is due. */
-  readonly timeoutSeconds: number;
-  /** Lambda memory, 128 to 10240 MB. */
-  readonly memoryMb: number;
   /** The bot's plain settings (chain, contracts, trading parameters); the component adds `SECRETS_ARN` and refuses anything secret-looking. */
   readonly environment: Readonly<Record<string, string>>;
-  /** Lambda's own filter on the application's JSON log lines (`loggingConfig.applicationLogLevel`). */
-  readonly logLevel: "debug" | "info" | "warn" | "error";
-  readonly logRetentionDays: number;
   /** The secret with the wallet key, RPC and subgraph URLs; the function reads it at run time by ARN. */
   readonly secretArn: pulumi.Input<string>;
   /** The key that encrypts that secret: the role may decrypt with it only through Secrets Manager. */
@@ -64,9 +72,23 @@ export interface MarketMakerFunctionArgs {
    * group (`Security group for Market Maker Lambda`) needs its text.
    * @default "<function>: no inbound; HTTPS out"
    */
-  readonly securityGroupDescription?: string;
-  /** The function's first code: a zip in S3. Absent: a placeholder that fails every run. The pipeline owns the code afterwards. */
-  readonly artifact?: { readonly s3Bucket: string; readonly s3Key: string };
+  readonly securityGroupDescription?: LambdaConfig["securityGroupDescription"];
+  /**
+   * The function's first code: a zip in S3. The pipeline owns the code afterwards.
+   * @default a placeholder that fails every run ({@link MARKET_MAKER_PLACEHOLDER_HANDLER})
+   */
+  readonly artifact?: FunctionArtifact;
+  /**
+   * Nothing runs the function: for while its secret's value is still to be put in out of band
+   * (declared `pending`), when every run would fail reading it. No execution is reserved (0:
+   * Lambda throttles any invocation; an account still at the default limit of 10 accepts it),
+   * and the schedule's rule has no target and no invoke permission, so no throttled event fills
+   * the failure queue. Back to `false`, the reservation returns to 1 and the target and the
+   * permission are created. The rule's state is left alone: the provider ignores a state that
+   * goes from stated to absent, so a rule disabled while paused would stay disabled.
+   * @default false
+   */
+  readonly paused?: boolean;
 }
 
 /**
@@ -94,49 +116,13 @@ export class MarketMakerFunction extends pulumi.ComponentResource {
   constructor(name: string, args: MarketMakerFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:futures:MarketMakerFunction", name, {}, opts);
     validate(args);
-    const { names } = args;
-    const parent = { parent: this };
-
-    this.logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-logs`,
-      { name: names.logGroup, retentionInDays: args.logRetentionDays },
-      parent,
-    );
-    this.failureQueue = failureQueue(name, names.failureQueue, this);
-    this.securityGroup = outboundOnlySecurityGroup(name, args, this);
-    this.role = new aws.iam.Role(
-      `${name}-role`,
-      {
-        name: names.role,
-        description: `${names.function}: reads its own secret, writes its own logs, keeps failed runs, attaches to its VPC`,
-        assumeRolePolicy: serviceTrust("lambda.amazonaws.com", args.aws.accountId, "LambdaAssumesForThisAccountOnly"),
-        maxSessionDuration: 3600,
-      },
-      parent,
-    );
-    const policy = rolePolicy(name, args, this.role, this.securityGroup, this.failureQueue, this);
-    this.function = scheduledFunction(
-      name,
-      args,
-      this.role,
-      this.securityGroup,
-      this.logGroup,
-      [this.logGroup, policy],
-      this,
-    );
-
-    new aws.lambda.FunctionEventInvokeConfig(
-      `${name}-async`,
-      {
-        functionName: this.function.name,
-        // A run that fails is not retried: the next scheduled run trades on fresh prices.
-        maximumRetryAttempts: MARKET_MAKER_RETRY_ATTEMPTS,
-        maximumEventAgeInSeconds: Math.max(60, args.scheduleMinutes * 60),
-        destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
-      },
-      parent,
-    );
-    this.scheduleRule = schedule(name, args, this.function, this.failureQueue, this);
+    const parts = scheduledFunction(name, marketMakerFunction(args), this);
+    this.function = parts.function;
+    this.role = parts.role;
+    this.securityGroup = parts.securityGroup;
+    this.logGroup = parts.logGroup;
+    this.failureQueue = parts.failureQueue;
+    [this.scheduleRule] = parts.rules;
 
     this.functionName = this.function.name;
     this.functionArn = this.function.arn;
@@ -151,205 +137,70 @@ export class MarketMakerFunction extends pulumi.ComponentResource {
   }
 }
 
-/** Asynchronous retries of a failed run: none (a stale trading run is worse than the next fresh one). */
-export const MARKET_MAKER_RETRY_ATTEMPTS = 0;
-
-function failureQueue(name: string, queueName: string, parent: pulumi.Resource): aws.sqs.Queue {
-  // SSE-SQS: both writers (the function's role and EventBridge) send without a KMS grant.
-  return new aws.sqs.Queue(
-    `${name}-failures`,
-    { name: queueName, messageRetentionSeconds: FAILURE_RETENTION_SECONDS, sqsManagedSseEnabled: true },
-    { parent },
-  );
+/** The market maker as a scheduled function: its settings, its retries, its one schedule. */
+export function marketMakerFunction(args: MarketMakerFunctionArgs): ScheduledFunctionArgs {
+  return {
+    aws: args.aws,
+    network: args.network,
+    names: args.names,
+    description: "Automated market maker for futures trading",
+    egressDescription: "RPC, subgraphs and Secrets Manager, over HTTPS",
+    securityGroupDescription: args.securityGroupDescription,
+    timeoutSeconds: args.timeoutSeconds,
+    memoryMb: args.memoryMb,
+    // Two runs never trade with the same wallet at once; paused, none runs at all.
+    reservedConcurrency: args.paused ? NO_RUN : ONE_RUN_AT_A_TIME,
+    // The wallet key, RPC and subgraph URLs stay in the secret: the function reads it by ARN.
+    environment: args.environment,
+    logLevel: args.logLevel,
+    logRetentionDays: args.logRetentionDays,
+    secretArn: args.secretArn,
+    secretsKmsKeyArn: args.secretsKmsKeyArn,
+    placeholderHandler: MARKET_MAKER_PLACEHOLDER_HANDLER,
+    artifact: args.artifact,
+    // A run that fails is not retried: the next scheduled run trades on fresh prices.
+    runRetries: { ...oneInterval(args.scheduleMinutes), maximumRetryAttempts: MARKET_MAKER_RETRY_ATTEMPTS },
+    // An event older than one interval is dropped into the queue: the next run is already due.
+    deliveryRetries: {
+      ...oneInterval(args.scheduleMinutes),
+      maximumRetryAttempts: MARKET_MAKER_DELIVERY_RETRY_ATTEMPTS,
+    },
+    schedules: [marketMakerSchedule(args)],
+  };
 }
 
-function outboundOnlySecurityGroup(
-  name: string,
-  args: MarketMakerFunctionArgs,
-  parent: pulumi.Resource,
-): aws.ec2.SecurityGroup {
-  const { names } = args;
-  const group = new aws.ec2.SecurityGroup(
-    `${name}-sg`,
-    {
-      name: names.securityGroup,
-      description: args.securityGroupDescription ?? `${names.function}: no inbound; HTTPS out`,
-      vpcId: args.network.vpcId,
-      tags: { Name: names.securityGroup },
-    },
-    { parent },
-  );
-  addSecurityGroupRules(
-    `${name}-out`,
-    "egress",
-    group.id,
-    [
-      {
-        key: "https",
-        description: "RPC, subgraphs and Secrets Manager, over HTTPS",
-        protocol: "tcp",
-        fromPort: 443,
-        toPort: 443,
-        cidrBlocks: ["0.0.0.0/0"],
-      },
-    ],
-    parent,
-  );
-  return group;
+/** `<name>-schedule`: one market-making run every `scheduleMinutes` (a rule that invokes nothing while paused). */
+export function marketMakerSchedule(
+  args: Pick<MarketMakerFunctionArgs, "names" | "scheduleMinutes" | "paused">,
+): FunctionSchedule {
+  const minutes = args.scheduleMinutes;
+  return {
+    key: "schedule",
+    ruleName: args.names.scheduleRule,
+    description: `Every ${minutes === 1 ? "minute" : `${minutes} minutes`}: one market-making run`,
+    expression: rateExpression(minutes),
+    targetId: args.names.scheduleTargetId,
+    statementId: args.names.scheduleStatementId,
+    ...(args.paused ? { invokes: false } : {}),
+  };
 }
 
-function rolePolicy(
-  name: string,
-  args: MarketMakerFunctionArgs,
-  role: aws.iam.Role,
-  group: aws.ec2.SecurityGroup,
-  queue: aws.sqs.Queue,
-  parent: pulumi.Resource,
-): aws.iam.RolePolicy {
-  return new aws.iam.RolePolicy(
-    `${name}-policy`,
-    {
-      role: role.id,
-      name: args.names.rolePolicy,
-      policy: pulumi
-        .all([args.network.vpcId, args.network.privateSubnetIds, group.id])
-        .apply(([vpcId, subnetIds, securityGroupId]) =>
-          pulumi.output(
-            policyDocument(
-              scheduledFunctionStatements(args, {
-                logGroup: args.names.logGroup,
-                secretArn: args.secretArn,
-                queueArn: queue.arn,
-                vpcId,
-                subnetIds,
-                securityGroupId,
-              }),
-            ),
-          ),
-        ),
-    },
-    { parent },
-  );
+/** An event's useful age: one interval, and at least the minute EventBridge and Lambda require. */
+function oneInterval(minutes: number): Pick<RetryLimits, "maximumEventAgeInSeconds"> {
+  return { maximumEventAgeInSeconds: Math.max(60, minutes * 60) };
 }
 
-function scheduledFunction(
-  name: string,
-  args: MarketMakerFunctionArgs,
-  role: aws.iam.Role,
-  group: aws.ec2.SecurityGroup,
-  logGroup: aws.cloudwatch.LogGroup,
-  dependsOn: pulumi.Resource[],
-  parent: pulumi.Resource,
-): aws.lambda.Function {
-  const code = args.artifact
-    ? { s3Bucket: args.artifact.s3Bucket, s3Key: args.artifact.s3Key }
-    : {
-        code: new pulumi.asset.AssetArchive({
-          "index.js": new pulumi.asset.FileAsset(MARKET_MAKER_PLACEHOLDER_HANDLER),
-        }),
-      };
-  return new aws.lambda.Function(
-    `${name}-function`,
-    {
-      name: args.names.function,
-      description: "Automated market maker for futures trading",
-      runtime: "nodejs22.x",
-      handler: "index.handler",
-      architectures: ["x86_64"],
-      role: role.arn,
-      ...code,
-      timeout: args.timeoutSeconds,
-      memorySize: args.memoryMb,
-      // Two runs never trade with the same wallet at once.
-      reservedConcurrentExecutions: ONE_RUN_AT_A_TIME,
-      vpcConfig: { subnetIds: args.network.privateSubnetIds, securityGroupIds: [group.id] },
-      // The wallet key, RPC and subgraph URLs stay in the secret: the function reads it by ARN.
-      environment: { variables: { ...args.environment, SECRETS_ARN: args.secretArn } },
-      loggingConfig: {
-        logFormat: "JSON",
-        logGroup: logGroup.name,
-        applicationLogLevel: args.logLevel.toUpperCase(),
-        systemLogLevel: "WARN",
-      },
-    },
-    { parent, dependsOn, ignoreChanges: [...PIPELINE_OWNED_PROPERTIES] },
-  );
-}
-
-function schedule(
-  name: string,
-  args: MarketMakerFunctionArgs,
-  fn: aws.lambda.Function,
-  queue: aws.sqs.Queue,
-  parent: pulumi.Resource,
-): aws.cloudwatch.EventRule {
-  const { names } = args;
-  const opts = { parent };
-  const rule = new aws.cloudwatch.EventRule(
-    `${name}-schedule`,
-    {
-      name: names.scheduleRule,
-      description: `Every ${args.scheduleMinutes === 1 ? "minute" : `${args.scheduleMinutes} minutes`}: one market-making run`,
-      scheduleExpression: rateExpression(args.scheduleMinutes),
-    },
-    opts,
-  );
-  const queuePolicy = new aws.sqs.QueuePolicy(
-    `${name}-failures-policy`,
-    {
-      queueUrl: queue.url,
-      policy: resourcePolicyDocument([
-        denyWithoutTls("sqs", [queue.arn]),
-        {
-          Sid: "KeepEventsThisRuleCouldNotDeliver",
-          Principal: { Service: "events.amazonaws.com" },
-          Action: ["sqs:SendMessage"],
-          Resource: [queue.arn],
-          Condition: { ArnEquals: { "aws:SourceArn": [rule.arn] } },
-        },
-      ]),
-    },
-    opts,
-  );
-  new aws.cloudwatch.EventTarget(
-    `${name}-schedule-target`,
-    {
-      rule: rule.name,
-      targetId: names.scheduleTargetId,
-      arn: fn.arn,
-      // An event older than one interval is dropped into the queue: the next run is already due.
-      retryPolicy: {
-        maximumEventAgeInSeconds: Math.max(60, args.scheduleMinutes * 60),
-        maximumRetryAttempts: MAX_RETRY_ATTEMPTS,
-      },
-      deadLetterConfig: { arn: queue.arn },
-    },
-    { parent, dependsOn: [queuePolicy] },
-  );
-  // The statement id is fixed and a new rule ARN replaces the statement: Lambda refuses a second
-  // statement with the same id, so the old one goes first (nothing else refers to it).
-  new aws.lambda.Permission(
-    `${name}-schedule-invoke`,
-    { statementId: names.scheduleStatementId, ...invokeFromRule(fn.name, rule.arn) },
-    { ...opts, deleteBeforeReplace: true },
-  );
-  return rule;
-}
-
+/**
+ * What the config's schema cannot check: the timeout against the interval, and nothing secret in
+ * the environment (the ranges of the interval, the timeout and the memory are the schema's).
+ */
 function validate(args: MarketMakerFunctionArgs): void {
   const where = args.names.function;
-  const whole = (value: number, min: number, max: number) => Number.isInteger(value) && value >= min && value <= max;
   const problems: string[] = [];
-  if (!whole(args.scheduleMinutes, 1, 1440))
-    problems.push(`scheduleMinutes ${args.scheduleMinutes} must be a whole number from 1 to 1440`);
-  if (!whole(args.timeoutSeconds, 1, 900))
-    problems.push(`timeoutSeconds ${args.timeoutSeconds} must be a whole number from 1 to 900`);
-  else if (args.timeoutSeconds > args.scheduleMinutes * 60)
+  if (args.timeoutSeconds > args.scheduleMinutes * 60)
     problems.push(
       `timeoutSeconds ${args.timeoutSeconds} exceeds the ${args.scheduleMinutes}-minute interval: a run must end before the next is due`,
     );
-  if (!whole(args.memoryMb, 128, 10240))
-    problems.push(`memoryMb ${args.memoryMb} must be a whole number from 128 to 10240`);
   for (const [key, value] of Object.entries(args.environment)) {
     if (key === "SECRETS_ARN") problems.push("SECRETS_ARN is set by the component");
     else if (isSecretLookingName(key))

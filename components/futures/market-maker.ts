@@ -104,6 +104,8 @@ export interface MarketMakerLambdaArgs extends MarketMakerCommonArgs {
     readonly securityGroupDescription?: string;
     /** First code in S3; absent: a placeholder that fails every run. */
     readonly artifact?: { readonly s3Bucket: string; readonly s3Key: string };
+    /** Nothing runs the function (its secret's value is still pending out of band). @default false */
+    readonly paused?: boolean;
   };
 }
 
@@ -165,6 +167,7 @@ export class MarketMaker extends pulumi.ComponentResource {
             ? { securityGroupDescription: args.lambda.securityGroupDescription }
             : {}),
           ...(args.lambda.artifact ? { artifact: args.lambda.artifact } : {}),
+          ...(args.lambda.paused ? { paused: true } : {}),
         },
         { parent: this },
       );
