@@ -43,21 +43,15 @@ function repositoryRoot(): string {
   return dir;
 }
 
-const cache = new Map<string, string>();
-
 /**
- * The bundle's code for `entry` (a path relative to the repository's root,
- * e.g. `lambdas/deploy-invoker/index.ts`, or absolute). Built once per
- * process and options; a build error throws with esbuild's messages.
+ * Builds the bundle's code for `entry` (a path relative to the repository's
+ * root, e.g. `lambdas/deploy-invoker/index.ts`, or absolute), every time it is
+ * called; a build error throws with esbuild's messages.
  */
-export function bundleLambdaCode(entry: string, options: BundleOptions = {}): string {
+export function buildLambdaCode(entry: string, options: BundleOptions = {}): string {
   const root = repositoryRoot();
   const entryPath = path.resolve(root, entry);
   if (!fs.existsSync(entryPath)) throw new Error(`bundleLambda: entry ${entry} does not exist (${entryPath})`);
-  const external = [...(options.external ?? [])].sort();
-  const key = JSON.stringify([entryPath, external, options.minify ?? false]);
-  const cached = cache.get(key);
-  if (cached !== undefined) return cached;
   const result = buildSync({
     absWorkingDir: root,
     entryPoints: [path.relative(root, entryPath)],
@@ -65,7 +59,7 @@ export function bundleLambdaCode(entry: string, options: BundleOptions = {}): st
     platform: "node",
     target: ESBUILD_TARGET,
     format: "cjs",
-    external,
+    external: [...(options.external ?? [])].sort(),
     minify: options.minify ?? false,
     sourcemap: false,
     legalComments: "none",
@@ -77,9 +71,21 @@ export function bundleLambdaCode(entry: string, options: BundleOptions = {}): st
   if (result.errors.length > 0 || result.outputFiles.length !== 1) {
     throw new Error(`bundleLambda: ${entry}: ${result.errors.map((e) => e.text).join("; ") || "no single output"}`);
   }
-  const code = result.outputFiles[0].text;
-  cache.set(key, code);
-  return code;
+  return result.outputFiles[0].text;
+}
+
+const cache = new Map<string, string>();
+
+/** {@link buildLambdaCode}, built once per process, entry and options (each stack's plan asks again). */
+export function bundleLambdaCode(entry: string, options: BundleOptions = {}): string {
+  const key = JSON.stringify([
+    path.resolve(repositoryRoot(), entry),
+    [...(options.external ?? [])].sort(),
+    options.minify ?? false,
+  ]);
+  const cached = cache.get(key) ?? buildLambdaCode(entry, options);
+  cache.set(key, cached);
+  return cached;
 }
 
 /** The archive of {@link bundleLambdaCode}: `index.js` only. */

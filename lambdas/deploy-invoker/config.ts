@@ -113,9 +113,9 @@ function parseAllowlist(json: string, env: EnvironmentName): AllowlistEntry[] {
   const apps = new Set<string>();
   parsed.data.forEach((entry, i) => {
     if (entry.environment !== env) {
-      fail(`${name}[${i}].environment: ${entry.environment}, but ${INVOKER_VARIABLES.environment} is ${env}`);
+      fail(`${name}.${i}.environment: ${entry.environment}, but ${INVOKER_VARIABLES.environment} is ${env}`);
     }
-    if (apps.has(entry.app)) fail(`${name}[${i}].app: ${entry.app} has more than one entry`);
+    if (apps.has(entry.app)) fail(`${name}.${i}.app: ${entry.app} has more than one entry`);
     apps.add(entry.app);
   });
   return parsed.data;
