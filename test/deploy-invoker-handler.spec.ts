@@ -287,6 +287,16 @@ describe("deploy invoker handler", () => {
       );
     });
 
+    it("a runner input the runner's schema refuses (checked before it is sent, and before the lease)", async () => {
+      const spaced = { ...ENTRY, target: { ...TARGET, imageRepository: "ghcr.io/lumerin protocol/proxy-router" } };
+      const handler = await invoker(environmentOf({ ALLOWLIST: JSON.stringify([spaced]) }));
+      assertDenied(
+        await handler(await request()),
+        /^the runner's input is invalid: input\.image: expected repository:tag or repository@sha256:digest/,
+      );
+      assertNothingLeased();
+    });
+
     it("a lease held by another request, naming that deploy", async () => {
       const other = "22222222-2222-4222-8222-222222222222";
       table.items.set(LEASE_PK, {
