@@ -316,6 +316,21 @@ describe("deploy invoker handler", () => {
   });
 
   describe("idempotency", () => {
+    it("two requests at once for one app: one takes the lease and starts, the other is denied", async () => {
+      const handler = await invoker();
+      const otherId = "44444444-4444-4444-8444-444444444444";
+      const [a, b] = await Promise.all([
+        handler(await request()),
+        handler(await request({ requestId: otherId, imageTag: "proxy-router-v1.6.0" })),
+      ]);
+      assert.deepEqual([a.decision, b.decision].sort(), ["denied", "started"]);
+      const loser = a.decision === "denied" ? a : b;
+      const winner = a.decision === "denied" ? b : a;
+      assert.match(loser.reason ?? "", new RegExp(`^deploy ${winner.requestId} of proxy-router in lmn is running`));
+      assert.equal(machine.executions.size, 1);
+      assert.equal(table.items.get(LEASE_PK)?.holder?.S, winner.requestId);
+    });
+
     it("the same requestId again (a new token) returns the running execution and starts nothing new", async () => {
       const handler = await invoker();
       const first = await handler(await request());
