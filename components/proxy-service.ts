@@ -245,59 +245,62 @@ export class ProxyService extends pulumi.ComponentResource {
       {
         aws: args.aws,
         cluster: args.cluster,
-        serviceName: names.service,
-        family: names.taskFamily,
-        containerName: names.container,
-        image: args.image,
-        cpu: cfg.cpu,
-        memory: cfg.memory,
-        desiredCount: args.desiredCount ?? cfg.desiredCount,
-        environment: proxyEnvironment(cfg, args.contracts),
-        secrets,
-        repositoryCredentialsSecretArn: args.repositoryCredentialsSecretArn,
-        portMappings: [
-          { containerPort: cfg.stratumPort, name: "stratum" },
-          { containerPort: cfg.webPort, name: "web" },
-        ],
-        healthCheck: cfg.healthCheck.enabled
-          ? {
-              command: [
-                "CMD-SHELL",
-                `wget -q -O /dev/null http://127.0.0.1:${cfg.webPort}${cfg.healthCheck.path} || exit 1`,
-              ],
-              intervalSeconds: cfg.healthCheck.intervalSeconds,
-              timeoutSeconds: cfg.healthCheck.timeoutSeconds,
-              retries: cfg.healthCheck.retries,
-              startPeriodSeconds: cfg.healthCheck.startPeriodSeconds,
-            }
-          : undefined,
-        ulimits: [{ name: "nofile", softLimit: cfg.ulimitNofile, hardLimit: cfg.ulimitNofile }],
-        logGroupName: names.logGroup,
-        logRetentionDays: cfg.logRetentionDays,
-        logStreamPrefix: `${name}-tsk`,
-        vpcId: args.network.vpcId,
-        subnetIds: args.network.privateSubnetIds,
-        securityGroupName: names.serviceSecurityGroup,
-        ingress,
+        names: {
+          service: names.service,
+          taskFamily: names.taskFamily,
+          container: names.container,
+          securityGroup: names.serviceSecurityGroup,
+          executionRole: names.executionRole,
+          taskRole: names.taskRole,
+          logGroup: names.logGroup,
+        },
+        network: { vpcId: args.network.vpcId, subnetIds: args.network.privateSubnetIds },
+        container: {
+          image: args.image,
+          cpu: cfg.cpu,
+          memory: cfg.memory,
+          environment: proxyEnvironment(cfg, args.contracts),
+          secrets,
+          repositoryCredentialsSecretArn: args.repositoryCredentialsSecretArn,
+          portMappings: [
+            { containerPort: cfg.stratumPort, name: "stratum" },
+            { containerPort: cfg.webPort, name: "web" },
+          ],
+          healthCheck: cfg.healthCheck.enabled
+            ? {
+                command: [
+                  "CMD-SHELL",
+                  `wget -q -O /dev/null http://127.0.0.1:${cfg.webPort}${cfg.healthCheck.path} || exit 1`,
+                ],
+                intervalSeconds: cfg.healthCheck.intervalSeconds,
+                timeoutSeconds: cfg.healthCheck.timeoutSeconds,
+                retries: cfg.healthCheck.retries,
+                startPeriodSeconds: cfg.healthCheck.startPeriodSeconds,
+              }
+            : undefined,
+          ulimits: [{ name: "nofile", softLimit: cfg.ulimitNofile, hardLimit: cfg.ulimitNofile }],
+        },
+        logging: { retentionDays: cfg.logRetentionDays, streamPrefix: `${name}-tsk` },
+        deployment: {
+          desiredCount: args.desiredCount ?? cfg.desiredCount,
+          healthCheckGracePeriodSeconds: 60,
+          ...(args.deploymentAlarmNames ? { alarmNames: args.deploymentAlarmNames } : {}),
+        },
+        ingress: Object.fromEntries(ingress.map(({ key, ...rule }) => [key, rule])),
         // A proxy forwards hashrate to whichever pool a contract names, on that pool's port.
-        egress: [
-          {
-            key: "any-tcp",
+        egress: {
+          "any-tcp": {
             description: "Pools, RPC and AWS APIs on any TCP port",
             protocol: "tcp",
             fromPort: 1,
             toPort: 65535,
             cidrBlocks: ["0.0.0.0/0"],
           },
-        ],
+        },
         loadBalancers: this.targetGroup
           ? [{ targetGroupArn: this.targetGroup.arn, containerPort: cfg.stratumPort }]
           : [],
-        healthCheckGracePeriodSeconds: 60,
         enableExecuteCommand: cfg.enableExecuteCommand,
-        ...(args.deploymentAlarmNames ? { deploymentAlarmNames: args.deploymentAlarmNames } : {}),
-        executionRoleName: names.executionRole,
-        taskRoleName: names.taskRole,
       },
       // A target group can only take targets once a listener attaches it to the load balancer.
       { parent: this, ...(listener ? { dependsOn: [listener] } : {}) },
