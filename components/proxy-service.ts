@@ -7,8 +7,8 @@ import { AwsContext } from "../lib/iam";
 import { ProxyServiceKind, ProxyServiceNames, defaultProxyHostLabel } from "../lib/naming";
 import type { ClusterRef } from "./cluster";
 import { policyExceptionTag } from "../policy/rules/model";
-import { ContainerSecret, ContainerService, SecurityGroupRule, addSecurityGroupRules } from "./container-service";
-import { appSecret, imageTagParameter } from "./service-parts";
+import { ContainerService, SecurityGroupRule, addSecurityGroupRules } from "./container-service";
+import { DeployedServiceRef, appService } from "./service-parts";
 import { type DnsTarget, zoneRecord } from "./dns-zone";
 
 export type { DnsTarget };
@@ -66,6 +66,8 @@ export class ProxyService extends pulumi.ComponentResource {
   readonly secret: aws.secretsmanager.Secret;
   readonly containerService: ContainerService;
   readonly imageTagParameter: aws.ssm.Parameter;
+  /** What the deploy role, the GitHub variables and the monitoring need. */
+  readonly ref: DeployedServiceRef;
   readonly loadBalancer?: aws.lb.LoadBalancer;
   readonly targetGroup?: aws.lb.TargetGroup;
   /** Public host name miners use, when the endpoint is enabled. */
@@ -75,23 +77,6 @@ export class ProxyService extends pulumi.ComponentResource {
     super("lumerin:proxy:ProxyService", name, {}, opts);
     const { config: cfg, names } = args;
     const parent = { parent: this };
-
-    this.secret = appSecret(
-      name,
-      {
-        secretName: names.secret,
-        description: `${name}: ${PROXY_SECRET_KEYS.map((k) => k.jsonKey).join(", ")} (read by ECS at task start only)`,
-        kmsKeyArn: args.secretsKmsKeyArn,
-        values: args.secretValues,
-        protect: args.protect,
-      },
-      this,
-    );
-    this.imageTagParameter = imageTagParameter(
-      name,
-      { parameterName: names.imageTagParameter, tag: args.imageTag, serviceName: names.service },
-      this,
-    );
 
     // ---------------------------------------------------------------- public endpoint (miners → stratum)
     const endpoint = cfg.publicEndpoint;
@@ -233,34 +218,26 @@ export class ProxyService extends pulumi.ComponentResource {
       });
     }
 
-    const secrets: ContainerSecret[] = PROXY_SECRET_KEYS.map((k) => ({
-      name: k.env,
-      secretArn: this.secret.arn,
-      jsonKey: k.jsonKey,
-      kmsKeyArn: args.secretsKmsKeyArn,
-    }));
-
-    this.containerService = new ContainerService(
-      `${name}-svc`,
+    const app = appService(
+      name,
       {
         aws: args.aws,
         cluster: args.cluster,
-        names: {
-          service: names.service,
-          taskFamily: names.taskFamily,
-          container: names.container,
-          securityGroup: names.serviceSecurityGroup,
-          executionRole: names.executionRole,
-          taskRole: names.taskRole,
-          logGroup: names.logGroup,
+        names: { ...names, securityGroup: names.serviceSecurityGroup },
+        secret: {
+          description: `${name}: ${PROXY_SECRET_KEYS.map((k) => k.jsonKey).join(", ")} (read by ECS at task start only)`,
+          kmsKeyArn: args.secretsKmsKeyArn,
+          ...(args.secretValues ? { values: args.secretValues } : {}),
+          protect: args.protect,
         },
+        imageTag: args.imageTag,
         network: { vpcId: args.network.vpcId, subnetIds: args.network.privateSubnetIds },
         container: {
           image: args.image,
           cpu: cfg.cpu,
           memory: cfg.memory,
           environment: proxyEnvironment(cfg, args.contracts),
-          secrets,
+          secrets: PROXY_SECRET_KEYS.map((k) => ({ name: k.env, jsonKey: k.jsonKey })),
           repositoryCredentialsSecretArn: args.repositoryCredentialsSecretArn,
           portMappings: [
             { containerPort: cfg.stratumPort, name: "stratum" },
@@ -301,10 +278,16 @@ export class ProxyService extends pulumi.ComponentResource {
           ? [{ targetGroupArn: this.targetGroup.arn, containerPort: cfg.stratumPort }]
           : [],
         enableExecuteCommand: cfg.enableExecuteCommand,
+        ...(this.hostName ? { hostName: this.hostName } : {}),
+        // A target group can only take targets once a listener attaches it to the load balancer.
+        ...(listener ? { dependsOn: [listener] } : {}),
       },
-      // A target group can only take targets once a listener attaches it to the load balancer.
-      { parent: this, ...(listener ? { dependsOn: [listener] } : {}) },
+      this,
     );
+    this.secret = app.secret;
+    this.imageTagParameter = app.imageTagParameter;
+    this.containerService = app.service;
+    this.ref = app.ref;
 
     if (nlbSecurityGroup) {
       addSecurityGroupRules(
