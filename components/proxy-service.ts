@@ -14,9 +14,13 @@ import { LoadBalancedEndpoint, loadBalancedEndpoint } from "./load-balanced-endp
 
 export type { DnsTarget };
 
+/** The VPC a proxy service runs in. */
 export interface NetworkRef {
+  /** The VPC of every security group and of the target group. */
   readonly vpcId: pulumi.Input<string>;
+  /** Subnets of the internet-facing NLB. */
   readonly publicSubnetIds: pulumi.Input<string[]>;
+  /** Subnets of the tasks (no public IP). */
   readonly privateSubnetIds: pulumi.Input<string[]>;
 }
 
@@ -76,14 +80,16 @@ export const PROXY_SECRET_KEYS: readonly { readonly env: string; readonly jsonKe
  * API stays private: no public DNS record points at task addresses (docs/estate.md#flaw-private-ips-public-dns).
  */
 export class ProxyService extends pulumi.ComponentResource {
+  /** `/{app}/{env}/config`: the wallet key, RPC and subgraph URLs. */
   readonly secret: aws.secretsmanager.Secret;
   readonly containerService: ContainerService;
+  /** `/{app}/{env}/image-tag`. */
   readonly imageTagParameter: aws.ssm.Parameter;
   /** What the deploy role, the GitHub variables and the monitoring need. */
   readonly ref: DeployedServiceRef;
-  /** The miners' endpoint, when enabled. */
-  readonly endpoint?: LoadBalancedEndpoint;
+  /** The miners' NLB, when the endpoint is enabled. */
   readonly loadBalancer?: aws.lb.LoadBalancer;
+  /** Its target group of the tasks, when the endpoint is enabled. */
   readonly targetGroup?: aws.lb.TargetGroup;
   /** Public host name miners use, when the endpoint is enabled. */
   readonly hostName?: string;
@@ -91,12 +97,12 @@ export class ProxyService extends pulumi.ComponentResource {
   constructor(name: string, args: ProxyServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:proxy:ProxyService", name, {}, opts);
     const nlbSecurityGroup = minersSecurityGroup(name, args, this);
-    this.endpoint = stratumEndpoint(name, args, nlbSecurityGroup, this);
-    this.loadBalancer = this.endpoint?.loadBalancer;
-    this.targetGroup = this.endpoint?.targetGroup;
-    this.hostName = this.endpoint?.hostName;
+    const endpoint = stratumEndpoint(name, args, nlbSecurityGroup, this);
+    this.loadBalancer = endpoint?.loadBalancer;
+    this.targetGroup = endpoint?.targetGroup;
+    this.hostName = endpoint?.hostName;
 
-    const app = appService(name, proxyAppServiceArgs(name, args, nlbSecurityGroup, this.endpoint), this);
+    const app = appService(name, proxyAppServiceArgs(name, args, nlbSecurityGroup, endpoint), this);
     this.secret = app.secret;
     this.imageTagParameter = app.imageTagParameter;
     this.containerService = app.service;
@@ -218,24 +224,24 @@ export function stratumEndpoint(
 /** What the tasks admit: stratum from the NLB (or, from an NLB without a security group, the miners), the API from operators. */
 export function proxyIngress(
   args: Pick<ProxyServiceArgs, "kind" | "config">,
-  nlbSecurityGroup: aws.ec2.SecurityGroup | undefined,
+  nlbSecurityGroupId: pulumi.Input<string> | undefined,
 ): SecurityGroupRules {
   const cfg = args.config;
   const endpoint = cfg.publicEndpoint;
   const stratum = { protocol: "tcp", fromPort: cfg.stratumPort, toPort: cfg.stratumPort } as const;
   return {
-    ...(nlbSecurityGroup
+    ...(nlbSecurityGroupId
       ? {
           "stratum-from-nlb": {
             description: "Stratum from the load balancer",
             ...stratum,
-            securityGroupId: nlbSecurityGroup.id,
+            securityGroupId: nlbSecurityGroupId,
           },
         }
       : {}),
     // An NLB without a security group passes the miners' own addresses (preserved client IP) to the tasks.
     // The tasks then admit the miners' addresses themselves: the adoption's visible policy exception.
-    ...(!nlbSecurityGroup && endpoint.enabled
+    ...(!nlbSecurityGroupId && endpoint.enabled
       ? {
           "stratum-from-miners": {
             description: "Stratum from miners through the load balancer (it has no security group)",
@@ -334,7 +340,7 @@ export function proxyAppServiceArgs(
       healthCheckGracePeriodSeconds: 60,
       ...(args.deploymentAlarmNames ? { alarmNames: args.deploymentAlarmNames } : {}),
     },
-    ingress: proxyIngress(args, nlbSecurityGroup),
+    ingress: proxyIngress(args, nlbSecurityGroup?.id),
     egress: ANY_TCP_OUT,
     loadBalancers: endpoint ? [{ targetGroupArn: endpoint.targetGroup.arn, containerPort: cfg.stratumPort }] : [],
     enableExecuteCommand: cfg.enableExecuteCommand,

@@ -82,15 +82,23 @@ export function imageTagParameter(
 
 /** What the deploy identity, the GitHub environments, the monitoring and the stack outputs need to know about one service. */
 export interface DeployedServiceRef {
+  /** The ECS service's name. */
   readonly serviceName: pulumi.Output<string>;
+  /** The ECS service's ARN (`arn:aws:ecs:<region>:<account>:service/<cluster>/<name>`). */
   readonly serviceArn: pulumi.Output<string>;
+  /** The task definition family a deploy registers revisions of. */
   readonly taskFamily: string;
   /** The container whose image a deploy replaces. */
   readonly containerName: string;
+  /** The role a deploy passes for the execution role. */
   readonly executionRoleArn: pulumi.Output<string>;
+  /** The role a deploy passes for the task role. */
   readonly taskRoleArn: pulumi.Output<string>;
+  /** The parameter a deploy writes the rolled-out tag to. */
   readonly imageTagParameterArn: pulumi.Output<string>;
+  /** Its name, `/{app}/{env}/image-tag`. */
   readonly imageTagParameterName: string;
+  /** The service's own secret. */
   readonly secretArn: pulumi.Output<string>;
   /** Where its containers log (the monitoring's metric filters read it). */
   readonly logGroupName: pulumi.Output<string>;

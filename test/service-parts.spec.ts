@@ -3,7 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AppService, AppServiceArgs, appService, containerSecrets } from "../components/service-parts";
 import { Plan, capture } from "../tools/harness";
-import { containers, doc, resource } from "./support/plan";
+import { NOTIFICATIONS_PORT, POSTGRES_PORT } from "../components/futures/notifications";
+import { futuresNames } from "../lib/naming";
+import { committedPlan, containers, doc, resource } from "./support/plan";
 
 const ACCOUNT = "111122223333";
 const REGION = "us-east-1";
@@ -162,5 +164,123 @@ describe("appService", () => {
         { name: "B", secretArn: "arn:own", jsonKey: "b", kmsKeyArn: "arn:key" },
       ],
     );
+  });
+
+  it("fits notifications exactly: its secret, image-tag parameter and service, as Notifications makes them in dev", async () => {
+    const dev = await committedPlan("dev");
+    const mine = (r: { name: string }) => /^futures-notifications-(secret|image-tag|svc)/.test(r.name);
+    const live = dev.resources.filter(mine);
+    const from = (type: string, name: string) => resource(dev, type, name).inputs;
+    const [c] = containers(resource(dev, "aws:ecs/taskDefinition:TaskDefinition", "futures-notifications-svc-task"));
+    const env = Object.fromEntries(c.environment.map((e) => [e.name, e.value]));
+    const dbSecretArn = c.secrets[0].valueFrom.replace(/:username::$/, "");
+    const service = from("aws:ecs/service:Service", "futures-notifications-svc-service");
+    const net = service.networkConfiguration as { subnets: string[] };
+    const key = String(from("aws:secretsmanager/secret:Secret", "futures-notifications-secret").kmsKeyId);
+    const names = futuresNames("dev").notifications;
+    const image = c.image;
+
+    // What notifications.ts passes, with the values of the resources around it taken from the dev plan.
+    const notificationsArgs: AppServiceArgs = {
+      aws: { accountId: "434960487817", region: REGION, partition: "aws" },
+      cluster: { arn: String(service.cluster), name: "c", execLogGroupArn: "unused", kmsKeyArn: "unused" },
+      names: { ...names, securityGroup: names.serviceSecurityGroup },
+      secret: {
+        description: "futures notifications: telegram_bot_token (read by ECS at task start only)",
+        kmsKeyArn: key,
+        protect: false,
+      },
+      imageTag: image.split(":")[1],
+      network: {
+        vpcId: String(from("aws:ec2/securityGroup:SecurityGroup", "futures-notifications-svc-sg").vpcId),
+        subnetIds: net.subnets,
+        securityGroupDescription: String(
+          from("aws:ec2/securityGroup:SecurityGroup", "futures-notifications-svc-sg").description,
+        ),
+      },
+      container: {
+        image,
+        cpu: 256,
+        memory: 512,
+        environment: {
+          PORT: String(NOTIFICATIONS_PORT),
+          LOG_LEVEL: "info",
+          PGHOST: pulumi.output(env.PGHOST),
+          PGPORT: String(POSTGRES_PORT),
+          PGDATABASE: "notifications",
+          PGSSLMODE: "require",
+        },
+        secrets: [
+          { name: "PGUSER", secretArn: dbSecretArn, jsonKey: "username", kmsKeyArn: key },
+          { name: "PGPASSWORD", secretArn: dbSecretArn, jsonKey: "password", kmsKeyArn: key },
+          { name: "TELEGRAM_BOT_TOKEN", jsonKey: "telegram_bot_token" },
+        ],
+        portMappings: [{ containerPort: NOTIFICATIONS_PORT, name: "http" }],
+      },
+      logging: { retentionDays: 30, streamPrefix: "futures-notifications-tsk" },
+      deployment: {
+        desiredCount: 1,
+        singleton: true,
+        healthCheckGracePeriodSeconds: 60,
+        alarmNames: (service.alarms as { alarmNames: string[] }).alarmNames,
+      },
+      ingress: {
+        "http-from-alb": {
+          description: "HTTP and health checks from the internal ALB",
+          protocol: "tcp",
+          fromPort: NOTIFICATIONS_PORT,
+          toPort: NOTIFICATIONS_PORT,
+          securityGroupId: String(
+            from(
+              "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+              "futures-notifications-svc-in-http-from-alb",
+            ).referencedSecurityGroupId,
+          ),
+        },
+      },
+      egress: {
+        https: {
+          description: "HTTPS to Telegram, the image registry and AWS APIs",
+          protocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          cidrBlocks: ["0.0.0.0/0"],
+        },
+        "postgres-to-db": {
+          description: "PostgreSQL to the notifications database",
+          protocol: "tcp",
+          fromPort: POSTGRES_PORT,
+          toPort: POSTGRES_PORT,
+          securityGroupId: String(
+            from(
+              "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+              "futures-notifications-svc-out-postgres-to-db",
+            ).referencedSecurityGroupId,
+          ),
+        },
+      },
+      loadBalancers: [
+        {
+          targetGroupArn: (service.loadBalancers as { targetGroupArn: string }[])[0].targetGroupArn,
+          containerPort: NOTIFICATIONS_PORT,
+        },
+      ],
+      enableExecuteCommand: false,
+    };
+    const made = await capture({
+      project: "lumerin-infra",
+      stack: "dev",
+      config: { "aws:region": REGION },
+      secretKeys: [],
+      accountId: "434960487817",
+      program: async () => {
+        appService("futures-notifications", notificationsArgs, new Holder("holder"));
+        return {};
+      },
+    });
+    const byName = (rs: readonly { name: string; type: string; inputs: unknown }[]) =>
+      Object.fromEntries(rs.map((r) => [`${r.type} ${r.name}`, r.inputs]));
+    assert.ok(live.length >= 12, `the dev plan has notifications' parts (${live.length})`);
+    assert.deepEqual(byName(made.resources.filter(mine)), byName(live));
   });
 });
