@@ -1,4 +1,7 @@
 import { strict as assert } from "node:assert";
+import { proxyIngress } from "../components/proxy-service";
+import { ProxyServiceSchema } from "../config/schema";
+import { policyExceptionTag } from "../policy/rules/model";
 import type { Plan } from "../tools/harness";
 import {
   containers,
@@ -287,6 +290,45 @@ describe("ProxyRouter", () => {
     ]);
     const svc = resource(noEndpoint, "aws:ecs/service:Service", "proxy-router-svc-service");
     assert.deepEqual(svc.inputs.loadBalancers, []);
+  });
+});
+
+describe("proxyIngress (the tasks' inbound rules, by id)", () => {
+  const cfg = (publicEndpoint: Record<string, unknown>, apiIngressCidrs: string[] = []) =>
+    ProxyServiceSchema.parse({ poolAddress: "//acct.worker:@btc.f2pool.com:1314", publicEndpoint, apiIngressCidrs });
+
+  it("behind an NLB with a security group: stratum from that group only, and the API from operators", () => {
+    const rules = proxyIngress({ kind: "router", config: cfg({}, ["172.18.0.0/19"]) }, "sg-nlb");
+    assert.deepEqual(Object.keys(rules), ["stratum-from-nlb", "api-from-operators"]);
+    assert.deepEqual(
+      [
+        rules["stratum-from-nlb"].securityGroupId,
+        rules["stratum-from-nlb"].fromPort,
+        rules["stratum-from-nlb"].cidrBlocks,
+      ],
+      ["sg-nlb", 3333, undefined],
+    );
+    assert.deepEqual(
+      [rules["api-from-operators"].fromPort, rules["api-from-operators"].cidrBlocks],
+      [8080, ["172.18.0.0/19"]],
+    );
+  });
+
+  it("behind an adopted NLB without one: stratum from the miners' CIDRs, tagged as the adoption's exception naming the key", () => {
+    const rules = proxyIngress(
+      { kind: "validator", config: cfg({ securityGroups: false, allowedCidrs: ["0.0.0.0/0"] }) },
+      undefined,
+    );
+    assert.deepEqual(Object.keys(rules), ["stratum-from-miners"]);
+    assert.deepEqual(rules["stratum-from-miners"].cidrBlocks, ["0.0.0.0/0"]);
+    assert.deepEqual(rules["stratum-from-miners"].tags, {
+      [policyExceptionTag("security-groups-not-open-to-the-world")]:
+        "proxyRouter.validator.publicEndpoint.securityGroups",
+    });
+  });
+
+  it("with the endpoint off: no stratum rule at all", () => {
+    assert.deepEqual(proxyIngress({ kind: "router", config: cfg({ enabled: false }) }, undefined), {});
   });
 });
 

@@ -3,10 +3,11 @@ import * as aws from "@pulumi/aws";
 import { AwsContext } from "../../lib/iam";
 import type { ClusterRef } from "../cluster";
 import { ContainerService } from "../container-service";
-import { DeployedServiceRef, appSecret, deployedServiceRef, imageTagParameter } from "../service-parts";
+import type { FuturesConfig, MarketMakerConfig } from "../../config/futures";
+import { AppSecretArgs, AppServiceArgs, DeployedServiceRef, appSecret, appService } from "../service-parts";
 import { MarketMakerFunction, MarketMakerFunctionNames } from "./market-maker-function";
 
-/** Physical names (docs/estate.md: the market maker as it last ran on ECS). */
+/** Physical names (docs/estate.md: the market maker as it last ran on ECS); `futuresNames(env).marketMaker`. */
 export interface MarketMakerNames {
   /** `svc-market-maker-{env}`. */
   readonly service: string;
@@ -22,28 +23,28 @@ export interface MarketMakerNames {
   readonly imageTagParameter: string;
   /** `market-maker-ecs-svc-{env}`. */
   readonly securityGroup: string;
+  /** The role ECS starts the task with. */
   readonly executionRole: string;
+  /** The bot's own role (it needs no AWS API; ECS Exec when enabled). */
   readonly taskRole: string;
 }
 
-/** The bot's trading parameters, passed to it as environment (integers in the token's smallest unit). */
-export interface MarketMakerTrading {
-  readonly floatAmount: string;
-  readonly spreadAmount: string;
-  readonly gridLevels: number;
-  readonly activeQuotingAmountRatio: number;
-  readonly riskAversion: string;
-  readonly maxPosition: number;
-  readonly minEthBalance: string;
-  readonly minUsdcBalance: string;
-  readonly loopIntervalMs: number;
-}
+/** The bot's trading parameters (`futures.marketMaker`), passed to it as environment (integers in the token's smallest unit). */
+export type MarketMakerTrading = Pick<
+  MarketMakerConfig,
+  | "floatAmount"
+  | "spreadAmount"
+  | "gridLevels"
+  | "activeQuotingAmountRatio"
+  | "riskAversion"
+  | "maxPosition"
+  | "minEthBalance"
+  | "minUsdcBalance"
+  | "loopIntervalMs"
+>;
 
-export interface MarketMakerContracts {
-  readonly futures: string;
-  readonly hashrateOracle: string;
-  readonly multicall: string;
-}
+/** The contracts the bot reads and trades on (`futures.contracts`). */
+export type MarketMakerContracts = Pick<FuturesConfig["contracts"], "futures" | "hashrateOracle" | "multicall">;
 
 /** JSON keys of `market-maker-secrets-v3-{env}` and the variables the bot reads them into. */
 export const MARKET_MAKER_SECRET_KEYS = [
@@ -58,19 +59,27 @@ export type MarketMakerSecretKey = (typeof MARKET_MAKER_SECRET_KEYS)[number]["js
 
 /** What both runtimes take: where, what it trades, its secret. */
 interface MarketMakerCommonArgs {
+  /** The account and region. */
   readonly aws: AwsContext;
+  /** The VPC and the private subnets the bot runs in. */
   readonly network: { readonly vpcId: pulumi.Input<string>; readonly privateSubnetIds: pulumi.Input<string[]> };
   /** The secret's name (`names.secret`) serves both runtimes; the rest names the ECS service. */
   readonly names: MarketMakerNames;
-  readonly chainId: number;
+  /** `CHAIN_ID`, e.g. 421614 (Arbitrum Sepolia) or 42161 (Arbitrum One). */
+  readonly chainId: FuturesConfig["chainId"];
+  /** The contracts it reads and trades on. */
   readonly contracts: MarketMakerContracts;
+  /** Its trading parameters. */
   readonly trading: MarketMakerTrading;
-  readonly logLevel: "debug" | "info" | "warn" | "error";
-  readonly logRetentionDays: number;
+  /** `LOG_LEVEL`. */
+  readonly logLevel: MarketMakerConfig["logLevel"];
+  /** Days CloudWatch Logs keeps its logs. */
+  readonly logRetentionDays: MarketMakerConfig["logRetentionDays"];
   /** Encrypts the secret; the execution role (or the function's role) may decrypt with it only through Secrets Manager. */
   readonly secretsKmsKeyArn: pulumi.Input<string>;
-  /** Values from `pulumi config set --secret`; absent when the secret is filled out of band. */
+  /** Values from `pulumi config set --secret`. @default none: the secret is filled out of band */
   readonly secretValues?: Readonly<Record<MarketMakerSecretKey, pulumi.Input<string>>>;
+  /** Production: the secret is `protect`ed with a 30-day recovery window. */
   readonly protect: boolean;
 }
 
@@ -78,31 +87,34 @@ interface MarketMakerCommonArgs {
 export interface MarketMakerEcsArgs extends MarketMakerCommonArgs {
   /** @default "ecs" */
   readonly runtime?: "ecs";
+  /** The futures cluster. */
   readonly cluster: ClusterRef;
-  /** Full image reference `repository:tag`, and the tag alone (recorded in SSM). */
+  /** Full image reference `repository:tag`, e.g. `ghcr.io/lumerin-protocol/market-maker:market-maker-v1.4.0-dev`. */
   readonly image: string;
+  /** The tag alone, recorded in SSM. */
   readonly imageTag: string;
-  readonly cpu: number;
-  readonly memory: number;
+  /** Fargate CPU units, e.g. 256. */
+  readonly cpu: MarketMakerConfig["cpu"];
+  /** Fargate memory (MiB), e.g. 512. */
+  readonly memory: MarketMakerConfig["memory"];
   /** 1 to trade, 0 to pause; never more (two bots would trade against each other). */
   readonly desiredCount: 0 | 1;
-  readonly enableExecuteCommand: boolean;
-  /** Alarms that roll a deployment back (the monitoring's, by name). */
+  /** Allow `aws ecs execute-command` into the task (sessions logged and encrypted by the cluster). */
+  readonly enableExecuteCommand: MarketMakerConfig["enableExecuteCommand"];
+  /** Alarms that roll a deployment back (the monitoring's, by name). @default none */
   readonly deploymentAlarmNames?: readonly string[];
 }
 
 /** The bot as the scheduled Lambda the live estate runs since February 2026. */
 export interface MarketMakerLambdaArgs extends MarketMakerCommonArgs {
   readonly runtime: "lambda";
-  readonly lambda: {
+  /** The function's names and settings (`futures.marketMaker.lambda`). */
+  readonly lambda: Pick<MarketMakerConfig["lambda"], "scheduleMinutes" | "timeoutSeconds" | "memoryMb"> & {
+    /** `futuresNames(env).marketMakerLambda`. */
     readonly names: MarketMakerFunctionNames;
-    /** Minutes between runs. */
-    readonly scheduleMinutes: number;
-    readonly timeoutSeconds: number;
-    readonly memoryMb: number;
     /** @default "<function>: no inbound; HTTPS out" */
     readonly securityGroupDescription?: string;
-    /** First code in S3; absent: a placeholder that fails every run. */
+    /** First code in S3. @default none: a placeholder that fails every run */
     readonly artifact?: { readonly s3Bucket: string; readonly s3Key: string };
     /** Nothing runs the function (its secret's value is still pending out of band). @default false */
     readonly paused?: boolean;
@@ -135,101 +147,93 @@ export class MarketMaker extends pulumi.ComponentResource {
 
   constructor(name: string, args: MarketMakerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:futures:MarketMaker", name, {}, opts);
-    const { names } = args;
-
-    this.secret = appSecret(
-      name,
-      {
-        secretName: names.secret,
-        description: `market maker: ${MARKET_MAKER_SECRET_KEYS.map((k) => k.jsonKey).join(", ")} (${args.runtime === "lambda" ? "read by the function at run time" : "read by ECS at task start only"})`,
-        kmsKeyArn: args.secretsKmsKeyArn,
-        values: args.secretValues,
-        protect: args.protect,
-      },
-      this,
-    );
     if (args.runtime === "lambda") {
-      this.function = new MarketMakerFunction(
-        `${name}-lambda`,
-        {
-          aws: args.aws,
-          network: args.network,
-          names: args.lambda.names,
-          scheduleMinutes: args.lambda.scheduleMinutes,
-          timeoutSeconds: args.lambda.timeoutSeconds,
-          memoryMb: args.lambda.memoryMb,
-          environment: marketMakerFunctionEnvironment(args),
-          logLevel: args.logLevel,
-          logRetentionDays: args.logRetentionDays,
-          secretArn: this.secret.arn,
-          secretsKmsKeyArn: args.secretsKmsKeyArn,
-          ...(args.lambda.securityGroupDescription
-            ? { securityGroupDescription: args.lambda.securityGroupDescription }
-            : {}),
-          ...(args.lambda.artifact ? { artifact: args.lambda.artifact } : {}),
-          ...(args.lambda.paused ? { paused: true } : {}),
-        },
-        { parent: this },
-      );
+      this.secret = appSecret(name, { secretName: args.names.secret, ...marketMakerSecret(args) }, this);
+      this.function = marketMakerFunction(name, args, this.secret.arn, this);
       this.registerOutputs({ secretArn: this.secret.arn, functionName: this.function.functionName });
       return;
     }
-    this.imageTagParameter = imageTagParameter(
-      name,
-      { parameterName: names.imageTagParameter, tag: args.imageTag, serviceName: names.service },
-      this,
-    );
-
-    this.containerService = new ContainerService(
-      `${name}-svc`,
-      {
-        aws: args.aws,
-        cluster: args.cluster,
-        serviceName: names.service,
-        family: names.taskFamily,
-        containerName: names.container,
-        image: args.image,
-        cpu: args.cpu,
-        memory: args.memory,
-        desiredCount: args.desiredCount,
-        singleton: true,
-        environment: marketMakerEnvironment(args),
-        secrets: MARKET_MAKER_SECRET_KEYS.map((k) => ({
-          name: k.env,
-          secretArn: this.secret.arn,
-          jsonKey: k.jsonKey,
-          kmsKeyArn: args.secretsKmsKeyArn,
-        })),
-        logGroupName: names.logGroup,
-        logRetentionDays: args.logRetentionDays,
-        logStreamPrefix: "market-maker-tsk",
-        vpcId: args.network.vpcId,
-        subnetIds: args.network.privateSubnetIds,
-        securityGroupName: names.securityGroup,
-        ingress: [],
-        // The ContainerService default: HTTPS anywhere, and nothing else.
-        enableExecuteCommand: args.enableExecuteCommand,
-        ...(args.deploymentAlarmNames ? { deploymentAlarmNames: args.deploymentAlarmNames } : {}),
-        executionRoleName: names.executionRole,
-        taskRoleName: names.taskRole,
-      },
-      { parent: this },
-    );
-
-    this.ref = deployedServiceRef(this.containerService, {
-      taskFamily: names.taskFamily,
-      containerName: names.container,
-      imageTagParameter: this.imageTagParameter,
-      imageTagParameterName: names.imageTagParameter,
-      secret: this.secret,
-    });
+    const app = appService(name, marketMakerServiceArgs(args), this);
+    this.secret = app.secret;
+    this.imageTagParameter = app.imageTagParameter;
+    this.containerService = app.service;
+    this.ref = app.ref;
     this.registerOutputs({
-      serviceArn: this.containerService.serviceArn,
-      serviceName: this.containerService.serviceName,
-      secretArn: this.secret.arn,
-      imageTagParameter: this.imageTagParameter.name,
+      serviceArn: app.service.serviceArn,
+      serviceName: app.service.serviceName,
+      secretArn: app.secret.arn,
+      imageTagParameter: app.imageTagParameter.name,
     });
   }
+}
+
+/** The secret both runtimes read, described by who reads it when. */
+export function marketMakerSecret(args: MarketMakerArgs): Omit<AppSecretArgs, "secretName"> {
+  const reader = args.runtime === "lambda" ? "read by the function at run time" : "read by ECS at task start only";
+  return {
+    description: `market maker: ${MARKET_MAKER_SECRET_KEYS.map((k) => k.jsonKey).join(", ")} (${reader})`,
+    kmsKeyArn: args.secretsKmsKeyArn,
+    ...(args.secretValues ? { values: args.secretValues } : {}),
+    protect: args.protect,
+  };
+}
+
+/** `<name>-lambda`: the scheduled function, reading the secret at run time. */
+function marketMakerFunction(
+  name: string,
+  args: MarketMakerLambdaArgs,
+  secretArn: pulumi.Input<string>,
+  parent: pulumi.Resource,
+): MarketMakerFunction {
+  const { lambda } = args;
+  return new MarketMakerFunction(
+    `${name}-lambda`,
+    {
+      aws: args.aws,
+      network: args.network,
+      names: lambda.names,
+      scheduleMinutes: lambda.scheduleMinutes,
+      timeoutSeconds: lambda.timeoutSeconds,
+      memoryMb: lambda.memoryMb,
+      environment: marketMakerFunctionEnvironment(args),
+      logLevel: args.logLevel,
+      logRetentionDays: args.logRetentionDays,
+      secretArn,
+      secretsKmsKeyArn: args.secretsKmsKeyArn,
+      ...(lambda.securityGroupDescription ? { securityGroupDescription: lambda.securityGroupDescription } : {}),
+      ...(lambda.artifact ? { artifact: lambda.artifact } : {}),
+      ...(lambda.paused ? { paused: true } : {}),
+    },
+    { parent },
+  );
+}
+
+/** The bot as a singleton service: no inbound, HTTPS out only (the ContainerService default), its secret by JSON key. */
+export function marketMakerServiceArgs(args: MarketMakerEcsArgs): AppServiceArgs {
+  const { names } = args;
+  return {
+    aws: args.aws,
+    cluster: args.cluster,
+    names,
+    secret: marketMakerSecret(args),
+    imageTag: args.imageTag,
+    network: { vpcId: args.network.vpcId, subnetIds: args.network.privateSubnetIds },
+    container: {
+      image: args.image,
+      cpu: args.cpu,
+      memory: args.memory,
+      environment: marketMakerEnvironment(args),
+      secrets: MARKET_MAKER_SECRET_KEYS.map((k) => ({ name: k.env, jsonKey: k.jsonKey })),
+    },
+    logging: { retentionDays: args.logRetentionDays, streamPrefix: "market-maker-tsk" },
+    deployment: {
+      desiredCount: args.desiredCount,
+      singleton: true,
+      ...(args.deploymentAlarmNames ? { alarmNames: args.deploymentAlarmNames } : {}),
+    },
+    ingress: {},
+    enableExecuteCommand: args.enableExecuteCommand,
+  };
 }
 
 /**

@@ -473,78 +473,85 @@ export class Notifications extends pulumi.ComponentResource {
       {
         aws: args.aws,
         cluster: args.cluster,
-        serviceName: names.service,
-        family: names.taskFamily,
-        containerName: names.container,
-        image: args.image,
-        cpu: args.cpu,
-        memory: args.memory,
-        // Only one Telegram bot may poll at a time.
-        desiredCount: this.desiredCount,
-        singleton: true,
-        // PGHOST is known only once RDS has created the instance. ContainerService types its
-        // environment as plain strings but serialises it with pulumi.jsonStringify, which resolves
-        // outputs (ContainerServiceArgs.environment should take pulumi.Input<string>).
-        environment: environment as Readonly<Record<string, string>>,
-        secrets: [
-          { name: "PGUSER", secretArn: this.databaseSecretArn, jsonKey: "username", kmsKeyArn: args.secretsKmsKeyArn },
-          {
-            name: "PGPASSWORD",
-            secretArn: this.databaseSecretArn,
-            jsonKey: "password",
-            kmsKeyArn: args.secretsKmsKeyArn,
-          },
-          {
-            name: "TELEGRAM_BOT_TOKEN",
-            secretArn: this.secret.arn,
-            jsonKey: "telegram_bot_token",
-            kmsKeyArn: args.secretsKmsKeyArn,
-          },
-        ],
-        portMappings: [{ containerPort: NOTIFICATIONS_PORT, name: "http" }],
-        logGroupName: names.logGroup,
-        logRetentionDays: args.logRetentionDays,
-        logStreamPrefix: "futures-notifications-tsk",
-        vpcId: args.network.vpcId,
-        subnetIds: args.network.privateSubnetIds,
-        securityGroupName: names.serviceSecurityGroup,
-        ...(args.securityGroupDescriptions?.service
-          ? { securityGroupDescription: args.securityGroupDescriptions.service }
-          : {}),
-        ingress: [
-          {
-            key: "http-from-alb",
+        names: {
+          service: names.service,
+          taskFamily: names.taskFamily,
+          container: names.container,
+          securityGroup: names.serviceSecurityGroup,
+          executionRole: names.executionRole,
+          taskRole: names.taskRole,
+          logGroup: names.logGroup,
+        },
+        network: {
+          vpcId: args.network.vpcId,
+          subnetIds: args.network.privateSubnetIds,
+          ...(args.securityGroupDescriptions?.service
+            ? { securityGroupDescription: args.securityGroupDescriptions.service }
+            : {}),
+        },
+        container: {
+          image: args.image,
+          cpu: args.cpu,
+          memory: args.memory,
+          // PGHOST is known only once RDS has created the instance: resolved into the task definition.
+          environment,
+          secrets: [
+            {
+              name: "PGUSER",
+              secretArn: this.databaseSecretArn,
+              jsonKey: "username",
+              kmsKeyArn: args.secretsKmsKeyArn,
+            },
+            {
+              name: "PGPASSWORD",
+              secretArn: this.databaseSecretArn,
+              jsonKey: "password",
+              kmsKeyArn: args.secretsKmsKeyArn,
+            },
+            {
+              name: "TELEGRAM_BOT_TOKEN",
+              secretArn: this.secret.arn,
+              jsonKey: "telegram_bot_token",
+              kmsKeyArn: args.secretsKmsKeyArn,
+            },
+          ],
+          portMappings: [{ containerPort: NOTIFICATIONS_PORT, name: "http" }],
+        },
+        logging: { retentionDays: args.logRetentionDays, streamPrefix: "futures-notifications-tsk" },
+        deployment: {
+          // Only one Telegram bot may poll at a time.
+          desiredCount: this.desiredCount,
+          singleton: true,
+          healthCheckGracePeriodSeconds: 60,
+          ...(args.deploymentAlarmNames ? { alarmNames: args.deploymentAlarmNames } : {}),
+        },
+        ingress: {
+          "http-from-alb": {
             description: "HTTP and health checks from the internal ALB",
             protocol: "tcp",
             fromPort: NOTIFICATIONS_PORT,
             toPort: NOTIFICATIONS_PORT,
             securityGroupId: this.albSecurityGroup.id,
           },
-        ],
-        egress: [
-          {
-            key: "https",
+        },
+        egress: {
+          https: {
             description: "HTTPS to Telegram, the image registry and AWS APIs",
             protocol: "tcp",
             fromPort: 443,
             toPort: 443,
             cidrBlocks: ["0.0.0.0/0"],
           },
-          {
-            key: "postgres-to-db",
+          "postgres-to-db": {
             description: "PostgreSQL to the notifications database",
             protocol: "tcp",
             fromPort: POSTGRES_PORT,
             toPort: POSTGRES_PORT,
             securityGroupId: this.databaseSecurityGroup.id,
           },
-        ],
+        },
         loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerPort: NOTIFICATIONS_PORT }],
-        healthCheckGracePeriodSeconds: 60,
         enableExecuteCommand: args.enableExecuteCommand,
-        ...(args.deploymentAlarmNames ? { deploymentAlarmNames: args.deploymentAlarmNames } : {}),
-        executionRoleName: names.executionRole,
-        taskRoleName: names.taskRole,
       },
       // A target group takes targets only once a listener attaches it to the load balancer.
       { parent: this, dependsOn: [this.listener] },
