@@ -12,12 +12,17 @@ export interface DnsValidatedCertificateArgs {
   readonly names: readonly { readonly key: string; readonly host: string }[];
   /** The zone the validation records go in (with its provider when in another account). */
   readonly dns: DnsTarget;
-  /** Where the certificate is issued: CloudFront needs us-east-1; absent, the stack's provider. */
+  /**
+   * Where the certificate is issued: CloudFront needs us-east-1.
+   * @default undefined (the parent's provider: the stack's region)
+   */
   readonly provider?: aws.Provider;
+  /** The component the certificate, its records and its validation belong to. */
   readonly parent: pulumi.Resource;
 }
 
 export interface DnsValidatedCertificate {
+  /** The certificate (its ARN is usable before issue: listeners and distributions take {@link validatedArn}). */
   readonly certificate: aws.acm.Certificate;
   /** The ARN once ACM has issued it: what listeners and distributions must use. */
   readonly validatedArn: pulumi.Output<string>;

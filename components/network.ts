@@ -4,8 +4,15 @@ import * as awsx from "@pulumi/awsx";
 import type { NetworkConfig } from "../config/schema";
 
 export interface NetworkArgs {
+  /**
+   * The stack's `network:` config: `mode: existing` with the VPC and subnets by id or Name
+   * tag, or `mode: create` with the CIDR block, zones and NAT gateways of a new VPC.
+   */
   readonly config: NetworkConfig;
-  /** Name tag of a created VPC. */
+  /**
+   * Name tag of a created VPC (unused with `mode: existing`).
+   * @example "lumerin-dev" // `appEnv("lumerin", env)`
+   */
   readonly vpcName: string;
 }
 

@@ -3,13 +3,21 @@ import * as aws from "@pulumi/aws";
 import { AwsContext, logGroupArn } from "../lib/iam";
 
 export interface PlatformKeyArgs {
-  /** `alias/...` name of the key. */
+  /**
+   * `alias/...` name of the key.
+   * @example "alias/lumerin-platform-dev" // `platformKeyAlias(env)`
+   */
   readonly alias: string;
+  /** The key's description. */
   readonly description: string;
+  /** Account, region and partition of the stack: the account administers the key, the region's CloudWatch Logs uses it. */
   readonly aws: AwsContext;
   /** Log groups CloudWatch Logs may encrypt with this key (exact names). */
   readonly logGroupNames: readonly string[];
-  /** Let CloudWatch alarms (of this account) publish to SNS topics encrypted with this key. */
+  /**
+   * Let CloudWatch alarms (of this account) publish to SNS topics encrypted with this key.
+   * @default false
+   */
   readonly alarmTopics?: boolean;
   /** Protect the key (and so everything encrypted with it) from deletion. */
   readonly protect: boolean;
