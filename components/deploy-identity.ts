@@ -491,7 +491,10 @@ export function previewStatements(ctx: AwsContext, infra: InfraCiRoles): Stateme
 export interface PreviewScope {
   /** The secrets whose values a refresh reads. */
   readonly secretArns: readonly pulumi.Input<string>[];
-  /** The key of those secrets, when there are any. */
+  /**
+   * The key of those secrets, when there are any.
+   * @default undefined (no secrets, or no key given for them)
+   */
   readonly secretKey?: pulumi.Input<string>;
   /** The objects it reads: the state's and the ones the stack uploads. */
   readonly objects: readonly pulumi.Input<string>[];

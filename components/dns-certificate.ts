@@ -9,7 +9,12 @@ import { DnsTarget, zoneRecord } from "./dns-zone";
 
 export interface DnsValidatedCertificateArgs {
   /** The names it covers, the first as the certificate's domain; each `key` is part of its record's logical name. */
-  readonly names: readonly { readonly key: string; readonly host: string }[];
+  readonly names: readonly {
+    /** Part of the validation record's logical name: `site`. */
+    readonly key: string;
+    /** The host name: `futures.dev.lumerin.io`. */
+    readonly host: string;
+  }[];
   /** The zone the validation records go in (with its provider when in another account). */
   readonly dns: DnsTarget;
   /**

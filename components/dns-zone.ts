@@ -44,7 +44,10 @@ export function zoneRecord(
   name: string,
   dns: DnsTarget,
   args: ZoneRecordArgs,
-  opts: { readonly parent: pulumi.Resource },
+  opts: {
+    /** The component the record belongs to. */
+    readonly parent: pulumi.Resource;
+  },
   label: string,
 ): aws.route53.Record | undefined {
   if (dns.zoneId === undefined) {

@@ -125,8 +125,11 @@ export class GitHubEnvironments extends pulumi.ComponentResource {
 
 /** What every GitHub resource of the component is registered with. */
 export interface GitHubChildOptions {
+  /** The component. */
   readonly parent: pulumi.Resource;
+  /** Its GitHub provider ({@link githubProvider}). */
   readonly provider: github.Provider;
+  /** Always: removing a resource from the program keeps it in GitHub. */
   readonly retainOnDelete: true;
 }
 

@@ -49,8 +49,11 @@ export class Network extends pulumi.ComponentResource {
 
 /** A VPC and its public and private subnets' ids. */
 export interface NetworkIds {
+  /** The VPC's id. */
   readonly vpcId: pulumi.Output<string>;
+  /** Subnets of the load balancers, in config order. */
   readonly publicSubnetIds: pulumi.Output<string[]>;
+  /** Subnets of the tasks, in config order. */
   readonly privateSubnetIds: pulumi.Output<string[]>;
 }
 

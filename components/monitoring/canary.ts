@@ -299,7 +299,12 @@ export function canaryRole(
   bucketArn: pulumi.Input<string>,
   codeKey: string,
   parent: pulumi.Resource,
-): { readonly role: aws.iam.Role; readonly policy: aws.iam.RolePolicy } {
+): {
+  /** The execution role. */
+  readonly role: aws.iam.Role;
+  /** Its inline policy. */
+  readonly policy: aws.iam.RolePolicy;
+} {
   const role = new aws.iam.Role(
     `${name}-role`,
     {
