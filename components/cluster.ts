@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import type { ClusterConfig } from "../config/schema";
 
 /** The cluster as config gives it (`cluster:`), with its names settled and its key. */
-export interface ClusterArgs extends Pick<ClusterConfig, "execLogRetentionDays" | "containerInsights"> {
+export interface ClusterArgs {
   /**
    * ECS cluster name.
    * @example "ecs-proxy-router-dev-use1" // `clusterNames(env, region).cluster`, the live name

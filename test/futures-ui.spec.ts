@@ -61,7 +61,7 @@ function args(
     bucketName: s.bucket,
     originAccessControlName: names.originAccessControl,
     webAclName: names.webAcl,
-    responseHeadersPolicyName: `${names.webAcl}-security-headers`,
+    responseHeadersPolicyName: names.responseHeadersPolicy,
     priceClass: "PriceClass_200",
     rateLimitPer5Minutes: 2000,
     protect: stack === "lmn",
