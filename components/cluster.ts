@@ -1,23 +1,36 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import type { ClusterConfig } from "../config/schema";
 
+/** The cluster as config gives it (`cluster:`), with its names settled and its key. */
 export interface ClusterArgs {
-  /** ECS cluster name (the live one is `ecs-proxy-router-{env}-use1`). */
+  /**
+   * ECS cluster name.
+   * @example "ecs-proxy-router-dev-use1" // `clusterNames(env, region).cluster`, the live name
+   */
   readonly name: string;
-  /** Log group that receives ECS Exec session transcripts. */
+  /**
+   * Log group that receives ECS Exec session transcripts.
+   * @example "bedrock-dev-proxy-router-ecs-exec" // `clusterNames(env, region).execLogGroup`
+   */
   readonly execLogGroupName: string;
-  readonly execLogRetentionDays: number;
-  /** `enabled` or `enhanced` Container Insights. */
-  readonly containerInsights: "enabled" | "enhanced";
-  /** KMS key that encrypts exec sessions and their log group. */
+  /** Days CloudWatch Logs keeps the ECS Exec session transcripts (config `cluster.execLogRetentionDays`). */
+  readonly execLogRetentionDays: ClusterConfig["execLogRetentionDays"];
+  /** Container Insights level, `enabled` or `enhanced` (config `cluster.containerInsights`). */
+  readonly containerInsights: ClusterConfig["containerInsights"];
+  /** KMS key that encrypts exec sessions and their log group (the platform key). */
   readonly kmsKeyArn: pulumi.Input<string>;
 }
 
 /** What a service needs to run in, and to let its exec sessions be logged. */
 export interface ClusterRef {
+  /** The cluster's ARN. */
   readonly arn: pulumi.Input<string>;
+  /** The cluster's name. */
   readonly name: pulumi.Input<string>;
+  /** The ECS Exec transcripts' log group (a task role that execs writes there). */
   readonly execLogGroupArn: pulumi.Input<string>;
+  /** The key exec sessions are encrypted with. */
   readonly kmsKeyArn: pulumi.Input<string>;
 }
 

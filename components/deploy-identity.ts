@@ -11,23 +11,32 @@ export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
 /** One ECS service a repository deploys, as the deploy role must know it. */
 export interface DeployableService {
+  /** The service's ARN: the role may update and describe it. */
   readonly serviceArn: pulumi.Input<string>;
-  /** Task definition family (revisions of it may be registered). */
+  /**
+   * Task definition family (revisions of it may be registered).
+   * @example "tsk-proxy-router"
+   */
   readonly taskFamily: string;
+  /** The task's execution role: the deploy may pass it to ECS tasks. */
   readonly executionRoleArn: pulumi.Input<string>;
+  /** The task's role: the deploy may pass it to ECS tasks. */
   readonly taskRoleArn: pulumi.Input<string>;
-  /** SSM parameter recording the deployed tag. */
+  /** ARN of the SSM parameter recording the deployed tag. */
   readonly imageTagParameterArn: pulumi.Input<string>;
 }
 
 /** A static site the repository publishes: sync to the bucket, then invalidate the distribution. */
 export interface DeployableSite {
+  /** The site's bucket: the role may list it and put and delete its objects. */
   readonly bucketArn: pulumi.Input<string>;
+  /** The site's CloudFront distribution: the role may create and read its invalidations. */
   readonly distributionArn: pulumi.Input<string>;
 }
 
 /** A Lambda function whose code the repository's pipeline uploads. */
 export interface DeployableFunction {
+  /** The function's ARN: the role may update its code and read it. */
   readonly functionArn: pulumi.Input<string>;
 }
 
@@ -38,7 +47,9 @@ export interface DeployableFunction {
  * repository or organisation that opts in), and a role trusts that form only.
  */
 export interface GitHubRepositoryIds {
+  /** The owner's id (`gh api orgs/<owner> --jq .id`). */
   readonly ownerId: number;
+  /** The repository's id (`gh api repos/<owner>/<repo> --jq .id`). */
   readonly repositoryId: number;
 }
 
@@ -47,16 +58,32 @@ export interface DeployRepository {
   readonly key: string;
   /** `owner/repo`, spelled exactly as GitHub spells it (the subject claim is compared case-sensitively). */
   readonly repository: string;
-  /** The repository's immutable ids; absent: the subject is `repo:<owner>/<repo>:...`. */
+  /**
+   * The repository's immutable ids.
+   * @default undefined (the subject is `repo:<owner>/<repo>:...`)
+   */
   readonly ids?: GitHubRepositoryIds;
+  /**
+   * The deploy role's name.
+   * @example "github-actions-futures-v3-dev" // `futuresNames(env).deployRole`
+   */
   readonly roleName: string;
-  /** Exact subjects trusted beyond the environment's own subject. */
+  /**
+   * Exact subjects trusted beyond the environment's own subject.
+   * @default [] (none)
+   */
   readonly extraSubjects?: readonly string[];
-  /** ECS services it deploys images to. */
+  /** ECS services it deploys images to (may be empty when it deploys sites or functions). */
   readonly services: readonly DeployableService[];
-  /** Static sites it publishes. */
+  /**
+   * Static sites it publishes.
+   * @default [] (none)
+   */
   readonly sites?: readonly DeployableSite[];
-  /** Lambda functions whose code it uploads. */
+  /**
+   * Lambda functions whose code it uploads.
+   * @default [] (none)
+   */
   readonly functions?: readonly DeployableFunction[];
 }
 
@@ -64,7 +91,10 @@ export interface DeployRepository {
 export interface PreviewRefreshReads {
   /** Secrets whose value the stack writes (a SecretVersion from `pulumi config set --secret`): their values are already in its state. */
   readonly secretArns: readonly pulumi.Input<string>[];
-  /** The key those secrets are encrypted with (Secrets Manager decrypts with it on the caller's behalf). */
+  /**
+   * The key those secrets are encrypted with (Secrets Manager decrypts with it on the caller's behalf).
+   * @default undefined (no decrypt through Secrets Manager is granted)
+   */
   readonly secretsKmsKeyArn?: pulumi.Input<string>;
   /** S3 objects the stack uploads (the canary's code), whose refresh reads them. */
   readonly objectArns: readonly pulumi.Input<string>[];
@@ -74,15 +104,35 @@ export interface PreviewRefreshReads {
 export interface InfraCiRoles {
   /** `owner/repo` of this repository, spelled exactly as GitHub spells it. */
   readonly repository: string;
-  /** Its immutable ids; absent: the subject is `repo:<owner>/<repo>:...`. */
+  /**
+   * Its immutable ids.
+   * @default undefined (the subject is `repo:<owner>/<repo>:...`)
+   */
   readonly ids?: GitHubRepositoryIds;
+  /**
+   * The read-only preview role's name.
+   * @example "lumerin-infra-preview-dev" // `infraPreviewRoleName(stack)`
+   */
   readonly previewRoleName: string;
+  /**
+   * The deploying role's name.
+   * @example "lumerin-infra-deployer-dev" // `infraDeployerRoleName(stack)`
+   */
   readonly deployerRoleName: string;
-  /** The stack's Pulumi state in the S3 backend; absent with Pulumi Cloud. */
+  /**
+   * The stack's Pulumi state in the S3 backend.
+   * @default undefined (Pulumi Cloud: no state grants)
+   */
   readonly state?: StateLocation;
-  /** The KMS key of the stack's secrets provider (`awskms://...`); the preview decrypts stack config with it, the deployer also encrypts. */
+  /**
+   * The KMS key of the stack's secrets provider (`awskms://...`); the preview decrypts stack config with it, the deployer also encrypts.
+   * @default undefined (no key grant; the preview may decrypt with no config key)
+   */
   readonly secretsProviderKeyArn?: string;
-  /** What a refresh reads beyond the state. @default nothing */
+  /**
+   * What a refresh reads beyond the state.
+   * @default { secretArns: [], objectArns: [] } (nothing)
+   */
   readonly refreshReads?: PreviewRefreshReads;
   /**
    * The branch whose scheduled drift check may use the preview role (GitHub runs
@@ -92,19 +142,29 @@ export interface InfraCiRoles {
   /**
    * The role in the account that hosts the stack's zone (`dns.assumeRoleArn`);
    * the deployer may assume it to write records, the preview only to read them.
+   * @default undefined (the zone is in the stack's own account: no role to assume)
    */
   readonly dnsRoleArn?: string;
 }
 
 export interface DeployIdentityArgs {
+  /** Account, region and partition of the ARNs the roles are granted. */
   readonly aws: AwsContext;
+  /** The stack's environment: its GitHub environment is the one the roles trust. */
   readonly env: Environment;
-  /** Reuse the account's provider; when absent the component creates it. */
+  /**
+   * The account's GitHub OIDC provider, to reuse (one per URL and account).
+   * @default undefined (the component creates it)
+   */
   readonly oidcProviderArn?: string;
+  /** The application repositories, one deploy role each. */
   readonly repositories: readonly DeployRepository[];
   /** Protect the provider (every deploy in the account depends on it). */
   readonly protect: boolean;
-  /** This repository's CI roles; absent: none are made. */
+  /**
+   * This repository's CI roles.
+   * @default undefined (none are made)
+   */
   readonly infra?: InfraCiRoles;
 }
 
@@ -122,55 +182,101 @@ export class DeployIdentity extends pulumi.ComponentResource {
 
   constructor(name: string, args: DeployIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:identity:DeployIdentity", name, {}, opts);
-
+    for (const repo of args.repositories) assertDeploysSomething(repo);
     this.oidcProviderArn = args.oidcProviderArn
       ? pulumi.output(args.oidcProviderArn)
-      : new aws.iam.OpenIdConnectProvider(
-          `${name}-github-oidc`,
-          {
-            url: GITHUB_OIDC_URL,
-            clientIdLists: ["sts.amazonaws.com"],
-            // AWS verifies GitHub's certificate through its own trusted CAs; no thumbprint to pin or rotate.
-          },
-          { parent: this, protect: args.protect },
-        ).arn;
+      : githubOidcProvider(name, args.protect, this).arn;
 
     const roles: Record<string, aws.iam.Role> = {};
     for (const repo of args.repositories) {
-      if (repo.services.length + (repo.sites?.length ?? 0) + (repo.functions?.length ?? 0) === 0) {
-        throw new Error(
-          `deploy role ${repo.roleName}: the repository ${repo.repository} deploys nothing (no service, site or function)`,
-        );
-      }
-      const role = new aws.iam.Role(
-        `${name}-${repo.key}-role`,
-        {
-          name: repo.roleName,
-          description: `GitHub Actions of ${repo.repository} (environment ${args.env.githubEnvironment}) deploy code to ${args.env.name}`,
-          assumeRolePolicy: githubTrust(this.oidcProviderArn, repo, args.env),
-          // A code deploy waits out ECS's bake time per service and writes the last tag at its end.
-          maxSessionDuration: IMAGE_DEPLOY_SESSION_SECONDS,
-        },
-        { parent: this },
-      );
-      new aws.iam.RolePolicy(
-        `${name}-${repo.key}-policy`,
-        { role: role.id, name: "code-deploy", policy: policyDocument(deployStatements(args.aws, repo)) },
-        { parent: this },
-      );
-      roles[repo.key] = role;
+      roles[repo.key] = deployRole(name, args, repo, this.oidcProviderArn, this);
     }
-
     if (args.infra) {
-      const { preview, deployer } = infraRoles(name, args.aws, args.env, this.oidcProviderArn, args.infra, this);
-      roles["infra-preview"] = preview;
-      roles["infra-deployer"] = deployer;
+      const ci = {
+        name,
+        ctx: args.aws,
+        env: args.env,
+        providerArn: this.oidcProviderArn,
+        infra: args.infra,
+        parent: this,
+      };
+      roles["infra-preview"] = infraPreviewRole(ci);
+      roles["infra-deployer"] = infraDeployerRole(ci);
     }
 
     this.roles = roles;
     this.roleArns = Object.fromEntries(Object.entries(roles).map(([k, r]) => [k, r.arn]));
     this.registerOutputs({ oidcProviderArn: this.oidcProviderArn, roleArns: this.roleArns });
   }
+}
+
+/** The inline policy names of the deploy identity's roles. */
+export const DEPLOY_POLICY_NAMES = {
+  codeDeploy: "code-deploy",
+  preview: "preview",
+  deployerState: "pulumi-state",
+  deployerZone: "zone-records",
+} as const;
+
+/** An error unless the repository deploys at least one service, site or function. */
+export function assertDeploysSomething(repo: DeployRepository): void {
+  if (repo.services.length + (repo.sites?.length ?? 0) + (repo.functions?.length ?? 0) === 0) {
+    throw new Error(
+      `deploy role ${repo.roleName}: the repository ${repo.repository} deploys nothing (no service, site or function)`,
+    );
+  }
+}
+
+/**
+ * `<name>-github-oidc`: the account's OIDC provider for GitHub Actions, audience
+ * `sts.amazonaws.com`. AWS verifies GitHub's certificate through its own trusted CAs;
+ * no thumbprint to pin or rotate.
+ */
+export function githubOidcProvider(
+  name: string,
+  protect: boolean,
+  parent: pulumi.Resource,
+): aws.iam.OpenIdConnectProvider {
+  return new aws.iam.OpenIdConnectProvider(
+    `${name}-github-oidc`,
+    { url: GITHUB_OIDC_URL, clientIdLists: ["sts.amazonaws.com"] },
+    { parent, protect },
+  );
+}
+
+/**
+ * `<name>-<key>-role`, trusted by the repository's GitHub environment of this stack
+ * only, and `<name>-<key>-policy`, its {@link deployStatements}.
+ */
+export function deployRole(
+  name: string,
+  args: Pick<DeployIdentityArgs, "aws" | "env">,
+  repo: DeployRepository,
+  providerArn: pulumi.Input<string>,
+  parent: pulumi.Resource,
+): aws.iam.Role {
+  assertDeploysSomething(repo);
+  const role = new aws.iam.Role(
+    `${name}-${repo.key}-role`,
+    {
+      name: repo.roleName,
+      description: `GitHub Actions of ${repo.repository} (environment ${args.env.githubEnvironment}) deploy code to ${args.env.name}`,
+      assumeRolePolicy: githubTrust(providerArn, repo, args.env),
+      // A code deploy waits out ECS's bake time per service and writes the last tag at its end.
+      maxSessionDuration: IMAGE_DEPLOY_SESSION_SECONDS,
+    },
+    { parent },
+  );
+  new aws.iam.RolePolicy(
+    `${name}-${repo.key}-policy`,
+    {
+      role: role.id,
+      name: DEPLOY_POLICY_NAMES.codeDeploy,
+      policy: policyDocument(deployStatements(args.aws, repo)),
+    },
+    { parent },
+  );
+  return role;
 }
 
 /**
@@ -235,23 +341,35 @@ export function deployerSubjects(infra: InfraCiRoles, env: Environment): string[
   return [`repo:${subjectRepository(infra.repository, infra.ids)}:environment:${env.githubEnvironment}`];
 }
 
+/** What both of this repository's CI roles are made from. */
+export interface InfraRoleContext {
+  /** The component's name, the prefix of the roles' logical names. */
+  readonly name: string;
+  /** Account, region and partition of the stack. */
+  readonly ctx: AwsContext;
+  /** The stack's environment (the deployer trusts its GitHub environment). */
+  readonly env: Environment;
+  /** The GitHub OIDC provider both roles trust. */
+  readonly providerArn: pulumi.Input<string>;
+  /** The roles' names, trust and grants. */
+  readonly infra: InfraCiRoles;
+  /** The component the roles belong to. */
+  readonly parent: pulumi.Resource;
+}
+
+function managedPolicyArn(ctx: AwsContext, policy: string): string {
+  return `arn:${ctx.partition}:iam::aws:policy/${policy}`;
+}
+
 /**
- * This repository's own CI, declared: after one administrator's `pulumi up`, CI runs
- * previews and deploys itself. The preview role reads (AWS ReadOnlyAccess) and may
- * decrypt only the stack's config key; explicit denies keep it from secret values,
- * other keys and other buckets' objects, because a pull request can run any code.
- * The deployer can do what `pulumi up` does (everything): the policy pack reports
- * it as the one allowed exception.
+ * After one administrator's `pulumi up`, CI runs previews and deploys itself. The
+ * preview role (`<name>-infra-preview-role`), trusted by pull requests and the drift
+ * check, reads (AWS ReadOnlyAccess, `<name>-infra-preview-read`) and may decrypt only
+ * the stack's config key; the explicit denies of {@link previewStatements}
+ * (`<name>-infra-preview-policy`) keep it from secret values, other keys and other
+ * buckets' objects, because a pull request can run any code.
  */
-function infraRoles(
-  name: string,
-  ctx: AwsContext,
-  env: Environment,
-  providerArn: pulumi.Input<string>,
-  infra: InfraCiRoles,
-  parent: pulumi.Resource,
-): { preview: aws.iam.Role; deployer: aws.iam.Role } {
-  const managed = (policy: string) => `arn:${ctx.partition}:iam::aws:policy/${policy}`;
+export function infraPreviewRole({ name, ctx, env, providerArn, infra, parent }: InfraRoleContext): aws.iam.Role {
   const preview = new aws.iam.Role(
     `${name}-infra-preview-role`,
     {
@@ -268,14 +386,25 @@ function infraRoles(
   );
   new aws.iam.RolePolicyAttachment(
     `${name}-infra-preview-read`,
-    { role: preview.name, policyArn: managed("ReadOnlyAccess") },
+    { role: preview.name, policyArn: managedPolicyArn(ctx, "ReadOnlyAccess") },
     { parent },
   );
   new aws.iam.RolePolicy(
     `${name}-infra-preview-policy`,
-    { role: preview.id, name: "preview", policy: policyDocument(previewStatements(ctx, infra)) },
+    { role: preview.id, name: DEPLOY_POLICY_NAMES.preview, policy: policyDocument(previewStatements(ctx, infra)) },
     { parent },
   );
+  return preview;
+}
+
+/**
+ * The deployer (`<name>-infra-deployer-role`), trusted by this repository's GitHub
+ * environment of the stack only, can do what `pulumi up` does (AdministratorAccess,
+ * `<name>-infra-deployer-admin`): the policy pack reports it as the one allowed
+ * exception. Its state and zone grants are stated besides ({@link deployerStateStatements},
+ * `<name>-infra-deployer-state`; `<name>-infra-deployer-dns`), so that they read in the plan.
+ */
+export function infraDeployerRole({ name, ctx, env, providerArn, infra, parent }: InfraRoleContext): aws.iam.Role {
   const deployer = new aws.iam.Role(
     `${name}-infra-deployer-role`,
     {
@@ -293,27 +422,17 @@ function infraRoles(
   );
   new aws.iam.RolePolicyAttachment(
     `${name}-infra-deployer-admin`,
-    { role: deployer.name, policyArn: managed("AdministratorAccess") },
+    { role: deployer.name, policyArn: managedPolicyArn(ctx, "AdministratorAccess") },
     { parent },
   );
   if (infra.state) {
-    // The state bucket is another account's: AdministratorAccess covers the identity side, but the
-    // grant is stated here so that it reads in the plan; the bucket's own policy bounds it to this stack.
-    const stateGrants: Statement[] = [
-      ...stateIdentityStatements(infra.state, "write"),
-      ...(infra.secretsProviderKeyArn
-        ? [
-            {
-              Sid: "EncryptAndDecryptStackSecrets",
-              Action: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
-              Resource: [infra.secretsProviderKeyArn],
-            },
-          ]
-        : []),
-    ];
     new aws.iam.RolePolicy(
       `${name}-infra-deployer-state`,
-      { role: deployer.id, name: "pulumi-state", policy: policyDocument(stateGrants) },
+      {
+        role: deployer.id,
+        name: DEPLOY_POLICY_NAMES.deployerState,
+        policy: policyDocument(deployerStateStatements(infra.state, infra.secretsProviderKeyArn)),
+      },
       { parent },
     );
   }
@@ -323,13 +442,33 @@ function infraRoles(
       `${name}-infra-deployer-dns`,
       {
         role: deployer.id,
-        name: "zone-records",
+        name: DEPLOY_POLICY_NAMES.deployerZone,
         policy: policyDocument(zoneRoleStatements(infra.dnsRoleArn, "write")),
       },
       { parent },
     );
   }
-  return { preview, deployer };
+  return deployer;
+}
+
+/**
+ * The deployer's grants on the stack's state and its secrets key. The state bucket is
+ * another account's: AdministratorAccess covers the identity side, but the grant is
+ * stated so that it reads in the plan; the bucket's own policy bounds it to this stack.
+ */
+export function deployerStateStatements(state: StateLocation, secretsProviderKeyArn?: string): Statement[] {
+  return [
+    ...stateIdentityStatements(state, "write"),
+    ...(secretsProviderKeyArn
+      ? [
+          {
+            Sid: "EncryptAndDecryptStackSecrets",
+            Action: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: [secretsProviderKeyArn],
+          },
+        ]
+      : []),
+  ];
 }
 
 /**
@@ -340,27 +479,63 @@ function infraRoles(
  * it from every other secret value, key and object: a pull request can run any code.
  */
 export function previewStatements(ctx: AwsContext, infra: InfraCiRoles): Statement[] {
+  const scope = previewScope(infra);
+  return [
+    ...previewAllowStatements(ctx, infra, scope),
+    ...previewDenyStatements(ctx, scope),
+    ...(infra.dnsRoleArn ? zoneRoleStatements(infra.dnsRoleArn, "read") : []),
+  ];
+}
+
+/** What the preview role may read and decrypt; everything else of the kind it is denied. */
+export interface PreviewScope {
+  /** The secrets whose values a refresh reads. */
+  readonly secretArns: readonly pulumi.Input<string>[];
+  /**
+   * The key of those secrets, when there are any.
+   * @default undefined (no secrets, or no key given for them)
+   */
+  readonly secretKey?: pulumi.Input<string>;
+  /** The objects it reads: the state's and the ones the stack uploads. */
+  readonly objects: readonly pulumi.Input<string>[];
+  /** The refresh's own objects (the stack's uploads). */
+  readonly refreshObjects: readonly pulumi.Input<string>[];
+  /** The keys it may decrypt with: the config key, the state bucket's key and the secrets' key. */
+  readonly keys: readonly pulumi.Input<string>[];
+}
+
+/** The preview role's {@link PreviewScope}, from its state, config key and refresh reads. */
+export function previewScope(infra: InfraCiRoles): PreviewScope {
   const reads = infra.refreshReads ?? { secretArns: [], objectArns: [] };
   const state = infra.state;
-  const stateObjects = state ? stateReadObjects(state) : [];
-  const objects = [...stateObjects, ...reads.objectArns];
   const secretKey = reads.secretArns.length > 0 ? reads.secretsKmsKeyArn : undefined;
-  const keys: pulumi.Input<string>[] = [
-    ...(infra.secretsProviderKeyArn ? [infra.secretsProviderKeyArn] : []),
-    ...(state?.bucketKeyArn ? [state.bucketKeyArn] : []),
-    ...(secretKey ? [secretKey] : []),
-  ];
+  return {
+    secretArns: reads.secretArns,
+    ...(secretKey ? { secretKey } : {}),
+    objects: [...(state ? stateReadObjects(state) : []), ...reads.objectArns],
+    refreshObjects: reads.objectArns,
+    keys: [
+      ...(infra.secretsProviderKeyArn ? [infra.secretsProviderKeyArn] : []),
+      ...(state?.bucketKeyArn ? [state.bucketKeyArn] : []),
+      ...(secretKey ? [secretKey] : []),
+    ],
+  };
+}
+
+/** The preview's reads: its state, its config key, and what a refresh reads (secret values through Secrets Manager only, uploaded objects). */
+function previewAllowStatements(ctx: AwsContext, infra: InfraCiRoles, scope: PreviewScope): Statement[] {
+  const { secretArns, secretKey, refreshObjects } = scope;
   return [
-    ...(state ? stateIdentityStatements(state, "read") : []),
+    ...(infra.state ? stateIdentityStatements(infra.state, "read") : []),
     ...(infra.secretsProviderKeyArn
       ? [{ Sid: "DecryptStackConfig", Action: ["kms:Decrypt"], Resource: [infra.secretsProviderKeyArn] }]
       : []),
-    ...(reads.secretArns.length > 0
+    ...(secretArns.length > 0
       ? [
           {
             Sid: "RefreshReadsSecretValuesItsStateAlreadyHolds",
             Action: ["secretsmanager:GetSecretValue"],
-            Resource: [...reads.secretArns],
+            Resource: [...secretArns],
           },
           ...(secretKey
             ? [
@@ -375,15 +550,22 @@ export function previewStatements(ctx: AwsContext, infra: InfraCiRoles): Stateme
             : []),
         ]
       : []),
-    ...(reads.objectArns.length > 0
-      ? [{ Sid: "RefreshReadsObjectsTheStackUploads", Action: ["s3:GetObject"], Resource: [...reads.objectArns] }]
+    ...(refreshObjects.length > 0
+      ? [{ Sid: "RefreshReadsObjectsTheStackUploads", Action: ["s3:GetObject"], Resource: [...refreshObjects] }]
       : []),
-    reads.secretArns.length > 0
+  ];
+}
+
+/** The explicit denies: no other secret value, no batch read, no other key, no direct decrypt with the secrets' key, no other object. */
+function previewDenyStatements(ctx: AwsContext, scope: PreviewScope): Statement[] {
+  const { secretArns, secretKey, objects, keys } = scope;
+  return [
+    secretArns.length > 0
       ? {
           Sid: "NeverReadOtherSecretValues",
           Effect: "Deny",
           Action: ["secretsmanager:GetSecretValue"],
-          NotResource: [...reads.secretArns],
+          NotResource: [...secretArns],
         }
       : { Sid: "NeverReadSecretValues", Effect: "Deny", Action: ["secretsmanager:GetSecretValue"], Resource: "*" },
     {
@@ -393,7 +575,7 @@ export function previewStatements(ctx: AwsContext, infra: InfraCiRoles): Stateme
       Resource: "*",
     },
     keys.length > 0
-      ? { Sid: "NeverDecryptWithOtherKeys", Effect: "Deny", Action: ["kms:Decrypt"], NotResource: keys }
+      ? { Sid: "NeverDecryptWithOtherKeys", Effect: "Deny", Action: ["kms:Decrypt"], NotResource: [...keys] }
       : { Sid: "NeverDecrypt", Effect: "Deny", Action: ["kms:Decrypt"], Resource: "*" },
     ...(secretKey
       ? [
@@ -408,9 +590,8 @@ export function previewStatements(ctx: AwsContext, infra: InfraCiRoles): Stateme
         ]
       : []),
     objects.length > 0
-      ? { Sid: "NeverReadOtherObjects", Effect: "Deny", Action: ["s3:GetObject"], NotResource: objects }
+      ? { Sid: "NeverReadOtherObjects", Effect: "Deny", Action: ["s3:GetObject"], NotResource: [...objects] }
       : { Sid: "NeverReadObjects", Effect: "Deny", Action: ["s3:GetObject"], Resource: "*" },
-    ...(infra.dnsRoleArn ? zoneRoleStatements(infra.dnsRoleArn, "read") : []),
   ];
 }
 

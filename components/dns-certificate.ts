@@ -9,15 +9,25 @@ import { DnsTarget, zoneRecord } from "./dns-zone";
 
 export interface DnsValidatedCertificateArgs {
   /** The names it covers, the first as the certificate's domain; each `key` is part of its record's logical name. */
-  readonly names: readonly { readonly key: string; readonly host: string }[];
+  readonly names: readonly {
+    /** Part of the validation record's logical name: `site`. */
+    readonly key: string;
+    /** The host name: `futures.dev.lumerin.io`. */
+    readonly host: string;
+  }[];
   /** The zone the validation records go in (with its provider when in another account). */
   readonly dns: DnsTarget;
-  /** Where the certificate is issued: CloudFront needs us-east-1; absent, the stack's provider. */
+  /**
+   * Where the certificate is issued: CloudFront needs us-east-1.
+   * @default undefined (the parent's provider: the stack's region)
+   */
   readonly provider?: aws.Provider;
+  /** The component the certificate, its records and its validation belong to. */
   readonly parent: pulumi.Resource;
 }
 
 export interface DnsValidatedCertificate {
+  /** The certificate (its ARN is usable before issue: listeners and distributions take {@link validatedArn}). */
   readonly certificate: aws.acm.Certificate;
   /** The ARN once ACM has issued it: what listeners and distributions must use. */
   readonly validatedArn: pulumi.Output<string>;

@@ -9,15 +9,26 @@ import * as aws from "@pulumi/aws";
 
 /** Where public DNS records go. */
 export interface DnsTarget {
-  /** The hosted zone's id; absent while the role into the zone's account is pending. */
+  /**
+   * The hosted zone's id.
+   * @default undefined (while the role into the zone's account is pending: then `withheld` is set)
+   */
   readonly zoneId?: pulumi.Input<string>;
+  /**
+   * The zone's name, without the trailing dot.
+   * @example "dev.lumerin.io"
+   */
   readonly zoneName: string;
-  /** Provider for the zone's account when it is not this stack's (lmn: titanio-prd). */
+  /**
+   * Provider for the zone's account when it is not this stack's (lmn: titanio-prd).
+   * @default undefined (the stack's default provider)
+   */
   readonly provider?: aws.Provider;
   /**
    * Set while the role into the zone's account is pending: records are not
    * registered (they would land in a zone the account does not have), and each
    * one withheld is listed here (`<name> <type>`) for the plan's blocker.
+   * @default undefined (the zone is reachable: every record is registered)
    */
   readonly withheld?: string[];
 }
@@ -33,7 +44,10 @@ export function zoneRecord(
   name: string,
   dns: DnsTarget,
   args: ZoneRecordArgs,
-  opts: { readonly parent: pulumi.Resource },
+  opts: {
+    /** The component the record belongs to. */
+    readonly parent: pulumi.Resource;
+  },
   label: string,
 ): aws.route53.Record | undefined {
   if (dns.zoneId === undefined) {

@@ -11,14 +11,21 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 
 export interface PrivateBucketArgs {
+  /** The bucket's name (global across S3). */
   readonly bucketName: string;
+  /** `protect` on the bucket (production). */
   readonly protect: boolean;
-  /** Empty the bucket when it is removed: only for contents that can be rebuilt or lost. */
+  /**
+   * Empty the bucket when it is removed: only for contents that can be rebuilt or lost.
+   * @default false
+   */
   readonly forceDestroy?: boolean;
+  /** The bucket's lifecycle rules (applied once versioning is on). */
   readonly lifecycleRules: aws.types.input.s3.BucketLifecycleConfigurationRule[];
 }
 
 export interface PrivateBucket {
+  /** The bucket itself. */
   readonly bucket: aws.s3.Bucket;
   /** A bucket policy waits for these, so nothing is ever public while it lands. */
   readonly lockedDown: readonly pulumi.Resource[];

@@ -3,6 +3,10 @@ import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { conditionsMatch } from "../lib/iam-conditions";
 import type { Plan } from "../tools/harness";
 import { committedPlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
+import { evaluateProgram } from "./support/policy";
+import { DeployIdentity, previewScope, previewStatements } from "../components/deploy-identity";
+import { environment } from "../config/environments";
+import { stateReadObjects } from "../lib/pulumi-state";
 
 const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;
 const GITHUB_ENV = { dev: "dev", stg: "stg", lmn: "main" } as const;
@@ -510,6 +514,118 @@ describe("DeployIdentity", () => {
         ["github-roles-no-iam-escalation", "advisory"],
         ["github-roles-read-no-secrets", "advisory"],
         ["iam-no-wildcard-actions", "advisory"],
+      ]);
+    });
+  });
+});
+
+describe("DeployIdentity's steps", () => {
+  const ctx = { accountId: ACCOUNTS.dev, region: "us-east-1", partition: "aws" };
+  const service = {
+    serviceArn: `arn:aws:ecs:us-east-1:${ACCOUNTS.dev}:service/c/svc-proxy-router-dev-use1`,
+    taskFamily: "tsk-proxy-router",
+    executionRoleArn: `arn:aws:iam::${ACCOUNTS.dev}:role/proxy-router-dev-execution`,
+    taskRoleArn: `arn:aws:iam::${ACCOUNTS.dev}:role/proxy-router-dev-task`,
+    imageTagParameterArn: `arn:aws:ssm:us-east-1:${ACCOUNTS.dev}:parameter/proxy-router/dev/image-tag`,
+  };
+  const repo = (key: string, deploys: boolean) => ({
+    key,
+    repository: `Lumerin-protocol/${key}`,
+    roleName: `github-actions-${key}-dev`,
+    services: deploys ? [service] : [],
+  });
+
+  it("refuses a repository that deploys nothing, naming its role and repository, before registering any resource (not even the OIDC provider or an earlier repository's role)", async () => {
+    let refused: unknown;
+    const { plan } = await evaluateProgram([], () => {
+      try {
+        new DeployIdentity("deploy", {
+          aws: ctx,
+          env: environment("dev"),
+          protect: false,
+          repositories: [repo("proxy-router", true), repo("futures-marketplace", false)],
+        });
+      } catch (err) {
+        refused = err;
+      }
+    });
+    assert.match(
+      String(refused),
+      /deploy role github-actions-futures-marketplace-dev: the repository Lumerin-protocol\/futures-marketplace deploys nothing \(no service, site or function\)/,
+    );
+    assert.deepEqual(
+      plan.resources.filter((r) => r.type.startsWith("aws:")).map((r) => r.name),
+      [],
+    );
+  });
+
+  describe("previewScope: what the preview role may read, the rest of each kind being denied", () => {
+    const base = {
+      repository: "Lumerin-protocol/lumerin-infra",
+      previewRoleName: "lumerin-infra-preview-dev",
+      deployerRoleName: "lumerin-infra-deployer-dev",
+      driftCheckBranch: "main",
+    };
+    const state = {
+      partition: "aws",
+      bucket: "state-bucket",
+      prefix: "pulumi/lumerin-infra",
+      project: "lumerin-infra",
+      stack: "dev",
+      bucketKeyArn: "arn:aws:kms:us-east-1:111122223333:key/state",
+    };
+    const configKey = "arn:aws:kms:us-east-1:111122223333:key/config";
+    const platformKey = "arn:aws:kms:us-east-1:111122223333:key/platform";
+
+    it("with nothing given: no key, no object, no secret", () => {
+      assert.deepEqual(previewScope(base), { secretArns: [], objects: [], refreshObjects: [], keys: [] });
+    });
+
+    it("decrypts with the config key, the state bucket's key, and the secrets' key only when there are secrets", () => {
+      const withoutSecrets = previewScope({
+        ...base,
+        state,
+        secretsProviderKeyArn: configKey,
+        refreshReads: { secretArns: [], secretsKmsKeyArn: platformKey, objectArns: ["arn:aws:s3:::b/code/x.zip"] },
+      });
+      assert.deepEqual(withoutSecrets.keys, [configKey, state.bucketKeyArn]);
+      assert.equal(withoutSecrets.secretKey, undefined);
+      assert.deepEqual(withoutSecrets.objects, [...stateReadObjects(state), "arn:aws:s3:::b/code/x.zip"]);
+      assert.deepEqual(withoutSecrets.refreshObjects, ["arn:aws:s3:::b/code/x.zip"]);
+
+      const withSecrets = previewScope({
+        ...base,
+        state,
+        secretsProviderKeyArn: configKey,
+        refreshReads: {
+          secretArns: ["arn:aws:secretsmanager:us-east-1:1:secret:s"],
+          secretsKmsKeyArn: platformKey,
+          objectArns: [],
+        },
+      });
+      assert.deepEqual(withSecrets.keys, [configKey, state.bucketKeyArn, platformKey]);
+      assert.equal(withSecrets.secretKey, platformKey);
+    });
+
+    it("previewStatements keeps allows, then denies, then the zone role's statements", () => {
+      const sids = previewStatements(ctx, {
+        ...base,
+        secretsProviderKeyArn: configKey,
+        dnsRoleArn: "arn:aws:iam::210987654321:role/lumerin-infra-dns-dev",
+        refreshReads: { secretArns: ["arn:s"], secretsKmsKeyArn: platformKey, objectArns: ["arn:o"] },
+      }).map((s) => s.Sid);
+      assert.deepEqual(sids, [
+        "DecryptStackConfig",
+        "RefreshReadsSecretValuesItsStateAlreadyHolds",
+        "DecryptThoseSecretsThroughSecretsManagerOnly",
+        "RefreshReadsObjectsTheStackUploads",
+        "NeverReadOtherSecretValues",
+        "NeverBatchReadSecretValues",
+        "NeverDecryptWithOtherKeys",
+        "NeverDecryptWithThePlatformKeyOutsideSecretsManager",
+        "NeverReadOtherObjects",
+        "AssumeTheZoneRoleToReadRecords",
+        "TagZoneSessionsAsReadOnly",
       ]);
     });
   });

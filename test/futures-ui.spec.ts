@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { validationOptionFor } from "../components/dns-certificate";
 import {
@@ -6,6 +7,7 @@ import {
   CLOUDFRONT_HOSTED_ZONE_ID,
   FuturesUi,
   FuturesUiArgs,
+  siteRecords,
 } from "../components/futures/ui";
 import { futuresNames } from "../lib/naming";
 import { RULES } from "../policy/rules";
@@ -61,7 +63,7 @@ function args(
     bucketName: s.bucket,
     originAccessControlName: names.originAccessControl,
     webAclName: names.webAcl,
-    responseHeadersPolicyName: `${names.webAcl}-security-headers`,
+    responseHeadersPolicyName: names.responseHeadersPolicy,
     priceClass: "PriceClass_200",
     rateLimitPer5Minutes: 2000,
     protect: stack === "lmn",
@@ -524,5 +526,54 @@ describe("FuturesUi", () => {
       evaluated.dev.advisory[0],
       /^stateful-resources-protected: Bucket futures-ui-bucket is not protected\b/,
     );
+  });
+});
+
+describe("FuturesUi's steps", () => {
+  const target = {
+    domainName: pulumi.output("d111.cloudfront.net"),
+    hostedZoneId: pulumi.output(CLOUDFRONT_HOSTED_ZONE_ID),
+  };
+  const hosts = { siteName: SITE.dev.site, bucketName: SITE.dev.bucket };
+
+  it("siteRecords: A and AAAA aliases of both names to the distribution, named <name>-<site|bucket>-<a|aaaa>, in the zone", async () => {
+    let returned = -1;
+    const { plan } = await evaluateProgram([], () => {
+      const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
+      const dns = { zoneId: SITE.dev.zoneId, zoneName: SITE.dev.zone };
+      returned = siteRecords("ui", { dns, ...hosts }, target, parent).length;
+    });
+    assert.equal(returned, 4);
+    const records = resourcesOfType(plan, T.record);
+    assert.deepEqual(
+      records.map((r) => [r.name, r.inputs.name, r.inputs.type, r.inputs.zoneId]),
+      [
+        ["ui-site-a", SITE.dev.site, "A", SITE.dev.zoneId],
+        ["ui-site-aaaa", SITE.dev.site, "AAAA", SITE.dev.zoneId],
+        ["ui-bucket-a", SITE.dev.bucket, "A", SITE.dev.zoneId],
+        ["ui-bucket-aaaa", SITE.dev.bucket, "AAAA", SITE.dev.zoneId],
+      ],
+    );
+    for (const r of records)
+      assert.deepEqual(r.inputs.aliases, [
+        { name: "d111.cloudfront.net", zoneId: CLOUDFRONT_HOSTED_ZONE_ID, evaluateTargetHealth: false },
+      ]);
+  });
+
+  it("siteRecords: while the zone's role is pending, registers none and lists each one withheld", async () => {
+    const withheld: string[] = [];
+    let returned = -1;
+    const { plan } = await evaluateProgram([], () => {
+      const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
+      returned = siteRecords("ui", { dns: { zoneName: SITE.dev.zone, withheld }, ...hosts }, target, parent).length;
+    });
+    assert.equal(returned, 0);
+    assert.deepEqual(resourcesOfType(plan, T.record), []);
+    assert.deepEqual(withheld, [
+      `${SITE.dev.site} A`,
+      `${SITE.dev.site} AAAA`,
+      `${SITE.dev.bucket} A`,
+      `${SITE.dev.bucket} AAAA`,
+    ]);
   });
 });

@@ -10,6 +10,9 @@ import {
   resourcesOfType,
 } from "./support/plan";
 import { ConfigError } from "../config/load";
+import { environment } from "../config/environments";
+import { GitHubEnvironments, repositoryOf, variableKey } from "../components/github-environments";
+import { evaluateProgram } from "./support/policy";
 
 const ENV = "lumerin-infra:github";
 const manage = (extra: Record<string, unknown> = {}) => ({
@@ -211,5 +214,49 @@ describe("GitHubEnvironments", () => {
         /holds a secret but is stored in plain text/,
       );
     });
+  });
+});
+
+describe("GitHubEnvironments' steps", () => {
+  const repo = (repository: string) => ({
+    key: repository.split("/")[1],
+    repository,
+    variables: { AWS_REGION: "us-east-1" },
+  });
+
+  it("refuses a repository of another owner, naming it and the owner, before registering anything in GitHub (not even the provider or an earlier repository's environment)", async () => {
+    let refused: unknown;
+    const { plan } = await evaluateProgram([], () => {
+      try {
+        new GitHubEnvironments("github", {
+          env: environment("dev"),
+          owner: "Lumerin-protocol",
+          repositories: [repo("Lumerin-protocol/proxy-router"), repo("someone-else/proxy-router-fork")],
+          productionReviewers: { users: [], teams: [] },
+          productionWaitTimerMinutes: 0,
+        });
+      } catch (err) {
+        refused = err;
+      }
+    });
+    assert.match(
+      String(refused),
+      /someone-else\/proxy-router-fork: GitHub environments are managed for Lumerin-protocol repositories only/,
+    );
+    assert.deepEqual(
+      plan.resources
+        .filter((r) => r.type.startsWith("github:") || r.type === "pulumi:providers:github")
+        .map((r) => r.name),
+      [],
+    );
+  });
+
+  it("repositoryOf: the name without its owner, the owner compared as GitHub does (case-insensitively)", () => {
+    assert.equal(repositoryOf({ repository: "lumerin-PROTOCOL/proxy-router" }, "Lumerin-protocol"), "proxy-router");
+    assert.throws(() => repositoryOf({ repository: "other/proxy-router" }, "Lumerin-protocol"), /other\/proxy-router/);
+  });
+
+  it("variableKey: a variable's part of a logical name, as the live URNs spell it", () => {
+    assert.equal(variableKey("AWS_PREVIEW_ROLE_ARN_DEV"), "aws-preview-role-arn-dev");
   });
 });

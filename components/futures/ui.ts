@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
 import type { DeployableSite } from "../deploy-identity";
-import { privateBucket } from "../private-bucket";
+import type { FuturesUiConfig } from "../../config/futures";
+import { PrivateBucket, privateBucket } from "../private-bucket";
 import { dnsValidatedCertificate } from "../dns-certificate";
 import { DnsTarget, zoneRecord } from "../dns-zone";
 
@@ -31,7 +32,8 @@ export const FUTURES_UI_WAF_RULES = [
   { priority: 3, name: "AWSManagedRulesKnownBadInputsRuleSet" },
 ] as const;
 
-export type CloudFrontPriceClass = "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
+/** CloudFront's price classes (the edge locations a distribution serves from), as config spells them. */
+export type CloudFrontPriceClass = FuturesUiConfig["priceClass"];
 
 export interface FuturesUiArgs {
   /** Account, region and partition of the stack (the default provider's). */
@@ -48,47 +50,87 @@ export interface FuturesUiArgs {
    * in another account (lmn: `lumerin.io` in titanio-prd).
    */
   readonly dns: DnsTarget;
-  /** The site's host name: `futures.dev.lumerin.io`; `futures.lumerin.io` in lmn. Must be inside `dns.zoneName`. */
+  /**
+   * The site's host name, inside `dns.zoneName`.
+   * @example "futures.dev.lumerin.io" // "futures.lumerin.io" in lmn
+   */
   readonly siteName: string;
   /**
    * The bucket's name, also the distribution's second alias, as the live estate
-   * has it (docs/estate.md): `s3futures.dev.lumerin.io`; `s3futures.lumerin.io`
-   * in lmn. Must be inside `dns.zoneName`.
+   * has it (docs/estate.md). Must be inside `dns.zoneName` and differ from `siteName`.
+   * @example "s3futures.dev.lumerin.io" // "s3futures.lumerin.io" in lmn
    */
   readonly bucketName: string;
-  /** Origin access control name, also the origin id: `titanio-<env>-s3futures` (docs/estate.md). */
-  readonly originAccessControlName: string;
-  /** WAFv2 web ACL name, also its CloudWatch metric name: `futures-ui-<env>`. */
-  readonly webAclName: string;
-  /** Response-headers policy name (unique per account): e.g. `futures-ui-<env>-security-headers`. */
-  readonly responseHeadersPolicyName: string;
-  /** Edge locations served. Default `PriceClass_200` (as today). */
-  readonly priceClass?: CloudFrontPriceClass;
-  /** WAF: requests one client IP may make in any 5 minutes before it is blocked. Example: 2000. */
-  readonly rateLimitPer5Minutes: number;
   /**
-   * Cache policy of the default behaviour. Default: the managed CachingOptimized
-   * ({@link CACHING_OPTIMIZED_POLICY_ID}); TTLs come from the policy, not from
+   * Origin access control name, also the distribution's origin id (docs/estate.md).
+   * @example "titanio-dev-s3futures" // `futuresNames(env).ui.originAccessControl`
+   */
+  readonly originAccessControlName: string;
+  /**
+   * WAFv2 web ACL name, also its CloudWatch metric name and the prefix of its rules' metric names:
+   * 1-128 of `[A-Za-z0-9_-]`.
+   * @example "futures-ui-dev" // `futuresNames(env).ui.webAcl`
+   */
+  readonly webAclName: string;
+  /**
+   * Response-headers policy name (unique per account).
+   * @example "futures-ui-dev-security-headers" // `futuresNames(env).ui.responseHeadersPolicy`
+   */
+  readonly responseHeadersPolicyName: string;
+  /**
+   * Edge locations served.
+   * @default "PriceClass_200"
+   */
+  readonly priceClass?: FuturesUiConfig["priceClass"];
+  /**
+   * WAF: requests one client IP may make in any 5 minutes before it is blocked; a whole
+   * number from 10 to 2,000,000,000 (WAF's range; config allows 100 and up).
+   * @example 2000
+   */
+  readonly rateLimitPer5Minutes: FuturesUiConfig["rateLimitPer5Minutes"];
+  /**
+   * Cache policy of the default behaviour. TTLs come from the policy, not from
    * legacy `forwardedValues`. The deploy invalidates after each sync, so the long
    * default TTL never serves a stale `index.html` beyond an invalidation.
+   * @default CACHING_OPTIMIZED_POLICY_ID (the managed CachingOptimized policy)
    */
   readonly cachePolicyId?: pulumi.Input<string>;
-  /** Seconds CloudFront caches the SPA's `/index.html` answer to an origin 403/404. Default 10. */
+  /**
+   * Seconds CloudFront caches the SPA's `/index.html` answer to an origin 403/404.
+   * @default 10
+   */
   readonly errorCachingMinTtl?: number;
-  /** Days a replaced or deleted object version is kept (rollback window) before S3 expires it. Default 30. */
+  /**
+   * Days a replaced or deleted object version is kept (rollback window) before S3 expires it.
+   * @default 30
+   */
   readonly noncurrentVersionDays?: number;
   /**
-   * CloudFront standard access logs, off when absent. The target bucket must
-   * allow ACLs (legacy CloudFront logging writes with the awslogsdelivery ACL).
-   * Example: `{ bucketDomainName: "titanio-dev-devops.s3.amazonaws.com", prefix: "s3futures.dev.lumerin.io/" }`.
+   * CloudFront standard access logs. The target bucket must allow ACLs (legacy
+   * CloudFront logging writes with the awslogsdelivery ACL).
+   * @default undefined (no access logs)
+   * @example { bucketDomainName: "titanio-dev-devops.s3.amazonaws.com", prefix: "s3futures.dev.lumerin.io/" }
    */
-  readonly accessLogs?: { readonly bucketDomainName: pulumi.Input<string>; readonly prefix: string };
+  readonly accessLogs?: {
+    /** The log bucket's domain name (`<bucket>.s3.amazonaws.com`). */
+    readonly bucketDomainName: pulumi.Input<string>;
+    /** Key prefix of the log files, ending in `/`. */
+    readonly prefix: string;
+  };
   /**
    * Production: `protect` on the bucket (the published site and its versions),
    * and the distribution is disabled rather than deleted if it is ever removed
    * from the program (its `retainOnDelete`, as the live Terraform sets).
    */
   readonly protect: boolean;
+}
+
+/** The two names the distribution answers for; each `key` is part of its records' logical names. */
+export function siteHosts(args: Pick<FuturesUiArgs, "siteName" | "bucketName">) {
+  return [
+    { key: "site", host: args.siteName },
+    { key: "bucket", host: args.bucketName },
+  ] as const;
 }
 
 /**
@@ -138,207 +180,32 @@ export class FuturesUi extends pulumi.ComponentResource {
   constructor(name: string, args: FuturesUiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lumerin:futures:FuturesUi", name, {}, opts);
     validate(args);
-    const parent = { parent: this };
-    const global = { parent: this, provider: args.globalProvider };
-
-    // ---------------------------------------------------------------- bucket
-    // SSE-S3, not a CMK: the objects are the public site's assets (no confidentiality
-    // to add), and OAC reads SSE-KMS objects only if the key policy also lets
-    // cloudfront.amazonaws.com decrypt; SSE-S3 needs no cross-service key grant.
-    const site = privateBucket(
-      name,
-      {
-        bucketName: args.bucketName,
-        protect: args.protect,
-        lifecycleRules: [
-          {
-            id: "expire-noncurrent-versions",
-            status: "Enabled",
-            filter: {},
-            // Every sync replaces the hashed bundles; old versions are the rollback window, not an archive.
-            noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 30 },
-            expiration: { expiredObjectDeleteMarker: true },
-            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
-          },
-        ],
-      },
-      this,
-    );
+    const site = siteBucket(name, args, this);
     this.bucket = site.bucket;
-    const bucketId = this.bucket.id;
-
-    // ---------------------------------------------------------------- certificate (us-east-1, DNS-validated)
-    const names = [
-      { key: "site", host: args.siteName },
-      { key: "bucket", host: args.bucketName },
-    ] as const;
     const issued = dnsValidatedCertificate(name, {
-      names,
+      names: siteHosts(args),
       dns: args.dns,
       provider: args.globalProvider,
       parent: this,
     });
     this.certificate = issued.certificate;
-
-    // ---------------------------------------------------------------- WAF (scope CLOUDFRONT lives in us-east-1)
-    const visibility = (metricName: string) => ({
-      cloudwatchMetricsEnabled: true,
-      sampledRequestsEnabled: true,
-      metricName,
-    });
-    const managed = (rule: (typeof FUTURES_UI_WAF_RULES)[number]) => ({
-      name: rule.name,
-      priority: rule.priority,
-      // "none": the group's own actions (block) apply; "count" would only observe.
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: "AWS", name: rule.name } },
-      visibilityConfig: visibility(`${args.webAclName}-${rule.name}`),
-    });
-    const [ipReputation, rateRule, common, knownBadInputs] = FUTURES_UI_WAF_RULES;
-    this.webAcl = new aws.wafv2.WebAcl(
-      `${name}-waf`,
+    this.webAcl = webAcl(name, args, this);
+    const originAccessControl = siteOriginAccessControl(name, args, this);
+    this.responseHeadersPolicy = securityHeadersPolicy(name, args, this);
+    this.distribution = distribution(
+      name,
+      args,
       {
-        name: args.webAclName,
-        description: `${args.siteName}: AWS managed rules and a per-IP rate limit`,
-        scope: "CLOUDFRONT",
-        defaultAction: { allow: {} },
-        rules: [
-          managed(ipReputation),
-          {
-            name: rateRule.name,
-            priority: rateRule.priority,
-            action: { block: {} },
-            statement: {
-              rateBasedStatement: {
-                aggregateKeyType: "IP",
-                limit: args.rateLimitPer5Minutes,
-                evaluationWindowSec: 300,
-              },
-            },
-            visibilityConfig: visibility(`${args.webAclName}-${rateRule.name}`),
-          },
-          managed(common),
-          managed(knownBadInputs),
-        ],
-        visibilityConfig: visibility(args.webAclName),
+        bucketRegionalDomainName: this.bucket.bucketRegionalDomainName,
+        originAccessControlId: originAccessControl.id,
+        webAclArn: this.webAcl.arn,
+        responseHeadersPolicyId: this.responseHeadersPolicy.id,
+        certificateArn: issued.validatedArn,
       },
-      global,
+      this,
     );
-
-    // ---------------------------------------------------------------- distribution
-    const originAccessControl = new aws.cloudfront.OriginAccessControl(
-      `${name}-oac`,
-      {
-        name: args.originAccessControlName,
-        description: `${args.siteName} reads ${args.bucketName}`,
-        originAccessControlOriginType: "s3",
-        signingBehavior: "always",
-        signingProtocol: "sigv4",
-      },
-      parent,
-    );
-    const year = 365 * 24 * 60 * 60;
-    this.responseHeadersPolicy = new aws.cloudfront.ResponseHeadersPolicy(
-      `${name}-security-headers`,
-      {
-        name: args.responseHeadersPolicyName,
-        comment: `${args.siteName}: HSTS, nosniff, frame DENY, referrer policy`,
-        // No Content-Security-Policy: the app's script, RPC, subgraph and wallet origins
-        // are the application's to list; a guessed CSP would break the trading UI.
-        securityHeadersConfig: {
-          strictTransportSecurity: {
-            accessControlMaxAgeSec: 2 * year,
-            includeSubdomains: true,
-            preload: true,
-            override: true,
-          },
-          contentTypeOptions: { override: true },
-          frameOptions: { frameOption: "DENY", override: true },
-          referrerPolicy: { referrerPolicy: "strict-origin-when-cross-origin", override: true },
-        },
-      },
-      parent,
-    );
-
-    const originId = args.originAccessControlName;
-    this.distribution = new aws.cloudfront.Distribution(
-      `${name}-distribution`,
-      {
-        enabled: true,
-        comment: `${args.siteName} (futures trading UI)`,
-        aliases: [args.siteName, args.bucketName],
-        defaultRootObject: "index.html",
-        httpVersion: "http2and3",
-        isIpv6Enabled: true,
-        priceClass: args.priceClass ?? "PriceClass_200",
-        webAclId: this.webAcl.arn,
-        origins: [
-          { originId, domainName: this.bucket.bucketRegionalDomainName, originAccessControlId: originAccessControl.id },
-        ],
-        defaultCacheBehavior: {
-          targetOriginId: originId,
-          viewerProtocolPolicy: "redirect-to-https",
-          allowedMethods: ["GET", "HEAD"],
-          cachedMethods: ["GET", "HEAD"],
-          compress: true,
-          cachePolicyId: args.cachePolicyId ?? CACHING_OPTIMIZED_POLICY_ID,
-          responseHeadersPolicyId: this.responseHeadersPolicy.id,
-        },
-        // SPA routing: a client-side route is no object in the bucket. Without
-        // s3:ListBucket, S3 answers a missing key with 403 (not 404): both serve the app.
-        customErrorResponses: [403, 404].map((errorCode) => ({
-          errorCode,
-          responseCode: 200,
-          responsePagePath: "/index.html",
-          errorCachingMinTtl: args.errorCachingMinTtl ?? 10,
-        })),
-        restrictions: { geoRestriction: { restrictionType: "none" } },
-        viewerCertificate: {
-          // The validation's ARN, so the distribution waits until ACM has issued it.
-          acmCertificateArn: issued.validatedArn,
-          sslSupportMethod: "sni-only",
-          minimumProtocolVersion: "TLSv1.2_2021",
-        },
-        ...(args.accessLogs
-          ? {
-              loggingConfig: {
-                bucket: args.accessLogs.bucketDomainName,
-                prefix: args.accessLogs.prefix,
-                includeCookies: false,
-              },
-            }
-          : {}),
-        retainOnDelete: args.protect,
-      },
-      parent,
-    );
-
-    // ---------------------------------------------------------------- bucket policy: this distribution only, TLS only
-    new aws.s3.BucketPolicy(
-      `${name}-bucket-policy`,
-      { bucket: bucketId, policy: bucketPolicy(this.bucket.arn, this.distribution.arn) },
-      // With BlockPublicPolicy on and ACLs off before the policy lands, nothing is ever public.
-      { ...parent, dependsOn: [...site.lockedDown] },
-    );
-
-    // ---------------------------------------------------------------- DNS: A and AAAA aliases for both names
-    const zoneIdOfTarget = this.distribution.hostedZoneId;
-    for (const { key, host } of names) {
-      for (const type of ["A", "AAAA"] as const) {
-        zoneRecord(
-          `${name}-${key}-${type.toLowerCase()}`,
-          args.dns,
-          {
-            name: host,
-            type,
-            // Route 53 refuses EvaluateTargetHealth=true for a CloudFront target (the live Terraform sets true).
-            aliases: [{ name: this.distribution.domainName, zoneId: zoneIdOfTarget, evaluateTargetHealth: false }],
-          },
-          parent,
-          `${host} ${type}`,
-        );
-      }
-    }
+    siteBucketPolicy(name, site, this.distribution.arn, this);
+    siteRecords(name, args, this.distribution, this);
 
     this.bucketName = this.bucket.bucket;
     this.bucketArn = this.bucket.arn;
@@ -365,6 +232,287 @@ export class FuturesUi extends pulumi.ComponentResource {
 }
 
 /**
+ * The site's private, versioned bucket (`<name>-bucket` and its settings), expiring
+ * replaced versions after the rollback window. SSE-S3, not a CMK: the objects are the
+ * public site's assets (no confidentiality to add), and OAC reads SSE-KMS objects only
+ * if the key policy also lets cloudfront.amazonaws.com decrypt; SSE-S3 needs no
+ * cross-service key grant.
+ */
+export function siteBucket(
+  name: string,
+  args: Pick<FuturesUiArgs, "bucketName" | "protect" | "noncurrentVersionDays">,
+  parent: pulumi.Resource,
+): PrivateBucket {
+  return privateBucket(
+    name,
+    {
+      bucketName: args.bucketName,
+      protect: args.protect,
+      lifecycleRules: [
+        {
+          id: "expire-noncurrent-versions",
+          status: "Enabled",
+          filter: {},
+          // Every sync replaces the hashed bundles; old versions are the rollback window, not an archive.
+          noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 30 },
+          expiration: { expiredObjectDeleteMarker: true },
+          abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+        },
+      ],
+    },
+    parent,
+  );
+}
+
+/** A web ACL rule's metrics and samples, under `metricName`. */
+function visibility(metricName: string) {
+  return { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName };
+}
+
+/** One AWS managed rule group, its own actions applying. */
+function managedRuleGroup(webAclName: string, rule: (typeof FUTURES_UI_WAF_RULES)[number]) {
+  return {
+    name: rule.name,
+    priority: rule.priority,
+    // "none": the group's own actions (block) apply; "count" would only observe.
+    overrideAction: { none: {} },
+    statement: { managedRuleGroupStatement: { vendorName: "AWS", name: rule.name } },
+    visibilityConfig: visibility(`${webAclName}-${rule.name}`),
+  };
+}
+
+/**
+ * `<name>-waf`: the CLOUDFRONT-scope web ACL (made in us-east-1 with `globalProvider`):
+ * the rules of {@link FUTURES_UI_WAF_RULES}, the rate rule blocking an IP over
+ * `rateLimitPer5Minutes`, everything else allowed.
+ */
+export function webAcl(
+  name: string,
+  args: Pick<FuturesUiArgs, "globalProvider" | "webAclName" | "siteName" | "rateLimitPer5Minutes">,
+  parent: pulumi.Resource,
+): aws.wafv2.WebAcl {
+  const [ipReputation, rateRule, common, knownBadInputs] = FUTURES_UI_WAF_RULES;
+  return new aws.wafv2.WebAcl(
+    `${name}-waf`,
+    {
+      name: args.webAclName,
+      description: `${args.siteName}: AWS managed rules and a per-IP rate limit`,
+      scope: "CLOUDFRONT",
+      defaultAction: { allow: {} },
+      rules: [
+        managedRuleGroup(args.webAclName, ipReputation),
+        {
+          name: rateRule.name,
+          priority: rateRule.priority,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: { aggregateKeyType: "IP", limit: args.rateLimitPer5Minutes, evaluationWindowSec: 300 },
+          },
+          visibilityConfig: visibility(`${args.webAclName}-${rateRule.name}`),
+        },
+        managedRuleGroup(args.webAclName, common),
+        managedRuleGroup(args.webAclName, knownBadInputs),
+      ],
+      visibilityConfig: visibility(args.webAclName),
+    },
+    { parent, provider: args.globalProvider },
+  );
+}
+
+/** `<name>-oac`: the distribution signs its reads of the bucket (s3, always, SigV4). */
+export function siteOriginAccessControl(
+  name: string,
+  args: Pick<FuturesUiArgs, "originAccessControlName" | "siteName" | "bucketName">,
+  parent: pulumi.Resource,
+): aws.cloudfront.OriginAccessControl {
+  return new aws.cloudfront.OriginAccessControl(
+    `${name}-oac`,
+    {
+      name: args.originAccessControlName,
+      description: `${args.siteName} reads ${args.bucketName}`,
+      originAccessControlOriginType: "s3",
+      signingBehavior: "always",
+      signingProtocol: "sigv4",
+    },
+    { parent },
+  );
+}
+
+const YEAR_SECONDS = 365 * 24 * 60 * 60;
+
+/**
+ * `<name>-security-headers`: HSTS (2 years, subdomains, preload), nosniff, frame DENY
+ * and a strict referrer policy. No Content-Security-Policy: the app's script, RPC,
+ * subgraph and wallet origins are the application's to list; a guessed CSP would break
+ * the trading UI.
+ */
+export function securityHeadersPolicy(
+  name: string,
+  args: Pick<FuturesUiArgs, "responseHeadersPolicyName" | "siteName">,
+  parent: pulumi.Resource,
+): aws.cloudfront.ResponseHeadersPolicy {
+  return new aws.cloudfront.ResponseHeadersPolicy(
+    `${name}-security-headers`,
+    {
+      name: args.responseHeadersPolicyName,
+      comment: `${args.siteName}: HSTS, nosniff, frame DENY, referrer policy`,
+      securityHeadersConfig: {
+        strictTransportSecurity: {
+          accessControlMaxAgeSec: 2 * YEAR_SECONDS,
+          includeSubdomains: true,
+          preload: true,
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: "DENY", override: true },
+        referrerPolicy: { referrerPolicy: "strict-origin-when-cross-origin", override: true },
+      },
+    },
+    { parent },
+  );
+}
+
+/** What the distribution serves from and with: the other steps' resources. */
+export interface DistributionParts {
+  /** The bucket's regional domain name (the S3 origin). */
+  readonly bucketRegionalDomainName: pulumi.Input<string>;
+  /** The origin access control the origin signs with. */
+  readonly originAccessControlId: pulumi.Input<string>;
+  /** The web ACL (its ARN: WAFv2 web ACLs attach by ARN). */
+  readonly webAclArn: pulumi.Input<string>;
+  /** The security-headers policy of the default behaviour. */
+  readonly responseHeadersPolicyId: pulumi.Input<string>;
+  /** The certificate's ARN once validated, so the distribution waits until ACM has issued it. */
+  readonly certificateArn: pulumi.Input<string>;
+}
+
+/**
+ * `<name>-distribution`: both names as aliases, HTTPS only (TLS 1.2+, SNI), HTTP/2 and 3,
+ * IPv6, GET/HEAD only, the cache policy, SPA routing of 403/404 to `/index.html`, and
+ * `retainOnDelete` when protected.
+ */
+export function distribution(
+  name: string,
+  args: Pick<
+    FuturesUiArgs,
+    | "siteName"
+    | "bucketName"
+    | "originAccessControlName"
+    | "priceClass"
+    | "cachePolicyId"
+    | "errorCachingMinTtl"
+    | "accessLogs"
+    | "protect"
+  >,
+  parts: DistributionParts,
+  parent: pulumi.Resource,
+): aws.cloudfront.Distribution {
+  const originId = args.originAccessControlName;
+  return new aws.cloudfront.Distribution(
+    `${name}-distribution`,
+    {
+      enabled: true,
+      comment: `${args.siteName} (futures trading UI)`,
+      aliases: [args.siteName, args.bucketName],
+      defaultRootObject: "index.html",
+      httpVersion: "http2and3",
+      isIpv6Enabled: true,
+      priceClass: args.priceClass ?? "PriceClass_200",
+      webAclId: parts.webAclArn,
+      origins: [
+        {
+          originId,
+          domainName: parts.bucketRegionalDomainName,
+          originAccessControlId: parts.originAccessControlId,
+        },
+      ],
+      defaultCacheBehavior: {
+        targetOriginId: originId,
+        viewerProtocolPolicy: "redirect-to-https",
+        allowedMethods: ["GET", "HEAD"],
+        cachedMethods: ["GET", "HEAD"],
+        compress: true,
+        cachePolicyId: args.cachePolicyId ?? CACHING_OPTIMIZED_POLICY_ID,
+        responseHeadersPolicyId: parts.responseHeadersPolicyId,
+      },
+      // SPA routing: a client-side route is no object in the bucket. Without
+      // s3:ListBucket, S3 answers a missing key with 403 (not 404): both serve the app.
+      customErrorResponses: [403, 404].map((errorCode) => ({
+        errorCode,
+        responseCode: 200,
+        responsePagePath: "/index.html",
+        errorCachingMinTtl: args.errorCachingMinTtl ?? 10,
+      })),
+      restrictions: { geoRestriction: { restrictionType: "none" } },
+      viewerCertificate: {
+        acmCertificateArn: parts.certificateArn,
+        sslSupportMethod: "sni-only",
+        minimumProtocolVersion: "TLSv1.2_2021",
+      },
+      ...(args.accessLogs
+        ? {
+            loggingConfig: {
+              bucket: args.accessLogs.bucketDomainName,
+              prefix: args.accessLogs.prefix,
+              includeCookies: false,
+            },
+          }
+        : {}),
+      retainOnDelete: args.protect,
+    },
+    { parent },
+  );
+}
+
+/**
+ * `<name>-bucket-policy`: {@link bucketPolicy}, landing only after public access is
+ * blocked and ACLs are off, so nothing is ever public.
+ */
+export function siteBucketPolicy(
+  name: string,
+  site: PrivateBucket,
+  distributionArn: pulumi.Input<string>,
+  parent: pulumi.Resource,
+): aws.s3.BucketPolicy {
+  return new aws.s3.BucketPolicy(
+    `${name}-bucket-policy`,
+    { bucket: site.bucket.id, policy: bucketPolicy(site.bucket.arn, distributionArn) },
+    { parent, dependsOn: [...site.lockedDown] },
+  );
+}
+
+/**
+ * `<name>-<site|bucket>-<a|aaaa>`: A and AAAA aliases of both names to the distribution,
+ * through the zone's provider (none while the zone's role is pending: listed as withheld).
+ */
+export function siteRecords(
+  name: string,
+  args: Pick<FuturesUiArgs, "dns" | "siteName" | "bucketName">,
+  target: Pick<aws.cloudfront.Distribution, "domainName" | "hostedZoneId">,
+  parent: pulumi.Resource,
+): aws.route53.Record[] {
+  const records: aws.route53.Record[] = [];
+  for (const { key, host } of siteHosts(args)) {
+    for (const type of ["A", "AAAA"] as const) {
+      const record = zoneRecord(
+        `${name}-${key}-${type.toLowerCase()}`,
+        args.dns,
+        {
+          name: host,
+          type,
+          // Route 53 refuses EvaluateTargetHealth=true for a CloudFront target (the live Terraform sets true).
+          aliases: [{ name: target.domainName, zoneId: target.hostedZoneId, evaluateTargetHealth: false }],
+        },
+        { parent },
+        `${host} ${type}`,
+      );
+      if (record) records.push(record);
+    }
+  }
+  return records;
+}
+
+/**
  * The bucket's resource policy: CloudFront may read objects only on behalf of
  * this distribution (OAC signs with the distribution's ARN), and no request
  * without TLS is served, whoever makes it.
@@ -384,8 +532,6 @@ export function bucketPolicy(
     denyWithoutTls("s3", [bucketArn, pulumi.interpolate`${bucketArn}/*`]),
   ]);
 }
-
-/** The DNS record ACM asks for to prove control of `domain` (undefined until ACM has answered). */
 
 function validate(args: FuturesUiArgs): void {
   const zone = args.dns.zoneName.replace(/\.$/, "");

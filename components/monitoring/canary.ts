@@ -4,7 +4,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Environment, EnvironmentName, environment } from "../../config/environments";
-import { privateBucket } from "../private-bucket";
+import type { MonitoringConfig } from "../../config/monitoring";
+import { PrivateBucket, privateBucket } from "../private-bucket";
 import {
   AwsContext,
   Statement,
@@ -59,13 +60,22 @@ export const CANARY_TIMEOUT_SECONDS = 60;
 /** Chromium needs the memory; a multiple of 64 MB, at least 960. */
 export const CANARY_MEMORY_MB = 1024;
 
-/** Physical names, as the live estate has them (docs/estate.md). */
+/** Physical names, as the live estate has them (docs/estate.md); `uiCanaryNames(env, account)` gives the defaults. */
 export interface UiCanaryNames {
-  /** The canary, at most 21 characters of `[a-z0-9_-]`: `futures-ui-<env>`. */
+  /**
+   * The canary, at most 21 characters of `[a-z0-9_-]`.
+   * @example "futures-ui-dev"
+   */
   readonly canary: string;
-  /** Its execution role: `futures-synthetics-canary-role-<env>`. */
+  /**
+   * Its execution role.
+   * @example "futures-synthetics-canary-role-dev"
+   */
   readonly role: string;
-  /** The artifact (and code) bucket: `futures-synthetics-<acct>-<env>`. */
+  /**
+   * The artifact (and code) bucket; it carries the account.
+   * @example "futures-synthetics-123456789012-dev"
+   */
   readonly bucket: string;
 }
 
@@ -78,14 +88,23 @@ export interface UiCanaryArgs {
   readonly aws: AwsContext;
   /** The environment (or its name): production protects the artifact bucket. */
   readonly env: EnvironmentName | Environment;
-  /** The page the canary loads: `https://futures.dev.lumerin.io`. https only. */
+  /**
+   * The page the canary loads: https only, without credentials.
+   * @example "https://futures.dev.lumerin.io"
+   */
   readonly url: string;
-  /** Minutes between runs, a whole number from 1 to 60 (`rate(1 minute)` … `rate(1 hour)`). The success alarm's period is this many minutes. */
-  readonly rateMinutes: number;
+  /**
+   * Minutes between runs, a whole number from 1 to 60 (`rate(1 minute)` … `rate(1 hour)`):
+   * the monitoring's `canaryRateMinutes`. The success alarm's period is this many minutes.
+   * @example 15
+   */
+  readonly rateMinutes: MonitoringConfig["canaryRateMinutes"];
+  /** The canary's, its role's and its bucket's physical names. */
   readonly names: UiCanaryNames;
   /**
    * Days S3 keeps a run's screenshots and reports, and Synthetics its record of
-   * the run (successful and failed alike), 1 to 455. Default 30 (as today).
+   * the run (successful and failed alike), 1 to 455.
+   * @default 30
    */
   readonly artifactRetentionDays?: number;
 }
@@ -128,127 +147,29 @@ export class UiCanary extends pulumi.ComponentResource {
     super("lumerin:monitoring:UiCanary", name, {}, opts);
     validate(args);
     const env = typeof args.env === "string" ? environment(args.env) : args.env;
-    const { names } = args;
     const retentionDays = args.artifactRetentionDays ?? 30;
-    const parent = { parent: this };
 
     this.rateMinutes = args.rateMinutes;
     this.periodSeconds = args.rateMinutes * 60;
     this.scheduleExpression = canaryScheduleExpression(args.rateMinutes);
-    this.codeKey = canaryCodeKey(names.canary, canaryArchiveHash());
+    this.codeKey = canaryCodeKey(args.names.canary, canaryArchiveHash());
 
-    // ---------------------------------------------------------------- artifact bucket
-    // SSE-S3: the canary may run in another region than the platform CMK (a key serves its own
-    // region only), and the run's role then needs no KMS grant. Versioned (the policy pack's
-    // s3-hardened, mandatory in production); old versions last a day.
-    const artifacts = privateBucket(
+    const artifacts = artifactsBucket(
       name,
-      {
-        bucketName: names.bucket,
-        // Screenshots and reports are disposable, and the code is rebuilt from the repository:
-        // removing the canary may empty the bucket. Production still protects it (the policy
-        // pack's stateful-resources-protected): unprotect first, deliberately.
-        forceDestroy: true,
-        protect: env.production,
-        lifecycleRules: [
-          {
-            // Only the runs' artifacts: the code object under code/ must outlive them (an update
-            // of the canary reads it again).
-            id: "expire-run-artifacts",
-            status: "Enabled",
-            filter: { prefix: ARTIFACT_PREFIX },
-            expiration: { days: retentionDays },
-          },
-          {
-            // What expiry and replaced code leave behind: old versions, empty delete markers, and
-            // uploads that never completed.
-            id: "remove-old-versions",
-            status: "Enabled",
-            filter: {},
-            noncurrentVersionExpiration: { noncurrentDays: 1 },
-            expiration: { expiredObjectDeleteMarker: true },
-            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-          },
-        ],
-      },
+      { bucketName: args.names.bucket, protect: env.production, retentionDays },
       this,
     );
     this.bucket = artifacts.bucket;
-    const bucketId = this.bucket.id;
-    const bucketPolicy = new aws.s3.BucketPolicy(
-      `${name}-bucket-policy`,
-      {
-        bucket: bucketId,
-        policy: resourcePolicyDocument([
-          denyWithoutTls("s3", [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`]),
-        ]),
-      },
-      // With BlockPublicPolicy on and ACLs off before the policy lands, nothing is ever public.
-      { ...parent, dependsOn: [...artifacts.lockedDown] },
-    );
-
-    // ---------------------------------------------------------------- the script, zipped by the program
-    this.code = new aws.s3.BucketObjectv2(
-      `${name}-code`,
-      {
-        bucket: bucketId,
-        key: this.codeKey,
-        // The provider zips an archive given as an object's source.
-        source: canaryArchive(),
-        contentType: "application/zip",
-      },
-      // Written once the bucket is private and TLS-only.
-      { ...parent, dependsOn: [bucketPolicy] },
-    );
-
-    // ---------------------------------------------------------------- identity
-    this.role = new aws.iam.Role(
-      `${name}-role`,
-      {
-        name: names.role,
-        description: `${names.canary}: writes its run artifacts, its own logs and the CloudWatchSynthetics metrics`,
-        assumeRolePolicy: serviceTrust("lambda.amazonaws.com", args.aws.accountId, "LambdaAssumesForThisAccountOnly"),
-        maxSessionDuration: 3600,
-      },
-      parent,
-    );
-    const policy = new aws.iam.RolePolicy(
-      `${name}-policy`,
-      {
-        role: this.role.id,
-        name: "synthetics-canary",
-        policy: policyDocument(canaryStatements(args.aws, names.canary, this.bucket.arn, this.codeKey)),
-      },
-      parent,
-    );
-
-    // ---------------------------------------------------------------- the canary
-    this.canary = new aws.synthetics.Canary(
-      `${name}-canary`,
-      {
-        name: names.canary,
-        runtimeVersion: CANARY_RUNTIME_VERSION,
-        handler: CANARY_HANDLER,
-        s3Bucket: bucketId,
-        s3Key: this.code.key,
-        executionRoleArn: this.role.arn,
-        artifactS3Location: pulumi.interpolate`s3://${bucketId}/${ARTIFACT_PREFIX}`,
-        artifactConfig: { s3Encryption: { encryptionMode: "SSE_S3" } },
-        schedule: { expression: this.scheduleExpression },
-        runConfig: {
-          timeoutInSeconds: CANARY_TIMEOUT_SECONDS,
-          memoryInMb: CANARY_MEMORY_MB,
-          activeTracing: false,
-          environmentVariables: { [CANARY_URL_VARIABLE]: args.url },
-        },
-        successRetentionPeriod: retentionDays,
-        failureRetentionPeriod: retentionDays,
-        startCanary: true,
-        // Removing the canary removes the Lambda function and layer Synthetics made for it.
-        deleteLambda: true,
-      },
-      // The first run starts at once: its code and its rights exist before it.
-      { parent: this, dependsOn: [this.code, policy] },
+    const bucketPolicy = artifactsBucketPolicy(name, artifacts, this);
+    // Written once the bucket is private and TLS-only.
+    this.code = canaryCode(name, this.bucket.id, this.codeKey, bucketPolicy, this);
+    const { role, policy } = canaryRole(name, args.aws, args.names, this.bucket.arn, this.codeKey, this);
+    this.role = role;
+    this.canary = canary(
+      name,
+      { ...args, retentionDays, scheduleExpression: this.scheduleExpression },
+      { bucketId: this.bucket.id, code: this.code, roleArn: this.role.arn, rolePolicy: policy },
+      this,
     );
 
     this.canaryName = this.canary.name;
@@ -269,6 +190,198 @@ export class UiCanary extends pulumi.ComponentResource {
       codeKey: this.codeKey,
     });
   }
+}
+
+/**
+ * `<name>-bucket` and its settings: where runs write artifacts and the program uploads
+ * the code. SSE-S3: the canary may run in another region than the platform CMK (a key
+ * serves its own region only), and the run's role then needs no KMS grant. Versioned
+ * (the policy pack's s3-hardened, mandatory in production); old versions last a day.
+ */
+export function artifactsBucket(
+  name: string,
+  args: {
+    /** The bucket's name ({@link UiCanaryNames.bucket}). */
+    readonly bucketName: string;
+    /** Production protects it (the policy pack's stateful-resources-protected). */
+    readonly protect: boolean;
+    /** Days a run's artifacts are kept under {@link ARTIFACT_PREFIX}. */
+    readonly retentionDays: number;
+  },
+  parent: pulumi.Resource,
+): PrivateBucket {
+  return privateBucket(
+    name,
+    {
+      bucketName: args.bucketName,
+      // Screenshots and reports are disposable, and the code is rebuilt from the repository:
+      // removing the canary may empty the bucket. Production still protects it: unprotect
+      // first, deliberately.
+      forceDestroy: true,
+      protect: args.protect,
+      lifecycleRules: [
+        {
+          // Only the runs' artifacts: the code object under code/ must outlive them (an update
+          // of the canary reads it again).
+          id: "expire-run-artifacts",
+          status: "Enabled",
+          filter: { prefix: ARTIFACT_PREFIX },
+          expiration: { days: args.retentionDays },
+        },
+        {
+          // What expiry and replaced code leave behind: old versions, empty delete markers, and
+          // uploads that never completed.
+          id: "remove-old-versions",
+          status: "Enabled",
+          filter: {},
+          noncurrentVersionExpiration: { noncurrentDays: 1 },
+          expiration: { expiredObjectDeleteMarker: true },
+          abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+        },
+      ],
+    },
+    parent,
+  );
+}
+
+/**
+ * `<name>-bucket-policy`: every request without TLS denied. It lands after public access
+ * is blocked and ACLs are off, so nothing is ever public.
+ */
+export function artifactsBucketPolicy(
+  name: string,
+  artifacts: PrivateBucket,
+  parent: pulumi.Resource,
+): aws.s3.BucketPolicy {
+  const { bucket } = artifacts;
+  return new aws.s3.BucketPolicy(
+    `${name}-bucket-policy`,
+    {
+      bucket: bucket.id,
+      policy: resourcePolicyDocument([denyWithoutTls("s3", [bucket.arn, pulumi.interpolate`${bucket.arn}/*`])]),
+    },
+    { parent, dependsOn: [...artifacts.lockedDown] },
+  );
+}
+
+/** `<name>-code`: the script's zip ({@link canaryArchive}) at `codeKey`, written after `after`. */
+export function canaryCode(
+  name: string,
+  bucketId: pulumi.Input<string>,
+  codeKey: string,
+  after: pulumi.Resource,
+  parent: pulumi.Resource,
+): aws.s3.BucketObjectv2 {
+  return new aws.s3.BucketObjectv2(
+    `${name}-code`,
+    {
+      bucket: bucketId,
+      key: codeKey,
+      // The provider zips an archive given as an object's source.
+      source: canaryArchive(),
+      contentType: "application/zip",
+    },
+    { parent, dependsOn: [after] },
+  );
+}
+
+/** The inline policy's name on the canary's role. */
+export const CANARY_ROLE_POLICY_NAME = "synthetics-canary";
+
+/**
+ * `<name>-role`, assumed by Lambda for this account only, and `<name>-policy`, its
+ * {@link canaryStatements}.
+ */
+export function canaryRole(
+  name: string,
+  ctx: AwsContext,
+  names: UiCanaryNames,
+  bucketArn: pulumi.Input<string>,
+  codeKey: string,
+  parent: pulumi.Resource,
+): {
+  /** The execution role. */
+  readonly role: aws.iam.Role;
+  /** Its inline policy. */
+  readonly policy: aws.iam.RolePolicy;
+} {
+  const role = new aws.iam.Role(
+    `${name}-role`,
+    {
+      name: names.role,
+      description: `${names.canary}: writes its run artifacts, its own logs and the CloudWatchSynthetics metrics`,
+      assumeRolePolicy: serviceTrust("lambda.amazonaws.com", ctx.accountId, "LambdaAssumesForThisAccountOnly"),
+      maxSessionDuration: 3600,
+    },
+    { parent },
+  );
+  const policy = new aws.iam.RolePolicy(
+    `${name}-policy`,
+    {
+      role: role.id,
+      name: CANARY_ROLE_POLICY_NAME,
+      policy: policyDocument(canaryStatements(ctx, names.canary, bucketArn, codeKey)),
+    },
+    { parent },
+  );
+  return { role, policy };
+}
+
+/** What the canary runs with: the other steps' resources. */
+export interface CanaryParts {
+  /** The artifact bucket (also the code's). */
+  readonly bucketId: pulumi.Input<string>;
+  /** The code object; the canary waits for it. */
+  readonly code: aws.s3.BucketObjectv2;
+  /** The execution role's ARN. */
+  readonly roleArn: pulumi.Input<string>;
+  /** The role's policy; the canary waits for it, so its first run has its rights. */
+  readonly rolePolicy: aws.iam.RolePolicy;
+}
+
+/**
+ * `<name>-canary`: {@link CANARY_RUNTIME_VERSION} with the code at its key, on the
+ * schedule, {@link CANARY_TIMEOUT_SECONDS} and {@link CANARY_MEMORY_MB} a run, no
+ * tracing, SSE-S3 artifacts under {@link ARTIFACT_PREFIX}, started at once.
+ */
+export function canary(
+  name: string,
+  args: Pick<UiCanaryArgs, "names" | "url"> & {
+    /** Days Synthetics keeps the record of a run. */
+    readonly retentionDays: number;
+    /** {@link canaryScheduleExpression} of the rate. */
+    readonly scheduleExpression: string;
+  },
+  parts: CanaryParts,
+  parent: pulumi.Resource,
+): aws.synthetics.Canary {
+  return new aws.synthetics.Canary(
+    `${name}-canary`,
+    {
+      name: args.names.canary,
+      runtimeVersion: CANARY_RUNTIME_VERSION,
+      handler: CANARY_HANDLER,
+      s3Bucket: parts.bucketId,
+      s3Key: parts.code.key,
+      executionRoleArn: parts.roleArn,
+      artifactS3Location: pulumi.interpolate`s3://${parts.bucketId}/${ARTIFACT_PREFIX}`,
+      artifactConfig: { s3Encryption: { encryptionMode: "SSE_S3" } },
+      schedule: { expression: args.scheduleExpression },
+      runConfig: {
+        timeoutInSeconds: CANARY_TIMEOUT_SECONDS,
+        memoryInMb: CANARY_MEMORY_MB,
+        activeTracing: false,
+        environmentVariables: { [CANARY_URL_VARIABLE]: args.url },
+      },
+      successRetentionPeriod: args.retentionDays,
+      failureRetentionPeriod: args.retentionDays,
+      startCanary: true,
+      // Removing the canary removes the Lambda function and layer Synthetics made for it.
+      deleteLambda: true,
+    },
+    // The first run starts at once: its code and its rights exist before it.
+    { parent, dependsOn: [parts.code, parts.rolePolicy] },
+  );
 }
 
 /** Synthetics' rate syntax: `rate(1 minute)` (singular), `rate(15 minutes)`, and `rate(1 hour)` for 60. */
