@@ -82,7 +82,10 @@ describe("deploy runner: render", () => {
 
   it("strips every read-only field ECS returns and keeps the tags", () => {
     const { taskDefinition, tags } = runningTaskDefinition();
-    const rendered = renderTaskDefinition(taskDefinition!, tags!, CONTAINER, NEW_IMAGE) as unknown as Record<string, unknown>;
+    const rendered = renderTaskDefinition(taskDefinition!, tags!, CONTAINER, NEW_IMAGE) as unknown as Record<
+      string,
+      unknown
+    >;
     for (const f of [
       "taskDefinitionArn",
       "revision",
