@@ -238,3 +238,25 @@ export function deploymentAlarmNames(
 export function dnsZoneRoleName(env: EnvironmentName): string {
   return `lumerin-infra-dns-${env}`;
 }
+
+/** The deploy runner's names in one environment (new resources: `{app}-{env}`). */
+export function deployRunnerNames(env: EnvironmentName) {
+  return {
+    /** The lease and replay table. */
+    table: appEnv("deploy-runner", env),
+    invokerFunction: appEnv("deploy-invoker", env),
+    invokerRole: appEnv("deploy-invoker", env) + "-lambda",
+    invokerLogGroup: `/aws/lambda/${appEnv("deploy-invoker", env)}`,
+    runnerFunction: appEnv("deploy-runner", env),
+    runnerRole: appEnv("deploy-runner", env) + "-lambda",
+    runnerSecurityGroup: appEnv("deploy-runner", env) + "-lambda",
+    runnerLogGroup: `/aws/lambda/${appEnv("deploy-runner", env)}`,
+    stateMachine: appEnv("deploy-runner", env),
+    stateMachineRole: appEnv("deploy-runner", env) + "-sfn",
+    // Step Functions' log delivery writes to /aws/vendedlogs/ without a size-limited resource policy.
+    stateMachineLogGroup: `/aws/vendedlogs/states/${appEnv("deploy-runner", env)}`,
+    githubRole: `github-actions-deploy-runner-${env}`,
+    /** The audience the workflow requests its token for; never `sts.amazonaws.com`. */
+    invokerAudience: `lumerin-deploy-invoker-${env}`,
+  } as const;
+}
