@@ -122,10 +122,14 @@ describe("deploy runner: the state machine's definition", () => {
 });
 
 /** The clients behind the runner Lambda, a fake clock, and a DescribeServices sequence that advances with it. */
+/** Every client mock a test made, restored after it so that no stub outlives its test. */
+const stubs: { restore(): void }[] = [];
+
 function world(sequence: (minutes: number) => DescribeServicesCommandOutput, clock: FakeClock = fakeClock(START)) {
   const ecs = mockClient(ECSClient);
   const ssm = mockClient(SSMClient);
   const dynamodb = mockClient(DynamoDBClient);
+  stubs.push(ecs, ssm, dynamodb);
   let begun = false;
   ecs.on(DescribeServicesCommand).callsFake(() => {
     if (!begun) return described(steady());
@@ -144,6 +148,7 @@ function world(sequence: (minutes: number) => DescribeServicesCommandOutput, clo
     ssm: new SSMClient({ region: "us-east-1" }),
     dynamodb: new DynamoDBClient({ region: "us-east-1" }),
     now: () => clock.now(),
+    log: () => undefined,
   };
   const run = (): Promise<ExecutionResult> =>
     execute(DEFINITION, INPUT as unknown as JsonValue, { [FN]: (payload) => runStep(payload, deps) }, clock);
@@ -153,6 +158,8 @@ function world(sequence: (minutes: number) => DescribeServicesCommandOutput, clo
 const states = (r: ExecutionResult) => [...new Set(r.trace.map((t) => t.state))];
 
 describe("deploy runner: recorded sequences through the real definition", () => {
+  afterEach(() => stubs.splice(0).forEach((s) => s.restore()));
+
   it("success: rolls out, completes, records the tag, releases the lease, succeeds", async () => {
     const w = world((m) => (m < 3 ? rollingOut(m) : completed()));
     const result = await w.run();
@@ -258,6 +265,7 @@ describe("deploy runner: recorded sequences through the real definition", () => 
       ssm: new SSMClient({ region: "us-east-1" }),
       dynamodb: new DynamoDBClient({ region: "us-east-1" }),
       now: () => w.clock.now(),
+      log: () => undefined,
     };
     const result = await execute(
       DEFINITION,
@@ -287,6 +295,7 @@ describe("deploy runner: recorded sequences through the real definition", () => 
       dynamodb: new DynamoDBClient({ region: "us-east-1" }),
       // The Lambda's clock is wrong: it never sees the deadline pass.
       now: () => START,
+      log: () => undefined,
     };
     const result = await execute(DEFINITION, INPUT as unknown as JsonValue, { [FN]: (p) => runStep(p, deps) }, clock);
     assert.equal(result.status, "TIMED_OUT");

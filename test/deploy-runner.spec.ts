@@ -10,7 +10,7 @@ import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient } fr
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import type { Begun, RunnerState } from "../lambdas/deploy-runner/contract";
-import { RunnerDeps, runStep } from "../lambdas/deploy-runner/handler";
+import { RunnerDeps, StepLog, handler, runStep } from "../lambdas/deploy-runner/handler";
 import { READ_ONLY_FIELDS, renderTaskDefinition } from "../lambdas/deploy-runner/render";
 import { decide } from "../lambdas/deploy-runner/watch";
 import {
@@ -45,18 +45,24 @@ const TARGET = { cluster: CLUSTER, service: SERVICE };
 const DEADLINE = new Date(INPUT.deadline);
 const at = (minutes: number) => new Date(START.getTime() + minutes * 60_000);
 
+/** Every client mock a test made, restored after it so that no stub outlives its test. */
+const stubs: { restore(): void }[] = [];
+
 function mocks() {
   const ecs = mockClient(ECSClient);
   const ssm = mockClient(SSMClient);
   const dynamodb = mockClient(DynamoDBClient);
+  stubs.push(ecs, ssm, dynamodb);
   let now = START;
+  const lines: StepLog[] = [];
   const deps: RunnerDeps = {
+    log: (line) => void lines.push(line),
     ecs: new ECSClient({ region: "us-east-1" }),
     ssm: new SSMClient({ region: "us-east-1" }),
     dynamodb: new DynamoDBClient({ region: "us-east-1" }),
     now: () => now,
   };
-  return { ecs, ssm, dynamodb, deps, setNow: (d: Date) => void (now = d) };
+  return { ecs, ssm, dynamodb, deps, lines, setNow: (d: Date) => void (now = d) };
 }
 
 /** The fields of a task definition RegisterTaskDefinition would carry over (everything ECS does not set itself). */
@@ -226,6 +232,8 @@ describe("deploy runner: watch's decision", () => {
 });
 
 describe("deploy runner: the Lambda's steps against mocked clients", () => {
+  afterEach(() => stubs.splice(0).forEach((s) => s.restore()));
+
   const state = (over: Partial<RunnerState> = {}): RunnerState => ({ ...INPUT, ...over });
 
   it("begin: DescribeServices, DescribeTaskDefinition (with tags), the exact RegisterTaskDefinition and UpdateService, our deployment's id", async () => {
@@ -255,6 +263,9 @@ describe("deploy runner: the Lambda's steps against mocked clients", () => {
     assert.equal(updates.length, 1);
     assert.deepEqual(updates[0].args[0].input, { cluster: CLUSTER, service: SERVICE, taskDefinition: NEW_TD });
     assert.equal(m.ssm.calls().length + m.dynamodb.calls().length, 0);
+    assert.deepEqual(m.lines, [
+      { step: "begin", requestId: INPUT.requestId, app: "proxy-router", environment: "dev", ...BEGUN },
+    ]);
   });
 
   it("begin on a missing service fails naming it, and registers nothing", async () => {
@@ -296,6 +307,15 @@ describe("deploy runner: the Lambda's steps against mocked clients", () => {
       reason: "",
     });
     const done = await runStep({ action: "watch", state: state({ begun: BEGUN }) }, m.deps);
+    // Each look is one log line with the request id, the status and the reason: what the workflow streams.
+    assert.deepEqual(
+      m.lines.map((l) => [l.step, l.requestId, l.status]),
+      [
+        ["watch", INPUT.requestId, "in-progress"],
+        ["watch", INPUT.requestId, "completed"],
+      ],
+    );
+    assert.match(String(m.lines[1].reason), /ecs-svc\/9917364528193746501 \(PRIMARY, COMPLETED/);
     assert.equal((done as { status: string }).status, "completed");
     assert.equal(m.ecs.commandCalls(DescribeServicesCommand).length, 2);
     assert.deepEqual(m.ecs.commandCalls(DescribeServicesCommand)[1].args[0].input, {
@@ -387,4 +407,22 @@ describe("deploy runner: the Lambda's steps against mocked clients", () => {
       await assert.rejects(runStep(event, m.deps), error);
       assert.equal(m.ecs.calls().length + m.ssm.calls().length + m.dynamodb.calls().length, 0);
     });
+
+  it("the Lambda entry point runs a step with its own clients and logs one line to the function's log", async () => {
+    const dynamodb = mockClient(DynamoDBClient);
+    dynamodb.on(DeleteItemCommand).resolves({});
+    const logged: unknown[] = [];
+    const info = console.info;
+    console.info = (line: unknown) => void logged.push(line);
+    try {
+      assert.deepEqual(await handler({ action: "release", state: INPUT }), { released: true });
+    } finally {
+      console.info = info;
+      dynamodb.restore();
+    }
+    assert.equal(dynamodb.commandCalls(DeleteItemCommand).length, 1);
+    assert.deepEqual(logged, [
+      { step: "release", requestId: INPUT.requestId, app: "proxy-router", environment: "dev", released: true },
+    ]);
+  });
 });

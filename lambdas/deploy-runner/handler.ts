@@ -39,6 +39,20 @@ export interface RunnerDeps {
   readonly ssm: SSMClient;
   readonly dynamodb: DynamoDBClient;
   readonly now: () => Date;
+  /**
+   * One structured line per step, each with the request id: the workflow streams the function's
+   * log group and filters on it (`{ $.message.requestId = "<id>" }` with Lambda's JSON log format).
+   */
+  readonly log: (line: StepLog) => void;
+}
+
+/** What a step logs: never a secret (the state holds names, the image and the tag only). */
+export interface StepLog {
+  readonly step: RunnerAction;
+  readonly requestId: string;
+  readonly app: string;
+  readonly environment: string;
+  readonly [detail: string]: unknown;
 }
 
 export interface Recorded {
@@ -67,6 +81,12 @@ export async function runStep(event: unknown, deps: RunnerDeps): Promise<RunnerR
       `runner event: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(event)"}: ${i.message}`).join("; ")}`,
     );
   const { action, state } = parsed.data;
+  const result = await run(action, state, deps);
+  deps.log({ step: action, requestId: state.requestId, app: state.app, environment: state.environment, ...result });
+  return result;
+}
+
+function run(action: RunnerAction, state: RunnerState, deps: RunnerDeps): Promise<RunnerResult> {
   switch (action) {
     case "begin":
       return begin(state, deps);
@@ -156,6 +176,7 @@ export async function handler(event: unknown): Promise<RunnerResult> {
     ssm: new SSMClient({}),
     dynamodb: new DynamoDBClient({}),
     now: () => new Date(),
+    log: (line) => console.info(line),
   };
   return runStep(event, clients);
 }
