@@ -157,7 +157,8 @@ export async function execute(
           const outcome = await runTask(state, data, functions, clock);
           if ("error" in outcome) {
             const catcher = (state.Catch ?? []).find((c) => matches(c.ErrorEquals, outcome.error.error));
-            if (!catcher) return { status: "FAILED", error: outcome.error.error, cause: outcome.error.causeText, trace };
+            if (!catcher)
+              return { status: "FAILED", error: outcome.error.error, cause: outcome.error.causeText, trace };
             data = write(data, catcher.ResultPath, { Error: outcome.error.error, Cause: outcome.error.causeText });
             current = catcher.Next;
           } else {
