@@ -64,7 +64,7 @@ export interface DeployRunnerArgs {
   readonly invokerCode: pulumi.asset.Archive;
   /** The runner Lambda's code (the bundle of `lambdas/deploy-runner/handler.ts`, `index.js` exporting `handler`). */
   readonly runnerCode: pulumi.asset.Archive;
-  /** Minutes from the start of a deploy to its deadline. @default 30 */
+  /** Minutes from the start of a deploy to its deadline, 1 to 59. @default 30 */
   readonly deadlineMinutes?: number;
   /** Minutes a lease lasts; longer than the deadline and the execution's timeout. @default 45 */
   readonly leaseMinutes?: number;
@@ -79,6 +79,8 @@ export interface DeployRunnerArgs {
 export const DEFAULT_DEADLINE_MINUTES = 30;
 export const DEFAULT_LEASE_MINUTES = 45;
 export const DEFAULT_LOG_RETENTION_DAYS = 90;
+/** The deadline stays below a role's shortest maximum session (an hour), as the invoker requires. */
+export const MAX_DEADLINE_MINUTES = 59;
 /** Lambda's limit on all environment variables of a function together. */
 const LAMBDA_ENVIRONMENT_BYTES = 4096;
 
@@ -158,7 +160,10 @@ function validate(args: DeployRunnerArgs): Settings {
   const leaseMinutes = args.leaseMinutes ?? DEFAULT_LEASE_MINUTES;
   const problems: string[] = [];
   const whole = (v: number) => Number.isInteger(v) && v >= 1;
-  if (!whole(deadlineMinutes)) problems.push(`deadlineMinutes ${deadlineMinutes} must be a whole number, at least 1`);
+  if (!whole(deadlineMinutes) || deadlineMinutes > MAX_DEADLINE_MINUTES)
+    problems.push(
+      `deadlineMinutes ${deadlineMinutes} must be a whole number from 1 to ${MAX_DEADLINE_MINUTES} (below a role's shortest maximum session, an hour)`,
+    );
   if (!whole(leaseMinutes)) problems.push(`leaseMinutes ${leaseMinutes} must be a whole number, at least 1`);
   const timeout = runnerTimeoutSeconds(deadlineMinutes);
   if (whole(deadlineMinutes) && whole(leaseMinutes) && leaseMinutes * 60 <= timeout)
@@ -357,7 +362,7 @@ function runnerFunction(
     {
       name: names.runnerFunction,
       description: "Deploy runner: begin, watch, record and release one deploy (invoked by its state machine only)",
-      runtime: "nodejs22.x",
+      runtime: "nodejs24.x",
       handler: "index.handler",
       architectures: ["x86_64"],
       role: role.arn,
@@ -478,7 +483,7 @@ function invokerFunction(
     {
       name: names.invokerFunction,
       description: "Deploy invoker: checks a GitHub deploy request against the allowlist and starts the deploy runner",
-      runtime: "nodejs22.x",
+      runtime: "nodejs24.x",
       handler: "index.handler",
       architectures: ["x86_64"],
       role: role.arn,
@@ -505,15 +510,20 @@ function invokerFunction(
 export function invokerEnvironment(
   settings: Pick<Settings, "entries" | "names" | "deadlineMinutes" | "leaseMinutes">,
   env: Environment,
-  refs: { readonly tableName: string; readonly stateMachineArn: string; readonly logGroups: readonly string[] },
+  refs: {
+    readonly tableName: string;
+    readonly stateMachineArn: string;
+    readonly logGroups: readonly [runner: string, stateMachine: string];
+  },
 ): Record<string, string> {
   const variables = {
     DEPLOY_ENVIRONMENT: env.name,
     OIDC_AUDIENCE: settings.names.invokerAudience,
     ALLOWLIST: JSON.stringify(settings.entries),
-    LEASE_TABLE: refs.tableName,
+    TABLE_NAME: refs.tableName,
     STATE_MACHINE_ARN: refs.stateMachineArn,
-    RUNNER_LOG_GROUPS: JSON.stringify(refs.logGroups),
+    RUNNER_LOG_GROUP: refs.logGroups[0],
+    STATE_MACHINE_LOG_GROUP: refs.logGroups[1],
     DEADLINE_MINUTES: String(settings.deadlineMinutes),
     LEASE_MINUTES: String(settings.leaseMinutes),
   };

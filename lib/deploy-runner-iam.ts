@@ -2,7 +2,8 @@
  * The deploy runner's four identities, each with exactly its part:
  *
  * - the **GitHub runner role** (OIDC) invokes the invoker and reads the runner's two log groups;
- * - the **invoker** takes the lease, checks tags and images, starts the state machine;
+ * - the **invoker** takes the lease (and gives it back when the start is refused), checks tags
+ *   and images, starts the state machine;
  * - the **state machine** invokes the runner Lambda;
  * - the **runner Lambda** deploys to the allowlisted services only: their families, their roles,
  *   their tag parameters, their leases.
@@ -86,6 +87,17 @@ export function invokerStatements(ctx: AwsContext, refs: InvokerRefs): Statement
             REPLAY_KEY_PATTERN,
             ...refs.targets.map((t) => leasePartitionKey(t.app, refs.environment)),
           ],
+        },
+      },
+    },
+    {
+      // When StartExecution is refused, the invoker releases the lease it has just taken.
+      Sid: "ReleaseLeasesOfOwnTargetsOnly",
+      Action: ["dynamodb:DeleteItem"],
+      Resource: [refs.tableArn],
+      Condition: {
+        "ForAllValues:StringEquals": {
+          "dynamodb:LeadingKeys": refs.targets.map((t) => leasePartitionKey(t.app, refs.environment)),
         },
       },
     },

@@ -184,6 +184,7 @@ describe("DeployRunner component", () => {
     const fn = resource(plan, T.fn, "deploy-runner-runner");
     const sg = resource(plan, T.sg, "deploy-runner-runner-sg");
     assert.equal(fn.inputs.name, "deploy-runner-dev");
+    assert.equal(fn.inputs.runtime, "nodejs24.x");
     assert.deepEqual((fn.inputs.vpcConfig as { subnetIds: string[] }).subnetIds, args("dev").network.privateSubnetIds);
     assert.deepEqual((fn.inputs.vpcConfig as { securityGroupIds: string[] }).securityGroupIds, [sg.id]);
     assert.equal((fn.inputs.loggingConfig as { logGroup: string }).logGroup, "/aws/lambda/deploy-runner-dev");
@@ -225,11 +226,20 @@ describe("DeployRunner component", () => {
     );
     assert.equal(vars.OIDC_AUDIENCE, "lumerin-deploy-invoker-dev");
     assert.equal(vars.DEPLOY_ENVIRONMENT, "dev");
-    assert.equal(vars.LEASE_TABLE, "deploy-runner-dev");
+    assert.equal(vars.TABLE_NAME, "deploy-runner-dev");
     assert.equal(vars.STATE_MACHINE_ARN, resource(plan, T.machine, "deploy-runner-state-machine").outputs.arn);
-    assert.deepEqual(JSON.parse(vars.RUNNER_LOG_GROUPS), [
-      "/aws/lambda/deploy-runner-dev",
-      "/aws/vendedlogs/states/deploy-runner-dev",
+    assert.equal(vars.RUNNER_LOG_GROUP, "/aws/lambda/deploy-runner-dev");
+    assert.equal(vars.STATE_MACHINE_LOG_GROUP, "/aws/vendedlogs/states/deploy-runner-dev");
+    assert.deepEqual(Object.keys(vars).sort(), [
+      "ALLOWLIST",
+      "DEADLINE_MINUTES",
+      "DEPLOY_ENVIRONMENT",
+      "LEASE_MINUTES",
+      "OIDC_AUDIENCE",
+      "RUNNER_LOG_GROUP",
+      "STATE_MACHINE_ARN",
+      "STATE_MACHINE_LOG_GROUP",
+      "TABLE_NAME",
     ]);
     assert.equal(vars.DEADLINE_MINUTES, "30");
     assert.equal(vars.LEASE_MINUTES, "45");
@@ -358,7 +368,12 @@ describe("DeployRunner component", () => {
         { leaseMinutes: 32 },
         /leaseMinutes 32 must outlast the execution's timeout \(1920 s/,
       ],
-      ["a fractional deadline", { deadlineMinutes: 1.5 }, /deadlineMinutes 1.5 must be a whole number/],
+      ["a fractional deadline", { deadlineMinutes: 1.5 }, /deadlineMinutes 1.5 must be a whole number from 1 to 59/],
+      [
+        "a deadline of an hour",
+        { deadlineMinutes: 60, leaseMinutes: 90 },
+        /deadlineMinutes 60 must be a whole number from 1 to 59/,
+      ],
     ];
     for (const [name, over, error] of cases)
       it(name, async () => {

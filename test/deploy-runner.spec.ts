@@ -360,15 +360,15 @@ describe("deploy runner: the Lambda's steps against mocked clients", () => {
       assert.equal(m.ssm.calls().length, 0);
     });
 
-  it("release: DeleteItem of the lease conditioned on this request holding it", async () => {
+  it("release: DeleteItem of the lease conditioned on this request holding the one it ran under (holder and deadline)", async () => {
     const m = mocks();
     m.dynamodb.on(DeleteItemCommand).resolves({});
     assert.deepEqual(await runStep({ action: "release", state: state() }, m.deps), { released: true });
     assert.deepEqual(m.dynamodb.commandCalls(DeleteItemCommand)[0].args[0].input, {
       TableName: TABLE,
       Key: { pk: { S: "lease#proxy-router#dev" } },
-      ConditionExpression: "holder = :requestId",
-      ExpressionAttributeValues: { ":requestId": { S: INPUT.requestId } },
+      ConditionExpression: "holder = :requestId AND deadline = :deadline",
+      ExpressionAttributeValues: { ":requestId": { S: INPUT.requestId }, ":deadline": { S: INPUT.deadline } },
     });
   });
 

@@ -6,7 +6,7 @@
  *   container's image changed, register it, point the service at it, return the deployment.
  * - `watch`: one DescribeServices, decided by {@link decide}.
  * - `record`: write the tag into the target's SSM parameter (only after a completed watch).
- * - `release`: delete the lease, only while this request holds it.
+ * - `release`: delete the lease, only while this request holds the one it ran under.
  *
  * Every name it acts on comes from the state's `target` and `lease`, which the invoker copied
  * from the allowlist; the role bounds them again.
@@ -156,8 +156,9 @@ async function release(state: RunnerState, deps: RunnerDeps): Promise<Released> 
       new DeleteItemCommand({
         TableName: state.lease.table,
         Key: { pk: { S: leaseItemKey(state.lease.key) } },
-        ConditionExpression: "holder = :requestId",
-        ExpressionAttributeValues: { ":requestId": { S: state.requestId } },
+        // The lease this deploy ran under: the invoker wrote it with this request id and this deadline.
+        ConditionExpression: "holder = :requestId AND deadline = :deadline",
+        ExpressionAttributeValues: { ":requestId": { S: state.requestId }, ":deadline": { S: state.deadline } },
       }),
     );
     return { released: true };
