@@ -19,7 +19,6 @@ import {
 } from "../lib/deploy-runner-iam";
 import { AwsContext, policyDocument, serviceTrust } from "../lib/iam";
 import { deployRunnerNames } from "../lib/naming";
-import { IMAGE_DEPLOY_SESSION_SECONDS } from "../lib/rollout";
 import { addSecurityGroupRules } from "./container-service";
 import { DeployableService, GitHubRepositoryIds, oidcTrust, subjectRepository } from "./deploy-identity";
 
@@ -79,6 +78,8 @@ export interface DeployRunnerArgs {
 export const DEFAULT_DEADLINE_MINUTES = 30;
 export const DEFAULT_LEASE_MINUTES = 45;
 export const DEFAULT_LOG_RETENTION_DAYS = 90;
+/** The GitHub runner role's longest session: longer than the longest execution (59 min plus its margin), which the workflow streams. */
+export const GITHUB_RUNNER_SESSION_SECONDS = 2 * 3600;
 /** The deadline stays below a role's shortest maximum session (an hour), as the invoker requires. */
 export const MAX_DEADLINE_MINUTES = 59;
 /** Lambda's limit on all environment variables of a function together. */
@@ -169,10 +170,6 @@ function validate(args: DeployRunnerArgs): Settings {
   if (whole(deadlineMinutes) && whole(leaseMinutes) && leaseMinutes * 60 <= timeout)
     problems.push(
       `leaseMinutes ${leaseMinutes} must outlast the execution's timeout (${timeout} s: deadlineMinutes ${deadlineMinutes} plus its margin)`,
-    );
-  if (timeout >= IMAGE_DEPLOY_SESSION_SECONDS)
-    problems.push(
-      `deadlineMinutes ${deadlineMinutes}: the run must end within the workflow's session (${IMAGE_DEPLOY_SESSION_SECONDS} s)`,
     );
 
   const entries: AllowlistEntry[] = [];
@@ -554,8 +551,8 @@ function githubRunnerRole(
         `GitHub${pascal(args.env.githubEnvironment)}EnvironmentOfTheAllowlistedRepositoriesOnly`,
         settings.subjects,
       ),
-      // The workflow streams the runner's logs until the execution ends.
-      maxSessionDuration: IMAGE_DEPLOY_SESSION_SECONDS,
+      // The workflow streams the runner's logs until the execution ends (at most an hour and two minutes).
+      maxSessionDuration: GITHUB_RUNNER_SESSION_SECONDS,
     },
     { parent },
   );

@@ -117,7 +117,7 @@ async function planned(env: EnvironmentName, over: Partial<DeployRunnerArgs> = {
         invokerLogGroupName: runner.invokerLogGroupName,
       };
     },
-    { stack: env === "lmn" ? "lmn" : env },
+    { stack: env },
   );
   return {
     plan,
@@ -145,13 +145,12 @@ async function simulate(policy: unknown, action: string, resourceArn: string, co
 }
 
 describe("DeployRunner component", () => {
-  const plans = {} as Record<"dev" | "lmn", Planned>;
+  const plans = {} as Record<EnvironmentName, Planned>;
   before(async () => {
-    plans.dev = await planned("dev");
-    plans.lmn = await planned("lmn");
+    for (const env of ["dev", "stg", "lmn"] as const) plans[env] = await planned(env);
   });
 
-  for (const env of ["dev", "lmn"] as const)
+  for (const env of ["dev", "stg", "lmn"] as const)
     it(`${env}: passes the whole policy pack (no mandatory violation)`, () =>
       assert.deepEqual(plans[env].mandatory, []));
 
@@ -249,6 +248,9 @@ describe("DeployRunner component", () => {
     for (const env of ["dev", "lmn"] as const) {
       const role = resource(plans[env].plan, T.role, "deploy-runner-github-role");
       assert.equal(role.inputs.name, `github-actions-deploy-runner-${env}`);
+      // Longer than the longest execution the workflow streams (a 59-minute deadline plus the margin).
+      assert.equal(role.inputs.maxSessionDuration, 7200);
+      assert.ok(runnerTimeoutSeconds(59) < 7200);
       const [s, ...rest] = doc(role.inputs.assumeRolePolicy).Statement;
       assert.equal(rest.length, 0);
       assert.equal((s.Principal as { Federated: string }).Federated, PROVIDER);
