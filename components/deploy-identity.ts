@@ -310,7 +310,8 @@ function githubTrust(
   );
 }
 
-function oidcTrust(
+/** Trust for GitHub's OIDC tokens: audience `sts.amazonaws.com` and exactly these subjects. */
+export function oidcTrust(
   providerArn: pulumi.Input<string>,
   sid: string,
   subjects: readonly string[],

@@ -317,11 +317,9 @@ export function dnsZoneRoleName(env: EnvironmentName): string {
   return `lumerin-infra-dns-${env}`;
 }
 
-// ==================================================================================================
 // Monitoring: the alert topic, the alarm names and their suffixes, composites, the overview
 // dashboard and the log metrics' namespace. `alarmName` and `deploymentAlarmNames` above use the
 // suffixes below.
-// ==================================================================================================
 
 /**
  * The suffix of each alarm on an AWS metric: the alarm is `<service>-<suffix>-<env>` (`alarmName`).
@@ -417,4 +415,26 @@ export function overviewDashboardName(env: EnvironmentName): string {
 /** Where a service's log metrics are published: one namespace per stack and service, `Lumerin/<env>/<service>`. */
 export function logMetricNamespace(env: EnvironmentName, service: string): string {
   return `Lumerin/${env}/${service}`;
+}
+
+/** The deploy runner's names in one environment (new resources: `{app}-{env}`). */
+export function deployRunnerNames(env: EnvironmentName) {
+  return {
+    /** The lease and replay table. */
+    table: appEnv("deploy-runner", env),
+    invokerFunction: appEnv("deploy-invoker", env),
+    invokerRole: appEnv("deploy-invoker", env) + "-lambda",
+    invokerLogGroup: `/aws/lambda/${appEnv("deploy-invoker", env)}`,
+    runnerFunction: appEnv("deploy-runner", env),
+    runnerRole: appEnv("deploy-runner", env) + "-lambda",
+    runnerSecurityGroup: appEnv("deploy-runner", env) + "-lambda",
+    runnerLogGroup: `/aws/lambda/${appEnv("deploy-runner", env)}`,
+    stateMachine: appEnv("deploy-runner", env),
+    stateMachineRole: appEnv("deploy-runner", env) + "-sfn",
+    // Step Functions' log delivery writes to /aws/vendedlogs/ without a size-limited resource policy.
+    stateMachineLogGroup: `/aws/vendedlogs/states/${appEnv("deploy-runner", env)}`,
+    githubRole: `github-actions-deploy-runner-${env}`,
+    /** The audience the workflow requests its token for; never `sts.amazonaws.com`. */
+    invokerAudience: `lumerin-deploy-invoker-${env}`,
+  } as const;
 }

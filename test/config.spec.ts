@@ -828,6 +828,7 @@ describe("stack configuration", () => {
         "monitoring",
         "github",
         "deployIdentity",
+        "deployRunner",
         "outOfBandSecrets",
       ];
       for (const k of [...sections, ...Object.keys(SECRET_KEYS)]) assert.ok(keys.includes(k), k);
@@ -879,49 +880,34 @@ describe("stack configuration", () => {
       );
     });
 
-    it("keeps each field's JSDoc and its .describe() text identical (every schema file)", () => {
-      const mismatches: string[] = [];
-      let checked = 0;
+    it("documents each field once, in its .describe() (every schema file: no JSDoc beside it to drift)", () => {
+      const twice: string[] = [];
+      let described = 0;
       for (const name of ["schema.ts", "futures.ts", "monitoring.ts"]) {
         const file = path.join(REPO_ROOT, "config", name);
         const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
         const visit = (node: ts.Node): void => {
           if (ts.isPropertyAssignment(node)) {
-            // The comment's raw text: `@pulumi/awsx` in a description is not a JSDoc tag.
-            const jsDoc = ts
-              .getJSDocCommentsAndTags(node)
-              .filter(ts.isJSDoc)
-              .map((d) =>
-                d
-                  .getText()
-                  .replace(/^\/\*\*|\*\/$/g, "")
-                  .replace(/^\s*\* ?/gm, ""),
-              )
-              .join(" ")
-              .replace(/\s+/g, " ")
-              .trim();
             const init = node.initializer;
-            const described =
+            const text =
               ts.isCallExpression(init) &&
               ts.isPropertyAccessExpression(init.expression) &&
-              init.expression.name.text === "describe"
-                ? init.arguments[0]
+              init.expression.name.text === "describe" &&
+              init.arguments[0] &&
+              ts.isStringLiteralLike(init.arguments[0])
+                ? init.arguments[0].text
                 : undefined;
-            const text = described && ts.isStringLiteralLike(described) ? described.text : undefined;
-            if (jsDoc || text !== undefined) {
-              checked++;
-              if (jsDoc !== text)
-                mismatches.push(
-                  `${node.name.getText()}: JSDoc ${JSON.stringify(jsDoc)} vs describe ${JSON.stringify(text)}`,
-                );
+            if (text !== undefined) {
+              described++;
+              if (ts.getJSDocCommentsAndTags(node).some(ts.isJSDoc)) twice.push(`${name}: ${node.name.getText()}`);
             }
           }
           ts.forEachChild(node, visit);
         };
         visit(source);
       }
-      assert.deepEqual(mismatches, []);
-      assert.ok(checked > 100, `checked ${checked} fields`);
+      assert.deepEqual(twice, []);
+      assert.ok(described > 200, `${described} described fields`);
     });
 
     it("docs/configuration.md holds the tables config-doc generates (npm run config-doc)", () => {

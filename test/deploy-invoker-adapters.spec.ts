@@ -74,8 +74,8 @@ describe("deploy invoker configuration", () => {
 
   it("names the variable of each malformed setting", () => {
     assert.match(
-      loadError({ TOKEN_AUDIENCE: "sts.amazonaws.com" }),
-      /^deploy invoker configuration: TOKEN_AUDIENCE: must be the invoker's own audience/,
+      loadError({ OIDC_AUDIENCE: "sts.amazonaws.com" }),
+      /^deploy invoker configuration: OIDC_AUDIENCE: must be the invoker's own audience/,
     );
     assert.match(loadError({ DEPLOY_ENVIRONMENT: "prod" }), /: DEPLOY_ENVIRONMENT: /);
     assert.match(

@@ -24,7 +24,8 @@ export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 /** The environment variables the invoker reads, one per setting. */
 export const INVOKER_VARIABLES = {
   environment: "DEPLOY_ENVIRONMENT",
-  audience: "TOKEN_AUDIENCE",
+  // Not `*_TOKEN`: the policy pack refuses secret-looking names in a plain environment, and an audience is no secret.
+  audience: "OIDC_AUDIENCE",
   allowlist: "ALLOWLIST",
   table: "TABLE_NAME",
   stateMachineArn: "STATE_MACHINE_ARN",

@@ -36,3 +36,38 @@ export const RunnerInputSchema = z.strictObject({
 });
 
 export type RunnerInput = z.infer<typeof RunnerInputSchema>;
+
+/** What Begin hands on: the deployment it started and the revisions it moved between. */
+export const BegunSchema = z.strictObject({
+  deploymentId: z.string().min(1).describe("The id of the ECS deployment UpdateService started (`ecs-svc/...`)."),
+  taskDefinitionArn: z.string().min(1).describe("The revision Begin registered and deployed."),
+  previousTaskDefinitionArn: z
+    .string()
+    .min(1)
+    .describe("The revision the service ran before (a rollback goes back to it)."),
+});
+
+/** Watch's decision after one look at the service. */
+export const WatchSchema = z.strictObject({
+  status: z.enum(["in-progress", "completed", "failed"]).describe("Where our deployment stands."),
+  reason: z.string().describe("Why (empty while in progress); names the deployment and the cause."),
+});
+
+/** A failure the state machine caught or Watch decided, as the Fail state reports it. */
+export const FailureSchema = z
+  .object({
+    Error: z.string().describe("The error's name (`DeployFailed`, or the name of the error a step threw)."),
+    Cause: z.string().describe("What failed."),
+  })
+  .describe("Set once the deploy has failed; the Release and Fail states read it.");
+
+/** The state one step of the state machine hands the next: the input and what the steps found. */
+export const RunnerStateSchema = RunnerInputSchema.extend({
+  begun: BegunSchema.optional().describe("Set by Begin."),
+  watch: WatchSchema.optional().describe("Set by each Watch."),
+  failure: FailureSchema.optional(),
+});
+
+export type Begun = z.infer<typeof BegunSchema>;
+export type WatchResult = z.infer<typeof WatchSchema>;
+export type RunnerState = z.infer<typeof RunnerStateSchema>;
