@@ -89,7 +89,7 @@ describe("workflows", () => {
             `${name}: id-token: write exactly when it assumes a role`,
           );
           for (const [scope, level] of Object.entries(perms)) {
-            const allowed = scope === "id-token" ? ["write"] : scope === "pull-requests" ? ["write"] : ["read"];
+            const allowed = ["id-token", "pull-requests", "deployments"].includes(scope) ? ["write"] : ["read"];
             assert.ok(allowed.includes(level), `${name}: ${scope}: ${level}`);
           }
           if (perms["pull-requests"])
@@ -98,6 +98,11 @@ describe("workflows", () => {
                 (s) => s.with?.["comment-on-pr"] === true || /^npm run --silent pr-comment /.test(s.run ?? ""),
               ),
               `${name}: pull-requests: write only to comment`,
+            );
+          if (perms.deployments)
+            assert.ok(
+              job.steps.some((s) => /gh api --method POST "repos\/\$GITHUB_REPOSITORY\/deployments"/.test(s.run ?? "")),
+              `${name}: deployments: write only to create a deployment and set its status`,
             );
           if (perms.packages)
             assert.ok(
@@ -451,7 +456,12 @@ describe("workflows", () => {
     });
 
     it("the application's environment has every variable image-deploy reads", () => {
-      const read = new Set([...text("image-deploy.yml").matchAll(/vars\.([A-Z_]+)/g)].map((m) => m[1]));
+      // DEPLOY_RUNNER is set only where a stack enables the deploy runner; without it the direct path runs.
+      const read = new Set(
+        [...text("image-deploy.yml").matchAll(/vars\.([A-Z_]+)/g)]
+          .map((m) => m[1])
+          .filter((v) => v !== "DEPLOY_RUNNER"),
+      );
       for (const stack of ENVIRONMENT_NAMES) {
         const given = resourcesOfType(
           plans[stack],
@@ -504,7 +514,8 @@ describe("workflows", () => {
           steps.map((s) => s.uses?.split("@")[0] ?? "run"),
           ["aws-actions/amazon-ecs-render-task-definition", "aws-actions/amazon-ecs-deploy-task-definition", "run"],
         );
-        for (const s of steps) assert.equal(s.if, `steps.targets.outputs.service_${n} != ''`);
+        for (const s of steps)
+          assert.equal(s.if, `vars.DEPLOY_RUNNER == '' && steps.targets.outputs.service_${n} != ''`);
         // The action's stability wait returns before ECS's bake time ends: the watcher waits instead.
         assert.equal(steps[1].with?.["wait-for-service-stability"], false);
         assert.equal(steps[1].id, `deploy-${n}`);
