@@ -492,6 +492,51 @@ describe("image-deploy: the deploy runner path", () => {
     });
   });
 
+  describe("the job summary", () => {
+    const targets = JSON.stringify([
+      {
+        service: SERVICE,
+        container: "proxy-router-container",
+        image: "ghcr.io/lumerin-protocol/proxy-router",
+        tagPattern: "^(proxy-router-)?v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$",
+        imageTagParameter: "/proxy-router/lmn/image-tag",
+        rolloutDeadlineMinutes: 40,
+      },
+    ]);
+    const resolve = (runner: string) =>
+      runStep(targetsStep, {
+        ENVIRONMENT: "main",
+        IMAGE_TAG: TAG,
+        SERVICES: "",
+        ECS_DEPLOY_TARGETS: targets,
+        DEPLOY_RUNNER: runner,
+        MAX_SERVICES: String(SLOTS),
+      });
+
+    it("has a row per service with its tag, result and execution on the runner path; the direct path's table is unchanged", () => {
+      assert.equal(targetsStep.env?.DEPLOY_RUNNER, "${{ vars.DEPLOY_RUNNER }}");
+      const runner = resolve(runnerConfig);
+      assert.equal(runner.status, 0, runner.stdout);
+      assert.equal(
+        runner.summary,
+        `### Deploying \`${TAG}\` to \`main\`\n\n| service | tag | result | runner execution |\n|---|---|---|---|\n`,
+      );
+      const direct = resolve("");
+      assert.equal(direct.summary, `### Deploying \`${TAG}\` to \`main\`\n\n| service | result |\n|---|---|\n`);
+      // The same tag checks on both paths: a tag of another environment is refused before anything is touched.
+      const refused = runStep(targetsStep, {
+        ENVIRONMENT: "main",
+        IMAGE_TAG: "proxy-router-v3.2.1-stg",
+        SERVICES: "",
+        ECS_DEPLOY_TARGETS: targets,
+        DEPLOY_RUNNER: runnerConfig,
+        MAX_SERVICES: String(SLOTS),
+      });
+      assert.notEqual(refused.status, 0);
+      assert.match(refused.stdout, /is not a release tag of any service in "main"/);
+    });
+  });
+
   describe("checking DEPLOY_RUNNER before anything is touched", () => {
     const check = (config: unknown, services = SERVICE) =>
       runStep(runnerStep, {
