@@ -681,6 +681,31 @@ describe("image-deploy: the deploy runner path", () => {
       }
     });
 
+    it("reads on from two minutes before the newest line seen: a late line is still printed, an old one not again", () => {
+      const runnerEvents = [
+        runnerLine(10, 0, "begin: registered tsk-proxy-router:42"),
+        runnerLine(290, 300, "watch: IN_PROGRESS, baking"),
+        runnerLine(200, 450, "watch: IN_PROGRESS, 1/1 running (delivered late)"),
+        runnerLine(440, 450, "watch: COMPLETED"),
+      ];
+      const f = fakes({ invoke: [started_()], runnerEvents, machineEvents: [started(0), succeeded(590, 600)] });
+      try {
+        const r = runSlot(f, 1, SERVICE, { POLL_SECONDS: "150" });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.deepEqual(
+          printedRunnerLines(r.stdout),
+          [0, 1, 2, 3].map((i) => `runner | ${runnerEvents[i].message.trimEnd()}`),
+        );
+        // Looks at 0, 150, 300, 450 (two pages) and 600 s; after the line of 290 s the reads start at 170 s, after 440 s at 320 s.
+        assert.deepEqual(
+          filterCalls(f, DEPLOY_RUNNER.runnerLogGroup).map((c) => Number(opt(c.args, "--start-time")) / 1000 - T0),
+          [-60, -60, -60, 170, 170, 320],
+        );
+      } finally {
+        f.cleanup();
+      }
+    });
+
     it("sends exactly the five fields: the app from DEPLOY_RUNNER.apps, the stack's name (lmn for GitHub's main), the tag, a deterministic UUID and the token for the invoker's audience", () => {
       const f = fakes({ invoke: [started_()], machineEvents: [succeeded(10, 0)] });
       try {
