@@ -19,6 +19,7 @@ import {
 } from "../lib/deploy-runner-iam";
 import { AwsContext, policyDocument, serviceTrust } from "../lib/iam";
 import { deployRunnerNames } from "../lib/naming";
+import { IMAGE_DEPLOY_SESSION_SECONDS } from "../lib/rollout";
 import { invokerEnvironment } from "../lambdas/deploy-invoker/config";
 import { addSecurityGroupRules } from "./container-service";
 import { DeployableService, GitHubRepositoryIds, oidcTrust, subjectRepository } from "./deploy-identity";
@@ -79,8 +80,12 @@ export interface DeployRunnerArgs {
 export const DEFAULT_DEADLINE_MINUTES = 30;
 export const DEFAULT_LEASE_MINUTES = 45;
 export const DEFAULT_LOG_RETENTION_DAYS = 90;
-/** The GitHub runner role's longest session: longer than the longest execution (59 min plus its margin), which the workflow streams. */
-export const GITHUB_RUNNER_SESSION_SECONDS = 2 * 3600;
+/**
+ * The GitHub runner role's longest session: the image-deploy job's, because one job follows up to
+ * four services' executions one after the other (each up to its deadline plus a margin). The role
+ * can only invoke the invoker and read the runner's logs, so a long session widens nothing.
+ */
+export const GITHUB_RUNNER_SESSION_SECONDS = IMAGE_DEPLOY_SESSION_SECONDS;
 /** The deadline stays below a role's shortest maximum session (an hour), as the invoker requires. */
 export const MAX_DEADLINE_MINUTES = 59;
 

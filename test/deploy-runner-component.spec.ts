@@ -248,9 +248,9 @@ describe("DeployRunner component", () => {
     for (const env of ["dev", "lmn"] as const) {
       const role = resource(plans[env].plan, T.role, "deploy-runner-github-role");
       assert.equal(role.inputs.name, `github-actions-deploy-runner-${env}`);
-      // Longer than the longest execution the workflow streams (a 59-minute deadline plus the margin).
-      assert.equal(role.inputs.maxSessionDuration, 7200);
-      assert.ok(runnerTimeoutSeconds(59) < 7200);
+      // As long as the image-deploy job, which follows up to four executions (each a 59-minute deadline plus the margin).
+      assert.equal(role.inputs.maxSessionDuration, 6 * 3600);
+      assert.ok(4 * (runnerTimeoutSeconds(59) + 5 * 60) < 6 * 3600);
       const [s, ...rest] = doc(role.inputs.assumeRolePolicy).Statement;
       assert.equal(rest.length, 0);
       assert.equal((s.Principal as { Federated: string }).Federated, PROVIDER);
