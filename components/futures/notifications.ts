@@ -228,8 +228,11 @@ export interface NotificationsRef extends DeployedServiceRef {
   readonly targetGroupArnSuffix: pulumi.Output<string>;
   /** `https://<hostName>`: what callers (the margin-call Lambda) use. */
   readonly url: string;
+  /** The tasks' security group (made by the ContainerService). */
   readonly serviceSecurityGroupId: pulumi.Output<string>;
+  /** The internal ALB's security group. */
   readonly albSecurityGroupId: pulumi.Output<string>;
+  /** The database's security group. */
   readonly databaseSecurityGroupId: pulumi.Output<string>;
   /** Tasks the service is created with (see {@link NotificationsArgs.desiredCount}). */
   readonly desiredCount: 0 | 1;
@@ -253,15 +256,22 @@ export interface NotificationsRef extends DeployedServiceRef {
  * database; the tasks may also leave on 443 (Telegram, AWS APIs).
  */
 export class Notifications extends pulumi.ComponentResource {
+  /** The application secret (`telegram_bot_token`). */
   readonly secret: aws.secretsmanager.Secret;
+  /** The SSM parameter recording the deployed image tag. */
   readonly imageTagParameter: aws.ssm.Parameter;
+  /** The Fargate service, its task definition, roles, log group and security group. */
   readonly containerService: ContainerService;
+  /** The PostgreSQL instance (protected when `protect`). */
   readonly database: aws.rds.Instance;
   readonly databaseSecurityGroup: aws.ec2.SecurityGroup;
   readonly albSecurityGroup: aws.ec2.SecurityGroup;
+  /** The internal ALB. */
   readonly loadBalancer: aws.lb.LoadBalancer;
   readonly targetGroup: aws.lb.TargetGroup;
+  /** The HTTPS 443 listener (the only one). */
   readonly listener: aws.lb.Listener;
+  /** The DNS-validated certificate of `hostName`. */
   readonly certificate: aws.acm.Certificate;
   /** On each rotation of the database secret, a forced new deployment: see {@link rotationRedeploy}. */
   readonly rotationRedeploy: RotationRedeploy;
@@ -291,7 +301,7 @@ export class Notifications extends pulumi.ComponentResource {
     const settings = resolveDatabase(args.database, args.names.database, args.protect);
     this.desiredCount = args.desiredCount ?? 1;
 
-    const groups = securityGroups(name, { ...args, vpcId: args.network.vpcId }, this);
+    const groups = securityGroups(name, args, this);
     const database = notificationsDatabase(name, { ...args, settings, securityGroupId: groups.database.id }, this);
     const endpoint = loadBalancedEndpoint(name, { ...args, securityGroupId: groups.alb.id }, this);
     const app = appService(
@@ -398,13 +408,13 @@ function componentOutputs(ref: NotificationsRef): pulumi.Inputs {
 
 /** What {@link securityGroups} needs. */
 export interface SecurityGroupsArgs extends Pick<NotificationsArgs, "securityGroupDescriptions"> {
+  /** The VPC the groups belong to. */
+  readonly network: Pick<NotificationsNetwork, "vpcId">;
   /** The groups' names, and the names their descriptions mention. */
   readonly names: Pick<
     NotificationsNames,
     "albSecurityGroup" | "databaseSecurityGroup" | "loadBalancer" | "service" | "database"
   >;
-  /** The VPC the groups belong to. */
-  readonly vpcId: pulumi.Input<string>;
 }
 
 /** The ALB's and the database's security groups (the tasks' belongs to their ContainerService). */
@@ -430,7 +440,7 @@ export function securityGroups(
       name: names.albSecurityGroup,
       description:
         args.securityGroupDescriptions?.alb ?? `${names.loadBalancer}: HTTPS from callers, HTTP to ${names.service}`,
-      vpcId: args.vpcId,
+      vpcId: args.network.vpcId,
       tags: { Name: names.albSecurityGroup },
     },
     { parent },
@@ -442,7 +452,7 @@ export function securityGroups(
       name: names.databaseSecurityGroup,
       description:
         args.securityGroupDescriptions?.database ?? `${names.database}: PostgreSQL from ${names.service} only`,
-      vpcId: args.vpcId,
+      vpcId: args.network.vpcId,
       tags: { Name: names.databaseSecurityGroup },
     },
     { parent },
@@ -1009,11 +1019,17 @@ export interface RotationRedeployArgs {
   readonly serviceArn: pulumi.Input<string>;
 }
 
+/** The rotation redeploy's resources. */
 export interface RotationRedeploy {
+  /** The EventBridge rule on each finished rotation of the database secret. */
   readonly rule: aws.cloudwatch.EventRule;
+  /** The rule's target: the state machine, started with `ruleRole`. */
   readonly target: aws.cloudwatch.EventTarget;
+  /** The state machine that forces a new deployment of the service. */
   readonly stateMachine: aws.sfn.StateMachine;
+  /** The role EventBridge starts the state machine with. */
   readonly ruleRole: aws.iam.Role;
+  /** The role the state machine calls ECS with. */
   readonly stateMachineRole: aws.iam.Role;
 }
 
