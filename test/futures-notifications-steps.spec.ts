@@ -149,17 +149,16 @@ describe("Notifications steps, each run alone", () => {
   });
 
   describe("notificationsDatabase", () => {
-    const run = (databaseKmsKeyArn?: string) =>
+    const run = (kmsKeyArn?: string) =>
       planOf((parent) =>
         notificationsDatabase(
           "n",
           {
             names,
-            settings: resolveDatabase(DATABASE, names.database, false),
+            settings: resolveDatabase({ ...DATABASE, ...(kmsKeyArn ? { kmsKeyArn } : {}) }, names.database, false),
             network: { privateSubnetIds: SUBNETS },
             securityGroupId: DB_SG,
             secretsKmsKeyArn: STACK_KEY,
-            ...(databaseKmsKeyArn ? { databaseKmsKeyArn } : {}),
             logRetentionDays: 7,
             protect: false,
           },

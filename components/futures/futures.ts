@@ -279,10 +279,6 @@ export class Futures extends pulumi.ComponentResource {
               ]
             : [],
           database: n.database,
-          ...(n.database.kmsKeyArn ? { databaseKmsKeyArn: n.database.kmsKeyArn } : {}),
-          ...(n.database.parameterGroupDescription
-            ? { parameterGroupDescription: n.database.parameterGroupDescription }
-            : {}),
           securityGroupDescriptions: n.securityGroupDescriptions,
           protect: args.protect,
         },

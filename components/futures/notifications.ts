@@ -53,14 +53,18 @@ export interface NotificationsNames {
   readonly redeployRole: string;
 }
 
-/** The PostgreSQL database (docs/estate.md has today's values per environment). */
-export interface NotificationsDatabase {
-  /** RDS instance class, e.g. `db.t3.micro` (dev, stg), `db.t3.small` (lmn). */
-  readonly instanceClass: string;
-  /** Storage (GiB) at creation, e.g. 20 (dev) or 50 (lmn). */
-  readonly allocatedStorage: number;
-  /** Storage autoscaling ceiling (GiB); must exceed `allocatedStorage`. E.g. 50 (dev) or 100 (lmn). */
-  readonly maxAllocatedStorage: number;
+/** The database settings of the stack config (`futures.notifications.database`, documented there). */
+type DatabaseConfig = NotificationsConfig["database"];
+
+/**
+ * The PostgreSQL database: the stack config's `futures.notifications.database` (docs/estate.md has
+ * today's values per environment), with the component's own defaults, and settings only the
+ * component sets.
+ */
+export interface NotificationsDatabase extends Omit<
+  DatabaseConfig,
+  "engineVersion" | "multiAz" | "kmsKeyArn" | "parameterGroupDescription"
+> {
   /**
    * PostgreSQL MAJOR version only, e.g. `"17"`. With `autoMinorVersionUpgrade` on,
    * RDS keeps the actual minor version (`17.4`, later `17.6`) in `engineVersionActual`
@@ -69,6 +73,24 @@ export interface NotificationsDatabase {
    * fight every upgrade (or need `ignoreChanges`), so it is refused.
    */
   readonly engineVersion: string;
+  /**
+   * Standby in a second AZ; may not be off when `protect`.
+   * @default protect
+   */
+  readonly multiAz?: DatabaseConfig["multiAz"];
+  /**
+   * The key of the storage and Performance Insights. RDS cannot re-encrypt an instance:
+   * a different key than the live one's is a new, empty database. Adopting an instance encrypted
+   * with the account's `aws/rds` key names that key here; the instance then carries the policy
+   * exception tag (the stack's policy pack reports it).
+   * @default secretsKmsKeyArn (the stack's own key)
+   */
+  readonly kmsKeyArn?: DatabaseConfig["kmsKeyArn"];
+  /**
+   * The parameter group's description (RDS cannot change one), e.g. `Managed by Terraform`.
+   * @default "<identifier>: TLS required, connection limit"
+   */
+  readonly parameterGroupDescription?: DatabaseConfig["parameterGroupDescription"];
   /**
    * Database the application uses.
    * @default "notifications"
@@ -79,17 +101,6 @@ export interface NotificationsDatabase {
    * @default "notificationsadmin"
    */
   readonly username?: string;
-  /** Days of automated backups: 1–35, at least 14 when `protect` (e.g. 7 dev, 30 lmn). */
-  readonly backupRetentionDays: number;
-  /** Daily backup window, UTC, e.g. `03:00-04:00`. */
-  readonly backupWindow: string;
-  /** Weekly maintenance window, UTC, e.g. `sun:04:00-sun:05:00`. */
-  readonly maintenanceWindow: string;
-  /**
-   * Standby in a second AZ; may not be off when `protect`.
-   * @default protect
-   */
-  readonly multiAz?: boolean;
   /**
    * RDS deletion protection; may not be off when `protect`.
    * @default protect
@@ -106,10 +117,6 @@ export interface NotificationsDatabase {
    * @default "<identifier>-final"
    */
   readonly finalSnapshotIdentifier?: string;
-  /** `max_connections` in the parameter group, e.g. 100 (dev) or 200 (lmn). */
-  readonly maxConnections: number;
-  /** Days Performance Insights keeps its data: 7 (free), 31…731. */
-  readonly performanceInsightsRetentionDays: number;
 }
 
 /** A security group allowed to call the internal HTTPS endpoint (the margin-call Lambda's). */
@@ -183,18 +190,6 @@ export interface NotificationsArgs extends Pick<
    * @default 1
    */
   readonly desiredCount?: 0 | 1;
-  /**
-   * The key of the database's storage and Performance Insights. RDS cannot re-encrypt an instance:
-   * a different key than the live one's is a new, empty database. Adopting an instance encrypted
-   * with the account's `aws/rds` key names that key here (the stack's policy pack reports it).
-   * @default secretsKmsKeyArn (the stack's own key)
-   */
-  readonly databaseKmsKeyArn?: string;
-  /**
-   * The parameter group's description (RDS cannot change one).
-   * @default "<identifier>: TLS required, connection limit"
-   */
-  readonly parameterGroupDescription?: string;
   /**
    * The security groups' descriptions (EC2 cannot change one), e.g. `{ alb: "Managed by Terraform" }`.
    * @default {} (the program's own, naming what each group admits)
@@ -461,10 +456,7 @@ export function securityGroups(
 }
 
 /** What {@link notificationsDatabase} needs. */
-export interface DatabaseArgs extends Pick<
-  NotificationsArgs,
-  "secretsKmsKeyArn" | "databaseKmsKeyArn" | "parameterGroupDescription" | "logRetentionDays" | "protect"
-> {
+export interface DatabaseArgs extends Pick<NotificationsArgs, "secretsKmsKeyArn" | "logRetentionDays" | "protect"> {
   /** The instance's, the subnet group's and the parameter group's names. */
   readonly names: Pick<NotificationsNames, "database" | "databaseSubnetGroup" | "databaseParameterGroup">;
   /** The settings with their defaults applied ({@link resolveDatabase}). */
@@ -524,7 +516,7 @@ export function databaseParameterGroup(
     {
       name: names.databaseParameterGroup,
       family: `postgres${settings.engineVersion}`,
-      description: args.parameterGroupDescription ?? `${names.database}: TLS required, connection limit`,
+      description: settings.parameterGroupDescription ?? `${names.database}: TLS required, connection limit`,
       parameters: [
         // PostgreSQL 15+ on RDS defaults to 1 already; stated here so the guarantee does not rest on a default.
         // pending-reboot is accepted for static and dynamic parameters alike; a new instance starts with both.
@@ -570,7 +562,7 @@ export function databaseInstance(
 ): aws.rds.Instance {
   const db = args.settings;
   // The stack's key, unless an adopted instance is encrypted with another one (a new key is a new instance).
-  const storageKey = args.databaseKmsKeyArn ?? args.secretsKmsKeyArn;
+  const storageKey = db.kmsKeyArn ?? args.secretsKmsKeyArn;
   return new aws.rds.Instance(
     `${name}-db`,
     {
@@ -611,7 +603,7 @@ export function databaseInstance(
       performanceInsightsKmsKeyId: storageKey,
       performanceInsightsRetentionPeriod: db.performanceInsightsRetentionDays,
       enabledCloudwatchLogsExports: [...DATABASE_LOG_EXPORTS],
-      ...(args.databaseKmsKeyArn
+      ...(db.kmsKeyArn
         ? { tags: { [policyExceptionTag("rds-storage-stack-key")]: "futures.notifications.database.kmsKeyArn" } }
         : {}),
     },
@@ -1230,7 +1222,10 @@ export function rotationRuleRole(
 const DATABASE_LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
 /** The database settings with every default applied. */
-export type ResolvedNotificationsDatabase = Required<NotificationsDatabase>;
+export type ResolvedNotificationsDatabase = Required<
+  Omit<NotificationsDatabase, "kmsKeyArn" | "parameterGroupDescription">
+> &
+  Pick<NotificationsDatabase, "kmsKeyArn" | "parameterGroupDescription">;
 
 /**
  * Applies the database defaults (production safeguards follow `protect`) and
