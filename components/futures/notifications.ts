@@ -782,7 +782,10 @@ export interface AppService {
   readonly ref: DeployedServiceRef;
 }
 
-/** The application secret, the image-tag parameter, the ContainerService and its ref. */
+/**
+ * The application secret (`<name>-secret`, and `<name>-secret-value` when the token is given), the
+ * image-tag parameter (`<name>-image-tag`), the ContainerService (`<name>-svc`) and its ref.
+ */
 export function appService(name: string, args: AppServiceArgs, parent: pulumi.Resource): AppService {
   const c = args.component;
   const { names } = c;
