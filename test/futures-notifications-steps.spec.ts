@@ -1,17 +1,21 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import {
+  NotificationsArgs,
   NotificationsDatabase,
   databaseRules,
   endpointRules,
   notificationsDatabase,
   notificationsEndpoint,
+  notificationsService,
   resolveDatabase,
   securityGroups,
 } from "../components/futures/notifications";
 import { futuresNames } from "../lib/naming";
 import { policyExceptionTag } from "../policy/rules/model";
 import type { Plan } from "../tools/harness";
+import { AWS_CTX } from "./support/fixtures";
 import { ACCOUNT, REGION, evaluateProgram } from "./support/policy";
 import { resource, resourcesOfType } from "./support/plan";
 
@@ -228,6 +232,80 @@ describe("Notifications steps, each run alone", () => {
       assert.deepEqual(resourcesOfType(plan, "aws:route53/record:Record"), []);
       assert.deepEqual(withheld, ["ACM's validation CNAME of notifyint.dev.lumerin.io", "notifyint.dev.lumerin.io A"]);
       assert.equal(resource(plan, "aws:lb/listener:Listener", "n-https").inputs.port, 443);
+    });
+  });
+  describe("notificationsService", () => {
+    const TAG = "notifications-v1.2.0-dev";
+    const DB_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-0a1b2c3d-AbCdEf`;
+    const TARGET_GROUP = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/tg-notification-v2-3000/0123456789abcdef`;
+    const args: NotificationsArgs = {
+      aws: AWS_CTX,
+      cluster: { arn: "arn:c", name: "c", execLogGroupArn: "arn:l", kmsKeyArn: STACK_KEY },
+      network: { vpcId: "vpc-0123", privateSubnetIds: SUBNETS },
+      names,
+      image: `ghcr.io/lumerin-protocol/futures-notifications:${TAG}`,
+      imageTag: TAG,
+      cpu: 256,
+      memory: 512,
+      logLevel: "info",
+      logRetentionDays: 7,
+      enableExecuteCommand: false,
+      secretsKmsKeyArn: STACK_KEY,
+      hostName: "notifyint.dev.lumerin.io",
+      dns: { zoneName: "dev.lumerin.io" },
+      albIngressCidrs: [],
+      database: DATABASE,
+      protect: false,
+    };
+
+    it("the shared appService, wired to what was made before it: waits for the listener, registers in its target group, reads the database's secret", async () => {
+      let listenerUrn = "";
+      const plan = await planOf((parent) => {
+        const listener = new aws.lb.Listener(
+          "n-https",
+          { loadBalancerArn: "arn:lb", defaultActions: [{ type: "forward", targetGroupArn: TARGET_GROUP }] },
+          { parent },
+        );
+        listener.urn.apply((u) => (listenerUrn = u));
+        notificationsService(
+          "n",
+          args,
+          {
+            environment: { PGHOST: "db.example" },
+            databaseSecretArn: DB_SECRET,
+            desiredCount: 0,
+            albSecurityGroupId: ALB_SG,
+            databaseSecurityGroupId: DB_SG,
+            targetGroupArn: TARGET_GROUP,
+            listener,
+          },
+          parent,
+        );
+      });
+      // The ContainerService waits for the listener (and with it every child, the ECS service included).
+      assert.deepEqual(resource(plan, "lumerin:ecs:ContainerService", "n-svc").options.dependsOn, [listenerUrn]);
+      const service = resource(plan, "aws:ecs/service:Service", "n-svc-service");
+      assert.equal(service.inputs.desiredCount, 0);
+      assert.deepEqual(service.inputs.loadBalancers, [
+        { targetGroupArn: TARGET_GROUP, containerName: names.container, containerPort: 3000 },
+      ]);
+      const [container] = JSON.parse(
+        String(resource(plan, "aws:ecs/taskDefinition:TaskDefinition", "n-svc-task").inputs.containerDefinitions),
+      ) as { secrets: { name: string; valueFrom: string }[] }[];
+      const own = resource(plan, "aws:secretsmanager/secret:Secret", "n-secret");
+      assert.deepEqual(container.secrets, [
+        { name: "PGUSER", valueFrom: `${DB_SECRET}:username::` },
+        { name: "PGPASSWORD", valueFrom: `${DB_SECRET}:password::` },
+        { name: "TELEGRAM_BOT_TOKEN", valueFrom: `${String(own.outputs.arn)}:telegram_bot_token::` },
+      ]);
+      // No token given: the secret is filled out of band, so no version is registered.
+      assert.deepEqual(resourcesOfType(plan, "aws:secretsmanager/secretVersion:SecretVersion"), []);
+      const group = String(resource(plan, "aws:ec2/securityGroup:SecurityGroup", "n-svc-sg").id);
+      assert.deepEqual(rules(plan), [
+        `n-svc-in-http-from-alb ${group} 3000 ${ALB_SG}`,
+        `n-svc-out-https ${group} 443 0.0.0.0/0`,
+        `n-svc-out-postgres-to-db ${group} 5432 ${DB_SG}`,
+      ]);
     });
   });
 });
