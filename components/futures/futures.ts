@@ -289,10 +289,6 @@ function notifications(
           ]
         : [],
       database: n.database,
-      ...(n.database.kmsKeyArn ? { databaseKmsKeyArn: n.database.kmsKeyArn } : {}),
-      ...(n.database.parameterGroupDescription
-        ? { parameterGroupDescription: n.database.parameterGroupDescription }
-        : {}),
       securityGroupDescriptions: n.securityGroupDescriptions,
       protect: args.protect,
     },
