@@ -22,7 +22,8 @@ import { deployRunnerNames } from "../lib/naming";
 import { IMAGE_DEPLOY_SESSION_SECONDS } from "../lib/rollout";
 import { invokerEnvironment } from "../lambdas/deploy-invoker/config";
 import { addSecurityGroupRules } from "./container-service";
-import { DeployableService, GitHubRepositoryIds, oidcTrust, subjectRepository } from "./deploy-identity";
+import type { DeployableService } from "../lib/deployables";
+import { GitHubRepositoryIds, oidcTrust, subjectRepository } from "./deploy-identity";
 
 /** Physical names, from `deployRunnerNames(env)`. */
 export type DeployRunnerNames = ReturnType<typeof deployRunnerNames>;
@@ -163,6 +164,29 @@ function validate(args: DeployRunnerArgs): Settings {
   const names = args.names ?? deployRunnerNames(args.env.name);
   const deadlineMinutes = args.deadlineMinutes ?? DEFAULT_DEADLINE_MINUTES;
   const leaseMinutes = args.leaseMinutes ?? DEFAULT_LEASE_MINUTES;
+  const problems = timingProblems(deadlineMinutes, leaseMinutes);
+  const entries = allowlistEntries(args, problems);
+  const subjects = callerSubjects(args, entries, problems);
+  if (problems.length > 0) throw new Error(`deploy runner (${args.env.name}): ${problems.join("; ")}`);
+  // The invoker's environment, with the values its resources will have, must fit Lambda's limit.
+  invokerVariables({ entries, names, deadlineMinutes, leaseMinutes }, args.env, {
+    table: names.table,
+    stateMachineArn: `arn:${args.aws.partition}:states:${args.aws.region}:${args.aws.accountId}:stateMachine:${names.stateMachine}`,
+    logGroups: [names.runnerLogGroup, names.stateMachineLogGroup],
+  });
+  return {
+    names,
+    deadlineMinutes,
+    leaseMinutes,
+    logRetentionDays: args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
+    protect: args.protect ?? args.env.production,
+    entries,
+    subjects: [...new Set(subjects)],
+  };
+}
+
+/** The deadline below an hour, and the lease outlasting the execution's timeout. */
+function timingProblems(deadlineMinutes: number, leaseMinutes: number): string[] {
   const problems: string[] = [];
   const whole = (v: number) => Number.isInteger(v) && v >= 1;
   if (!whole(deadlineMinutes) || deadlineMinutes > MAX_DEADLINE_MINUTES)
@@ -175,7 +199,11 @@ function validate(args: DeployRunnerArgs): Settings {
     problems.push(
       `leaseMinutes ${leaseMinutes} must outlast the execution's timeout (${timeout} s: deadlineMinutes ${deadlineMinutes} plus its margin)`,
     );
+  return problems;
+}
 
+/** The apps' allowlist entries, each checked against its schema, all of this environment, one per app. */
+function allowlistEntries(args: DeployRunnerArgs, problems: string[]): AllowlistEntry[] {
   const entries: AllowlistEntry[] = [];
   args.apps.forEach((app, i) => {
     const parsed = AllowlistEntrySchema.safeParse(app.entry);
@@ -193,7 +221,11 @@ function validate(args: DeployRunnerArgs): Settings {
     entries.push(entry);
   });
   if (args.apps.length === 0) problems.push("apps: the deploy runner needs at least one app");
+  return entries;
+}
 
+/** The OIDC subjects the GitHub role trusts: each caller's, which must be the repository of its apps' entries. */
+function callerSubjects(args: DeployRunnerArgs, entries: readonly AllowlistEntry[], problems: string[]): string[] {
   const subjects: string[] = [];
   args.callers.forEach((caller, i) => {
     const environment = caller.environment ?? args.env.githubEnvironment;
@@ -223,22 +255,7 @@ function validate(args: DeployRunnerArgs): Settings {
       problems.push(
         `app ${e.app}: its repository ${e.repository} (environment ${e.githubEnvironment}) is not among the callers`,
       );
-  if (problems.length > 0) throw new Error(`deploy runner (${args.env.name}): ${problems.join("; ")}`);
-  // The invoker's environment, with the values its resources will have, must fit Lambda's limit.
-  invokerVariables({ entries, names, deadlineMinutes, leaseMinutes }, args.env, {
-    table: names.table,
-    stateMachineArn: `arn:${args.aws.partition}:states:${args.aws.region}:${args.aws.accountId}:stateMachine:${names.stateMachine}`,
-    logGroups: [names.runnerLogGroup, names.stateMachineLogGroup],
-  });
-  return {
-    names,
-    deadlineMinutes,
-    leaseMinutes,
-    logRetentionDays: args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
-    protect: args.protect ?? args.env.production,
-    entries,
-    subjects: [...new Set(subjects)],
-  };
+  return subjects;
 }
 
 function runnerTargets(args: DeployRunnerArgs): RunnerTarget[] {
@@ -297,6 +314,39 @@ function runnerFunction(
   parent: pulumi.Resource,
 ): aws.lambda.Function {
   const { names } = settings;
+  const group = runnerSecurityGroup(name, args, settings, parent);
+  const { role, policy } = runnerRole(name, args, settings, { targets, table, securityGroup: group }, parent);
+  return new aws.lambda.Function(
+    `${name}-runner`,
+    {
+      name: names.runnerFunction,
+      description: "Deploy runner: begin, watch, record and release one deploy (invoked by its state machine only)",
+      runtime: "nodejs24.x",
+      handler: "index.handler",
+      architectures: ["x86_64"],
+      role: role.arn,
+      code: args.runnerCode,
+      timeout: 60,
+      memorySize: 256,
+      vpcConfig: { subnetIds: args.network.privateSubnetIds, securityGroupIds: [group.id] },
+      loggingConfig: {
+        logFormat: "JSON",
+        logGroup: logGroup.name,
+        applicationLogLevel: "INFO",
+        systemLogLevel: "WARN",
+      },
+    },
+    { parent, dependsOn: [logGroup, policy] },
+  );
+}
+
+/** The runner Lambda's security group: no inbound, HTTPS out only (the AWS APIs). */
+function runnerSecurityGroup(
+  name: string,
+  args: DeployRunnerArgs,
+  { names }: Settings,
+  parent: pulumi.Resource,
+): aws.ec2.SecurityGroup {
   const group = new aws.ec2.SecurityGroup(
     `${name}-runner-sg`,
     {
@@ -323,6 +373,21 @@ function runnerFunction(
     ],
     parent,
   );
+  return group;
+}
+
+/** The runner Lambda's role and its one policy: the allowlisted services, families, roles, parameters and leases. */
+function runnerRole(
+  name: string,
+  args: DeployRunnerArgs,
+  { names }: Settings,
+  bounds: {
+    readonly targets: readonly RunnerTarget[];
+    readonly table: aws.dynamodb.Table;
+    readonly securityGroup: aws.ec2.SecurityGroup;
+  },
+  parent: pulumi.Resource,
+): { readonly role: aws.iam.Role; readonly policy: aws.iam.RolePolicy } {
   const role = new aws.iam.Role(
     `${name}-runner-role`,
     {
@@ -339,14 +404,14 @@ function runnerFunction(
       role: role.id,
       name: "deploy-allowlisted-services",
       policy: pulumi
-        .all([args.network.vpcId, args.network.privateSubnetIds, group.id])
+        .all([args.network.vpcId, args.network.privateSubnetIds, bounds.securityGroup.id])
         .apply(([vpcId, subnetIds, securityGroupId]) =>
           pulumi.output(
             policyDocument(
               runnerLambdaStatements(args.aws, {
                 environment: args.env.name,
-                tableArn: table.arn,
-                targets,
+                tableArn: bounds.table.arn,
+                targets: bounds.targets,
                 logGroup: names.runnerLogGroup,
                 vpcId,
                 subnetIds,
@@ -358,28 +423,7 @@ function runnerFunction(
     },
     { parent },
   );
-  return new aws.lambda.Function(
-    `${name}-runner`,
-    {
-      name: names.runnerFunction,
-      description: "Deploy runner: begin, watch, record and release one deploy (invoked by its state machine only)",
-      runtime: "nodejs24.x",
-      handler: "index.handler",
-      architectures: ["x86_64"],
-      role: role.arn,
-      code: args.runnerCode,
-      timeout: 60,
-      memorySize: 256,
-      vpcConfig: { subnetIds: args.network.privateSubnetIds, securityGroupIds: [group.id] },
-      loggingConfig: {
-        logFormat: "JSON",
-        logGroup: logGroup.name,
-        applicationLogLevel: "INFO",
-        systemLogLevel: "WARN",
-      },
-    },
-    { parent, dependsOn: [logGroup, policy] },
-  );
+  return { role, policy };
 }
 
 function runnerStateMachine(

@@ -7,7 +7,7 @@
  * facets alone, never from a system's insides.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { DeployableFunction, DeployableService, DeployableSite } from "./deploy-identity";
+import type { DeployableFunction, DeployableService, DeployableSite } from "../lib/deployables";
 import { EcsDeployTarget, ecsDeployTargetsVariable } from "./github-environments";
 import type { MonitoringTargets } from "./monitoring/monitoring";
 

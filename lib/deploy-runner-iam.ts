@@ -14,7 +14,7 @@
  * service ARN. Step Functions' log delivery actions take no resource ARN either.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { DeployableService } from "../components/deploy-identity";
+import type { DeployableService } from "./deployables";
 import { AwsContext, Statement, logGroupArn } from "./iam";
 
 /** One allowlisted deploy target, as IAM must know it. */

@@ -56,6 +56,28 @@ function importsOf(file: string): string[] {
   );
 }
 
+/** The longest a constructor or function of the program may be: a reader sees it whole. */
+const MAX_LINES = 80;
+
+/** Constructors and functions longer than `max` lines, as `file: name (lines)`. */
+export function longFunctions(file: string, max: number, source: ts.SourceFile = parse(file)): string[] {
+  const found: string[] = [];
+  walk(source, (node) => {
+    const named = ts.isConstructorDeclaration(node)
+      ? `constructor of ${ts.isClassDeclaration(node.parent) ? node.parent.name?.text : "?"}`
+      : ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node)
+        ? node.name?.getText(source)
+        : undefined;
+    if (named === undefined) return;
+    const lines =
+      source.getLineAndCharacterOfPosition(node.end).line -
+      source.getLineAndCharacterOfPosition(node.getStart()).line +
+      1;
+    if (lines > max) found.push(`${file}: ${named} (${lines} lines)`);
+  });
+  return found;
+}
+
 describe("one source per fact", () => {
   it("documents each config field once, in its .describe() (the configuration reference's source)", () => {
     const files = [...sources("config"), ...sources("lambdas")];
@@ -74,6 +96,25 @@ describe("one source per fact", () => {
       true,
     );
     assert.deepEqual(twiceDocumented("planted.ts", planted), ["planted.ts: port"]);
+  });
+
+  it(`reads as named steps: no constructor or function of the program exceeds ${MAX_LINES} lines`, () => {
+    const files = ["stack.ts", ...sources("components"), ...sources("lambdas")];
+    assert.deepEqual(
+      files.flatMap((f) => longFunctions(f, MAX_LINES)),
+      [],
+    );
+  });
+
+  it("finds a constructor that is too long (the check can fail)", () => {
+    const body = Array.from({ length: 5 }, (_, i) => `    const v${i} = ${i};`).join("\n");
+    const planted = ts.createSourceFile(
+      "planted.ts",
+      `class Big {\n  constructor() {\n${body}\n  }\n}\nfunction small() {}\n`,
+      ts.ScriptTarget.Latest,
+      true,
+    );
+    assert.deepEqual(longFunctions("planted.ts", 6, planted), ["planted.ts: constructor of Big (7 lines)"]);
   });
 
   it("keeps lib/ below the program: it imports nothing from components/, tools/, policy/ or the stack", () => {

@@ -455,32 +455,7 @@ function futuresWatched(args: FuturesArgs, parts: Futures): WatchedParts {
           },
         ]
       : [],
-    functions: [
-      ...(mmFunction
-        ? [
-            {
-              key: "market-maker",
-              functionName: mmFunction.functionName,
-              timeoutSeconds: cfg.marketMaker.lambda.timeoutSeconds,
-              intervalMinutes: cfg.marketMaker.lambda.scheduleMinutes,
-              failureQueueName: mmFunction.failureQueueName,
-              scheduled: !args.pendingSecrets?.has("marketMaker"),
-            },
-          ]
-        : []),
-      ...(parts.marginCall
-        ? [
-            {
-              key: "margin-call",
-              functionName: parts.marginCall.functionName,
-              timeoutSeconds: cfg.marginCall.timeoutSeconds,
-              intervalMinutes: cfg.marginCall.intervalMinutes,
-              failureQueueName: parts.marginCall.failureQueue.name,
-              scheduled: !args.pendingSecrets?.has("marginCall"),
-            },
-          ]
-        : []),
-    ],
+    functions: watchedFunctions(args, parts),
     workflows: parts.notifications
       ? [
           {
@@ -516,4 +491,36 @@ export function futuresHostNames(env: Environment, cfg: FuturesConfig, zone: str
     bucket: hostName(env, cfg.ui.bucketHostLabel, zone),
     notifications: hostName(env, cfg.notifications.hostLabel, zone),
   };
+}
+
+/** The scheduled Lambdas the monitoring watches: the market maker's (runtime lambda) and the margin call. */
+function watchedFunctions(args: FuturesArgs, parts: Futures): WatchedParts["functions"] {
+  const cfg = args.config;
+  const mmFunction = parts.marketMaker?.function;
+  return [
+    ...(mmFunction
+      ? [
+          {
+            key: "market-maker",
+            functionName: mmFunction.functionName,
+            timeoutSeconds: cfg.marketMaker.lambda.timeoutSeconds,
+            intervalMinutes: cfg.marketMaker.lambda.scheduleMinutes,
+            failureQueueName: mmFunction.failureQueueName,
+            scheduled: !args.pendingSecrets?.has("marketMaker"),
+          },
+        ]
+      : []),
+    ...(parts.marginCall
+      ? [
+          {
+            key: "margin-call",
+            functionName: parts.marginCall.functionName,
+            timeoutSeconds: cfg.marginCall.timeoutSeconds,
+            intervalMinutes: cfg.marginCall.intervalMinutes,
+            failureQueueName: parts.marginCall.failureQueue.name,
+            scheduled: !args.pendingSecrets?.has("marginCall"),
+          },
+        ]
+      : []),
+  ];
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
-import type { DeployableSite } from "../deploy-identity";
+import type { DeployableSite } from "../../lib/deployables";
 import type { FuturesUiConfig } from "../../config/futures";
 import { PrivateBucket, privateBucket } from "../private-bucket";
 import { dnsValidatedCertificate } from "../dns-certificate";
