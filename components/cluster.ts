@@ -26,8 +26,8 @@ export interface ClusterArgs {
 export interface ClusterRef {
   /** The cluster's ARN. */
   readonly arn: pulumi.Input<string>;
-  /** The cluster's name. */
-  readonly name: pulumi.Input<string>;
+  /** The cluster's name: known before it exists (the deploy runner's allowlist spells it). */
+  readonly name: string;
   /** The ECS Exec transcripts' log group (a task role that execs writes there). */
   readonly execLogGroupArn: pulumi.Input<string>;
   /** The key exec sessions are encrypted with. */
@@ -83,7 +83,7 @@ export class Cluster extends pulumi.ComponentResource {
 
     this.ref = {
       arn: this.cluster.arn,
-      name: this.cluster.name,
+      name: args.name,
       execLogGroupArn: this.execLogGroup.arn,
       kmsKeyArn: args.kmsKeyArn,
     };

@@ -19,7 +19,7 @@ import {
 } from "../lib/deploy-runner-iam";
 import { AwsContext, policyDocument, serviceTrust } from "../lib/iam";
 import { deployRunnerNames } from "../lib/naming";
-import { IMAGE_DEPLOY_SESSION_SECONDS } from "../lib/rollout";
+import { IMAGE_DEPLOY_SESSION_SECONDS, RUNNER_MAX_DEADLINE_MINUTES } from "../lib/rollout";
 import { invokerEnvironment } from "../lambdas/deploy-invoker/config";
 import { addSecurityGroupRules } from "./container-service";
 import type { DeployableService } from "../lib/deployables";
@@ -66,7 +66,7 @@ export interface DeployRunnerArgs {
   readonly invokerCode: pulumi.asset.Archive;
   /** The runner Lambda's code (the bundle of `lambdas/deploy-runner/handler.ts`, `index.js` exporting `handler`). */
   readonly runnerCode: pulumi.asset.Archive;
-  /** Minutes from the start of a deploy to its deadline, 1 to 59. @default 30 */
+  /** Minutes from the start of a deploy to its deadline, 1 to `RUNNER_RUNNER_MAX_DEADLINE_MINUTES` (180). @default 30 */
   readonly deadlineMinutes?: number;
   /** Minutes a lease lasts; longer than the deadline and the execution's timeout. @default 45 */
   readonly leaseMinutes?: number;
@@ -87,8 +87,6 @@ export const DEFAULT_LOG_RETENTION_DAYS = 90;
  * can only invoke the invoker and read the runner's logs, so a long session widens nothing.
  */
 export const GITHUB_RUNNER_SESSION_SECONDS = IMAGE_DEPLOY_SESSION_SECONDS;
-/** The deadline stays below a role's shortest maximum session (an hour), as the invoker requires. */
-export const MAX_DEADLINE_MINUTES = 59;
 
 interface Settings {
   readonly names: DeployRunnerNames;
@@ -189,10 +187,8 @@ function validate(args: DeployRunnerArgs): Settings {
 function timingProblems(deadlineMinutes: number, leaseMinutes: number): string[] {
   const problems: string[] = [];
   const whole = (v: number) => Number.isInteger(v) && v >= 1;
-  if (!whole(deadlineMinutes) || deadlineMinutes > MAX_DEADLINE_MINUTES)
-    problems.push(
-      `deadlineMinutes ${deadlineMinutes} must be a whole number from 1 to ${MAX_DEADLINE_MINUTES} (below a role's shortest maximum session, an hour)`,
-    );
+  if (!whole(deadlineMinutes) || deadlineMinutes > RUNNER_MAX_DEADLINE_MINUTES)
+    problems.push(`deadlineMinutes ${deadlineMinutes} must be a whole number from 1 to ${RUNNER_MAX_DEADLINE_MINUTES}`);
   if (!whole(leaseMinutes)) problems.push(`leaseMinutes ${leaseMinutes} must be a whole number, at least 1`);
   const timeout = runnerTimeoutSeconds(deadlineMinutes);
   if (whole(deadlineMinutes) && whole(leaseMinutes) && leaseMinutes * 60 <= timeout)

@@ -3,7 +3,6 @@ import type { Environment } from "../config/environments";
 import type { ProxyRouterConfig, ProxyServiceConfig } from "../config/schema";
 import type { SecretValues } from "../config/load";
 import { AwsContext } from "../lib/iam";
-import { pinnedTagPattern } from "../lib/image-tags";
 import {
   PROXY_SERVICE_KEY,
   ProxyServiceKind,
@@ -15,7 +14,7 @@ import { DeployedServiceRef, deployedServiceRef } from "./service-parts";
 import type { ClusterRef } from "./cluster";
 import { LOG_METRICS } from "./monitoring/log-metrics";
 import { DnsTarget, NetworkRef, ProxyService } from "./proxy-service";
-import { SystemFacets, ecsDeployVariables } from "./system";
+import { CodeDeploy, SystemFacets, ecsDeployVariables } from "./system";
 
 export interface ProxyRouterArgs {
   /** The account, region and partition the services run in. */
@@ -158,22 +157,24 @@ function proxyFacets(
     const service = services[kind];
     return ref && service ? [{ kind, key: PROXY_SERVICE_KEY[kind], ref, service }] : [];
   });
-  const tagPattern = pinnedTagPattern({ prefix: args.config.github.tagPrefix, suffix: args.env.tagSuffix });
+  const codeDeploys: CodeDeploy[] = running.map(({ kind, key, ref }) => {
+    const names = resolvedProxyNames(kind, args.env, args.aws.region, args.config[kind]);
+    return {
+      app: key,
+      cluster: args.cluster.name,
+      service: names.service,
+      container: names.container,
+      imageRepository: args.config.image,
+      tagPrefix: args.config.github.tagPrefix,
+      tagParameter: names.imageTagParameter,
+      deployable: ref,
+    };
+  });
   return {
     repository: "proxy-router",
     deploys: { services: running.map((s) => s.ref), sites: [], functions: [] },
-    githubVariables: ecsDeployVariables(
-      args.cluster.name,
-      running.map(({ ref }) => ({
-        service: ref.serviceName,
-        container: ref.containerName,
-        image: args.config.image,
-        // The workflow refuses a tag that is not a release of this environment, exactly as the program does.
-        tagPattern,
-        imageTagParameter: ref.imageTagParameterName,
-        rolloutDeadlineMinutes: args.rolloutDeadlineMinutes,
-      })),
-    ),
+    codeDeploys,
+    githubVariables: ecsDeployVariables(codeDeploys, args.env, args.rolloutDeadlineMinutes),
     watched: {
       services: running.map(({ kind, key, ref }) => ({
         key,

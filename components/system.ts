@@ -6,7 +6,9 @@
  * the deploy identity, the GitHub environments and the monitoring from these
  * facets alone, never from a system's insides.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import type { Environment } from "../config/environments";
+import { pinnedTagPattern } from "../lib/image-tags";
 import type { DeployableFunction, DeployableService, DeployableSite } from "../lib/deployables";
 import { EcsDeployTarget, ecsDeployTargetsVariable } from "./github-environments";
 import type { MonitoringTargets } from "./monitoring/monitoring";
@@ -36,6 +38,28 @@ export interface SystemFacets {
   readonly watched: WatchedParts;
   /** Secrets whose value this stack writes (from `pulumi config set --secret`): a preview's refresh reads them. */
   readonly writtenSecretArns: readonly pulumi.Input<string>[];
+  /** The ECS services whose image the repository deploys, in deploy order (image-deploy's and the deploy runner's targets). */
+  readonly codeDeploys: readonly CodeDeploy[];
+}
+
+/** One ECS service whose image a code deploy changes: where it runs and what a deploy needs to know. */
+export interface CodeDeploy {
+  /** The app's name in deploy requests and in the deploy runner's allowlist (`proxy-router`, `notifications`...). */
+  readonly app: string;
+  /** The cluster's name. */
+  readonly cluster: string;
+  /** The service's name. */
+  readonly service: string;
+  /** The container whose image a deploy replaces; every other container stays as it runs. */
+  readonly container: string;
+  /** The image repository, without a tag. */
+  readonly imageRepository: string;
+  /** The app's release-tag prefix (`proxy-router-`, or `""` for plain tags). */
+  readonly tagPrefix: string;
+  /** The SSM parameter that records the tag the service runs. */
+  readonly tagParameter: string;
+  /** The service's ARN, task family, roles and tag parameter ARN: the bounds of whoever deploys it. */
+  readonly deployable: DeployableService;
 }
 
 /** A system's deployables, as a count: a repository with nothing to deploy gets no role. */
@@ -65,13 +89,23 @@ export function mergeWatched(systems: readonly SystemFacets[]): WatchedParts {
  * (`ECS_DEPLOY_TARGETS`, JSON). None when the system runs no ECS service.
  */
 export function ecsDeployVariables(
-  clusterName: pulumi.Input<string>,
-  targets: readonly EcsDeployTarget[],
+  deploys: readonly CodeDeploy[],
+  env: Pick<Environment, "tagSuffix">,
+  rolloutDeadlineMinutes: number,
 ): Record<string, pulumi.Input<string>> {
-  if (targets.length === 0) return {};
+  if (deploys.length === 0) return {};
+  const targets: EcsDeployTarget[] = deploys.map((d) => ({
+    service: d.service,
+    container: d.container,
+    image: d.imageRepository,
+    // The workflow refuses a tag that is not a release of this environment, exactly as the program does.
+    tagPattern: pinnedTagPattern({ prefix: d.tagPrefix, suffix: env.tagSuffix }),
+    imageTagParameter: d.tagParameter,
+    rolloutDeadlineMinutes,
+  }));
   return {
-    ECS_CLUSTER: clusterName,
-    ECS_SERVICES: pulumi.all(targets.map((t) => t.service)).apply((list) => list.join(",")),
+    ECS_CLUSTER: deploys[0].cluster,
+    ECS_SERVICES: deploys.map((d) => d.service).join(","),
     ECS_DEPLOY_TARGETS: ecsDeployTargetsVariable(targets),
   };
 }

@@ -34,6 +34,14 @@ export const IMAGE_DEPLOY_JOB_MINUTES = 350;
  */
 export const IMAGE_DEPLOY_SESSION_SECONDS = 6 * 3600;
 
+/**
+ * The deploy runner's longest deadline for one deploy (minutes). No role session bounds it:
+ * each of the runner's steps is one Lambda invocation of at most a minute, with the function's
+ * own fresh credentials. The image-deploy job that follows the executions does: several
+ * services in one run must still fit its job, which the stack's config check holds.
+ */
+export const RUNNER_MAX_DEADLINE_MINUTES = 180;
+
 /** One service's rollout deadline (minutes), from the evaluation windows (minutes) of the alarms that can roll it back. */
 export function rolloutDeadlineMinutes(alarmWindowsMinutes: readonly number[]): number {
   const window = Math.max(0, ...alarmWindowsMinutes);

@@ -8,10 +8,8 @@ import { FuturesNames, deploymentAlarmNames, futuresNames } from "../../lib/nami
 import { Cluster } from "../cluster";
 import type { DeployedServiceRef } from "../service-parts";
 import type { DnsTarget, NetworkRef } from "../proxy-service";
-import type { EcsDeployTarget } from "../github-environments";
 import { LOG_METRICS, LogMetric, MARKET_MAKER_FUNCTION_LOG_METRICS } from "../monitoring/log-metrics";
-import { SystemFacets, WatchedParts, ecsDeployVariables } from "../system";
-import { pinnedTagPattern } from "../../lib/image-tags";
+import { CodeDeploy, SystemFacets, WatchedParts, ecsDeployVariables } from "../system";
 import { MarginCall, MarginCallSecretKey } from "./margin-call";
 import { MarketMaker, MarketMakerSecretKey } from "./market-maker";
 import { Notifications } from "./notifications";
@@ -333,6 +331,7 @@ function futuresUi(
  * the monitoring watches each part.
  */
 function futuresFacets(args: FuturesArgs, names: FuturesNames, parts: Futures): SystemFacets {
+  const codeDeploys = futuresCodeDeploys(args, names, parts);
   return {
     repository: "futures",
     deploys: {
@@ -343,7 +342,8 @@ function futuresFacets(args: FuturesArgs, names: FuturesNames, parts: Futures): 
         ...(parts.marginCall ? [{ functionArn: parts.marginCall.functionArn }] : []),
       ],
     },
-    githubVariables: futuresVariables(args, names, parts),
+    codeDeploys,
+    githubVariables: futuresVariables(args, codeDeploys, parts),
     watched: futuresWatched(args, parts),
     writtenSecretArns: [
       ...(args.secretValues.marketMaker && parts.marketMaker ? [parts.marketMaker.secret.arn] : []),
@@ -358,51 +358,48 @@ function deployedServices(parts: Futures): DeployedServiceRef[] {
 }
 
 /**
+ * The futures ECS services whose image the repository deploys, in deploy order:
+ * the market maker (runtime ecs), then notifications.
+ */
+function futuresCodeDeploys(args: FuturesArgs, names: FuturesNames, parts: Futures): CodeDeploy[] {
+  const cfg = args.config;
+  const cluster = parts.cluster?.ref.name;
+  if (!cluster) return [];
+  const deploy = (
+    app: string,
+    service: { readonly service: string; readonly container: string; readonly imageTagParameter: string },
+    part: { readonly image: string; readonly tagPrefix: string },
+    deployable: DeployedServiceRef,
+  ): CodeDeploy => ({
+    app,
+    cluster,
+    service: service.service,
+    container: service.container,
+    imageRepository: part.image,
+    tagPrefix: part.tagPrefix,
+    tagParameter: service.imageTagParameter,
+    deployable,
+  });
+  return [
+    ...(parts.refs.marketMaker
+      ? [deploy("market-maker", names.marketMaker, cfg.marketMaker, parts.refs.marketMaker)]
+      : []),
+    ...(parts.refs.notifications
+      ? [deploy("notifications", names.notifications, cfg.notifications, parts.refs.notifications)]
+      : []),
+  ];
+}
+
+/**
  * The futures repository's GitHub environment variables (never a credential):
  * the cluster, its services in deploy order with what image-deploy needs, and
  * the deployment facts of the UI and the Lambdas.
  */
 function futuresVariables(
   args: FuturesArgs,
-  names: FuturesNames,
+  codeDeploys: readonly CodeDeploy[],
   parts: Futures,
 ): Record<string, pulumi.Input<string>> {
-  const cfg = args.config;
-  const target = (
-    service: pulumi.Input<string>,
-    container: string,
-    part: { readonly image: string; readonly tagPrefix: string },
-    imageTagParameter: string,
-  ): EcsDeployTarget => ({
-    service,
-    container,
-    image: part.image,
-    tagPattern: pinnedTagPattern({ prefix: part.tagPrefix, suffix: args.env.tagSuffix }),
-    imageTagParameter,
-    rolloutDeadlineMinutes: args.rolloutDeadlineMinutes,
-  });
-  const targets: EcsDeployTarget[] = [
-    ...(parts.marketMaker?.containerService
-      ? [
-          target(
-            parts.marketMaker.containerService.serviceName,
-            names.marketMaker.container,
-            cfg.marketMaker,
-            names.marketMaker.imageTagParameter,
-          ),
-        ]
-      : []),
-    ...(parts.notifications
-      ? [
-          target(
-            parts.notifications.serviceName,
-            parts.notifications.containerName,
-            cfg.notifications,
-            parts.notifications.imageTagParameterName,
-          ),
-        ]
-      : []),
-  ];
   return {
     ...(parts.marginCall ? { MARGIN_CALL_FUNCTION: parts.marginCall.functionName } : {}),
     // The market-maker workflow uploads code to this function (runtime lambda) instead of an ECS deploy.
@@ -415,7 +412,7 @@ function futuresVariables(
           SITE_URL: parts.ui.siteUrl,
         }
       : {}),
-    ...(parts.cluster ? ecsDeployVariables(parts.cluster.cluster.name, targets) : {}),
+    ...ecsDeployVariables(codeDeploys, args.env, args.rolloutDeadlineMinutes),
   };
 }
 

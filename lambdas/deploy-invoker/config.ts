@@ -6,16 +6,12 @@
  */
 import { z } from "zod";
 import { ENVIRONMENT_NAMES, type EnvironmentName } from "../../config/environments";
+import { RUNNER_MAX_DEADLINE_MINUTES } from "../../lib/rollout";
 import { AllowlistEntrySchema, type AllowlistEntry } from "./allowlist";
 import { describeIssues } from "./request";
 
 /** The audience of tokens for AWS STS; a token minted for a deploy role must not be accepted here. */
 const STS_AUDIENCE = "sts.amazonaws.com";
-/**
- * The shortest maximum session an IAM role can have (one hour): the deadline
- * stays below it, so no step of a deploy outlives the credentials it runs with.
- */
-const ROLE_SESSION_MINUTES = 60;
 /** The longest lease: a day. */
 const MAX_LEASE_MINUTES = 24 * 60;
 /** Lambda's limit on the total size of a function's environment variables. */
@@ -85,8 +81,8 @@ const VariablesSchema = z.object({
       "expected a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)",
     )
     .describe("The runner's state machine."),
-  [INVOKER_VARIABLES.deadlineMinutes]: minutes(ROLE_SESSION_MINUTES - 1).describe(
-    "Minutes until the runner gives up; shorter than a role session (an hour) and than the lease.",
+  [INVOKER_VARIABLES.deadlineMinutes]: minutes(RUNNER_MAX_DEADLINE_MINUTES).describe(
+    "Minutes until the runner gives up; shorter than the lease.",
   ),
   [INVOKER_VARIABLES.leaseMinutes]: minutes(MAX_LEASE_MINUTES).describe("Minutes a lease lasts."),
   [INVOKER_VARIABLES.runnerLogGroup]: logGroupName.describe("The runner Lambda's log group."),
