@@ -36,7 +36,10 @@ import { ProxyRouter, resolvedProxyNames } from "./components/proxy-router";
 import { PROXY_SERVICE_KEY } from "./lib/naming";
 import type { DeployedServiceRef } from "./components/service-parts";
 import type { DnsTarget } from "./components/proxy-service";
-import { DeployRepositoryKey, SystemFacets, deployCount, mergeWatched } from "./components/system";
+import { CodeDeploy, DeployRepositoryKey, SystemFacets, deployCount, mergeWatched } from "./components/system";
+import { DeployRunner, DeployRunnerApp } from "./components/deploy-runner";
+import { bundleLambda } from "./lib/lambda-bundle";
+import { ecrRepositoryArnOf } from "./lib/image-tags";
 
 export interface StackDependencies {
   /** Configuration as the Pulumi runtime has it. */
@@ -203,14 +206,16 @@ const PROXY_SECRET = { router: "proxyRouter", validator: "proxyValidator" } as c
 interface Operations {
   readonly monitoring?: Monitoring;
   readonly deploy?: DeployIdentity;
+  readonly runner?: DeployRunner;
 }
 
 /** The monitoring, the deploy identity and the GitHub environments, from the systems' facets. */
 function operate(inputs: StackInputs, base: Foundations, systems: Systems): Operations {
   const monitoring = watch(inputs, base, systems);
   const deploy = deployIdentity(inputs, base, systems, monitoring);
-  if (inputs.config.github.manageEnvironments) githubEnvironments(inputs, systems, deploy);
-  return { ...(monitoring ? { monitoring } : {}), ...(deploy ? { deploy } : {}) };
+  const runner = deploy ? deployRunner(inputs, base, systems, deploy) : undefined;
+  if (inputs.config.github.manageEnvironments) githubEnvironments(inputs, systems, deploy, runner);
+  return { ...(monitoring ? { monitoring } : {}), ...(deploy ? { deploy } : {}), ...(runner ? { runner } : {}) };
 }
 
 function watch(inputs: StackInputs, base: Foundations, systems: Systems): Monitoring | undefined {
@@ -237,7 +242,8 @@ function deployIdentity(
   const { config, ctx } = inputs;
   const cfg = config.deployIdentity;
   const repositories = systems.all.flatMap((system) => deployRepository(config, system));
-  if (repositories.length === 0 && !cfg.infra.enabled) return undefined;
+  // The deploy runner's GitHub role trusts the account's OIDC provider, which the deploy identity holds.
+  if (repositories.length === 0 && !cfg.infra.enabled && !config.deployRunner.enabled) return undefined;
   return new DeployIdentity("deploy", {
     aws: ctx,
     env: config.env,
@@ -251,7 +257,9 @@ function deployIdentity(
 /** A system's deploy repository: its configured GitHub repository and role, and what the system deploys. */
 function deployRepository(config: StackConfig, system: SystemFacets): DeployRepository[] {
   const cfg = deployRepositoryConfig(config, system.repository);
-  if (!cfg.enabled || deployCount(system) === 0) return [];
+  // With the deploy runner, the repository's own role deploys no ECS service: the runner does.
+  const deploys = config.deployRunner.enabled ? { ...system.deploys, services: [] } : system.deploys;
+  if (!cfg.enabled || deployCount(deploys) === 0) return [];
   return [
     {
       key: system.repository,
@@ -259,10 +267,94 @@ function deployRepository(config: StackConfig, system: SystemFacets): DeployRepo
       ...githubIds(cfg),
       roleName: cfg.roleName ?? deployRoleName(system.repository, config.env.name),
       extraSubjects: cfg.extraSubjects,
-      ...system.deploys,
+      ...deploys,
     },
   ];
 }
+
+/**
+ * The deploy runner, when the stack uses it: it deploys every system's ECS services, each
+ * app admitted for one workflow of its repository on the environment's branch and GitHub
+ * environment, through the image-deploy workflow of this repository.
+ */
+function deployRunner(
+  inputs: StackInputs,
+  base: Foundations,
+  systems: Systems,
+  deploy: DeployIdentity,
+): DeployRunner | undefined {
+  const { config, ctx } = inputs;
+  if (!config.deployRunner.enabled) return undefined;
+  const deploying = systems.all.filter((system) => system.codeDeploys.length > 0);
+  if (deploying.length === 0) return undefined;
+  return new DeployRunner("deploy-runner", {
+    aws: ctx,
+    env: config.env,
+    network: { vpcId: base.network.vpcId, privateSubnetIds: base.network.privateSubnetIds },
+    apps: deploying.flatMap((system) => system.codeDeploys.map((d) => runnerApp(inputs, system.repository, d))),
+    callers: deploying.map((system) => {
+      const cfg = deployRepositoryConfig(config, system.repository);
+      return { repository: cfg.repository, ...githubIds(cfg) };
+    }),
+    oidcProviderArn: deploy.oidcProviderArn,
+    invokerCode: bundleLambda(DEPLOY_INVOKER_ENTRY),
+    runnerCode: bundleLambda(DEPLOY_RUNNER_ENTRY),
+    // The runner waits for a rollout as long as image-deploy does; its lease outlasts the execution.
+    deadlineMinutes: inputs.rolloutDeadlineMinutes,
+    leaseMinutes: inputs.rolloutDeadlineMinutes + RUNNER_LEASE_MARGIN_MINUTES,
+    protect: config.protect,
+  });
+}
+
+/** The Lambdas' entry points, bundled by the program. */
+const DEPLOY_INVOKER_ENTRY = "lambdas/deploy-invoker/index.ts";
+const DEPLOY_RUNNER_ENTRY = "lambdas/deploy-runner/handler.ts";
+/** Minutes a deploy's lease outlasts its deadline (the execution's own timeout is two minutes past it). */
+const RUNNER_LEASE_MARGIN_MINUTES = 15;
+
+/** One app's allowlist entry: its repository by name and ids, the caller workflow, and where the deploy goes. */
+function runnerApp(inputs: StackInputs, key: DeployRepositoryKey, d: CodeDeploy): DeployRunnerApp {
+  const { config, ctx } = inputs;
+  const cfg = deployRepositoryConfig(config, key);
+  const configKey = key === "proxy-router" ? "proxyRouter" : "futures";
+  // The config check refuses an enabled runner without these; a missing one here is a program error.
+  const given = <T>(value: T | undefined, field: string): T => {
+    if (value === undefined)
+      throw new ConfigError([
+        { key: `${config.project}:${field}`, message: "required while deployRunner.enabled is true" },
+      ]);
+    return value;
+  };
+  const branch = `refs/heads/${config.env.branch}`;
+  const ecrRepositoryArn = ecrRepositoryArnOf(d.imageRepository, ctx.partition);
+  return {
+    entry: {
+      app: d.app,
+      environment: config.env.name,
+      repository: cfg.repository,
+      repositoryId: String(given(cfg.repositoryId, `deployIdentity.${configKey}.repositoryId`)),
+      repositoryOwnerId: String(given(cfg.ownerId, `deployIdentity.${configKey}.ownerId`)),
+      ref: branch,
+      githubEnvironment: config.env.githubEnvironment,
+      workflowRef: `${cfg.repository}/${given(config.deployRunner.callers[configKey].workflow, `deployRunner.callers.${configKey}.workflow`)}@${branch}`,
+      // Callers use this repository's reusable workflow at main (`uses: .../image-deploy.yml@main`).
+      jobWorkflowRef: `${config.github.infraRepository}/${IMAGE_DEPLOY_WORKFLOW}@refs/heads/main`,
+      tagPrefix: d.tagPrefix,
+      target: {
+        cluster: d.cluster,
+        service: d.service,
+        container: d.container,
+        imageRepository: d.imageRepository,
+        tagParameter: d.tagParameter,
+      },
+    },
+    service: d.deployable,
+    ...(ecrRepositoryArn ? { ecrRepositoryArn } : {}),
+  };
+}
+
+/** The reusable code-deploy workflow of this repository, which the application repositories call. */
+const IMAGE_DEPLOY_WORKFLOW = ".github/workflows/image-deploy.yml";
 
 function deployRepositoryConfig(config: StackConfig, key: DeployRepositoryKey) {
   return key === "proxy-router" ? config.deployIdentity.proxyRouter : config.deployIdentity.futures;
@@ -320,16 +412,23 @@ function githubEnvironments(
   inputs: StackInputs,
   systems: Systems,
   deploy: DeployIdentity | undefined,
+  runner: DeployRunner | undefined,
 ): GitHubEnvironments {
   const { config } = inputs;
   const repositories: EnvironmentRepository[] = systems.all.flatMap((system) => {
     const role = deploy?.roleArns[system.repository];
-    return role
+    const viaRunner = runner && system.codeDeploys.length > 0 ? runnerVariable(inputs, system, runner) : undefined;
+    return role || viaRunner
       ? [
           {
             key: system.repository,
             repository: deployRepositoryConfig(config, system.repository).repository,
-            variables: { AWS_ROLE_ARN: role, AWS_REGION: config.region, ...system.githubVariables },
+            variables: {
+              ...(role ? { AWS_ROLE_ARN: role } : {}),
+              AWS_REGION: config.region,
+              ...system.githubVariables,
+              ...(viaRunner ? { DEPLOY_RUNNER: viaRunner } : {}),
+            },
           },
         ]
       : [];
@@ -355,6 +454,29 @@ function githubEnvironments(
     productionWaitTimerMinutes: config.github.productionWaitTimerMinutes,
     ...(config.githubToken ? { token: config.githubToken } : {}),
   });
+}
+
+/**
+ * `DEPLOY_RUNNER`: what image-deploy's runner path needs (JSON): the role it assumes, the
+ * invoker and its audience, the logs it follows, the stack's environment, the repository's
+ * services by app, and the deadline. None of it is a credential.
+ */
+function runnerVariable(inputs: StackInputs, system: SystemFacets, runner: DeployRunner): pulumi.Output<string> {
+  return pulumi
+    .all([runner.githubRoleArn, runner.invokerFunctionName, runner.runnerLogGroupNames])
+    .apply(([roleArn, invokerFunction, [runnerLogGroup, stateMachineLogGroup]]) =>
+      JSON.stringify({
+        roleArn,
+        region: inputs.config.region,
+        invokerFunction,
+        audience: runner.invokerAudience,
+        runnerLogGroup,
+        stateMachineLogGroup,
+        environment: inputs.config.env.name,
+        apps: Object.fromEntries(system.codeDeploys.map((d) => [d.service, d.app])),
+        deadlineMinutes: inputs.rolloutDeadlineMinutes,
+      }),
+    );
 }
 
 function dnsBlocker(config: StackConfig, withheld: readonly string[]): DeployBlocker {
@@ -395,6 +517,12 @@ export type StackOutputs = {
   /** Role ARNs by key; they belong in GitHub environment variables (AWS_ROLE_ARN). */
   readonly deployRoles: Readonly<Record<string, pulumi.Output<string>>>;
   readonly oidcProviderArn: pulumi.Output<string> | undefined;
+  /** The deploy runner, when the stack uses it: what a workflow invokes and the role it assumes for that. */
+  readonly deployRunner?: {
+    readonly invokerFunctionName: pulumi.Output<string>;
+    readonly githubRoleArn: pulumi.Output<string>;
+    readonly stateMachineArn: pulumi.Output<string>;
+  };
   readonly alertTopicArn?: pulumi.Output<string>;
   /** Alarm names by service key. */
   readonly alarms: Monitoring["alarmNames"] | Record<string, never>;
@@ -436,6 +564,15 @@ function stackOutputs(inputs: StackInputs, base: Foundations, systems: Systems, 
     futures: futures ? futuresOutputs(futures) : undefined,
     deployRoles: ops.deploy ? ops.deploy.roleArns : {},
     oidcProviderArn: ops.deploy?.oidcProviderArn,
+    ...(ops.runner
+      ? {
+          deployRunner: {
+            invokerFunctionName: ops.runner.invokerFunctionName,
+            githubRoleArn: ops.runner.githubRoleArn,
+            stateMachineArn: ops.runner.stateMachineArn,
+          },
+        }
+      : {}),
     ...(ops.monitoring?.topicArn ? { alertTopicArn: ops.monitoring.topicArn } : {}),
     alarms: ops.monitoring ? ops.monitoring.alarmNames : {},
     operatorToDo: operatorToDo(config),

@@ -62,9 +62,8 @@ export interface CodeDeploy {
   readonly deployable: DeployableService;
 }
 
-/** A system's deployables, as a count: a repository with nothing to deploy gets no role. */
-export function deployCount(facets: SystemFacets): number {
-  const d = facets.deploys;
+/** How many things a repository deploys: a repository with nothing to deploy gets no role. */
+export function deployCount(d: SystemFacets["deploys"]): number {
   return d.services.length + d.sites.length + d.functions.length;
 }
 

@@ -115,3 +115,13 @@ export function highestRelease(tags: readonly string[], p: TagPattern): ReleaseV
   }
   return best;
 }
+
+/**
+ * The ECR repository's ARN of an image repository in ECR
+ * (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`); `undefined` for any other
+ * registry (ghcr.io), where nothing but the tag pattern can be checked before a deploy.
+ */
+export function ecrRepositoryArnOf(imageRepository: string, partition: string): string | undefined {
+  const match = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9._\/-]+)$/.exec(imageRepository);
+  return match ? `arn:${partition}:ecr:${match[2]}:${match[1]}:repository/${match[3]}` : undefined;
+}
