@@ -23,7 +23,7 @@ import {
   platformKeyAlias,
   proxyRouterDeployRoleName,
 } from "./lib/naming";
-import type { EnvironmentName } from "./config/environments";
+import type { EnvironmentName } from "./lib/environments";
 import { Cluster } from "./components/cluster";
 import { DeployIdentity, DeployRepository, GitHubRepositoryIds, InfraCiRoles } from "./components/deploy-identity";
 import { TITANIO_STATE_BUCKET } from "./lib/pulumi-state";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { Environment } from "../config/environments";
+import type { Environment } from "../lib/environments";
 import { DNS_ACCESS_TAG, DnsAccess } from "../lib/dns-access";
 import type { DeployableFunction, DeployableService, DeployableSite } from "../lib/deployables";
 import { AwsContext, Statement, policyDocument, trustDocument } from "../lib/iam";

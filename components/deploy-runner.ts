@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { Environment } from "../config/environments";
+import type { Environment } from "../lib/environments";
 import { AllowlistEntry, AllowlistEntrySchema } from "../lambdas/deploy-invoker/allowlist";
 import { runnerDefinition, runnerTimeoutSeconds } from "../lambdas/deploy-runner/state-machine";
 import {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
-import type { Environment } from "../config/environments";
+import type { Environment } from "../lib/environments";
 import type { GitHubConfig } from "../config/schema";
 
 export interface EnvironmentRepository {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Environment } from "../config/environments";
+import type { Environment } from "../lib/environments";
 import type { ProxyRouterConfig, ProxyServiceConfig } from "../config/schema";
 import type { SecretValues } from "../config/load";
 import { AwsContext } from "../lib/iam";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { Environment } from "../config/environments";
+import type { Environment } from "../lib/environments";
 import { PROXY_RESERVED_ENV, ProxyRouterConfig, ProxyServiceConfig } from "../config/schema";
 import type { SecretValues } from "../config/load";
 import { AwsContext } from "../lib/iam";

@@ -7,7 +7,7 @@
  * facets alone, never from a system's insides.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { Environment } from "../config/environments";
+import type { Environment } from "../lib/environments";
 import { pinnedTagPattern } from "../lib/image-tags";
 import type { DeployableFunction, DeployableService, DeployableSite } from "../lib/deployables";
 import { EcsDeployTarget, ecsDeployTargetsVariable } from "./github-environments";

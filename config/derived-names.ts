@@ -6,7 +6,7 @@
  * in config are checked by their own schemas (config/primitives.ts).
  */
 import { z } from "zod";
-import { Environment, hostName } from "./environments";
+import { Environment, hostName } from "../lib/environments";
 import type { FuturesConfig } from "./futures";
 import { ecsName, elbName, iamRoleName, logGroupName, secretName, ssmParameterPath } from "./primitives";
 import type { DnsConfig, ProxyRouterConfig } from "./schema";

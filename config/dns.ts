@@ -11,7 +11,7 @@
  * withholds every record and blocks `pulumi up`.
  */
 import { dnsZoneRoleName } from "../lib/naming";
-import type { Environment } from "./environments";
+import type { Environment } from "../lib/environments";
 import { DNS_ROLE_PENDING } from "./schema";
 
 export interface DnsIssue {

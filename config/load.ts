@@ -24,7 +24,7 @@ import {
   NotificationsSchema,
 } from "./futures";
 import { z } from "zod";
-import { Environment, EnvironmentName, environment, isEnvironmentName } from "./environments";
+import { Environment, EnvironmentName, environment, isEnvironmentName } from "../lib/environments";
 import {
   ClusterConfig,
   DeployIdentityConfig,

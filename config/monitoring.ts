@@ -5,7 +5,7 @@
  * returns the settings a stack runs with.
  */
 import { z } from "zod";
-import type { EnvironmentName } from "./environments";
+import type { EnvironmentName } from "../lib/environments";
 
 const positive = z.number().positive();
 const percent = z.number().gt(0).max(100);

@@ -8,7 +8,7 @@
  * whose fields carry their own defaults use `.prefault({})`.
  */
 import { z } from "zod";
-import { ENVIRONMENT_NAMES } from "./environments";
+import { ENVIRONMENT_NAMES } from "../lib/environments";
 
 import {
   FARGATE_SIZES,

@@ -4,7 +4,7 @@
  * can adopt them (`pulumi import`) instead of recreating them; new resources
  * follow `{app}-{env}`. Every default here can be overridden per stack.
  */
-import type { EnvironmentName } from "../config/environments";
+import type { EnvironmentName } from "./environments";
 
 /** `us-east-1` → `use1`, `eu-central-1` → `euc1`: the estate's region short form. */
 export function regionShort(region: string): string {

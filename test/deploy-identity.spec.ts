@@ -5,7 +5,7 @@ import type { Plan } from "../tools/harness";
 import { committedPlan, doc, planWith, resource, resourcesOfType } from "./support/plan";
 import { evaluateProgram } from "./support/policy";
 import { DeployIdentity, previewScope, previewStatements } from "../components/deploy-identity";
-import { environment } from "../config/environments";
+import { environment } from "../lib/environments";
 import { stateReadObjects } from "../lib/pulumi-state";
 
 const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import * as pulumi from "@pulumi/pulumi";
 import { DeployRunner, DeployRunnerArgs, DeployRunnerApp } from "../components/deploy-runner";
-import { EnvironmentName, environment } from "../config/environments";
+import { EnvironmentName, environment } from "../lib/environments";
 import type { AllowlistEntry } from "../lambdas/deploy-invoker/allowlist";
 import { runnerDefinition, runnerTimeoutSeconds } from "../lambdas/deploy-runner/state-machine";
 import { RULES } from "../policy/rules";

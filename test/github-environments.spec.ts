@@ -10,7 +10,7 @@ import {
   resourcesOfType,
 } from "./support/plan";
 import { ConfigError } from "../config/load";
-import { environment } from "../config/environments";
+import { environment } from "../lib/environments";
 import { GitHubEnvironments, repositoryOf, variableKey } from "../components/github-environments";
 import { evaluateProgram } from "./support/policy";
 

@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { environment } from "../config/environments";
+import { environment } from "../lib/environments";
 import { capture } from "../tools/harness";
 import { registeredAfterFailure } from "./support/plan";
 import { MonitoringSchema, resolveMonitoring } from "../config/monitoring";

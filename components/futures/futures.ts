@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { Environment, hostName } from "../../config/environments";
+import { Environment, hostName } from "../../lib/environments";
 import type { FuturesConfig } from "../../config/futures";
 import type { SecretValues } from "../../config/load";
 import { AwsContext } from "../../lib/iam";

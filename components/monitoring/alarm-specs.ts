@@ -4,7 +4,7 @@
  * turns the specs into alarms and composites (and owns every resource).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { EnvironmentName } from "../../config/environments";
+import type { EnvironmentName } from "../../lib/environments";
 import { MonitoringConfig, SERVICE_ALARM_PERIOD_SECONDS } from "../../config/monitoring";
 import { ALARM_SUFFIX, AlarmSuffix, logMetricNamespace, workflowAlarmSuffix } from "../../lib/naming";
 import type { UiCanary } from "./canary";

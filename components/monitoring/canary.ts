@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { Environment, EnvironmentName, environment } from "../../config/environments";
+import { Environment, EnvironmentName, environment } from "../../lib/environments";
 import type { MonitoringConfig } from "../../config/monitoring";
 import { PrivateBucket, privateBucket } from "../private-bucket";
 import {

@@ -13,7 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { Environment } from "../../config/environments";
+import type { Environment } from "../../lib/environments";
 import type { MonitoringConfig } from "../../config/monitoring";
 import { AwsContext, denyWithoutTls, resourcePolicyDocument } from "../../lib/iam";
 import {

@@ -3,7 +3,7 @@
  * the targets (and the composites' and canary's outputs), laid out by `dashboardBody`.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { EnvironmentName } from "../../config/environments";
+import type { EnvironmentName } from "../../lib/environments";
 import { logMetricNamespace } from "../../lib/naming";
 import type { UiCanary } from "./canary";
 import { MetricLine, Widget, alarmStatusWidget, metricWidget } from "./dashboard";

@@ -6,7 +6,7 @@
  * anything.
  */
 import { z } from "zod";
-import { ENVIRONMENT_NAMES } from "../../config/environments";
+import { ENVIRONMENT_NAMES } from "../../lib/environments";
 
 const nonEmpty = (what: string) => z.string().min(1, `${what} is required`);
 

@@ -5,7 +5,7 @@
  * nothing. Every check fails closed: a missing claim, a missing allowlist
  * setting or an unorderable version denies.
  */
-import { environment, type EnvironmentName } from "../../config/environments";
+import { environment, type EnvironmentName } from "../../lib/environments";
 import {
   compareVersions,
   describePattern,

@@ -5,7 +5,7 @@
  * variable; the invoker never runs with a default standing in for a setting.
  */
 import { z } from "zod";
-import { ENVIRONMENT_NAMES, type EnvironmentName } from "../../config/environments";
+import { ENVIRONMENT_NAMES, type EnvironmentName } from "../../lib/environments";
 import { RUNNER_MAX_DEADLINE_MINUTES } from "../../lib/rollout";
 import { AllowlistEntrySchema, type AllowlistEntry } from "./allowlist";
 import { describeIssues } from "./request";

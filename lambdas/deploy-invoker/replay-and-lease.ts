@@ -17,7 +17,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import type { EnvironmentName } from "../../config/environments";
+import type { EnvironmentName } from "../../lib/environments";
 import { awsErrorName, awsFailure, Denial } from "./failures";
 import { CLOCK_SKEW_SECONDS, type ReplayStore } from "./verify";
 

@@ -8,7 +8,7 @@
  * it comes from the allowlist entry the token's claims are bound to.
  */
 import { z } from "zod";
-import { ENVIRONMENT_NAMES } from "../../config/environments";
+import { ENVIRONMENT_NAMES } from "../../lib/environments";
 
 /** An image digest as registries print it. */
 const DIGEST = /^sha256:[0-9a-f]{64}$/;

@@ -7,7 +7,7 @@
  * request reaches a field unchecked.
  */
 import { z } from "zod";
-import { ENVIRONMENT_NAMES } from "../../config/environments";
+import { ENVIRONMENT_NAMES } from "../../lib/environments";
 import { DeployTargetSchema } from "../deploy-invoker/allowlist";
 
 export const RunnerInputSchema = z.strictObject({
