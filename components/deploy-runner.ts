@@ -52,7 +52,9 @@ export interface DeployRunnerCaller {
 }
 
 export interface DeployRunnerArgs {
+  /** The account, region and partition the runner deploys in. */
   readonly aws: AwsContext;
+  /** The environment it deploys to: names, branch, GitHub environment, production or not. */
   readonly env: Environment;
   /** The runner Lambda's ENIs go into the private subnets; its security group into the VPC. */
   readonly network: { readonly vpcId: pulumi.Input<string>; readonly privateSubnetIds: pulumi.Input<string[]> };

@@ -78,6 +78,23 @@ export function longFunctions(file: string, max: number, source: ts.SourceFile =
   return found;
 }
 
+/** Members of `*Args` interfaces without a doc comment, or optional without `@default`, as `file: Interface.member`. */
+export function undocumentedArgs(file: string, source: ts.SourceFile = parse(file)): string[] {
+  const found: string[] = [];
+  walk(source, (node) => {
+    if (!ts.isInterfaceDeclaration(node) || !node.name.text.endsWith("Args")) return;
+    for (const member of node.members) {
+      if (!ts.isPropertySignature(member)) continue;
+      const docs = ts.getJSDocCommentsAndTags(member);
+      const name = `${file}: ${node.name.text}.${member.name.getText(source)}`;
+      if (docs.length === 0) found.push(`${name} (no doc)`);
+      else if (member.questionToken && !docs.some((d) => /@default\b/.test(d.getText(source))))
+        found.push(`${name} (optional, no @default)`);
+    }
+  });
+  return found;
+}
+
 describe("one source per fact", () => {
   it("documents each config field once, in its .describe() (the configuration reference's source)", () => {
     const files = [...sources("config"), ...sources("lambdas")];
@@ -115,6 +132,26 @@ describe("one source per fact", () => {
       true,
     );
     assert.deepEqual(longFunctions("planted.ts", 6, planted), ["planted.ts: constructor of Big (7 lines)"]);
+  });
+
+  it("documents every component arg, each optional one with its @default", () => {
+    assert.deepEqual(
+      sources("components").flatMap((f) => undocumentedArgs(f)),
+      [],
+    );
+  });
+
+  it("finds an undocumented arg and an optional one without its default (the check can fail)", () => {
+    const planted = ts.createSourceFile(
+      "planted.ts",
+      "interface ThingArgs {\n  /** Its name. */\n  readonly name: string;\n  readonly size: number;\n  /** How many. */\n  readonly count?: number;\n  /** Where. @default here */\n  readonly where?: string;\n}",
+      ts.ScriptTarget.Latest,
+      true,
+    );
+    assert.deepEqual(undocumentedArgs("planted.ts", planted), [
+      "planted.ts: ThingArgs.size (no doc)",
+      "planted.ts: ThingArgs.count (optional, no @default)",
+    ]);
   });
 
   it("keeps lib/ below the program: it imports nothing from config/, components/, tools/, policy/ or the stack", () => {

@@ -23,16 +23,21 @@ export interface ResolvedImageRef {
 }
 
 export interface FuturesArgs {
+  /** The account, region and partition the marketplace runs in. */
   readonly aws: AwsContext;
+  /** The environment: names, tag suffix, production or not. */
   readonly env: Environment;
+  /** The `futures` section of the stack configuration. */
   readonly config: FuturesConfig;
+  /** The VPC and subnets: tasks, functions and the database in the private subnets. */
   readonly network: NetworkRef;
+  /** The hosted zone the site's and the notifications endpoint's records go into. */
   readonly dns: DnsTarget;
   /** Encrypts the services' secrets and the cluster's exec-session logs. */
   readonly platformKeyArn: pulumi.Input<string>;
   /** The cluster's exec-session log group (the platform key's policy names it). */
   readonly clusterExecLogGroupName: string;
-  /** A provider in us-east-1 (CloudFront's certificate and web ACL); required when the UI is enabled. */
+  /** A provider in us-east-1 (CloudFront's certificate and web ACL); required when the UI is enabled. @default none */
   readonly globalProvider?: aws.Provider;
   /** Images of the enabled container services. */
   readonly images: { readonly marketMaker?: ResolvedImageRef; readonly notifications?: ResolvedImageRef };
@@ -42,12 +47,14 @@ export interface FuturesArgs {
     readonly notifications?: SecretValues;
     readonly marginCall?: SecretValues;
   };
+  /** Protect the stateful parts (always in production). */
   readonly protect: boolean;
   /** The monitoring's alarms roll the services' deployments back (they exist when monitoring alarms are on). */
   readonly deploymentAlarms: boolean;
   /**
    * Secrets whose value is still to be put in out of band: their service is created
-   * without tasks, the margin call without its schedules, the market maker Lambda paused. Default none.
+   * without tasks, the margin call without its schedules, the market maker Lambda paused.
+   * @default none
    */
   readonly pendingSecrets?: ReadonlySet<"marketMaker" | "notifications" | "marginCall">;
   /** How long a code deploy waits for one service's rollout, bake time included (`rolloutDeadlineMinutes` in lib/rollout.ts). */

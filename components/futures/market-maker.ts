@@ -107,6 +107,7 @@ export interface MarketMakerEcsArgs extends MarketMakerCommonArgs {
 
 /** The bot as the scheduled Lambda the live estate runs since February 2026. */
 export interface MarketMakerLambdaArgs extends MarketMakerCommonArgs {
+  /** The scheduled Lambda the live estate runs. */
   readonly runtime: "lambda";
   /** The function's names and settings (`futures.marketMaker.lambda`). */
   readonly lambda: Pick<MarketMakerConfig["lambda"], "scheduleMinutes" | "timeoutSeconds" | "memoryMb"> & {
