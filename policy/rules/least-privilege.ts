@@ -22,6 +22,7 @@ import {
   identityPolicies,
   isPrivilegedRole,
   managedAttachments,
+  optionsOf,
   parseDocument,
   roleName,
   str,
@@ -780,6 +781,113 @@ export function matchesArn(pattern: string, arn: string): boolean {
   return wildcardRegExp(pattern).test(arn);
 }
 
+/** What deploys an ECS service (or starts a deploy around the runner): no GitHub role holds it once the runner exists. */
+const DEPLOY_ACTIONS = [
+  /^ecs:(updateservice|registertaskdefinition|createservice|deleteservice|runtask|starttask)$/i,
+  /^iam:passrole$/i,
+  /^ssm:putparameter$/i,
+  /^states:(startexecution|startsyncexecution)$/i,
+  /^lambda:(updatefunctioncode|updatefunctionconfiguration)$/i,
+];
+/** What the caller of the runner may do besides invoking it: read the runner's logs. */
+const LOG_READS = [/^logs:(filterlogevents|getlogevents|describelogstreams)$/i];
+
+const RUNNER_OPTIONS = {
+  invokerFunctions: {
+    description:
+      "Lambda function names (IAM-style wildcards) of the deploy runner's invoker. A stack with one uses the runner: no GitHub-trusted role deploys itself, and the role that may invoke it only reads logs besides.",
+    schema: { type: "array", items: { type: "string" } },
+    default: ["deploy-invoker-*"] as readonly string[],
+  },
+  uploadFunctions: {
+    description:
+      "Lambda function names (IAM-style wildcards) whose code a repository's own role still uploads beside the runner (the runner deploys ECS services only). Default: the futures marketplace's scheduled functions.",
+    schema: { type: "array", items: { type: "string" } },
+    default: ["margin-call-*", "market-maker-*"] as readonly string[],
+  },
+};
+
+/** An IAM statement's resources, as far as they name functions matching `patterns`. */
+function onlyFunctions(s: IamStatement, patterns: readonly string[]): boolean {
+  return (
+    s.resources.length > 0 &&
+    s.resources.every((res) => {
+      const name = /:function:([^:]+)/.exec(res)?.[1];
+      return !!name && patterns.some((p) => wildcardRegExp(p).test(name));
+    })
+  );
+}
+
+export const githubRolesOnlyAskTheRunner: Rule = {
+  name: "github-roles-only-ask-the-deploy-runner",
+  description:
+    "In a stack with the deploy runner, no role GitHub may assume deploys an ECS service itself (ecs:UpdateService, RegisterTaskDefinition, RunTask..., iam:PassRole, ssm:PutParameter, states:StartExecution, or a Lambda code update other than the scheduled functions a repository uploads), and a role that may invoke the runner's invoker may do nothing else but read logs.",
+  enforcement: "mandatory",
+  remediation:
+    "Deploy through the invoker: remove the deploy grants from the GitHub-trusted role (the runner's own roles hold them), and keep the invoker's caller role to lambda:InvokeFunction on the invoker and logs reads.",
+  equivalents: [],
+  options: RUNNER_OPTIONS,
+  checkStack: async (resources, ctx) => {
+    const { invokerFunctions, uploadFunctions } = optionsOf(ctx, RUNNER_OPTIONS);
+    const isInvoker = (name: string | undefined) =>
+      !!name && invokerFunctions.some((p) => wildcardRegExp(p).test(name));
+    const invokers = resources.filter((r) => r.type === "aws:lambda/function:Function" && isInvoker(str(r.props.name)));
+    if (invokers.length === 0) return [];
+    const githubRoles = new Set(
+      resources
+        .filter((r) => r.type === "aws:iam/role:Role" && githubTrustStatements(r).length > 0)
+        .map(roleName)
+        .filter((n): n is string => !!n),
+    );
+    const policies = identityPolicies(resources)
+      .map((policy) => ({
+        policy,
+        roles: policy.roles.filter((r) => githubRoles.has(r) && !isPrivilegedRole(r, ctx.config)),
+        allows: policy.statements.filter((x) => x.effect === "Allow"),
+      }))
+      .filter((p) => p.roles.length > 0);
+    // The invoker's callers: GitHub-trusted roles with a statement that invokes the invoker (and nothing else).
+    const invokes = new Set<IamStatement>();
+    const callers = new Set<string>();
+    for (const { roles, allows } of policies)
+      for (const s of allows)
+        if ((await grantsAny(s, [/^lambda:invokefunction$/i])).length > 0 && onlyFunctions(s, invokerFunctions)) {
+          invokes.add(s);
+          roles.forEach((r) => callers.add(r));
+        }
+    const findings: Finding[] = [];
+    for (const { policy, roles, allows } of policies) {
+      const caller = roles.some((r) => callers.has(r));
+      for (const s of allows) {
+        const deploys = (await grantsAny(s, DEPLOY_ACTIONS)).filter(
+          (a) => !(/^lambda:update/i.test(a) && onlyFunctions(s, uploadFunctions)),
+        );
+        if (deploys.length > 0)
+          findings.push(
+            finding(
+              policy,
+              ctx,
+              `GitHub-trusted role ${roles.join(", ")} deploys itself beside the deploy runner: ${deploys.join(", ")} (${s.sid ?? "no Sid"})`,
+            ),
+          );
+        if (caller && !invokes.has(s)) {
+          const reads = await grantsAny(s, LOG_READS);
+          const others = s.actions.filter((a) => !reads.includes(a));
+          if (others.length > 0)
+            findings.push(
+              finding(
+                policy,
+                ctx,
+                `role ${roles.join(", ")} may invoke the deploy runner's invoker, so it may do nothing else but read logs; it also has ${others.join(", ")} (${s.sid ?? "no Sid"})`,
+              ),
+            );
+        }
+      }
+    }
+    return findings;
+  },
+};
+
 export const LEAST_PRIVILEGE_RULES: readonly Rule[] = [
   noWildcardActions,
   resourceStarOnlyWhereRequired,
@@ -789,6 +897,7 @@ export const LEAST_PRIVILEGE_RULES: readonly Rule[] = [
   githubTrustPinned,
   githubRolesReadNoSecrets,
   githubRolesNoIamEscalation,
+  githubRolesOnlyAskTheRunner,
   executionRolesReadOwnSecrets,
   taskRoleIsNotExecutionRole,
 ];

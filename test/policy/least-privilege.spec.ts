@@ -8,6 +8,7 @@ import {
   actionsExist,
   executionRolesReadOwnSecrets,
   githubRolesNoIamEscalation,
+  githubRolesOnlyAskTheRunner,
   githubRolesReadNoSecrets,
   githubTrustPinned,
   noUsersOrAccessKeys,
@@ -1501,6 +1502,99 @@ describe("policy rules: least privilege", () => {
         });
       });
       passes(vs, executionRolesReadOwnSecrets, "shared-exec-read");
+    });
+  });
+
+  describe("github-roles-only-ask-the-deploy-runner", () => {
+    /** An invoker Lambda: its presence says the stack deploys through the runner. */
+    const invoker = () =>
+      new aws.lambda.Function("invoker", {
+        name: "deploy-invoker-dev",
+        role: ARN("iam", "role/deploy-invoker-dev-lambda").replace(`:${REGION}:`, "::"),
+        runtime: "nodejs24.x",
+        handler: "index.handler",
+        code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler=()=>1") }),
+      });
+    const SERVICE = ARN("ecs", "service/c/svc");
+
+    it("fires on a GitHub role that deploys ECS itself beside the runner, and on the caller role holding more than invoke and log reads", async () => {
+      const vs = await violations(githubRolesOnlyAskTheRunner, () => {
+        invoker();
+        const deployer = role("gh-direct", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
+        new aws.iam.RolePolicy("gh-direct-deploy", {
+          role: deployer.name,
+          policy: doc(
+            allow(["ecs:UpdateService", "ecs:DescribeServices"], SERVICE, { Sid: "Deploy" }),
+            allow("iam:PassRole", ARN("iam", "role/app-exec").replace(`:${REGION}:`, "::"), { Sid: "Pass" }),
+          ),
+        });
+        const caller = role("gh-runner", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
+        new aws.iam.RolePolicy("gh-runner-ask", {
+          role: caller.name,
+          policy: doc(
+            allow("lambda:InvokeFunction", ARN("lambda", "function:deploy-invoker-dev"), { Sid: "Invoke" }),
+            allow("logs:FilterLogEvents", ARN("logs", "log-group:/aws/lambda/deploy-runner-dev"), { Sid: "Logs" }),
+          ),
+        });
+        new aws.iam.RolePolicy("gh-runner-more", {
+          role: caller.name,
+          policy: doc(allow("s3:GetObject", "arn:aws:s3:::some-bucket/*", { Sid: "Extra" })),
+        });
+      });
+      fires(vs, githubRolesOnlyAskTheRunner, {
+        type: T.rolePolicy,
+        name: "gh-direct-deploy",
+        level: "mandatory",
+        message: /deploys itself beside the deploy runner: ecs:UpdateService \(Deploy\)/,
+      });
+      fires(vs, githubRolesOnlyAskTheRunner, {
+        type: T.rolePolicy,
+        name: "gh-direct-deploy",
+        level: "mandatory",
+        message: /deploys itself beside the deploy runner: iam:PassRole \(Pass\)/,
+      });
+      fires(vs, githubRolesOnlyAskTheRunner, {
+        type: T.rolePolicy,
+        name: "gh-runner-more",
+        level: "mandatory",
+        message:
+          /may invoke the deploy runner's invoker, so it may do nothing else but read logs; it also has s3:GetObject/,
+      });
+      passes(vs, githubRolesOnlyAskTheRunner, "gh-runner-ask");
+    });
+
+    it("passes the caller that only asks and reads logs, a repository role that uploads its scheduled functions' code, and direct deploys in a stack without the runner", async () => {
+      const withRunner = await violations(githubRolesOnlyAskTheRunner, () => {
+        invoker();
+        const caller = role("gh-runner", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
+        new aws.iam.RolePolicy("gh-runner-ask", {
+          role: caller.name,
+          policy: doc(
+            allow("lambda:InvokeFunction", ARN("lambda", "function:deploy-invoker-dev"), { Sid: "Invoke" }),
+            allow(
+              ["logs:FilterLogEvents", "logs:GetLogEvents"],
+              ARN("logs", "log-group:/aws/vendedlogs/states/deploy-runner-dev"),
+              { Sid: "Logs" },
+            ),
+          ),
+        });
+        const futures = role("gh-futures", pinned("repo:Lumerin-protocol/futures-marketplace:environment:dev"));
+        new aws.iam.RolePolicy("gh-futures-upload", {
+          role: futures.name,
+          policy: doc(
+            allow("lambda:UpdateFunctionCode", ARN("lambda", "function:margin-call-v2-dev"), { Sid: "Upload" }),
+          ),
+        });
+      });
+      passes(withRunner, githubRolesOnlyAskTheRunner);
+      const withoutRunner = await violations(githubRolesOnlyAskTheRunner, () => {
+        const deployer = role("gh-direct", pinned("repo:Lumerin-protocol/proxy-router:environment:dev"));
+        new aws.iam.RolePolicy("gh-direct-deploy", {
+          role: deployer.name,
+          policy: doc(allow("ecs:UpdateService", SERVICE, { Sid: "Deploy" })),
+        });
+      });
+      passes(withoutRunner, githubRolesOnlyAskTheRunner);
     });
   });
 });
