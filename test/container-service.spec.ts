@@ -12,11 +12,9 @@ import { RULES } from "../policy/rules";
 import { Plan, capture } from "../tools/harness";
 import { containers, doc, resource, resourcesOfType } from "./support/plan";
 import { evaluateProgram } from "./support/policy";
+import { ACCOUNT, KEY_ARN, REGION } from "./support/fixtures";
 
-const ACCOUNT = "111122223333";
-const REGION = "us-east-1";
 const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:/bot/dev/config-AbCdEf`;
-const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const CREDS_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ghcr-pull-XyZaBc`;
 const EXEC_LOGS = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:exec`;
 

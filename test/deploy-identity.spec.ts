@@ -7,8 +7,9 @@ import { evaluateProgram } from "./support/policy";
 import { DeployIdentity, previewScope, previewStatements } from "../components/deploy-identity";
 import { environment } from "../lib/environments";
 import { stateReadObjects } from "../lib/pulumi-state";
+import { STACK_ACCOUNTS } from "./support/fixtures";
 
-const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;
+const ACCOUNTS = STACK_ACCOUNTS;
 const GITHUB_ENV = { dev: "dev", stg: "stg", lmn: "main" } as const;
 const STACKS = ["dev", "stg", "lmn"] as const;
 const HOST = "token.actions.githubusercontent.com";

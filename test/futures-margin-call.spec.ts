@@ -19,14 +19,13 @@ import type { Plan } from "../tools/harness";
 import { ACCOUNT, REGION, evaluateProgram } from "./support/policy";
 import { configError, doc, resource, resourcesOfType } from "./support/plan";
 import { planFiles } from "../tools/plan-stack";
+import { KEY_ARN, PRIVATE_SUBNETS, VPC } from "./support/fixtures";
 
 type Stack = "dev" | "lmn";
 
 const FUTURES = "lumerin-infra:futures";
 
-const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-const VPC = "vpc-0123456789abcdef0";
-const SUBNETS = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"];
+const SUBNETS = PRIVATE_SUBNETS;
 const RPC_URL = "https://arb-mainnet.g.alchemy.com/v2/AbCdEfGhIjKlMnOpQrStUvWxYz012345";
 const SUBGRAPH_URL = "https://gateway.thegraph.com/api/0123456789abcdef0123456789abcdef/subgraphs/id/Qm123";
 const PLAIN: MarginCallEnvironment = {

@@ -20,8 +20,9 @@ import {
 } from "./support/plan";
 import { planFiles } from "../tools/plan-stack";
 import type { SecretToDo } from "../stack";
+import { STACK_ACCOUNTS } from "./support/fixtures";
 
-const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;
+const ACCOUNTS = STACK_ACCOUNTS;
 const STACKS = ["dev", "stg", "lmn"] as const;
 type Stack = (typeof STACKS)[number];
 const FUTURES = "lumerin-infra:futures";

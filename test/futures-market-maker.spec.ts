@@ -6,8 +6,7 @@ import { RULES } from "../policy/rules";
 import type { Plan } from "../tools/harness";
 import { ACCOUNT, REGION, evaluateProgram } from "./support/policy";
 import { containers, doc, resource, resourcesOfType } from "./support/plan";
-
-const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+import { KEY_ARN } from "./support/fixtures";
 
 function args(stack: "dev" | "lmn", overrides: Partial<MarketMakerEcsArgs> = {}): MarketMakerEcsArgs {
   return {

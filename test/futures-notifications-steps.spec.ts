@@ -18,6 +18,7 @@ import type { Plan } from "../tools/harness";
 import { AWS_CTX } from "./support/fixtures";
 import { ACCOUNT, REGION, evaluateProgram } from "./support/policy";
 import { resource, resourcesOfType } from "./support/plan";
+import { PRIVATE_SUBNETS } from "./support/fixtures";
 
 /** A parent for a step run alone, as the component is for the steps it runs. */
 class Parent extends pulumi.ComponentResource {
@@ -35,7 +36,7 @@ async function planOf(step: (parent: pulumi.Resource) => void): Promise<Plan> {
 const names = futuresNames("dev").notifications;
 const STACK_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const AWS_RDS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0000aaaa-12ab-34cd-56ef-1234567890ab`;
-const SUBNETS = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"];
+const SUBNETS = PRIVATE_SUBNETS;
 const ALB_SG = "sg-0a0a0a0a0a0a0a0a0";
 const SERVICE_SG = "sg-0b0b0b0b0b0b0b0b0";
 const DB_SG = "sg-0c0c0c0c0c0c0c0c0";

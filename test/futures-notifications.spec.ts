@@ -16,13 +16,13 @@ import { ACCOUNT, REGION, evaluateProgram } from "./support/policy";
 import { containers, doc, resource, resourcesOfType } from "./support/plan";
 import { eventMatches } from "./support/event-pattern";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { KEY_ARN, PRIVATE_SUBNETS } from "./support/fixtures";
 
 type Stack = "dev" | "lmn";
 
-const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const MARGIN_CALL_SG = "sg-0a1b2c3d4e5f60718";
 const VPN = "172.18.0.0/19";
-const SUBNETS = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"];
+const SUBNETS = PRIVATE_SUBNETS;
 const ZONES: Record<Stack, { zoneId: string; zoneName: string; hostName: string }> = {
   dev: { zoneId: "Z0DEVZONE000001", zoneName: "dev.lumerin.io", hostName: "notifyint.dev.lumerin.io" },
   lmn: { zoneId: "Z0ROOTZONE00001", zoneName: "lumerin.io", hostName: "notifyint.lumerin.io" },

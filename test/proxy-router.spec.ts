@@ -12,8 +12,9 @@ import {
   resource,
   resourcesOfType,
 } from "./support/plan";
+import { STACK_ACCOUNTS } from "./support/fixtures";
 
-const ACCOUNTS = { dev: "434960487817", stg: "464450398935", lmn: "330280307271" } as const;
+const ACCOUNTS = STACK_ACCOUNTS;
 const KINDS = [
   {
     kind: "router",

@@ -6,10 +6,8 @@ import { Plan, capture } from "../tools/harness";
 import { NOTIFICATIONS_PORT, POSTGRES_PORT } from "../components/futures/notifications";
 import { futuresNames } from "../lib/naming";
 import { committedPlan, containers, doc, resource } from "./support/plan";
+import { ACCOUNT, KEY_ARN, REGION } from "./support/fixtures";
 
-const ACCOUNT = "111122223333";
-const REGION = "us-east-1";
-const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const DB_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-1234-AbCdEf`;
 
 function args(overrides: Partial<AppServiceArgs> = {}): AppServiceArgs {
