@@ -18,7 +18,7 @@ import {
   stateMachineStatements,
 } from "../lib/deploy-runner-iam";
 import { AwsContext, policyDocument, serviceTrust } from "../lib/iam";
-import { deployRunnerNames } from "../lib/naming";
+import { DeployRunnerNames, deployRunnerNames } from "../lib/naming";
 import { IMAGE_DEPLOY_SESSION_SECONDS, RUNNER_MAX_DEADLINE_MINUTES } from "../lib/rollout";
 import { invokerEnvironment } from "../lambdas/deploy-invoker/config";
 import { addSecurityGroupRules } from "./container-service";
@@ -26,7 +26,6 @@ import type { DeployableService } from "../lib/deployables";
 import { GitHubRepositoryIds, oidcTrust, subjectRepository } from "./deploy-identity";
 
 /** Physical names, from `deployRunnerNames(env)`. */
-export type DeployRunnerNames = ReturnType<typeof deployRunnerNames>;
 
 /** One app the runner may deploy: its allowlist entry and the service's IAM facts. */
 export interface DeployRunnerApp {

@@ -277,11 +277,27 @@ export function proxyRouterDeployRoleName(env: EnvironmentName): string {
   return `github-actions-proxy-router-deploy-${env}`;
 }
 
+/** The futures UI canary's physical names. */
+export interface UiCanaryNames {
+  /**
+   * The canary, at most 21 characters of `[a-z0-9_-]`.
+   * @example "futures-ui-dev"
+   */
+  readonly canary: string;
+  /**
+   * Its execution role.
+   * @example "futures-synthetics-canary-role-dev"
+   */
+  readonly role: string;
+  /**
+   * The artifact (and code) bucket; it carries the account.
+   * @example "futures-synthetics-123456789012-dev"
+   */
+  readonly bucket: string;
+}
+
 /** The futures UI canary's names as the live estate has them (docs/estate.md): the bucket carries the account. */
-export function uiCanaryNames(
-  env: EnvironmentName,
-  accountId: string,
-): { readonly canary: string; readonly role: string; readonly bucket: string } {
+export function uiCanaryNames(env: EnvironmentName, accountId: string): UiCanaryNames {
   return {
     canary: `futures-ui-${env}`,
     role: `futures-synthetics-canary-role-${env}`,
@@ -417,10 +433,29 @@ export function logMetricNamespace(env: EnvironmentName, service: string): strin
   return `Lumerin/${env}/${service}`;
 }
 
+/** The deploy runner's physical names in one environment. */
+export interface DeployRunnerNames {
+  /** The lease and replay table. */
+  readonly table: string;
+  readonly invokerFunction: string;
+  readonly invokerRole: string;
+  readonly invokerLogGroup: string;
+  readonly runnerFunction: string;
+  readonly runnerRole: string;
+  readonly runnerSecurityGroup: string;
+  readonly runnerLogGroup: string;
+  readonly stateMachine: string;
+  readonly stateMachineRole: string;
+  readonly stateMachineLogGroup: string;
+  /** The role the application repositories' workflows assume to ask for a deploy. */
+  readonly githubRole: string;
+  /** The audience the workflow requests its token for; never `sts.amazonaws.com`. */
+  readonly invokerAudience: string;
+}
+
 /** The deploy runner's names in one environment (new resources: `{app}-{env}`). */
-export function deployRunnerNames(env: EnvironmentName) {
+export function deployRunnerNames(env: EnvironmentName): DeployRunnerNames {
   return {
-    /** The lease and replay table. */
     table: appEnv("deploy-runner", env),
     invokerFunction: appEnv("deploy-invoker", env),
     invokerRole: appEnv("deploy-invoker", env) + "-lambda",
@@ -434,7 +469,6 @@ export function deployRunnerNames(env: EnvironmentName) {
     // Step Functions' log delivery writes to /aws/vendedlogs/ without a size-limited resource policy.
     stateMachineLogGroup: `/aws/vendedlogs/states/${appEnv("deploy-runner", env)}`,
     githubRole: `github-actions-deploy-runner-${env}`,
-    /** The audience the workflow requests its token for; never `sts.amazonaws.com`. */
     invokerAudience: `lumerin-deploy-invoker-${env}`,
-  } as const;
+  };
 }

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import type { UiCanaryNames } from "../../lib/naming";
 import { Environment, EnvironmentName, environment } from "../../lib/environments";
 import type { MonitoringConfig } from "../../config/monitoring";
 import { PrivateBucket, privateBucket } from "../private-bucket";
@@ -59,25 +60,6 @@ export const CODE_PREFIX = "code/";
 export const CANARY_TIMEOUT_SECONDS = 60;
 /** Chromium needs the memory; a multiple of 64 MB, at least 960. */
 export const CANARY_MEMORY_MB = 1024;
-
-/** Physical names, as the live estate has them (docs/estate.md); `uiCanaryNames(env, account)` gives the defaults. */
-export interface UiCanaryNames {
-  /**
-   * The canary, at most 21 characters of `[a-z0-9_-]`.
-   * @example "futures-ui-dev"
-   */
-  readonly canary: string;
-  /**
-   * Its execution role.
-   * @example "futures-synthetics-canary-role-dev"
-   */
-  readonly role: string;
-  /**
-   * The artifact (and code) bucket; it carries the account.
-   * @example "futures-synthetics-123456789012-dev"
-   */
-  readonly bucket: string;
-}
 
 export interface UiCanaryArgs {
   /**
