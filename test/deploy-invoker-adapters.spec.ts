@@ -32,7 +32,7 @@ import {
   STATE_MACHINE_ARN,
   TABLE,
   TARGET,
-} from "./deploy-invoker-fixtures";
+} from "./support/deploy-invoker";
 
 const MM_PARAMETER = ECR_ENTRY.target.tagParameter;
 const OTHER_DIGEST = `sha256:${"cd".repeat(32)}`;

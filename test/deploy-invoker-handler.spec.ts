@@ -36,7 +36,7 @@ import {
   token,
   type FakeTable,
   type FakeStateMachine as Machine,
-} from "./deploy-invoker-fixtures";
+} from "./support/deploy-invoker";
 
 const EXECUTION_ARN = FakeStateMachine.arnOf(REQUEST_ID);
 const LEASE_PK = "lease#proxy-router#lmn";

@@ -5,70 +5,24 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import {
-  createLocalJWKSet,
-  exportJWK,
-  generateKeyPair,
-  SignJWT,
-  type CryptoKey,
-  type JWK,
-  type JWTPayload,
-} from "jose";
-import type { AllowlistEntry, DeployTarget } from "../lambdas/deploy-invoker/allowlist";
+import { createLocalJWKSet, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import { authorize, type AuthorizeDeps, type Decision, type RecordedTags } from "../lambdas/deploy-invoker/authorize";
 import { parseRequest } from "../lambdas/deploy-invoker/request";
-import { GITHUB_ISSUER, type ReplayStore } from "../lambdas/deploy-invoker/verify";
-
-const NOW = new Date("2026-12-02T00:00:00Z");
-const NOW_S = Math.floor(NOW.getTime() / 1000);
-const AUDIENCE = "lumerin-deploy-invoker-lmn";
-const KID = "local-test-key";
-const REQUEST_ID = "0b6f0d3e-6a0c-4b8e-9d2e-3f1c2a4b5c6d";
-const DIGEST = `sha256:${"ab".repeat(32)}`;
-
-const TARGET: DeployTarget = {
-  cluster: "ecs-lumerin-lmn",
-  service: "svc-proxy-router-lmn",
-  container: "proxy-router",
-  imageRepository: "ghcr.io/lumerin-protocol/proxy-router",
-  tagParameter: "/lmn/proxy-router/image-tag",
-};
-
-const ENTRY: AllowlistEntry = {
-  app: "proxy-router",
-  environment: "lmn",
-  repository: "Lumerin-protocol/proxy-router",
-  repositoryId: "123456789",
-  repositoryOwnerId: "987654321",
-  ref: "refs/heads/main",
-  githubEnvironment: "main",
-  workflowRef: "Lumerin-protocol/proxy-router/.github/workflows/deploy.yml@refs/heads/main",
-  jobWorkflowRef: "Lumerin-protocol/lumerin-infra/.github/workflows/image-deploy.yml@refs/heads/main",
-  tagPrefix: "proxy-router-",
-  target: TARGET,
-};
-
-/** The claims GitHub puts in a token of the admitted deploy job. */
-function goodClaims(): JWTPayload & Record<string, unknown> {
-  return {
-    iss: GITHUB_ISSUER,
-    aud: AUDIENCE,
-    sub: "repo:Lumerin-protocol/proxy-router:environment:main",
-    iat: NOW_S - 10,
-    nbf: NOW_S - 10,
-    exp: NOW_S + 300,
-    jti: randomUUID(),
-    repository: ENTRY.repository,
-    repository_id: ENTRY.repositoryId,
-    repository_owner: "Lumerin-protocol",
-    repository_owner_id: ENTRY.repositoryOwnerId,
-    ref: ENTRY.ref,
-    environment: ENTRY.githubEnvironment,
-    workflow_ref: ENTRY.workflowRef,
-    job_workflow_ref: ENTRY.jobWorkflowRef,
-    event_name: "push",
-  };
-}
+import type { ReplayStore } from "../lambdas/deploy-invoker/verify";
+import type { AllowlistEntry, DeployTarget } from "../lambdas/deploy-invoker/allowlist";
+import {
+  AUDIENCE,
+  DIGEST,
+  ENTRY,
+  KID,
+  NOW,
+  NOW_S,
+  REQUEST_ID,
+  TARGET,
+  goodClaims,
+  key,
+  token,
+} from "./support/deploy-invoker";
 
 class MemoryReplayStore implements ReplayStore {
   readonly seen = new Map<string, Date>();
@@ -88,27 +42,13 @@ function recordedTags(current: string | undefined): RecordedTags {
   };
 }
 
-let signingKey: CryptoKey;
 let otherKey: CryptoKey;
 let publicJwk: JWK;
 
 before(async () => {
-  const pair = await generateKeyPair("RS256");
-  signingKey = pair.privateKey;
-  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: KID, alg: "RS256", use: "sig" };
+  publicJwk = (await key()).publicJwk;
   otherKey = (await generateKeyPair("RS256")).privateKey;
 });
-
-async function sign(claims: JWTPayload, key: CryptoKey = signingKey): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: KID, typ: "JWT" }).sign(key);
-}
-
-/** A token with the good claims, `change` applied (a value of `undefined` deletes the claim). */
-async function token(change: Record<string, unknown> = {}, key?: CryptoKey): Promise<string> {
-  const claims: Record<string, unknown> = { ...goodClaims(), ...change };
-  for (const [k, v] of Object.entries(change)) if (v === undefined) delete claims[k];
-  return sign(claims, key);
-}
 
 function deps(over: Partial<AuthorizeDeps> = {}): AuthorizeDeps {
   return {
@@ -328,7 +268,7 @@ describe("deploy invoker", () => {
     it("refuses a token signed with a key id the issuer does not publish", async () => {
       const foreign = await new SignJWT(goodClaims())
         .setProtectedHeader({ alg: "RS256", kid: "elsewhere" })
-        .sign(signingKey);
+        .sign((await key()).signingKey);
       denied(await authorize(await request({ oidcToken: foreign }), deps()), /^token: signed by no key of the issuer$/);
     });
 

@@ -13,7 +13,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { INVOKER_VARIABLES } from "../lambdas/deploy-invoker/config";
 import { buildLambdaCode, bundleLambda, bundleLambdaCode, LAMBDA_NODE_RUNTIME } from "../lib/lambda-bundle";
-import { environmentOf, REQUEST_ID } from "./deploy-invoker-fixtures";
+import { environmentOf, REQUEST_ID } from "./support/deploy-invoker";
 
 const ENTRY = "lambdas/deploy-invoker/index.ts";
 const ROOT = path.resolve(__dirname, "..");

@@ -34,11 +34,11 @@ import {
   type JWK,
   type JWTVerifyGetKey,
 } from "jose";
-import type { AllowlistEntry, DeployTarget } from "../lambdas/deploy-invoker/allowlist";
-import { INVOKER_VARIABLES } from "../lambdas/deploy-invoker/config";
-import { createHandler, type HandlerOptions, type InvokerHandler } from "../lambdas/deploy-invoker/handler";
-import { LEASE_CONDITION, RELEASE_CONDITION } from "../lambdas/deploy-invoker/replay-and-lease";
-import { GITHUB_ISSUER } from "../lambdas/deploy-invoker/verify";
+import type { AllowlistEntry, DeployTarget } from "../../lambdas/deploy-invoker/allowlist";
+import { INVOKER_VARIABLES } from "../../lambdas/deploy-invoker/config";
+import { createHandler, type HandlerOptions, type InvokerHandler } from "../../lambdas/deploy-invoker/handler";
+import { LEASE_CONDITION, RELEASE_CONDITION } from "../../lambdas/deploy-invoker/replay-and-lease";
+import { GITHUB_ISSUER } from "../../lambdas/deploy-invoker/verify";
 
 export const NOW = new Date("2026-12-02T00:00:00Z");
 export const NOW_S = Math.floor(NOW.getTime() / 1000);
@@ -48,7 +48,8 @@ export const TABLE = "lumerin-deploy-runner-lmn";
 export const STATE_MACHINE_ARN = "arn:aws:states:us-east-1:111122223333:stateMachine:lumerin-deploy-runner-lmn";
 export const LOG_GROUPS = ["/aws/lambda/lumerin-deploy-runner-lmn", "/aws/states/lumerin-deploy-runner-lmn"] as const;
 export const DIGEST = `sha256:${"ab".repeat(32)}`;
-const KID = "local-test-key";
+/** The local signing key's id (GitHub's JWKS names its keys the same way). */
+export const KID = "local-test-key";
 
 export const TARGET: DeployTarget = {
   cluster: "ecs-lumerin-lmn",
@@ -105,7 +106,8 @@ export function environmentOf(over: Record<string, string | undefined> = {}): Re
 let signingKey: CryptoKey | undefined;
 let publicJwk: JWK | undefined;
 
-async function key(): Promise<{ signingKey: CryptoKey; publicJwk: JWK }> {
+/** The local key pair standing in for GitHub's: the private key signs, the public JWK verifies. */
+export async function key(): Promise<{ signingKey: CryptoKey; publicJwk: JWK }> {
   if (signingKey === undefined || publicJwk === undefined) {
     const pair = await generateKeyPair("RS256");
     signingKey = pair.privateKey;
@@ -118,9 +120,9 @@ export async function localKeys(): Promise<JWTVerifyGetKey> {
   return createLocalJWKSet({ keys: [(await key()).publicJwk] });
 }
 
-/** The claims GitHub puts in a token of the admitted deploy job, `change` applied (`undefined` deletes a claim). */
-export async function token(change: Record<string, unknown> = {}): Promise<string> {
-  const claims: Record<string, unknown> = {
+/** The claims GitHub puts in a token of the admitted deploy job. */
+export function goodClaims(): Record<string, unknown> {
+  return {
     iss: GITHUB_ISSUER,
     aud: AUDIENCE,
     sub: "repo:Lumerin-protocol/proxy-router:environment:main",
@@ -137,10 +139,16 @@ export async function token(change: Record<string, unknown> = {}): Promise<strin
     workflow_ref: ENTRY.workflowRef,
     job_workflow_ref: ENTRY.jobWorkflowRef,
     event_name: "push",
-    ...change,
   };
+}
+
+/** A token of the admitted deploy job, `change` applied (`undefined` deletes a claim), signed by `signWith` (the local key). */
+export async function token(change: Record<string, unknown> = {}, signWith?: CryptoKey): Promise<string> {
+  const claims: Record<string, unknown> = { ...goodClaims(), ...change };
   for (const [k, v] of Object.entries(change)) if (v === undefined) delete claims[k];
-  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: KID, typ: "JWT" }).sign((await key()).signingKey);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "RS256", kid: KID, typ: "JWT" })
+    .sign(signWith ?? (await key()).signingKey);
 }
 
 export async function request(
