@@ -247,7 +247,7 @@ export interface ContainerServiceRoles {
  * registers a revision and updates the service. So the service ignores
  * `desiredCount` drift, old task definition revisions are kept (the circuit
  * breaker rolls back to them), and the image comes from the caller, who
- * resolves it so that `pulumi up` keeps what is running (see README).
+ * resolves it so that `pulumi up` keeps what is running (see docs/image-tags.md).
  */
 export class ContainerService extends pulumi.ComponentResource {
   readonly service: aws.ecs.Service;

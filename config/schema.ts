@@ -1,6 +1,6 @@
 /**
  * The stack configuration schema: the single reference for every key under the
- * `lumerin-infra:` namespace. The README's config table is generated from it
+ * `lumerin-infra:` namespace. docs/configuration.md's tables are generated from it
  * (`npm run config-doc`). Objects are strict: an unknown key is an error, so a
  * typo never silently falls back to a default.
  *

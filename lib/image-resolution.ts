@@ -2,7 +2,7 @@
  * Which image tag each service's task definition gets. Runs once, before any
  * resource is registered, so that a failed lookup stops the run cleanly.
  *
- * Resolution order (README "Image tags"):
+ * Resolution order (docs/image-tags.md):
  *   1. a pinned tag in config wins: it is a deliberate rollback or hold;
  *   2. `auto`: the newer (by semver) of the newest release for this environment
  *      (GitHub) and the tag a code deploy last recorded in SSM. So `pulumi up`

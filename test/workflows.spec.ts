@@ -46,11 +46,11 @@ describe("workflows", () => {
       });
     }
 
-    it("the README's example caller of image-deploy lints clean and grants what the called job needs", async () => {
-      const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    it("docs/workflows.md's example caller of image-deploy lints clean and grants what the called job needs", async () => {
+      const readme = readFileSync(path.join(__dirname, "..", "docs", "workflows.md"), "utf8");
       const section = readme.slice(readme.indexOf("### Calling `image-deploy`"));
       const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
-      assert.ok(example, "README has the example");
+      assert.ok(example, "docs/workflows.md has the example");
       assert.deepEqual(await runLint(example, "caller.yml"), []);
       const caller = parse(example) as Workflow;
       const job = caller.jobs.deploy as Job & { uses: string };
