@@ -83,10 +83,10 @@ export const FuturesUiSchema = z.strictObject({
   rateLimitPer5Minutes: z
     .number()
     .int()
-    .min(100)
+    .min(10)
     .max(2_000_000_000)
     .default(2000)
-    .describe("WAF: requests one IP may make in 5 minutes before it is blocked."),
+    .describe("WAF: requests one IP may make in 5 minutes before it is blocked (WAF accepts 10 to 2,000,000,000)."),
 });
 
 /** The market maker as the scheduled Lambda the live estate runs (`runtime: lambda`). */

@@ -148,6 +148,25 @@ const BAD: readonly BadCase[] = [
     message:
       /makes the UI bucket name "s3futures\.a{50}\.lumerin\.io": expected 3 to 63 lower-case letters, digits, dots and hyphens \(an S3 bucket name\)/,
   },
+  // Ranges AWS sets, checked by the schema alone (the components take them as given).
+  {
+    name: "a WAF rate limit under WAF's 10 requests in 5 minutes",
+    overrides: () => futures("dev", (c) => (c.ui = { ...c.ui, rateLimitPer5Minutes: 5 })),
+    key: `${FUTURES}.ui.rateLimitPer5Minutes`,
+    message: /expected number to be >=10|Too small|>=10/,
+  },
+  {
+    name: "a canary run less often than hourly",
+    overrides: () => ({ [`${NS}:monitoring`]: JSON.stringify({ canaryRateMinutes: 61 }) }),
+    key: `${NS}:monitoring.canaryRateMinutes`,
+    message: /<=60|Too big/,
+  },
+  {
+    name: "a canary rate of 0 minutes",
+    overrides: () => ({ [`${NS}:monitoring`]: JSON.stringify({ canaryRateMinutes: 0 }) }),
+    key: `${NS}:monitoring.canaryRateMinutes`,
+    message: />=1|Too small/,
+  },
   {
     name: "no margin-call concurrency reserved as 0 (null means none)",
     overrides: () => futures("dev", (c) => (c.marginCall = { ...c.marginCall, reservedConcurrency: 0 })),

@@ -544,13 +544,6 @@ function validate(args: FuturesUiArgs): void {
   }
   if (args.siteName === args.bucketName)
     throw new Error("FuturesUi: siteName and bucketName must differ (each is an alias of the distribution)");
-  if (
-    !Number.isInteger(args.rateLimitPer5Minutes) ||
-    args.rateLimitPer5Minutes < 10 ||
-    args.rateLimitPer5Minutes > 2_000_000_000
-  ) {
-    throw new Error(`FuturesUi: rateLimitPer5Minutes ${args.rateLimitPer5Minutes} is outside WAF's 10..2,000,000,000`);
-  }
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(args.webAclName))
     throw new Error(`FuturesUi: webAclName "${args.webAclName}" must be 1-128 of [A-Za-z0-9_-]`);
 }

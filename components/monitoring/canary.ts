@@ -463,8 +463,6 @@ function validate(args: UiCanaryArgs): void {
   if (!BUCKET_NAME.test(names.bucket) || names.bucket.includes(".."))
     problems.push(`bucket name "${names.bucket}" is not a valid S3 bucket name`);
   if (!ROLE_NAME.test(names.role)) problems.push(`role name "${names.role}" is not a valid IAM role name`);
-  if (!Number.isInteger(args.rateMinutes) || args.rateMinutes < 1 || args.rateMinutes > 60)
-    problems.push(`rateMinutes ${args.rateMinutes} must be a whole number from 1 to 60`);
   const days = args.artifactRetentionDays;
   if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 455))
     problems.push(`artifactRetentionDays ${days} must be a whole number from 1 to 455 (Synthetics' retention limit)`);
