@@ -545,7 +545,7 @@ export interface FuturesOutputs {
 function stackOutputs(inputs: StackInputs, base: Foundations, systems: Systems, ops: Operations): StackOutputs {
   const { config, images } = inputs;
   const { proxy, futures } = systems;
-  return {
+  return withoutUndefined({
     environment: config.env.name,
     region: config.region,
     accountId: inputs.ctx.accountId,
@@ -576,7 +576,12 @@ function stackOutputs(inputs: StackInputs, base: Foundations, systems: Systems, 
     ...(ops.monitoring?.topicArn ? { alertTopicArn: ops.monitoring.topicArn } : {}),
     alarms: ops.monitoring ? ops.monitoring.alarmNames : {},
     operatorToDo: operatorToDo(config),
-  };
+  });
+}
+
+/** The outputs without the parts the stack does not run (Pulumi would warn about each undefined output). */
+function withoutUndefined(outputs: StackOutputs): StackOutputs {
+  return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined)) as StackOutputs;
 }
 
 function futuresOutputs(futures: Futures): FuturesOutputs {
