@@ -15,6 +15,7 @@ import {
   loadInvokerConfig,
 } from "../lambdas/deploy-invoker/config";
 import { createHandler } from "../lambdas/deploy-invoker/handler";
+import { OciRegistry } from "../lambdas/deploy-invoker/oci-registry";
 import { ecrRepository } from "../lambdas/deploy-invoker/registry";
 import {
   awsError,
@@ -23,6 +24,8 @@ import {
   ECR_REPOSITORY,
   ENTRY,
   environmentOf,
+  fakeGhcr,
+  ghcrDigest,
   invoker,
   LOG_GROUPS,
   mocks,
@@ -223,11 +226,29 @@ describe("deploy invoker registry", () => {
     assert.deepEqual(mocks.sfn.commandCalls(StartExecutionCommand), []);
   });
 
-  it("another registry (ghcr.io): a tag deploys repository:tag unchecked by ECR; a digest denies", async () => {
-    const handler = await invoker();
+  it("another registry (ghcr.io): a tag is looked up as docker pull does (401, anonymous token, manifest) and deployed by its digest; a digest denies", async () => {
+    const ghcr = fakeGhcr();
+    const handler = await invoker(environmentOf(), { oci: new OciRegistry({ fetch: ghcr.fetch }) });
     const byTag = await handler(await request());
     assert.equal(byTag.decision, "started");
-    assert.equal(sentInput().image, "ghcr.io/lumerin-protocol/proxy-router:proxy-router-v1.5.0");
+    assert.equal(sentInput().image, `ghcr.io/lumerin-protocol/proxy-router@${ghcrDigest("proxy-router-v1.5.0")}`);
+    assert.deepEqual(ghcr.calls, [
+      {
+        method: "HEAD",
+        url: "https://ghcr.io/v2/lumerin-protocol/proxy-router/manifests/proxy-router-v1.5.0",
+        authorized: false,
+      },
+      {
+        method: "GET",
+        url: "https://ghcr.io/token?service=ghcr.io&scope=repository%3Alumerin-protocol%2Fproxy-router%3Apull",
+        authorized: false,
+      },
+      {
+        method: "HEAD",
+        url: "https://ghcr.io/v2/lumerin-protocol/proxy-router/manifests/proxy-router-v1.5.0",
+        authorized: true,
+      },
+    ]);
     const byDigest = await handler(
       await request({ imageTag: undefined, imageDigest: DIGEST, requestId: "33333333-3333-4333-8333-333333333333" }),
     );
@@ -237,6 +258,32 @@ describe("deploy invoker registry", () => {
       /^imageDigest: ghcr\.io\/lumerin-protocol\/proxy-router is not an ECR repository, .*name the release tag \(imageTag\) instead/,
     );
     assert.deepEqual(mocks.ecr.commandCalls(DescribeImagesCommand), [], "ECR is never asked about another registry");
+  });
+
+  it("another registry: a tag it does not have, a private image and a registry error deny or fail, and start nothing", async () => {
+    const missing = await (
+      await invoker(environmentOf(), { oci: new OciRegistry({ fetch: fakeGhcr([]).fetch }) })
+    )(await request());
+    assert.equal(missing.decision, "denied");
+    assert.equal(missing.reason, "imageTag proxy-router-v1.5.0 is not in ghcr.io/lumerin-protocol/proxy-router");
+    const privateImage = await (
+      await invoker(environmentOf(), {
+        oci: new OciRegistry({ fetch: fakeGhcr(undefined, { privateImage: true }).fetch }),
+      })
+    )(await request({ requestId: "44444444-4444-4444-8444-444444444444" }));
+    assert.equal(privateImage.decision, "denied");
+    assert.match(
+      privateImage.reason ?? "",
+      /gives no anonymous pull token \(HTTP 403\): only public images can be checked/,
+    );
+    const broken = await invoker(environmentOf(), {
+      oci: new OciRegistry({ fetch: fakeGhcr(undefined, { status: 503 }).fetch }),
+    });
+    await assert.rejects(broken(await request({ requestId: "55555555-5555-4555-8555-555555555555" })), {
+      name: "InvokerFailure",
+      message: /manifests\/proxy-router-v1\.5\.0 answered HTTP 503; the request was not decided/,
+    });
+    assert.deepEqual(mocks.sfn.commandCalls(StartExecutionCommand), []);
   });
 });
 

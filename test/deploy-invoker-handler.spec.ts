@@ -36,6 +36,7 @@ import {
   token,
   type FakeTable,
   type FakeStateMachine as Machine,
+  ghcrDigest,
 } from "./support/deploy-invoker";
 
 const EXECUTION_ARN = FakeStateMachine.arnOf(REQUEST_ID);
@@ -56,7 +57,8 @@ const EXPECTED_INPUT = {
     imageRepository: "ghcr.io/lumerin-protocol/proxy-router",
     tagParameter: "/lmn/proxy-router/image-tag",
   },
-  image: "ghcr.io/lumerin-protocol/proxy-router:proxy-router-v1.5.0",
+  // By the digest ghcr.io gives the tag: what was checked is what runs.
+  image: `ghcr.io/lumerin-protocol/proxy-router@${ghcrDigest("proxy-router-v1.5.0")}`,
   imageTag: "proxy-router-v1.5.0",
   rollback: false,
   deadline: DEADLINE,

@@ -268,6 +268,23 @@ describe("deploy runner: the Lambda's steps against mocked clients", () => {
     ]);
   });
 
+  it("begin refuses an image of another repository, or a tag other than the recorded release, before touching ECS", async () => {
+    for (const image of [
+      `evil.example.com/x@sha256:${"ab".repeat(32)}`,
+      `${INPUT.target.imageRepository}:latest`,
+      `${INPUT.target.imageRepository}-fork:${INPUT.imageTag}`,
+    ]) {
+      const m = mocks();
+      await assert.rejects(
+        runStep({ action: "begin", state: state({ image }) }, m.deps),
+        new RegExp(
+          `refused before touching ${SERVICE}: image .* is not ${INPUT.target.imageRepository.replace(/[.]/g, "\\.")} by digest or by its release tag`,
+        ),
+      );
+      assert.equal(m.ecs.calls().length, 0, image);
+    }
+  });
+
   it("begin on a missing service fails naming it, and registers nothing", async () => {
     const m = mocks();
     m.ecs.on(DescribeServicesCommand).resolves(missing());

@@ -17,6 +17,7 @@ import { authorize, type AuthorizeDeps, type RecordedTags } from "./authorize";
 import { loadInvokerConfig, type InvokerConfig } from "./config";
 import { Denial, InvokerFailure } from "./failures";
 import { SsmRecordedTags } from "./recorded-tags";
+import { OciRegistry } from "./oci-registry";
 import { Registry } from "./registry";
 import { DynamoLeases, DynamoReplayStore, leaseKey } from "./replay-and-lease";
 import { runnerInput, startRunner } from "./start";
@@ -54,6 +55,8 @@ export interface HandlerOptions {
   readonly clients?: InvokerClients;
   /** Where the one JSON line per request goes. @default console.log (the function's log group) */
   readonly log?: (line: string) => void;
+  /** The registry outside AWS (ghcr.io). @default the OCI distribution API over HTTPS */
+  readonly oci?: OciRegistry;
 }
 
 export type InvokerHandler = (event: unknown) => Promise<InvokerResponse>;
@@ -148,7 +151,7 @@ export function createHandler(
   const now = options.now ?? (() => new Date());
   const log = options.log ?? ((line: string) => console.log(line));
   const recordedTags: RecordedTags = new SsmRecordedTags(clients.ssm);
-  const registry = new Registry(clients.ecr);
+  const registry = new Registry(clients.ecr, options.oci);
   const rt: Runtime = {
     config,
     clients,

@@ -2,14 +2,15 @@
  * The image registry as the invoker sees it. An ECR repository
  * (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`) is asked with
  * `DescribeImages`: a digest's tags for a digest request, a tag's digest for a
- * tag request, so the runner always deploys by digest. Another registry (the
- * services' images are on ghcr.io) cannot be asked with the invoker's AWS
- * role: there a request must name a release tag, the tag rule is the only
- * check, and the runner deploys `repository:tag`.
+ * tag request. Another registry (the services' images are on ghcr.io) is asked
+ * for the tag's manifest over the OCI distribution API: there a request must
+ * name a release tag. Either way the tag must exist, and the runner deploys
+ * by digest.
  */
 import { DescribeImagesCommand, type ECRClient, type ImageIdentifier } from "@aws-sdk/client-ecr";
 import type { ImageRegistry } from "./authorize";
 import { awsErrorName, awsFailure, Denial } from "./failures";
+import { OciRegistry } from "./oci-registry";
 
 /** An ECR repository named by its registry host. */
 export interface EcrRepository {
@@ -37,7 +38,10 @@ export interface ImageChoice {
 /** {@link ImageRegistry} on ECR, with the reference the runner deploys. */
 export class Registry implements ImageRegistry {
   /** `clientFor(region)`: an ECR client of the repository's region. */
-  constructor(private readonly clientFor: (region: string) => ECRClient) {}
+  constructor(
+    private readonly clientFor: (region: string) => ECRClient,
+    private readonly oci: OciRegistry = new OciRegistry(),
+  ) {}
 
   async tagsOf(repository: string, digest: string): Promise<readonly string[]> {
     const ecr = ecrRepository(repository);
@@ -51,9 +55,8 @@ export class Registry implements ImageRegistry {
   }
 
   /**
-   * The image reference the runner deploys: `repository@<digest>` for ECR
-   * (the digest asked for, or the one the tag names now), `repository:<tag>`
-   * for another registry.
+   * The image reference the runner deploys: `repository@<digest>`, the digest
+   * asked for (ECR) or the one the tag names now (ECR or another registry).
    */
   async reference(repository: string, choice: ImageChoice): Promise<string> {
     const ecr = ecrRepository(repository);
@@ -63,7 +66,7 @@ export class Registry implements ImageRegistry {
           `imageDigest: ${repository} is not an ECR repository; name the release tag (imageTag) instead`,
         );
       }
-      return `${repository}:${choice.imageTag}`;
+      return `${repository}@${await this.oci.digestOf(repository, choice.imageTag)}`;
     }
     if (choice.imageDigest !== undefined) return `${repository}@${choice.imageDigest}`;
     const image = await this.describe(ecr, repository, { imageTag: choice.imageTag });

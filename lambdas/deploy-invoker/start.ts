@@ -6,7 +6,7 @@
  * (`ExecutionAlreadyExists`), and a name stays taken for 90 days.
  */
 import { StartExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
-import { RunnerInputSchema, type RunnerInput } from "../deploy-runner/contract";
+import { RunnerInputSchema, imageProblem, type RunnerInput } from "../deploy-runner/contract";
 import type { DeployOrder } from "./authorize";
 import type { DeployTarget } from "./allowlist";
 import { awsErrorName, awsFailure, awsHttpStatus, Denial, InvokerFailure } from "./failures";
@@ -43,6 +43,8 @@ export function runnerInput(
   };
   const checked = RunnerInputSchema.safeParse(input);
   if (!checked.success) throw new Denial(`the runner's input is invalid: ${describeIssues("input", checked.error)}`);
+  const wrongImage = imageProblem(input);
+  if (wrongImage) throw new Denial(`the runner's input is invalid: ${wrongImage}`);
   return input;
 }
 

@@ -37,6 +37,20 @@ export const RunnerInputSchema = z.strictObject({
 
 export type RunnerInput = z.infer<typeof RunnerInputSchema>;
 
+/**
+ * What is wrong with the input's image, or `undefined`: the image must be of the target's own
+ * repository, by digest or by exactly the release tag the input records, so that nothing but the
+ * checked release of the allowlisted repository can reach the service, however the runner is started.
+ */
+export function imageProblem(input: Pick<RunnerInput, "image" | "imageTag" | "target">): string | undefined {
+  const repository = input.target.imageRepository;
+  const byDigest = input.image.startsWith(`${repository}@sha256:`);
+  const byTag = input.image === `${repository}:${input.imageTag}`;
+  return byDigest || byTag
+    ? undefined
+    : `image ${input.image} is not ${repository} by digest or by its release tag ${input.imageTag}`;
+}
+
 /** What Begin hands on: the deployment it started and the revisions it moved between. */
 export const BegunSchema = z.strictObject({
   deploymentId: z.string().min(1).describe("The id of the ECS deployment UpdateService started (`ecs-svc/...`)."),

@@ -21,7 +21,7 @@ import {
 import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { z } from "zod";
-import { Begun, RunnerState, RunnerStateSchema, WatchResult } from "./contract";
+import { Begun, RunnerState, RunnerStateSchema, WatchResult, imageProblem } from "./contract";
 import { renderTaskDefinition } from "./render";
 import { decide } from "./watch";
 
@@ -101,6 +101,8 @@ function run(action: RunnerAction, state: RunnerState, deps: RunnerDeps): Promis
 
 async function begin(state: RunnerState, deps: RunnerDeps): Promise<Begun> {
   const { cluster, service, container } = state.target;
+  const wrongImage = imageProblem(state);
+  if (wrongImage) throw new Error(`refused before touching ${service}: ${wrongImage}`);
   const described = await deps.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
   const failure = (described.failures ?? [])[0];
   if (failure) throw new Error(`service ${service} in ${cluster}: ${failure.reason ?? "failure"}`);

@@ -5,7 +5,7 @@
  * the state machine behind aws-sdk-client-mock that answer as AWS does
  * (conditional writes evaluated, `ExecutionAlreadyExists` for a taken name).
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -37,6 +37,7 @@ import {
 import type { AllowlistEntry, DeployTarget } from "../../lambdas/deploy-invoker/allowlist";
 import { INVOKER_VARIABLES } from "../../lambdas/deploy-invoker/config";
 import { createHandler, type HandlerOptions, type InvokerHandler } from "../../lambdas/deploy-invoker/handler";
+import { OciRegistry, type Fetch } from "../../lambdas/deploy-invoker/oci-registry";
 import { LEASE_CONDITION, RELEASE_CONDITION } from "../../lambdas/deploy-invoker/replay-and-lease";
 import { GITHUB_ISSUER } from "../../lambdas/deploy-invoker/verify";
 
@@ -284,6 +285,64 @@ export function resetAws(): { table: FakeTable; machine: FakeStateMachine } {
   return { table, machine };
 }
 
+/** The digest the fake ghcr.io gives a tag: a stable function of the tag. */
+export function ghcrDigest(tag: string): string {
+  return `sha256:${createHash("sha256").update(tag).digest("hex")}`;
+}
+
+/** A request the fake ghcr.io saw: method, URL and whether it carried the bearer token. */
+export interface GhcrCall {
+  readonly method: string;
+  readonly url: string;
+  readonly authorized: boolean;
+}
+
+/**
+ * ghcr.io as `docker pull` meets it, behind an injected fetch: a manifest HEAD without a token
+ * answers 401 with a bearer challenge; the token service gives an anonymous pull token (unless
+ * `privateImage`); with it the HEAD answers 200 and the tag's digest, or 404 for a tag not in `tags`.
+ */
+export function fakeGhcr(
+  tags: readonly string[] = [
+    "proxy-router-v1.2.0",
+    "proxy-router-v1.3.0",
+    "proxy-router-v1.4.0",
+    "proxy-router-v1.5.0",
+    "proxy-router-v1.6.0",
+  ],
+  behaviour: { readonly privateImage?: boolean; readonly status?: number } = {},
+): { readonly fetch: Fetch; readonly calls: GhcrCall[] } {
+  const calls: GhcrCall[] = [];
+  const TOKEN = "anonymous-pull-token";
+  const fetch: Fetch = async (url, init) => {
+    const method = init?.method ?? "GET";
+    const authorized = init?.headers?.Authorization === `Bearer ${TOKEN}`;
+    calls.push({ method, url, authorized });
+    const u = new URL(url);
+    if (u.pathname === "/token") {
+      return behaviour.privateImage
+        ? new Response(JSON.stringify({ errors: [{ code: "DENIED" }] }), { status: 403 })
+        : new Response(JSON.stringify({ token: TOKEN }), { status: 200 });
+    }
+    const m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(u.pathname);
+    if (!m) return new Response("", { status: 404 });
+    if (!authorized) {
+      return new Response("", {
+        status: 401,
+        headers: {
+          "www-authenticate": `Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:${m[1]}:pull"`,
+        },
+      });
+    }
+    if (behaviour.status) return new Response("", { status: behaviour.status });
+    const tag = decodeURIComponent(m[2]);
+    return tags.includes(tag)
+      ? new Response(null, { status: 200, headers: { "docker-content-digest": ghcrDigest(tag) } })
+      : new Response("", { status: 404 });
+  };
+  return { fetch, calls };
+}
+
 export async function invoker(
   env: Record<string, string | undefined> = environmentOf(),
   options: HandlerOptions = {},
@@ -299,6 +358,7 @@ export async function invoker(
       ecr: () => ecr,
     },
     log: () => undefined,
+    oci: new OciRegistry({ fetch: fakeGhcr().fetch }),
     ...options,
   });
 }
