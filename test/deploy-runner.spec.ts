@@ -292,6 +292,16 @@ describe("deploy runner: the Lambda's steps against mocked clients", () => {
       runStep({ action: "begin", state: state() }, m.deps),
       /svc-proxy-router-dev-use1 in ecs-proxy-router-dev-use1: MISSING/,
     );
+    // The failure is a line of this request too: the workflow streams it.
+    assert.deepEqual(m.lines, [
+      {
+        step: "begin",
+        requestId: INPUT.requestId,
+        app: "proxy-router",
+        environment: "dev",
+        error: "service svc-proxy-router-dev-use1 in ecs-proxy-router-dev-use1: MISSING",
+      },
+    ]);
     assert.equal(m.ecs.commandCalls(RegisterTaskDefinitionCommand).length, 0);
     assert.equal(m.ecs.commandCalls(UpdateServiceCommand).length, 0);
   });

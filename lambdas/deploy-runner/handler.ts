@@ -41,7 +41,7 @@ export interface RunnerDeps {
   readonly now: () => Date;
   /**
    * One structured line per step, each with the request id: the workflow streams the function's
-   * log group and filters on it (`{ $.message.requestId = "<id>" }` with Lambda's JSON log format).
+   * log group and filters on it as a quoted term (`"<id>"`); a failing step logs its `error` too.
    */
   readonly log: (line: StepLog) => void;
 }
@@ -81,8 +81,16 @@ export async function runStep(event: unknown, deps: RunnerDeps): Promise<RunnerR
       `runner event: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(event)"}: ${i.message}`).join("; ")}`,
     );
   const { action, state } = parsed.data;
-  const result = await run(action, state, deps);
-  deps.log({ step: action, requestId: state.requestId, app: state.app, environment: state.environment, ...result });
+  const line = { step: action, requestId: state.requestId, app: state.app, environment: state.environment };
+  let result: RunnerResult;
+  try {
+    result = await run(action, state, deps);
+  } catch (error) {
+    // The workflow follows the request's lines: a step that fails says why there too, not only in the execution.
+    deps.log({ ...line, error: error instanceof Error ? error.message : String(error) });
+    throw error;
+  }
+  deps.log({ ...line, ...result });
   return result;
 }
 
