@@ -1,6 +1,6 @@
 /** Data safety and reliability: mandatory in production stacks, advisory elsewhere. */
 import * as aws from "@pulumi/aws";
-import { STATEFUL_TYPES } from "../../lib/stateful-types";
+import { STATEFUL_TYPES } from "./stateful-types";
 import { Finding, ResourceView, Rule, optionsOf, policyExceptionOf, propsOf, str, typeToken } from "./model";
 
 export const statefulProtected: Rule = {
