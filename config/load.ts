@@ -49,6 +49,7 @@ import {
   StackConfigSchema,
 } from "./schema";
 import { describePattern, parsePinnedTag } from "../lib/image-tags";
+import { PROTECTED_BACKUP_RETENTION_DAYS } from "../lib/stateful-types";
 import { DnsInputs, dnsIssues } from "./dns";
 import { derivedNameIssues } from "./derived-names";
 
@@ -351,6 +352,8 @@ interface CrossCheckInputs {
   readonly otherImages: readonly { readonly key: string; readonly imageTag?: string; readonly tagPrefix?: string }[];
   /** `futures.notifications.database.backupRetentionDays`, when futures and the key parsed. */
   readonly databaseBackupRetentionDays?: number;
+  /** `futures.notifications.database.multiAz`, when futures and the key parsed. */
+  readonly databaseMultiAz?: boolean;
   /** Secret-bearing keys that are set at all (empty or not). */
   readonly secretKeysGiven: ReadonlySet<SecretKey>;
   /** `dns`, each key as parsed (absent when malformed). */
@@ -463,6 +466,11 @@ function crossCheckInputs(raw: Readonly<Record<string, unknown>>): CrossCheckInp
       raw,
       ["futures", "notifications", "database", "backupRetentionDays"],
       NotificationsDatabaseSchema.shape.backupRetentionDays,
+    )?.value,
+    databaseMultiAz: parsedAt(
+      raw,
+      ["futures", "notifications", "database", "multiAz"],
+      NotificationsDatabaseSchema.shape.multiAz,
     )?.value,
     secretKeysGiven: new Set((Object.keys(SECRET_KEYS) as SecretKey[]).filter((key) => raw[key] !== undefined)),
     ...(isPlainObject(rawAt(raw, ["dns"])) || rawAt(raw, ["dns"]) === undefined
@@ -655,10 +663,19 @@ function crossCheck(inputs: CrossCheckInputs, source: ConfigSource, prefix: stri
       });
     }
   }
-  if (env?.production && inputs.databaseBackupRetentionDays !== undefined && inputs.databaseBackupRetentionDays < 14) {
+  // Protected data (production, or `protect: true` anywhere) keeps the database's safety settings.
+  const protectedData = inputs.protect ?? env?.production ?? false;
+  const days = inputs.databaseBackupRetentionDays;
+  if (protectedData && days !== undefined && days < PROTECTED_BACKUP_RETENTION_DAYS) {
     issues.push({
       key: `${prefix}futures.notifications.database.backupRetentionDays`,
-      message: `is ${inputs.databaseBackupRetentionDays}; production keeps at least 14 days of backups`,
+      message: `is ${days}; protected data (production, or protect: true) keeps at least ${PROTECTED_BACKUP_RETENTION_DAYS} days of backups`,
+    });
+  }
+  if (protectedData && inputs.databaseMultiAz === false) {
+    issues.push({
+      key: `${prefix}futures.notifications.database.multiAz`,
+      message: "cannot be false for protected data (production, or protect: true): the database keeps a standby",
     });
   }
 

@@ -1,5 +1,6 @@
 /**
- * The policy pack owns the list of stateful resource types (it must stay
- * self-contained to be published); the force-new facts and `npm run diff` use the same list.
+ * The policy pack owns the list of stateful resource types and the protected databases' backup
+ * threshold (it must stay self-contained to be published); the force-new facts, `npm run diff`,
+ * the configuration and the components use the same facts.
  */
-export { STATEFUL_TYPES } from "../policy/rules/stateful-types";
+export { PROTECTED_BACKUP_RETENTION_DAYS, STATEFUL_TYPES } from "../policy/rules/stateful-types";

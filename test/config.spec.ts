@@ -291,7 +291,23 @@ const BAD: readonly BadCase[] = [
     stack: "lmn",
     overrides: () => futures("lmn", (c) => (c.notifications.database.backupRetentionDays = 7)),
     key: `${FUTURES}.notifications.database.backupRetentionDays`,
-    message: /is 7; production keeps at least 14 days of backups/,
+    message: /is 7; protected data \(production, or protect: true\) keeps at least 14 days of backups/,
+  },
+  {
+    name: "protected backups under 14 days outside production (protect: true in dev)",
+    overrides: () => ({
+      ...futures("dev", (c) => (c.notifications.database.backupRetentionDays = 7)),
+      [`${NS}:protect`]: "true",
+    }),
+    key: `${FUTURES}.notifications.database.backupRetentionDays`,
+    message: /is 7; protected data \(production, or protect: true\) keeps at least 14 days/,
+  },
+  {
+    name: "a protected database without its standby",
+    stack: "lmn",
+    overrides: () => futures("lmn", (c) => (c.notifications.database.multiAz = false)),
+    key: `${FUTURES}.notifications.database.multiAz`,
+    message: /cannot be false for protected data/,
   },
   {
     name: "a storage ceiling below the allocation",

@@ -9,6 +9,7 @@ import { dnsValidatedCertificate } from "../dns-certificate";
 import type { DnsTarget } from "../dns-zone";
 import { LoadBalancedEndpoint, loadBalancedEndpoint } from "../load-balanced-endpoint";
 import { AppService, AppServiceArgs, DeployedServiceRef, appService } from "../service-parts";
+import { PROTECTED_BACKUP_RETENTION_DAYS } from "../../lib/stateful-types";
 
 /** Physical names (docs/estate.md; `futuresNames(env).notifications` has exactly this shape). */
 export interface NotificationsNames {
@@ -1201,8 +1202,10 @@ export function resolveDatabase(
     if (d.deletionProtection === false)
       problems.push("deletionProtection may not be off for production data (protect)");
     if (d.skipFinalSnapshot === true) problems.push("skipFinalSnapshot may not be true for production data (protect)");
-    if (d.backupRetentionDays < 14)
-      problems.push(`backupRetentionDays ${d.backupRetentionDays} is below 14 for production data (protect)`);
+    if (d.backupRetentionDays < PROTECTED_BACKUP_RETENTION_DAYS)
+      problems.push(
+        `backupRetentionDays ${d.backupRetentionDays} is below ${PROTECTED_BACKUP_RETENTION_DAYS} for production data (protect)`,
+      );
   }
   const finalSnapshotIdentifier = d.finalSnapshotIdentifier ?? `${identifier}-final`;
   if (!/^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,253}[A-Za-z0-9]$/.test(finalSnapshotIdentifier)) {

@@ -1,6 +1,6 @@
 /** Data safety and reliability: mandatory in production stacks, advisory elsewhere. */
 import * as aws from "@pulumi/aws";
-import { STATEFUL_TYPES } from "./stateful-types";
+import { PROTECTED_BACKUP_RETENTION_DAYS, STATEFUL_TYPES } from "./stateful-types";
 import { Finding, ResourceView, Rule, optionsOf, policyExceptionOf, propsOf, str, typeToken } from "./model";
 
 export const statefulProtected: Rule = {
@@ -24,7 +24,7 @@ const RDS_OPTIONS = {
   productionMinimumBackupRetentionDays: {
     description: "Days of automated backups a production database keeps (the configuration refuses fewer than 14).",
     schema: { type: "integer", minimum: 1, maximum: 35 },
-    default: 14,
+    default: PROTECTED_BACKUP_RETENTION_DAYS,
   },
 };
 

@@ -22,3 +22,9 @@ export const STATEFUL_TYPES: Readonly<Record<string, { readonly holds: string; r
     protectRequired: false,
   },
 };
+
+/**
+ * Days of automated backups a protected database keeps (production, or `protect: true`): the pack's
+ * production threshold, the configuration's refusal and the notifications database's guard.
+ */
+export const PROTECTED_BACKUP_RETENTION_DAYS = 14;
