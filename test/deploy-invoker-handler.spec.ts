@@ -240,7 +240,7 @@ describe("deploy invoker handler", () => {
         await (
           await invoker()
         )(await request({}, { event_name: "pull_request_target" })),
-        /^token claim event_name is pull_request_target: pull-request runs never deploy/,
+        /^token claim event_name is pull_request_target: only push and workflow_dispatch runs deploy/,
       );
       assertNothingLeased();
     });

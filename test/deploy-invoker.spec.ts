@@ -320,14 +320,19 @@ describe("deploy invoker", () => {
       });
     }
 
-    for (const event of ["pull_request", "pull_request_target"]) {
+    for (const event of ["pull_request", "pull_request_target", "workflow_run", "issue_comment", "schedule"]) {
       it(`refuses the ${event} event`, async () => {
         denied(
           await authorize(await request({}, { event_name: event }), deps()),
-          new RegExp(`token claim event_name is ${event}: pull-request runs never deploy`),
+          new RegExp(`token claim event_name is ${event}: only push and workflow_dispatch runs deploy`),
         );
       });
     }
+
+    it("admits a manual dispatch on the bound branch as it admits a push", async () => {
+      const decision = await authorize(await request({}, { event_name: "workflow_dispatch" }), deps());
+      assert.equal(decision.decision, "allow");
+    });
 
     it("refuses an app the allowlist does not have", async () => {
       denied(

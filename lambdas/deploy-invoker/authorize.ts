@@ -18,8 +18,12 @@ import { describeIssues, parseRequest } from "./request";
 import { verifyGithubToken, type GithubClaims, type ReplayStore } from "./verify";
 import type { JWTVerifyGetKey } from "jose";
 
-/** Events whose runs execute code that has not been merged; they never deploy. */
-const REFUSED_EVENTS: readonly string[] = ["pull_request", "pull_request_target"];
+/**
+ * The events whose runs may deploy: a push to the bound branch and a manual dispatch on it. Any
+ * other (a pull request's runs execute unmerged code; `workflow_run`, `issue_comment` and the like
+ * run on triggers others control) denies.
+ */
+const DEPLOYING_EVENTS: readonly string[] = ["push", "workflow_dispatch"];
 
 /**
  * The tags recorded as deployed for a target. Production: the service's SSM
@@ -125,8 +129,8 @@ function bindClaims(claims: GithubClaims, entry: AllowlistEntry): string | undef
       return `token claim ${claim} is ${actual === undefined ? "absent" : JSON.stringify(actual)}; app ${entry.app} in ${entry.environment} admits only ${JSON.stringify(expected)}`;
     }
   }
-  if (REFUSED_EVENTS.includes(claims.event_name)) {
-    return `token claim event_name is ${claims.event_name}: pull-request runs never deploy`;
+  if (!DEPLOYING_EVENTS.includes(claims.event_name)) {
+    return `token claim event_name is ${claims.event_name}: only ${DEPLOYING_EVENTS.join(" and ")} runs deploy`;
   }
   return undefined;
 }
