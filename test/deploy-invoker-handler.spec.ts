@@ -198,10 +198,12 @@ describe("deploy invoker handler", () => {
       });
       const response = await (await invoker())(await request({ imageTag: "proxy-router-v1.2.0", rollback: true }));
       assert.equal(response.decision, "started", JSON.stringify(response));
-      assert.deepEqual(pages, [
+      // Read through once to decide, and once more under the lease.
+      const bothPages = [
         { Name: TARGET.tagParameter, MaxResults: 50 },
         { Name: TARGET.tagParameter, MaxResults: 50, NextToken: "page-2" },
-      ]);
+      ];
+      assert.deepEqual(pages, [...bothPages, ...bothPages]);
       const sent = JSON.parse(startCalls()[0].input ?? "null") as { rollback: boolean; imageTag: string };
       assert.equal(sent.rollback, true);
       assert.equal(sent.imageTag, "proxy-router-v1.2.0");
@@ -411,6 +413,24 @@ describe("deploy invoker handler", () => {
           /^DynamoDB PutItem on the replay record of token .* failed \(ThrottlingException: Rate exceeded\); the request was not decided/,
       });
       assert.deepEqual(startCalls(), []);
+    });
+
+    it("an older release is denied once it holds the lease when the deploy before it recorded a newer tag meanwhile, and the lease is given back", async () => {
+      // The running tag as the two reads see it: v1.4.0 when the request is decided, v1.6.0 (the
+      // previous holder's Record step) once it holds the lease.
+      let reads = 0;
+      mocks.ssm.on(GetParameterCommand, { Name: TARGET.tagParameter }).callsFake(async () => ({
+        Parameter: { Name: TARGET.tagParameter, Value: reads++ === 0 ? "proxy-router-v1.4.0" : "proxy-router-v1.6.0" },
+      }));
+      const response = await (await invoker())(await request());
+      assert.equal(response.decision, "denied");
+      assert.equal(
+        response.reason,
+        "proxy-router-v1.5.0 is older than the running proxy-router-v1.6.0; production moves forward only unless the request is a rollback",
+      );
+      assert.equal(reads, 2);
+      assert.deepEqual(startCalls(), []);
+      assert.equal(table.items.has("lease#proxy-router#lmn"), false, "the lease it took is given back");
     });
 
     it("an access denial reading the running tag (production's forward check) fails; nothing is started", async () => {

@@ -194,6 +194,20 @@ async function checkOrder(
   return undefined;
 }
 
+/**
+ * The version rule again, for an allowed order, against the tags recorded now: the handler asks once
+ * it holds the lease, so a deploy that recorded a newer tag between the first check and the lease
+ * (the previous holder's last step) cannot be overtaken by an older one. `undefined`: it still holds.
+ */
+export async function orderStillHolds(order: DeployOrder, deps: AuthorizeDeps): Promise<string | undefined> {
+  const entry = findEntry(deps.allowlist, order.app, order.environment);
+  if (!entry.ok) return entry.reason;
+  const pattern: TagPattern = { prefix: entry.value.tagPrefix, suffix: environment(order.environment).tagSuffix };
+  const release = parsePinnedTag(order.imageTag, pattern);
+  if (release === undefined) return `${order.imageTag} is not a release (${describePattern(pattern)})`;
+  return checkOrder(release, order.rollback, entry.value, pattern, deps.recordedTags);
+}
+
 /** The audience of tokens for AWS STS: a token minted for a deploy role must not pass here. */
 const STS_AUDIENCE = "sts.amazonaws.com";
 

@@ -13,7 +13,7 @@ import { ECRClient } from "@aws-sdk/client-ecr";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { JWTVerifyGetKey } from "jose";
-import { authorize, type AuthorizeDeps, type RecordedTags } from "./authorize";
+import { authorize, orderStillHolds, type AuthorizeDeps, type RecordedTags } from "./authorize";
 import { loadInvokerConfig, type InvokerConfig } from "./config";
 import { Denial, InvokerFailure } from "./failures";
 import { SsmRecordedTags } from "./recorded-tags";
@@ -113,6 +113,12 @@ async function invoke(event: unknown, rt: Runtime): Promise<InvokerResponse> {
     deadline,
     expiresAt: new Date(now.getTime() + rt.config.leaseMinutes * MINUTE_MS),
   });
+  // Under the lease, the version rule once more: the previous deploy may have recorded a newer tag since.
+  const overtaken = await orderStillHolds(order, rt.deps);
+  if (overtaken !== undefined) {
+    if (lease.taken) await rt.leases.release(lease);
+    throw new Denial(overtaken);
+  }
   // A request resuming its own lease runs to that lease's deadline, so its input is the first call's.
   const input = lease.deadline === planned.deadline ? planned : runnerInput(order, target, image, lease);
   const executionArn = await startRunner(rt.clients.sfn, rt.config.stateMachineArn, input, lease, rt.leases);
