@@ -875,7 +875,34 @@ describe("image-deploy: the deploy runner path", () => {
       }
     });
 
-    it("a FunctionError fails with the payload's errorMessage", () => {
+    it("a FunctionError (AWS did not answer the invoker) is asked again with the same request id and a new token; a start then follows that execution", () => {
+      const f = fakes({
+        invoke: [
+          {
+            functionError: "Unhandled",
+            payload: { errorType: "InvokerFailure", errorMessage: "Step Functions StartExecution failed (500)" },
+          },
+          started_(),
+        ],
+        machineEvents: [started(), succeeded(44, 45)],
+      });
+      try {
+        const r = runSlot(f, 1, SERVICE);
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(
+          r.stdout,
+          /the invoker failed \(Unhandled\): Step Functions StartExecution failed \(500\); asking again with the same request id/,
+        );
+        const [first, second] = f.payloads();
+        assert.equal(first.requestId, REQUEST);
+        assert.equal(second.requestId, REQUEST);
+        assert.notEqual(first.oidcToken, second.oidcToken, "each ask carries a new token (a token is used once)");
+      } finally {
+        f.cleanup();
+      }
+    });
+
+    it("a FunctionError every time fails the job after the attempts, with the payload's errorMessage", () => {
       const f = fakes({
         invoke: [
           {
@@ -893,9 +920,9 @@ describe("image-deploy: the deploy runner path", () => {
         assert.notEqual(r.status, 0);
         assert.match(
           r.stdout,
-          /the invoker failed \(Unhandled\): Cannot read properties of undefined \(reading 'holder'\)/,
+          /the invoker failed \(Unhandled\): Cannot read properties of undefined \(reading 'holder'\), 3 times/,
         );
-        assert.equal(f.awsCalls().length, 1);
+        assert.equal(f.payloads().length, 3);
       } finally {
         f.cleanup();
       }
