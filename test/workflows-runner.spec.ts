@@ -323,7 +323,7 @@ function runSlot(f: Fakes, n: number, service: string, extra: Record<string, str
   assert.equal(config.status, 0, config.stdout + config.stderr);
   return runStep(slot(n), {
     ...f.env,
-    ...stepEnv(slot(n), { SERVICE: service, IMAGE_TAG: TAG, DEPLOY_RUNNER: runnerConfig }),
+    ...stepEnv(slot(n), { SERVICE: service, IMAGE_TAG: TAG, ROLLBACK: "false", DEPLOY_RUNNER: runnerConfig }),
     ...extra,
   });
 }
@@ -461,6 +461,7 @@ describe("image-deploy: the deploy runner path", () => {
           INDEX: String(n),
           SERVICE: `\${{ steps.targets.outputs.service_${n} }}`,
           IMAGE_TAG: "${{ inputs.image-tag }}",
+          ROLLBACK: "${{ inputs.rollback }}",
           DEPLOY_RUNNER: "${{ vars.DEPLOY_RUNNER }}",
           POLL_SECONDS: "15",
           MARGIN_MINUTES: "5",
@@ -475,10 +476,12 @@ describe("image-deploy: the deploy runner path", () => {
         );
       }
       assert.throws(() => slot(SLOTS + 1));
+      // The callers' inputs of the direct path, and one optional flag only the runner path reads.
       assert.deepEqual(Object.keys((wf.on.workflow_call as { inputs: object }).inputs), [
         "environment",
         "image-tag",
         "services",
+        "rollback",
       ]);
     });
 
@@ -701,6 +704,26 @@ describe("image-deploy: the deploy runner path", () => {
           filterCalls(f, DEPLOY_RUNNER.runnerLogGroup).map((c) => Number(opt(c.args, "--start-time")) / 1000 - T0),
           [-60, -60, -60, 170, 170, 320],
         );
+      } finally {
+        f.cleanup();
+      }
+    });
+
+    it("sends rollback: true as a sixth field only when the caller asks for a rollback", () => {
+      const f = fakes({ invoke: [started_()], machineEvents: [succeeded(10, 0)] });
+      try {
+        const r = runSlot(f, 1, SERVICE, { ROLLBACK: "true" });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        const [payload] = f.payloads();
+        assert.deepEqual(Object.keys(payload).sort(), [
+          "app",
+          "environment",
+          "imageTag",
+          "oidcToken",
+          "requestId",
+          "rollback",
+        ]);
+        assert.equal(payload.rollback, true);
       } finally {
         f.cleanup();
       }

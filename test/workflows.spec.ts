@@ -484,10 +484,10 @@ describe("workflows", () => {
     it("is called with environment, image tag and (optionally) services in order, and runs in the caller's environment", () => {
       assert.deepEqual(Object.keys(wf.on), ["workflow_call"]);
       const inputs = (wf.on.workflow_call as { inputs: Record<string, { required: boolean; type: string }> }).inputs;
-      assert.deepEqual(Object.keys(inputs), ["environment", "image-tag", "services"]);
+      assert.deepEqual(Object.keys(inputs), ["environment", "image-tag", "services", "rollback"]);
       assert.deepEqual(
-        [inputs.environment.required, inputs["image-tag"].required, inputs.services.required],
-        [true, true, false],
+        [inputs.environment.required, inputs["image-tag"].required, inputs.services.required, inputs.rollback.required],
+        [true, true, false, false],
       );
       assert.equal(deploy.environment, "${{ inputs.environment }}");
       assert.equal(deploy.concurrency?.["cancel-in-progress"], false);
