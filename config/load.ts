@@ -10,6 +10,8 @@ import { MonitoringConfig, deploymentAlarmWindowMinutes, resolveMonitoring } fro
 import {
   BAKE_MARGIN_MINUTES,
   IMAGE_DEPLOY_JOB_MINUTES,
+  RUNNER_FOLLOW_MARGIN_MINUTES,
+  RUNNER_MAX_DEADLINE_MINUTES,
   STEADY_STATE_MINUTES,
   imageDeployRunMinutes,
   rolloutDeadlineMinutes,
@@ -229,7 +231,7 @@ export function loadStackConfig(source: ConfigSource): StackConfig {
       dns: cfg.dns,
       ...(cfg.futures ? { futures: cfg.futures } : {}),
     }).map((issue) => ({ key: `${prefix}${issue.key}`, message: issue.message })),
-    ...[rolloutBudgetIssue(cfg.proxyRouter, monitoring, prefix)].filter(
+    ...[rolloutBudgetIssue(cfg.proxyRouter, monitoring, cfg.deployRunner.enabled, prefix)].filter(
       (issue): issue is ConfigIssue => issue !== undefined,
     ),
     ...deployRunnerIssues(cfg, prefix),
@@ -313,18 +315,28 @@ function deployRunnerIssues(cfg: ParsedStackConfig, prefix: string): ConfigIssue
 function rolloutBudgetIssue(
   proxy: ProxyRouterConfig,
   monitoring: MonitoringConfig,
+  runner: boolean,
   prefix: string,
 ): ConfigIssue | undefined {
   if (!monitoring.enabled || !monitoring.alarms) return undefined;
   const services = [proxy.router, proxy.validator].filter((s) => s.enabled).length;
   const deadline = rolloutDeadlineMinutes([deploymentAlarmWindowMinutes(monitoring)]);
-  const run = imageDeployRunMinutes(Array.from({ length: Math.max(services, 1) }, () => deadline));
+  const key = `${prefix}monitoring.unhealthyWindowMinutes`;
+  if (runner && deadline > RUNNER_MAX_DEADLINE_MINUTES) {
+    return {
+      key,
+      message: `${monitoring.unhealthyWindowMinutes} minutes makes a rollout's deadline ${deadline} minutes, over the deploy runner's ${RUNNER_MAX_DEADLINE_MINUTES}; use a shorter window`,
+    };
+  }
+  // The runner path follows each execution a margin past its deadline.
+  const perService = deadline + (runner ? RUNNER_FOLLOW_MARGIN_MINUTES : 0);
+  const run = imageDeployRunMinutes(Array.from({ length: Math.max(services, 1) }, () => perService));
   if (run <= IMAGE_DEPLOY_JOB_MINUTES) return undefined;
   return {
-    key: `${prefix}monitoring.unhealthyWindowMinutes`,
+    key,
     message:
       `${monitoring.unhealthyWindowMinutes} minutes makes ECS's bake time so long that a code deploy of ${services} service(s) ` +
-      `(${deadline} minutes each: ${STEADY_STATE_MINUTES} to steady state + the alarm window + ${BAKE_MARGIN_MINUTES}) would take ${run} minutes, ` +
+      `(${perService} minutes each: ${STEADY_STATE_MINUTES} to steady state + the alarm window + ${BAKE_MARGIN_MINUTES}${runner ? ` + the runner path's ${RUNNER_FOLLOW_MARGIN_MINUTES}` : ""}) would take ${run} minutes, ` +
       `more than image-deploy's ${IMAGE_DEPLOY_JOB_MINUTES}-minute job; use a shorter window`,
   };
 }

@@ -42,6 +42,9 @@ export const IMAGE_DEPLOY_SESSION_SECONDS = 6 * 3600;
  */
 export const RUNNER_MAX_DEADLINE_MINUTES = 180;
 
+/** Minutes image-deploy's runner path follows an execution beyond the runner's deadline (its end event may come late). */
+export const RUNNER_FOLLOW_MARGIN_MINUTES = 5;
+
 /** One service's rollout deadline (minutes), from the evaluation windows (minutes) of the alarms that can roll it back. */
 export function rolloutDeadlineMinutes(alarmWindowsMinutes: readonly number[]): number {
   const window = Math.max(0, ...alarmWindowsMinutes);

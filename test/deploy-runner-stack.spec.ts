@@ -241,6 +241,17 @@ describe("the deploy runner in the stacks (deployRunner.enabled)", function () {
         assert.ok(variable(plan(stack), name, "proxy-router"), `${stack}: image-deploy reads vars.${name}`);
   });
 
+  it("refuses a monitoring window whose rollout deadline the runner cannot wait for, naming the key, before any resource", async () => {
+    const { [`${NS}:github`]: _github, ...withoutGithub } = runnerOn("dev");
+    const monitoring = JSON.parse(readStackConfig(REPO_ROOT, "dev").config[`${NS}:monitoring`] ?? "{}") as object;
+    const error: ConfigError = await configError("dev", {
+      ...withoutGithub,
+      [`${NS}:monitoring`]: JSON.stringify({ ...monitoring, unhealthyWindowMinutes: 240 }),
+    });
+    const issue = error.issues.find((i) => i.key === `${NS}:monitoring.unhealthyWindowMinutes`);
+    assert.match(issue?.message ?? "", /makes a rollout's deadline \d+ minutes, over the deploy runner's 180/);
+  });
+
   it("refuses the runner without a repository's caller workflow or immutable ids, naming each key, before any resource", async () => {
     const { [`${NS}:github`]: _github, ...withoutGithub } = runnerOn("dev");
     const overrides = {

@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { IMAGE_DEPLOY_SESSION_SECONDS } from "../lib/rollout";
 import { matches } from "./support/log-filter";
 import { runStep, step, uses, workflow, type Step } from "./support/workflow-steps";
+import { RUNNER_FOLLOW_MARGIN_MINUTES } from "../lib/rollout";
 
 const wf = workflow("image-deploy.yml");
 const deploy = wf.jobs.deploy;
@@ -464,7 +465,8 @@ describe("image-deploy: the deploy runner path", () => {
           ROLLBACK: "${{ inputs.rollback }}",
           DEPLOY_RUNNER: "${{ vars.DEPLOY_RUNNER }}",
           POLL_SECONDS: "15",
-          MARGIN_MINUTES: "5",
+          // The margin the config's time budget counts for the runner path.
+          MARGIN_MINUTES: String(RUNNER_FOLLOW_MARGIN_MINUTES),
         });
         assert.equal(
           JSON.stringify(s)
