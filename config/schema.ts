@@ -101,7 +101,11 @@ export const DnsSchema = z.strictObject({
 });
 
 export const ClusterSchema = z.strictObject({
-  name: ecsName.optional().describe("ECS cluster name. Default `ecs-proxy-router-{env}-{region short}`, e.g. `ecs-proxy-router-dev-use1` (the live name)."),
+  name: ecsName
+    .optional()
+    .describe(
+      "ECS cluster name. Default `ecs-proxy-router-{env}-{region short}`, e.g. `ecs-proxy-router-dev-use1` (the live name).",
+    ),
   execLogGroupName: logGroupName.optional().describe("Log group for ECS Exec session transcripts."),
   execLogRetentionDays: retentionDays
     .default(90)
