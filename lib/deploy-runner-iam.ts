@@ -15,7 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { DeployableService } from "./deployables";
-import { AwsContext, Statement, logGroupArn } from "./iam";
+import { AwsContext, Statement, logGroupArn, vpcLambdaNetworkStatements, writeOwnLogStreams } from "./iam";
 
 /** One allowlisted deploy target, as IAM must know it. */
 export interface RunnerTarget extends DeployableService {
@@ -37,14 +37,6 @@ export const REPLAY_KEY_PATTERN = "jti#*";
 function logGroupAndStreams(ctx: AwsContext, name: pulumi.Input<string>): pulumi.Output<string>[] {
   const arn = logGroupArn(ctx, name);
   return [arn, pulumi.interpolate`${arn}:*`];
-}
-
-function writeOwnLogs(ctx: AwsContext, logGroup: pulumi.Input<string>): Statement {
-  return {
-    Sid: "WriteOwnLogStreams",
-    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-    Resource: [pulumi.interpolate`${logGroupArn(ctx, logGroup)}:log-stream:*`],
-  };
 }
 
 export interface GitHubRunnerRefs {
@@ -110,7 +102,7 @@ export function invokerStatements(ctx: AwsContext, refs: InvokerRefs): Statement
     ...(ecr.length > 0
       ? [{ Sid: "CheckImagesInOwnEcrRepositories", Action: ["ecr:DescribeImages"], Resource: ecr } as Statement]
       : []),
-    writeOwnLogs(ctx, refs.logGroup),
+    writeOwnLogStreams(ctx, refs.logGroup),
   ];
 }
 
@@ -158,7 +150,6 @@ export function runnerLambdaStatements(ctx: AwsContext, refs: RunnerLambdaRefs):
   const revisions = families.map(
     (f) => `arn:${ctx.partition}:ecs:${ctx.region}:${ctx.accountId}:task-definition/${f}:*`,
   );
-  const ec2 = (resource: string) => `arn:${ctx.partition}:ec2:${ctx.region}:${ctx.accountId}:${resource}`;
   return [
     {
       Sid: "DeployAndWatchAllowlistedServicesOnly",
@@ -200,27 +191,7 @@ export function runnerLambdaStatements(ctx: AwsContext, refs: RunnerLambdaRefs):
         },
       },
     },
-    writeOwnLogs(ctx, refs.logGroup),
-    {
-      Sid: "CreateEnisOnlyInOwnSubnetsWithOwnSecurityGroup",
-      Action: ["ec2:CreateNetworkInterface"],
-      Resource: [
-        ec2("network-interface/*"),
-        ...refs.subnetIds.map((id) => ec2(`subnet/${id}`)),
-        ec2(`security-group/${refs.securityGroupId}`),
-      ],
-    },
-    {
-      // Lambda names an ENI only once it has made it: any ENI, but only in this function's VPC.
-      Sid: "ManageEnisLambdaCreatedInOwnVpc",
-      Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
-      Resource: [ec2("network-interface/*")],
-      Condition: { ArnEquals: { "ec2:Vpc": ec2(`vpc/${refs.vpcId}`) } },
-    },
-    {
-      Sid: "DescribeNetworkTakesNoResourceArn",
-      Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
-      Resource: "*",
-    },
+    writeOwnLogStreams(ctx, refs.logGroup),
+    ...vpcLambdaNetworkStatements(ctx, refs),
   ];
 }

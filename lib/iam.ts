@@ -132,3 +132,53 @@ export interface AwsContext {
 export function logGroupArn(ctx: AwsContext, name: pulumi.Input<string>): pulumi.Output<string> {
   return pulumi.interpolate`arn:${ctx.partition}:logs:${ctx.region}:${ctx.accountId}:log-group:${name}`;
 }
+
+/** `WriteOwnLogStreams`: a function's or task's own log group's streams, nothing else of CloudWatch Logs. */
+export function writeOwnLogStreams(ctx: AwsContext, logGroup: pulumi.Input<string>): Statement {
+  return {
+    Sid: "WriteOwnLogStreams",
+    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+    Resource: [pulumi.interpolate`${logGroupArn(ctx, logGroup)}:log-stream:*`],
+  };
+}
+
+/** Where a Lambda in a VPC puts its network interfaces. */
+export interface VpcPlacement {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupId: string;
+}
+
+/**
+ * The network rights of a Lambda in a VPC, in place of the AWS-managed
+ * AWSLambdaVPCAccessExecutionRole (which also grants every log group of the
+ * account and which the policy pack cannot read): creating ENIs only in its own
+ * subnets with its own security group, managing the ENIs Lambda made only in its
+ * own VPC, and the two Describe calls, which take no resource ARN.
+ */
+export function vpcLambdaNetworkStatements(ctx: AwsContext, placement: VpcPlacement): Statement[] {
+  const ec2 = (resource: string) => `arn:${ctx.partition}:ec2:${ctx.region}:${ctx.accountId}:${resource}`;
+  return [
+    {
+      Sid: "CreateEnisOnlyInOwnSubnetsWithOwnSecurityGroup",
+      Action: ["ec2:CreateNetworkInterface"],
+      Resource: [
+        ec2("network-interface/*"),
+        ...placement.subnetIds.map((id) => ec2(`subnet/${id}`)),
+        ec2(`security-group/${placement.securityGroupId}`),
+      ],
+    },
+    {
+      // Lambda names an ENI only once it has made it: any ENI, but only in this function's VPC.
+      Sid: "ManageEnisLambdaCreatedInOwnVpc",
+      Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+      Resource: [ec2("network-interface/*")],
+      Condition: { ArnEquals: { "ec2:Vpc": ec2(`vpc/${placement.vpcId}`) } },
+    },
+    {
+      Sid: "DescribeNetworkTakesNoResourceArn",
+      Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+      Resource: "*",
+    },
+  ];
+}

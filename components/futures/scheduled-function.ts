@@ -12,10 +12,11 @@ import {
   AwsContext,
   Statement,
   denyWithoutTls,
-  logGroupArn,
   policyDocument,
   resourcePolicyDocument,
   serviceTrust,
+  vpcLambdaNetworkStatements,
+  writeOwnLogStreams,
 } from "../../lib/iam";
 import { addSecurityGroupRules } from "../container-service";
 
@@ -573,8 +574,6 @@ export function scheduledFunctionStatements(
   args: { readonly aws: AwsContext; readonly secretsKmsKeyArn: pulumi.Input<string> },
   refs: PolicyRefs,
 ): Statement[] {
-  const ec2 = (resource: string) =>
-    `arn:${args.aws.partition}:ec2:${args.aws.region}:${args.aws.accountId}:${resource}`;
   return [
     { Sid: "ReadOwnSecretAtRunTime", Action: ["secretsmanager:GetSecretValue"], Resource: [refs.secretArn] },
     {
@@ -583,32 +582,8 @@ export function scheduledFunctionStatements(
       Resource: [args.secretsKmsKeyArn],
       Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.aws.region}.amazonaws.com` } },
     },
-    {
-      Sid: "WriteOwnLogStreams",
-      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      Resource: [pulumi.interpolate`${logGroupArn(args.aws, refs.logGroup)}:log-stream:*`],
-    },
+    writeOwnLogStreams(args.aws, refs.logGroup),
     { Sid: "KeepFailedRunsInOwnQueue", Action: ["sqs:SendMessage"], Resource: [refs.queueArn] },
-    {
-      Sid: "CreateEnisOnlyInOwnSubnetsWithOwnSecurityGroup",
-      Action: ["ec2:CreateNetworkInterface"],
-      Resource: [
-        ec2("network-interface/*"),
-        ...refs.subnetIds.map((id) => ec2(`subnet/${id}`)),
-        ec2(`security-group/${refs.securityGroupId}`),
-      ],
-    },
-    {
-      // Lambda names an ENI only once it has made it: any ENI, but only in this function's VPC.
-      Sid: "ManageEnisLambdaCreatedInOwnVpc",
-      Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
-      Resource: [ec2("network-interface/*")],
-      Condition: { ArnEquals: { "ec2:Vpc": ec2(`vpc/${refs.vpcId}`) } },
-    },
-    {
-      Sid: "DescribeNetworkTakesNoResourceArn",
-      Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
-      Resource: "*",
-    },
+    ...vpcLambdaNetworkStatements(args.aws, refs),
   ];
 }
